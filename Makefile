@@ -1,0 +1,207 @@
+# promc -- plain GNU make. `make` builds the static and shared libraries and
+# the examples; `make test` runs every test (installing missing Debian packages
+# first when run as root); `make run` starts the HTTP-counter exporter.
+# Quiet by default; V=1 shows the commands.
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR    ?=
+
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla
+# -Werror is for developers and CI only; it never reaches users through promc.pc.
+WERROR  ?= -Werror
+STD     := -std=c11 -D_POSIX_C_SOURCE=200809L
+CFLAGS  ?=
+SAN     ?=
+ALL_CFLAGS = $(STD) $(OPT) $(WARN) $(WERROR) -fPIC -fvisibility=hidden -pthread \
+             -Iinclude -Ilib $(SAN) $(CFLAGS)
+LDLIBS  := -pthread -lm
+
+VERSION_PART = $(shell sed -n 's/^\#define PROMC_VERSION_$(1) \([0-9]*\)$$/\1/p' include/promc.h)
+MAJOR   := $(call VERSION_PART,MAJOR)
+MINOR   := $(call VERSION_PART,MINOR)
+PATCH   := $(call VERSION_PART,PATCH)
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+HEADERS   := $(wildcard include/*.h)
+STATIC    := $(BUILD)/libpromc.a
+SONAME    := libpromc.so.$(MAJOR)
+SHARED    := $(BUILD)/libpromc.so.$(VERSION)
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(sort $(wildcard tests/bench/bench_*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+EXAMPLE_DIRS   := $(filter-out examples/common,$(patsubst %/,%,$(dir $(wildcard examples/*/*.c))))
+EXAMPLE_NAMES  := $(sort $(notdir $(EXAMPLE_DIRS)))
+EXAMPLE_BIN    := $(EXAMPLE_NAMES:%=$(BUILD)/examples/%)
+COMMON_SRC     := $(sort $(wildcard examples/common/*.c))
+COMMON_OBJ     := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+
+.PHONY: all lib examples test check-unit check-symbols check-install check-format \
+        sanitize tsan valgrind interop bench bench-build fuzz-build run demo install \
+        uninstall format clean deps
+
+.SECONDEXPANSION:
+.SECONDARY:
+
+all: lib examples
+
+lib: $(STATIC) $(BUILD)/libpromc.so $(BUILD)/promc.pc
+
+$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard lib/*.h) $(wildcard examples/common/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libpromc.so: $(SHARED)
+	$(Q)ln -sf libpromc.so.$(VERSION) $(BUILD)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $@
+
+$(BUILD)/promc.pc: pkgconfig/promc.pc.in include/promc.h
+	@mkdir -p $(BUILD)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# ---------------------------------------------------------------- examples
+
+examples: $(EXAMPLE_BIN)
+
+example_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.c))
+
+$(BUILD)/examples/%: $(STATIC) $(COMMON_OBJ) $$(call example_objs,$$*)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(SAN) -o $@ $(filter %.o,$^) $(STATIC) $(LDLIBS)
+
+
+# ---------------------------------------------------------------- tests
+
+$(BUILD)/tests/%: tests/unit/%.c $(STATIC) $(COMMON_OBJ) tests/unit/helpers.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< $(COMMON_OBJ) $(STATIC) -lcmocka $(LDLIBS)
+
+$(BUILD)/bench/%: tests/bench/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(STATIC) $(LDLIBS)
+
+# Fuzz targets build as plain replay tools (a main() reading files); with
+# clang and FUZZ=1 they become libFuzzer binaries.
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(STATIC) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< tests/fuzz/replay.c $(COMMON_OBJ) $(STATIC) $(LDLIBS)
+
+deps:
+	$(Q)tests/deps.sh
+
+check-unit: $(UNIT_BIN)
+	$(Q)tests/run_unit.sh $(UNIT_BIN)
+
+check-symbols: $(SHARED)
+	$(Q)tests/check_symbols.sh $(SHARED) include/promc.h $(wildcard include/promc_*.h)
+
+check-install:
+	$(Q)tests/check_install.sh
+
+check-format:
+	$(Q)tests/check_format.sh
+
+sanitize:
+	@echo "== AddressSanitizer + UndefinedBehaviorSanitizer: unit suite"
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check-unit
+
+tsan:
+	@echo "== ThreadSanitizer: concurrency tests"
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
+	    build/tsan/tests/test_concurrency
+	$(Q)TSAN_OPTIONS="halt_on_error=1" tests/run_unit.sh build/tsan/tests/test_concurrency
+
+valgrind: $(BUILD)/tests/test_lifecycle
+	@echo "== valgrind: create/use/scrape/free cycle"
+	$(Q)valgrind --quiet --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+	    --error-exitcode=1 $(BUILD)/tests/test_lifecycle
+
+interop: $(BUILD)/tests/test_interop_dump
+	$(Q)tests/integration/interop.sh $(BUILD)/tests/test_interop_dump
+
+bench-build: $(BENCH_BIN)
+
+fuzz-build: $(FUZZ_BIN)
+
+bench: $(BENCH_BIN)
+	$(Q)for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check-format
+	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory check-symbols
+	$(Q)$(MAKE) --no-print-directory check-install
+	$(Q)$(MAKE) --no-print-directory sanitize
+	$(Q)$(MAKE) --no-print-directory tsan
+	$(Q)$(MAKE) --no-print-directory valgrind
+	$(Q)$(MAKE) --no-print-directory interop
+	$(Q)$(MAKE) --no-print-directory bench-build fuzz-build
+	@echo "make test: all checks passed"
+
+# ---------------------------------------------------------------- run
+
+demo: $(BUILD)/examples/instrument
+	$(Q)$(BUILD)/examples/instrument
+
+run: all
+	$(Q)if [ -x $(BUILD)/examples/http_counter ]; then exec $(BUILD)/examples/http_counter; \
+	    else echo "http_counter is not built yet; running the instrumentation demo instead"; \
+	    exec $(BUILD)/examples/instrument; fi
+
+# ---------------------------------------------------------------- install
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libpromc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpromc.so
+	install -m 644 $(BUILD)/promc.pc $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(HEADERS)))
+	rm -f $(DESTDIR)$(LIBDIR)/libpromc.a $(DESTDIR)$(LIBDIR)/libpromc.so \
+	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpromc.so.$(VERSION) \
+	      $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
+
+format:
+	clang-format -i $(LIB_SRC) $(HEADERS) $(wildcard lib/*.h tests/*/*.c tests/*/*.h examples/*/*.c examples/*/*.h)
+
+clean:
+	rm -rf build

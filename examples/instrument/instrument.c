@@ -1,0 +1,31 @@
+/*
+ * The README's instrumentation example: a counter with labels, a gauge, a
+ * histogram and an info, then the exposition printed in the text format.
+ */
+#include <stdio.h>
+
+#include "promc.h"
+
+int main(void)
+{
+    promc_counter *requests = promc_counter_new(NULL, "http_requests", "HTTP requests by status.",
+                                                PROMC_LABELS("method", "code"));
+    promc_gauge *in_flight = promc_gauge_new(NULL, "jobs_in_flight", "Jobs running now.", NULL);
+    promc_histogram *latency = promc_histogram_new(
+        NULL, "request_duration_seconds", "Request latency.", NULL,
+        &(promc_histogram_opts){.unit = "seconds"});
+    promc_info_new(NULL, "build", "Build information.",
+                   (promc_label[]){{"version", PROMC_VERSION_STRING}}, 1);
+    if (!requests || !in_flight || !latency) {
+        fprintf(stderr, "instrument: %s\n", promc_last_error());
+        return 1;
+    }
+
+    promc_counter *ok = promc_counter_labels(requests, "GET", "200"); /* cache the child */
+    promc_counter_inc(ok);
+    promc_counter_add(promc_counter_labels(requests, "POST", "500"), 2);
+    promc_gauge_set(in_flight, 3);
+    promc_histogram_observe(latency, 0.042);
+
+    return promc_encode_file(NULL, PROMC_FORMAT_TEXT, stdout) == PROMC_OK ? 0 : 1;
+}

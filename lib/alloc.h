@@ -1,0 +1,18 @@
+/*
+ * The library's allocator. Every allocation promc makes goes through these four
+ * functions so that a user-installed allocator (promc_set_allocator) sees all of
+ * them, and so that tests can fail the Nth allocation to prove every caller
+ * handles out-of-memory. Never call malloc/free directly inside lib/.
+ */
+#ifndef PROMC_ALLOC_H
+#define PROMC_ALLOC_H
+
+#include <stddef.h>
+
+void *promc__malloc(size_t size);
+void *promc__calloc(size_t count, size_t size);
+void *promc__realloc(void *ptr, size_t size);
+void promc__free(void *ptr);
+char *promc__strdup(const char *s);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * Enums (OpenMetrics statesets): a fixed list of states with one current.
+ * A child stores only the index of its state; the exposition writes one
+ * sample per state, labelled with the metric's own name, 1 for the current.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+struct enum_data {
+    size_t n;
+    char **states;  /* raw */
+    char **escaped; /* as written in a label value */
+};
+
+struct enum_child {
+    struct promc__child base;
+    atomic_size_t state;
+};
+
+static void enum_fini(struct promc_metric *m)
+{
+    struct enum_data *d = m->type_data;
+    if (!d)
+        return;
+    promc__free_strings(d->states, d->n);
+    promc__free_strings(d->escaped, d->n);
+    promc__free(d);
+}
+
+static void enum_collect_child(struct promc_metric *m, struct promc__child *c, promc__enc *e,
+                               const struct promc__labels *ls)
+{
+    struct enum_data *d = m->type_data;
+    size_t cur = atomic_load_explicit(&((struct enum_child *)c)->state, memory_order_relaxed);
+    for (size_t i = 0; i < d->n; i++) {
+        struct promc__extra x = {m->desc.name, d->states[i], d->escaped[i], d->escaped[i]};
+        promc__enc_sample(e, "", ls, &x, promc__vu(i == cur));
+    }
+}
+
+static const struct promc__ops enum_ops = {
+    .type = PROMC_STATESET,
+    .collect_child = enum_collect_child,
+    .fini = enum_fini,
+};
+
+static struct enum_data *enum_data_new(const char *name, const char *const *states)
+{
+    const char *nm = name ? name : "(null)";
+    size_t n = 0;
+    for (; states && states[n]; n++) {
+        if (!*states[n] || !promc__valid_utf8(states[n], strlen(states[n])))
+            return promc__fail_null(PROMC_EINVAL, "enum \"%s\": state %zu is empty or not UTF-8",
+                                    nm, n);
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(states[j], states[n]) == 0)
+                return promc__fail_null(PROMC_EINVAL, "enum \"%s\": duplicate state \"%s\"", nm,
+                                        states[n]);
+    }
+    if (n == 0)
+        return promc__fail_null(PROMC_EINVAL, "enum \"%s\": needs at least one state", nm);
+    struct enum_data *d = promc__calloc(1, sizeof *d);
+    if (!d)
+        goto oom;
+    d->states = promc__calloc(n, sizeof(char *));
+    d->escaped = promc__calloc(n, sizeof(char *));
+    if (!d->states || !d->escaped)
+        goto oom;
+    d->n = n;
+    for (size_t i = 0; i < n; i++) {
+        d->states[i] = promc__strdup(states[i]);
+        d->escaped[i] = promc__malloc(promc__escaped_len(states[i], true) + 1);
+        if (!d->states[i] || !d->escaped[i])
+            goto oom;
+        d->escaped[i][promc__escape(d->escaped[i], states[i], true)] = '\0';
+    }
+    return d;
+oom:
+    if (d) {
+        struct promc_metric tmp = {.type_data = d};
+        enum_fini(&tmp);
+    }
+    return promc__fail_null(PROMC_ENOMEM, "out of memory creating enum \"%s\"", nm);
+}
+
+promc_enum *promc_enum_new(promc_registry *reg, const char *name, const char *help,
+                           const char *const *label_names, const char *const *states)
+{
+    /* The state label is named after the metric, so the name must also be a
+     * valid label name (no colons). */
+    if (name && !promc__valid_label_name(name))
+        return promc__fail_null(PROMC_EINVAL,
+                                "enum \"%s\": the name must also be a valid label name", name);
+    struct enum_data *d = enum_data_new(name, states);
+    if (!d)
+        return NULL;
+    struct promc_metric *m = promc__family_new(reg, &enum_ops, name, help, label_names, NULL, 0,
+                                               sizeof(struct enum_child), name, d);
+    return m ? (promc_enum *)m->root : NULL;
+}
+
+int promc_enum_set_index(promc_enum *e, size_t index)
+{
+    if (!e)
+        return PROMC_OK;
+    struct promc_metric *m = promc__family_of(e);
+    struct enum_data *d = m->type_data;
+    if (index >= d->n)
+        return promc__fail(PROMC_EINVAL, "enum \"%s\": state index %zu out of range",
+                           m->desc.name, index);
+    atomic_store_explicit(&((struct enum_child *)e)->state, index, memory_order_relaxed);
+    return PROMC_OK;
+}
+
+int promc_enum_set(promc_enum *e, const char *state)
+{
+    if (!e)
+        return PROMC_OK;
+    struct promc_metric *m = promc__family_of(e);
+    struct enum_data *d = m->type_data;
+    for (size_t i = 0; state && i < d->n; i++)
+        if (strcmp(d->states[i], state) == 0)
+            return promc_enum_set_index(e, i);
+    return promc__fail(PROMC_EINVAL, "enum \"%s\": unknown state \"%s\"", m->desc.name,
+                       state ? state : "(null)");
+}
+
+size_t promc_enum_get(promc_enum *e)
+{
+    return e ? atomic_load_explicit(&((struct enum_child *)e)->state, memory_order_relaxed) : 0;
+}
+
+promc_enum *promc_enum_labels_n(promc_enum *e, const char *const *values, size_t n)
+{
+    return (promc_enum *)promc__family_labels(promc__family_of(e), values, n);
+}
+
+int promc_enum_remove_n(promc_enum *e, const char *const *values, size_t n)
+{
+    return promc__family_remove(promc__family_of(e), values, n);
+}
+
+void promc_enum_clear(promc_enum *e)
+{
+    promc__family_clear(promc__family_of(e));
+}
+
+promc_metric *promc_enum_metric(promc_enum *e)
+{
+    return promc__family_of(e);
+}
+
+void promc_enum_free(promc_enum *e)
+{
+    promc__metric_unref(promc__family_of(e));
+}

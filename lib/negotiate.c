@@ -1,0 +1,132 @@
+/*
+ * Content negotiation: picks text 0.0.4 or OpenMetrics 1.0.0 from an HTTP
+ * Accept header the way a server should -- by q-value, ties going to the
+ * earlier entry -- and always falls back to text, which every Prometheus
+ * understands. Parsing never reads past the header's NUL and allocates nothing.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static bool ieq(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    if (alen != blen)
+        return false;
+    for (size_t i = 0; i < alen; i++) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static const char *trim_end(const char *start, const char *p)
+{
+    while (p > start && (p[-1] == ' ' || p[-1] == '\t'))
+        p--;
+    return p;
+}
+
+/* q-value per RFC 9110: 0, 0.x.., 1, 1.000; anything else is malformed and
+ * taken as 1 (lenient, like most servers). Returned in thousandths. */
+static int parse_q(const char *p, const char *end)
+{
+    if (p < end && *p == '"' && end - p >= 2 && end[-1] == '"') {
+        p++;
+        end--;
+    }
+    if (p >= end || (*p != '0' && *p != '1'))
+        return 1000;
+    int q = (*p - '0') * 1000;
+    p++;
+    if (p < end && *p == '.') {
+        p++;
+        int scale = 100;
+        for (; p < end && *p >= '0' && *p <= '9' && scale; p++, scale /= 10)
+            q += (*p - '0') * scale;
+    }
+    return q > 1000 ? 1000 : q;
+}
+
+enum { NONE = -1 };
+
+/* Classifies one media range; returns the format it asks for or NONE. */
+static int classify(const char *type, size_t tlen, const char *version, size_t vlen,
+                    bool has_version)
+{
+    if (ieq(type, tlen, "application/openmetrics-text"))
+        return !has_version || ieq(version, vlen, "1.0.0") || ieq(version, vlen, "0.0.1")
+                   ? PROMC_FORMAT_OPENMETRICS
+                   : NONE;
+    if (ieq(type, tlen, "text/plain"))
+        return !has_version || ieq(version, vlen, "0.0.4") ? PROMC_FORMAT_TEXT : NONE;
+    if (ieq(type, tlen, "*/*") || ieq(type, tlen, "text/*"))
+        return PROMC_FORMAT_TEXT;
+    if (ieq(type, tlen, "application/*"))
+        return PROMC_FORMAT_OPENMETRICS;
+    return NONE;
+}
+
+promc_format promc_negotiate(const char *accept, const char **content_type)
+{
+    int best = PROMC_FORMAT_TEXT, best_q = -1;
+    const char *p = accept ? accept : "";
+    while (*p) {
+        const char *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *tend = trim_end(p, semi ? semi : end);
+        const char *type = skip_ws(p, tend);
+        const char *version = NULL;
+        size_t vlen = 0;
+        bool has_version = false;
+        int q = 1000;
+        for (const char *param = semi; param && param < end;) {
+            const char *next = memchr(param + 1, ';', (size_t)(end - param - 1));
+            const char *pend = next ? next : end;
+            const char *k = skip_ws(param + 1, pend);
+            const char *eq = memchr(k, '=', (size_t)(pend - k));
+            if (eq) {
+                const char *kend = trim_end(k, eq);
+                const char *v = skip_ws(eq + 1, pend);
+                const char *vend = trim_end(v, pend);
+                if (ieq(k, (size_t)(kend - k), "q")) {
+                    q = parse_q(v, vend);
+                } else if (ieq(k, (size_t)(kend - k), "version")) {
+                    has_version = true;
+                    version = v;
+                    vlen = (size_t)(vend - v);
+                }
+            }
+            param = next;
+        }
+        int f = classify(type, (size_t)(tend - type), version, vlen, has_version);
+        if (f != NONE && q > 0 && q > best_q) {
+            best = f;
+            best_q = q;
+        }
+        p = *end ? end + 1 : end;
+    }
+    if (content_type)
+        *content_type = promc_content_type((promc_format)best);
+    return (promc_format)best;
+}
+
+const char *promc_content_type(promc_format format)
+{
+    return format == PROMC_FORMAT_OPENMETRICS ? PROMC_CONTENT_TYPE_OPENMETRICS
+                                              : PROMC_CONTENT_TYPE_TEXT;
+}

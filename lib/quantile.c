@@ -1,0 +1,380 @@
+/*
+ * CKMS targeted-quantile streams in a ring of age buckets, following perks'
+ * quantile/stream.go and client_golang's summary.go decision for decision, but
+ * with O(n) in-place merge and compress instead of perks' O(n^2) slice shifting.
+ * Not thread-safe: summary.c holds its own lock around every call.
+ */
+#include "quantile.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "promc.h"
+
+/* client_golang's DefBufCap: also the point where a perks stream stops
+ * answering exactly from its buffer and starts compressing. */
+#define QW_BUFCAP 500
+
+struct sample {
+    double value;
+    double width; /* observations this sample stands for (perks' Width) */
+    double delta; /* rank uncertainty (perks' Delta) */
+};
+
+struct stream {
+    struct sample *s;
+    size_t len, cap;
+    double n; /* observations merged since the last reset */
+};
+
+struct target {
+    double q;
+    double lo; /* 2e/q: slope of the allowed error for ranks above q*n */
+    double hi; /* 2e/(1-q): slope for ranks below q*n */
+};
+
+struct promc__qwindow {
+    struct target *t;
+    size_t nt;
+    double *buf;
+    size_t nbuf;
+    struct stream *st;
+    unsigned nst;
+    unsigned head;
+    double t0, inv_dur;
+    /* Epoch k is the period (t0+(k-1)*dur, t0+k*dur]. Integers rather than
+     * times so that "has the head caught up" is an exact comparison. */
+    uint64_t buf_epoch, head_epoch;
+};
+
+/*
+ * perks' newTargeted invariant: the rank error allowed at rank r among n.
+ * The slopes are precomputed infinities for q==0 and q==1, where perks
+ * divides by zero; at r==0 the q==0 target allows no error (perks gets NaN
+ * there and silently drops the target, losing the minimum).
+ */
+static double invariant(const promc__qwindow *w, double r, double n)
+{
+    double m = DBL_MAX;
+    for (size_t i = 0; i < w->nt; i++) {
+        const struct target *t = &w->t[i];
+        double f;
+        if (t->q * n <= r)
+            f = r > 0 ? t->lo * r : 0;
+        else
+            f = t->hi * (n - r);
+        if (f < m)
+            m = f;
+    }
+    return m;
+}
+
+/* Quicksort rather than qsort(): the flush sorts 500 doubles per 500
+ * observations and an indirect comparator call per step costs a noticeable
+ * share of observe(). Hoare partitioning keeps runs of equal values cheap. */
+static void sort_doubles(double *a, size_t n)
+{
+    while (n > 16) {
+        double x = a[0], y = a[n / 2], z = a[n - 1];
+        double p = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i] < p)
+                i++;
+            while (a[j] > p)
+                j--;
+            if (i >= j)
+                break;
+            double tmp = a[i];
+            a[i] = a[j];
+            a[j] = tmp;
+            i++;
+            j--;
+        }
+        /* a[0..j] <= p <= a[j+1..n); recurse into the smaller side only so
+         * the stack stays logarithmic. */
+        size_t left = j + 1;
+        if (left < n - left) {
+            sort_doubles(a, left);
+            a += left;
+            n -= left;
+        } else {
+            sort_doubles(a + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        double v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
+static int stream_reserve(struct stream *st, size_t need)
+{
+    if (need <= st->cap)
+        return 0;
+    size_t cap = st->cap + st->cap / 2;
+    if (cap < need)
+        cap = need;
+    if (cap > SIZE_MAX / sizeof(struct sample))
+        return PROMC_ENOMEM;
+    struct sample *s = promc__realloc(st->s, cap * sizeof(struct sample));
+    if (!s)
+        return PROMC_ENOMEM;
+    st->s = s;
+    st->cap = cap;
+    return 0;
+}
+
+/*
+ * perks' stream.merge, run back to front so it needs no scratch array and no
+ * per-insert shifting. Each new sample gets exactly the rank r and count n
+ * perks would see when inserting it front to back: r = old widths <= value
+ * plus earlier batch samples, n = old n plus earlier batch samples.
+ * While the stream is still exact (below QW_BUFCAP, where perks would not
+ * have merged yet) every rank is known, so deltas stay 0.
+ */
+static void stream_merge(const promc__qwindow *w, struct stream *st, const double *b, size_t nb)
+{
+    struct sample *s = st->s;
+    size_t i = st->len, out = st->len + nb;
+    double n_old = st->n, moved = 0;
+    int exact = n_old < QW_BUFCAP;
+    for (size_t k = nb; k-- > 0;) {
+        double v = b[k];
+        while (i > 0 && s[i - 1].value > v) {
+            s[--out] = s[--i];
+            moved += s[out].width;
+        }
+        double delta = 0;
+        /* perks appends samples above every old one with delta 0. */
+        if (!exact && i < st->len) {
+            delta = floor(invariant(w, n_old - moved + (double)k, n_old + (double)k)) - 1;
+            if (delta < 0)
+                delta = 0;
+        }
+        s[--out] = (struct sample){v, 1, delta};
+    }
+    st->len += nb;
+    st->n += (double)nb;
+}
+
+/* perks' stream.compress (back to front, each sample absorbed into its upper
+ * neighbour while the invariant allows), compacting in one pass. */
+static void stream_compress(const promc__qwindow *w, struct stream *st)
+{
+    if (st->len < 2)
+        return;
+    struct sample *s = st->s;
+    size_t x = st->len - 1;
+    double n = st->n;
+    double r = n - 1 - s[x].width;
+    for (size_t i = st->len - 1; i-- > 0;) {
+        struct sample c = s[i];
+        if (c.width + s[x].width + s[x].delta <= invariant(w, r, n))
+            s[x].width += c.width;
+        else
+            s[--x] = c;
+        r -= c.width;
+    }
+    st->len -= x;
+    memmove(s, s + x, st->len * sizeof(*s));
+}
+
+static double stream_query(const promc__qwindow *w, const struct stream *st, double q)
+{
+    const struct sample *s = st->s;
+    if (st->n < QW_BUFCAP) {
+        /* perks' fast path for a stream that never flushed: exact, with
+         * the same index rule. */
+        double i = ceil(st->n * q);
+        if (i > 0)
+            i -= 1;
+        if (i > (double)(st->len - 1))
+            i = (double)(st->len - 1);
+        return s[(size_t)i].value;
+    }
+    double t = ceil(q * st->n);
+    t += ceil(invariant(w, t, st->n) / 2);
+    double r = 0;
+    for (size_t i = 1; i < st->len; i++) {
+        r += s[i - 1].width;
+        if (r + s[i].width + s[i].delta > t)
+            return s[i - 1].value;
+    }
+    return s[st->len - 1].value;
+}
+
+/*
+ * The buffer goes into every stream or into none: all growth is done before
+ * anything is merged, so on OOM the buffer is kept intact for the next try and
+ * no stream is left missing observations the others have.
+ */
+static int merge_buffer(promc__qwindow *w)
+{
+    if (w->nbuf == 0)
+        return 0;
+    for (unsigned i = 0; i < w->nst; i++)
+        if (stream_reserve(&w->st[i], w->st[i].len + w->nbuf))
+            return PROMC_ENOMEM;
+    sort_doubles(w->buf, w->nbuf);
+    for (unsigned i = 0; i < w->nst; i++) {
+        struct stream *st = &w->st[i];
+        stream_merge(w, st, w->buf, w->nbuf);
+        if (st->n >= QW_BUFCAP)
+            stream_compress(w, st);
+    }
+    w->nbuf = 0;
+    return 0;
+}
+
+/* The epoch whose end is the first period boundary at or after now, as Go's
+ * "for now.After(exp) { exp = exp.Add(dur) }" would find it; never earlier
+ * than the current one, so a clock stepping back changes nothing. */
+static uint64_t epoch_at(const promc__qwindow *w, double now)
+{
+    if (!isfinite(now)) /* a broken clock must not expire everything for good */
+        return w->buf_epoch;
+    double e = ceil((now - w->t0) * w->inv_dur);
+    if (!(e > (double)w->buf_epoch))
+        return w->buf_epoch;
+    if (e >= 0x1p62) /* absurd clocks: far enough to expire everything */
+        return (uint64_t)1 << 62;
+    return (uint64_t)e;
+}
+
+/* summary.go's swapBufs + flushColdBuf + maybeRotateStreams. Rotation runs
+ * even when the merge failed: reporting expired data is worse than the kept
+ * buffer later landing in a bucket slightly too new. */
+static int flush(promc__qwindow *w, double now)
+{
+    int rc = merge_buffer(w);
+    w->buf_epoch = epoch_at(w, now);
+    uint64_t steps = w->buf_epoch - w->head_epoch;
+    if (steps >= w->nst) {
+        for (unsigned i = 0; i < w->nst; i++) {
+            w->st[i].len = 0;
+            w->st[i].n = 0;
+        }
+        w->head = (unsigned)((w->head + steps % w->nst) % w->nst);
+    } else {
+        for (uint64_t k = 0; k < steps; k++) {
+            w->st[w->head].len = 0;
+            w->st[w->head].n = 0;
+            w->head = (w->head + 1) % w->nst;
+        }
+    }
+    w->head_epoch = w->buf_epoch;
+    return rc;
+}
+
+/*
+ * Room for one full buffer on top of what the stream compresses to, so a
+ * summary in steady state never allocates. A target's compressed size is about
+ * H(q)/e samples (H = binary entropy in nats: the integral of 2/f(r) over the
+ * ranks); twice the sum covered every measured stream. Capped because a tiny
+ * error would otherwise preallocate megabytes that growth can provide later.
+ */
+static size_t initial_capacity(const struct promc__objective *obj, size_t n)
+{
+    double est = 16;
+    for (size_t i = 0; i < n; i++) {
+        double q = obj[i].quantile, h = 0;
+        if (q > 0 && q < 1)
+            h = -q * log(q) - (1 - q) * log(1 - q);
+        est += 2 * h / obj[i].error;
+    }
+    if (!(est < 4 * QW_BUFCAP))
+        est = 4 * QW_BUFCAP;
+    return QW_BUFCAP + (size_t)est;
+}
+
+void promc__qwindow_free(promc__qwindow *w)
+{
+    if (!w)
+        return;
+    if (w->st)
+        for (unsigned i = 0; i < w->nst; i++)
+            promc__free(w->st[i].s);
+    promc__free(w->st);
+    promc__free(w->buf);
+    promc__free(w->t);
+    promc__free(w);
+}
+
+promc__qwindow *promc__qwindow_new(const struct promc__objective *obj, size_t n, double max_age,
+                                   unsigned age_buckets, double now)
+{
+    if (!obj || n == 0 || n > SIZE_MAX / sizeof(struct target) || age_buckets == 0)
+        return NULL;
+    /* Written as negations so that NaN fails every check. */
+    if (!(max_age > 0) || !isfinite(max_age) || !isfinite(now))
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!(obj[i].quantile >= 0 && obj[i].quantile <= 1))
+            return NULL;
+        if (!(obj[i].error > 0 && obj[i].error < 1))
+            return NULL;
+    }
+    double dur = max_age / age_buckets;
+    if (!(dur > 0))
+        return NULL;
+
+    promc__qwindow *w = promc__calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->t = promc__malloc(n * sizeof(*w->t));
+    w->buf = promc__malloc(QW_BUFCAP * sizeof(*w->buf));
+    w->st = promc__calloc(age_buckets, sizeof(*w->st));
+    if (!w->t || !w->buf || !w->st)
+        goto oom;
+    w->nst = age_buckets;
+    size_t cap = initial_capacity(obj, n);
+    for (unsigned i = 0; i < age_buckets; i++)
+        if (stream_reserve(&w->st[i], cap))
+            goto oom;
+
+    for (size_t i = 0; i < n; i++) {
+        double q = obj[i].quantile, e = obj[i].error;
+        w->t[i].q = q;
+        w->t[i].lo = q > 0 ? 2 * e / q : INFINITY;
+        w->t[i].hi = q < 1 ? 2 * e / (1 - q) : INFINITY;
+    }
+    w->nt = n;
+    w->t0 = now;
+    w->inv_dur = 1 / dur;
+    w->buf_epoch = w->head_epoch = 1;
+    return w;
+oom:
+    promc__qwindow_free(w);
+    return NULL;
+}
+
+int promc__qwindow_observe(promc__qwindow *w, double v, double now)
+{
+    if (isnan(v))
+        return 0;
+    /* Go flushes as soon as the buffer is full; flushing just before the
+     * next value instead gives the same streams and lets a failed flush drop
+     * only the value that could not be buffered. */
+    if (w->nbuf == QW_BUFCAP || epoch_at(w, now) != w->buf_epoch)
+        if (flush(w, now))
+            return PROMC_ENOMEM;
+    w->buf[w->nbuf++] = v;
+    return 0;
+}
+
+int promc__qwindow_query(promc__qwindow *w, double now, double *out)
+{
+    int rc = flush(w, now);
+    const struct stream *head = &w->st[w->head];
+    for (size_t i = 0; i < w->nt; i++)
+        out[i] = head->n > 0 ? stream_query(w, head, w->t[i].q) : NAN;
+    return rc;
+}

@@ -1,0 +1,35 @@
+/*
+ * Streaming quantile estimator behind the Summary metric. It reproduces what
+ * client_golang does (perks' CKMS "targeted quantiles" over a sliding window
+ * of age buckets) so that promc's summaries report the same numbers a Go
+ * service would for the same observations.
+ */
+#ifndef PROMC_QUANTILE_H
+#define PROMC_QUANTILE_H
+
+#include <stddef.h>
+
+struct promc__objective {
+    double quantile;
+    double error;
+}; /* e.g. {0.5,0.05},{0.9,0.01},{0.99,0.001} */
+
+typedef struct promc__qwindow promc__qwindow;
+
+/* objectives copied; n>=1; quantile in [0,1], error in (0,1) -- validate and return NULL on bad
+ * input or OOM. max_age seconds > 0, age_buckets >= 1; now = current time in seconds (caller's
+ * clock, so tests inject time). */
+promc__qwindow *promc__qwindow_new(const struct promc__objective *obj, size_t n, double max_age,
+                                   unsigned age_buckets, double now);
+void promc__qwindow_free(promc__qwindow *w); /* NULL ok */
+/* Record v at time now. NaN is ignored by the quantile stream (the caller counts it in
+ * _count/_sum). Returns 0, or -2 (PROMC_ENOMEM) if the stream had to grow and could not (the
+ * observation is then dropped from the quantile stream only). */
+int promc__qwindow_observe(promc__qwindow *w, double v, double now);
+/* Fill out[i] with the estimate for objective i (same order as given) over the observations of
+ * the last max_age seconds (the head stream, as Go does); NaN when that window is empty. Rotation
+ * of expired age buckets happens here too. Returns 0 or -2 on OOM (flush could not allocate; out
+ * still filled from what is there). */
+int promc__qwindow_query(promc__qwindow *w, double now, double *out);
+
+#endif

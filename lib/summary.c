@@ -1,0 +1,234 @@
+/*
+ * Summaries: _count and _sum through the same hot/cold counts as histograms
+ * (lock-free), plus optional quantiles from a CKMS stream over a sliding time
+ * window (quantile.c). The stream is a sorted structure, so with objectives
+ * each child serialises its observations on its own mutex -- never a lock
+ * shared with other children, the registry or scrapes of other families.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+#include "quantile.h"
+
+struct sum_data {
+    size_t nobj;
+    struct promc__objective *obj;
+    char **q_text; /* rendered quantile label values */
+    char **q_om;
+    double max_age;
+    unsigned age_buckets;
+    double *scratch;      /* nobj query results, guarded by snap */
+    pthread_mutex_t snap; /* serialises snapshots */
+};
+
+struct sum_child {
+    struct promc__child base;
+    struct promc__hotcold hc;
+    promc__qwindow *window; /* NULL without objectives */
+    pthread_mutex_t lock;   /* guards window */
+    /* the two count sets follow */
+};
+
+static struct sum_data *sdata(const struct promc_metric *m)
+{
+    return m->type_data;
+}
+
+static double mono_seconds(void)
+{
+    return (double)promc__mono_ns() / 1e9;
+}
+
+static void sum_fini(struct promc_metric *m)
+{
+    struct sum_data *d = sdata(m);
+    if (!d)
+        return;
+    promc__free(d->obj);
+    promc__free_strings(d->q_text, d->nobj);
+    promc__free_strings(d->q_om, d->nobj);
+    promc__free(d->scratch);
+    pthread_mutex_destroy(&d->snap);
+    promc__free(d);
+}
+
+static size_t child_head(void)
+{
+    return (sizeof(struct sum_child) + 15) / 16 * 16;
+}
+
+static int sum_init_child(struct promc_metric *m, struct promc__child *c)
+{
+    struct sum_data *d = sdata(m);
+    struct sum_child *s = (struct sum_child *)c;
+    promc__hotcold_init(&s->hc, (char *)s + child_head(), 1);
+    if (d->nobj) {
+        s->window =
+            promc__qwindow_new(d->obj, d->nobj, d->max_age, d->age_buckets, mono_seconds());
+        if (!s->window)
+            return PROMC_ENOMEM;
+        pthread_mutex_init(&s->lock, NULL);
+    }
+    return PROMC_OK;
+}
+
+static void sum_fini_child(struct promc_metric *m, struct promc__child *c)
+{
+    (void)m;
+    struct sum_child *s = (struct sum_child *)c;
+    if (s->window) {
+        promc__qwindow_free(s->window);
+        pthread_mutex_destroy(&s->lock);
+    }
+}
+
+static void sum_collect_child(struct promc_metric *m, struct promc__child *c, promc__enc *e,
+                              const struct promc__labels *ls)
+{
+    struct sum_data *d = sdata(m);
+    struct sum_child *s = (struct sum_child *)c;
+    uint64_t count, ignored;
+    double sum;
+    pthread_mutex_lock(&d->snap);
+    promc__hotcold_snapshot(&s->hc, 1, &ignored, &count, &sum);
+    if (s->window) {
+        pthread_mutex_lock(&s->lock);
+        promc__qwindow_query(s->window, mono_seconds(), d->scratch);
+        pthread_mutex_unlock(&s->lock);
+        for (size_t i = 0; i < d->nobj; i++) {
+            struct promc__extra q = {"quantile", d->q_text[i], d->q_text[i], d->q_om[i]};
+            promc__enc_sample(e, "", ls, &q, promc__vd(d->scratch[i]));
+        }
+    }
+    pthread_mutex_unlock(&d->snap);
+    promc__enc_sample(e, "_sum", ls, NULL, promc__vd(sum));
+    promc__enc_sample(e, "_count", ls, NULL, promc__vu(count));
+    promc__enc_created(e, ls, c->created);
+}
+
+static const struct promc__ops sum_ops = {
+    .type = PROMC_SUMMARY,
+    .init_child = sum_init_child,
+    .fini_child = sum_fini_child,
+    .collect_child = sum_collect_child,
+    .fini = sum_fini,
+};
+
+static struct sum_data *sum_data_new(const char *name, const promc_summary_opts *o)
+{
+    const char *nm = name ? name : "(null)";
+    size_t n = o && o->objectives ? o->nobjectives : 0;
+    double max_age = o && o->max_age > 0 ? o->max_age : 600;
+    unsigned age_buckets = o && o->age_buckets ? o->age_buckets : 5;
+    if (o && (o->max_age < 0 || isnan(o->max_age) || isinf(o->max_age)))
+        return promc__fail_null(PROMC_EINVAL, "summary \"%s\": max_age must be > 0", nm);
+    for (size_t i = 0; i < n; i++) {
+        double q = o->objectives[i].quantile, err = o->objectives[i].error;
+        if (!(q >= 0 && q <= 1) || !(err > 0 && err < 1))
+            return promc__fail_null(PROMC_EINVAL,
+                                    "summary \"%s\": objective %zu needs quantile in [0,1] "
+                                    "and error in (0,1)",
+                                    nm, i);
+        if (i && !(q > o->objectives[i - 1].quantile))
+            return promc__fail_null(PROMC_EINVAL,
+                                    "summary \"%s\": objectives must be in increasing quantile "
+                                    "order",
+                                    nm);
+    }
+    struct sum_data *d = promc__calloc(1, sizeof *d);
+    if (!d)
+        goto oom;
+    pthread_mutex_init(&d->snap, NULL);
+    d->max_age = max_age;
+    d->age_buckets = age_buckets;
+    if (n) {
+        d->obj = promc__calloc(n, sizeof *d->obj);
+        d->q_text = promc__calloc(n, sizeof(char *));
+        d->q_om = promc__calloc(n, sizeof(char *));
+        d->scratch = promc__calloc(n, sizeof(double));
+        if (!d->obj || !d->q_text || !d->q_om || !d->scratch)
+            goto oom;
+        d->nobj = n;
+        for (size_t i = 0; i < n; i++) {
+            d->obj[i].quantile = o->objectives[i].quantile;
+            d->obj[i].error = o->objectives[i].error;
+            d->q_text[i] = promc__render_number(d->obj[i].quantile, false);
+            d->q_om[i] = promc__render_number(d->obj[i].quantile, true);
+            if (!d->q_text[i] || !d->q_om[i])
+                goto oom;
+        }
+    }
+    return d;
+oom:
+    if (d) {
+        struct promc_metric tmp = {.type_data = d};
+        sum_fini(&tmp);
+    }
+    return promc__fail_null(PROMC_ENOMEM, "out of memory creating summary \"%s\"", nm);
+}
+
+promc_summary *promc_summary_new(promc_registry *reg, const char *name, const char *help,
+                                 const char *const *label_names, const promc_summary_opts *opts)
+{
+    struct sum_data *d = sum_data_new(name, opts);
+    if (!d)
+        return NULL;
+    struct promc_metric *m = promc__family_new(
+        reg, &sum_ops, name, help, label_names, opts ? opts->unit : NULL,
+        opts ? opts->max_children : 0, child_head() + promc__hotcold_size(1), "quantile", d);
+    return m ? (promc_summary *)m->root : NULL;
+}
+
+void promc_summary_observe(promc_summary *s, double v)
+{
+    if (!s)
+        return;
+    struct sum_child *c = (struct sum_child *)s;
+    promc__hotcold_observe(&c->hc, 0, v);
+    if (c->window) {
+        pthread_mutex_lock(&c->lock);
+        promc__qwindow_observe(c->window, v, mono_seconds());
+        pthread_mutex_unlock(&c->lock);
+    }
+}
+
+promc_summary_timer promc_summary_timer_start(promc_summary *s)
+{
+    promc_summary_timer t = {s, promc__mono_ns()};
+    return t;
+}
+
+double promc_summary_timer_stop(promc_summary_timer *t)
+{
+    if (!t)
+        return 0;
+    double secs = (double)(promc__mono_ns() - t->start_ns) / 1e9;
+    promc_summary_observe(t->summary, secs);
+    return secs;
+}
+
+promc_summary *promc_summary_labels_n(promc_summary *s, const char *const *values, size_t n)
+{
+    return (promc_summary *)promc__family_labels(promc__family_of(s), values, n);
+}
+
+int promc_summary_remove_n(promc_summary *s, const char *const *values, size_t n)
+{
+    return promc__family_remove(promc__family_of(s), values, n);
+}
+
+void promc_summary_clear(promc_summary *s)
+{
+    promc__family_clear(promc__family_of(s));
+}
+
+promc_metric *promc_summary_metric(promc_summary *s)
+{
+    return promc__family_of(s);
+}
+
+void promc_summary_free(promc_summary *s)
+{
+    promc__metric_unref(promc__family_of(s));
+}

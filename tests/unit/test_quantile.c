@@ -1,0 +1,703 @@
+/*
+ * Tests for the Summary quantile estimator (lib/quantile.c): the CKMS rank
+ * error guarantee checked against exact quantiles of the same data, the age
+ * bucket window checked against a model of client_golang's rotation, edge
+ * inputs, and out-of-memory at every allocation. Fixed seeds: reproducible.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "promc.h"
+#include "quantile.h"
+
+#define TWO_PI 6.283185307179586
+
+/* ------------------------------------------------------------------ */
+/* Reproducible random numbers (xorshift64*)                          */
+/* ------------------------------------------------------------------ */
+
+static uint64_t rng_state;
+
+static void rng_seed(uint64_t s)
+{
+    rng_state = s ? s : 1;
+}
+
+static uint64_t rng_next(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static double rng_unit(void) /* [0, 1) */
+{
+    return (double)(rng_next() >> 11) * 0x1p-53;
+}
+
+static double rng_normal(void)
+{
+    double u1 = 1 - rng_unit(); /* (0, 1]: log() stays finite */
+    double u2 = rng_unit();
+    return sqrt(-2 * log(u1)) * cos(TWO_PI * u2);
+}
+
+enum dist {
+    D_UNIFORM,
+    D_EXPONENTIAL,
+    D_NORMAL,
+    D_LOGNORMAL, /* heavy right tail: values span ~12 orders of magnitude */
+    D_ASCENDING,
+    D_DESCENDING,
+    D_SAWTOOTH, /* sorted runs: many merges land in the middle of the stream */
+    D_FEW_VALUES,
+    D_CONSTANT,
+};
+
+static double gen(enum dist d, size_t i, size_t n)
+{
+    switch (d) {
+    case D_UNIFORM:
+        return rng_unit();
+    case D_EXPONENTIAL:
+        return -log(1 - rng_unit());
+    case D_NORMAL:
+        return 10 + 3 * rng_normal();
+    case D_LOGNORMAL:
+        return exp(3 * rng_normal());
+    case D_ASCENDING:
+        return (double)i;
+    case D_DESCENDING:
+        return (double)(n - i);
+    case D_SAWTOOTH:
+        return (double)(i % 1000);
+    case D_FEW_VALUES:
+        return (double)(rng_next() % 5);
+    case D_CONSTANT:
+        return 42;
+    }
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* ------------------------------------------------------------------ */
+/* The rank error check                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The guarantee being checked: for objective (q, e) over n observations the
+ * estimate must be an observed value whose rank is within e*n of q*n.
+ *
+ * A value can occupy a run of ranks when it is duplicated, so the check is:
+ * the 1-based ranks v occupies in the sorted data, [lo, hi] with lo = (count
+ * of values < v) + 1 and hi = count of values <= v, must intersect
+ * [floor((q-e)*n), ceil((q+e)*n)] clamped to [1, n]. An estimate that is not
+ * one of the observations (lo > hi), or NaN, fails outright. The rounding
+ * outward is at most one rank of slack on each side; anything an estimator
+ * gets wrong by more than e*n+1 ranks fails (test_rank_check_rejects proves
+ * the check has teeth).
+ */
+static int rank_ok(const double *sorted, size_t n, double v, double q, double e, const char *what)
+{
+    if (isnan(v) || n == 0) {
+        print_error("%s: q=%g e=%g n=%zu: got %g\n", what, q, e, n, v);
+        return 0;
+    }
+    size_t a = 0, b = n; /* first index with sorted[i] >= v */
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (sorted[m] < v)
+            a = m + 1;
+        else
+            b = m;
+    }
+    size_t lo = a + 1;
+    b = n; /* first index with sorted[i] > v */
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (sorted[m] <= v)
+            a = m + 1;
+        else
+            b = m;
+    }
+    size_t hi = a;
+    double amin = floor((q - e) * (double)n), amax = ceil((q + e) * (double)n);
+    if (amin < 1)
+        amin = 1;
+    if (amax > (double)n)
+        amax = (double)n;
+    if (lo > hi || (double)hi < amin || (double)lo > amax) {
+        print_error("%s: q=%g e=%g n=%zu: got %.17g at ranks [%zu,%zu], allowed [%.0f,%.0f]\n",
+                    what, q, e, n, v, lo, hi, amin, amax);
+        return 0;
+    }
+    return 1;
+}
+
+static void test_rank_check_rejects(void **state)
+{
+    (void)state;
+    double d[1000];
+    for (int i = 0; i < 1000; i++)
+        d[i] = i + 1; /* value == rank */
+    assert_true(rank_ok(d, 1000, 500, 0.5, 0.01, "exact"));
+    assert_true(rank_ok(d, 1000, 490, 0.5, 0.01, "low edge"));
+    assert_true(rank_ok(d, 1000, 510, 0.5, 0.01, "high edge"));
+    printf("   (the next 4 errors are expected)\n");
+    assert_false(rank_ok(d, 1000, 489, 0.5, 0.01, "too low"));
+    assert_false(rank_ok(d, 1000, 511, 0.5, 0.01, "too high"));
+    assert_false(rank_ok(d, 1000, 500.5, 0.5, 0.01, "not observed"));
+    assert_false(rank_ok(d, 1000, NAN, 0.5, 0.01, "NaN"));
+    /* A duplicated value counts wherever its run of ranks overlaps. */
+    for (int i = 0; i < 1000; i++)
+        d[i] = i < 600 ? 1 : 2;
+    assert_true(rank_ok(d, 1000, 1, 0.5, 0.01, "dup"));
+    assert_true(rank_ok(d, 1000, 2, 0.61, 0.01, "dup high"));
+}
+
+/* ------------------------------------------------------------------ */
+/* Accuracy                                                           */
+/* ------------------------------------------------------------------ */
+
+static const struct promc__objective OBJ_GO[] = {{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}};
+static const struct promc__objective OBJ_LOW[] = {{0.01, 0.001}, {0.1, 0.01}};
+/* q = 0 and q = 1 are where perks divides by zero. */
+static const struct promc__objective OBJ_EDGE[] = {{0, 0.01}, {0.25, 0.02}, {1, 0.01}};
+static const struct promc__objective OBJ_TIGHT[] = {{0.999, 0.0001}, {0.5, 0.001}};
+
+#define NOBJ(a)  (sizeof(a) / sizeof((a)[0]))
+#define NSAMPLES 100000
+
+/* Checkpoints straddle QW_BUFCAP (500), where a stream switches from exact
+ * answers to compressed CKMS ones. */
+static const size_t checkpoints[] = {1, 2, 3, 10, 499, 500, 501, 999, 1000, 4321, 25000, NSAMPLES};
+
+/* query_every: also query (flushing a partial buffer) that often, so merges
+ * of every size happen, not only full 500-value batches. */
+static void run_accuracy(enum dist d, const struct promc__objective *obj, size_t nobj,
+                         size_t query_every)
+{
+    double *data = malloc(NSAMPLES * sizeof(double));
+    double *sorted = malloc(NSAMPLES * sizeof(double));
+    double out[8];
+    char what[96];
+    assert_non_null(data);
+    assert_non_null(sorted);
+    assert_true(nobj <= 8);
+    rng_seed(0x9E3779B97F4A7C15ULL + (uint64_t)d);
+
+    /* Time stands still: everything stays in the head stream. */
+    promc__qwindow *w = promc__qwindow_new(obj, nobj, 600, 5, 0);
+    assert_non_null(w);
+    size_t cp = 0;
+    for (size_t i = 0; i < NSAMPLES; i++) {
+        data[i] = gen(d, i, NSAMPLES);
+        assert_int_equal(promc__qwindow_observe(w, data[i], 1), 0);
+        size_t n = i + 1;
+        if (query_every && n % query_every == 0)
+            assert_int_equal(promc__qwindow_query(w, 1, out), 0);
+        if (n != checkpoints[cp])
+            continue;
+        cp++;
+        memcpy(sorted, data, n * sizeof(double));
+        qsort(sorted, n, sizeof(double), cmp_double);
+        assert_int_equal(promc__qwindow_query(w, 1, out), 0);
+        for (size_t k = 0; k < nobj; k++) {
+            snprintf(what, sizeof(what), "dist %d, every %zu", (int)d, query_every);
+            assert_true(rank_ok(sorted, n, out[k], obj[k].quantile, obj[k].error, what));
+        }
+    }
+    assert_int_equal(cp, NOBJ(checkpoints));
+    promc__qwindow_free(w);
+    free(sorted);
+    free(data);
+}
+
+static void run_all_objectives(enum dist d)
+{
+    run_accuracy(d, OBJ_GO, NOBJ(OBJ_GO), 0);
+    run_accuracy(d, OBJ_LOW, NOBJ(OBJ_LOW), 0);
+    run_accuracy(d, OBJ_EDGE, NOBJ(OBJ_EDGE), 0);
+    run_accuracy(d, OBJ_TIGHT, NOBJ(OBJ_TIGHT), 0);
+    run_accuracy(d, OBJ_GO, NOBJ(OBJ_GO), 137);
+}
+
+#define ACCURACY_TEST(name, d)                                                                     \
+    static void name(void **state)                                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        run_all_objectives(d);                                                                     \
+    }
+ACCURACY_TEST(test_accuracy_uniform, D_UNIFORM)
+ACCURACY_TEST(test_accuracy_exponential, D_EXPONENTIAL)
+ACCURACY_TEST(test_accuracy_normal, D_NORMAL)
+ACCURACY_TEST(test_accuracy_lognormal, D_LOGNORMAL)
+ACCURACY_TEST(test_accuracy_ascending, D_ASCENDING)
+ACCURACY_TEST(test_accuracy_descending, D_DESCENDING)
+ACCURACY_TEST(test_accuracy_sawtooth, D_SAWTOOTH)
+ACCURACY_TEST(test_accuracy_few_values, D_FEW_VALUES)
+ACCURACY_TEST(test_accuracy_constant, D_CONSTANT)
+
+/* Below 500 observations a stream answers exactly, with perks' index rule
+ * ceil(n*q)-1 into the sorted values, as Go does. */
+static void test_small_counts_exact(void **state)
+{
+    (void)state;
+    promc__qwindow *w = promc__qwindow_new(OBJ_GO, 3, 600, 5, 0);
+    assert_non_null(w);
+    double out[3];
+    for (int i = 10; i >= 1; i--)
+        assert_int_equal(promc__qwindow_observe(w, i, 0), 0);
+    assert_int_equal(promc__qwindow_query(w, 0, out), 0);
+    assert_true(out[0] == 5); /* ceil(10*0.5)-1 = index 4 */
+    assert_true(out[1] == 9);
+    assert_true(out[2] == 10);
+    promc__qwindow_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sliding window                                                     */
+/* ------------------------------------------------------------------ */
+
+/* client_golang's rotation, restated: the period (t0+(k-1)*dur, t0+k*dur] is
+ * epoch k (at least 1); the head stream at epoch K holds what was observed in
+ * epochs K-age_buckets+1 .. K. */
+static double model_epoch(double t, double t0, double dur)
+{
+    double e = ceil((t - t0) * (1 / dur));
+    return e < 1 ? 1 : e;
+}
+
+struct window_run {
+    double *t, *v, *sorted;
+    size_t n;
+    double t0, dur, max_age;
+    unsigned ab;
+    double K; /* epochs only move forward */
+};
+
+static void check_window(promc__qwindow *w, struct window_run *r, double now)
+{
+    double out[3];
+    double e = model_epoch(now, r->t0, r->dur);
+    if (e > r->K)
+        r->K = e;
+    size_t m = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (model_epoch(r->t[i], r->t0, r->dur) > r->K - r->ab)
+            r->sorted[m++] = r->v[i];
+    qsort(r->sorted, m, sizeof(double), cmp_double);
+    assert_int_equal(promc__qwindow_query(w, now, out), 0);
+    for (size_t k = 0; k < 3; k++) {
+        if (m == 0)
+            assert_true(isnan(out[k]));
+        else
+            assert_true(
+                rank_ok(r->sorted, m, out[k], OBJ_GO[k].quantile, OBJ_GO[k].error, "window"));
+    }
+}
+
+/* Values live in [100*p, 100*p+1) during the p-th max_age period, so a
+ * window that kept expired data would be off by whole blocks of ranks. */
+static void run_window(double max_age, unsigned ab)
+{
+    const size_t total = 30000;
+    struct window_run r = {.t0 = 1000, .max_age = max_age, .ab = ab, .K = 1};
+    r.dur = max_age / ab;
+    r.t = malloc(total * sizeof(double));
+    r.v = malloc(total * sizeof(double));
+    r.sorted = malloc(total * sizeof(double));
+    assert_true(r.t && r.v && r.sorted);
+    rng_seed(ab * 1000003ULL + (uint64_t)max_age);
+
+    promc__qwindow *w = promc__qwindow_new(OBJ_GO, 3, max_age, ab, r.t0);
+    assert_non_null(w);
+    double step = 3 * max_age / (double)total, now = r.t0;
+    for (size_t i = 0; i < total; i++) {
+        now += step * 2 * rng_unit(); /* irregular arrivals, mean = step */
+        double period = floor((now - r.t0) / max_age);
+        r.t[i] = now;
+        r.v[i] = 100 * period + rng_unit();
+        r.n = i + 1;
+        assert_int_equal(promc__qwindow_observe(w, r.v[i], now), 0);
+        if (r.n % 701 == 0)
+            check_window(w, &r, now);
+    }
+    check_window(w, &r, now);
+    /* Queries with no observations in between still rotate. */
+    for (double dt = r.dur / 3; dt < max_age + 2 * r.dur; dt += r.dur / 3)
+        check_window(w, &r, now + dt);
+    double out[3];
+    assert_int_equal(promc__qwindow_query(w, now + max_age + r.dur, out), 0);
+    assert_true(isnan(out[0]) && isnan(out[1]) && isnan(out[2]));
+    promc__qwindow_free(w);
+    free(r.sorted);
+    free(r.v);
+    free(r.t);
+}
+
+static void test_window_default(void **state)
+{
+    (void)state;
+    run_window(600, 5);
+}
+
+static void test_window_one_bucket(void **state)
+{
+    (void)state;
+    run_window(60, 1);
+}
+
+static void test_window_three_buckets(void **state)
+{
+    (void)state;
+    run_window(90, 3);
+}
+
+/* The brief's scenario spelled out: 0..1 for ten minutes, then 100..101; once
+ * the first block is older than max_age only the second one is reported. */
+static void test_window_forgets_old_data(void **state)
+{
+    (void)state;
+    promc__qwindow *w = promc__qwindow_new(OBJ_GO, 3, 600, 5, 0);
+    assert_non_null(w);
+    double out[3];
+    rng_seed(7);
+    for (int i = 0; i < 6000; i++)
+        assert_int_equal(promc__qwindow_observe(w, rng_unit(), i * 0.1), 0);
+    assert_int_equal(promc__qwindow_query(w, 599.9, out), 0);
+    for (int k = 0; k < 3; k++)
+        assert_true(out[k] >= 0 && out[k] < 1);
+    for (int i = 0; i < 9000; i++)
+        assert_int_equal(promc__qwindow_observe(w, 100 + rng_unit(), 600 + i * 0.1), 0);
+    /* At 1500 s the head holds epochs 9..13, i.e. (960, 1500]. */
+    assert_int_equal(promc__qwindow_query(w, 1500, out), 0);
+    for (int k = 0; k < 3; k++)
+        assert_true(out[k] >= 100 && out[k] < 101);
+    assert_true(out[0] < out[1] && out[1] < out[2]);
+    promc__qwindow_free(w);
+}
+
+/* Clocks that step back, jump or break must neither crash nor hang. */
+static void test_window_odd_clocks(void **state)
+{
+    (void)state;
+    promc__qwindow *w = promc__qwindow_new(OBJ_GO, 3, 600, 5, 100);
+    assert_non_null(w);
+    double out[3];
+    assert_int_equal(promc__qwindow_observe(w, 1, 100), 0);
+    assert_int_equal(promc__qwindow_observe(w, 2, 50), 0); /* back in time: current epoch */
+    assert_int_equal(promc__qwindow_observe(w, 3, NAN), 0);
+    assert_int_equal(promc__qwindow_observe(w, 4, INFINITY), 0);
+    assert_int_equal(promc__qwindow_query(w, -INFINITY, out), 0);
+    assert_true(out[0] == 2 && out[2] == 4);
+    assert_int_equal(promc__qwindow_query(w, 1e300, out), 0); /* no loop to 1e300 */
+    assert_true(isnan(out[0]));
+    assert_int_equal(promc__qwindow_observe(w, 5, 1e300), 0);
+    assert_int_equal(promc__qwindow_query(w, 1e300, out), 0);
+    assert_true(out[0] == 5 && out[1] == 5 && out[2] == 5);
+    promc__qwindow_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Edge inputs                                                        */
+/* ------------------------------------------------------------------ */
+
+static void test_empty_returns_nan(void **state)
+{
+    (void)state;
+    promc__qwindow *w = promc__qwindow_new(OBJ_GO, 3, 600, 5, 0);
+    assert_non_null(w);
+    double out[3] = {0, 0, 0};
+    assert_int_equal(promc__qwindow_query(w, 0, out), 0);
+    assert_true(isnan(out[0]) && isnan(out[1]) && isnan(out[2]));
+    promc__qwindow_free(w);
+    promc__qwindow_free(NULL);
+}
+
+static void test_nan_ignored(void **state)
+{
+    (void)state;
+    promc__qwindow *a = promc__qwindow_new(OBJ_GO, 3, 600, 5, 0);
+    promc__qwindow *b = promc__qwindow_new(OBJ_GO, 3, 600, 5, 0);
+    assert_true(a && b);
+    double oa[3], ob[3];
+    for (int i = 0; i < 2000; i++)
+        assert_int_equal(promc__qwindow_observe(a, NAN, 1), 0);
+    assert_int_equal(promc__qwindow_query(a, 1, oa), 0);
+    assert_true(isnan(oa[0]) && isnan(oa[1]) && isnan(oa[2]));
+
+    /* Only NaN so far, then one value: every quantile is that value. */
+    assert_int_equal(promc__qwindow_observe(a, 3.5, 1), 0);
+    assert_int_equal(promc__qwindow_query(a, 1, oa), 0);
+    assert_true(oa[0] == 3.5 && oa[1] == 3.5 && oa[2] == 3.5);
+
+    /* With NaN interleaved, the result is bit-identical to without. */
+    assert_int_equal(promc__qwindow_observe(b, 3.5, 1), 0);
+    rng_seed(11);
+    for (int i = 0; i < 20000; i++) {
+        double v = rng_unit();
+        assert_int_equal(promc__qwindow_observe(a, v, 1), 0);
+        assert_int_equal(promc__qwindow_observe(a, NAN, 1), 0);
+        assert_int_equal(promc__qwindow_observe(b, v, 1), 0);
+    }
+    assert_int_equal(promc__qwindow_query(a, 1, oa), 0);
+    assert_int_equal(promc__qwindow_query(b, 1, ob), 0);
+    assert_memory_equal(oa, ob, sizeof(oa));
+    assert_false(isnan(oa[0]));
+    promc__qwindow_free(a);
+    promc__qwindow_free(b);
+}
+
+static void test_single_observation(void **state)
+{
+    (void)state;
+    static const struct promc__objective all[] = {{0, 0.01}, {0.5, 0.05}, {0.99, 0.001}, {1, 0.01}};
+    promc__qwindow *w = promc__qwindow_new(all, 4, 600, 5, 0);
+    assert_non_null(w);
+    double out[4];
+    assert_int_equal(promc__qwindow_observe(w, -7.25, 0), 0);
+    assert_int_equal(promc__qwindow_query(w, 0, out), 0);
+    for (int k = 0; k < 4; k++)
+        assert_true(out[k] == -7.25);
+    promc__qwindow_free(w);
+}
+
+static void test_infinities(void **state)
+{
+    (void)state;
+    promc__qwindow *w = promc__qwindow_new(OBJ_EDGE, 3, 600, 5, 0);
+    assert_non_null(w);
+    double out[3];
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(promc__qwindow_observe(w, i % 3 ? 1 : (i % 2 ? INFINITY : -INFINITY), 0),
+                         0);
+    assert_int_equal(promc__qwindow_query(w, 0, out), 0);
+    assert_true(out[0] == -INFINITY && out[1] == 1 && out[2] == INFINITY);
+    promc__qwindow_free(w);
+}
+
+static void test_invalid_arguments(void **state)
+{
+    (void)state;
+    struct promc__objective ok[] = {{0.5, 0.05}};
+    struct promc__objective bad[][2] = {
+        {{0.5, 0.05}, {-0.01, 0.01}}, {{0.5, 0.05}, {1.01, 0.01}}, {{0.5, 0.05}, {0.5, 0}},
+        {{0.5, 0.05}, {0.5, -0.1}},   {{0.5, 0.05}, {0.5, 1}},     {{0.5, 0.05}, {NAN, 0.01}},
+        {{0.5, 0.05}, {0.5, NAN}},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_null(promc__qwindow_new(bad[i], 2, 600, 5, 0));
+    assert_null(promc__qwindow_new(ok, 0, 600, 5, 0));
+    assert_null(promc__qwindow_new(NULL, 1, 600, 5, 0));
+    assert_null(promc__qwindow_new(ok, 1, 0, 5, 0));
+    assert_null(promc__qwindow_new(ok, 1, -1, 5, 0));
+    assert_null(promc__qwindow_new(ok, 1, NAN, 5, 0));
+    assert_null(promc__qwindow_new(ok, 1, INFINITY, 5, 0));
+    assert_null(promc__qwindow_new(ok, 1, 600, 0, 0));
+    assert_null(promc__qwindow_new(ok, 1, 600, 5, NAN));
+
+    /* The boundaries themselves are valid. */
+    struct promc__objective edge[] = {{0, 0.5}, {1, 1e-9}};
+    promc__qwindow *w = promc__qwindow_new(edge, 2, 1e-9, 1, 0);
+    assert_non_null(w);
+    promc__qwindow_free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Out of memory                                                      */
+/* ------------------------------------------------------------------ */
+
+static long alloc_calls, alloc_fail_at, alloc_injected, alloc_live;
+static int alloc_persistent; /* fail every call from fail_at on, not just that one */
+
+static int alloc_should_fail(void)
+{
+    alloc_calls++;
+    if (alloc_calls == alloc_fail_at || (alloc_persistent && alloc_calls > alloc_fail_at)) {
+        alloc_injected++;
+        return 1;
+    }
+    return 0;
+}
+
+static void *t_malloc(size_t n)
+{
+    if (alloc_should_fail())
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        alloc_live++;
+    return p;
+}
+
+static void *t_realloc(void *p, size_t n)
+{
+    if (alloc_should_fail())
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && !p)
+        alloc_live++;
+    return q;
+}
+
+static void t_free(void *p)
+{
+    if (p)
+        alloc_live--;
+    free(p);
+}
+
+/*
+ * One scenario under a failing allocator. Time is frozen (no rotation) when
+ * `still`, so the final answer can be checked against exactly the values
+ * observe() accepted: a failed call must lose nothing else. Returns 1 when
+ * the scenario ran without any failure being injected.
+ */
+static int run_oom_scenario(long fail_at, int persistent, int still)
+{
+    enum { N = 5000 };
+    static double kept[N];
+    size_t nkept = 0;
+    int errors = 0;
+    double out[3], now = 0;
+
+    alloc_calls = alloc_injected = 0;
+    alloc_fail_at = fail_at;
+    alloc_persistent = persistent;
+    promc__qwindow *w = promc__qwindow_new(OBJ_GO, 3, 600, 5, now);
+    if (!w) {
+        assert_true(alloc_injected > 0);
+        assert_int_equal(alloc_live, 0);
+        return 0;
+    }
+    rng_seed(5);
+    for (int i = 0; i < N; i++) {
+        double v = rng_unit();
+        if (!still)
+            now += 0.1; /* 500 s: rotates streams four times */
+        int rc = promc__qwindow_observe(w, v, now);
+        assert_true(rc == 0 || rc == PROMC_ENOMEM);
+        if (rc == 0)
+            kept[nkept++] = v;
+        else
+            errors++;
+        /* Query while streams are still exact: the next flush must grow them. */
+        if (i == 498 || i == N / 2) {
+            rc = promc__qwindow_query(w, now, out);
+            assert_true(rc == 0 || rc == PROMC_ENOMEM);
+            errors += rc != 0;
+            for (int k = 0; k < 3; k++)
+                assert_false(isnan(out[k])); /* filled from what is there */
+        }
+    }
+    int rc = promc__qwindow_query(w, now, out);
+    assert_true(rc == 0 || rc == PROMC_ENOMEM);
+    errors += rc != 0;
+    if (alloc_injected > 0)
+        assert_true(errors > 0); /* every failure reached the caller */
+    else
+        assert_int_equal(errors, 0);
+
+    if (still && !persistent) {
+        /* A single failure: the kept buffer is merged on the next flush. */
+        assert_int_equal(promc__qwindow_query(w, now, out), 0);
+        qsort(kept, nkept, sizeof(double), cmp_double);
+        for (int k = 0; k < 3; k++)
+            assert_true(rank_ok(kept, nkept, out[k], OBJ_GO[k].quantile, OBJ_GO[k].error, "oom"));
+    }
+    promc__qwindow_free(w);
+    assert_int_equal(alloc_live, 0);
+    return alloc_injected == 0;
+}
+
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    assert_int_equal(promc_set_allocator(t_malloc, t_realloc, t_free), PROMC_OK);
+    long clean_calls = 0;
+    for (int persistent = 0; persistent <= 1; persistent++) {
+        for (int still = 0; still <= 1; still++) {
+            long n = 1;
+            while (!run_oom_scenario(n, persistent, still))
+                n++;
+            clean_calls = alloc_calls;
+        }
+    }
+    assert_int_equal(promc_set_allocator(NULL, NULL, NULL), PROMC_OK);
+    /* Nine allocations at creation: more means growth paths were exercised. */
+    assert_true(clean_calls > 9);
+}
+
+/* Once the streams have grown, observing and querying allocate nothing. */
+static void test_steady_state_allocates_nothing(void **state)
+{
+    (void)state;
+    assert_int_equal(promc_set_allocator(t_malloc, t_realloc, t_free), PROMC_OK);
+    alloc_calls = alloc_injected = 0;
+    alloc_fail_at = 0;
+    alloc_persistent = 0;
+    promc__qwindow *w = promc__qwindow_new(OBJ_GO, 3, 600, 5, 0);
+    assert_non_null(w);
+    double out[3], now = 0;
+    rng_seed(3);
+    for (int i = 0; i < 20000; i++) {
+        assert_int_equal(promc__qwindow_observe(w, exp(3 * rng_normal()), now += 0.01), 0);
+        if (i % 1000 == 0)
+            assert_int_equal(promc__qwindow_query(w, now, out), 0);
+    }
+    long before = alloc_calls;
+    for (int i = 0; i < 200000; i++) {
+        assert_int_equal(promc__qwindow_observe(w, exp(3 * rng_normal()), now += 0.01), 0);
+        if (i % 1000 == 0)
+            assert_int_equal(promc__qwindow_query(w, now, out), 0);
+    }
+    assert_int_equal(alloc_calls, before);
+    promc__qwindow_free(w);
+    assert_int_equal(alloc_live, 0);
+    assert_int_equal(promc_set_allocator(NULL, NULL, NULL), PROMC_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rank_check_rejects),
+        cmocka_unit_test(test_accuracy_uniform),
+        cmocka_unit_test(test_accuracy_exponential),
+        cmocka_unit_test(test_accuracy_normal),
+        cmocka_unit_test(test_accuracy_lognormal),
+        cmocka_unit_test(test_accuracy_ascending),
+        cmocka_unit_test(test_accuracy_descending),
+        cmocka_unit_test(test_accuracy_sawtooth),
+        cmocka_unit_test(test_accuracy_few_values),
+        cmocka_unit_test(test_accuracy_constant),
+        cmocka_unit_test(test_small_counts_exact),
+        cmocka_unit_test(test_window_default),
+        cmocka_unit_test(test_window_one_bucket),
+        cmocka_unit_test(test_window_three_buckets),
+        cmocka_unit_test(test_window_forgets_old_data),
+        cmocka_unit_test(test_window_odd_clocks),
+        cmocka_unit_test(test_empty_returns_nan),
+        cmocka_unit_test(test_nan_ignored),
+        cmocka_unit_test(test_single_observation),
+        cmocka_unit_test(test_infinities),
+        cmocka_unit_test(test_invalid_arguments),
+        cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_steady_state_allocates_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
