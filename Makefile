@@ -83,7 +83,7 @@ $(BUILD)/libpromc.so: $(SHARED)
 	$(Q)ln -sf libpromc.so.$(VERSION) $(BUILD)/$(SONAME)
 	$(Q)ln -sf $(SONAME) $@
 
-$(BUILD)/promc.pc: pkgconfig/promc.pc.in include/promc.h
+$(BUILD)/promc.pc: pkgconfig/promc.pc.in include/promc.h Makefile
 	@mkdir -p $(BUILD)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
@@ -106,6 +106,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(STATIC) $(COMMON_OBJ) tests/unit/helpers.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< $(COMMON_OBJ) $(STATIC) -lcmocka $(LDLIBS)
+
+# Helper programs of the integration tests (not unit tests themselves).
+$(BUILD)/integration/%: tests/integration/%.c $(STATIC) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< $(COMMON_OBJ) $(STATIC) $(LDLIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
@@ -150,8 +156,8 @@ valgrind: $(BUILD)/tests/test_lifecycle
 	$(Q)valgrind --quiet --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
 	    --error-exitcode=1 $(BUILD)/tests/test_lifecycle
 
-interop: $(BUILD)/tests/test_interop_dump
-	$(Q)tests/integration/interop.sh $(BUILD)/tests/test_interop_dump
+interop: $(BUILD)/integration/interop_dump
+	$(Q)tests/integration/interop.sh $(BUILD)/integration/interop_dump
 
 bench-build: $(BENCH_BIN)
 
@@ -192,7 +198,9 @@ install: lib
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libpromc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpromc.so
-	install -m 644 $(BUILD)/promc.pc $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    pkgconfig/promc.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(HEADERS)))

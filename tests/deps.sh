@@ -1,0 +1,56 @@
+#!/bin/sh
+# The test entry point's first step: make sure every tool the tests use is on
+# the machine. Missing Debian packages are installed when running as root;
+# otherwise the exact command is printed and the run stops.
+set -u
+
+missing=""
+need() { # need PACKAGE TEST-COMMAND...
+    pkg=$1
+    shift
+    if ! "$@" >/dev/null 2>&1; then
+        missing="$missing $pkg"
+    fi
+}
+
+need libcmocka-dev test -f /usr/include/cmocka.h
+need pkg-config command -v pkg-config
+need valgrind command -v valgrind
+need clang-format command -v clang-format
+need prometheus command -v promtool
+need python3-prometheus-client /usr/bin/python3 -c 'import prometheus_client'
+
+# A comma-decimal locale lets the encoder tests prove number rendering
+# ignores LC_NUMERIC; generate one when we can (glibc's locales data is there).
+if [ "$(id -u)" -eq 0 ] && command -v localedef >/dev/null 2>&1 &&
+    ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\{0,1\}8$'; then
+    localedef -i de_DE -f UTF-8 de_DE.UTF-8 >/dev/null 2>&1 || true
+fi
+
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "deps: installing$missing"
+    # The prometheus packages start their daemons when a service manager runs;
+    # tests start their own on free ports, so keep packaged services from
+    # starting during the install.
+    policy=/usr/sbin/policy-rc.d
+    created_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created_policy=1
+    fi
+    status=0
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive $cmd -qq; } >/tmp/promc-deps.log 2>&1 || status=$?
+    [ -n "$created_policy" ] && rm -f "$policy"
+    if [ "$status" -ne 0 ]; then
+        echo "deps: '$cmd' failed; log in /tmp/promc-deps.log" >&2
+        tail -20 /tmp/promc-deps.log >&2
+        exit 1
+    fi
+    exit 0
+fi
+echo "deps: missing packages:$missing" >&2
+echo "deps: run as root: apt-get update && $cmd" >&2
+exit 1
