@@ -42,7 +42,7 @@ extern "C" {
 #define PROMC_VERSION_PATCH 0
 
 #define PROMC__STR2(x) #x
-#define PROMC__STR(x) PROMC__STR2(x)
+#define PROMC__STR(x)  PROMC__STR2(x)
 #define PROMC_VERSION_STRING                                                                       \
     PROMC__STR(PROMC_VERSION_MAJOR)                                                                \
     "." PROMC__STR(PROMC_VERSION_MINOR) "." PROMC__STR(PROMC_VERSION_PATCH)
@@ -189,8 +189,8 @@ typedef struct promc_counter promc_counter;
  * PROMC_NO_REGISTRY = none). The name may end in "_total" or not; the samples
  * are "<base>_total" either way (family "<base>" in OpenMetrics). label_names
  * is NULL or a NULL-terminated array (PROMC_LABELS). NULL on error. */
-PROMC_API promc_counter *promc_counter_new(promc_registry *reg, const char *name,
-                                           const char *help, const char *const *label_names);
+PROMC_API promc_counter *promc_counter_new(promc_registry *reg, const char *name, const char *help,
+                                           const char *const *label_names);
 PROMC_API promc_counter *promc_counter_new_opts(promc_registry *reg, const char *name,
                                                 const char *help, const char *const *label_names,
                                                 const promc_metric_opts *opts);
@@ -229,8 +229,8 @@ typedef struct promc_gauge promc_gauge;
 
 PROMC_API promc_gauge *promc_gauge_new(promc_registry *reg, const char *name, const char *help,
                                        const char *const *label_names);
-PROMC_API promc_gauge *promc_gauge_new_opts(promc_registry *reg, const char *name,
-                                            const char *help, const char *const *label_names,
+PROMC_API promc_gauge *promc_gauge_new_opts(promc_registry *reg, const char *name, const char *help,
+                                            const char *const *label_names,
                                             const promc_metric_opts *opts);
 /* Lock-free, allocation-free; NULL is a no-op. */
 PROMC_API void promc_gauge_inc(promc_gauge *g);
@@ -306,8 +306,8 @@ typedef struct promc_histogram_timer {
 PROMC_API promc_histogram_timer promc_histogram_timer_start(promc_histogram *h);
 PROMC_API double promc_histogram_timer_stop(promc_histogram_timer *t);
 
-PROMC_API promc_histogram *promc_histogram_labels_n(promc_histogram *h,
-                                                    const char *const *values, size_t n);
+PROMC_API promc_histogram *promc_histogram_labels_n(promc_histogram *h, const char *const *values,
+                                                    size_t n);
 #define promc_histogram_labels(h, ...)                                                             \
     promc_histogram_labels_n((h), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
 PROMC_API int promc_histogram_remove_n(promc_histogram *h, const char *const *values, size_t n);
@@ -341,8 +341,8 @@ typedef struct promc_summary_opts {
 } promc_summary_opts;
 
 /* opts may be NULL (no quantiles). Label "quantile" is reserved. */
-PROMC_API promc_summary *promc_summary_new(promc_registry *reg, const char *name,
-                                           const char *help, const char *const *label_names,
+PROMC_API promc_summary *promc_summary_new(promc_registry *reg, const char *name, const char *help,
+                                           const char *const *label_names,
                                            const promc_summary_opts *opts);
 /* Records v. Without objectives: lock-free and allocation-free. With
  * objectives: takes the child's own mutex (the quantile stream is a sorted
@@ -376,8 +376,7 @@ typedef struct promc_enum promc_enum;
  * least one); the first is the initial state. Exposed with a label named
  * after the metric, which is therefore reserved. */
 PROMC_API promc_enum *promc_enum_new(promc_registry *reg, const char *name, const char *help,
-                                     const char *const *label_names,
-                                     const char *const *states);
+                                     const char *const *label_names, const char *const *states);
 /* Sets the current state by name; PROMC_EINVAL for an unknown state. */
 PROMC_API int promc_enum_set(promc_enum *e, const char *state);
 /* Sets the current state by index into the states list. */
@@ -409,9 +408,13 @@ PROMC_API void promc_info_free(promc_info *i);
 
 /* C11 convenience: the promc_metric of any typed handle. */
 #define PROMC_METRIC(x)                                                                            \
-    _Generic((x), promc_counter *: promc_counter_metric, promc_gauge *: promc_gauge_metric,        \
-             promc_histogram *: promc_histogram_metric, promc_summary *: promc_summary_metric,     \
-             promc_enum *: promc_enum_metric, promc_info *: promc_info_metric)(x)
+    _Generic((x), promc_counter *                                                                  \
+             : promc_counter_metric, promc_gauge *                                                 \
+             : promc_gauge_metric, promc_histogram *                                               \
+             : promc_histogram_metric, promc_summary *                                             \
+             : promc_summary_metric, promc_enum *                                                  \
+             : promc_enum_metric, promc_info *                                                     \
+             : promc_info_metric)(x)
 
 /* ===================================================================== */
 /* Custom collectors                                                      */
@@ -456,8 +459,8 @@ PROMC_API int promc_emit_sample(promc_emitter *e, const promc_label *labels, siz
 /* One histogram series: bounds[i] (increasing, finite) with cumulative counts,
  * +Inf implied by count. */
 PROMC_API int promc_emit_histogram(promc_emitter *e, const promc_label *labels, size_t nlabels,
-                                   const double *bounds, const uint64_t *cumulative,
-                                   size_t nbounds, uint64_t count, double sum);
+                                   const double *bounds, const uint64_t *cumulative, size_t nbounds,
+                                   uint64_t count, double sum);
 /* One summary series with optional quantiles (increasing). */
 PROMC_API int promc_emit_summary(promc_emitter *e, const promc_label *labels, size_t nlabels,
                                  const double *quantiles, const double *values, size_t nquantiles,
@@ -475,7 +478,7 @@ typedef enum promc_format {
     PROMC_FORMAT_OPENMETRICS /* application/openmetrics-text; version=1.0.0 */
 } promc_format;
 
-#define PROMC_CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
+#define PROMC_CONTENT_TYPE_TEXT        "text/plain; version=0.0.4; charset=utf-8"
 #define PROMC_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 /* Receives the exposition in chunks; return 0 to go on, non-zero to stop
@@ -485,8 +488,7 @@ typedef int (*promc_write_fn)(void *ctx, const char *data, size_t len);
 /* Streams the registry's exposition into fn. Returns PROMC_OK, PROMC_EIO (the
  * writer or a collector failed) or PROMC_ENOMEM. Output already written stays
  * written: a consumer treats a failed exposition as invalid in its entirety. */
-PROMC_API int promc_encode(promc_registry *reg, promc_format format, promc_write_fn fn,
-                           void *ctx);
+PROMC_API int promc_encode(promc_registry *reg, promc_format format, promc_write_fn fn, void *ctx);
 /* The exposition in one NUL-terminated buffer from the library allocator (free
  * with promc_free); its length in *len if len is not NULL. NULL on error. */
 PROMC_API char *promc_encode_buffer(promc_registry *reg, promc_format format, size_t *len);

@@ -308,8 +308,10 @@ int promc_emit_sample(promc_emitter *em, const promc_label *labels, size_t nlabe
     switch (em->desc.type) {
     case PROMC_COUNTER:
         if (!(value >= 0))
-            return promc__fail(PROMC_EINVAL, "collector: counter \"%s\" value %g is negative "
-                                             "or NaN", em->name, value);
+            return promc__fail(PROMC_EINVAL,
+                               "collector: counter \"%s\" value %g is negative "
+                               "or NaN",
+                               em->name, value);
         promc__enc_sample(em->enc, "_total", &ls, NULL, promc__vd(value));
         break;
     case PROMC_GAUGE:
@@ -374,11 +376,9 @@ int promc_emit_summary(promc_emitter *em, const promc_label *labels, size_t nlab
     if (em->desc.type != PROMC_SUMMARY)
         return wrong_type(em, "summary");
     if (nquantiles && (!quantiles || !values))
-        return promc__fail(PROMC_EINVAL, "collector: summary \"%s\": quantiles missing",
-                           em->name);
+        return promc__fail(PROMC_EINVAL, "collector: summary \"%s\": quantiles missing", em->name);
     for (size_t i = 0; i < nquantiles; i++)
-        if (!(quantiles[i] >= 0 && quantiles[i] <= 1) ||
-            (i && !(quantiles[i] > quantiles[i - 1])))
+        if (!(quantiles[i] >= 0 && quantiles[i] <= 1) || (i && !(quantiles[i] > quantiles[i - 1])))
             return promc__fail(PROMC_EINVAL,
                                "collector: summary \"%s\": quantiles must be increasing in [0,1]",
                                em->name);
@@ -404,12 +404,16 @@ int promc_emit_stateset(promc_emitter *em, const promc_label *labels, size_t nla
     if (em->desc.type != PROMC_STATESET)
         return wrong_type(em, "stateset");
     if (!states || nstates == 0 || current >= nstates)
-        return promc__fail(PROMC_EINVAL, "collector: stateset \"%s\": needs states and a current "
-                                         "one", em->name);
+        return promc__fail(PROMC_EINVAL,
+                           "collector: stateset \"%s\": needs states and a current "
+                           "one",
+                           em->name);
     for (size_t i = 0; i < nstates; i++) {
         if (!states[i] || !*states[i] || !promc__valid_utf8(states[i], strlen(states[i])))
-            return promc__fail(PROMC_EINVAL, "collector: stateset \"%s\": state %zu is empty "
-                                             "or not UTF-8", em->name, i);
+            return promc__fail(PROMC_EINVAL,
+                               "collector: stateset \"%s\": state %zu is empty "
+                               "or not UTF-8",
+                               em->name, i);
         for (size_t j = 0; j < i; j++)
             if (strcmp(states[i], states[j]) == 0)
                 return promc__fail(PROMC_EINVAL, "collector: stateset \"%s\": duplicate state",

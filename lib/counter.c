@@ -38,8 +38,7 @@ static const struct promc__ops counter_ops = {
 };
 
 promc_counter *promc_counter_new_opts(promc_registry *reg, const char *name, const char *help,
-                                      const char *const *label_names,
-                                      const promc_metric_opts *opts)
+                                      const char *const *label_names, const promc_metric_opts *opts)
 {
     /* "x" and "x_total" both mean the family x with samples x_total. */
     char *base = NULL;
@@ -51,9 +50,9 @@ promc_counter *promc_counter_new_opts(promc_registry *reg, const char *name, con
         base[len - 6] = '\0';
         name = base;
     }
-    struct promc_metric *m = promc__family_new(
-        reg, &counter_ops, name, help, label_names, opts ? opts->unit : NULL,
-        opts ? opts->max_children : 0, sizeof(struct counter_child), NULL, NULL);
+    struct promc_metric *m =
+        promc__family_new(reg, &counter_ops, name, help, label_names, opts ? opts->unit : NULL,
+                          opts ? opts->max_children : 0, sizeof(struct counter_child), NULL, NULL);
     promc__free(base);
     return m ? (promc_counter *)m->root : NULL;
 }

@@ -62,7 +62,10 @@ static void put_escaped(promc__enc *e, const char *s, bool quote)
 {
     const char *run = s;
     for (; *s; s++) {
-        const char *esc = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : quote && *s == '"' ? "\\\"" : 0;
+        const char *esc = *s == '\\'           ? "\\\\"
+                          : *s == '\n'         ? "\\n"
+                          : quote && *s == '"' ? "\\\""
+                                               : 0;
         if (esc) {
             promc__enc_put(e, run, (size_t)(s - run));
             promc__enc_put(e, esc, 2);

@@ -107,8 +107,8 @@ int promc_enum_set_index(promc_enum *e, size_t index)
     struct promc_metric *m = promc__family_of(e);
     struct enum_data *d = m->type_data;
     if (index >= d->n)
-        return promc__fail(PROMC_EINVAL, "enum \"%s\": state index %zu out of range",
-                           m->desc.name, index);
+        return promc__fail(PROMC_EINVAL, "enum \"%s\": state index %zu out of range", m->desc.name,
+                           index);
     atomic_store_explicit(&((struct enum_child *)e)->state, index, memory_order_relaxed);
     return PROMC_OK;
 }

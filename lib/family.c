@@ -298,8 +298,8 @@ void promc__family_clear(struct promc_metric *m)
 /* Family lifetime                                                        */
 /* ===================================================================== */
 
-static int check_label_names(const char *name, const char *const *label_names,
-                             const char *reserved, size_t *count)
+static int check_label_names(const char *name, const char *const *label_names, const char *reserved,
+                             size_t *count)
 {
     size_t n = 0;
     for (; label_names && label_names[n]; n++) {
@@ -311,8 +311,8 @@ static int check_label_names(const char *name, const char *const *label_names,
                                l);
         for (size_t j = 0; j < n; j++)
             if (strcmp(label_names[j], l) == 0)
-                return promc__fail(PROMC_EINVAL, "metric \"%s\": duplicate label name \"%s\"",
-                                   name, l);
+                return promc__fail(PROMC_EINVAL, "metric \"%s\": duplicate label name \"%s\"", name,
+                                   l);
     }
     *count = n;
     return PROMC_OK;
@@ -392,8 +392,8 @@ const char *const *promc__type_suffixes(promc_type type)
 struct promc_metric *promc__family_new(promc_registry *reg, const struct promc__ops *ops,
                                        const char *name, const char *help,
                                        const char *const *label_names, const char *unit,
-                                       size_t max_children, size_t child_size,
-                                       const char *reserved, void *type_data)
+                                       size_t max_children, size_t child_size, const char *reserved,
+                                       void *type_data)
 {
     struct promc_metric tmp = {.ops = ops, .type_data = type_data};
     struct promc_metric *m = NULL;

@@ -906,7 +906,7 @@ size_t promc__format_double(char *buf, double v)
         memcpy(buf, s, n + 1);
         return n;
     }
-    if ((bits << 1) == 0) { /* client_golang prints -0 as "0" too */
+    if (ieee_exp == 0 && ieee_frac == 0) { /* client_golang prints -0 as "0" too */
         memcpy(buf, "0", 2);
         return 1;
     }

@@ -31,9 +31,9 @@ static const struct promc__ops gauge_ops = {
 promc_gauge *promc_gauge_new_opts(promc_registry *reg, const char *name, const char *help,
                                   const char *const *label_names, const promc_metric_opts *opts)
 {
-    struct promc_metric *m = promc__family_new(
-        reg, &gauge_ops, name, help, label_names, opts ? opts->unit : NULL,
-        opts ? opts->max_children : 0, sizeof(struct gauge_child), NULL, NULL);
+    struct promc_metric *m =
+        promc__family_new(reg, &gauge_ops, name, help, label_names, opts ? opts->unit : NULL,
+                          opts ? opts->max_children : 0, sizeof(struct gauge_child), NULL, NULL);
     return m ? (promc_gauge *)m->root : NULL;
 }
 

@@ -107,11 +107,11 @@ int promc_buckets_exponential(double *out, double start, double factor, size_t c
 /* ===================================================================== */
 
 struct hist_data {
-    size_t nfinite;      /* finite upper bounds; buckets = nfinite + 1 */
-    double *bounds;      /* nfinite */
-    char **le_text;      /* nfinite + 1 rendered le values, text format */
-    char **le_om;        /* same, OpenMetrics canonical */
-    uint64_t *scratch;   /* snapshot space, guarded by snap */
+    size_t nfinite;       /* finite upper bounds; buckets = nfinite + 1 */
+    double *bounds;       /* nfinite */
+    char **le_text;       /* nfinite + 1 rendered le values, text format */
+    char **le_om;         /* same, OpenMetrics canonical */
+    uint64_t *scratch;    /* snapshot space, guarded by snap */
     pthread_mutex_t snap; /* serialises snapshots of this family's children */
 };
 
@@ -287,8 +287,7 @@ double promc_histogram_timer_stop(promc_histogram_timer *t)
     return s;
 }
 
-promc_histogram *promc_histogram_labels_n(promc_histogram *h, const char *const *values,
-                                          size_t n)
+promc_histogram *promc_histogram_labels_n(promc_histogram *h, const char *const *values, size_t n)
 {
     return (promc_histogram *)promc__family_labels(promc__family_of(h), values, n);
 }

@@ -24,8 +24,7 @@ promc_info *promc_info_new(promc_registry *reg, const char *name, const char *he
                            const promc_label *pairs, size_t npairs)
 {
     if (npairs && !pairs)
-        return promc__fail_null(PROMC_EINVAL, "info \"%s\": pairs missing",
-                                name ? name : "(null)");
+        return promc__fail_null(PROMC_EINVAL, "info \"%s\": pairs missing", name ? name : "(null)");
     if (npairs > 64)
         return promc__fail_null(PROMC_EINVAL, "info \"%s\": at most 64 pairs",
                                 name ? name : "(null)");
@@ -52,9 +51,9 @@ promc_info *promc_info_new(promc_registry *reg, const char *name, const char *he
     }
     /* Register only once the pairs are in place: a scrape must never see an
      * info without its one sample. */
-    struct promc_metric *m = promc__family_new(PROMC_NO_REGISTRY, &info_ops, name, help,
-                                               npairs ? keys : NULL, NULL, 0,
-                                               sizeof(struct promc__child), NULL, NULL);
+    struct promc_metric *m =
+        promc__family_new(PROMC_NO_REGISTRY, &info_ops, name, help, npairs ? keys : NULL, NULL, 0,
+                          sizeof(struct promc__child), NULL, NULL);
     promc__free(base);
     if (!m)
         return NULL;

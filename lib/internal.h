@@ -240,8 +240,8 @@ struct promc_metric {
 struct promc_metric *promc__family_new(promc_registry *reg, const struct promc__ops *ops,
                                        const char *name, const char *help,
                                        const char *const *label_names, const char *unit,
-                                       size_t max_children, size_t child_size,
-                                       const char *reserved, void *type_data);
+                                       size_t max_children, size_t child_size, const char *reserved,
+                                       void *type_data);
 /* Child lookup/creation by label values (the warm path). */
 struct promc__child *promc__family_labels(struct promc_metric *m, const char *const *values,
                                           size_t n);
@@ -280,7 +280,7 @@ struct promc__claim {
 };
 
 struct promc_registry {
-    pthread_rwlock_t lock; /* writers: (un)register; readers: scrapes */
+    pthread_rwlock_t lock;       /* writers: (un)register; readers: scrapes */
     struct promc_metric **items; /* registration order */
     size_t n, cap;
     struct promc__claim *claims; /* open addressing, power-of-two size */

@@ -31,9 +31,7 @@ struct stream {
 };
 
 struct target {
-    double q;
-    double lo; /* 2e/q: slope of the allowed error for ranks above q*n */
-    double hi; /* 2e/(1-q): slope for ranks below q*n */
+    double q, e;
 };
 
 struct promc__qwindow {
@@ -52,9 +50,10 @@ struct promc__qwindow {
 
 /*
  * perks' newTargeted invariant: the rank error allowed at rank r among n.
- * The slopes are precomputed infinities for q==0 and q==1, where perks
- * divides by zero; at r==0 the q==0 target allows no error (perks gets NaN
- * there and silently drops the target, losing the minimum).
+ * Same operations in the same order as the Go code, so the floor() and <=
+ * decisions built on it round exactly as in client_golang. The one deviation
+ * is q == 0 at r == 0: Go computes 0/0 = NaN there, which silently drops the
+ * target and lets the minimum be compressed away; here it allows no error.
  */
 static double invariant(const promc__qwindow *w, double r, double n)
 {
@@ -63,9 +62,9 @@ static double invariant(const promc__qwindow *w, double r, double n)
         const struct target *t = &w->t[i];
         double f;
         if (t->q * n <= r)
-            f = r > 0 ? t->lo * r : 0;
+            f = t->q > 0 ? 2 * t->e * r / t->q : (r > 0 ? INFINITY : 0);
         else
-            f = t->hi * (n - r);
+            f = t->q < 1 ? 2 * t->e * (n - r) / (1 - t->q) : INFINITY;
         if (f < m)
             m = f;
     }
@@ -341,10 +340,8 @@ promc__qwindow *promc__qwindow_new(const struct promc__objective *obj, size_t n,
             goto oom;
 
     for (size_t i = 0; i < n; i++) {
-        double q = obj[i].quantile, e = obj[i].error;
-        w->t[i].q = q;
-        w->t[i].lo = q > 0 ? 2 * e / q : INFINITY;
-        w->t[i].hi = q < 1 ? 2 * e / (1 - q) : INFINITY;
+        w->t[i].q = obj[i].quantile;
+        w->t[i].e = obj[i].error;
     }
     w->nt = n;
     w->t0 = now;

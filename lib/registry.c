@@ -13,8 +13,8 @@ static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
 static const char *type_name(promc_type t)
 {
-    static const char *const names[] = {"counter", "gauge", "histogram", "summary",
-                                        "stateset", "info", "untyped"};
+    static const char *const names[] = {"counter",  "gauge", "histogram", "summary",
+                                        "stateset", "info",  "untyped"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "collector";
 }
 

@@ -64,8 +64,7 @@ static int sum_init_child(struct promc_metric *m, struct promc__child *c)
     struct sum_child *s = (struct sum_child *)c;
     promc__hotcold_init(&s->hc, (char *)s + child_head(), 1);
     if (d->nobj) {
-        s->window =
-            promc__qwindow_new(d->obj, d->nobj, d->max_age, d->age_buckets, mono_seconds());
+        s->window = promc__qwindow_new(d->obj, d->nobj, d->max_age, d->age_buckets, mono_seconds());
         if (!s->window)
             return PROMC_ENOMEM;
         pthread_mutex_init(&s->lock, NULL);

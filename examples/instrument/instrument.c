@@ -11,9 +11,9 @@ int main(void)
     promc_counter *requests = promc_counter_new(NULL, "http_requests", "HTTP requests by status.",
                                                 PROMC_LABELS("method", "code"));
     promc_gauge *in_flight = promc_gauge_new(NULL, "jobs_in_flight", "Jobs running now.", NULL);
-    promc_histogram *latency = promc_histogram_new(
-        NULL, "request_duration_seconds", "Request latency.", NULL,
-        &(promc_histogram_opts){.unit = "seconds"});
+    promc_histogram *latency =
+        promc_histogram_new(NULL, "request_duration_seconds", "Request latency.", NULL,
+                            &(promc_histogram_opts){.unit = "seconds"});
     promc_info_new(NULL, "build", "Build information.",
                    (promc_label[]){{"version", PROMC_VERSION_STRING}}, 1);
     if (!requests || !in_flight || !latency) {

@@ -19,13 +19,14 @@ static promc_registry *build_registry(void)
                                          PROMC_LABELS("method", "path"));
     assert_non_null(c);
     promc_counter_inc(promc_counter_labels(c, "GET", "a\"b\\c\nd"));
-    assert_int_equal(promc_counter_add(promc_counter_labels(c, "POST", "/\xc3\xbc/\xe2\x98\x83"), 2.5),
-                     PROMC_OK);
+    assert_int_equal(
+        promc_counter_add(promc_counter_labels(c, "POST", "/\xc3\xbc/\xe2\x98\x83"), 2.5),
+        PROMC_OK);
     promc_counter *jobs = promc_counter_new(r, "jobs", "Jobs without total suffix", NULL);
     promc_counter_add_int(jobs, 9007199254740993ULL);
 
-    promc_gauge *g = promc_gauge_new(r, "temperature_celsius", "Temp \"quoted\"",
-                                     PROMC_LABELS("room"));
+    promc_gauge *g =
+        promc_gauge_new(r, "temperature_celsius", "Temp \"quoted\"", PROMC_LABELS("room"));
     promc_gauge_set(promc_gauge_labels(g, "kitchen"), 21.5);
     promc_gauge_set(promc_gauge_labels(g, "basement"), -3);
     promc_gauge_set(promc_gauge_labels(g, "nan"), NAN);
@@ -38,11 +39,10 @@ static promc_registry *build_registry(void)
                          &(promc_metric_opts){.unit = "celsius"});
     promc_gauge_new(r, "labelled_only", "Has labels, no children.", PROMC_LABELS("a"));
 
-    promc_histogram *h =
-        promc_histogram_new(r, "request_latency_seconds", "Latency", PROMC_LABELS("svc"),
-                            &(promc_histogram_opts){.unit = "seconds",
-                                                    .buckets = (double[]){0.005, 0.01, 0.1, 1, 2.5},
-                                                    .nbuckets = 5});
+    promc_histogram *h = promc_histogram_new(
+        r, "request_latency_seconds", "Latency", PROMC_LABELS("svc"),
+        &(promc_histogram_opts){
+            .unit = "seconds", .buckets = (double[]){0.005, 0.01, 0.1, 1, 2.5}, .nbuckets = 5});
     promc_histogram *api = promc_histogram_labels(h, "api");
     promc_histogram_observe(api, 0.007);
     promc_histogram_observe(api, 0.5);
@@ -50,7 +50,8 @@ static promc_registry *build_registry(void)
 
     promc_summary *s = promc_summary_new(
         r, "rpc_duration_seconds", "RPC duration", NULL,
-        &(promc_summary_opts){.objectives = (promc_objective[]){{0.5, 0.05}, {0.9, 0.01}, {1, 0.001}},
+        &(promc_summary_opts){.objectives =
+                                  (promc_objective[]){{0.5, 0.05}, {0.9, 0.01}, {1, 0.001}},
                               .nobjectives = 3});
     promc_summary_observe(s, 1.5);
     promc_summary_observe(s, 0.25);
