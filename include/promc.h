@@ -441,7 +441,8 @@ typedef int (*promc_collect_fn)(promc_emitter *e, void *userdata);
 /* A metric whose samples come from a callback. `names` optionally lists the
  * family names it will emit (NULL-terminated), for duplicate detection at
  * registration; free_fn (may be NULL) is called on userdata when the collector
- * is destroyed. Registered like any metric (reg as for *_new). */
+ * is destroyed. Registered like any metric (reg as for *_new). On failure
+ * (NULL) free_fn is not called: userdata stays the caller's. */
 PROMC_API promc_metric *promc_collector_new(promc_registry *reg, promc_collect_fn fn,
                                             void *userdata, void (*free_fn)(void *),
                                             const char *const *names);
@@ -468,6 +469,25 @@ PROMC_API int promc_emit_summary(promc_emitter *e, const promc_label *labels, si
 /* One stateset series: states[i] set when i == current. */
 PROMC_API int promc_emit_stateset(promc_emitter *e, const promc_label *labels, size_t nlabels,
                                   const char *const *states, size_t nstates, size_t current);
+
+/* ===================================================================== */
+/* Process metrics                                                        */
+/* ===================================================================== */
+
+/* A collector of the standard process_* metrics of the calling process, read
+ * from procfs at every scrape: process_cpu_seconds_total, process_open_fds,
+ * process_max_fds, process_virtual_memory_bytes,
+ * process_virtual_memory_max_bytes (left out when unlimited),
+ * process_resident_memory_bytes, process_start_time_seconds. A metric whose
+ * source cannot be read is left out rather than exported with a bogus value.
+ * proc_root is the procfs mount ("/proc" when NULL; tests pass a fixture
+ * directory laid out like /proc with self/ and stat). Registered like any
+ * metric (reg as for *_new). The default registry gets one when it is
+ * created; see promc_default_process_collector(). */
+PROMC_API promc_metric *promc_process_collector_new(promc_registry *reg, const char *proc_root);
+/* The process collector of the default registry (creating the default
+ * registry if needed), e.g. to unregister it. NULL on out of memory. */
+PROMC_API promc_metric *promc_default_process_collector(void);
 
 /* ===================================================================== */
 /* Exposition                                                             */

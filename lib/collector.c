@@ -22,9 +22,7 @@ struct promc_emitter {
     bool in_family; /* a valid family is open */
     struct promc__desc desc;
     char *name, *help, *unit; /* owned copies for the open family */
-    char **seen;              /* families emitted in this collect */
-    size_t nseen, capseen;
-    char *scratch; /* rendered labels */
+    char *scratch;            /* rendered labels */
     size_t scratch_cap;
     const char **ptrs; /* label names then values, views for the encoder */
     size_t ptrs_cap;
@@ -81,6 +79,7 @@ promc_metric *promc_collector_new(promc_registry *reg, promc_collect_fn fn, void
         m->claims = promc__claims_new("", names ? names : none);
     }
     if (!m || !m->name || !m->help || !m->claims) {
+        d->free_fn = NULL; /* on failure userdata stays the caller's */
         if (m)
             promc__metric_unref(m);
         else
@@ -88,6 +87,7 @@ promc_metric *promc_collector_new(promc_registry *reg, promc_collect_fn fn, void
         return promc__fail_null(PROMC_ENOMEM, "out of memory creating a collector");
     }
     if (reg != PROMC_NO_REGISTRY && promc_registry_register(reg, m) != PROMC_OK) {
+        d->free_fn = NULL; /* on failure userdata stays the caller's */
         promc__metric_unref(m);
         return NULL;
     }
@@ -110,7 +110,6 @@ static int collector_collect(struct promc_metric *m, promc__enc *e)
     promc_emitter em = {.enc = e, .self = m};
     int rc = d->fn(&em, d->userdata);
     emitter_close(&em);
-    promc__free_strings(em.seen, em.nseen);
     promc__free(em.scratch);
     promc__free(em.ptrs);
     return rc;
@@ -120,6 +119,17 @@ static int collector_collect(struct promc_metric *m, promc__enc *e)
 /* Families                                                               */
 /* ===================================================================== */
 
+static bool seen_in_scrape(const promc__enc *e, const char *name)
+{
+    for (size_t i = 0; i < e->nseen; i++)
+        if (strcmp(e->seen[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Every sample name the family would emit must be free: not claimed by a
+ * registered metric, and not emitted earlier in this scrape by any collector
+ * (gauge "x_total" then counter "x" would both write x_total). */
 static int check_claims(promc_emitter *em, const char *base, promc_type type)
 {
     char name[512];
@@ -132,27 +142,35 @@ static int check_claims(promc_emitter *em, const char *base, promc_type type)
                                "collector: family \"%s\" would emit \"%s\", already emitted by "
                                "\"%s\"",
                                base, name, owner);
+        if (seen_in_scrape(em->enc, name))
+            return promc__fail(PROMC_EEXIST,
+                               "collector: family \"%s\" would emit \"%s\", already emitted in "
+                               "this scrape",
+                               base, name);
     }
-    for (size_t i = 0; i < em->nseen; i++)
-        if (strcmp(em->seen[i], base) == 0)
-            return promc__fail(PROMC_EEXIST, "collector: family \"%s\" emitted twice", base);
     return PROMC_OK;
 }
 
-static int remember(promc_emitter *em, const char *base)
+static int remember(promc_emitter *em, const char *base, promc_type type)
 {
-    if (em->nseen == em->capseen) {
-        size_t cap = em->capseen ? em->capseen * 2 : 8;
-        char **seen = promc__realloc(em->seen, cap * sizeof *seen);
-        if (!seen)
+    promc__enc *e = em->enc;
+    for (const char *const *s = promc__type_suffixes(type); *s; s++) {
+        if (e->nseen == e->capseen) {
+            size_t cap = e->capseen ? e->capseen * 2 : 16;
+            char **seen = promc__realloc(e->seen, cap * sizeof *seen);
+            if (!seen)
+                return PROMC_ENOMEM;
+            e->seen = seen;
+            e->capseen = cap;
+        }
+        size_t bl = strlen(base), sl = strlen(*s);
+        char *copy = promc__malloc(bl + sl + 1);
+        if (!copy)
             return PROMC_ENOMEM;
-        em->seen = seen;
-        em->capseen = cap;
+        memcpy(copy, base, bl);
+        memcpy(copy + bl, *s, sl + 1);
+        e->seen[e->nseen++] = copy;
     }
-    char *copy = promc__strdup(base);
-    if (!copy)
-        return PROMC_ENOMEM;
-    em->seen[em->nseen++] = copy;
     return PROMC_OK;
 }
 
@@ -196,7 +214,7 @@ int promc_emit_family(promc_emitter *em, const char *name, const char *help, pro
         }
     }
     rc = check_claims(em, base, type);
-    if (rc == PROMC_OK && remember(em, base) != PROMC_OK)
+    if (rc == PROMC_OK && remember(em, base, type) != PROMC_OK)
         rc = promc__fail(PROMC_ENOMEM, "out of memory in collector");
     if (rc != PROMC_OK) {
         promc__free(base);
@@ -360,8 +378,7 @@ int promc_emit_histogram(promc_emitter *em, const promc_label *labels, size_t nl
         promc__enc_sample(em->enc, "_bucket", &ls, &le,
                           promc__vu(i < nbounds ? cumulative[i] : count));
     }
-    promc__enc_sample(em->enc, "_sum", &ls, NULL, promc__vd(sum));
-    promc__enc_sample(em->enc, "_count", &ls, NULL, promc__vu(count));
+    promc__enc_sum_count(em->enc, &ls, sum, count, nbounds && bounds[0] < 0);
     return PROMC_OK;
 }
 
@@ -387,10 +404,9 @@ int promc_emit_summary(promc_emitter *em, const promc_label *labels, size_t nlab
         promc__format_double(text, quantiles[i]);
         promc__format_canonical(om, quantiles[i]);
         struct promc__extra q = {"quantile", text, text, om};
-        promc__enc_sample(em->enc, "", &ls, &q, promc__vd(values[i]));
+        promc__enc_quantile(em->enc, &ls, &q, values[i]);
     }
-    promc__enc_sample(em->enc, "_sum", &ls, NULL, promc__vd(sum));
-    promc__enc_sample(em->enc, "_count", &ls, NULL, promc__vu(count));
+    promc__enc_sum_count(em->enc, &ls, sum, count, false);
     return PROMC_OK;
 }
 

@@ -207,6 +207,23 @@ void promc__enc_sample(promc__enc *e, const char *suffix, const struct promc__la
     promc__enc_put(e, "\n", 1);
 }
 
+void promc__enc_sum_count(promc__enc *e, const struct promc__labels *ls, double sum, uint64_t count,
+                          bool negative_bounds)
+{
+    if (e->format == PROMC_FORMAT_OPENMETRICS && (negative_bounds || !(sum >= 0)))
+        return;
+    promc__enc_sample(e, "_sum", ls, NULL, promc__vd(sum));
+    promc__enc_sample(e, "_count", ls, NULL, promc__vu(count));
+}
+
+void promc__enc_quantile(promc__enc *e, const struct promc__labels *ls,
+                         const struct promc__extra *q, double value)
+{
+    if (e->format == PROMC_FORMAT_OPENMETRICS && value < 0)
+        return;
+    promc__enc_sample(e, "", ls, q, promc__vd(value));
+}
+
 void promc__enc_created(promc__enc *e, const struct promc__labels *ls, double created)
 {
     if (e->format == PROMC_FORMAT_OPENMETRICS && e->created && !e->match)
@@ -265,6 +282,9 @@ static int encode_registry(promc_registry *reg, promc__enc *e)
             e->error = PROMC_EIO;
     collect_refusals(reg, e);
     pthread_rwlock_unlock(&reg->lock);
+    promc__free_strings(e->seen, e->nseen);
+    e->seen = NULL;
+    e->nseen = e->capseen = 0;
     int rc = promc__enc_finish(e);
     if (rc == PROMC_EIO)
         return promc__fail(rc, "exposition aborted by the writer or a collector");
@@ -289,6 +309,7 @@ int promc_encode(promc_registry *reg, promc_format format, promc_write_fn fn, vo
 struct membuf {
     char *data;
     size_t len, cap;
+    bool oom; /* the failure was ours, not a collector's */
 };
 
 static int membuf_write(void *ctx, const char *data, size_t len)
@@ -299,8 +320,10 @@ static int membuf_write(void *ctx, const char *data, size_t len)
         while (len >= cap - b->len)
             cap *= 2;
         char *p = promc__realloc(b->data, cap);
-        if (!p)
+        if (!p) {
+            b->oom = true;
             return -1;
+        }
         b->data = p;
         b->cap = cap;
     }
@@ -317,7 +340,7 @@ char *promc_encode_buffer(promc_registry *reg, promc_format format, size_t *len)
         rc = membuf_write(&b, "", 0) ? PROMC_ENOMEM : PROMC_OK;
     if (rc != PROMC_OK) {
         promc__free(b.data);
-        if (rc == PROMC_EIO)
+        if (b.oom)
             promc__fail(PROMC_ENOMEM, "out of memory building the exposition");
         return NULL;
     }

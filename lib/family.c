@@ -180,6 +180,8 @@ static void list_append(struct promc_metric *m, struct promc__child *c)
 
 static int check_values(struct promc_metric *m, const char *const *values, size_t n)
 {
+    if (n && !values)
+        return promc__fail(PROMC_EINVAL, "metric \"%s\": label values missing", m->desc.name);
     if (n != m->nlabels)
         return promc__fail(PROMC_EINVAL, "metric \"%s\": expected %zu label values, got %zu",
                            m->desc.name, m->nlabels, n);

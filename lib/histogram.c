@@ -164,8 +164,7 @@ static void hist_collect_child(struct promc_metric *m, struct promc__child *c, p
         promc__enc_sample(e, "_bucket", ls, &le, promc__vu(cumulative));
     }
     pthread_mutex_unlock(&d->snap);
-    promc__enc_sample(e, "_sum", ls, NULL, promc__vd(sum));
-    promc__enc_sample(e, "_count", ls, NULL, promc__vu(count));
+    promc__enc_sum_count(e, ls, sum, count, d->nfinite && d->bounds[0] < 0);
     promc__enc_created(e, ls, c->created);
 }
 

@@ -163,6 +163,8 @@ typedef struct promc__enc {
     struct promc__match *match;
     promc_registry *registry;
     bool created; /* emit _created in OpenMetrics */
+    char **seen;  /* sample names custom collectors emitted in this scrape */
+    size_t nseen, capseen;
 } promc__enc;
 
 void promc__enc_init(promc__enc *e, promc_format format, promc_write_fn fn, void *ctx, char *buf,
@@ -172,6 +174,16 @@ void promc__enc_family(promc__enc *e, const struct promc__desc *d);
 /* One sample line: <name><suffix>{labels,extra} value. suffix may be "". */
 void promc__enc_sample(promc__enc *e, const char *suffix, const struct promc__labels *ls,
                        const struct promc__extra *extra, struct promc__value v);
+/* _sum and _count of a histogram or summary child. OpenMetrics requires Sum
+ * to be a counter (never NaN or negative, and absent when a bucket bound is
+ * negative) and Count present exactly when Sum is, so there both are left
+ * out in those cases; text 0.0.4 always has both. */
+void promc__enc_sum_count(promc__enc *e, const struct promc__labels *ls, double sum, uint64_t count,
+                          bool negative_bounds);
+/* One summary quantile sample; OpenMetrics forbids negative quantile values,
+ * so those are left out there. */
+void promc__enc_quantile(promc__enc *e, const struct promc__labels *ls,
+                         const struct promc__extra *q, double value);
 /* _created for the current child, OpenMetrics only (no-op in text). */
 void promc__enc_created(promc__enc *e, const struct promc__labels *ls, double created);
 /* Ends the exposition (# EOF in OpenMetrics) and flushes. Returns the error. */

@@ -97,12 +97,11 @@ static void sum_collect_child(struct promc_metric *m, struct promc__child *c, pr
         pthread_mutex_unlock(&s->lock);
         for (size_t i = 0; i < d->nobj; i++) {
             struct promc__extra q = {"quantile", d->q_text[i], d->q_text[i], d->q_om[i]};
-            promc__enc_sample(e, "", ls, &q, promc__vd(d->scratch[i]));
+            promc__enc_quantile(e, ls, &q, d->scratch[i]);
         }
     }
     pthread_mutex_unlock(&d->snap);
-    promc__enc_sample(e, "_sum", ls, NULL, promc__vd(sum));
-    promc__enc_sample(e, "_count", ls, NULL, promc__vu(count));
+    promc__enc_sum_count(e, ls, sum, count, false);
     promc__enc_created(e, ls, c->created);
 }
 

@@ -275,6 +275,41 @@ static void test_histogram_many_buckets_binary_search(void **state)
     promc_histogram_free(h);
 }
 
+static void test_openmetrics_sum_rules(void **state)
+{
+    (void)state;
+    /* OpenMetrics: Sum is a counter (never NaN or negative) and absent with
+     * negative bucket bounds, and Count goes with it; text keeps both. */
+    promc_histogram *neg =
+        promc_histogram_new(reg, "neg", "N.", NULL,
+                            &(promc_histogram_opts){.buckets = (double[]){-1, 1}, .nbuckets = 2});
+    promc_histogram *nan = promc_histogram_new(
+        reg, "nan", "N.", NULL, &(promc_histogram_opts){.buckets = (double[]){1}, .nbuckets = 1});
+    promc_summary *s = promc_summary_new(
+        reg, "sneg", "S.", NULL,
+        &(promc_summary_opts){.objectives = (promc_objective[]){{0.5, 0.05}}, .nobjectives = 1});
+    promc_histogram_observe(neg, -2);
+    promc_histogram_observe(nan, NAN);
+    promc_summary_observe(s, -3);
+    promc_registry_set_created(reg, 0);
+    char *om = test_render(reg, PROMC_FORMAT_OPENMETRICS);
+    assert_string_equal(om, "# TYPE neg histogram\n# HELP neg N.\n"
+                            "neg_bucket{le=\"-1.0\"} 1\nneg_bucket{le=\"1.0\"} 1\n"
+                            "neg_bucket{le=\"+Inf\"} 1\n"
+                            "# TYPE nan histogram\n# HELP nan N.\n"
+                            "nan_bucket{le=\"1.0\"} 0\nnan_bucket{le=\"+Inf\"} 1\n"
+                            "# TYPE sneg summary\n# HELP sneg S.\n# EOF\n");
+    promc_free(om);
+    char *text = test_render(reg, PROMC_FORMAT_TEXT);
+    assert_non_null(strstr(text, "\nneg_sum -2\nneg_count 1\n"));
+    assert_non_null(strstr(text, "\nnan_sum NaN\nnan_count 1\n"));
+    assert_non_null(strstr(text, "\nsneg{quantile=\"0.5\"} -3\nsneg_sum -3\nsneg_count 1\n"));
+    promc_free(text);
+    promc_histogram_free(neg);
+    promc_histogram_free(nan);
+    promc_summary_free(s);
+}
+
 /* ---------------------------------------------------------------- summary */
 
 static void test_summary_count_sum(void **state)
@@ -444,6 +479,7 @@ int main(void)
         T(test_bucket_generators),
         T(test_histogram_timer),
         T(test_histogram_many_buckets_binary_search),
+        T(test_openmetrics_sum_rules),
         T(test_summary_count_sum),
         T(test_summary_quantiles),
         T(test_summary_validation),

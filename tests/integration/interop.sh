@@ -1,0 +1,84 @@
+#!/bin/sh
+# Interop check (make interop): the expositions promc writes must be read back
+# by other implementations exactly as the program that filled the registry
+# expects. interop_dump writes text.txt, om.txt and expected.json; then
+#   - client_python's text parser reads text.txt      (check_parse.py text)
+#   - client_python's OpenMetrics parser reads om.txt (check_parse.py openmetrics)
+#   - promtool check metrics parses and lints text.txt
+# Always Debian's /usr/bin/python3 (python3-prometheus-client), never the
+# python3 on PATH.
+#
+# usage: tests/integration/interop.sh build/integration/interop_dump
+set -eu
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 PATH/TO/interop_dump" >&2
+    exit 2
+fi
+dump=$1
+here=$(cd "$(dirname "$0")" && pwd)
+python=/usr/bin/python3
+
+missing=""
+if ! "$python" -c 'import prometheus_client.parser, prometheus_client.openmetrics.parser' \
+    >/dev/null 2>&1; then
+    missing="$missing python3-prometheus-client"
+fi
+if ! command -v promtool >/dev/null 2>&1; then
+    missing="$missing prometheus"
+fi
+if [ -n "$missing" ]; then
+    echo "interop: missing packages:$missing" >&2
+    echo "interop: install them (as root) with:" \
+        "apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+    exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+passed=0
+failed=0
+pass() {
+    passed=$((passed + 1))
+}
+fail() {
+    failed=$((failed + 1))
+    echo "interop: FAILED: $1" >&2
+}
+
+# 1. The dump itself (it also cross-checks promc_registry_get_sample_value).
+if "$dump" "$tmp"; then
+    pass
+else
+    fail "$dump $tmp"
+    echo "interop: $passed passed, $failed failed"
+    exit 1
+fi
+
+# 2, 3. client_python's parsers.
+if "$python" "$here/check_parse.py" text "$tmp/text.txt" "$tmp/expected.json"; then
+    pass
+else
+    fail "client_python text parser (text.txt)"
+fi
+if "$python" "$here/check_parse.py" openmetrics "$tmp/om.txt" "$tmp/expected.json"; then
+    pass
+else
+    fail "client_python OpenMetrics parser (om.txt)"
+fi
+
+# 4. promtool: parses and lints; any complaint on stderr is a failure too.
+status=0
+promtool check metrics <"$tmp/text.txt" >"$tmp/promtool.out" 2>"$tmp/promtool.err" || status=$?
+if [ "$status" -eq 0 ] && [ ! -s "$tmp/promtool.err" ]; then
+    echo "promtool: check metrics clean"
+    pass
+else
+    cat "$tmp/promtool.out" "$tmp/promtool.err" >&2
+    fail "promtool check metrics < text.txt (exit $status)"
+fi
+
+echo "interop: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

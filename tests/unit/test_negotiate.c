@@ -1,0 +1,307 @@
+/*
+ * Content negotiation (promc_negotiate): the Accept headers real Prometheus
+ * versions send, q-value ordering, exclusion by q=0, case and whitespace
+ * tolerance, ties, unsupported versions falling back to text, and robustness
+ * against huge and random headers. Also the exact Content-Type strings.
+ */
+#include "helpers.h"
+
+static const char PROM_242_DEFAULT[] =
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+static const char PROM_242_PROTOBUF[] =
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
+    "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;"
+    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+static const char PROM_3_DEFAULT[] =
+    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/"
+    "openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
+    "text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+
+/* Negotiates accept and checks both the format and the Content-Type. */
+static void expect_format(const char *accept, promc_format want)
+{
+    const char *ct = NULL;
+    promc_format got = promc_negotiate(accept, &ct);
+    if (got != want)
+        fail_msg("Accept \"%s\": got %s, want %s", accept ? accept : "(null)",
+                 got == PROMC_FORMAT_TEXT ? "text" : "OpenMetrics",
+                 want == PROMC_FORMAT_TEXT ? "text" : "OpenMetrics");
+    assert_non_null(ct);
+    assert_string_equal(ct, want == PROMC_FORMAT_TEXT ? PROMC_CONTENT_TYPE_TEXT
+                                                      : PROMC_CONTENT_TYPE_OPENMETRICS);
+    /* content_type is optional. */
+    assert_int_equal(promc_negotiate(accept, NULL), want);
+}
+
+static void content_type_strings_are_exact(void **state)
+{
+    (void)state;
+    assert_string_equal(PROMC_CONTENT_TYPE_TEXT, "text/plain; version=0.0.4; charset=utf-8");
+    assert_string_equal(PROMC_CONTENT_TYPE_OPENMETRICS,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    assert_string_equal(promc_content_type(PROMC_FORMAT_TEXT),
+                        "text/plain; version=0.0.4; charset=utf-8");
+    assert_string_equal(promc_content_type(PROMC_FORMAT_OPENMETRICS),
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8");
+}
+
+static void missing_or_garbage_header_gives_text(void **state)
+{
+    (void)state;
+    expect_format(NULL, PROMC_FORMAT_TEXT);
+    expect_format("", PROMC_FORMAT_TEXT);
+    expect_format("garbage", PROMC_FORMAT_TEXT);
+    expect_format(";;;,,,;=;=,", PROMC_FORMAT_TEXT);
+    expect_format("application/json", PROMC_FORMAT_TEXT);
+    expect_format("   ", PROMC_FORMAT_TEXT);
+    expect_format(",", PROMC_FORMAT_TEXT);
+    expect_format("application/openmetrics-text-but-not", PROMC_FORMAT_TEXT);
+}
+
+static void prometheus_2_42_default_header_gives_openmetrics(void **state)
+{
+    (void)state;
+    expect_format(PROM_242_DEFAULT, PROMC_FORMAT_OPENMETRICS);
+}
+
+static void prometheus_3_default_header_gives_openmetrics(void **state)
+{
+    (void)state;
+    expect_format(PROM_3_DEFAULT, PROMC_FORMAT_OPENMETRICS);
+}
+
+static void protobuf_first_header_falls_to_openmetrics(void **state)
+{
+    (void)state;
+    expect_format(PROM_242_PROTOBUF, PROMC_FORMAT_OPENMETRICS);
+    /* Protobuf alone is not supported: text. */
+    expect_format("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                  "encoding=delimited",
+                  PROMC_FORMAT_TEXT);
+}
+
+static void plain_text_requests_give_text(void **state)
+{
+    (void)state;
+    expect_format("text/plain;version=0.0.4", PROMC_FORMAT_TEXT);
+    expect_format("text/plain", PROMC_FORMAT_TEXT);
+    expect_format("*/*", PROMC_FORMAT_TEXT);
+    expect_format("text/plain;version=0.0.4;q=0.5,*/*;q=0.1", PROMC_FORMAT_TEXT);
+}
+
+static void openmetrics_versions(void **state)
+{
+    (void)state;
+    expect_format("application/openmetrics-text", PROMC_FORMAT_OPENMETRICS);
+    expect_format("application/openmetrics-text;version=1.0.0", PROMC_FORMAT_OPENMETRICS);
+    expect_format("application/openmetrics-text;version=0.0.1", PROMC_FORMAT_OPENMETRICS);
+    /* An unsupported version is not OpenMetrics 1.0: fall back to text. */
+    expect_format("application/openmetrics-text;version=2.0.0", PROMC_FORMAT_TEXT);
+    expect_format("application/openmetrics-text;version=2.0.0,text/plain;q=0.1", PROMC_FORMAT_TEXT);
+    /* ... but a supported one later in the list still wins. */
+    expect_format("application/openmetrics-text;version=2.0.0,application/openmetrics-text;"
+                  "version=1.0.0;q=0.2",
+                  PROMC_FORMAT_OPENMETRICS);
+    /* text/plain 1.0.0 (UTF-8 names) is not produced. */
+    expect_format("text/plain;version=1.0.0,application/openmetrics-text;q=0.1",
+                  PROMC_FORMAT_OPENMETRICS);
+}
+
+static void q_values_order_the_choice(void **state)
+{
+    (void)state;
+    expect_format("text/plain;q=0.9, application/openmetrics-text;q=0.5", PROMC_FORMAT_TEXT);
+    expect_format("text/plain;q=0.5, application/openmetrics-text;q=0.9", PROMC_FORMAT_OPENMETRICS);
+    /* No q means 1. */
+    expect_format("text/plain;q=0.999,application/openmetrics-text", PROMC_FORMAT_OPENMETRICS);
+    expect_format("application/openmetrics-text;q=0.999,text/plain", PROMC_FORMAT_TEXT);
+    /* Three digits of precision are honoured. */
+    expect_format("text/plain;q=0.501,application/openmetrics-text;q=0.5", PROMC_FORMAT_TEXT);
+    expect_format("text/plain;q=0.5,application/openmetrics-text;q=0.501",
+                  PROMC_FORMAT_OPENMETRICS);
+    /* q=1.0 and q=1 are both the maximum. */
+    expect_format("text/plain;q=0.9,application/openmetrics-text;q=1.0", PROMC_FORMAT_OPENMETRICS);
+    expect_format("text/plain;q=0.9,application/openmetrics-text;q=1", PROMC_FORMAT_OPENMETRICS);
+    /* The wildcard loses to an explicit, better-rated type. */
+    expect_format("*/*;q=0.1,application/openmetrics-text;q=0.2", PROMC_FORMAT_OPENMETRICS);
+}
+
+static void q_zero_excludes(void **state)
+{
+    (void)state;
+    expect_format("application/openmetrics-text;q=0", PROMC_FORMAT_TEXT);
+    expect_format("application/openmetrics-text;q=0.000", PROMC_FORMAT_TEXT);
+    expect_format("application/openmetrics-text;version=1.0.0;q=0,text/plain;q=0.1",
+                  PROMC_FORMAT_TEXT);
+    expect_format("text/plain;q=0,application/openmetrics-text;q=0.01", PROMC_FORMAT_OPENMETRICS);
+    expect_format("text/plain;q=0,*/*;q=0,application/openmetrics-text;q=0.001",
+                  PROMC_FORMAT_OPENMETRICS);
+}
+
+static void type_and_parameters_are_case_insensitive(void **state)
+{
+    (void)state;
+    expect_format("Application/OpenMetrics-Text;Version=1.0.0", PROMC_FORMAT_OPENMETRICS);
+    expect_format("APPLICATION/OPENMETRICS-TEXT;VERSION=1.0.0;Q=0.9,TEXT/PLAIN;Q=0.5",
+                  PROMC_FORMAT_OPENMETRICS);
+    expect_format("TEXT/PLAIN;Q=0.9,application/openmetrics-text;q=0.5", PROMC_FORMAT_TEXT);
+    expect_format("text/plain;q=0.5,application/openmetrics-text;Q=0", PROMC_FORMAT_TEXT);
+}
+
+static void whitespace_around_separators_is_ignored(void **state)
+{
+    (void)state;
+    expect_format("  application/openmetrics-text ; version = 1.0.0 ; q = 0.9 ,  text/plain ; "
+                  "q=0.5  ",
+                  PROMC_FORMAT_OPENMETRICS);
+    expect_format("text/plain\t;\tq=0.9\t,\tapplication/openmetrics-text\t;\tq=0.5",
+                  PROMC_FORMAT_TEXT);
+    expect_format("text/plain ;q=0.1, application/openmetrics-text ;version=2.0.0 ",
+                  PROMC_FORMAT_TEXT);
+    expect_format(" , ,application/openmetrics-text, ,", PROMC_FORMAT_OPENMETRICS);
+}
+
+static void ties_go_to_the_earlier_entry(void **state)
+{
+    (void)state;
+    expect_format("text/plain,application/openmetrics-text", PROMC_FORMAT_TEXT);
+    expect_format("application/openmetrics-text,text/plain", PROMC_FORMAT_OPENMETRICS);
+    expect_format("text/plain;q=0.5,application/openmetrics-text;q=0.5", PROMC_FORMAT_TEXT);
+    expect_format("application/openmetrics-text;q=0.5,text/plain;q=0.5", PROMC_FORMAT_OPENMETRICS);
+    /* Unsupported entries do not take part in the tie. */
+    expect_format("application/json;q=0.5,application/openmetrics-text;q=0.5,text/plain;q=0.5",
+                  PROMC_FORMAT_OPENMETRICS);
+}
+
+static void very_long_header_is_handled(void **state)
+{
+    (void)state;
+    static const char filler[] = "text/plain;version=0.0.4;q=0.1, ";
+    size_t reps = 50000;
+    size_t flen = strlen(filler);
+    const char tail[] = "application/openmetrics-text;version=1.0.0;q=0.2";
+    char *h = malloc(reps * flen + sizeof tail);
+    assert_non_null(h);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(h + i * flen, filler, flen);
+    memcpy(h + reps * flen, tail, sizeof tail);
+    expect_format(h, PROMC_FORMAT_OPENMETRICS);
+
+    /* One huge entry with a huge parameter value. */
+    size_t n = 1 << 20;
+    char *big = malloc(n + 64);
+    assert_non_null(big);
+    strcpy(big, "application/openmetrics-text;version=");
+    size_t at = strlen(big);
+    memset(big + at, '1', n);
+    big[at + n] = '\0';
+    expect_format(big, PROMC_FORMAT_TEXT);
+    strcpy(big, "text/plain;q=0.");
+    at = strlen(big);
+    memset(big + at, '9', n);
+    big[at + n] = '\0';
+    expect_format(big, PROMC_FORMAT_TEXT);
+    free(big);
+    free(h);
+}
+
+/* xorshift64*: reproducible pseudo-random input. */
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t next_rand(void)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 0x2545F4914F6CDD1DULL;
+}
+
+static void random_headers_never_crash(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "application/openmetrics-text",
+        "text/plain",
+        "*/*",
+        "application/*",
+        "text/*",
+        ";",
+        ",",
+        "=",
+        " ",
+        "\t",
+        "q",
+        "q=",
+        "0",
+        "1",
+        ".",
+        "0.5",
+        "version",
+        "1.0.0",
+        "0.0.4",
+        "\"",
+        "\"0.3\"",
+        "Q",
+        ";;",
+        ",,",
+        "escaping=allow-utf-8",
+        "\xff",
+        "\xc3\xa9",
+    };
+    const size_t npieces = sizeof pieces / sizeof pieces[0];
+    char buf[512];
+    for (int iter = 0; iter < 200000; iter++) {
+        size_t len = 0;
+        if (iter % 2) {
+            /* Raw bytes 1..255. */
+            size_t n = next_rand() % (sizeof buf - 1);
+            for (size_t i = 0; i < n; i++)
+                buf[len++] = (char)(1 + next_rand() % 255);
+        } else {
+            /* Plausible tokens glued at random, to reach every parser branch. */
+            size_t n = next_rand() % 24;
+            for (size_t i = 0; i < n; i++) {
+                const char *p = pieces[next_rand() % npieces];
+                size_t pl = strlen(p);
+                if (len + pl >= sizeof buf)
+                    break;
+                memcpy(buf + len, p, pl);
+                len += pl;
+            }
+        }
+        buf[len] = '\0';
+        /* An exactly sized heap copy lets ASan catch any read past the NUL. */
+        char *h = malloc(len + 1);
+        assert_non_null(h);
+        memcpy(h, buf, len + 1);
+        const char *ct = NULL;
+        promc_format f = promc_negotiate(h, &ct);
+        assert_true(f == PROMC_FORMAT_TEXT || f == PROMC_FORMAT_OPENMETRICS);
+        assert_ptr_equal(ct, promc_content_type(f));
+        free(h);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(content_type_strings_are_exact),
+        cmocka_unit_test(missing_or_garbage_header_gives_text),
+        cmocka_unit_test(prometheus_2_42_default_header_gives_openmetrics),
+        cmocka_unit_test(prometheus_3_default_header_gives_openmetrics),
+        cmocka_unit_test(protobuf_first_header_falls_to_openmetrics),
+        cmocka_unit_test(plain_text_requests_give_text),
+        cmocka_unit_test(openmetrics_versions),
+        cmocka_unit_test(q_values_order_the_choice),
+        cmocka_unit_test(q_zero_excludes),
+        cmocka_unit_test(type_and_parameters_are_case_insensitive),
+        cmocka_unit_test(whitespace_around_separators_is_ignored),
+        cmocka_unit_test(ties_go_to_the_earlier_entry),
+        cmocka_unit_test(very_long_header_is_handled),
+        cmocka_unit_test(random_headers_never_crash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
