@@ -742,16 +742,17 @@ static const uint64_t pow10_table[POW10_MAX - POW10_MIN + 1][2] = {
     {0x9E19DB92B4E31BA9U, 0x6C07A2C26A8346D2U}, /* 324 */
 };
 
-/* Returns floor(cp * g / 2^128) with its lowest bit forced to 1 when the exact product
- * cp * 10^e * 2^-r is not an integer ("round to odd"): that keeps every comparison the
- * caller makes against even numbers exact.
+/* Returns floor(cp * g / 2^128) with its lowest bit forced to 1 when the exact value it
+ * approximates, cp * 10^e * 2^-(r+128), is not an integer ("round to odd"): that keeps every
+ * comparison the caller makes against even numbers exact.
  *
- * Exactness test: g exceeds the true multiplier by at most 1, so an integral exact
- * product leaves a 128-bit fraction of at most cp (< 2^59) here. A non-integral one
- * leaves at least 2^62.5: for every (q, k) pair to_decimal() uses and every cp/2^h below
- * 2^55+3, the fractional part of cp/2^h * 2^q * 10^-k is 0 or lies in
- * [2^-65.44, 1 - 2^-63.44] (verified offline with continued fractions over all pairs).
- * The same bounds mean the +1 error can never carry into the integer part. */
+ * Exactness test: g exceeds the true multiplier by at most 1, so an integral exact value
+ * leaves a 128-bit fraction of at most cp (< 2^59). A non-integral one leaves at least 2^62.5:
+ * for every (q, k) pair to_decimal() uses and every cp/2^h below 2^55+3, the fractional part
+ * of cp/2^h * 2^q * 10^-k is 0 or lies in [2^-65.44, 1 - 2^-63.44] (checked offline, exactly,
+ * with continued fractions over all pairs). The low word is consulted too because the bound
+ * does not rule out fractions below 2^-64, which the middle word alone would call exact. The same
+ * bounds keep the +1 error from ever carrying into the integer part. */
 static inline uint64_t round_to_odd(const uint64_t g[2], uint64_t cp)
 {
     uint64_t x0, y0;
@@ -847,7 +848,16 @@ static size_t write_go_g(char *buf, uint64_t digits, int exp10)
     char tmp[20];
     char *p = buf;
 
-    while (digits % 10 == 0) {
+    /* Strip trailing zeros; results from the 10^(k+1) branch can carry up to 16. */
+    while (digits % 10000 == 0) {
+        digits /= 10000;
+        exp10 += 4;
+    }
+    if (digits % 100 == 0) {
+        digits /= 100;
+        exp10 += 2;
+    }
+    if (digits % 10 == 0) {
         digits /= 10;
         exp10++;
     }
@@ -906,7 +916,7 @@ size_t promc__format_double(char *buf, double v)
         memcpy(buf, s, n + 1);
         return n;
     }
-    if (ieee_exp == 0 && ieee_frac == 0) { /* client_golang prints -0 as "0" too */
+    if (ieee_exp == 0 && ieee_frac == 0) { /* client_golang tests f == 0, which -0 passes */
         memcpy(buf, "0", 2);
         return 1;
     }
