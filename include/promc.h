@@ -115,9 +115,17 @@ PROMC_API promc_registry *promc_registry_new(void);
 /* Unregisters everything (dropping the registry's references) and frees the
  * registry. Must not race with a scrape of the same registry. NULL is a no-op. */
 PROMC_API void promc_registry_free(promc_registry *reg);
-/* The process-wide default registry, created on first use. Passing NULL as a
- * registry anywhere means this one. Never freed; promc_registry_clear() empties it. */
+/* The process-wide default registry, created on first use (with a process
+ * collector). Passing NULL as a registry anywhere means this one.
+ * promc_registry_free() ignores it; promc_registry_clear() empties it and
+ * promc_shutdown() frees it. NULL on out of memory (retried on the next call). */
 PROMC_API promc_registry *promc_default_registry(void);
+
+/* Frees the default registry and its process collector (the metrics in it
+ * lose the registry's reference). For programs that want a clean exit under
+ * leak checkers: call it once, at the end, when no other thread uses promc.
+ * A later promc_default_registry() starts a new, empty one. */
+PROMC_API void promc_shutdown(void);
 
 /* Adds a metric (any type, or a custom collector) to a registry; the registry
  * takes a reference. Fails with PROMC_EEXIST when any sample name the metric

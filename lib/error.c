@@ -55,7 +55,7 @@ int promc_last_error_code(void)
     return last_code;
 }
 
-static void record(int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void record(int code, const char *fmt, va_list ap)
 {
     last_code = code;
     vsnprintf(last_message, sizeof last_message, fmt, ap);

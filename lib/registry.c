@@ -8,8 +8,12 @@
 
 #include "internal.h"
 
-static promc_registry *default_registry;
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+/* The default registry is created on first use under a mutex (not
+ * pthread_once, so that a creation that ran out of memory is retried next
+ * time) and published through an atomic pointer for the lock-free fast path. */
+static promc_registry *_Atomic default_registry;
+static promc_metric *default_process; /* holds its own reference */
+static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *type_name(promc_type t)
 {
@@ -28,15 +32,57 @@ promc_registry *promc_registry_new(void)
     return r;
 }
 
-static void make_default(void)
-{
-    default_registry = promc_registry_new();
-}
-
 promc_registry *promc_default_registry(void)
 {
-    pthread_once(&default_once, make_default);
-    return default_registry;
+    promc_registry *r = atomic_load_explicit(&default_registry, memory_order_acquire);
+    if (r)
+        return r;
+    pthread_mutex_lock(&default_lock);
+    r = atomic_load_explicit(&default_registry, memory_order_relaxed);
+    if (!r && (r = promc_registry_new()) != NULL) {
+        /* Created with PROMC_NO_REGISTRY: reg = NULL would recurse into us.
+         * Without it (out of memory), the default registry works all the same. */
+        default_process = promc_process_collector_new(PROMC_NO_REGISTRY, NULL);
+        if (default_process && promc_registry_register(r, default_process) != PROMC_OK) {
+            promc_metric_free(default_process);
+            default_process = NULL;
+        }
+        atomic_store_explicit(&default_registry, r, memory_order_release);
+        promc__ok();
+    }
+    pthread_mutex_unlock(&default_lock);
+    return r;
+}
+
+promc_metric *promc_default_process_collector(void)
+{
+    if (!promc_default_registry())
+        return NULL;
+    pthread_mutex_lock(&default_lock);
+    promc_metric *p = default_process;
+    pthread_mutex_unlock(&default_lock);
+    return p;
+}
+
+static void registry_destroy(promc_registry *reg)
+{
+    promc_registry_clear(reg);
+    promc__free(reg->items);
+    promc__free(reg->claims);
+    pthread_rwlock_destroy(&reg->lock);
+    promc__free(reg);
+}
+
+void promc_shutdown(void)
+{
+    pthread_mutex_lock(&default_lock);
+    promc_registry *r = atomic_exchange(&default_registry, NULL);
+    promc_metric *p = default_process;
+    default_process = NULL;
+    pthread_mutex_unlock(&default_lock);
+    if (r)
+        registry_destroy(r);
+    promc_metric_free(p);
 }
 
 promc_registry *promc__registry_resolve(promc_registry *reg)
@@ -46,13 +92,9 @@ promc_registry *promc__registry_resolve(promc_registry *reg)
 
 void promc_registry_free(promc_registry *reg)
 {
-    if (!reg || reg == default_registry)
+    if (!reg || reg == atomic_load_explicit(&default_registry, memory_order_acquire))
         return;
-    promc_registry_clear(reg);
-    promc__free(reg->items);
-    promc__free(reg->claims);
-    pthread_rwlock_destroy(&reg->lock);
-    promc__free(reg);
+    registry_destroy(reg);
 }
 
 void promc_registry_set_max_children(promc_registry *reg, size_t max_children)

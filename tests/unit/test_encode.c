@@ -35,9 +35,10 @@ static promc_registry *build_registry(void)
     promc_gauge_set(promc_gauge_labels(g, "big"), 1234567);
     promc_gauge_set(promc_gauge_labels(g, "tiny"), 1e-7);
     promc_gauge_set(promc_gauge_labels(g, "sum"), 0.1 + 0.2);
-    promc_gauge_new_opts(r, "plain_celsius", "No labels.", NULL,
-                         &(promc_metric_opts){.unit = "celsius"});
-    promc_gauge_new(r, "labelled_only", "Has labels, no children.", PROMC_LABELS("a"));
+    promc_gauge_free(promc_gauge_new_opts(r, "plain_celsius", "No labels.", NULL,
+                                          &(promc_metric_opts){.unit = "celsius"}));
+    promc_gauge_free(
+        promc_gauge_new(r, "labelled_only", "Has labels, no children.", PROMC_LABELS("a")));
 
     promc_histogram *h = promc_histogram_new(
         r, "request_latency_seconds", "Latency", PROMC_LABELS("svc"),
@@ -55,10 +56,11 @@ static promc_registry *build_registry(void)
                               .nobjectives = 3});
     promc_summary_observe(s, 1.5);
     promc_summary_observe(s, 0.25);
-    promc_summary_new(r, "empty_summary_seconds", "No objectives", NULL, NULL);
+    promc_summary_free(promc_summary_new(r, "empty_summary_seconds", "No objectives", NULL, NULL));
 
-    promc_info_new(r, "build", "Build info",
-                   (promc_label[]){{"version", "1.2.3"}, {"revision", "abc\"def"}}, 2);
+    promc_info_free(promc_info_new(r, "build", "Build info",
+                                   (promc_label[]){{"version", "1.2.3"}, {"revision", "abc\"def"}},
+                                   2));
     promc_enum *e = promc_enum_new(r, "task_state", "Task state", NULL,
                                    PROMC_LABELS("starting", "running", "stopped"));
     assert_int_equal(promc_enum_set(e, "running"), PROMC_OK);
