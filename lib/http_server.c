@@ -1,0 +1,1066 @@
+/*
+ * The built-in HTTP/1.1 server. One event-loop thread owns every connection
+ * and reads request heads with epoll; only complete requests go to a small
+ * pool of worker threads, which scrape (or call the user's handler) and write
+ * the response. So slow or idle clients cost a buffer each, never a thread,
+ * and cannot crowd out Prometheus: reads are bounded in size and time, the
+ * work queue is bounded (503 beyond), and at the connection limit the client
+ * that has waited longest without sending a request is dropped for a new one.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "promc_http.h"
+
+#include "http_parse.h"
+#include "internal.h"
+
+/* ===================================================================== */
+/* Types                                                                  */
+/* ===================================================================== */
+
+enum conn_state { CONN_READING, CONN_BUSY };
+
+struct conn {
+    int fd;
+    struct conn *prev, *next; /* the loop's list, oldest activity first */
+    enum conn_state state;
+    bool started;     /* part of a request head arrived: read_timeout applies */
+    bool close_me;    /* set by a worker: the loop closes it */
+    int64_t deadline; /* monotonic ns, while READING */
+    uint64_t skip;    /* request-body bytes still to discard */
+    size_t len;
+    struct promc__http_request req;
+    size_t head_len;
+    char buf[]; /* max_head bytes */
+};
+
+struct promc_http_server {
+    promc_registry *registry; /* NULL: no metrics endpoint */
+    promc_http_opts opts;
+    char *metrics_path;
+    char *auth; /* "user:password" or NULL */
+    int listen_fd;
+    int reserve_fd; /* spare fd, released to shed a connection on EMFILE */
+    int epoll_fd;
+    int event_fd; /* wakes the loop: stop, or connections returned */
+    int port;
+    atomic_int stopping;
+    pthread_t loop_thread;
+    pthread_t *workers;
+    unsigned nworkers;
+
+    /* The loop thread's own state. */
+    struct conn *first, *last;
+    unsigned nconns;
+
+    /* Work queue: complete requests for the workers. */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    struct conn **queue;
+    unsigned qhead, qlen;
+    bool workers_stop;
+
+    /* Connections handed back by workers. */
+    pthread_mutex_t rlock;
+    struct conn **returned;
+    unsigned rlen;
+
+    /* The server's own metrics (NULL when disabled). */
+    promc_counter *requests;
+    promc_gauge *in_flight;
+    promc_gauge *scrape_seconds;
+    promc_gauge *scrape_bytes;
+};
+
+static int64_t now_ns(void)
+{
+    return promc__mono_ns();
+}
+
+static int64_t secs_to_ns(double s)
+{
+    return (int64_t)(s * 1e9);
+}
+
+/* ===================================================================== */
+/* Responses                                                              */
+/* ===================================================================== */
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return status >= 200 && status < 300   ? "OK"
+               : status >= 400 && status < 500 ? "Client Error"
+                                               : "Server Error";
+    }
+}
+
+/* IMF-fixdate without strftime, whose day and month names follow the locale. */
+static void http_date(char out[32])
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
+             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+struct reply {
+    int status;
+    const char *content_type;
+    const char *body;
+    size_t body_len;
+    bool head_only; /* HEAD: Content-Length of the body, no body */
+    bool keep_alive;
+    const char *allow;
+    bool auth_challenge;
+};
+
+static size_t format_head(char *h, size_t cap, const struct reply *r)
+{
+    char date[32];
+    http_date(date);
+    int n = snprintf(h, cap,
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "Connection: %s\r\n%s%s%s%s\r\n",
+                     r->status, reason(r->status), date,
+                     r->content_type ? r->content_type : "text/plain; charset=utf-8", r->body_len,
+                     r->keep_alive ? "keep-alive" : "close", r->allow ? "Allow: " : "",
+                     r->allow ? r->allow : "", r->allow ? "\r\n" : "",
+                     r->auth_challenge ? "WWW-Authenticate: Basic realm=\"metrics\", "
+                                         "charset=\"UTF-8\"\r\n"
+                                       : "");
+    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+/* Writes all iovecs, waiting for the socket with poll until the deadline.
+ * sendmsg with MSG_NOSIGNAL: a client that hung up must not SIGPIPE us. */
+static bool write_all(int fd, struct iovec *iov, int n, int64_t deadline)
+{
+    while (n > 0) {
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return false;
+            int64_t left = deadline - now_ns();
+            if (left <= 0)
+                return false;
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            int ms = (int)(left / 1000000) + 1;
+            if (poll(&p, 1, ms) < 0 && errno != EINTR)
+                return false;
+            continue;
+        }
+        size_t done = (size_t)w;
+        while (n > 0 && done >= iov->iov_len) {
+            done -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + done;
+            iov->iov_len -= done;
+        }
+    }
+    return true;
+}
+
+static bool send_reply(int fd, const struct reply *r, int64_t deadline)
+{
+    char head[512];
+    size_t hlen = format_head(head, sizeof head, r);
+    if (!hlen)
+        return false;
+    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
+    int n = r->head_only || !r->body_len ? 1 : 2;
+    return write_all(fd, iov, n, deadline);
+}
+
+/* Answers an error from the loop thread without blocking it: one
+ * non-blocking attempt, and the connection is closed right after. */
+static void send_error_now(int fd, int status)
+{
+    char body[64];
+    int blen = snprintf(body, sizeof body, "%d %s\n", status, reason(status));
+    struct reply r = {.status = status, .body = body, .body_len = (size_t)blen};
+    send_reply(fd, &r, 0);
+}
+
+/* ===================================================================== */
+/* Connections (loop thread only)                                         */
+/* ===================================================================== */
+
+static void list_remove(promc_http_server *s, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->first = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        s->last = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void list_append(promc_http_server *s, struct conn *c)
+{
+    c->prev = s->last;
+    c->next = NULL;
+    if (s->last)
+        s->last->next = c;
+    else
+        s->first = c;
+    s->last = c;
+}
+
+static void conn_close(promc_http_server *s, struct conn *c)
+{
+    list_remove(s, c);
+    close(c->fd); /* also removes it from the epoll set */
+    promc__free(c);
+    s->nconns--;
+}
+
+/* Closes the connection that has waited longest for a request, to make room
+ * for a new one. Busy connections (a worker is answering) are never shed. */
+static bool shed_one(promc_http_server *s)
+{
+    for (struct conn *c = s->first; c; c = c->next)
+        if (c->state == CONN_READING) {
+            conn_close(s, c);
+            return true;
+        }
+    return false;
+}
+
+static void arm_reading(promc_http_server *s, struct conn *c)
+{
+    c->state = CONN_READING;
+    c->started = c->len > 0;
+    c->deadline = now_ns() + secs_to_ns(c->started || !c->head_len ? s->opts.read_timeout
+                                                                   : s->opts.idle_timeout);
+    list_remove(s, c);
+    list_append(s, c);
+}
+
+/* Drops request-body bytes still owed from the front of the buffer. */
+static void consume_skip(struct conn *c)
+{
+    if (!c->skip || !c->len)
+        return;
+    size_t drop = c->skip < c->len ? (size_t)c->skip : c->len;
+    memmove(c->buf, c->buf + drop, c->len - drop);
+    c->len -= drop;
+    c->skip -= drop;
+}
+
+static int error_status(int rc)
+{
+    switch (rc) {
+    case PROMC__HTTP_URI_TOO_LONG:
+        return 414;
+    case PROMC__HTTP_HEADERS_TOO_LARGE:
+        return 431;
+    case PROMC__HTTP_BAD_VERSION:
+        return 505;
+    default:
+        return 400;
+    }
+}
+
+static bool enqueue(promc_http_server *s, struct conn *c)
+{
+    pthread_mutex_lock(&s->qlock);
+    bool ok = s->qlen < s->opts.max_queue;
+    if (ok) {
+        s->queue[(s->qhead + s->qlen) % s->opts.max_queue] = c;
+        s->qlen++;
+        pthread_cond_signal(&s->qcond);
+    }
+    pthread_mutex_unlock(&s->qlock);
+    return ok;
+}
+
+/* Looks at the buffered bytes: a complete head goes to a worker, an invalid
+ * one gets its error and the connection closes, a partial one waits. */
+static void process_buffer(promc_http_server *s, struct conn *c)
+{
+    consume_skip(c);
+    if (c->len == 0)
+        return;
+    if (!c->started) {
+        c->started = true;
+        c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
+    }
+    int rc =
+        promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head, &c->req);
+    if (rc == PROMC__HTTP_INCOMPLETE)
+        return;
+    if (rc < 0) {
+        send_error_now(c->fd, error_status(rc));
+        conn_close(s, c);
+        return;
+    }
+    c->head_len = (size_t)rc;
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    c->state = CONN_BUSY;
+    if (!enqueue(s, c)) {
+        send_error_now(c->fd, 503);
+        if (s->requests)
+            promc_counter_inc(promc_counter_labels(s->requests, "503"));
+        conn_close(s, c);
+    }
+}
+
+static void on_readable(promc_http_server *s, struct conn *c)
+{
+    size_t cap = s->opts.max_head;
+    for (;;) {
+        if (c->len == cap) {
+            /* Full buffer without a complete head: the parser has already
+             * reported 431/414 for that; this is a body being skipped. */
+            process_buffer(s, c);
+            if (c->state != CONN_READING || c->len == cap)
+                return;
+        }
+        ssize_t n = read(c->fd, c->buf + c->len, cap - c->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            conn_close(s, c);
+            return;
+        }
+        c->len += (size_t)n;
+    }
+    process_buffer(s, c);
+}
+
+static void add_conn(promc_http_server *s, int fd)
+{
+    if (s->nconns >= s->opts.max_connections && !shed_one(s)) {
+        close(fd);
+        return;
+    }
+    struct conn *c = promc__malloc(sizeof *c + s->opts.max_head);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    memset(c, 0, sizeof *c);
+    c->fd = fd;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        close(fd);
+        promc__free(c);
+        return;
+    }
+    s->nconns++;
+    c->state = CONN_READING;
+    c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
+    list_append(s, c);
+}
+
+static void on_accept(promc_http_server *s)
+{
+    for (int budget = 256; budget > 0; budget--) {
+        int fd = accept(s->listen_fd, NULL, NULL);
+        if (fd >= 0) {
+            if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+                close(fd);
+                continue;
+            }
+            add_conn(s, fd);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if ((errno == EMFILE || errno == ENFILE) && shed_one(s))
+            continue;
+        if ((errno == EMFILE || errno == ENFILE) && s->reserve_fd >= 0) {
+            /* No fd to spare and nothing to shed: accept and drop the
+             * connection with the reserve fd, so the listener does not spin. */
+            close(s->reserve_fd);
+            fd = accept(s->listen_fd, NULL, NULL);
+            if (fd >= 0)
+                close(fd);
+            s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        }
+        return;
+    }
+}
+
+static void take_returned(promc_http_server *s)
+{
+    uint64_t v;
+    if (read(s->event_fd, &v, sizeof v) < 0) {
+        /* EAGAIN: another wake-up already drained it. */
+    }
+    pthread_mutex_lock(&s->rlock);
+    unsigned n = s->rlen;
+    struct conn *batch[64];
+    unsigned take = n < 64 ? n : 64;
+    memcpy(batch, s->returned + (n - take), take * sizeof *batch);
+    s->rlen -= take;
+    pthread_mutex_unlock(&s->rlock);
+    if (n > take) { /* more left: make sure we come back */
+        v = 1;
+        if (write(s->event_fd, &v, sizeof v) < 0) {
+            /* counter overflow is impossible here; nothing to do */
+        }
+    }
+    for (unsigned i = 0; i < take; i++) {
+        struct conn *c = batch[i];
+        if (c->close_me) {
+            conn_close(s, c);
+            continue;
+        }
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+            conn_close(s, c);
+            continue;
+        }
+        arm_reading(s, c);
+        if (c->len)
+            process_buffer(s, c);
+    }
+}
+
+static void expire(promc_http_server *s, int64_t now)
+{
+    struct conn *c = s->first;
+    while (c) {
+        struct conn *next = c->next;
+        if (c->state == CONN_READING && c->deadline <= now)
+            conn_close(s, c);
+        c = next;
+    }
+}
+
+static void *loop_main(void *arg)
+{
+    promc_http_server *s = arg;
+    struct epoll_event events[64];
+    int64_t next_scan = now_ns();
+    while (!atomic_load(&s->stopping)) {
+        int n = epoll_wait(s->epoll_fd, events, 64, 100);
+        for (int i = 0; i < n; i++) {
+            void *p = events[i].data.ptr;
+            if (p == &s->listen_fd)
+                on_accept(s);
+            else if (p == &s->event_fd)
+                take_returned(s);
+            else if (((struct conn *)p)->state == CONN_READING)
+                on_readable(s, p);
+        }
+        int64_t now = now_ns();
+        if (now >= next_scan) {
+            expire(s, now);
+            next_scan = now + 100000000; /* every 100 ms: timeouts are seconds */
+        }
+    }
+    return NULL;
+}
+
+/* ===================================================================== */
+/* Workers                                                                */
+/* ===================================================================== */
+
+struct worker_buf {
+    char *data;
+    size_t len, cap;
+};
+
+static int wbuf_write(void *ctx, const char *data, size_t len)
+{
+    struct worker_buf *b = ctx;
+    if (len > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 65536;
+        while (len > cap - b->len)
+            cap *= 2;
+        char *p = promc__realloc(b->data, cap);
+        if (!p)
+            return -1;
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+static bool span_eq(const char *p, size_t n, const char *s)
+{
+    return strlen(s) == n && memcmp(p, s, n) == 0;
+}
+
+static bool authorized(promc_http_server *s, const struct promc__http_request *req)
+{
+    if (!s->auth)
+        return true;
+    const char *a = req->authorization;
+    size_t n = req->authorization_len;
+    if (!a || n < 6 || strncasecmp(a, "basic ", 6) != 0)
+        return false;
+    a += 6;
+    n -= 6;
+    while (n && *a == ' ') {
+        a++;
+        n--;
+    }
+    char decoded[512];
+    long dlen = promc__base64_decode(a, n, decoded, sizeof decoded);
+    if (dlen < 0)
+        return false;
+    return promc__http_consttime_equal(decoded, (size_t)dlen, s->auth, strlen(s->auth));
+}
+
+static void count(promc_http_server *s, int status)
+{
+    if (!s->requests)
+        return;
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    promc_counter_inc(promc_counter_labels(s->requests, code));
+}
+
+/* Answers one parsed request. Returns false when the connection must close. */
+static bool answer(promc_http_server *s, struct conn *c, struct worker_buf *wb)
+{
+    const struct promc__http_request *req = &c->req;
+    int64_t deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
+    bool get = span_eq(req->method, req->method_len, "GET");
+    bool head = span_eq(req->method, req->method_len, "HEAD");
+    const char *path = req->path;
+    size_t path_len = req->path_len;
+    if (path_len == 0) {
+        path = "/";
+        path_len = 1;
+    }
+    struct reply r = {
+        .status = 200, .keep_alive = req->keep_alive && !req->chunked, .head_only = head};
+    bool metrics = s->registry && span_eq(path, path_len, s->metrics_path);
+
+    if (!span_eq(path, path_len, "/-/healthy") && !authorized(s, req)) {
+        r.status = 401;
+        r.auth_challenge = true;
+        r.body = "401 Unauthorized\n";
+        r.body_len = strlen(r.body);
+        if (metrics)
+            count(s, 401);
+        return send_reply(c->fd, &r, deadline) && r.keep_alive;
+    }
+    if (metrics || span_eq(path, path_len, "/-/healthy") || (!s->opts.handler)) {
+        if (!get && !head) {
+            r.status = 405;
+            r.allow = "GET, HEAD";
+            r.body = "405 Method Not Allowed\n";
+            r.body_len = strlen(r.body);
+            if (metrics)
+                count(s, 405);
+            return send_reply(c->fd, &r, deadline) && r.keep_alive;
+        }
+    }
+    if (metrics) {
+        if (s->in_flight)
+            promc_gauge_inc(s->in_flight);
+        char accept[1024];
+        size_t alen = req->accept
+                          ? (req->accept_len < sizeof accept ? req->accept_len : sizeof accept - 1)
+                          : 0;
+        if (alen)
+            memcpy(accept, req->accept, alen);
+        accept[alen] = '\0';
+        promc_format f =
+            promc_negotiate(s->opts.disable_openmetrics ? NULL : accept, &r.content_type);
+        wb->len = 0;
+        int64_t t0 = now_ns();
+        int rc = promc_encode(s->registry, f, wbuf_write, wb);
+        if (rc != PROMC_OK) {
+            r.status = 500;
+            r.content_type = NULL;
+            wb->len = 0;
+            wbuf_write(wb, "500 exposition failed: ", 23);
+            wbuf_write(wb, promc_last_error(), strlen(promc_last_error()));
+            wbuf_write(wb, "\n", 1);
+        } else if (s->scrape_seconds) {
+            promc_gauge_set(s->scrape_seconds, (double)(now_ns() - t0) / 1e9);
+            promc_gauge_set(s->scrape_bytes, (double)wb->len);
+        }
+        r.body = wb->data;
+        r.body_len = wb->len;
+        bool ok = send_reply(c->fd, &r, deadline);
+        count(s, r.status);
+        if (s->in_flight)
+            promc_gauge_dec(s->in_flight);
+        return ok && r.keep_alive;
+    }
+    if (span_eq(path, path_len, "/-/healthy")) {
+        r.body = "OK\n";
+        r.body_len = 3;
+        return send_reply(c->fd, &r, deadline) && r.keep_alive;
+    }
+    if (s->opts.handler) {
+        char method[32], p[1024];
+        size_t ml = req->method_len < sizeof method ? req->method_len : sizeof method - 1;
+        size_t pl = path_len < sizeof p ? path_len : sizeof p - 1;
+        memcpy(method, req->method, ml);
+        method[ml] = '\0';
+        memcpy(p, path, pl);
+        p[pl] = '\0';
+        promc_http_response resp = {.status = 200};
+        s->opts.handler(s->opts.handler_data, method, p, &resp);
+        r.status = resp.status ? resp.status : 200;
+        r.content_type = resp.content_type;
+        r.body = resp.body;
+        r.body_len = resp.body ? resp.body_len : 0;
+        r.allow = resp.allow;
+        bool ok = send_reply(c->fd, &r, deadline);
+        if (s->opts.on_sent)
+            s->opts.on_sent(s->opts.handler_data, method, p, r.status, ok);
+        return ok && r.keep_alive;
+    }
+    if (span_eq(path, path_len, "/")) {
+        wb->len = 0;
+        const char *mp = s->registry ? s->metrics_path : "";
+        char page[1024];
+        int n = snprintf(page, sizeof page,
+                         "<!DOCTYPE html>\n<html><head><title>promc exporter</title></head>\n"
+                         "<body><h1>promc exporter</h1>\n<p><a href=\"%s\">Metrics</a></p>\n"
+                         "</body></html>\n",
+                         mp);
+        r.content_type = "text/html; charset=utf-8";
+        r.body = page;
+        r.body_len = n > 0 && (size_t)n < sizeof page ? (size_t)n : 0;
+        return send_reply(c->fd, &r, deadline) && r.keep_alive;
+    }
+    r.status = 404;
+    r.body = "404 Not Found\n";
+    r.body_len = strlen(r.body);
+    return send_reply(c->fd, &r, deadline) && r.keep_alive;
+}
+
+static void give_back(promc_http_server *s, struct conn *c)
+{
+    pthread_mutex_lock(&s->rlock);
+    s->returned[s->rlen++] = c;
+    pthread_mutex_unlock(&s->rlock);
+    uint64_t one = 1;
+    if (write(s->event_fd, &one, sizeof one) < 0) {
+        /* eventfd writes only fail on counter overflow, which cannot happen */
+    }
+}
+
+/* Serves a connection's requests while they are complete in its buffer
+ * (pipelining), then hands it back to the loop. */
+static void serve(promc_http_server *s, struct conn *c, struct worker_buf *wb)
+{
+    for (;;) {
+        bool keep = answer(s, c, wb);
+        memmove(c->buf, c->buf + c->head_len, c->len - c->head_len);
+        c->len -= c->head_len;
+        c->skip = c->req.content_length;
+        c->head_len = 0;
+        consume_skip(c);
+        if (!keep || atomic_load(&s->stopping)) {
+            c->close_me = true;
+            break;
+        }
+        if (c->len == 0 || c->skip)
+            break;
+        int rc = promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head,
+                                           &c->req);
+        if (rc == PROMC__HTTP_INCOMPLETE)
+            break;
+        if (rc < 0) {
+            struct reply r = {.status = error_status(rc)};
+            send_reply(c->fd, &r, now_ns() + secs_to_ns(s->opts.write_timeout));
+            c->close_me = true;
+            break;
+        }
+        c->head_len = (size_t)rc;
+    }
+    give_back(s, c);
+}
+
+static void *worker_main(void *arg)
+{
+    promc_http_server *s = arg;
+    struct worker_buf wb = {0};
+    for (;;) {
+        pthread_mutex_lock(&s->qlock);
+        while (!s->qlen && !s->workers_stop)
+            pthread_cond_wait(&s->qcond, &s->qlock);
+        if (s->workers_stop) {
+            pthread_mutex_unlock(&s->qlock);
+            break;
+        }
+        struct conn *c = s->queue[s->qhead];
+        s->qhead = (s->qhead + 1) % s->opts.max_queue;
+        s->qlen--;
+        pthread_mutex_unlock(&s->qlock);
+        serve(s, c, &wb);
+    }
+    promc__free(wb.data);
+    return NULL;
+}
+
+/* ===================================================================== */
+/* Start and stop                                                         */
+/* ===================================================================== */
+
+/* Splits "host:port", ":port" or "[v6]:port". host is "" for all interfaces. */
+static int parse_addr(const char *addr, char *host, size_t hcap, char *port, size_t pcap)
+{
+    if (!addr)
+        return promc__fail(PROMC_EINVAL, "listen address is NULL");
+    const char *colon;
+    const char *h = addr;
+    size_t hl;
+    if (addr[0] == '[') {
+        const char *end = strchr(addr, ']');
+        if (!end || end[1] != ':')
+            return promc__fail(PROMC_EINVAL, "invalid listen address \"%s\"", addr);
+        h = addr + 1;
+        hl = (size_t)(end - h);
+        colon = end + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (!colon || memchr(addr, ':', (size_t)(colon - addr)))
+            return promc__fail(PROMC_EINVAL,
+                               "invalid listen address \"%s\" (want host:port, :port or "
+                               "[v6]:port)",
+                               addr);
+        hl = (size_t)(colon - addr);
+    }
+    const char *p = colon + 1;
+    size_t pl = strlen(p);
+    if (pl == 0 || pl > 5 || strspn(p, "0123456789") != pl || strtol(p, NULL, 10) > 65535)
+        return promc__fail(PROMC_EINVAL, "invalid port in listen address \"%s\"", addr);
+    if (hl >= hcap || pl >= pcap)
+        return promc__fail(PROMC_EINVAL, "listen address \"%s\" too long", addr);
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    memcpy(port, p, pl + 1);
+    return PROMC_OK;
+}
+
+static int bind_listener(const char *addr, int *port_out)
+{
+    char host[256], port[8];
+    int rc = parse_addr(addr, host, sizeof host, port, sizeof port);
+    if (rc != PROMC_OK)
+        return -1;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+                             .ai_family = AF_UNSPEC};
+    struct addrinfo *res = NULL;
+    /* All interfaces: prefer one dual-stack IPv6 socket, fall back to IPv4. */
+    if (!host[0])
+        hints.ai_family = AF_INET6;
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    if (gai != 0 && !host[0]) {
+        hints.ai_family = AF_INET;
+        gai = getaddrinfo(NULL, port, &hints, &res);
+    }
+    if (gai != 0) {
+        promc__fail(PROMC_EINVAL, "cannot resolve listen address \"%s\": %s", addr,
+                    gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, err = 0;
+    for (int pass = 0; pass < 2 && fd < 0; pass++) {
+        for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+            fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            if (fd < 0) {
+                err = errno;
+                continue;
+            }
+            int one = 1, zero = 0;
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            if (ai->ai_family == AF_INET6 && !host[0])
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+            if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+                err = errno;
+                close(fd);
+                fd = -1;
+            }
+        }
+        if (fd < 0 && !host[0] && pass == 0) {
+            /* No IPv6 on this machine: retry the wildcard over IPv4. */
+            freeaddrinfo(res);
+            res = NULL;
+            hints.ai_family = AF_INET;
+            if (getaddrinfo(NULL, port, &hints, &res) != 0)
+                break;
+        } else {
+            break;
+        }
+    }
+    if (res)
+        freeaddrinfo(res);
+    if (fd < 0) {
+        promc__fail(PROMC_EIO, "cannot listen on \"%s\": %s", addr, strerror(err));
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                               : ((struct sockaddr_in *)&ss)->sin_port);
+    return fd;
+}
+
+static void drop_self_metrics(promc_http_server *s)
+{
+    promc_counter *m[] = {s->requests};
+    promc_gauge *g[] = {s->in_flight, s->scrape_seconds, s->scrape_bytes};
+    for (size_t i = 0; i < 1; i++)
+        if (m[i]) {
+            promc_registry_unregister(s->registry, promc_counter_metric(m[i]));
+            promc_counter_free(m[i]);
+        }
+    for (size_t i = 0; i < 3; i++)
+        if (g[i]) {
+            promc_registry_unregister(s->registry, promc_gauge_metric(g[i]));
+            promc_gauge_free(g[i]);
+        }
+    s->requests = NULL;
+    s->in_flight = s->scrape_seconds = s->scrape_bytes = NULL;
+}
+
+/* Registers the server's own metrics; when the registry already has them
+ * (a second server on the same registry) the server simply goes without. */
+static void add_self_metrics(promc_http_server *s)
+{
+    s->requests = promc_counter_new(s->registry, "promc_http_requests",
+                                    "Requests to the metrics endpoint by HTTP status code.",
+                                    PROMC_LABELS("code"));
+    s->in_flight = promc_gauge_new(s->registry, "promc_http_requests_in_flight",
+                                   "Scrapes being served now.", NULL);
+    s->scrape_seconds = promc_gauge_new(s->registry, "promc_http_last_scrape_duration_seconds",
+                                        "Time the last scrape took to encode, in seconds.", NULL);
+    s->scrape_bytes = promc_gauge_new(s->registry, "promc_http_last_scrape_bytes",
+                                      "Size of the last scrape's body in bytes.", NULL);
+    if (!s->requests || !s->in_flight || !s->scrape_seconds || !s->scrape_bytes) {
+        drop_self_metrics(s);
+        return;
+    }
+    static const char *const codes[] = {"200", "500", "503"};
+    for (size_t i = 0; i < 3; i++)
+        promc_counter_labels(s->requests, codes[i]);
+}
+
+static void server_free(promc_http_server *s)
+{
+    if (s->registry)
+        drop_self_metrics(s);
+    while (s->first)
+        conn_close(s, s->first);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    if (s->reserve_fd >= 0)
+        close(s->reserve_fd);
+    if (s->epoll_fd >= 0)
+        close(s->epoll_fd);
+    if (s->event_fd >= 0)
+        close(s->event_fd);
+    pthread_mutex_destroy(&s->qlock);
+    pthread_cond_destroy(&s->qcond);
+    pthread_mutex_destroy(&s->rlock);
+    promc__free(s->queue);
+    promc__free(s->returned);
+    promc__free(s->workers);
+    promc__free(s->metrics_path);
+    promc__free(s->auth);
+    promc__free(s);
+}
+
+static void apply_defaults(promc_http_opts *o)
+{
+    if (!o->metrics_path || !*o->metrics_path)
+        o->metrics_path = "/metrics";
+    if (!o->workers)
+        o->workers = 2;
+    if (!o->max_queue)
+        o->max_queue = 64;
+    if (!o->max_connections)
+        o->max_connections = 4096;
+    if (!o->max_target)
+        o->max_target = 8192;
+    if (!o->max_head)
+        o->max_head = 16384;
+    if (o->max_head < 256)
+        o->max_head = 256;
+    if (!(o->read_timeout > 0))
+        o->read_timeout = 10;
+    if (!(o->idle_timeout > 0))
+        o->idle_timeout = 60;
+    if (!(o->write_timeout > 0))
+        o->write_timeout = 30;
+}
+
+promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
+                                    const promc_http_opts *opts)
+{
+    promc_http_opts o = opts ? *opts : (promc_http_opts){0};
+    apply_defaults(&o);
+    if (!!o.basic_auth_user != !!o.basic_auth_password)
+        return promc__fail_null(PROMC_EINVAL, "basic auth needs both a user and a password");
+    if (o.metrics_path[0] != '/')
+        return promc__fail_null(PROMC_EINVAL, "metrics path must start with '/'");
+    if (o.workers > 256 || o.max_queue > 65536)
+        return promc__fail_null(PROMC_EINVAL, "too many workers or too long a queue");
+
+    promc_http_server *s = promc__calloc(1, sizeof *s);
+    if (!s)
+        return promc__fail_null(PROMC_ENOMEM, "out of memory starting the HTTP server");
+    s->listen_fd = s->reserve_fd = s->epoll_fd = s->event_fd = -1;
+    pthread_mutex_init(&s->qlock, NULL);
+    pthread_cond_init(&s->qcond, NULL);
+    pthread_mutex_init(&s->rlock, NULL);
+    s->opts = o;
+    s->registry = reg == PROMC_NO_REGISTRY ? NULL : promc__registry_resolve(reg);
+    s->metrics_path = promc__strdup(o.metrics_path);
+    s->queue = promc__calloc(o.max_queue, sizeof *s->queue);
+    /* Every connection handed to a worker comes back once: the queue plus
+     * the ones being served bound how many can be returned at a time. */
+    s->returned = promc__calloc(o.max_queue + o.workers + 1, sizeof *s->returned);
+    s->workers = promc__calloc(o.workers, sizeof *s->workers);
+    if (o.basic_auth_user) {
+        size_t ul = strlen(o.basic_auth_user), pl = strlen(o.basic_auth_password);
+        s->auth = promc__malloc(ul + pl + 2);
+        if (s->auth) {
+            memcpy(s->auth, o.basic_auth_user, ul);
+            s->auth[ul] = ':';
+            memcpy(s->auth + ul + 1, o.basic_auth_password, pl + 1);
+        }
+    }
+    s->opts.metrics_path = s->metrics_path;
+    s->opts.basic_auth_user = s->opts.basic_auth_password = NULL;
+    if (!s->metrics_path || !s->queue || !s->returned || !s->workers ||
+        (o.basic_auth_user && !s->auth)) {
+        server_free(s);
+        return promc__fail_null(PROMC_ENOMEM, "out of memory starting the HTTP server");
+    }
+    s->listen_fd = bind_listener(addr, &s->port);
+    if (s->listen_fd < 0) {
+        server_free(s);
+        return NULL; /* bind_listener said why */
+    }
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    s->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &s->listen_fd};
+    struct epoll_event eev = {.events = EPOLLIN, .data.ptr = &s->event_fd};
+    if (s->epoll_fd < 0 || s->event_fd < 0 ||
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &lev) != 0 ||
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->event_fd, &eev) != 0) {
+        int err = errno;
+        server_free(s);
+        return promc__fail_null(PROMC_EIO, "cannot set up the event loop: %s", strerror(err));
+    }
+    if (s->registry && !o.disable_self_metrics)
+        add_self_metrics(s);
+
+    unsigned started = 0;
+    for (; started < o.workers; started++)
+        if (pthread_create(&s->workers[started], NULL, worker_main, s) != 0)
+            break;
+    bool loop_ok = started == o.workers && pthread_create(&s->loop_thread, NULL, loop_main, s) == 0;
+    if (!loop_ok) {
+        pthread_mutex_lock(&s->qlock);
+        s->workers_stop = true;
+        pthread_cond_broadcast(&s->qcond);
+        pthread_mutex_unlock(&s->qlock);
+        for (unsigned i = 0; i < started; i++)
+            pthread_join(s->workers[i], NULL);
+        server_free(s);
+        return promc__fail_null(PROMC_EIO, "cannot start the HTTP server's threads");
+    }
+    s->nworkers = started;
+    promc__ok();
+    return s;
+}
+
+int promc_http_server_port(const promc_http_server *s)
+{
+    return s ? s->port : -1;
+}
+
+void promc_http_server_stop(promc_http_server *s)
+{
+    if (!s)
+        return;
+    atomic_store(&s->stopping, 1);
+    uint64_t one = 1;
+    if (write(s->event_fd, &one, sizeof one) < 0) {
+        /* the loop also wakes every 100 ms */
+    }
+    pthread_join(s->loop_thread, NULL);
+    /* Stop taking new connections now; requests already being answered run
+     * to completion (bounded by the write timeout). Queued, not yet started
+     * ones are dropped with their connection. */
+    close(s->listen_fd);
+    s->listen_fd = -1;
+    pthread_mutex_lock(&s->qlock);
+    s->workers_stop = true;
+    pthread_cond_broadcast(&s->qcond);
+    pthread_mutex_unlock(&s->qlock);
+    for (unsigned i = 0; i < s->nworkers; i++)
+        pthread_join(s->workers[i], NULL);
+    server_free(s);
+}
