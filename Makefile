@@ -56,7 +56,7 @@ COMMON_SRC     := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ     := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all lib examples test check-unit check-symbols check-install check-format \
-        sanitize tsan valgrind interop bench bench-build fuzz-build run demo install \
+        sanitize tsan valgrind interop integration bench bench-build fuzz-build run demo install \
         uninstall format clean deps
 
 .SECONDEXPANSION:
@@ -159,6 +159,13 @@ valgrind: $(BUILD)/tests/test_lifecycle
 interop: $(BUILD)/integration/interop_dump
 	$(Q)tests/integration/interop.sh $(BUILD)/integration/interop_dump
 
+# Real Prometheus, node_exporter and Pushgateway on 127.0.0.1.
+integration: $(BUILD)/integration/e2e_target $(BUILD)/integration/textfile_writer \
+             $(BUILD)/integration/push_client
+	$(Q)tests/integration/prometheus_e2e.sh $(BUILD)/integration/e2e_target
+	$(Q)tests/integration/node_exporter.sh $(BUILD)/integration/textfile_writer
+	$(Q)tests/integration/pushgateway.sh $(BUILD)/integration/push_client
+
 bench-build: $(BENCH_BIN)
 
 fuzz-build: $(FUZZ_BIN)
@@ -176,6 +183,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory tsan
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory interop
+	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory bench-build fuzz-build
 	@echo "make test: all checks passed"
 

@@ -19,6 +19,8 @@ need valgrind command -v valgrind
 need clang-format command -v clang-format
 need prometheus command -v promtool
 need python3-prometheus-client /usr/bin/python3 -c 'import prometheus_client'
+need prometheus-node-exporter command -v prometheus-node-exporter
+need prometheus-pushgateway command -v prometheus-pushgateway
 
 # A comma-decimal locale lets the encoder tests prove number rendering
 # ignores LC_NUMERIC; generate one when we can (glibc's locales data is there).

@@ -1,0 +1,68 @@
+/*
+ * A small program on promc for the end-to-end test: a counter, a gauge, a
+ * labelled histogram and an info with known values, served over HTTP until
+ * SIGTERM. usage: e2e_target PORT [text]  ("text" disables OpenMetrics).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "promc_http.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s PORT [text]\n", argv[0]);
+        return 2;
+    }
+    promc_registry *r = promc_registry_new();
+    promc_counter *jobs = promc_counter_new(r, "e2e_jobs_processed", "Jobs processed.", NULL);
+    promc_gauge *temp = promc_gauge_new(r, "e2e_temperature_celsius", "Temperature.", NULL);
+    double b[] = {0.1, 0.5, 1};
+    promc_histogram *lat = promc_histogram_new(
+        r, "e2e_request_duration_seconds", "Request latency.", PROMC_LABELS("path"),
+        &(promc_histogram_opts){.buckets = b, .nbuckets = 3});
+    promc_info *info = promc_info_new(r, "e2e_build", "Build information.",
+                                      (promc_label[]){{"version", "1.2.3"}, {"branch", "main"}}, 2);
+    if (!jobs || !temp || !lat || !info) {
+        fprintf(stderr, "e2e_target: %s\n", promc_last_error());
+        return 1;
+    }
+    promc_counter_add_int(jobs, 42);
+    promc_gauge_set(temp, 21.5);
+    promc_histogram *a = promc_histogram_labels(lat, "/a");
+    for (int i = 0; i < 10; i++)
+        promc_histogram_observe(a, 0.3); /* all in (0.1, 0.5]: median 0.3 */
+    promc_histogram_observe(promc_histogram_labels(lat, "/b"), 2);
+
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%s", argv[1]);
+    promc_http_opts opts = {.disable_openmetrics = argc > 2};
+    promc_http_server *srv = promc_http_serve(r, addr, &opts);
+    if (!srv) {
+        fprintf(stderr, "e2e_target: %s\n", promc_last_error());
+        return 1;
+    }
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    while (!stop) {
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    promc_http_server_stop(srv);
+    promc_counter_free(jobs);
+    promc_gauge_free(temp);
+    promc_histogram_free(lat);
+    promc_info_free(info);
+    promc_registry_free(r);
+    return 0;
+}

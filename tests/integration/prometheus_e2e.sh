@@ -1,0 +1,116 @@
+#!/bin/sh
+# End to end with a real Prometheus server: it scrapes a small promc program
+# every second, and the values of a counter, a gauge, a labelled histogram
+# (through histogram_quantile) and an info must come back through its query
+# API. Run twice: with Prometheus' default Accept header (2.42 prefers
+# OpenMetrics, so promc answers OpenMetrics) and with the target forced to
+# the text format 0.0.4. (Prometheus 2.42 has no scrape_protocols setting.)
+#
+# usage: tests/integration/prometheus_e2e.sh build/integration/e2e_target
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+need_pkgs prometheus=prometheus
+target_bin=$1
+
+query() { # query PROMQL: prints the first result's value, or nothing
+    "$PY" - "$prom_url" "$1" <<'PY'
+import json, sys, urllib.parse, urllib.request
+url = sys.argv[1] + "/api/v1/query?" + urllib.parse.urlencode({"query": sys.argv[2]})
+with urllib.request.urlopen(url, timeout=5) as r:
+    d = json.load(r)
+res = d.get("data", {}).get("result", [])
+if res:
+    print(res[0]["value"][1])
+PY
+}
+
+# wait_value PROMQL EXPECTED: polls (bounded) until the query returns EXPECTED
+# (compared as floats within 1e-9 relative).
+wait_value() {
+    i=0
+    got=""
+    while [ $i -lt 150 ]; do
+        got=$(query "$1" 2>/dev/null || true)
+        if [ -n "$got" ] && "$PY" -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if abs(a-b) <= 1e-9*max(1,abs(b)) else 1)" "$got" "$2"; then
+            return 0
+        fi
+        sleep 0.2
+        i=$((i + 1))
+    done
+    echo "query '$1': got '$got', want $2" >&2
+    return 1
+}
+
+# The target's health and last scrape error from the targets API.
+target_clean() {
+    "$PY" - "$prom_url" <<'PY'
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1] + "/api/v1/targets", timeout=5) as r:
+    t = json.load(r)["data"]["activeTargets"][0]
+if t["health"] != "up" or t["lastError"]:
+    sys.exit("target health %r, lastError %r" % (t["health"], t["lastError"]))
+PY
+}
+
+# metadata_is METRIC TYPE: the type Prometheus recorded, which tells which
+# format it parsed (an info is "info" only in OpenMetrics).
+metadata_is() {
+    "$PY" - "$prom_url" "$1" "$2" <<'PY'
+import json, sys, urllib.parse, urllib.request
+q = urllib.parse.urlencode({"match_target": '{job="promc"}', "metric": sys.argv[2]})
+with urllib.request.urlopen(sys.argv[1] + "/api/v1/targets/metadata?" + q, timeout=5) as r:
+    d = json.load(r)["data"]
+types = [m["type"] for m in d]
+if types != [sys.argv[3]]:
+    sys.exit("metadata of %s: %r, want %r" % (sys.argv[2], types, sys.argv[3]))
+PY
+}
+
+run_round() { # run_round NAME META_METRIC META_TYPE [text]
+    name=$1
+    meta_metric=$2
+    meta_type=$3
+    shift 3
+    dir=$(new_tmpdir)
+    tport=$(free_port)
+    start "$target_bin" "$tport" "$@"
+    target_pid=$LAST_PID
+    wait_http "http://127.0.0.1:$tport/-/healthy" 10
+    pport=$(free_port)
+    cat >"$dir/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: promc
+    static_configs:
+      - targets: ['127.0.0.1:$tport']
+YML
+    start prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+        --web.listen-address="127.0.0.1:$pport" --log.level=warn 2>"$dir/prometheus.log"
+    prom_pid=$LAST_PID
+    prom_url="http://127.0.0.1:$pport"
+    wait_http "$prom_url/-/ready" 30
+
+    check "$name: target up" wait_value 'up{job="promc"}' 1
+    check "$name: counter" wait_value 'e2e_jobs_processed_total' 42
+    check "$name: gauge" wait_value 'e2e_temperature_celsius' 21.5
+    check "$name: histogram count" wait_value 'e2e_request_duration_seconds_count{path="/a"}' 10
+    check "$name: histogram_quantile" wait_value \
+        'histogram_quantile(0.5, sum by (le) (e2e_request_duration_seconds_bucket{path="/a"}))' 0.3
+    check "$name: +Inf bucket" wait_value 'e2e_request_duration_seconds_bucket{path="/b",le="+Inf"}' 1
+    check "$name: info" wait_value 'e2e_build_info{version="1.2.3",branch="main"}' 1
+    check "$name: target healthy, no scrape error" target_clean
+    check "$name: metadata type $meta_type" metadata_is "$meta_metric" "$meta_type"
+
+    [ "$FAILED" -eq 0 ] || cat "$dir/prometheus.log" >&2
+    kill "$prom_pid" "$target_pid" 2>/dev/null || true
+    wait "$prom_pid" 2>/dev/null || true
+    wait "$target_pid" 2>/dev/null || true
+}
+
+run_round openmetrics e2e_build info
+run_round text e2e_build_info gauge text
+echo "prometheus e2e: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
