@@ -156,10 +156,9 @@ static void test_reader_never_sees_partial_file(void **state)
     assert_int_equal(promc_textfile_write(r, rd.path), PROMC_OK);
     pthread_t t;
     pthread_create(&t, NULL, reader_main, &rd);
-    char id[16];
+    char id[32];
     for (int i = 0; i < 200; i++) {
         /* Growing file: a torn read would lack the trailing "z 42". */
-        snprintf(id, sizeof id, "%d", i);
         for (int k = 0; k < 20; k++) {
             snprintf(id, sizeof id, "%d-%d", i, k);
             promc_gauge_set(promc_gauge_labels(many, id), i);
