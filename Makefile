@@ -54,9 +54,13 @@ EXAMPLE_NAMES  := $(sort $(notdir $(EXAMPLE_DIRS)))
 EXAMPLE_BIN    := $(EXAMPLE_NAMES:%=$(BUILD)/examples/%)
 COMMON_SRC     := $(sort $(wildcard examples/common/*.c))
 COMMON_OBJ     := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+COMMON_LIB     := $(BUILD)/libexcommon.a
+# Tests and fuzz targets of examples/common link it; the library's own do
+# not, so they never depend on the examples' code.
+COMMON_USERS   := test_json test_cli fuzz_json
 
 .PHONY: all lib examples test check-unit check-symbols check-install check-format \
-        sanitize tsan valgrind interop integration bench bench-build fuzz-build run demo install \
+        sanitize tsan valgrind interop integration bench bench-build fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
 .SECONDEXPANSION:
@@ -94,36 +98,43 @@ examples: $(EXAMPLE_BIN)
 
 example_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.c))
 
-$(BUILD)/examples/%: $(STATIC) $(COMMON_OBJ) $$(call example_objs,$$*)
+$(COMMON_LIB): $(COMMON_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/examples/%: $(STATIC) $(COMMON_LIB) $$(call example_objs,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(SAN) -o $@ $(filter %.o,$^) $(STATIC) $(LDLIBS)
+	$(Q)$(CC) $(SAN) -o $@ $(filter %.o,$^) $(COMMON_LIB) $(STATIC) $(LDLIBS)
 
 
 # ---------------------------------------------------------------- tests
 
-$(BUILD)/tests/%: tests/unit/%.c $(STATIC) $(COMMON_OBJ) tests/unit/helpers.h
+common_for = $(if $(filter $(1),$(COMMON_USERS)),$(COMMON_LIB))
+
+$(BUILD)/tests/%: tests/unit/%.c $(STATIC) $$(call common_for,$$*) tests/unit/helpers.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< $(COMMON_OBJ) $(STATIC) -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< $(call common_for,$*) $(STATIC) -lcmocka $(LDLIBS)
 
 # Helper programs of the integration tests (not unit tests themselves).
-$(BUILD)/integration/%: tests/integration/%.c $(STATIC) $(COMMON_OBJ)
+$(BUILD)/integration/%: tests/integration/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< $(COMMON_OBJ) $(STATIC) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(STATIC) $(LDLIBS)
 
-# Fuzz targets build as plain replay tools (a main() reading files); with
-# clang and FUZZ=1 they become libFuzzer binaries.
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(STATIC) $(COMMON_OBJ)
+# Fuzz targets build as plain replay tools (tests/fuzz/replay.c: replay
+# files, or with no argument a fixed-seed run of mutated seed inputs);
+# `make fuzz` builds them for libFuzzer with clang instead.
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(STATIC) $$(call common_for,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< tests/fuzz/replay.c $(COMMON_OBJ) $(STATIC) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< tests/fuzz/replay.c $(call common_for,$*) $(STATIC) $(LDLIBS)
 
 deps:
 	$(Q)tests/deps.sh
@@ -170,6 +181,22 @@ bench-build: $(BENCH_BIN)
 
 fuzz-build: $(FUZZ_BIN)
 
+fuzz-smoke: $(FUZZ_BIN)
+	$(Q)for f in $(FUZZ_BIN); do $$f || exit 1; done
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(Q)mkdir -p build/libfuzzer
+	$(Q)for src in $(FUZZ_SRC); do \
+	    name=$$(basename $$src .c); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
+	    extra=$$(case " $(COMMON_USERS) " in *" $$name "*) echo $(COMMON_SRC);; esac); \
+	    clang -g -O1 -fsanitize=fuzzer,address,undefined $(STD) -pthread -Iinclude -Ilib \
+	        -Iexamples/common $$src $(LIB_SRC) $$extra -lm -o build/libfuzzer/$$name || exit 1; \
+	    mkdir -p build/libfuzzer/corpus-$$name; \
+	    build/libfuzzer/$$name -max_total_time=$(FUZZ_SECONDS) build/libfuzzer/corpus-$$name \
+	        $$corpus || exit 1; \
+	done
+
 bench: $(BENCH_BIN)
 	$(Q)for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
@@ -184,7 +211,8 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory interop
 	$(Q)$(MAKE) --no-print-directory integration
-	$(Q)$(MAKE) --no-print-directory bench-build fuzz-build
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
+	$(Q)$(MAKE) --no-print-directory bench-build
 	@echo "make test: all checks passed"
 
 # ---------------------------------------------------------------- run

@@ -306,48 +306,21 @@ int promc_encode(promc_registry *reg, promc_format format, promc_write_fn fn, vo
     return encode_registry(reg, &e);
 }
 
-struct membuf {
-    char *data;
-    size_t len, cap;
-    bool oom; /* the failure was ours, not a collector's */
-};
-
-static int membuf_write(void *ctx, const char *data, size_t len)
-{
-    struct membuf *b = ctx;
-    if (len >= b->cap - b->len) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (len >= cap - b->len)
-            cap *= 2;
-        char *p = promc__realloc(b->data, cap);
-        if (!p) {
-            b->oom = true;
-            return -1;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    return 0;
-}
-
 char *promc_encode_buffer(promc_registry *reg, promc_format format, size_t *len)
 {
-    struct membuf b = {0};
-    int rc = promc_encode(reg, format, membuf_write, &b);
-    if (rc == PROMC_OK && !b.data) /* empty text exposition */
-        rc = membuf_write(&b, "", 0) ? PROMC_ENOMEM : PROMC_OK;
-    if (rc != PROMC_OK) {
-        promc__free(b.data);
+    struct promc__buf b = {0};
+    int rc = promc_encode(reg, format, promc__buf_writer, &b);
+    if (rc == PROMC_OK && !b.p) /* empty text exposition */
+        promc__buf_put(&b, "", 0);
+    if (rc != PROMC_OK || b.oom) {
+        promc__free(b.p);
         if (b.oom)
             promc__fail(PROMC_ENOMEM, "out of memory building the exposition");
         return NULL;
     }
-    b.data[b.len] = '\0';
     if (len)
         *len = b.len;
-    return b.data;
+    return b.p;
 }
 
 static int file_write(void *ctx, const char *data, size_t len)

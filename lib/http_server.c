@@ -39,6 +39,7 @@ enum conn_state { CONN_READING, CONN_BUSY };
 struct conn {
     int fd;
     struct conn *prev, *next; /* the loop's list, oldest activity first */
+    struct conn *rnext;       /* the list of connections handed back by workers */
     enum conn_state state;
     bool started;     /* part of a request head arrived: read_timeout applies */
     bool close_me;    /* set by a worker: the loop closes it */
@@ -68,6 +69,9 @@ struct promc_http_server {
     /* The loop thread's own state. */
     struct conn *first, *last;
     unsigned nconns;
+    /* Closed during the current batch of events, freed after it: a later
+     * event of the same batch may still point at one. */
+    struct conn *dead;
 
     /* Work queue: complete requests for the workers. */
     pthread_mutex_t qlock;
@@ -76,10 +80,9 @@ struct promc_http_server {
     unsigned qhead, qlen;
     bool workers_stop;
 
-    /* Connections handed back by workers. */
+    /* Connections handed back by workers (linked by rnext, newest first). */
     pthread_mutex_t rlock;
-    struct conn **returned;
-    unsigned rlen;
+    struct conn *returned;
 
     /* The server's own metrics (NULL when disabled). */
     promc_counter *requests;
@@ -107,10 +110,30 @@ static const char *reason(int status)
     switch (status) {
     case 200:
         return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
     case 400:
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -127,15 +150,19 @@ static const char *reason(int status)
         return "Internal Server Error";
     case 501:
         return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
     case 503:
         return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
     case 505:
         return "HTTP Version Not Supported";
-    default:
-        return status >= 200 && status < 300   ? "OK"
-               : status >= 400 && status < 500 ? "Client Error"
-                                               : "Server Error";
     }
+    /* The reason phrase is informative only (RFC 9112 §4): name the class. */
+    static const char *const classes[] = {"Informational", "Success", "Redirection", "Client Error",
+                                          "Server Error"};
+    return status >= 100 && status < 600 ? classes[status / 100 - 1] : "Unknown";
 }
 
 /* IMF-fixdate without strftime, whose day and month names follow the locale. */
@@ -162,15 +189,31 @@ struct reply {
     bool auth_challenge;
 };
 
+/* Formats the response head into h[0..cap); returns its length, which is
+ * >= cap when it did not fit (then h is truncated), or 0 on error. */
+/* A header value from a handler must not smuggle in lines of its own. */
+static bool safe_header_value(const char *v)
+{
+    for (; v && *v; v++)
+        if ((unsigned char)*v < 0x20 && *v != '\t')
+            return false;
+    return true;
+}
+
 static size_t format_head(char *h, size_t cap, const struct reply *r)
 {
     char date[32];
     http_date(date);
+    /* 1xx, 204 and 304 carry no body and no Content-Length. */
+    bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
+    char length[48] = "";
+    if (!bodiless)
+        snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->body_len);
     int n = snprintf(h, cap,
-                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n%s"
                      "Connection: %s\r\n%s%s%s%s\r\n",
                      r->status, reason(r->status), date,
-                     r->content_type ? r->content_type : "text/plain; charset=utf-8", r->body_len,
+                     r->content_type ? r->content_type : "text/plain; charset=utf-8", length,
                      r->keep_alive ? "keep-alive" : "close", r->allow ? "Allow: " : "",
                      r->allow ? r->allow : "", r->allow ? "\r\n" : "",
                      r->auth_challenge ? "WWW-Authenticate: Basic realm=\"metrics\", "
@@ -216,12 +259,13 @@ static bool write_all(int fd, struct iovec *iov, int n, int64_t deadline)
 
 static bool send_reply(int fd, const struct reply *r, int64_t deadline)
 {
-    char head[512];
+    char head[2048];
     size_t hlen = format_head(head, sizeof head, r);
     if (!hlen)
         return false;
+    bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
     struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
-    int n = r->head_only || !r->body_len ? 1 : 2;
+    int n = r->head_only || bodiless || !r->body_len ? 1 : 2;
     return write_all(fd, iov, n, deadline);
 }
 
@@ -263,12 +307,25 @@ static void list_append(promc_http_server *s, struct conn *c)
     s->last = c;
 }
 
+/* Closes c now and frees it after the current batch of events (free_dead);
+ * events still pending for it see fd == -1 and are skipped. */
 static void conn_close(promc_http_server *s, struct conn *c)
 {
     list_remove(s, c);
     close(c->fd); /* also removes it from the epoll set */
-    promc__free(c);
+    c->fd = -1;
+    c->next = s->dead;
+    s->dead = c;
     s->nconns--;
+}
+
+static void free_dead(promc_http_server *s)
+{
+    while (s->dead) {
+        struct conn *c = s->dead;
+        s->dead = c->next;
+        promc__free(c);
+    }
 }
 
 /* Closes the connection that has waited longest for a request, to make room
@@ -283,12 +340,13 @@ static bool shed_one(promc_http_server *s)
     return false;
 }
 
+/* A connection back from a worker waits for its next request: the idle
+ * timeout applies until bytes of it arrive (then the read timeout). */
 static void arm_reading(promc_http_server *s, struct conn *c)
 {
     c->state = CONN_READING;
     c->started = c->len > 0;
-    c->deadline = now_ns() + secs_to_ns(c->started || !c->head_len ? s->opts.read_timeout
-                                                                   : s->opts.idle_timeout);
+    c->deadline = now_ns() + secs_to_ns(c->started ? s->opts.read_timeout : s->opts.idle_timeout);
     list_remove(s, c);
     list_append(s, c);
 }
@@ -332,12 +390,13 @@ static bool enqueue(promc_http_server *s, struct conn *c)
 }
 
 /* Looks at the buffered bytes: a complete head goes to a worker, an invalid
- * one gets its error and the connection closes, a partial one waits. */
-static void process_buffer(promc_http_server *s, struct conn *c)
+ * one gets its error and the connection closes, a partial one waits.
+ * Returns false when c was closed. */
+static bool process_buffer(promc_http_server *s, struct conn *c)
 {
     consume_skip(c);
     if (c->len == 0)
-        return;
+        return true;
     if (!c->started) {
         c->started = true;
         c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
@@ -345,11 +404,11 @@ static void process_buffer(promc_http_server *s, struct conn *c)
     int rc =
         promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head, &c->req);
     if (rc == PROMC__HTTP_INCOMPLETE)
-        return;
+        return true;
     if (rc < 0) {
         send_error_now(c->fd, error_status(rc));
         conn_close(s, c);
-        return;
+        return false;
     }
     c->head_len = (size_t)rc;
     epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -359,18 +418,20 @@ static void process_buffer(promc_http_server *s, struct conn *c)
         if (s->requests)
             promc_counter_inc(promc_counter_labels(s->requests, "503"));
         conn_close(s, c);
+        return false;
     }
+    return true;
 }
 
 static void on_readable(promc_http_server *s, struct conn *c)
 {
     size_t cap = s->opts.max_head;
+    size_t before = c->len;
     for (;;) {
         if (c->len == cap) {
-            /* Full buffer without a complete head: the parser has already
-             * reported 431/414 for that; this is a body being skipped. */
-            process_buffer(s, c);
-            if (c->state != CONN_READING || c->len == cap)
+            /* Full buffer: a complete head (to a worker), one too large
+             * (431, closed), or a body being skipped. */
+            if (!process_buffer(s, c) || c->state != CONN_READING || c->len == cap)
                 return;
         }
         ssize_t n = read(c->fd, c->buf + c->len, cap - c->len);
@@ -378,13 +439,31 @@ static void on_readable(promc_http_server *s, struct conn *c)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
-        if (n <= 0) {
+        if (n == 0) {
+            /* The client is done sending -- perhaps a half-close right after
+             * its request: answer what is complete (the worker hands the
+             * connection back, which then reads EOF again and closes). */
+            if (process_buffer(s, c) && c->state == CONN_READING)
+                conn_close(s, c);
+            return;
+        }
+        if (n < 0) {
             conn_close(s, c);
             return;
         }
         c->len += (size_t)n;
     }
-    process_buffer(s, c);
+    /* The parser rescans the whole head, so only call it when the new bytes
+     * can change its verdict: a line ended, or a limit may have been passed.
+     * A client trickling one byte at a time then costs O(head) per line,
+     * not O(head^2). */
+    if (c->skip || memchr(c->buf + before, '\n', c->len - before) || c->len > s->opts.max_target ||
+        c->len >= cap)
+        process_buffer(s, c);
+    else if (!c->started && c->len) {
+        c->started = true;
+        c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
+    }
 }
 
 static void add_conn(promc_http_server *s, int fd)
@@ -450,20 +529,20 @@ static void take_returned(promc_http_server *s)
         /* EAGAIN: another wake-up already drained it. */
     }
     pthread_mutex_lock(&s->rlock);
-    unsigned n = s->rlen;
-    struct conn *batch[64];
-    unsigned take = n < 64 ? n : 64;
-    memcpy(batch, s->returned + (n - take), take * sizeof *batch);
-    s->rlen -= take;
+    struct conn *list = s->returned;
+    s->returned = NULL;
     pthread_mutex_unlock(&s->rlock);
-    if (n > take) { /* more left: make sure we come back */
-        v = 1;
-        if (write(s->event_fd, &v, sizeof v) < 0) {
-            /* counter overflow is impossible here; nothing to do */
-        }
+    struct conn *fifo = NULL; /* oldest first */
+    while (list) {
+        struct conn *c = list;
+        list = c->rnext;
+        c->rnext = fifo;
+        fifo = c;
     }
-    for (unsigned i = 0; i < take; i++) {
-        struct conn *c = batch[i];
+    while (fifo) {
+        struct conn *c = fifo;
+        fifo = c->rnext;
+        c->rnext = NULL;
         if (c->close_me) {
             conn_close(s, c);
             continue;
@@ -499,18 +578,23 @@ static void *loop_main(void *arg)
         int n = epoll_wait(s->epoll_fd, events, 64, 100);
         for (int i = 0; i < n; i++) {
             void *p = events[i].data.ptr;
-            if (p == &s->listen_fd)
+            if (p == &s->listen_fd) {
                 on_accept(s);
-            else if (p == &s->event_fd)
+            } else if (p == &s->event_fd) {
                 take_returned(s);
-            else if (((struct conn *)p)->state == CONN_READING)
-                on_readable(s, p);
+            } else {
+                struct conn *c = p;
+                /* fd -1: closed earlier in this batch (e.g. shed). */
+                if (c->fd >= 0 && c->state == CONN_READING)
+                    on_readable(s, c);
+            }
         }
         int64_t now = now_ns();
         if (now >= next_scan) {
             expire(s, now);
             next_scan = now + 100000000; /* every 100 ms: timeouts are seconds */
         }
+        free_dead(s);
     }
     return NULL;
 }
@@ -518,29 +602,6 @@ static void *loop_main(void *arg)
 /* ===================================================================== */
 /* Workers                                                                */
 /* ===================================================================== */
-
-struct worker_buf {
-    char *data;
-    size_t len, cap;
-};
-
-static int wbuf_write(void *ctx, const char *data, size_t len)
-{
-    struct worker_buf *b = ctx;
-    if (len > b->cap - b->len) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (len > cap - b->len)
-            cap *= 2;
-        char *p = promc__realloc(b->data, cap);
-        if (!p)
-            return -1;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    return 0;
-}
 
 static bool span_eq(const char *p, size_t n, const char *s)
 {
@@ -578,7 +639,7 @@ static void count(promc_http_server *s, int status)
 }
 
 /* Answers one parsed request. Returns false when the connection must close. */
-static bool answer(promc_http_server *s, struct conn *c, struct worker_buf *wb)
+static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
 {
     const struct promc__http_request *req = &c->req;
     int64_t deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
@@ -626,21 +687,21 @@ static bool answer(promc_http_server *s, struct conn *c, struct worker_buf *wb)
         accept[alen] = '\0';
         promc_format f =
             promc_negotiate(s->opts.disable_openmetrics ? NULL : accept, &r.content_type);
-        wb->len = 0;
+        promc__buf_reset(wb);
         int64_t t0 = now_ns();
-        int rc = promc_encode(s->registry, f, wbuf_write, wb);
+        int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
         if (rc != PROMC_OK) {
             r.status = 500;
             r.content_type = NULL;
-            wb->len = 0;
-            wbuf_write(wb, "500 exposition failed: ", 23);
-            wbuf_write(wb, promc_last_error(), strlen(promc_last_error()));
-            wbuf_write(wb, "\n", 1);
+            promc__buf_reset(wb);
+            promc__buf_writer(wb, "500 exposition failed: ", 23);
+            promc__buf_writer(wb, promc_last_error(), strlen(promc_last_error()));
+            promc__buf_writer(wb, "\n", 1);
         } else if (s->scrape_seconds) {
             promc_gauge_set(s->scrape_seconds, (double)(now_ns() - t0) / 1e9);
             promc_gauge_set(s->scrape_bytes, (double)wb->len);
         }
-        r.body = wb->data;
+        r.body = wb->p;
         r.body_len = wb->len;
         bool ok = send_reply(c->fd, &r, deadline);
         count(s, r.status);
@@ -668,13 +729,24 @@ static bool answer(promc_http_server *s, struct conn *c, struct worker_buf *wb)
         r.body = resp.body;
         r.body_len = resp.body ? resp.body_len : 0;
         r.allow = resp.allow;
+        bool valid = r.status >= 100 && r.status <= 999 && safe_header_value(r.content_type) &&
+                     safe_header_value(r.allow) &&
+                     (!r.content_type || strlen(r.content_type) <= 256) &&
+                     (!r.allow || strlen(r.allow) <= 256);
+        if (!valid) {
+            /* A handler bug must not become a malformed response. */
+            r = (struct reply){.status = 500,
+                               .keep_alive = false,
+                               .head_only = head,
+                               .body = "500 invalid handler response\n"};
+            r.body_len = strlen(r.body);
+        }
         bool ok = send_reply(c->fd, &r, deadline);
         if (s->opts.on_sent)
             s->opts.on_sent(s->opts.handler_data, method, p, r.status, ok);
         return ok && r.keep_alive;
     }
     if (span_eq(path, path_len, "/")) {
-        wb->len = 0;
         const char *mp = s->registry ? s->metrics_path : "";
         char page[1024];
         int n = snprintf(page, sizeof page,
@@ -696,7 +768,8 @@ static bool answer(promc_http_server *s, struct conn *c, struct worker_buf *wb)
 static void give_back(promc_http_server *s, struct conn *c)
 {
     pthread_mutex_lock(&s->rlock);
-    s->returned[s->rlen++] = c;
+    c->rnext = s->returned;
+    s->returned = c;
     pthread_mutex_unlock(&s->rlock);
     uint64_t one = 1;
     if (write(s->event_fd, &one, sizeof one) < 0) {
@@ -706,7 +779,7 @@ static void give_back(promc_http_server *s, struct conn *c)
 
 /* Serves a connection's requests while they are complete in its buffer
  * (pipelining), then hands it back to the loop. */
-static void serve(promc_http_server *s, struct conn *c, struct worker_buf *wb)
+static void serve(promc_http_server *s, struct conn *c, struct promc__buf *wb)
 {
     for (;;) {
         bool keep = answer(s, c, wb);
@@ -739,7 +812,7 @@ static void serve(promc_http_server *s, struct conn *c, struct worker_buf *wb)
 static void *worker_main(void *arg)
 {
     promc_http_server *s = arg;
-    struct worker_buf wb = {0};
+    struct promc__buf wb = {0};
     for (;;) {
         pthread_mutex_lock(&s->qlock);
         while (!s->qlen && !s->workers_stop)
@@ -754,7 +827,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&s->qlock);
         serve(s, c, &wb);
     }
-    promc__free(wb.data);
+    promc__free(wb.p);
     return NULL;
 }
 
@@ -910,6 +983,7 @@ static void server_free(promc_http_server *s)
         drop_self_metrics(s);
     while (s->first)
         conn_close(s, s->first);
+    free_dead(s);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     if (s->reserve_fd >= 0)
@@ -922,7 +996,6 @@ static void server_free(promc_http_server *s)
     pthread_cond_destroy(&s->qcond);
     pthread_mutex_destroy(&s->rlock);
     promc__free(s->queue);
-    promc__free(s->returned);
     promc__free(s->workers);
     promc__free(s->metrics_path);
     promc__free(s->auth);
@@ -976,9 +1049,6 @@ promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
     s->registry = reg == PROMC_NO_REGISTRY ? NULL : promc__registry_resolve(reg);
     s->metrics_path = promc__strdup(o.metrics_path);
     s->queue = promc__calloc(o.max_queue, sizeof *s->queue);
-    /* Every connection handed to a worker comes back once: the queue plus
-     * the ones being served bound how many can be returned at a time. */
-    s->returned = promc__calloc(o.max_queue + o.workers + 1, sizeof *s->returned);
     s->workers = promc__calloc(o.workers, sizeof *s->workers);
     if (o.basic_auth_user) {
         size_t ul = strlen(o.basic_auth_user), pl = strlen(o.basic_auth_password);
@@ -991,8 +1061,7 @@ promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
     }
     s->opts.metrics_path = s->metrics_path;
     s->opts.basic_auth_user = s->opts.basic_auth_password = NULL;
-    if (!s->metrics_path || !s->queue || !s->returned || !s->workers ||
-        (o.basic_auth_user && !s->auth)) {
+    if (!s->metrics_path || !s->queue || !s->workers || (o.basic_auth_user && !s->auth)) {
         server_free(s);
         return promc__fail_null(PROMC_ENOMEM, "out of memory starting the HTTP server");
     }

@@ -53,6 +53,31 @@ void promc__free_strings(char **v, size_t n);
 int promc__check_help(const char *name, const char *help);
 
 /* ===================================================================== */
+/* Growable buffer                                                        */
+/* ===================================================================== */
+
+struct promc__buf {
+    char *p; /* NUL-terminated once anything was appended */
+    size_t len, cap;
+    bool oom; /* an append failed; later appends are no-ops */
+};
+
+void promc__buf_put(struct promc__buf *b, const char *s, size_t n);
+/* Empties the buffer, keeping its memory for reuse. */
+static inline void promc__buf_reset(struct promc__buf *b)
+{
+    b->len = 0;
+    b->oom = false;
+    if (b->p)
+        b->p[0] = '\0';
+}
+void promc__buf_str(struct promc__buf *b, const char *s);
+/* RFC 4648 base64 with '=' padding; url_safe selects the §5 alphabet. */
+void promc__buf_base64(struct promc__buf *b, const unsigned char *s, size_t n, bool url_safe);
+/* A promc_write_fn appending to a struct promc__buf (ctx). */
+int promc__buf_writer(void *ctx, const char *data, size_t len);
+
+/* ===================================================================== */
 /* Time                                                                   */
 /* ===================================================================== */
 

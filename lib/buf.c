@@ -1,0 +1,63 @@
+/*
+ * A growable byte buffer for building requests, URLs and expositions in
+ * memory. Appends never fail loudly: the first allocation failure sets `oom`
+ * and later appends do nothing, so callers check once at the end. The
+ * contents stay NUL-terminated.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+void promc__buf_put(struct promc__buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (n >= b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 512;
+        while (n >= cap - b->len) {
+            if (cap > SIZE_MAX / 2) {
+                b->oom = true;
+                return;
+            }
+            cap *= 2;
+        }
+        char *p = promc__realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void promc__buf_str(struct promc__buf *b, const char *s)
+{
+    promc__buf_put(b, s, strlen(s));
+}
+
+void promc__buf_base64(struct promc__buf *b, const unsigned char *s, size_t n, bool url_safe)
+{
+    const char *tab = url_safe ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                               : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= s[i + 2];
+        char q[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63], i + 1 < n ? tab[(v >> 6) & 63] : '=',
+                     i + 2 < n ? tab[v & 63] : '='};
+        promc__buf_put(b, q, 4);
+    }
+}
+
+int promc__buf_writer(void *ctx, const char *data, size_t len)
+{
+    struct promc__buf *b = ctx;
+    promc__buf_put(b, data, len);
+    return b->oom ? -1 : 0;
+}
