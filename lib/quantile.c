@@ -71,46 +71,43 @@ static double invariant(const promc__qwindow *w, double r, double n)
     return m;
 }
 
-/* Quicksort rather than qsort(): the flush sorts 500 doubles per 500
- * observations and an indirect comparator call per step costs a noticeable
- * share of observe(). Hoare partitioning keeps runs of equal values cheap. */
-static void sort_doubles(double *a, size_t n)
+/*
+ * LSD radix sort, bytewise, on the doubles' bits mapped to unsigned integers
+ * that order like the values (NaN never gets here). Sorting the buffer was a
+ * third of observe()'s cost with a comparison sort (mispredicted branches on
+ * random data); this is two to three times faster, and unlike glibc's qsort()
+ * it never mallocs behind the library allocator's back. Bytes that are equal
+ * in every key (high exponent bytes, usually) are skipped.
+ * scratch: room for 2*n keys.
+ */
+static void sort_doubles(double *a, size_t n, uint64_t *scratch)
 {
-    while (n > 16) {
-        double x = a[0], y = a[n / 2], z = a[n - 1];
-        double p = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (a[i] < p)
-                i++;
-            while (a[j] > p)
-                j--;
-            if (i >= j)
-                break;
-            double tmp = a[i];
-            a[i] = a[j];
-            a[j] = tmp;
-            i++;
-            j--;
-        }
-        /* a[0..j] <= p <= a[j+1..n); recurse into the smaller side only so
-         * the stack stays logarithmic. */
-        size_t left = j + 1;
-        if (left < n - left) {
-            sort_doubles(a, left);
-            a += left;
-            n -= left;
-        } else {
-            sort_doubles(a + left, n - left);
-            n = left;
-        }
+    uint64_t *src = scratch, *dst = scratch + n;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u;
+        memcpy(&u, &a[i], sizeof(u));
+        src[i] = u >> 63 ? ~u : u | (uint64_t)1 << 63;
     }
-    for (size_t i = 1; i < n; i++) {
-        double v = a[i];
-        size_t j = i;
-        for (; j > 0 && a[j - 1] > v; j--)
-            a[j] = a[j - 1];
-        a[j] = v;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t pos[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            pos[(src[i] >> shift) & 255]++;
+        if (pos[(src[0] >> shift) & 255] == n)
+            continue;
+        for (size_t b = 0, sum = 0; b < 256; b++) {
+            size_t c = pos[b];
+            pos[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[pos[(src[i] >> shift) & 255]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = src[i] >> 63 ? src[i] & ~((uint64_t)1 << 63) : ~src[i];
+        memcpy(&a[i], &u, sizeof(u));
     }
 }
 
@@ -199,8 +196,11 @@ static double stream_query(const promc__qwindow *w, const struct stream *st, dou
             i = (double)(st->len - 1);
         return s[(size_t)i].value;
     }
+    /* CKMS' query threshold r + f(r, n)/2 with r = ceil(q*n). perks also
+     * rounds f/2 up, which costs one or two ranks beyond the bound when e*n
+     * is small; the paper's real-valued threshold does not. */
     double t = ceil(q * st->n);
-    t += ceil(invariant(w, t, st->n) / 2);
+    t += invariant(w, t, st->n) / 2;
     double r = 0;
     for (size_t i = 1; i < st->len; i++) {
         r += s[i - 1].width;
@@ -222,7 +222,9 @@ static int merge_buffer(promc__qwindow *w)
     for (unsigned i = 0; i < w->nst; i++)
         if (stream_reserve(&w->st[i], w->st[i].len + w->nbuf))
             return PROMC_ENOMEM;
-    sort_doubles(w->buf, w->nbuf);
+    /* Scratch for the sort: the tail of stream 0 that the merge is about to
+     * fill, which the reserve just made at least nbuf samples (3*nbuf keys). */
+    sort_doubles(w->buf, w->nbuf, (uint64_t *)(void *)(w->st[0].s + w->st[0].len));
     for (unsigned i = 0; i < w->nst; i++) {
         struct stream *st = &w->st[i];
         stream_merge(w, st, w->buf, w->nbuf);
@@ -261,6 +263,9 @@ static int flush(promc__qwindow *w, double now)
             w->st[i].len = 0;
             w->st[i].n = 0;
         }
+        /* Whatever a failed merge left buffered is now older than the
+         * whole window. */
+        w->nbuf = 0;
         w->head = (unsigned)((w->head + steps % w->nst) % w->nst);
     } else {
         for (uint64_t k = 0; k < steps; k++) {
@@ -287,7 +292,7 @@ static size_t initial_capacity(const struct promc__objective *obj, size_t n)
         double q = obj[i].quantile, h = 0;
         if (q > 0 && q < 1)
             h = -q * log(q) - (1 - q) * log(1 - q);
-        est += 2 * h / obj[i].error;
+        est += 2 * h / (obj[i].error / 2); /* the stream runs at half the error */
     }
     if (!(est < 4 * QW_BUFCAP))
         est = 4 * QW_BUFCAP;
@@ -339,9 +344,15 @@ promc__qwindow *promc__qwindow_new(const struct promc__objective *obj, size_t n,
         if (stream_reserve(&w->st[i], cap))
             goto oom;
 
+    /* The stream runs at half the requested error. perks' invariant and
+     * query (which this reproduces) do not keep CKMS' e*n promise: measured
+     * up to 1.25*e*n (descending input) plus rank rounding. At e/2 the
+     * estimate stays within the requested e*n in every tested distribution,
+     * so the objective the user states is the guarantee they get; the price
+     * is about twice the samples kept. */
     for (size_t i = 0; i < n; i++) {
         w->t[i].q = obj[i].quantile;
-        w->t[i].e = obj[i].error;
+        w->t[i].e = obj[i].error / 2;
     }
     w->nt = n;
     w->t0 = now;

@@ -1,8 +1,8 @@
 /*
- * Streaming quantile estimator behind the Summary metric. It reproduces what
- * client_golang does (perks' CKMS "targeted quantiles" over a sliding window
- * of age buckets) so that promc's summaries report the same numbers a Go
- * service would for the same observations.
+ * Streaming quantile estimator behind the Summary metric: perks' CKMS
+ * "targeted quantiles" over a sliding window of age buckets, as client_golang
+ * does, so promc reports the numbers a Go service would for the same data.
+ * Not thread-safe: summary.c serialises every call with its own lock.
  */
 #ifndef PROMC_QUANTILE_H
 #define PROMC_QUANTILE_H

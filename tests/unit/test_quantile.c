@@ -1,8 +1,8 @@
 /*
- * Tests for the Summary quantile estimator (lib/quantile.c): the CKMS rank
- * error guarantee checked against exact quantiles of the same data, the age
- * bucket window checked against a model of client_golang's rotation, edge
- * inputs, and out-of-memory at every allocation. Fixed seeds: reproducible.
+ * Tests for the Summary quantile estimator (lib/quantile.c): answers equal a
+ * literal transcription of perks bit for bit, stay within the rank error of
+ * exact quantiles, follow client_golang's age-bucket rotation, and survive
+ * edge inputs and out-of-memory at every allocation. Fixed seeds throughout.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,8 +70,8 @@ static double gen(enum dist d, size_t i, size_t n)
         return rng_unit();
     case D_EXPONENTIAL:
         return -log(1 - rng_unit());
-    case D_NORMAL:
-        return 10 + 3 * rng_normal();
+    case D_NORMAL: /* centred on 0: negative values too */
+        return 3 * rng_normal();
     case D_LOGNORMAL:
         return exp(3 * rng_normal());
     case D_ASCENDING:
@@ -100,17 +100,25 @@ static int cmp_double(const void *a, const void *b)
 
 /*
  * The guarantee being checked: for objective (q, e) over n observations the
- * estimate must be an observed value whose rank is within e*n of q*n.
+ * estimate must be an observed value whose rank is close to q*n.
+ *
+ * How close: within the requested e*n ranks, which is the guarantee the
+ * summary documents. perks (client_golang) does not quite keep CKMS' e*n
+ * promise -- its batch merge gives inserted samples deltas that later mislead
+ * query(), and query() rounds t up twice; measured up to 1.25*e*n plus two
+ * ranks -- so the window runs its streams at e/2 (test_matches_perks checks
+ * that, at the same internal error, the answers are perks' bit for bit).
  *
  * A value can occupy a run of ranks when it is duplicated, so the check is:
  * the 1-based ranks v occupies in the sorted data, [lo, hi] with lo = (count
  * of values < v) + 1 and hi = count of values <= v, must intersect
- * [floor((q-e)*n), ceil((q+e)*n)] clamped to [1, n]. An estimate that is not
- * one of the observations (lo > hi), or NaN, fails outright. The rounding
- * outward is at most one rank of slack on each side; anything an estimator
- * gets wrong by more than e*n+1 ranks fails (test_rank_check_rejects proves
- * the check has teeth).
+ * [floor((q-TOL_FACTOR*e)*n) - TOL_RANKS, ceil((q+TOL_FACTOR*e)*n) + TOL_RANKS]
+ * clamped to [1, n]. An estimate that is not one of the observations (lo > hi),
+ * or NaN, fails outright. test_rank_check_rejects proves the check has teeth.
  */
+#define TOL_FACTOR 1.0
+#define TOL_RANKS  0
+
 static int rank_ok(const double *sorted, size_t n, double v, double q, double e, const char *what)
 {
     if (isnan(v) || n == 0) {
@@ -135,7 +143,8 @@ static int rank_ok(const double *sorted, size_t n, double v, double q, double e,
             b = m;
     }
     size_t hi = a;
-    double amin = floor((q - e) * (double)n), amax = ceil((q + e) * (double)n);
+    double amin = floor((q - TOL_FACTOR * e) * (double)n) - TOL_RANKS;
+    double amax = ceil((q + TOL_FACTOR * e) * (double)n) + TOL_RANKS;
     if (amin < 1)
         amin = 1;
     if (amax > (double)n)
@@ -154,10 +163,11 @@ static void test_rank_check_rejects(void **state)
     double d[1000];
     for (int i = 0; i < 1000; i++)
         d[i] = i + 1; /* value == rank */
+    /* 500 +- 10 */
     assert_true(rank_ok(d, 1000, 500, 0.5, 0.01, "exact"));
     assert_true(rank_ok(d, 1000, 490, 0.5, 0.01, "low edge"));
     assert_true(rank_ok(d, 1000, 510, 0.5, 0.01, "high edge"));
-    printf("   (the next 4 errors are expected)\n");
+    print_error("   (the next 5 errors are expected)\n");
     assert_false(rank_ok(d, 1000, 489, 0.5, 0.01, "too low"));
     assert_false(rank_ok(d, 1000, 511, 0.5, 0.01, "too high"));
     assert_false(rank_ok(d, 1000, 500.5, 0.5, 0.01, "not observed"));
@@ -167,6 +177,8 @@ static void test_rank_check_rejects(void **state)
         d[i] = i < 600 ? 1 : 2;
     assert_true(rank_ok(d, 1000, 1, 0.5, 0.01, "dup"));
     assert_true(rank_ok(d, 1000, 2, 0.61, 0.01, "dup high"));
+    assert_true(rank_ok(d, 1000, 1, 0.61, 0.01, "dup below"));
+    assert_false(rank_ok(d, 1000, 1, 0.63, 0.01, "dup too low"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -175,7 +187,8 @@ static void test_rank_check_rejects(void **state)
 
 static const struct promc__objective OBJ_GO[] = {{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}};
 static const struct promc__objective OBJ_LOW[] = {{0.01, 0.001}, {0.1, 0.01}};
-/* q = 0 and q = 1 are where perks divides by zero. */
+/* q = 0 and q = 1 are where perks divides by zero; for q = 0 this code
+ * deliberately differs (exact minimum), so OBJ_EDGE is not in test_matches_perks. */
 static const struct promc__objective OBJ_EDGE[] = {{0, 0.01}, {0.25, 0.02}, {1, 0.01}};
 static const struct promc__objective OBJ_TIGHT[] = {{0.999, 0.0001}, {0.5, 0.001}};
 
@@ -219,6 +232,9 @@ static void run_accuracy(enum dist d, const struct promc__objective *obj, size_t
         for (size_t k = 0; k < nobj; k++) {
             snprintf(what, sizeof(what), "dist %d, every %zu", (int)d, query_every);
             assert_true(rank_ok(sorted, n, out[k], obj[k].quantile, obj[k].error, what));
+            /* Where perks loses the minimum (see invariant()), this keeps it. */
+            if (obj[k].quantile == 0)
+                assert_true(out[k] == sorted[0]);
         }
     }
     assert_int_equal(cp, NOBJ(checkpoints));
@@ -251,6 +267,196 @@ ACCURACY_TEST(test_accuracy_descending, D_DESCENDING)
 ACCURACY_TEST(test_accuracy_sawtooth, D_SAWTOOTH)
 ACCURACY_TEST(test_accuracy_few_values, D_FEW_VALUES)
 ACCURACY_TEST(test_accuracy_constant, D_CONSTANT)
+
+/* ------------------------------------------------------------------ */
+/* Bit-for-bit agreement with perks                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A deliberately literal transcription of perks' quantile/stream.go (Stream
+ * with its 500-sample buffer, stream.merge inserting one sample at a time,
+ * compress removing one at a time): slow and obviously faithful, unlike
+ * lib/quantile.c's single-pass versions. With the clock frozen a qwindow is a
+ * perks Stream, so every answer must be identical, not merely close.
+ */
+struct ref_sample {
+    double v, w, d;
+};
+
+struct ref_stream {
+    const struct promc__objective *t;
+    size_t nt;
+    double n;
+    struct ref_sample *l;
+    size_t len, cap;
+    double b[500];
+    size_t nb;
+};
+
+static double ref_f(const struct ref_stream *s, double r)
+{
+    double m = 1.7976931348623157e308, f;
+    for (size_t i = 0; i < s->nt; i++) {
+        double q = s->t[i].quantile, e = s->t[i].error;
+        if (q * s->n <= r)
+            f = (2 * e * r) / q;
+        else if (q < 1)
+            f = (2 * e * (s->n - r)) / (1 - q);
+        else
+            f = INFINITY; /* Go's x/0 for x > 0, spelled out for -fsanitize */
+        if (f < m)
+            m = f;
+    }
+    return m;
+}
+
+static void ref_insert_at(struct ref_stream *s, size_t i, struct ref_sample x)
+{
+    if (s->len == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        s->l = realloc(s->l, s->cap * sizeof(*s->l));
+        assert_non_null(s->l);
+    }
+    memmove(s->l + i + 1, s->l + i, (s->len - i) * sizeof(*s->l));
+    s->l[i] = x;
+    s->len++;
+}
+
+static void ref_compress(struct ref_stream *s)
+{
+    if (s->len < 2)
+        return;
+    struct ref_sample x = s->l[s->len - 1];
+    size_t xi = s->len - 1;
+    double r = s->n - 1 - x.w;
+    for (size_t i = s->len - 1; i-- > 0;) {
+        struct ref_sample c = s->l[i];
+        if (c.w + x.w + x.d <= ref_f(s, r)) {
+            x.w += c.w;
+            s->l[xi] = x;
+            memmove(s->l + i, s->l + i + 1, (s->len - i - 1) * sizeof(*s->l));
+            s->len--;
+            xi--;
+        } else {
+            x = c;
+            xi = i;
+        }
+        r -= c.w;
+    }
+}
+
+static void ref_flush(struct ref_stream *s)
+{
+    qsort(s->b, s->nb, sizeof(double), cmp_double);
+    double r = 0;
+    size_t i = 0;
+    for (size_t k = 0; k < s->nb; k++) {
+        double v = s->b[k];
+        int inserted = 0;
+        for (; i < s->len; i++) {
+            struct ref_sample c = s->l[i];
+            if (c.v > v) {
+                ref_insert_at(s, i, (struct ref_sample){v, 1, fmax(0, floor(ref_f(s, r)) - 1)});
+                i++;
+                inserted = 1;
+                break;
+            }
+            r += c.w;
+        }
+        if (!inserted) {
+            ref_insert_at(s, s->len, (struct ref_sample){v, 1, 0});
+            i++;
+        }
+        s->n += 1;
+        r += 1;
+    }
+    s->nb = 0;
+    ref_compress(s);
+}
+
+static void ref_insert(struct ref_stream *s, double v)
+{
+    s->b[s->nb++] = v;
+    if (s->nb == 500)
+        ref_flush(s);
+}
+
+static double ref_query(struct ref_stream *s, double q)
+{
+    if (s->len == 0) { /* not flushed yet: exact, from the buffer */
+        qsort(s->b, s->nb, sizeof(double), cmp_double);
+        double i = ceil((double)s->nb * q);
+        return s->b[(size_t)(i > 0 ? i - 1 : 0)];
+    }
+    ref_flush(s);
+    double t = ceil(q * s->n);
+    t += ref_f(s, t) / 2; /* perks rounds this up; see stream_query */
+    struct ref_sample p = s->l[0];
+    double r = 0;
+    for (size_t i = 1; i < s->len; i++) {
+        struct ref_sample c = s->l[i];
+        r += p.w;
+        if (r + c.w + c.d > t)
+            return p.v;
+        p = c;
+    }
+    return p.v;
+}
+
+static void run_matches_perks(enum dist d, const struct promc__objective *obj, size_t nobj)
+{
+    enum { N = 20000 };
+    /* The reference gets the error the window's streams really run at. */
+    struct promc__objective half[4];
+    assert_true(nobj <= 4);
+    for (size_t k = 0; k < nobj; k++) {
+        half[k] = obj[k];
+        half[k].error /= 2;
+    }
+    struct ref_stream ref = {.t = half, .nt = nobj};
+    double out[4];
+    assert_true(nobj <= 4);
+    rng_seed(1234 + (uint64_t)d);
+    promc__qwindow *w = promc__qwindow_new(obj, nobj, 600, 5, 0);
+    assert_non_null(w);
+    size_t next = 1, compared = 0;
+    for (size_t i = 0; i < N; i++) {
+        double v = gen(d, i, N);
+        ref_insert(&ref, v);
+        assert_int_equal(promc__qwindow_observe(w, v, 0), 0);
+        size_t n = i + 1;
+        /* Go queries a stream below 500 without merging it, this code merges
+         * it exactly; either way the answer is exact, but the later batches
+         * would be cut differently, so compare only from 500 on. */
+        if (n < next || n < 500)
+            continue;
+        next = n + 1 + (rng_next() % 1500);
+        assert_int_equal(promc__qwindow_query(w, 0, out), 0);
+        for (size_t k = 0; k < nobj; k++) {
+            double want = ref_query(&ref, obj[k].quantile);
+            if (out[k] != want)
+                print_error("dist %d n=%zu q=%g: perks %.17g, promc %.17g\n", (int)d, n,
+                            obj[k].quantile, want, out[k]);
+            assert_true(out[k] == want);
+            compared++;
+        }
+    }
+    assert_true(compared > 10 * nobj);
+    promc__qwindow_free(w);
+    free(ref.l);
+}
+
+static void test_matches_perks(void **state)
+{
+    (void)state;
+    static const struct promc__objective with_one[] = {{0.2, 0.02}, {0.75, 0.005}, {1, 0.01}};
+    for (enum dist d = D_UNIFORM; d <= D_CONSTANT; d++) {
+        run_matches_perks(d, OBJ_GO, NOBJ(OBJ_GO));
+        run_matches_perks(d, OBJ_LOW, NOBJ(OBJ_LOW));
+        run_matches_perks(d, OBJ_TIGHT, NOBJ(OBJ_TIGHT));
+        run_matches_perks(d, with_one, NOBJ(with_one));
+    }
+}
 
 /* Below 500 observations a stream answers exactly, with perks' index rule
  * ceil(n*q)-1 into the sorted values, as Go does. */
@@ -446,8 +652,10 @@ static void test_nan_ignored(void **state)
     assert_int_equal(promc__qwindow_query(a, 1, oa), 0);
     assert_true(oa[0] == 3.5 && oa[1] == 3.5 && oa[2] == 3.5);
 
-    /* With NaN interleaved, the result is bit-identical to without. */
+    /* With NaN interleaved, the result is bit-identical to without (b is
+     * queried where a was, so both merge the same batches). */
     assert_int_equal(promc__qwindow_observe(b, 3.5, 1), 0);
+    assert_int_equal(promc__qwindow_query(b, 1, ob), 0);
     rng_seed(11);
     for (int i = 0; i < 20000; i++) {
         double v = rng_unit();
@@ -562,6 +770,17 @@ static void t_free(void *p)
     free(p);
 }
 
+/* Teardown: a failed assertion must not leave the failing allocator (or its
+ * leak count) behind for the tests that follow. */
+static int restore_allocator(void **state)
+{
+    (void)state;
+    alloc_persistent = 0;
+    alloc_fail_at = 0;
+    alloc_live = 0; /* whatever a failed test leaked is its own failure */
+    return promc_set_allocator(NULL, NULL, NULL);
+}
+
 /*
  * One scenario under a failing allocator. Time is frozen (no rotation) when
  * `still`, so the final answer can be checked against exactly the values
@@ -643,6 +862,46 @@ static void test_out_of_memory(void **state)
     assert_true(clean_calls > 9);
 }
 
+/* Out of memory must not freeze the window: expired data still goes away,
+ * and a stream that needs no growth keeps working. */
+static void test_oom_still_rotates(void **state)
+{
+    (void)state;
+    double out[3];
+    assert_int_equal(promc_set_allocator(t_malloc, t_realloc, t_free), PROMC_OK);
+    alloc_calls = alloc_injected = 0;
+    alloc_fail_at = 0;
+    alloc_persistent = 0;
+    promc__qwindow *w = promc__qwindow_new(OBJ_GO, 3, 600, 5, 0);
+    assert_non_null(w);
+    for (int i = 0; i < 499; i++)
+        assert_int_equal(promc__qwindow_observe(w, i, 0), 0);
+    assert_int_equal(promc__qwindow_query(w, 0, out), 0); /* 499 exact samples */
+    for (int i = 0; i < 500; i++)
+        assert_int_equal(promc__qwindow_observe(w, 1000 + i, 1), 0); /* buffer now full */
+
+    alloc_fail_at = alloc_calls + 1;
+    alloc_persistent = 1;
+    /* Merging the full buffer needs room for 999 samples: grow fails. */
+    assert_int_equal(promc__qwindow_observe(w, 5, 2), PROMC_ENOMEM);
+    assert_int_equal(promc__qwindow_query(w, 2, out), PROMC_ENOMEM);
+    assert_true(out[0] == 249 && out[1] == 449 && out[2] == 494); /* from what is there */
+    /* Everything expires even though the buffer could not be merged. */
+    assert_int_equal(promc__qwindow_query(w, 10000, out), PROMC_ENOMEM);
+    assert_true(isnan(out[0]) && isnan(out[1]) && isnan(out[2]));
+    /* The expired buffer was dropped, so there is nothing left to grow for. */
+    assert_int_equal(promc__qwindow_query(w, 10000, out), 0);
+    assert_true(isnan(out[0]));
+    assert_int_equal(promc__qwindow_observe(w, 7, 10000), 0);
+    assert_int_equal(promc__qwindow_query(w, 10000, out), 0);
+    assert_true(out[0] == 7 && out[1] == 7 && out[2] == 7);
+
+    alloc_persistent = 0;
+    promc__qwindow_free(w);
+    assert_int_equal(alloc_live, 0);
+    assert_int_equal(promc_set_allocator(NULL, NULL, NULL), PROMC_OK);
+}
+
 /* Once the streams have grown, observing and querying allocate nothing. */
 static void test_steady_state_allocates_nothing(void **state)
 {
@@ -685,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_accuracy_sawtooth),
         cmocka_unit_test(test_accuracy_few_values),
         cmocka_unit_test(test_accuracy_constant),
+        cmocka_unit_test(test_matches_perks),
         cmocka_unit_test(test_small_counts_exact),
         cmocka_unit_test(test_window_default),
         cmocka_unit_test(test_window_one_bucket),
@@ -696,8 +956,9 @@ int main(void)
         cmocka_unit_test(test_single_observation),
         cmocka_unit_test(test_infinities),
         cmocka_unit_test(test_invalid_arguments),
-        cmocka_unit_test(test_out_of_memory),
-        cmocka_unit_test(test_steady_state_allocates_nothing),
+        cmocka_unit_test_teardown(test_out_of_memory, restore_allocator),
+        cmocka_unit_test_teardown(test_oom_still_rotates, restore_allocator),
+        cmocka_unit_test_teardown(test_steady_state_allocates_nothing, restore_allocator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
