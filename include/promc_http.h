@@ -20,14 +20,18 @@ extern "C" {
 
 typedef struct promc_http_server promc_http_server;
 
-/* What a custom handler answers. The body is written before the handler's
- * caller returns, so it may point to the handler's own (e.g. stack) memory. */
+/* What a custom handler answers. The server writes it after the handler
+ * returns, so body, content_type and allow must stay valid until then: use
+ * static storage, or memory the handler allocated and on_sent frees.
+ * content_type and allow must be at most 256 bytes without control
+ * characters, and status in 100..999; otherwise the client gets a 500. */
 typedef struct promc_http_response {
     int status;               /* default 200 */
     const char *content_type; /* default "text/plain; charset=utf-8" */
     const char *body;         /* may be NULL */
     size_t body_len;
     const char *allow; /* an Allow header value (for 405), or NULL */
+    void *context;     /* for the handler's own use, e.g. what on_sent must free */
 } promc_http_response;
 
 /* Called for every request the server does not answer itself (with a
@@ -36,10 +40,10 @@ typedef struct promc_http_response {
  * Runs on a worker thread; several calls may run at once. */
 typedef void (*promc_http_handler)(void *userdata, const char *method, const char *path,
                                    promc_http_response *response);
-/* Called after a handler's response was written (or failed to be), e.g.
- * to count requests only once they are answered. */
-typedef void (*promc_http_sent_fn)(void *userdata, const char *method, const char *path, int status,
-                                   int written_ok);
+/* Called after a handler's response was written (written_ok = 1) or failed
+ * to be, with the same response: count the request, free what it holds. */
+typedef void (*promc_http_sent_fn)(void *userdata, const char *method, const char *path,
+                                   const promc_http_response *response, int written_ok);
 
 typedef struct promc_http_opts {
     /* Where metrics are served; default "/metrics". */

@@ -664,7 +664,9 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
             count(s, 401);
         return send_reply(c->fd, &r, deadline) && r.keep_alive;
     }
-    if (metrics || span_eq(path, path_len, "/-/healthy") || (!s->opts.handler)) {
+    bool builtin = metrics || span_eq(path, path_len, "/-/healthy") ||
+                   (!s->opts.handler && span_eq(path, path_len, "/"));
+    if (builtin) {
         if (!get && !head) {
             r.status = 405;
             r.allow = "GET, HEAD";
@@ -742,8 +744,10 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
             r.body_len = strlen(r.body);
         }
         bool ok = send_reply(c->fd, &r, deadline);
-        if (s->opts.on_sent)
-            s->opts.on_sent(s->opts.handler_data, method, p, r.status, ok);
+        if (s->opts.on_sent) {
+            resp.status = r.status; /* what was sent (500 for an invalid response) */
+            s->opts.on_sent(s->opts.handler_data, method, p, &resp, ok);
+        }
         return ok && r.keep_alive;
     }
     if (span_eq(path, path_len, "/")) {

@@ -483,13 +483,14 @@ static void blocking_handler(void *ud, const char *method, const char *path,
     resp->body_len = h->body_len;
 }
 
-static void on_sent(void *ud, const char *method, const char *path, int status, int written_ok)
+static void on_sent(void *ud, const char *method, const char *path, const promc_http_response *resp,
+                    int written_ok)
 {
     hstate *h = ud;
     (void)method;
     pthread_mutex_lock(&h->mu);
     if (h->sent < 16) {
-        h->sent_status[h->sent] = status;
+        h->sent_status[h->sent] = resp->status;
         h->sent_ok[h->sent] = written_ok;
         snprintf(h->sent_path[h->sent], sizeof h->sent_path[0], "%s", path);
     }
@@ -738,6 +739,10 @@ static void test_methods_and_paths(void **state)
     }
 
     response r;
+    request(port, "POST /nope HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n", &r);
+    assert_int_equal(r.status, 404); /* unknown path: 404 whatever the method */
+    resp_free(&r);
+
     request(port, GET("/"), &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(hdr(&r, "Content-Type"), "text/html; charset=utf-8");
@@ -931,7 +936,7 @@ static void test_request_bodies(void **state)
     assert_true(cli_send(&c, body, big));
     cli_send_str(&c, GET("/-/healthy"));
     expect_response(&c, &r, false);
-    assert_int_equal(r.status, 405);
+    assert_int_equal(r.status, 404); /* an unknown path, whatever the method */
     resp_free(&r);
     expect_response(&c, &r, false);
     assert_int_equal(r.status, 200);
