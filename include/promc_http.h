@@ -34,8 +34,8 @@ typedef struct promc_http_response {
     void *context;     /* for the handler's own use, e.g. what on_sent must free */
 } promc_http_response;
 
-/* Called for every request the server does not answer itself (with a
- * handler, only the metrics path and /-/healthy are built in). method and
+/* Called for every request the server does not answer itself: with a
+ * handler, only the metrics path is built in (not /, nor /-/healthy). method and
  * path (without the query) are NUL-terminated copies valid during the call.
  * Runs on a worker thread; several calls may run at once. */
 typedef void (*promc_http_handler)(void *userdata, const char *method, const char *path,

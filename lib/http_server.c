@@ -654,8 +654,10 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
     struct reply r = {
         .status = 200, .keep_alive = req->keep_alive && !req->chunked, .head_only = head};
     bool metrics = s->registry && span_eq(path, path_len, s->metrics_path);
+    /* With a handler, the application owns every path but the metrics one. */
+    bool healthy = !s->opts.handler && span_eq(path, path_len, "/-/healthy");
 
-    if (!span_eq(path, path_len, "/-/healthy") && !authorized(s, req)) {
+    if (!healthy && !authorized(s, req)) {
         r.status = 401;
         r.auth_challenge = true;
         r.body = "401 Unauthorized\n";
@@ -664,8 +666,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
             count(s, 401);
         return send_reply(c->fd, &r, deadline) && r.keep_alive;
     }
-    bool builtin = metrics || span_eq(path, path_len, "/-/healthy") ||
-                   (!s->opts.handler && span_eq(path, path_len, "/"));
+    bool builtin = metrics || healthy || (!s->opts.handler && span_eq(path, path_len, "/"));
     if (builtin) {
         if (!get && !head) {
             r.status = 405;
@@ -711,7 +712,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
             promc_gauge_dec(s->in_flight);
         return ok && r.keep_alive;
     }
-    if (span_eq(path, path_len, "/-/healthy")) {
+    if (healthy) {
         r.body = "OK\n";
         r.body_len = 3;
         return send_reply(c->fd, &r, deadline) && r.keep_alive;

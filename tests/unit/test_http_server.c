@@ -1546,13 +1546,11 @@ static void test_stop(void **state)
     promc_http_server *s = serve(PROMC_NO_REGISTRY, &o);
     int port = promc_http_server_port(s);
 
-    /* Some connections in various states. */
+    /* Some connections in various states (with a handler, every path but
+     * the metrics one is the handler's, so none is answered here). */
     client idle = cli_open(port), partial = cli_open(port), done = cli_open(port);
     cli_send_str(&partial, "GET /-/hea");
-    cli_send_str(&done, GET("/-/healthy"));
-    response r;
-    expect_response(&done, &r, false);
-    resp_free(&r);
+    cli_send_str(&done, "GET / HTTP/1.1\r\n");
 
     struct fetch_arg fa = {.port = port};
     pthread_t ft, rt;
