@@ -60,7 +60,7 @@ COMMON_LIB     := $(BUILD)/libexcommon.a
 COMMON_USERS   := test_json test_cli fuzz_json
 
 .PHONY: all lib examples test check-unit check-symbols check-install check-format \
-        sanitize tsan valgrind interop integration bench bench-build fuzz-build fuzz-smoke fuzz run demo install \
+        sanitize tsan valgrind interop integration examples-test bench bench-build fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
 .SECONDEXPANSION:
@@ -177,6 +177,12 @@ integration: $(BUILD)/integration/e2e_target $(BUILD)/integration/textfile_write
 	$(Q)tests/integration/node_exporter.sh $(BUILD)/integration/textfile_writer
 	$(Q)tests/integration/pushgateway.sh $(BUILD)/integration/push_client
 
+# The example exporters against fake upstreams (tests/integration/test_*.py).
+examples-test: examples
+	$(Q)failed=0; for t in $(sort $(wildcard tests/integration/test_*.py)); do \
+	    PROMC_BUILD=$(BUILD) /usr/bin/python3 $$t || { echo "FAILED: $$t" >&2; failed=1; }; \
+	done; [ $$failed -eq 0 ]
+
 bench-build: $(BENCH_BIN)
 
 fuzz-build: $(FUZZ_BIN)
@@ -211,6 +217,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory interop
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory examples-test
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory bench-build
 	@echo "make test: all checks passed"

@@ -1,0 +1,120 @@
+/*
+ * http_counter: a small web application that counts the requests it answers.
+ * GET / answers a greeting, other GET paths 404, both counted in
+ * http_requests_total{status_code, instance} once the answer is sent; other
+ * methods get 501 and are not counted. Metrics on --web.listen-address.
+ * Reimplements the classic Python prometheus_client tutorial program.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "promc_http.h"
+
+#include "cli.h"
+
+#define VERSION "1.0.0"
+
+static const char *listen_address, *telemetry_path, *app_listen, *log_level;
+
+static ex_flag flags[] = {
+    {.name = "web.listen-address", .alias = "listen", .env = "HTTP_COUNTER_WEB_LISTEN_ADDRESS",
+     .def = ":9000", .help = "Address to expose metrics on.", .string = &listen_address,
+     .check = ex_check_listen_address},
+    {.name = "web.telemetry-path", .env = "HTTP_COUNTER_WEB_TELEMETRY_PATH", .def = "/metrics",
+     .help = "Path under which to expose metrics.", .string = &telemetry_path},
+    {.name = "app-listen", .env = "HTTP_COUNTER_APP_LISTEN", .def = "127.0.0.1:8080",
+     .help = "Address of the web application.", .string = &app_listen,
+     .check = ex_check_listen_address},
+    EX_FLAG_LOG_LEVEL(&log_level),
+    {0},
+};
+
+static const ex_cli cli = {
+    .version = VERSION,
+    .summary = "A web application on --app-listen that counts its requests by status code.",
+    .flags = flags,
+};
+
+static promc_counter *ok_requests, *missing_requests;
+
+static const char hello[] = "<b> Hello World !</b>";
+static const char not_found[] = "<b> Not Found</b>";
+
+static void app(void *userdata, const char *method, const char *path, promc_http_response *r)
+{
+    (void)userdata;
+    if (strcmp(method, "GET") != 0) {
+        r->status = 501;
+        r->body = "Not Implemented\n";
+        r->body_len = strlen(r->body);
+        return;
+    }
+    bool root = strcmp(path, "/") == 0;
+    r->status = root ? 200 : 404;
+    r->content_type = "text/html; charset=utf-8";
+    r->body = root ? hello : not_found;
+    r->body_len = root ? sizeof hello - 1 : sizeof not_found - 1;
+}
+
+/* Counted once the answer went out, as the original counts after replying. */
+static void sent(void *userdata, const char *method, const char *path,
+                 const promc_http_response *r, int written_ok)
+{
+    (void)userdata;
+    (void)path;
+    if (!written_ok || strcmp(method, "GET") != 0)
+        return;
+    if (r->status == 200)
+        promc_counter_inc(ok_requests);
+    else if (r->status == 404)
+        promc_counter_inc(missing_requests);
+}
+
+int main(int argc, char **argv)
+{
+    ex_flags_parse(&cli, argc, argv);
+    ex_log_set_level_name(log_level);
+    ex_signals_install();
+
+    struct utsname u;
+    const char *instance = uname(&u) == 0 ? u.nodename : "unknown";
+    promc_counter *requests = promc_counter_new(NULL, "http_requests", "HTTP request",
+                                                PROMC_LABELS("status_code", "instance"));
+    /* Both children exist from the start, so rate() works from the first
+     * scrape (the original created them on first use). */
+    ok_requests = promc_counter_labels(requests, "200", instance);
+    missing_requests = promc_counter_labels(requests, "404", instance);
+    if (!ok_requests || !missing_requests) {
+        ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
+        return 1;
+    }
+
+    promc_http_server *metrics =
+        promc_http_serve(NULL, listen_address, &(promc_http_opts){.metrics_path = telemetry_path});
+    if (!metrics) {
+        ex_log(EX_LOG_ERROR, "metrics server: %s", promc_last_error());
+        return 1;
+    }
+    promc_http_server *web = promc_http_serve(
+        PROMC_NO_REGISTRY, app_listen,
+        &(promc_http_opts){.handler = app, .on_sent = sent, .workers = 4, .idle_timeout = 5});
+    if (!web) {
+        ex_log(EX_LOG_ERROR, "web application: %s", promc_last_error());
+        promc_http_server_stop(metrics);
+        return 1;
+    }
+    ex_log(EX_LOG_INFO, "web application on %s (port %d), metrics on %s%s (port %d)", app_listen,
+           promc_http_server_port(web), listen_address, telemetry_path,
+           promc_http_server_port(metrics));
+
+    while (!ex_should_stop())
+        ex_sleep_interruptible(3600);
+
+    ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
+    promc_http_server_stop(web);
+    promc_http_server_stop(metrics);
+    promc_counter_free(requests);
+    promc_shutdown();
+    return 0;
+}
