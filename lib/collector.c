@@ -69,7 +69,7 @@ promc_metric *promc_collector_new(promc_registry *reg, promc_collect_fn fn, void
         m->ops = &collector_ops;
         m->type_data = d;
         atomic_init(&m->refs, 1);
-        pthread_rwlock_init(&m->lock, NULL);
+        promc__rwlock_init(&m->lock);
         m->name = promc__strdup(names && names[0] ? names[0] : "collector");
         m->help = promc__strdup("custom collector");
         m->desc.name = m->name;

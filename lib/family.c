@@ -432,7 +432,7 @@ struct promc_metric *promc__family_new(promc_registry *reg, const struct promc__
     atomic_init(&m->refused, 0);
     m->child_size = child_size;
     m->max_children = max_children;
-    pthread_rwlock_init(&m->lock, NULL);
+    promc__rwlock_init(&m->lock);
     m->name = promc__strdup(name);
     m->help = promc__strdup(help);
     m->unit = unit ? promc__strdup(unit) : NULL;

@@ -77,6 +77,10 @@ void promc__buf_base64(struct promc__buf *b, const unsigned char *s, size_t n, b
 /* A promc_write_fn appending to a struct promc__buf (ctx). */
 int promc__buf_writer(void *ctx, const char *data, size_t len);
 
+/* A read-write lock that does not starve writers (glibc: writer preference;
+ * a thread must then never take the same read lock twice). */
+void promc__rwlock_init(pthread_rwlock_t *lock);
+
 /* ===================================================================== */
 /* Time                                                                   */
 /* ===================================================================== */

@@ -27,7 +27,7 @@ promc_registry *promc_registry_new(void)
     promc_registry *r = promc__calloc(1, sizeof *r);
     if (!r)
         return promc__fail_null(PROMC_ENOMEM, "out of memory creating a registry");
-    pthread_rwlock_init(&r->lock, NULL);
+    promc__rwlock_init(&r->lock);
     atomic_init(&r->created, 1);
     return r;
 }

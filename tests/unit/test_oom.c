@@ -1,0 +1,634 @@
+/*
+ * Pins that out of memory is an error, never a crash or a leak. A counting
+ * allocator fails the Nth allocation of a scenario, for N = 1, 2, ... until a
+ * run sees no failure: the failing call must report PROMC_ENOMEM (PROMC_EIO if
+ * it hit a collector's callback), the live-block count must return to its
+ * start after cleanup, and what was left behind must stay usable -- the failed
+ * call retried succeeds and the final exposition is byte-identical to a clean
+ * run. Scenarios: every type, 40 children, a second registry, scrapes, and the
+ * default registry.
+ */
+#include "helpers.h"
+
+#include <stdbool.h>
+
+/* ------------------------------------------------------------------ */
+/* The counting allocator                                             */
+/* ------------------------------------------------------------------ */
+
+static long alloc_fail_at;  /* 1-based allocation to fail once armed; 0 = never */
+static long alloc_seen;     /* allocation attempts since arming */
+static long alloc_live;     /* blocks handed out and not yet freed */
+static bool alloc_injected; /* the armed failure happened in this run */
+static long alloc_surfaced; /* injected failures a call reported */
+static int in_collector;    /* inside our collector's callback */
+static bool injected_in_collector;
+
+static bool should_fail(void)
+{
+    alloc_seen++;
+    if (alloc_fail_at && alloc_seen == alloc_fail_at) {
+        alloc_injected = true;
+        injected_in_collector = in_collector > 0;
+        return true;
+    }
+    return false;
+}
+
+static void *count_malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    void *p = malloc(n);
+    if (p)
+        alloc_live++;
+    return p;
+}
+
+static void *count_realloc(void *old, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    void *p = realloc(old, n);
+    if (p && !old)
+        alloc_live++;
+    return p;
+}
+
+static void count_free(void *p)
+{
+    if (p)
+        alloc_live--;
+    free(p);
+}
+
+static void arm(long n)
+{
+    alloc_seen = 0;
+    alloc_fail_at = n;
+    alloc_injected = false;
+}
+
+static void disarm(void)
+{
+    alloc_fail_at = 0;
+}
+
+/* A call returned an error: it must be the injected failure, hit during this
+ * very call (allocation index in (before, now]), reported as ENOMEM -- or as
+ * PROMC_EIO when the allocation failed inside a collector's callback, which
+ * then returned non-zero ("abandon the scrape with PROMC_EIO"). */
+static void expect_oom(const char *what, long before, int rc)
+{
+    if (!(alloc_injected && alloc_fail_at > before && alloc_fail_at <= alloc_seen))
+        fail_msg("%s failed without an injected failure (N=%ld): %s (%s)", what, alloc_fail_at,
+                 promc_errname(rc), promc_last_error());
+    int want = injected_in_collector ? PROMC_EIO : PROMC_ENOMEM;
+    if (rc != want)
+        fail_msg("%s at N=%ld: got %s, want %s (%s)", what, alloc_fail_at, promc_errname(rc),
+                 promc_errname(want), promc_last_error());
+    if (promc_last_error_code() != rc)
+        fail_msg("%s at N=%ld: returned %s but promc_last_error_code() is %s", what, alloc_fail_at,
+                 promc_errname(rc), promc_errname(promc_last_error_code()));
+    alloc_surfaced++;
+    disarm();
+}
+
+/* var = expr (a constructor); on NULL the failure must be the injected one,
+ * and the same call retried must then succeed. */
+#define NEW(var, expr)                                                                             \
+    do {                                                                                           \
+        long before_ = alloc_seen;                                                                 \
+        (var) = (expr);                                                                            \
+        if (!(var)) {                                                                              \
+            expect_oom(#expr, before_, promc_last_error_code());                                   \
+            (var) = (expr);                                                                        \
+            if (!(var))                                                                            \
+                fail_msg("retry of %s failed: %s", #expr, promc_last_error());                     \
+        }                                                                                          \
+    } while (0)
+
+/* Same for a call returning a promc_error. */
+#define OK(expr)                                                                                   \
+    do {                                                                                           \
+        long before_ = alloc_seen;                                                                 \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != PROMC_OK) {                                                                     \
+            expect_oom(#expr, before_, rc_);                                                       \
+            rc_ = (expr);                                                                          \
+            if (rc_ != PROMC_OK)                                                                   \
+                fail_msg("retry of %s failed: %s", #expr, promc_last_error());                     \
+        }                                                                                          \
+    } while (0)
+
+/* Runs one scenario for N = 1, 2, ... until a run sees no injected failure;
+ * returns how many N were exercised. */
+static long exhaust(const char *name, void (*run)(long n))
+{
+    alloc_surfaced = 0;
+    long n = 1;
+    for (;; n++) {
+        long live = alloc_live;
+        run(n);
+        disarm();
+        if (alloc_live != live)
+            fail_msg("%s, N=%ld: %ld block(s) leaked", name, n, alloc_live - live);
+        if (!alloc_injected)
+            break;
+    }
+    /* Absorbed: the call still succeeded (e.g. a children table that could
+     * not grow keeps its longer chains). */
+    printf("   %s: N = 1..%ld exercised (%ld failures reported, %ld absorbed)\n", name, n - 1,
+           alloc_surfaced, n - 1 - alloc_surfaced);
+    return n - 1;
+}
+
+static void expect_same(const char *what, long n, const char *want, const char *got)
+{
+    if (strcmp(want, got) != 0) {
+        fprintf(stderr, "--- want\n%s--- got\n%s---\n", want, got);
+        fail_msg("%s at N=%ld differs from the run without failures", what, n);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* A registry with one of each type                                   */
+/* ------------------------------------------------------------------ */
+
+static int collector_frees;    /* free_fn calls */
+static int collector_failures; /* promc_collector_new runs that ran out of memory */
+
+static void collector_free(void *userdata)
+{
+    (void)userdata;
+    collector_frees++;
+}
+
+/* Propagates every emit error, as a careful collector does. */
+static int collect_body(promc_emitter *e)
+{
+    const promc_label high[] = {{"queue", "high"}}, low[] = {{"queue", "lo\"w"}};
+    static const double bounds[] = {0.5, 1};
+    static const uint64_t cumulative[] = {1, 3};
+    if (promc_emit_family(e, "oom_queue_depth", "Queue depth.", PROMC_GAUGE, NULL) != PROMC_OK ||
+        promc_emit_sample(e, high, 1, 3) != PROMC_OK || promc_emit_sample(e, low, 1, 5) != PROMC_OK)
+        return -1;
+    if (promc_emit_family(e, "oom_wait_seconds", "Wait.", PROMC_HISTOGRAM, "seconds") != PROMC_OK ||
+        promc_emit_histogram(e, high, 1, bounds, cumulative, 2, 4, 3.5) != PROMC_OK)
+        return -1;
+    return 0;
+}
+
+static int collect(promc_emitter *e, void *userdata)
+{
+    (void)userdata;
+    in_collector++;
+    int rc = collect_body(e);
+    in_collector--;
+    return rc;
+}
+
+struct all {
+    promc_registry *reg;
+    promc_counter *counter, *child;
+    promc_gauge *gauge;
+    promc_histogram *hist;
+    promc_summary *summary;
+    promc_enum *state;
+    promc_info *info;
+    promc_metric *collector;
+};
+
+static void build_all(struct all *a)
+{
+    static const double bounds[] = {0.1, 0.5, 1};
+    static const promc_objective objectives[] = {{0.5, 0.05}, {0.9, 0.01}};
+    const promc_metric_opts gopts = {.unit = "celsius"};
+    const promc_histogram_opts hopts = {.unit = "seconds", .buckets = bounds, .nbuckets = 3};
+    const promc_summary_opts sopts = {.objectives = objectives, .nobjectives = 2};
+    const promc_label pairs[] = {{"version", "1.2.3"}, {"commit", "abc\\def"}};
+
+    memset(a, 0, sizeof *a);
+    NEW(a->reg, promc_registry_new());
+    NEW(a->counter, promc_counter_new(a->reg, "oom_requests_total", "Requests.",
+                                      PROMC_LABELS("method", "code")));
+    NEW(a->child, promc_counter_labels(a->counter, "GET", "200"));
+    promc_counter_add_int(a->child, 7);
+    NEW(a->gauge,
+        promc_gauge_new_opts(a->reg, "oom_temperature_celsius", "Temperature.", NULL, &gopts));
+    promc_gauge_set(a->gauge, 21.5);
+    NEW(a->hist, promc_histogram_new(a->reg, "oom_latency_seconds", "Latency.", NULL, &hopts));
+    promc_histogram_observe(a->hist, 0.05);
+    promc_histogram_observe(a->hist, 0.3);
+    promc_histogram_observe(a->hist, 2);
+    NEW(a->summary, promc_summary_new(a->reg, "oom_size_bytes", "Sizes.", NULL, &sopts));
+    for (int i = 1; i <= 10; i++)
+        promc_summary_observe(a->summary, i);
+    NEW(a->state, promc_enum_new(a->reg, "oom_state", "State.", NULL,
+                                 PROMC_LABELS("starting", "running", "stopped")));
+    OK(promc_enum_set(a->state, "running"));
+    NEW(a->info, promc_info_new(a->reg, "oom_build", "Build.", pairs, 2));
+
+    /* A failed promc_collector_new never calls free_fn (promc.h: userdata
+     * stays the caller's), whichever allocation failed. */
+    long before = alloc_seen;
+    int frees = collector_frees;
+    a->collector = promc_collector_new(a->reg, collect, NULL, collector_free,
+                                       PROMC_LABELS("oom_queue_depth", "oom_wait_seconds"));
+    if (!a->collector) {
+        expect_oom("promc_collector_new", before, promc_last_error_code());
+        collector_failures++;
+        if (collector_frees != frees)
+            fail_msg("promc_collector_new at N=%ld failed but called free_fn (userdata must "
+                     "stay the caller's when creation fails)",
+                     alloc_fail_at);
+        a->collector = promc_collector_new(a->reg, collect, NULL, collector_free,
+                                           PROMC_LABELS("oom_queue_depth", "oom_wait_seconds"));
+        assert_non_null(a->collector);
+    }
+}
+
+static void free_all(struct all *a)
+{
+    promc_counter_free(a->counter);
+    promc_gauge_free(a->gauge);
+    promc_histogram_free(a->hist);
+    promc_summary_free(a->summary);
+    promc_enum_free(a->state);
+    promc_info_free(a->info);
+    promc_metric_free(a->collector);
+    promc_registry_free(a->reg);
+}
+
+/* Renders reg in both formats with failures off; free with free_pair. */
+static void render_pair(promc_registry *reg, char **text, char **om)
+{
+    disarm();
+    *text = test_render(reg, PROMC_FORMAT_TEXT);
+    *om = test_render(reg, PROMC_FORMAT_OPENMETRICS);
+}
+
+static void free_pair(char *text, char *om)
+{
+    promc_free(text);
+    promc_free(om);
+}
+
+/* ------------------------------------------------------------------ */
+/* (a) creating a registry and one metric of each type                */
+/* ------------------------------------------------------------------ */
+
+static char *ref_all_text, *ref_all_om;
+
+static void run_create(long n)
+{
+    struct all a;
+    int frees = collector_frees;
+    arm(n);
+    build_all(&a);
+    char *text, *om;
+    render_pair(a.reg, &text, &om);
+    expect_same("text exposition after creation", n, ref_all_text, text);
+    expect_same("OpenMetrics exposition after creation", n, ref_all_om, om);
+    free_pair(text, om);
+    free_all(&a);
+    /* free_fn ran once: for the collector destroyed by free_all. */
+    assert_int_equal(collector_frees - frees, 1);
+}
+
+static void test_oom_creating_every_type_is_an_error_not_a_leak(void **state)
+{
+    (void)state;
+    struct all a;
+    build_all(&a); /* reference, no failures */
+    render_pair(a.reg, &ref_all_text, &ref_all_om);
+    free_all(&a);
+
+    collector_failures = 0;
+    long live = alloc_live;
+    long runs = exhaust("(a) create every type", run_create);
+    assert_true(runs > 30);
+    assert_int_equal(alloc_live, live);
+    free_pair(ref_all_text, ref_all_om);
+
+    assert_true(collector_failures > 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* (b) children, enough to grow the children hash table               */
+/* ------------------------------------------------------------------ */
+
+#define NCHILDREN 40
+
+struct kids {
+    promc_registry *reg;
+    promc_counter *counter;
+    promc_histogram *hist;
+    promc_summary *summary;
+};
+
+static void kids_setup(struct kids *k)
+{
+    static const promc_objective objectives[] = {{0.5, 0.05}, {0.9, 0.01}};
+    const promc_summary_opts sopts = {.objectives = objectives, .nobjectives = 2};
+    disarm();
+    k->reg = promc_registry_new();
+    k->counter = promc_counter_new(k->reg, "oom_kids_total", "Kids.", PROMC_LABELS("id"));
+    k->hist =
+        promc_histogram_new(k->reg, "oom_kid_seconds", "Kid latency.", PROMC_LABELS("id"), NULL);
+    k->summary =
+        promc_summary_new(k->reg, "oom_kid_bytes", "Kid sizes.", PROMC_LABELS("id"), &sopts);
+    assert_non_null(k->reg);
+    assert_non_null(k->counter);
+    assert_non_null(k->hist);
+    assert_non_null(k->summary);
+}
+
+static void kids_create(struct kids *k)
+{
+    for (int i = 0; i < NCHILDREN; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "k%02d", i);
+        promc_counter *c;
+        promc_histogram *h;
+        promc_summary *s;
+        NEW(c, promc_counter_labels(k->counter, id));
+        promc_counter_add_int(c, (uint64_t)i + 1);
+        NEW(h, promc_histogram_labels(k->hist, id));
+        promc_histogram_observe(h, i * 0.25);
+        NEW(s, promc_summary_labels(k->summary, id));
+        promc_summary_observe(s, i);
+    }
+    /* Remove a few and create them again: lookups of the others must hit. */
+    for (int i = 0; i < NCHILDREN; i += 7) {
+        char id[32];
+        snprintf(id, sizeof id, "k%02d", i);
+        OK(promc_counter_remove(k->counter, id));
+        promc_counter *c;
+        NEW(c, promc_counter_labels(k->counter, id));
+        promc_counter_add_int(c, (uint64_t)i + 1);
+    }
+}
+
+static void kids_free(struct kids *k)
+{
+    promc_counter_free(k->counter);
+    promc_histogram_free(k->hist);
+    promc_summary_free(k->summary);
+    promc_registry_free(k->reg);
+}
+
+static char *ref_kids_text, *ref_kids_om;
+
+static void run_children(long n)
+{
+    struct kids k;
+    kids_setup(&k);
+    arm(n);
+    kids_create(&k);
+    disarm();
+    assert_int_equal(promc_metric_children(promc_counter_metric(k.counter)), NCHILDREN);
+    assert_int_equal(promc_metric_children(promc_histogram_metric(k.hist)), NCHILDREN);
+    assert_int_equal(promc_metric_children(promc_summary_metric(k.summary)), NCHILDREN);
+    char *text, *om;
+    render_pair(k.reg, &text, &om);
+    expect_same("text exposition after children", n, ref_kids_text, text);
+    expect_same("OpenMetrics exposition after children", n, ref_kids_om, om);
+    free_pair(text, om);
+    kids_free(&k);
+}
+
+static void test_oom_creating_children_is_an_error_not_a_leak(void **state)
+{
+    (void)state;
+    struct kids k;
+    kids_setup(&k);
+    kids_create(&k);
+    render_pair(k.reg, &ref_kids_text, &ref_kids_om);
+    kids_free(&k);
+
+    long runs = exhaust("(b) create 40 children x 3 types", run_children);
+    assert_true(runs > NCHILDREN * 3);
+    free_pair(ref_kids_text, ref_kids_om);
+}
+
+/* ------------------------------------------------------------------ */
+/* (c) registering into a second registry                             */
+/* ------------------------------------------------------------------ */
+
+/* Enough gauges to grow the second registry's item array and claims table. */
+#define NEXTRA 40
+
+struct two {
+    promc_registry *reg1, *reg2;
+    promc_histogram *hist;
+    promc_gauge *extra[NEXTRA];
+};
+
+static void two_setup(struct two *t)
+{
+    disarm();
+    memset(t, 0, sizeof *t);
+    t->reg1 = promc_registry_new();
+    assert_non_null(t->reg1);
+    t->hist =
+        promc_histogram_new(t->reg1, "oom_shared_seconds", "Shared.", PROMC_LABELS("path"), NULL);
+    assert_non_null(t->hist);
+    promc_histogram_observe(promc_histogram_labels(t->hist, "/"), 0.2);
+    for (int i = 0; i < NEXTRA; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "oom_extra_%d", i);
+        t->extra[i] = promc_gauge_new(PROMC_NO_REGISTRY, name, "Extra.", NULL);
+        assert_non_null(t->extra[i]);
+        promc_gauge_set(t->extra[i], i);
+    }
+}
+
+static void two_register(struct two *t)
+{
+    NEW(t->reg2, promc_registry_new());
+    OK(promc_registry_register(t->reg2, promc_histogram_metric(t->hist)));
+    for (int i = 0; i < NEXTRA; i++)
+        OK(promc_registry_register(t->reg2, promc_gauge_metric(t->extra[i])));
+}
+
+static void two_free(struct two *t)
+{
+    promc_histogram_free(t->hist);
+    for (int i = 0; i < NEXTRA; i++)
+        promc_gauge_free(t->extra[i]);
+    promc_registry_free(t->reg1);
+    promc_registry_free(t->reg2);
+}
+
+static char *ref_reg1_text, *ref_reg1_om, *ref_reg2_text, *ref_reg2_om;
+
+static void run_register(long n)
+{
+    struct two t;
+    two_setup(&t);
+    arm(n);
+    two_register(&t);
+    char *text, *om;
+    render_pair(t.reg1, &text, &om);
+    expect_same("first registry (text)", n, ref_reg1_text, text);
+    expect_same("first registry (OpenMetrics)", n, ref_reg1_om, om);
+    free_pair(text, om);
+    render_pair(t.reg2, &text, &om);
+    expect_same("second registry (text)", n, ref_reg2_text, text);
+    expect_same("second registry (OpenMetrics)", n, ref_reg2_om, om);
+    free_pair(text, om);
+    /* Registered twice: still exactly once in the second registry. */
+    assert_int_equal(promc_registry_register(t.reg2, promc_histogram_metric(t.hist)), PROMC_EEXIST);
+    assert_int_equal(promc_registry_unregister(t.reg2, promc_histogram_metric(t.hist)), PROMC_OK);
+    two_free(&t);
+}
+
+static void test_oom_registering_in_a_second_registry_is_an_error_not_a_leak(void **state)
+{
+    (void)state;
+    struct two t;
+    two_setup(&t);
+    two_register(&t);
+    render_pair(t.reg1, &ref_reg1_text, &ref_reg1_om);
+    render_pair(t.reg2, &ref_reg2_text, &ref_reg2_om);
+    two_free(&t);
+
+    long runs = exhaust("(c) register into a second registry", run_register);
+    assert_true(runs >= 4);
+    free_pair(ref_reg1_text, ref_reg1_om);
+    free_pair(ref_reg2_text, ref_reg2_om);
+}
+
+/* ------------------------------------------------------------------ */
+/* (d) scraping                                                       */
+/* ------------------------------------------------------------------ */
+
+static char *ref_scrape_text, *ref_scrape_om;
+
+/* get_sample_value, retried once after an injected failure. */
+static double get_value(promc_registry *reg, const char *name, const promc_label *labels, size_t n)
+{
+    double v = -1;
+    long before = alloc_seen;
+    int rc = promc_registry_get_sample_value(reg, name, labels, n, &v);
+    if (rc != PROMC_OK) {
+        expect_oom("promc_registry_get_sample_value", before, rc);
+        rc = promc_registry_get_sample_value(reg, name, labels, n, &v);
+        if (rc != PROMC_OK)
+            fail_msg("retry of get_sample_value(%s) failed: %s", name, promc_last_error());
+    }
+    return v;
+}
+
+static void run_scrape(long n)
+{
+    struct all a;
+    disarm();
+    build_all(&a);
+    arm(n);
+    char *text, *om;
+    NEW(text, promc_encode_buffer(a.reg, PROMC_FORMAT_TEXT, NULL));
+    NEW(om, promc_encode_buffer(a.reg, PROMC_FORMAT_OPENMETRICS, NULL));
+    const promc_label get200[] = {{"method", "GET"}, {"code", "200"}};
+    const promc_label le05[] = {{"le", "0.5"}};
+    const promc_label low[] = {{"queue", "lo\"w"}};
+    const promc_label high[] = {{"queue", "high"}};
+    assert_true(get_value(a.reg, "oom_requests_total", get200, 2) == 7);
+    assert_true(get_value(a.reg, "oom_latency_seconds_bucket", le05, 1) == 2);
+    assert_true(get_value(a.reg, "oom_queue_depth", low, 1) == 5);
+    assert_true(get_value(a.reg, "oom_wait_seconds_count", high, 1) == 4);
+    disarm();
+    expect_same("text scrape", n, ref_scrape_text, text);
+    expect_same("OpenMetrics scrape", n, ref_scrape_om, om);
+    free_pair(text, om);
+    /* And the registry still scrapes the same afterwards. */
+    render_pair(a.reg, &text, &om);
+    expect_same("text scrape after the failure", n, ref_scrape_text, text);
+    expect_same("OpenMetrics scrape after the failure", n, ref_scrape_om, om);
+    free_pair(text, om);
+    free_all(&a);
+}
+
+static void test_oom_scraping_is_an_error_not_a_leak(void **state)
+{
+    (void)state;
+    struct all a;
+    build_all(&a);
+    render_pair(a.reg, &ref_scrape_text, &ref_scrape_om);
+    free_all(&a);
+
+    long runs = exhaust("(d) encode_buffer x2 + get_sample_value", run_scrape);
+    assert_true(runs >= 4);
+    free_pair(ref_scrape_text, ref_scrape_om);
+}
+
+/* ------------------------------------------------------------------ */
+/* (e) the lazily created default registry                            */
+/* ------------------------------------------------------------------ */
+
+/* The first use of the default registry runs out of memory creating it: that
+ * call fails with ENOMEM, and the next one (memory available again) must get
+ * a default registry -- a transient OOM must not break it for good. This must
+ * be the process's first use of the default registry. */
+static void test_oom_creating_the_default_registry_is_not_permanent(void **state)
+{
+    (void)state;
+    arm(1); /* "oom_default" needs no copy before the registry's allocation */
+    promc_counter *c = promc_counter_new(NULL, "oom_default", "Default.", NULL);
+    disarm();
+    assert_null(c);
+    assert_true(alloc_injected);
+    assert_int_equal(promc_last_error_code(), PROMC_ENOMEM);
+
+    c = promc_counter_new(NULL, "oom_default", "Default.", NULL);
+    if (!c)
+        fail_msg("default registry unusable after one failed allocation: %s", promc_last_error());
+    assert_non_null(promc_default_registry());
+    promc_registry_clear(NULL);
+    promc_counter_free(c);
+    promc_shutdown();
+}
+
+/* Every allocation of the default registry's creation (registry, process
+ * collector, registering it) and of a first metric in it: promc_shutdown()
+ * afterwards must give back everything. */
+static void run_default(long n)
+{
+    promc_counter *c;
+    arm(n);
+    NEW(c, promc_counter_new(NULL, "oom_default", "Default.", PROMC_LABELS("k")));
+    promc_counter *child;
+    NEW(child, promc_counter_labels(c, "x"));
+    promc_counter_inc(child);
+    disarm();
+    const promc_label x[] = {{"k", "x"}};
+    assert_true(test_value(NULL, "oom_default_total", x, 1) == 1);
+    promc_registry_clear(NULL);
+    promc_counter_free(c);
+    promc_shutdown();
+}
+
+static void test_oom_in_the_default_registry_is_an_error_not_a_leak(void **state)
+{
+    (void)state;
+    long runs = exhaust("(e) default registry + first metric", run_default);
+    assert_true(runs > 5);
+}
+
+int main(void)
+{
+    /* Before any other promc call, as promc_set_allocator requires. */
+    if (promc_set_allocator(count_malloc, count_realloc, count_free) != PROMC_OK)
+        return 1;
+    test_pin_clock();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oom_creating_every_type_is_an_error_not_a_leak),
+        cmocka_unit_test(test_oom_creating_children_is_an_error_not_a_leak),
+        cmocka_unit_test(test_oom_registering_in_a_second_registry_is_an_error_not_a_leak),
+        cmocka_unit_test(test_oom_scraping_is_an_error_not_a_leak),
+        cmocka_unit_test(test_oom_creating_the_default_registry_is_not_permanent),
+        cmocka_unit_test(test_oom_in_the_default_registry_is_an_error_not_a_leak),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
