@@ -156,11 +156,13 @@ sanitize:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check-unit
 
+TSAN_TESTS := test_concurrency test_http_server test_textfile
+
 tsan:
-	@echo "== ThreadSanitizer: concurrency tests"
+	@echo "== ThreadSanitizer: the multi-threaded tests"
 	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
-	    build/tsan/tests/test_concurrency
-	$(Q)TSAN_OPTIONS="halt_on_error=1" tests/run_unit.sh build/tsan/tests/test_concurrency
+	    $(TSAN_TESTS:%=build/tsan/tests/%)
+	$(Q)TSAN_OPTIONS="halt_on_error=1" tests/run_unit.sh $(TSAN_TESTS:%=build/tsan/tests/%)
 
 valgrind: $(BUILD)/tests/test_lifecycle
 	@echo "== valgrind: create/use/scrape/free cycle"
