@@ -18,13 +18,23 @@
 static const char *listen_address, *telemetry_path, *app_listen, *log_level;
 
 static ex_flag flags[] = {
-    {.name = "web.listen-address", .alias = "listen", .env = "HTTP_COUNTER_WEB_LISTEN_ADDRESS",
-     .def = ":9000", .help = "Address to expose metrics on.", .string = &listen_address,
+    {.name = "web.listen-address",
+     .alias = "listen",
+     .env = "HTTP_COUNTER_WEB_LISTEN_ADDRESS",
+     .def = ":9000",
+     .help = "Address to expose metrics on.",
+     .string = &listen_address,
      .check = ex_check_listen_address},
-    {.name = "web.telemetry-path", .env = "HTTP_COUNTER_WEB_TELEMETRY_PATH", .def = "/metrics",
-     .help = "Path under which to expose metrics.", .string = &telemetry_path},
-    {.name = "app-listen", .env = "HTTP_COUNTER_APP_LISTEN", .def = "127.0.0.1:8080",
-     .help = "Address of the web application.", .string = &app_listen,
+    {.name = "web.telemetry-path",
+     .env = "HTTP_COUNTER_WEB_TELEMETRY_PATH",
+     .def = "/metrics",
+     .help = "Path under which to expose metrics.",
+     .string = &telemetry_path},
+    {.name = "app-listen",
+     .env = "HTTP_COUNTER_APP_LISTEN",
+     .def = "127.0.0.1:8080",
+     .help = "Address of the web application.",
+     .string = &app_listen,
      .check = ex_check_listen_address},
     EX_FLAG_LOG_LEVEL(&log_level),
     {0},
@@ -58,8 +68,8 @@ static void app(void *userdata, const char *method, const char *path, promc_http
 }
 
 /* Counted once the answer went out, as the original counts after replying. */
-static void sent(void *userdata, const char *method, const char *path,
-                 const promc_http_response *r, int written_ok)
+static void sent(void *userdata, const char *method, const char *path, const promc_http_response *r,
+                 int written_ok)
 {
     (void)userdata;
     (void)path;
