@@ -1,0 +1,186 @@
+/*
+ * The logfmt logger behind log.h. A line is built in a stack buffer and
+ * written with a single write(2): lines stay whole when threads log at once
+ * (POSIX keeps writes of up to PIPE_BUF bytes to a pipe atomic; longer ones
+ * and regular files opened by the shell are whole in practice on Linux).
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rfc3339.h"
+
+#define LINE_MAX_BYTES 4096
+
+static atomic_int min_level = EX_LOG_INFO;
+static int log_fd = 2;
+static double (*log_clock)(void);
+
+static const char *const names[] = {"debug", "info", "warn", "error"};
+
+void ex_log_set_level(ex_log_level level)
+{
+    if (level >= EX_LOG_DEBUG && level <= EX_LOG_ERROR)
+        atomic_store(&min_level, (int)level);
+}
+
+ex_log_level ex_log_get_level(void)
+{
+    return (ex_log_level)atomic_load(&min_level);
+}
+
+bool ex_log_enabled(ex_log_level level)
+{
+    return (int)level >= atomic_load(&min_level);
+}
+
+const char *ex_log_level_name(ex_log_level level)
+{
+    return level >= EX_LOG_DEBUG && level <= EX_LOG_ERROR ? names[level] : "unknown";
+}
+
+int ex_log_parse_level(const char *name, ex_log_level *out)
+{
+    if (!name)
+        return -1;
+    for (int i = EX_LOG_DEBUG; i <= EX_LOG_ERROR; i++) {
+        if (strcasecmp(name, names[i]) == 0) {
+            if (out)
+                *out = (ex_log_level)i;
+            return 0;
+        }
+    }
+    if (strcasecmp(name, "warning") == 0) {
+        if (out)
+            *out = EX_LOG_WARN;
+        return 0;
+    }
+    return -1;
+}
+
+int ex_log_set_level_name(const char *name)
+{
+    ex_log_level level;
+    if (ex_log_parse_level(name, &level) != 0)
+        return -1;
+    ex_log_set_level(level);
+    return 0;
+}
+
+const char *ex_log_check_level(const char *value)
+{
+    return ex_log_parse_level(value, NULL) == 0 ? NULL
+                                                : "not a log level (debug, info, warn, error)";
+}
+
+void ex_log_set_fd(int fd)
+{
+    log_fd = fd;
+}
+
+void ex_log_set_clock(double (*now)(void))
+{
+    log_clock = now;
+}
+
+static double now_seconds(void)
+{
+    if (log_clock)
+        return log_clock();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Appends msg quoted into line[*n..cap), leaving room for the closing
+ * quote and newline; ends with "..." when it does not fit or was cut
+ * already. */
+static void append_quoted(char *line, size_t *n, size_t cap, const char *msg, bool cut)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t w = *n, room = cap - 2; /* '"' and '\n' */
+    line[w++] = '"';
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        char esc[7];
+        size_t k = 0;
+        switch (*p) {
+        case '"':
+        case '\\':
+            esc[k++] = '\\';
+            esc[k++] = (char)*p;
+            break;
+        case '\n':
+            esc[k++] = '\\';
+            esc[k++] = 'n';
+            break;
+        case '\r':
+            esc[k++] = '\\';
+            esc[k++] = 'r';
+            break;
+        case '\t':
+            esc[k++] = '\\';
+            esc[k++] = 't';
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) {
+                memcpy(esc, "\\u00", 4);
+                k = 4;
+                esc[k++] = hex[*p >> 4];
+                esc[k++] = hex[*p & 15];
+            } else {
+                esc[k++] = (char)*p;
+            }
+        }
+        if (w + k > room - 3) { /* keep space for "..." */
+            cut = true;
+            break;
+        }
+        memcpy(line + w, esc, k);
+        w += k;
+    }
+    if (cut) {
+        memcpy(line + w, "...", 3);
+        w += 3;
+    }
+    line[w++] = '"';
+    *n = w;
+}
+
+void ex_log(ex_log_level level, const char *fmt, ...)
+{
+    if (!ex_log_enabled(level))
+        return;
+    int saved_errno = errno;
+    char msg[LINE_MAX_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    char line[LINE_MAX_BYTES + 128];
+    char ts[EX_RFC3339_BUFSIZE];
+    if (ex_rfc3339_format(now_seconds(), ts, sizeof ts) == 0)
+        strcpy(ts, "0000-00-00T00:00:00.000Z");
+    int head = snprintf(line, sizeof line, "ts=%s level=%s msg=", ts, ex_log_level_name(level));
+    size_t n = head > 0 ? (size_t)head : 0;
+    append_quoted(line, &n, sizeof line, msg, len < 0 || (size_t)len >= sizeof msg);
+    line[n++] = '\n';
+
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(log_fd, line + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    errno = saved_errno;
+}

@@ -1,0 +1,44 @@
+/*
+ * Logging for the example exporters: one logfmt line per message on stderr,
+ *     ts=2024-01-02T03:04:05.123Z level=info msg="listening on :9000"
+ * as Prometheus' own exporters write them. Thread-safe: each line is one
+ * write(2), so lines from several threads never interleave.
+ */
+#ifndef EX_LOG_H
+#define EX_LOG_H
+
+#include <stdbool.h>
+
+typedef enum ex_log_level { EX_LOG_DEBUG, EX_LOG_INFO, EX_LOG_WARN, EX_LOG_ERROR } ex_log_level;
+
+/* Logs one line if level is at or above the minimum (default info). The
+ * message is formatted with printf rules, then quoted: '"', '\\' and
+ * control characters are escaped (a newline becomes \n), so a line is
+ * always one line. Messages longer than about 4 KiB are cut, marked "...".
+ * errno is preserved. */
+__attribute__((format(printf, 2, 3))) void ex_log(ex_log_level level, const char *fmt, ...);
+
+/* The minimum level logged. Thread-safe (an atomic). */
+void ex_log_set_level(ex_log_level level);
+ex_log_level ex_log_get_level(void);
+/* Whether ex_log(level, ...) would write anything (to skip costly
+ * formatting). */
+bool ex_log_enabled(ex_log_level level);
+
+/* "debug", "info", "warn" (or "warning"), "error", any case, to a level:
+ * 0, or -1 for anything else. */
+int ex_log_parse_level(const char *name, ex_log_level *out);
+/* Sets the minimum level by name; 0, or -1 (level unchanged). */
+int ex_log_set_level_name(const char *name);
+/* "debug", "info", "warn", "error". */
+const char *ex_log_level_name(ex_log_level level);
+/* For ex_flag.check: NULL when value names a level, else why not. */
+const char *ex_log_check_level(const char *value);
+
+/* Test hooks: the file descriptor lines go to (default 2) and the clock
+ * giving Unix seconds (NULL = the real time). Not for use while other
+ * threads log. */
+void ex_log_set_fd(int fd);
+void ex_log_set_clock(double (*now)(void));
+
+#endif /* EX_LOG_H */
