@@ -33,14 +33,15 @@ void promc__hotcold_init(struct promc__hotcold *hc, void *mem, size_t nbuckets)
 
 void promc__hotcold_observe(struct promc__hotcold *hc, size_t bucket, double v)
 {
-    /* The increment both counts the observation as started and tells which
-     * set is hot; the release on `count` publishes the bucket and sum writes
-     * to the scraper that waits for it. */
+    /* Three atomic operations: the increment both counts the observation as
+     * started and tells which set is hot; the sum is added; the bucket
+     * increment, last and with release, completes the observation (the
+     * scraper waits until the buckets add up to the started count, and its
+     * acquire loads then also see the sum). */
     uint64_t n = atomic_fetch_add_explicit(&hc->count_and_hot, 1, memory_order_acquire);
     struct promc__counts *hot = hc->counts[n >> 63];
-    atomic_fetch_add_explicit(&hot->buckets[bucket], 1, memory_order_relaxed);
     promc__atomic_add_double(&hot->sum_bits, v);
-    atomic_fetch_add_explicit(&hot->count, 1, memory_order_release);
+    atomic_fetch_add_explicit(&hot->buckets[bucket], 1, memory_order_release);
 }
 
 void promc__hotcold_snapshot(struct promc__hotcold *hc, size_t nbuckets, uint64_t *buckets,
@@ -49,20 +50,25 @@ void promc__hotcold_snapshot(struct promc__hotcold *hc, size_t nbuckets, uint64_
     uint64_t n = atomic_fetch_add_explicit(&hc->count_and_hot, HOT_BIT, memory_order_acq_rel);
     uint64_t started = n & ~HOT_BIT;
     /* n is the value before the flip: its top bit names the set that was hot
-     * and is now cold. */
+     * and is now cold. It holds every observation completed so far (each
+     * snapshot folds the cold set back into the hot one), so once its
+     * buckets add up to the started count, every observation that went into
+     * it is complete and none can still arrive. */
     struct promc__counts *cold = hc->counts[n >> 63];
     struct promc__counts *hot = hc->counts[(n >> 63) ^ 1];
-    /* Observers that incremented count_and_hot before the flip finish within
-     * a few instructions; yield rather than burn the core while they do. */
-    while (atomic_load_explicit(&cold->count, memory_order_acquire) != started)
+    for (;;) {
+        uint64_t total = 0;
+        for (size_t i = 0; i < nbuckets; i++)
+            total += buckets[i] = atomic_load_explicit(&cold->buckets[i], memory_order_acquire);
+        if (total == started)
+            break;
+        /* Observers that started before the flip finish within a few
+         * instructions; yield rather than burn the core while they do. */
         sched_yield();
+    }
     *count = started;
     *sum = promc__bits_to_double(atomic_load_explicit(&cold->sum_bits, memory_order_relaxed));
-    for (size_t i = 0; i < nbuckets; i++)
-        buckets[i] = atomic_load_explicit(&cold->buckets[i], memory_order_relaxed);
     /* Fold the cold set into the new hot one and zero it for the next flip. */
-    atomic_fetch_add_explicit(&hot->count, started, memory_order_relaxed);
-    atomic_store_explicit(&cold->count, 0, memory_order_relaxed);
     promc__atomic_add_double(&hot->sum_bits, *sum);
     atomic_store_explicit(&cold->sum_bits, 0, memory_order_relaxed);
     for (size_t i = 0; i < nbuckets; i++) {

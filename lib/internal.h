@@ -345,9 +345,8 @@ struct promc__hotcold {
 };
 
 struct promc__counts {
-    _Atomic uint64_t count; /* observations completed */
     _Atomic uint64_t sum_bits;
-    _Atomic uint64_t buckets[];
+    _Atomic uint64_t buckets[]; /* their total is the completed observations */
 };
 
 size_t promc__hotcold_size(size_t nbuckets);
