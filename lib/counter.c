@@ -1,18 +1,34 @@
 /*
- * Counters. A child keeps two cells: an exact 64-bit integer for whole
- * increments (so a counter stays exact past 2^53, and inc is one atomic add)
- * and a double for fractional ones, updated by a CAS loop. The exposed value
- * is their sum; while the double cell is zero the integer prints exactly.
+ * Counters. A child keeps an exact 64-bit integer for whole increments (so a
+ * counter stays exact past 2^53) and a double for fractional ones, updated
+ * by a CAS loop; the exposed value is their sum, and while the double is zero
+ * the integer prints exactly. A child that sees two threads collide on its
+ * integer spreads whole increments over cache-line-sized stripes chosen per
+ * thread (as Java's LongAdder does), so contended counters scale while quiet
+ * ones stay one word.
  */
 #include <math.h>
+#include <stdalign.h>
 #include <string.h>
 
 #include "internal.h"
+
+#define STRIPES 4 /* a power of two; more than the cores that usually collide */
+
+struct stripe {
+    alignas(64) _Atomic uint64_t n;
+};
+
+struct stripes {
+    struct stripe cell[STRIPES];
+    void *raw; /* what promc__malloc returned, before alignment */
+};
 
 struct counter_child {
     struct promc__child base;
     _Atomic uint64_t whole;
     _Atomic uint64_t frac_bits;
+    struct stripes *_Atomic spread; /* NULL until contention is seen */
 };
 
 static struct counter_child *cc(promc_counter *c)
@@ -20,12 +36,89 @@ static struct counter_child *cc(promc_counter *c)
     return (struct counter_child *)c;
 }
 
+/* Each thread's stripe, assigned round robin on its first contended
+ * increment. initial-exec TLS keeps the access a single load, also in the
+ * shared library. */
+static atomic_uint next_stripe;
+static _Thread_local unsigned my_stripe __attribute__((tls_model("initial-exec")));
+static _Thread_local unsigned my_tick __attribute__((tls_model("initial-exec")));
+
+static unsigned stripe_index(void)
+{
+    if (!my_stripe)
+        my_stripe = atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) + 1;
+    return my_stripe & (STRIPES - 1);
+}
+
+/* Allocates the stripes once per child, the first time an increment loses a
+ * race; concurrent first-timers agree through a CAS and the loser frees its
+ * block. Out of memory leaves the child on its single cell. */
+static struct stripes *spread(struct counter_child *k)
+{
+    void *raw = promc__malloc(sizeof(struct stripes) + 63);
+    if (!raw)
+        return NULL;
+    struct stripes *sp = (struct stripes *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    for (int i = 0; i < STRIPES; i++)
+        atomic_init(&sp->cell[i].n, 0);
+    sp->raw = raw;
+    struct stripes *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&k->spread, &expected, sp, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        promc__free(raw);
+        return expected;
+    }
+    return sp;
+}
+
+static void add_whole(struct counter_child *k, uint64_t n)
+{
+    struct stripes *sp = atomic_load_explicit(&k->spread, memory_order_acquire);
+    if (!sp) {
+        /* One atomic add, except that every 64th increment of a thread is a
+         * CAS instead: a failed CAS is how contention shows itself, and a CAS
+         * on every increment would cost a dependent load on the quiet path. */
+        if (++my_tick & 63) {
+            atomic_fetch_add_explicit(&k->whole, n, memory_order_relaxed);
+            return;
+        }
+        uint64_t old = atomic_load_explicit(&k->whole, memory_order_relaxed);
+        if (atomic_compare_exchange_strong_explicit(&k->whole, &old, old + n, memory_order_relaxed,
+                                                    memory_order_relaxed))
+            return;
+        sp = spread(k);
+        if (!sp) {
+            atomic_fetch_add_explicit(&k->whole, n, memory_order_relaxed);
+            return;
+        }
+    }
+    atomic_fetch_add_explicit(&sp->cell[stripe_index()].n, n, memory_order_relaxed);
+}
+
+static uint64_t whole_value(struct counter_child *k)
+{
+    uint64_t v = atomic_load_explicit(&k->whole, memory_order_relaxed);
+    struct stripes *sp = atomic_load_explicit(&k->spread, memory_order_acquire);
+    if (sp)
+        for (int i = 0; i < STRIPES; i++)
+            v += atomic_load_explicit(&sp->cell[i].n, memory_order_relaxed);
+    return v;
+}
+
+static void fini_child(struct promc_metric *m, struct promc__child *c)
+{
+    (void)m;
+    struct stripes *sp = atomic_load(&((struct counter_child *)c)->spread);
+    if (sp)
+        promc__free(sp->raw);
+}
+
 static void collect_child(struct promc_metric *m, struct promc__child *c, promc__enc *e,
                           const struct promc__labels *ls)
 {
     (void)m;
     struct counter_child *k = (struct counter_child *)c;
-    uint64_t whole = atomic_load_explicit(&k->whole, memory_order_relaxed);
+    uint64_t whole = whole_value(k);
     double frac = promc__bits_to_double(atomic_load_explicit(&k->frac_bits, memory_order_relaxed));
     struct promc__value v = frac == 0 ? promc__vu(whole) : promc__vd((double)whole + frac);
     promc__enc_sample(e, "_total", ls, NULL, v);
@@ -34,6 +127,7 @@ static void collect_child(struct promc_metric *m, struct promc__child *c, promc_
 
 static const struct promc__ops counter_ops = {
     .type = PROMC_COUNTER,
+    .fini_child = fini_child,
     .collect_child = collect_child,
 };
 
@@ -66,13 +160,13 @@ promc_counter *promc_counter_new(promc_registry *reg, const char *name, const ch
 void promc_counter_inc(promc_counter *c)
 {
     if (c)
-        atomic_fetch_add_explicit(&cc(c)->whole, 1, memory_order_relaxed);
+        add_whole(cc(c), 1);
 }
 
 void promc_counter_add_int(promc_counter *c, uint64_t n)
 {
     if (c)
-        atomic_fetch_add_explicit(&cc(c)->whole, n, memory_order_relaxed);
+        add_whole(cc(c), n);
 }
 
 int promc_counter_add(promc_counter *c, double v)
@@ -84,7 +178,7 @@ int promc_counter_add(promc_counter *c, double v)
         return PROMC_OK;
     /* Whole increments below 2^63 take the exact integer path. */
     if (v < 9223372036854775808.0 && v == (double)(uint64_t)v)
-        atomic_fetch_add_explicit(&cc(c)->whole, (uint64_t)v, memory_order_relaxed);
+        add_whole(cc(c), (uint64_t)v);
     else
         promc__atomic_add_double(&cc(c)->frac_bits, v);
     return PROMC_OK;
@@ -94,7 +188,7 @@ double promc_counter_get(promc_counter *c)
 {
     if (!c)
         return 0;
-    return (double)atomic_load_explicit(&cc(c)->whole, memory_order_relaxed) +
+    return (double)whole_value(cc(c)) +
            promc__bits_to_double(atomic_load_explicit(&cc(c)->frac_bits, memory_order_relaxed));
 }
 
