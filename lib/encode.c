@@ -36,6 +36,13 @@ static void flush(promc__enc *e)
     e->len = 0;
 }
 
+/* Makes room for n bytes by flushing, when the buffer could then hold them. */
+static void flush_if_needed(promc__enc *e, size_t n)
+{
+    if (n > e->cap - e->len && e->len)
+        flush(e);
+}
+
 void promc__enc_put(promc__enc *e, const char *s, size_t n)
 {
     if (e->error || e->match)
@@ -105,6 +112,7 @@ static void put_family_name(promc__enc *e, const struct promc__desc *d)
 void promc__enc_family(promc__enc *e, const struct promc__desc *d)
 {
     e->family = d;
+    e->name_len = strlen(d->name);
     if (e->error || e->match)
         return;
     bool om = e->format == PROMC_FORMAT_OPENMETRICS;
@@ -176,8 +184,6 @@ void promc__enc_sample(promc__enc *e, const char *suffix, const struct promc__la
     }
     if (e->error)
         return;
-    /* Assemble the line in a small stack buffer when it fits: one copy into
-     * the output buffer instead of a dozen tiny appends. */
     char num[PROMC__NUMBUF];
     size_t numlen;
     if (v.kind == PROMC__V_UINT)
@@ -187,17 +193,67 @@ void promc__enc_sample(promc__enc *e, const char *suffix, const struct promc__la
     else
         numlen = promc__format_double(num, v.d);
 
-    put_str(e, e->family->name);
-    put_str(e, suffix);
-    if (ls->rendered_len || extra) {
+    const char *name = e->family->name;
+    size_t name_len = e->name_len, suffix_len = strlen(suffix);
+    const char *xname = NULL, *xvalue = NULL;
+    size_t xname_len = 0, xvalue_len = 0;
+    if (extra) {
+        xname = extra->name;
+        xvalue = e->format == PROMC_FORMAT_TEXT ? extra->text : extra->om;
+        xname_len = strlen(xname);
+        xvalue_len = strlen(xvalue);
+    }
+    bool braces = ls->rendered_len || extra;
+    size_t need = name_len + suffix_len + ls->rendered_len + numlen + 2 +
+                  (braces ? 2 : 0) + (extra ? xname_len + xvalue_len + 4 : 0);
+    if (need > e->cap - e->len) {
+        flush_if_needed(e, need);
+        if (e->error)
+            return;
+    }
+    if (need <= e->cap - e->len) {
+        /* The common case: the whole line goes straight into the buffer. */
+        char *p = e->buf + e->len;
+        memcpy(p, name, name_len);
+        p += name_len;
+        memcpy(p, suffix, suffix_len);
+        p += suffix_len;
+        if (braces) {
+            *p++ = '{';
+            memcpy(p, ls->rendered, ls->rendered_len);
+            p += ls->rendered_len;
+            if (extra) {
+                if (ls->rendered_len)
+                    *p++ = ',';
+                memcpy(p, xname, xname_len);
+                p += xname_len;
+                *p++ = '=';
+                *p++ = '"';
+                memcpy(p, xvalue, xvalue_len);
+                p += xvalue_len;
+                *p++ = '"';
+            }
+            *p++ = '}';
+        }
+        *p++ = ' ';
+        memcpy(p, num, numlen);
+        p += numlen;
+        *p++ = '\n';
+        e->len = (size_t)(p - e->buf);
+        return;
+    }
+    /* A line longer than the whole buffer (huge label values): piecewise. */
+    promc__enc_put(e, name, name_len);
+    promc__enc_put(e, suffix, suffix_len);
+    if (braces) {
         promc__enc_put(e, "{", 1);
         promc__enc_put(e, ls->rendered, ls->rendered_len);
         if (extra) {
             if (ls->rendered_len)
                 promc__enc_put(e, ",", 1);
-            put_str(e, extra->name);
+            promc__enc_put(e, xname, xname_len);
             promc__enc_put(e, "=\"", 2);
-            put_str(e, e->format == PROMC_FORMAT_TEXT ? extra->text : extra->om);
+            promc__enc_put(e, xvalue, xvalue_len);
             promc__enc_put(e, "\"", 1);
         }
         promc__enc_put(e, "}", 1);

@@ -189,6 +189,7 @@ typedef struct promc__enc {
     size_t len, cap;
     int error; /* first error; once set, everything is a no-op */
     const struct promc__desc *family;
+    size_t name_len; /* strlen(family->name) */
     struct promc__match *match;
     promc_registry *registry;
     bool created; /* emit _created in OpenMetrics */
