@@ -70,10 +70,14 @@ all: lib examples
 
 lib: $(STATIC) $(BUILD)/libpromc.so $(BUILD)/promc.pc
 
-$(BUILD)/obj/%.o: %.c $(HEADERS) $(wildcard lib/*.h) $(wildcard examples/common/*.h)
+# -MMD -MP: every object and program also depends on the headers (and
+# included .c files) it actually uses, so incremental builds never go stale.
+DEPFLAGS = -MMD -MP -MF $@.d
+
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -c $< -o $@
 
 $(STATIC): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
@@ -112,21 +116,21 @@ $(BUILD)/examples/%: $(STATIC) $(COMMON_LIB) $$(call example_objs,$$*)
 
 common_for = $(if $(filter $(1),$(COMMON_USERS)),$(COMMON_LIB))
 
-$(BUILD)/tests/%: tests/unit/%.c $(STATIC) $$(call common_for,$$*) tests/unit/helpers.h
+$(BUILD)/tests/%: tests/unit/%.c $(STATIC) $$(call common_for,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< $(call common_for,$*) $(STATIC) -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -o $@ $< $(call common_for,$*) $(STATIC) -lcmocka $(LDLIBS)
 
 # Helper programs of the integration tests (not unit tests themselves).
 $(BUILD)/integration/%: tests/integration/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(STATIC) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -O2 -o $@ $< $(STATIC) $(LDLIBS)
 
 # Fuzz targets build as plain replay tools (tests/fuzz/replay.c: replay
 # files, or with no argument a fixed-seed run of mutated seed inputs);
@@ -134,7 +138,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(STATIC)
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(STATIC) $$(call common_for,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -Iexamples/common -o $@ $< tests/fuzz/replay.c $(call common_for,$*) $(STATIC) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -o $@ $< tests/fuzz/replay.c $(call common_for,$*) $(STATIC) $(LDLIBS)
 
 deps:
 	$(Q)tests/deps.sh
@@ -258,3 +262,5 @@ format:
 
 clean:
 	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

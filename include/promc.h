@@ -204,10 +204,11 @@ PROMC_API promc_counter *promc_counter_new_opts(promc_registry *reg, const char 
                                                 const promc_metric_opts *opts);
 /* Increments by 1. Lock-free, allocation-free; NULL is a no-op. */
 PROMC_API void promc_counter_inc(promc_counter *c);
-/* Adds v >= 0. Whole v below 2^63 take the exact integer path. Returns
+/* Adds v >= 0. Whole v below 2^62 take the exact integer path. Returns
  * PROMC_EINVAL (value unchanged) for v < 0 or NaN; PROMC_OK otherwise. */
 PROMC_API int promc_counter_add(promc_counter *c, double v);
-/* Adds n exactly (integer path). */
+/* Adds n, exactly while the total stays below 2^64 (n from 2^62 on goes to
+ * the double cell, so the counter never wraps). */
 PROMC_API void promc_counter_add_int(promc_counter *c, uint64_t n);
 /* The current value (0 for NULL). */
 PROMC_API double promc_counter_get(promc_counter *c);

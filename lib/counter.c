@@ -73,6 +73,13 @@ static struct stripes *spread(struct counter_child *k)
 
 static void add_whole(struct counter_child *k, uint64_t n)
 {
+    /* Huge increments go to the double cell: the integer cells must never
+     * wrap, or the counter would go down. Below 2^62 per increment, wrapping
+     * would take centuries of increments. */
+    if (n >> 62) {
+        promc__atomic_add_double(&k->frac_bits, (double)n);
+        return;
+    }
     struct stripes *sp = atomic_load_explicit(&k->spread, memory_order_acquire);
     if (!sp) {
         /* One atomic add, except that every 64th increment of a thread is a

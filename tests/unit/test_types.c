@@ -74,6 +74,18 @@ static void test_counter_exact_past_2_pow_53(void **state)
     promc_counter_free(c);
 }
 
+static void test_counter_never_wraps(void **state)
+{
+    (void)state;
+    promc_counter *c = promc_counter_new(reg, "huge", "Huge.", NULL);
+    for (int i = 0; i < 3; i++)
+        promc_counter_add_int(c, INT64_MAX);
+    assert_true(promc_counter_get(c) >= 3.0 * (double)INT64_MAX * 0.999);
+    promc_counter_inc(c);
+    assert_true(test_value(reg, "huge_total", NULL, 0) > 2.7e19);
+    promc_counter_free(c);
+}
+
 static void test_counter_total_suffix_folded(void **state)
 {
     (void)state;
@@ -468,6 +480,7 @@ int main(void)
         T(test_counter_starts_at_zero_and_counts),
         T(test_counter_rejects_negative_and_nan),
         T(test_counter_exact_past_2_pow_53),
+        T(test_counter_never_wraps),
         T(test_counter_total_suffix_folded),
         T(test_counter_labelled_root_is_harmless),
         T(test_gauge_operations),
