@@ -1,0 +1,162 @@
+/*
+ * httpd_exporter: follows an Apache/nginx access log (Common or Combined Log
+ * Format) and counts requests by status code and bytes sent; lines in other
+ * formats are counted as unparsed. Survives a missing file, rotation and
+ * truncation. Reimplements a classic Python log-tailing exporter.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "promc_http.h"
+
+#include "cli.h"
+#include "logline.h"
+#include "tail.h"
+
+#define VERSION "1.0.0"
+
+static const char *listen_address, *telemetry_path, *log_file, *log_level;
+static bool from_start;
+static double poll_interval;
+
+static const char *check_path(const char *value)
+{
+    return value && value[0] ? NULL : "must not be empty";
+}
+
+static ex_flag flags[] = {
+    {.name = "web.listen-address",
+     .alias = "listen",
+     .env = "HTTPD_WEB_LISTEN_ADDRESS",
+     .def = ":8000",
+     .help = "Address to expose metrics on.",
+     .string = &listen_address,
+     .check = ex_check_listen_address},
+    {.name = "web.telemetry-path",
+     .env = "HTTPD_WEB_TELEMETRY_PATH",
+     .def = "/metrics",
+     .help = "Path under which to expose metrics.",
+     .string = &telemetry_path},
+    {.name = "log-file",
+     .env = "HTTPD_LOG_FILE",
+     .def = "/var/log/apache2/access.log",
+     .metavar = "PATH",
+     .help = "Access log to follow (Common or Combined Log Format).",
+     .string = &log_file,
+     .check = check_path},
+    {.name = "from-start",
+     .env = "HTTPD_FROM_START",
+     .def = "false",
+     .help = "Count the lines already in the file at startup instead of starting at its end.",
+     .boolean = &from_start},
+    {.name = "poll-interval",
+     .env = "HTTPD_POLL_INTERVAL",
+     .def = "0.5s",
+     .help = "How often to check the file for new lines, rotation and truncation.",
+     .duration = &poll_interval,
+     .min = 0.001,
+     .max = 3600},
+    EX_FLAG_LOG_LEVEL(&log_level),
+    {0},
+};
+
+static const ex_cli cli = {
+    .version = VERSION,
+    .summary = "Counts the requests in an Apache/nginx access log by status code, and bytes sent.",
+    .flags = flags,
+};
+
+typedef struct counters {
+    promc_counter *requests, *bytes, *unparsed;
+    promc_counter *by_status[1000]; /* children of requests, created on first use */
+    bool child_failed;              /* logged once */
+} counters;
+
+static void on_line(void *userdata, const char *line, size_t len)
+{
+    counters *c = userdata;
+    /* Blank lines carry no request; they are neither counted nor unparsed. */
+    if (len == 0 || (len == 1 && line[0] == '\r'))
+        return;
+    httpd_logline l;
+    if (!httpd_logline_parse(line, len, &l)) {
+        promc_counter_inc(c->unparsed);
+        if (ex_log_enabled(EX_LOG_DEBUG))
+            ex_log(EX_LOG_DEBUG, "unparsed line: %.*s", len > 200 ? 200 : (int)len, line);
+        return;
+    }
+    int code = (l.status[0] - '0') * 100 + (l.status[1] - '0') * 10 + (l.status[2] - '0');
+    if (!c->by_status[code]) {
+        c->by_status[code] = promc_counter_labels(c->requests, l.status);
+        if (!c->by_status[code] && !c->child_failed) {
+            c->child_failed = true;
+            ex_log(EX_LOG_ERROR, "cannot count status %s: %s", l.status, promc_last_error());
+        }
+    }
+    promc_counter_inc(c->by_status[code]);
+    if (l.has_bytes)
+        promc_counter_add_int(c->bytes, l.bytes);
+}
+
+static void on_too_long(void *userdata)
+{
+    counters *c = userdata;
+    promc_counter_inc(c->unparsed);
+    ex_log(EX_LOG_DEBUG, "skipping a line longer than %d bytes", HTTPD_TAIL_MAX_LINE);
+}
+
+int main(int argc, char **argv)
+{
+    ex_flags_parse(&cli, argc, argv);
+    ex_log_set_level_name(log_level);
+    ex_signals_install();
+
+    static counters c;
+    c.requests =
+        promc_counter_new(NULL, "httpd_requests", "http request", PROMC_LABELS("status_code"));
+    c.bytes = promc_counter_new(NULL, "httpd_bytes_sent", "Total bytes sent by httpd", NULL);
+    c.unparsed =
+        promc_counter_new(NULL, "httpd_lines_unparsed_total",
+                          "Log lines that were not in Common or Combined Log Format.", NULL);
+    promc_gauge *up = promc_gauge_new(
+        NULL, "httpd_log_file_up",
+        "Whether the log file is open and being read (0 while it is missing or unreadable).", NULL);
+    httpd_tail tail;
+    int rc = 1;
+    if (!c.requests || !c.bytes || !c.unparsed || !up) {
+        ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
+        goto free_metrics;
+    }
+    if (httpd_tail_init(&tail, log_file, from_start, on_line, on_too_long, &c) != 0) {
+        ex_log(EX_LOG_ERROR, "out of memory");
+        goto free_tail;
+    }
+
+    promc_http_server *metrics =
+        promc_http_serve(NULL, listen_address, &(promc_http_opts){.metrics_path = telemetry_path});
+    if (!metrics) {
+        ex_log(EX_LOG_ERROR, "metrics server: %s", promc_last_error());
+        goto free_tail;
+    }
+    ex_log(EX_LOG_INFO, "reading %s every %gs, metrics on %s%s (port %d)", log_file, poll_interval,
+           listen_address, telemetry_path, promc_http_server_port(metrics));
+
+    while (!ex_should_stop()) {
+        httpd_tail_poll(&tail);
+        promc_gauge_set(up, httpd_tail_is_open(&tail) ? 1 : 0);
+        ex_sleep_interruptible(poll_interval);
+    }
+
+    ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
+    promc_http_server_stop(metrics);
+    rc = 0;
+free_tail:
+    httpd_tail_close(&tail);
+free_metrics:
+    promc_counter_free(c.requests);
+    promc_counter_free(c.bytes);
+    promc_counter_free(c.unparsed);
+    promc_gauge_free(up);
+    promc_shutdown();
+    return rc;
+}
