@@ -204,8 +204,8 @@ void promc__enc_sample(promc__enc *e, const char *suffix, const struct promc__la
         xvalue_len = strlen(xvalue);
     }
     bool braces = ls->rendered_len || extra;
-    size_t need = name_len + suffix_len + ls->rendered_len + numlen + 2 +
-                  (braces ? 2 : 0) + (extra ? xname_len + xvalue_len + 4 : 0);
+    size_t need = name_len + suffix_len + ls->rendered_len + numlen + 2 + (braces ? 2 : 0) +
+                  (extra ? xname_len + xvalue_len + 4 : 0);
     if (need > e->cap - e->len) {
         flush_if_needed(e, need);
         if (e->error)
