@@ -35,9 +35,12 @@ class Proc:
     """A program under test: started with its output captured to a file, stopped
     by PID (SIGTERM, then SIGKILL after a bound)."""
 
+    count = 0
+
     def __init__(self, args, env=None, name=None):
         self.name = name or os.path.basename(args[0])
-        self.log_path = "/tmp/promc-it-%s-%d.log" % (self.name, os.getpid())
+        Proc.count += 1
+        self.log_path = "/tmp/promc-it-%s-%d-%d.log" % (self.name, os.getpid(), Proc.count)
         self.log = open(self.log_path, "wb")
         full_env = dict(os.environ)
         full_env.update(env or {})
@@ -54,6 +57,12 @@ class Proc:
                 self.p.wait(5)
         self.log.close()
         return self.p.returncode
+
+    def remove_log(self):
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
 
     def output(self):
         if not self.log.closed:
@@ -176,6 +185,8 @@ class FakeUpstream:
         self.hang_seconds = 30
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        # Clients hanging up mid-answer (timeouts, size caps) are expected.
+        self.server.handle_error = lambda *args: None
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
