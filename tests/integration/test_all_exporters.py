@@ -1,0 +1,102 @@
+"""All six example exporters at once behind a real Prometheus server: each
+runs against a fake upstream (or its own web app), Prometheus scrapes them
+every second, and one value from each must come back through the query API."""
+
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+from promcheck import (Checks, FakeUpstream, Proc, free_port, get, json_route,  # noqa: E402
+                       wait_until)
+
+BUILD = os.environ.get("PROMC_BUILD", "build")
+c = Checks("all_exporters")
+tmp = tempfile.mkdtemp(prefix="promc-all-")
+
+
+def binary(name):
+    return os.path.join(BUILD, "examples", name)
+
+
+jenkins = FakeUpstream({"/api/json": json_route({"jobs": [{"url": "a"}, {"url": "b"}, {"url": "c"}]})})
+hitl = FakeUpstream({"/health": lambda h: (200, {}, b"ok")})
+prowjobs = {"apiVersion": "prow.k8s.io/v1", "kind": "ProwJobList", "metadata": {}, "items": [
+    {"metadata": {"name": "j1", "namespace": "default", "labels": {"team": "infra"},
+                  "creationTimestamp": "2024-01-01T00:00:00Z"},
+     "spec": {"job": "unit-tests", "agent": "kubernetes", "type": "presubmit"},
+     "status": {"state": "success", "startTime": "2024-01-01T00:00:01Z"}}]}
+prow_file = os.path.join(tmp, "prowjobs.json")
+with open(prow_file, "w") as f:
+    json.dump(prowjobs, f)
+access_log = os.path.join(tmp, "access.log")
+with open(access_log, "w") as f:
+    for _ in range(3):
+        f.write('127.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 2326\n')
+
+ports = {name: free_port() for name in
+         ("http_counter", "jenkins_exporter", "hitl_exporter", "prow_exporter", "httpd_exporter",
+          "success_rate")}
+apps = {"http_counter": free_port(), "success_rate": free_port()}
+procs = [
+    Proc([binary("http_counter"), "--listen=127.0.0.1:%d" % ports["http_counter"],
+          "--app-listen=127.0.0.1:%d" % apps["http_counter"]]),
+    Proc([binary("jenkins_exporter"), "--listen=127.0.0.1:%d" % ports["jenkins_exporter"],
+          "--jenkins.url=" + jenkins.url, "--interval=0.5s"]),
+    Proc([binary("hitl_exporter"), "--listen=127.0.0.1:%d" % ports["hitl_exporter"],
+          "--interval=0.5s"], env={"HITL_URL": hitl.url + "/health"}),
+    Proc([binary("prow_exporter"), "--listen=127.0.0.1:%d" % ports["prow_exporter"],
+          "--from-file=" + prow_file, "--interval=0.5s"]),
+    Proc([binary("httpd_exporter"), "--listen=127.0.0.1:%d" % ports["httpd_exporter"],
+          "--log-file=" + access_log, "--from-start"]),
+    Proc([binary("success_rate"), "--listen=127.0.0.1:%d" % ports["success_rate"],
+          "--app-listen=127.0.0.1:%d" % apps["success_rate"], "--seed=1", "100"]),
+]
+for name, port in ports.items():
+    c.check("%s serves metrics" % name,
+            wait_until(lambda: get("http://127.0.0.1:%d/metrics" % port)[0] == 200, 15))
+get("http://127.0.0.1:%d/" % apps["http_counter"])
+get("http://127.0.0.1:%d/" % apps["success_rate"])
+
+prom_port = free_port()
+targets = ",".join("'127.0.0.1:%d'" % p for p in ports.values())
+config = os.path.join(tmp, "prometheus.yml")
+with open(config, "w") as f:
+    f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n"
+            "  - job_name: examples\n    static_configs:\n      - targets: [%s]\n" % targets)
+prom = Proc(["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + os.path.join(tmp, "data"),
+             "--web.listen-address=127.0.0.1:%d" % prom_port, "--log.level=warn"])
+prom_url = "http://127.0.0.1:%d" % prom_port
+c.check("prometheus ready", wait_until(lambda: get(prom_url + "/-/ready")[0] == 200, 30), prom.output())
+
+
+def query(q):
+    status, _, body = get(prom_url + "/api/v1/query?" + urllib.parse.urlencode({"query": q}))
+    if status != 200:
+        return None
+    result = json.loads(body)["data"]["result"]
+    return float(result[0]["value"][1]) if result else None
+
+
+def expect(desc, q, want):
+    got = wait_until(lambda: query(q) == want and want, 30, 0.25)
+    c.check(desc, got, "(query %s = %r, want %r)" % (q, query(q), want))
+
+
+expect("every target up", 'count(up{job="examples"} == 1)', 6.0)
+expect("http_counter", 'sum(http_requests_total{status_code="200"})', 1.0)
+expect("jenkins_exporter", "jenkins_jobs_count", 3.0)
+expect("hitl_exporter", 'hitl_psql_health_status{hitl_psql_health_status="healthy"}', 1.0)
+expect("prow_exporter", 'prow_job_labels{job_name="unit-tests",label_team="infra"}', 1.0)
+expect("httpd_exporter", 'httpd_requests_total{status_code="200"}', 3.0)
+expect("success_rate", 'requests_total{http_code="200"}', 1.0)
+
+c.equal("prometheus exits 0", prom.stop(), 0)
+for p in procs:
+    c.equal("%s exits 0 on SIGTERM" % p.name, p.stop(), 0)
+jenkins.stop()
+hitl.stop()
+c.done()
