@@ -107,11 +107,12 @@ void ex_flags_usage(const ex_cli *cli, const char *program, FILE *f);
 __attribute__((format(printf, 2, 3), noreturn)) void ex_flags_fail(const ex_cli *cli,
                                                                    const char *fmt, ...);
 
-/* The usual --log.level flag: ".string = ptr", default "info", checked.
- * After parsing: ex_log_set_level_name(value). */
-#define EX_FLAG_LOG_LEVEL(ptr)                                                                     \
+/* The usual --log.level flag with its environment variable (e.g.
+ * "JENKINS_LOG_LEVEL"): ".string = ptr", default "info", checked. After
+ * parsing: ex_log_set_level_name(value). */
+#define EX_FLAG_LOG_LEVEL(ptr, env_name)                                                           \
     {                                                                                              \
-        .name = "log.level", .def = "info", .metavar = "LEVEL",                                    \
+        .name = "log.level", .env = (env_name), .def = "info", .metavar = "LEVEL",                 \
         .help = "Only log messages at or above this level: debug, info, warn, error.",             \
         .string = (ptr), .check = ex_log_check_level                                               \
     }

@@ -36,7 +36,7 @@ static ex_flag flags[] = {
      .help = "Address of the web application.",
      .string = &app_listen,
      .check = ex_check_listen_address},
-    EX_FLAG_LOG_LEVEL(&log_level),
+    EX_FLAG_LOG_LEVEL(&log_level, "HTTP_COUNTER_LOG_LEVEL"),
     {0},
 };
 

@@ -56,7 +56,7 @@ static ex_flag flags[] = {
      .duration = &poll_interval,
      .min = 0.001,
      .max = 3600},
-    EX_FLAG_LOG_LEVEL(&log_level),
+    EX_FLAG_LOG_LEVEL(&log_level, "HTTPD_LOG_LEVEL"),
     {0},
 };
 

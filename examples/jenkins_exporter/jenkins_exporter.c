@@ -83,7 +83,7 @@ static ex_flag flags[] = {
      .help = "Path under which to expose metrics.",
      .string = &telemetry_path,
      .check = check_path},
-    EX_FLAG_LOG_LEVEL(&log_level),
+    EX_FLAG_LOG_LEVEL(&log_level, "JENKINS_LOG_LEVEL"),
     {0},
 };
 

@@ -87,14 +87,7 @@ static ex_flag flags[] = {
      .duration = &timeout,
      .min = 0.001,
      .max = 3600},
-    /* EX_FLAG_LOG_LEVEL with an environment variable. */
-    {.name = "log.level",
-     .env = "PROW_LOG_LEVEL",
-     .def = "info",
-     .metavar = "LEVEL",
-     .help = "Only log messages at or above this level: debug, info, warn, error.",
-     .string = &log_level,
-     .check = ex_log_check_level},
+    EX_FLAG_LOG_LEVEL(&log_level, "PROW_LOG_LEVEL"),
     {0},
 };
 

@@ -56,7 +56,7 @@ static ex_flag flags[] = {
      .help = "Address of the demo service.",
      .string = &app_listen,
      .check = ex_check_listen_address},
-    EX_FLAG_LOG_LEVEL(&log_level),
+    EX_FLAG_LOG_LEVEL(&log_level, "SUCCESS_RATE_LOG_LEVEL"),
     {0},
 };
 

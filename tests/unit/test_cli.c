@@ -80,7 +80,7 @@ static ex_flag table[] = {
      .min = 0,
      .max = 100},
     {.name = "empty", .def = "", .help = "Empty default.", .string = &v_empty},
-    EX_FLAG_LOG_LEVEL(&v_level),
+    EX_FLAG_LOG_LEVEL(&v_level, "T_LOG_LEVEL"),
     {0},
 };
 
@@ -347,7 +347,7 @@ static void test_help_is_generated_from_the_table(void **state)
         "  --success-rate=NUMBER\n      Percent. [default: 50]\n",
         "  --empty=STRING\n      Empty default. [default: \"\"]\n",
         "  --log.level=LEVEL\n      Only log messages at or above this level: debug, info, warn, "
-        "error. [default: info]\n",
+        "error. [env: T_LOG_LEVEL] [default: info]\n",
         "  -h, --help\n      Show this help and exit.\n",
         "  --version\n      Show the version and exit.\n",
     };
