@@ -59,8 +59,8 @@ COMMON_LIB     := $(BUILD)/libexcommon.a
 # not, so they never depend on the examples' code.
 COMMON_USERS   := test_json test_cli fuzz_json
 
-.PHONY: all lib examples test check-unit check-symbols check-install check-format \
-        sanitize tsan valgrind interop integration examples-test bench bench-build fuzz-build fuzz-smoke fuzz run demo install \
+.PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs \
+        sanitize tsan valgrind interop integration examples-test bench bench-peers bench-build fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
 .SECONDEXPANSION:
@@ -155,6 +155,15 @@ check-install:
 check-format:
 	$(Q)tests/check_format.sh
 
+# docs/EXPORTERS.md is generated from the exporters' READMEs.
+docs:
+	$(Q)docs/exporters.sh
+
+check-docs:
+	$(Q)tmp=$$(mktemp) && docs/exporters.sh $$tmp && \
+	    if cmp -s $$tmp docs/EXPORTERS.md; then rm -f $$tmp; echo "docs: EXPORTERS.md up to date"; \
+	    else rm -f $$tmp; echo "docs/EXPORTERS.md is stale: run make docs" >&2; exit 1; fi
+
 sanitize:
 	@echo "== AddressSanitizer + UndefinedBehaviorSanitizer: unit suite"
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
@@ -209,12 +218,19 @@ fuzz:
 	        $$corpus || exit 1; \
 	done
 
+# promc's own micro-benchmarks, in quick mode (bench_promc --quick: A-E with
+# 1/10 of the operations). bench-peers is the full comparison with
+# client_golang, prometheus-cpp and client_python (docs/PERFORMANCE.md);
+# QUICK=1 makes it a smoke run. Neither is part of `make test`.
 bench: $(BENCH_BIN)
-	$(Q)for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	$(Q)for b in $(BENCH_BIN); do echo "== $$b"; $$b --quick || exit 1; done
+
+bench-peers:
+	$(Q)tests/bench/run_peers.sh
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory check-format
+	$(Q)$(MAKE) --no-print-directory check-format check-docs
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-symbols
 	$(Q)$(MAKE) --no-print-directory check-install
@@ -234,9 +250,7 @@ demo: $(BUILD)/examples/instrument
 	$(Q)$(BUILD)/examples/instrument
 
 run: all
-	$(Q)if [ -x $(BUILD)/examples/http_counter ]; then exec $(BUILD)/examples/http_counter; \
-	    else echo "http_counter is not built yet; running the instrumentation demo instead"; \
-	    exec $(BUILD)/examples/instrument; fi
+	$(Q)exec $(BUILD)/examples/http_counter
 
 # ---------------------------------------------------------------- install
 
