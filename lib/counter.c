@@ -5,7 +5,8 @@
  * the integer prints exactly. A child that sees two threads collide on its
  * integer spreads whole increments over cache-line-sized stripes chosen per
  * thread (as Java's LongAdder does), so contended counters scale while quiet
- * ones stay one word.
+ * ones stay one word. Unlabelled counters, one series shared by the whole
+ * process, are striped from creation.
  */
 #include <math.h>
 #include <stdalign.h>
@@ -112,6 +113,16 @@ static uint64_t whole_value(struct counter_child *k)
     return v;
 }
 
+/* An unlabelled counter is one series for the whole process, the kind many
+ * threads increment: it is striped from creation. A child of a labelled
+ * counter starts as one word and spreads when contention shows. */
+static int init_child(struct promc_metric *m, struct promc__child *c)
+{
+    if (m->label_names == NULL && !spread((struct counter_child *)c))
+        return PROMC_ENOMEM;
+    return PROMC_OK;
+}
+
 static void fini_child(struct promc_metric *m, struct promc__child *c)
 {
     (void)m;
@@ -134,6 +145,7 @@ static void collect_child(struct promc_metric *m, struct promc__child *c, promc_
 
 static const struct promc__ops counter_ops = {
     .type = PROMC_COUNTER,
+    .init_child = init_child,
     .fini_child = fini_child,
     .collect_child = collect_child,
 };
