@@ -64,11 +64,18 @@ static uint64_t hash_values(const char *const *values, size_t n)
     return h;
 }
 
+/* Label values are short: an inline byte loop beats a call to strcmp. */
 static bool same_values(const struct promc__child *c, const char *const *values, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(c->values[i], values[i]) != 0)
+    for (size_t i = 0; i < n; i++) {
+        const char *a = c->values[i], *b = values[i];
+        while (*a && *a == *b) {
+            a++;
+            b++;
+        }
+        if (*a != *b)
             return false;
+    }
     return true;
 }
 
@@ -199,8 +206,16 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         return promc__fail_null(PROMC_EINVAL, "labels of a NULL metric");
     if (m->nlabels == 0 && n == 0)
         return m->root;
-    if (check_values(m, values, n) != PROMC_OK)
+    /* The hit path: count and NULLs checked inline, errors explained below. */
+    if (n != m->nlabels || (n && !values)) {
+        check_values(m, values, n);
         return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!values[i]) {
+            check_values(m, values, n);
+            return NULL;
+        }
     uint64_t h = hash_values(values, n);
 
     pthread_rwlock_rdlock(&m->lock);
