@@ -166,9 +166,22 @@ static void match_sample(promc__enc *e, const char *suffix, const struct promc__
     if (q->found || strncmp(q->name, e->family->name, blen) != 0 ||
         strcmp(q->name + blen, suffix) != 0 || q->n != ls->n + (extra ? 1 : 0))
         return;
-    for (size_t i = 0; i < ls->n; i++)
-        if (!label_matches(q, ls->names[i], ls->values[i]))
+    const char *p = ls->rendered;
+    for (size_t i = 0; i < ls->n; i++) {
+        if (ls->values) {
+            if (!label_matches(q, ls->names[i], ls->values[i]))
+                return;
+            continue;
+        }
+        /* A child's values exist only escaped in its rendering. */
+        p += strlen(ls->names[i]) + 2 + (i > 0); /* [,]name=" */
+        const promc_label *want = NULL;
+        for (size_t k = 0; k < q->n && !want; k++)
+            if (strcmp(q->labels[k].name, ls->names[i]) == 0)
+                want = &q->labels[k];
+        if (!want || !promc__escaped_equal(&p, want->value))
             return;
+    }
     if (extra && !label_matches(q, extra->name, extra->raw))
         return;
     q->found = true;

@@ -52,8 +52,9 @@ void promc__claims_free(char **claims)
 /* ===================================================================== */
 
 /* FNV-1a over the values, each followed by 0xFF (a byte valid UTF-8 never
- * contains), so ("ab","c") and ("a","bc") hash apart. */
-static uint64_t hash_values(const char *const *values, size_t n)
+ * contains), so ("ab","c") and ("a","bc") hash apart; folded to the 32 bits
+ * a child keeps. */
+static uint32_t hash_values(const char *const *values, size_t n)
 {
     uint64_t h = 14695981039346656037ULL;
     for (size_t i = 0; i < n; i++) {
@@ -61,19 +62,38 @@ static uint64_t hash_values(const char *const *values, size_t n)
             h = (h ^ *p) * 1099511628211ULL;
         h = (h ^ 0xFF) * 1099511628211ULL;
     }
-    return h;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
-/* Label values are short: an inline byte loop beats a call to strcmp. */
-static bool same_values(const struct promc__child *c, const char *const *values, size_t n)
+bool promc__escaped_equal(const char **pp, const char *raw)
 {
-    for (size_t i = 0; i < n; i++) {
-        const char *a = c->values[i], *b = values[i];
-        while (*a && *a == *b) {
-            a++;
-            b++;
+    const char *p = *pp;
+    for (; *raw; raw++) {
+        char c = *raw;
+        if (c == '\\' || c == '"' || c == '\n') {
+            if (p[0] != '\\' || p[1] != (c == '\n' ? 'n' : c))
+                return false;
+            p += 2;
+        } else if (*p++ != c) {
+            return false;
         }
-        if (*a != *b)
+    }
+    if (*p != '"')
+        return false;
+    *pp = p + 1;
+    return true;
+}
+
+/* A child keeps only its rendered label body (name="escaped",...), so the
+ * values are compared against their escaped form, without a copy: label
+ * values are short and rarely need escaping. */
+static bool same_values(const struct promc_metric *m, const struct promc__child *c,
+                        const char *const *values, size_t n)
+{
+    const char *p = promc__child_rendered(c);
+    for (size_t i = 0; i < n; i++) {
+        p += m->label_name_len[i] + 2 + (i > 0); /* [,]name=" */
+        if (!promc__escaped_equal(&p, values[i]))
             return false;
     }
     return true;
@@ -84,47 +104,39 @@ static size_t round_up(size_t n, size_t a)
     return (n + a - 1) / a * a;
 }
 
-/* One allocation per child: the type's struct (child_size), then the value
- * pointers, the raw values and the rendered label body. */
+/* One allocation per child: the type's struct (child_size), then the
+ * rendered label body. Nothing else per series, to keep memory per series
+ * small: the raw values are not kept (lookups compare the escaped form). */
 static struct promc__child *child_new(struct promc_metric *m, const char *const *values,
-                                      uint64_t hash)
+                                      uint32_t hash)
 {
     size_t n = m->nlabels;
-    size_t raw = 0, rendered = 0;
-    for (size_t i = 0; i < n; i++) {
-        raw += strlen(values[i]) + 1;
-        rendered += strlen(m->label_names[i]) + 3 + promc__escaped_len(values[i], true);
-    }
+    size_t rendered = 0;
+    for (size_t i = 0; i < n; i++)
+        rendered += m->label_name_len[i] + 3 + promc__escaped_len(values[i], true);
     rendered += n ? n - 1 : 0; /* commas */
-    size_t head = round_up(m->child_size, alignof(max_align_t));
-    size_t total = head + n * sizeof(char *) + raw + rendered + 1;
-    struct promc__child *c = promc__calloc(1, total);
+    if (rendered > UINT32_MAX - 1) {
+        promc__fail(PROMC_EINVAL, "metric \"%s\": label values too long", m->desc.name);
+        return NULL;
+    }
+    struct promc__child *c = promc__calloc(1, m->child_size + rendered + 1);
     if (!c)
         return NULL;
     c->family = m;
     c->hash = hash;
-    c->values = (const char **)((char *)c + head);
-    char *p = (char *)(c->values + n);
-    for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(values[i]) + 1;
-        memcpy(p, values[i], len);
-        c->values[i] = p;
-        p += len;
-    }
-    c->rendered = p;
+    char *start = (char *)c + m->child_size, *p = start;
     for (size_t i = 0; i < n; i++) {
         if (i)
             *p++ = ',';
-        size_t len = strlen(m->label_names[i]);
-        memcpy(p, m->label_names[i], len);
-        p += len;
+        memcpy(p, m->label_names[i], m->label_name_len[i]);
+        p += m->label_name_len[i];
         *p++ = '=';
         *p++ = '"';
         p += promc__escape(p, values[i], true);
         *p++ = '"';
     }
     *p = '\0';
-    c->rendered_len = (size_t)(p - c->rendered);
+    c->rendered_len = (uint32_t)(p - start);
     c->created = promc__now();
     if (m->ops->init_child && m->ops->init_child(m, c) != PROMC_OK) {
         promc__free(c);
@@ -141,22 +153,23 @@ static void child_free(struct promc_metric *m, struct promc__child *c)
 }
 
 static struct promc__child *table_find(struct promc_metric *m, const char *const *values,
-                                       uint64_t hash)
+                                       uint32_t hash)
 {
     if (!m->table)
         return NULL;
     for (struct promc__child *c = m->table[hash & (m->table_size - 1)]; c; c = c->hnext)
-        if (c->hash == hash && same_values(c, values, m->nlabels))
+        if (c->hash == hash && same_values(m, c, values, m->nlabels))
             return c;
     return NULL;
 }
 
-/* Doubles the table when it is full. Failing to grow only lengthens chains,
- * so it is not an error -- except for the first table, without which there is
- * nowhere to put a child. */
+/* Doubles the table at two children a slot on average (chains stay short;
+ * a slot pointer per two children keeps memory per series low). Failing to grow only lengthens
+ * chains, so it is not an error -- except for the first table, without which there is nowhere to
+ * put a child. */
 static int table_grow(struct promc_metric *m)
 {
-    if (m->table && m->nchildren < m->table_size)
+    if (m->table && m->nchildren < 2 * m->table_size)
         return PROMC_OK;
     size_t size = m->table ? m->table_size * 2 : 16;
     struct promc__child **t = promc__calloc(size, sizeof *t);
@@ -175,7 +188,6 @@ static int table_grow(struct promc_metric *m)
 
 static void list_append(struct promc_metric *m, struct promc__child *c)
 {
-    c->prev = m->last;
     c->next = NULL;
     if (m->last)
         m->last->next = c;
@@ -216,7 +228,7 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
             check_values(m, values, n);
             return NULL;
         }
-    uint64_t h = hash_values(values, n);
+    uint32_t h = hash_values(values, n);
 
     pthread_rwlock_rdlock(&m->lock);
     struct promc__child *c = table_find(m, values, h);
@@ -267,7 +279,7 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
     int rc = check_values(m, values, n);
     if (rc != PROMC_OK)
         return rc;
-    uint64_t h = hash_values(values, n);
+    uint32_t h = hash_values(values, n);
     pthread_rwlock_wrlock(&m->lock);
     struct promc__child *c = table_find(m, values, h);
     if (c) {
@@ -275,14 +287,18 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
         while (*pp != c)
             pp = &(*pp)->hnext;
         *pp = c->hnext;
-        if (c->prev)
-            c->prev->next = c->next;
+        /* The creation-order list is singly linked (a pointer less per
+         * series): removal walks it, which is rare and bounded by the
+         * children a scrape walks anyway. */
+        struct promc__child *prev = NULL;
+        for (struct promc__child *it = m->first; it != c; it = it->next)
+            prev = it;
+        if (prev)
+            prev->next = c->next;
         else
             m->first = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
-        else
-            m->last = c->prev;
+        if (m->last == c)
+            m->last = prev;
         m->nchildren--;
     }
     pthread_rwlock_unlock(&m->lock);
@@ -367,6 +383,7 @@ static void family_destroy(struct promc_metric *m)
             promc__free(m->label_names[i]);
         promc__free(m->label_names);
     }
+    promc__free(m->label_name_len);
     promc__free(m->name);
     promc__free(m->help);
     promc__free(m->unit);
@@ -445,7 +462,8 @@ struct promc_metric *promc__family_new(promc_registry *reg, const struct promc__
     m->type_data = type_data;
     atomic_init(&m->refs, 1);
     atomic_init(&m->refused, 0);
-    m->child_size = child_size;
+    /* Children keep their rendered labels right after the type's struct. */
+    m->child_size = round_up(child_size, 8);
     m->max_children = max_children;
     promc__rwlock_init(&m->lock);
     m->name = promc__strdup(name);
@@ -456,7 +474,8 @@ struct promc_metric *promc__family_new(promc_registry *reg, const struct promc__
         goto oom;
     if (nlabels) {
         m->label_names = promc__calloc(nlabels, sizeof(char *));
-        if (!m->label_names)
+        m->label_name_len = promc__calloc(nlabels, sizeof(size_t));
+        if (!m->label_names || !m->label_name_len)
             goto oom;
         for (size_t i = 0; i < nlabels; i++) {
             m->label_names[i] = promc__strdup(label_names[i]);
@@ -464,6 +483,7 @@ struct promc_metric *promc__family_new(promc_registry *reg, const struct promc__
                 m->nlabels = i;
                 goto oom;
             }
+            m->label_name_len[i] = strlen(label_names[i]);
         }
     }
     m->nlabels = nlabels;

@@ -132,7 +132,8 @@ static inline void promc__atomic_add_double(_Atomic uint64_t *cell, double v)
 
 /* A label set as collectors hand it to the encoder: the pre-escaped body
  * `a="x",b="y"` (no braces; "" when there are no labels) for rendering, and
- * the raw names/values for get_sample_value matching. */
+ * the names (and raw values, or NULL to read them back from the rendering)
+ * for get_sample_value matching. */
 struct promc__labels {
     const char *rendered;
     size_t rendered_len;
@@ -227,12 +228,10 @@ void promc__enc_put(promc__enc *e, const char *s, size_t n);
 
 struct promc__child {
     struct promc_metric *family;
-    struct promc__child *hnext;       /* hash chain */
-    struct promc__child *prev, *next; /* creation order */
-    uint64_t hash;
-    const char **values; /* nlabels raw values (in the same block as rendered) */
-    char *rendered;      /* escaped label body, NUL-terminated */
-    size_t rendered_len;
+    struct promc__child *hnext; /* hash chain */
+    struct promc__child *next;  /* creation order */
+    uint32_t hash;
+    uint32_t rendered_len; /* the escaped label body follows the type's struct */
     double created;
 };
 
@@ -259,7 +258,8 @@ struct promc_metric {
     char *name, *help, *unit; /* owned copies behind desc */
     size_t nlabels;
     char **label_names;
-    size_t child_size; /* bytes of a child of this type */
+    size_t *label_name_len;
+    size_t child_size; /* bytes of a child of this type, a multiple of 8 */
 
     pthread_rwlock_t lock; /* children table and list */
     struct promc__child **table;
@@ -295,14 +295,23 @@ void promc__metric_unref(struct promc_metric *m);
 int promc__family_collect(struct promc_metric *m, promc__enc *e);
 /* Empty labels for unlabelled samples. */
 extern const struct promc__labels promc__no_labels;
-/* The labels view of a child. */
+/* A child's rendered label body: name="escaped",... (NUL-terminated). */
+static inline const char *promc__child_rendered(const struct promc__child *c)
+{
+    return (const char *)c + c->family->child_size;
+}
+
+/* The labels view of a child (values NULL: read them from the rendering). */
 static inline struct promc__labels promc__child_labels(const struct promc__child *c)
 {
-    struct promc__labels ls = {c->rendered, c->rendered_len, c->family->nlabels,
-                               (const char *const *)c->family->label_names,
-                               (const char *const *)c->values};
+    struct promc__labels ls = {promc__child_rendered(c), c->rendered_len, c->family->nlabels,
+                               (const char *const *)c->family->label_names, NULL};
     return ls;
 }
+
+/* Compares raw with the escaped label value at *pp (just after its opening
+ * quote); when equal, advances *pp past the closing quote. */
+bool promc__escaped_equal(const char **pp, const char *raw);
 
 /* Resolves a typed handle to its family, or NULL. */
 static inline struct promc_metric *promc__family_of(const void *handle)
