@@ -14,7 +14,10 @@
 
 #include "internal.h"
 
-#define STRIPES 4 /* a power of two; more than the cores that usually collide */
+/* Stripe 0 is shared (atomic adds); stripes 1..STRIPES-1 each belong to one
+ * thread for the life of the process: the first STRIPES-1 threads that
+ * increment a striped counter. */
+#define STRIPES 8
 
 struct stripe {
     alignas(64) _Atomic uint64_t n;
@@ -37,18 +40,30 @@ static struct counter_child *cc(promc_counter *c)
     return (struct counter_child *)c;
 }
 
-/* Each thread's stripe, assigned round robin on its first contended
- * increment. initial-exec TLS keeps the access a single load, also in the
- * shared library. */
+/* Each thread's stripe number, assigned once on its first striped increment
+ * and never reused, so numbers below STRIPES are owned by exactly one thread.
+ * initial-exec TLS keeps the access a single load, also in the shared
+ * library. */
 static atomic_uint next_stripe;
 static _Thread_local unsigned my_stripe __attribute__((tls_model("initial-exec")));
 static _Thread_local unsigned my_tick __attribute__((tls_model("initial-exec")));
 
-static unsigned stripe_index(void)
+static void stripe_add(struct stripes *sp, uint64_t n)
 {
-    if (!my_stripe)
-        my_stripe = atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) + 1;
-    return my_stripe & (STRIPES - 1);
+    unsigned i = my_stripe;
+    if (!i) {
+        i = atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) + 1;
+        my_stripe = i = i < STRIPES ? i : STRIPES; /* STRIPES: the shared one */
+    }
+    if (i < STRIPES) {
+        /* The only writer of this cell: a plain (relaxed) load and store, no
+         * locked instruction; scrapes read it with relaxed loads. */
+        _Atomic uint64_t *cell = &sp->cell[i].n;
+        atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + n,
+                              memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&sp->cell[0].n, n, memory_order_relaxed);
+    }
 }
 
 /* Allocates the stripes once per child, the first time an increment loses a
@@ -100,7 +115,7 @@ static void add_whole(struct counter_child *k, uint64_t n)
             return;
         }
     }
-    atomic_fetch_add_explicit(&sp->cell[stripe_index()].n, n, memory_order_relaxed);
+    stripe_add(sp, n);
 }
 
 static uint64_t whole_value(struct counter_child *k)
