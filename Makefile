@@ -60,7 +60,7 @@ COMMON_LIB     := $(BUILD)/libexcommon.a
 COMMON_USERS   := test_json test_cli fuzz_json
 
 .PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs \
-        sanitize tsan valgrind interop integration examples-test bench bench-peers bench-build fuzz-build fuzz-smoke fuzz run demo install \
+        sanitize check-clang tsan valgrind interop integration examples-test bench bench-peers bench-build fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
 .SECONDEXPANSION:
@@ -171,6 +171,11 @@ sanitize:
 
 TSAN_TESTS := test_concurrency test_http_server test_textfile
 
+# The whole build and the unit suite with clang too: warnings differ.
+check-clang:
+	@echo "== clang: build and unit suite"
+	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang all check-unit
+
 tsan:
 	@echo "== ThreadSanitizer: the multi-threaded tests"
 	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
@@ -235,6 +240,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check-symbols
 	$(Q)$(MAKE) --no-print-directory check-install
 	$(Q)$(MAKE) --no-print-directory sanitize
+	$(Q)$(MAKE) --no-print-directory check-clang
 	$(Q)$(MAKE) --no-print-directory tsan
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory interop

@@ -17,6 +17,7 @@ need libcmocka-dev test -f /usr/include/cmocka.h
 need pkg-config command -v pkg-config
 need valgrind command -v valgrind
 need clang-format command -v clang-format
+need clang command -v clang
 need prometheus command -v promtool
 need python3-prometheus-client /usr/bin/python3 -c 'import prometheus_client'
 need prometheus-node-exporter command -v prometheus-node-exporter

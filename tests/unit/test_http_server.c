@@ -634,12 +634,14 @@ static void test_negotiation(void **state)
     int port = promc_http_server_port(s);
     char *om = test_render(f.reg, PROMC_FORMAT_OPENMETRICS);
 
+#define PROMETHEUS_2_42_ACCEPT                                                                     \
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"       \
+    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
     static const char *const accepts[] = {
         "application/openmetrics-text",
         "application/openmetrics-text; version=1.0.0",
         /* Prometheus 2.42's scrape Accept header */
-        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
-        "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        PROMETHEUS_2_42_ACCEPT,
     };
     for (size_t i = 0; i < sizeof accepts / sizeof *accepts; i++) {
         char req[512];
