@@ -1,7 +1,7 @@
 /*
  * A growable byte buffer for building requests, URLs and expositions in
- * memory. Appends never fail loudly: the first allocation failure sets `oom`
- * and later appends do nothing, so callers check once at the end. The
+ * memory, and the iovec bookkeeping of partial writes. Appends never fail loudly: the first
+ * allocation failure sets `oom` and later appends do nothing, so callers check once at the end. The
  * contents stay NUL-terminated.
  */
 #include <string.h>
@@ -52,6 +52,19 @@ void promc__buf_base64(struct promc__buf *b, const unsigned char *s, size_t n, b
         char q[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63], i + 1 < n ? tab[(v >> 6) & 63] : '=',
                      i + 2 < n ? tab[v & 63] : '='};
         promc__buf_put(b, q, 4);
+    }
+}
+
+void promc__iov_consume(struct iovec **iov, int *n, size_t done)
+{
+    while (*n > 0 && done >= (*iov)->iov_len) {
+        done -= (*iov)->iov_len;
+        (*iov)++;
+        (*n)--;
+    }
+    if (*n > 0) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + done;
+        (*iov)->iov_len -= done;
     }
 }
 

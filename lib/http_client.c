@@ -469,16 +469,7 @@ static int send_all(struct xfer *x, struct iovec *iov, int n)
             x->send_errno = errno;
             return promc__fail(PROMC_EIO, "sending to %s: %s", x->where, strerror(errno));
         }
-        size_t done = (size_t)w;
-        while (n > 0 && done >= iov->iov_len) {
-            done -= iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + done;
-            iov->iov_len -= done;
-        }
+        promc__iov_consume(&iov, &n, (size_t)w);
     }
     return PROMC_OK;
 }

@@ -243,16 +243,7 @@ static bool write_all(int fd, struct iovec *iov, int n, int64_t deadline)
                 return false;
             continue;
         }
-        size_t done = (size_t)w;
-        while (n > 0 && done >= iov->iov_len) {
-            done -= iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + done;
-            iov->iov_len -= done;
-        }
+        promc__iov_consume(&iov, &n, (size_t)w);
     }
     return true;
 }

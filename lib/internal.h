@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "promc.h"
 
@@ -74,6 +75,9 @@ static inline void promc__buf_reset(struct promc__buf *b)
 void promc__buf_str(struct promc__buf *b, const char *s);
 /* RFC 4648 base64 with '=' padding; url_safe selects the §5 alphabet. */
 void promc__buf_base64(struct promc__buf *b, const unsigned char *s, size_t n, bool url_safe);
+/* Drops the first done bytes of an iovec array after a partial write,
+ * advancing *iov and decrementing *n past the vectors fully written. */
+void promc__iov_consume(struct iovec **iov, int *n, size_t done);
 /* A promc_write_fn appending to a struct promc__buf (ctx). */
 int promc__buf_writer(void *ctx, const char *data, size_t len);
 

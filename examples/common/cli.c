@@ -605,3 +605,8 @@ void ex_flags_usage(const ex_cli *cli, const char *program, FILE *out)
     fputs("  --version\n      Show the version and exit.\n", out);
     fflush(out);
 }
+
+const char *ex_check_telemetry_path(const char *value)
+{
+    return value[0] == '/' ? NULL : "must start with '/'";
+}

@@ -117,6 +117,21 @@ __attribute__((format(printf, 2, 3), noreturn)) void ex_flags_fail(const ex_cli 
         .string = (ptr), .check = ex_log_check_level                                               \
     }
 
+/* The listen flags every exporter has: --web.listen-address (alias
+ * --listen, checked) and --web.telemetry-path (must start with '/'). */
+#define EX_FLAG_LISTEN_ADDRESS(ptr, env_name, default_address)                                     \
+    {                                                                                              \
+        .name = "web.listen-address", .alias = "listen", .env = (env_name),                        \
+        .def = (default_address), .help = "Address to expose metrics on.", .string = (ptr),        \
+        .check = ex_check_listen_address                                                           \
+    }
+#define EX_FLAG_TELEMETRY_PATH(ptr, env_name)                                                      \
+    {                                                                                              \
+        .name = "web.telemetry-path", .env = (env_name), .def = "/metrics",                        \
+        .help = "Path under which to expose metrics.", .string = (ptr),                            \
+        .check = ex_check_telemetry_path                                                           \
+    }
+
 /* ===================================================================== */
 /* Value parsers                                                          */
 /* ===================================================================== */
@@ -145,5 +160,8 @@ int ex_parse_listen_address(const char *addr, ex_listen_address *out, const char
 
 /* For ex_flag.check: NULL when value is a valid listen address. */
 const char *ex_check_listen_address(const char *value);
+
+/* For ex_flag.check: NULL when value is an HTTP path ("/metrics"). */
+const char *ex_check_telemetry_path(const char *value);
 
 #endif /* EX_CLI_H */

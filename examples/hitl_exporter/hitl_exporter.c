@@ -20,11 +20,6 @@
 static const char *hitl_url, *listen_address, *telemetry_path, *log_level;
 static double interval, timeout;
 
-static const char *check_path(const char *value)
-{
-    return value[0] == '/' ? NULL : "must start with '/'";
-}
-
 static ex_flag flags[] = {
     {.name = "hitl.url",
      .env = "HITL_URL",
@@ -45,19 +40,8 @@ static ex_flag flags[] = {
      .duration = &timeout,
      .min = 0.001,
      .max = 3600},
-    {.name = "web.listen-address",
-     .alias = "listen",
-     .env = "HITL_WEB_LISTEN_ADDRESS",
-     .def = ":9000",
-     .help = "Address to expose metrics on.",
-     .string = &listen_address,
-     .check = ex_check_listen_address},
-    {.name = "web.telemetry-path",
-     .env = "HITL_WEB_TELEMETRY_PATH",
-     .def = "/metrics",
-     .help = "Path under which to expose metrics.",
-     .string = &telemetry_path,
-     .check = check_path},
+    EX_FLAG_LISTEN_ADDRESS(&listen_address, "HITL_WEB_LISTEN_ADDRESS", ":9000"),
+    EX_FLAG_TELEMETRY_PATH(&telemetry_path, "HITL_WEB_TELEMETRY_PATH"),
     EX_FLAG_LOG_LEVEL(&log_level, "HITL_LOG_LEVEL"),
     {0},
 };

@@ -18,18 +18,8 @@
 static const char *listen_address, *telemetry_path, *app_listen, *log_level;
 
 static ex_flag flags[] = {
-    {.name = "web.listen-address",
-     .alias = "listen",
-     .env = "HTTP_COUNTER_WEB_LISTEN_ADDRESS",
-     .def = ":9000",
-     .help = "Address to expose metrics on.",
-     .string = &listen_address,
-     .check = ex_check_listen_address},
-    {.name = "web.telemetry-path",
-     .env = "HTTP_COUNTER_WEB_TELEMETRY_PATH",
-     .def = "/metrics",
-     .help = "Path under which to expose metrics.",
-     .string = &telemetry_path},
+    EX_FLAG_LISTEN_ADDRESS(&listen_address, "HTTP_COUNTER_WEB_LISTEN_ADDRESS", ":9000"),
+    EX_FLAG_TELEMETRY_PATH(&telemetry_path, "HTTP_COUNTER_WEB_TELEMETRY_PATH"),
     {.name = "app-listen",
      .env = "HTTP_COUNTER_APP_LISTEN",
      .def = "127.0.0.1:8080",

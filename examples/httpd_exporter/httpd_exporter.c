@@ -19,31 +19,21 @@ static const char *listen_address, *telemetry_path, *log_file, *log_level;
 static bool from_start;
 static double poll_interval;
 
-static const char *check_path(const char *value)
+static const char *check_log_file(const char *value)
 {
     return value && value[0] ? NULL : "must not be empty";
 }
 
 static ex_flag flags[] = {
-    {.name = "web.listen-address",
-     .alias = "listen",
-     .env = "HTTPD_WEB_LISTEN_ADDRESS",
-     .def = ":8000",
-     .help = "Address to expose metrics on.",
-     .string = &listen_address,
-     .check = ex_check_listen_address},
-    {.name = "web.telemetry-path",
-     .env = "HTTPD_WEB_TELEMETRY_PATH",
-     .def = "/metrics",
-     .help = "Path under which to expose metrics.",
-     .string = &telemetry_path},
+    EX_FLAG_LISTEN_ADDRESS(&listen_address, "HTTPD_WEB_LISTEN_ADDRESS", ":8000"),
+    EX_FLAG_TELEMETRY_PATH(&telemetry_path, "HTTPD_WEB_TELEMETRY_PATH"),
     {.name = "log-file",
      .env = "HTTPD_LOG_FILE",
      .def = "/var/log/apache2/access.log",
      .metavar = "PATH",
      .help = "Access log to follow (Common or Combined Log Format).",
      .string = &log_file,
-     .check = check_path},
+     .check = check_log_file},
     {.name = "from-start",
      .env = "HTTPD_FROM_START",
      .def = "false",

@@ -25,11 +25,6 @@ static const char *jenkins_url, *jenkins_user, *jenkins_token;
 static double interval, timeout;
 static long long depth;
 
-static const char *check_path(const char *value)
-{
-    return value[0] == '/' ? NULL : "must start with '/'";
-}
-
 static ex_flag flags[] = {
     {.name = "jenkins.url",
      .env = "JENKINS_URL",
@@ -70,19 +65,8 @@ static ex_flag flags[] = {
      .integer = &depth,
      .min = 0,
      .max = MAX_DEPTH},
-    {.name = "web.listen-address",
-     .alias = "listen",
-     .env = "JENKINS_WEB_LISTEN_ADDRESS",
-     .def = ":9000",
-     .help = "Address to expose metrics on.",
-     .string = &listen_address,
-     .check = ex_check_listen_address},
-    {.name = "web.telemetry-path",
-     .env = "JENKINS_WEB_TELEMETRY_PATH",
-     .def = "/metrics",
-     .help = "Path under which to expose metrics.",
-     .string = &telemetry_path,
-     .check = check_path},
+    EX_FLAG_LISTEN_ADDRESS(&listen_address, "JENKINS_WEB_LISTEN_ADDRESS", ":9000"),
+    EX_FLAG_TELEMETRY_PATH(&telemetry_path, "JENKINS_WEB_TELEMETRY_PATH"),
     EX_FLAG_LOG_LEVEL(&log_level, "JENKINS_LOG_LEVEL"),
     {0},
 };

@@ -32,18 +32,8 @@ static double interval, timeout;
 static long long page_limit;
 
 static ex_flag flags[] = {
-    {.name = "web.listen-address",
-     .alias = "listen",
-     .env = "PROW_WEB_LISTEN_ADDRESS",
-     .def = ":9090",
-     .help = "Address to expose metrics on.",
-     .string = &listen_address,
-     .check = ex_check_listen_address},
-    {.name = "web.telemetry-path",
-     .env = "PROW_WEB_TELEMETRY_PATH",
-     .def = "/metrics",
-     .help = "Path under which to expose metrics.",
-     .string = &telemetry_path},
+    EX_FLAG_LISTEN_ADDRESS(&listen_address, "PROW_WEB_LISTEN_ADDRESS", ":9090"),
+    EX_FLAG_TELEMETRY_PATH(&telemetry_path, "PROW_WEB_TELEMETRY_PATH"),
     {.name = "api-server",
      .env = "PROW_API_SERVER",
      .def = "http://127.0.0.1:8001",
