@@ -212,6 +212,42 @@ static void test_encode_file(void **state)
     promc_registry_free(r);
 }
 
+static void test_line_longer_than_the_buffer(void **state)
+{
+    (void)state;
+    /* A label value bigger than the encoder's buffer takes the piecewise
+     * path; the streamed bytes must equal the expected line exactly. */
+    enum { BIG = 40000 };
+    char *value = malloc(BIG + 1);
+    assert_non_null(value);
+    for (int i = 0; i < BIG; i++)
+        value[i] = i % 1000 == 999 ? '"' : (char)('a' + i % 26);
+    value[BIG] = '\0';
+    promc_registry *r = promc_registry_new();
+    promc_gauge *g = promc_gauge_new(r, "big", "B.", PROMC_LABELS("v"));
+    promc_gauge_set(promc_gauge_labels(g, value), 2);
+    static struct sink s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(promc_encode(r, PROMC_FORMAT_TEXT, sink_write, &s), PROMC_OK);
+    s.data[s.len] = '\0';
+    const char *line = strstr(s.data, "big{v=\"");
+    assert_non_null(line);
+    const char *p = line + 7;
+    for (int i = 0; i < BIG; i++) {
+        if (value[i] == '"')
+            assert_true(*p++ == '\\');
+        assert_true(*p++ == value[i]);
+    }
+    assert_string_equal(p, "\"} 2\n");
+    double v = 0;
+    assert_int_equal(
+        promc_registry_get_sample_value(r, "big", (promc_label[]){{"v", value}}, 1, &v), PROMC_OK);
+    assert_true(v == 2);
+    promc_gauge_free(g);
+    promc_registry_free(r);
+    free(value);
+}
+
 /* ---------------------------------------------------------------- locale */
 
 static void test_locale_independent(void **state)
@@ -254,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_writer_error_stops_encoding),
         cmocka_unit_test(test_encode_rejects_bad_arguments),
         cmocka_unit_test(test_encode_file),
+        cmocka_unit_test(test_line_longer_than_the_buffer),
         cmocka_unit_test(test_locale_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
