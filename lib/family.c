@@ -65,22 +65,35 @@ static uint32_t hash_values(const char *const *values, size_t n)
     return (uint32_t)(h ^ (h >> 32));
 }
 
-bool promc__escaped_equal(const char **pp, const char *raw)
+/* Bytes of a raw label value that are not copied as they are: the end, and
+ * the three the exposition escapes. */
+static const unsigned char special[256] = {[0] = 1, ['\\'] = 2, ['"'] = 2, ['\n'] = 2};
+
+/* Matches raw against the escaped value at p (just after its opening quote);
+ * returns the position after the closing quote, or NULL on a mismatch. */
+static inline const char *match_escaped(const char *p, const char *raw)
 {
-    const char *p = *pp;
-    for (; *raw; raw++) {
-        char c = *raw;
-        if (c == '\\' || c == '"' || c == '\n') {
-            if (p[0] != '\\' || p[1] != (c == '\n' ? 'n' : c))
-                return false;
+    for (;; raw++) {
+        unsigned char c = (unsigned char)*raw;
+        if (!special[c]) {
+            if (*p++ != (char)c)
+                return NULL;
+        } else if (c == 0) {
+            return *p == '"' ? p + 1 : NULL;
+        } else {
+            if (p[0] != '\\' || p[1] != (c == '\n' ? 'n' : (char)c))
+                return NULL;
             p += 2;
-        } else if (*p++ != c) {
-            return false;
         }
     }
-    if (*p != '"')
+}
+
+bool promc__escaped_equal(const char **pp, const char *raw)
+{
+    const char *p = match_escaped(*pp, raw);
+    if (!p)
         return false;
-    *pp = p + 1;
+    *pp = p;
     return true;
 }
 
@@ -91,12 +104,9 @@ static bool same_values(const struct promc_metric *m, const struct promc__child 
                         const char *const *values, size_t n)
 {
     const char *p = promc__child_rendered(c);
-    for (size_t i = 0; i < n; i++) {
-        p += m->label_name_len[i] + 2 + (i > 0); /* [,]name=" */
-        if (!promc__escaped_equal(&p, values[i]))
-            return false;
-    }
-    return true;
+    for (size_t i = 0; i < n && p; i++)
+        p = match_escaped(p + m->label_name_len[i] + 2 + (i > 0), values[i]); /* [,]name=" */
+    return p != NULL;
 }
 
 static size_t round_up(size_t n, size_t a)
@@ -211,6 +221,35 @@ static int check_values(struct promc_metric *m, const char *const *values, size_
     return PROMC_OK;
 }
 
+/* ===================================================================== */
+/* Per-thread lookup cache                                               */
+/* ===================================================================== */
+
+/* Each thread remembers the children it looked up last, so a hit costs a
+ * hash and a compare: no lock, no atomic read-modify-write. An entry is
+ * trusted only while its family's generation is unchanged; every removal
+ * bumps it (under the write lock), so an entry can never point at a child
+ * that another thread removed. (Removing the very child a thread is looking
+ * up at the same moment is a use-after-free with or without the cache: the
+ * handle is documented to die with remove.) Families are keyed by an id that
+ * is never reused, not by address. */
+#define LOOKUP_CACHE 64 /* entries, a power of two */
+
+struct lookup_entry {
+    uint64_t family_id;
+    uint32_t gen;
+    uint32_t hash;
+    struct promc__child *child;
+};
+
+static _Thread_local struct lookup_entry lookup_cache[LOOKUP_CACHE];
+static atomic_uint_fast64_t next_family_id = 1;
+
+uint64_t promc__new_family_id(void)
+{
+    return atomic_fetch_add_explicit(&next_family_id, 1, memory_order_relaxed);
+}
+
 struct promc__child *promc__family_labels(struct promc_metric *m, const char *const *values,
                                           size_t n)
 {
@@ -230,8 +269,17 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         }
     uint32_t h = hash_values(values, n);
 
+    struct lookup_entry *e = &lookup_cache[h & (LOOKUP_CACHE - 1)];
+    if (e->family_id == m->id && e->hash == h &&
+        e->gen == atomic_load_explicit(&m->gen, memory_order_acquire) &&
+        same_values(m, e->child, values, n))
+        return e->child;
+
     pthread_rwlock_rdlock(&m->lock);
     struct promc__child *c = table_find(m, values, h);
+    if (c)
+        *e =
+            (struct lookup_entry){m->id, atomic_load_explicit(&m->gen, memory_order_relaxed), h, c};
     pthread_rwlock_unlock(&m->lock);
     if (c)
         return c;
@@ -300,6 +348,7 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
         if (m->last == c)
             m->last = prev;
         m->nchildren--;
+        atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
     }
     pthread_rwlock_unlock(&m->lock);
     if (!c)
@@ -317,6 +366,7 @@ void promc__family_clear(struct promc_metric *m)
     struct promc__child *list = m->first;
     m->first = m->last = NULL;
     m->nchildren = 0;
+    atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
     if (m->table)
         memset(m->table, 0, m->table_size * sizeof *m->table);
     pthread_rwlock_unlock(&m->lock);
@@ -460,6 +510,7 @@ struct promc_metric *promc__family_new(promc_registry *reg, const struct promc__
         goto oom;
     m->ops = ops;
     m->type_data = type_data;
+    m->id = promc__new_family_id();
     atomic_init(&m->refs, 1);
     atomic_init(&m->refused, 0);
     /* Children keep their rendered labels right after the type's struct. */

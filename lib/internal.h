@@ -265,6 +265,8 @@ struct promc_metric {
     size_t *label_name_len;
     size_t child_size; /* bytes of a child of this type, a multiple of 8 */
 
+    uint64_t id;           /* unique for the process, never reused */
+    atomic_uint gen;       /* bumped by every removal (lookup caches) */
     pthread_rwlock_t lock; /* children table and list */
     struct promc__child **table;
     size_t table_size; /* power of two */
@@ -288,6 +290,8 @@ struct promc_metric *promc__family_new(promc_registry *reg, const struct promc__
                                        const char *const *label_names, const char *unit,
                                        size_t max_children, size_t child_size, const char *reserved,
                                        void *type_data);
+/* A new family id (families of collectors too). */
+uint64_t promc__new_family_id(void);
 /* Child lookup/creation by label values (the warm path). */
 struct promc__child *promc__family_labels(struct promc_metric *m, const char *const *values,
                                           size_t n);
