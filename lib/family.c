@@ -103,7 +103,7 @@ bool promc__escaped_equal(const char **pp, const char *raw)
 static bool same_values(const struct promc_metric *m, const struct promc__child *c,
                         const char *const *values, size_t n)
 {
-    const char *p = promc__child_rendered(c);
+    const char *p = (const char *)c + m->child_size; /* its rendered labels */
     for (size_t i = 0; i < n && p; i++)
         p = match_escaped(p + m->label_name_len[i] + 2 + (i > 0), values[i]); /* [,]name=" */
     return p != NULL;
