@@ -1,0 +1,391 @@
+// client_golang's side of the peer comparison (tests/bench/run_peers.sh):
+// the same workloads as tests/bench/bench_promc.c, written against
+// client_golang's normal public API, printing one line per figure:
+//
+//	client_golang A ns_per_op 4.21
+//
+// Usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|E10k|E100k]...
+//
+//	bench_go serve PORT [SECONDS]
+//
+// Built offline from Debian's packages (GO111MODULE=off, GOPATH including
+// /usr/share/gocode); see run_peers.sh.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+)
+
+const impl = "client_golang"
+
+var (
+	quick           bool
+	opsOverride     int64 = -1
+	rendersOverride       = -1
+)
+
+func figure(workload, metric string, value float64) {
+	fmt.Printf("%s %s %s %s\n", impl, workload, metric, strconv.FormatFloat(value, 'g', 10, 64))
+}
+
+func opsFor(full int64) int64 {
+	if opsOverride > 0 {
+		return opsOverride
+	}
+	if quick {
+		return full / 10
+	}
+	return full
+}
+
+// xorshift64* with a fixed seed: every peer computes the same sequence.
+var rngState uint64 = 0x9e3779b97f4a7c15
+
+func rng() uint64 {
+	rngState ^= rngState >> 12
+	rngState ^= rngState << 25
+	rngState ^= rngState >> 27
+	return rngState * 0x2545f4914f6cdd1d
+}
+
+const nValues = 65536
+
+var values [nValues]float64
+
+func fillValues() {
+	for i := range values {
+		u := float64(rng()>>11) * (1.0 / 9007199254740992.0)
+		values[i] = 0.001 * math.Exp(u*math.Log(20000.0))
+	}
+}
+
+var goBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+var (
+	methods  = []string{"GET", "POST", "PUT", "DELETE"}
+	codes    = []string{"200", "404", "500"}
+	routes   = []string{"/api/v1/users", "/api/v1/orders", "/api/v1/items", "/api/v1/search", "/api/v1/login", "/api/v1/logout", "/api/v1/cart", "/api/v1/payment", "/static/app.js", "/healthz"}
+	statuses = []string{"200", "201", "204", "301", "304", "400", "401", "404", "500", "503"}
+)
+
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, resident int64
+	fmt.Sscan(string(b), &size, &resident)
+	return resident * int64(os.Getpagesize())
+}
+
+func benchA() {
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "bench_a_total", Help: "A."})
+	reg.MustRegister(c)
+	n := opsFor(100000000)
+	for i := int64(0); i < n/20; i++ {
+		c.Inc()
+	}
+	t0 := time.Now()
+	for i := int64(0); i < n; i++ {
+		c.Inc()
+	}
+	el := time.Since(t0)
+	figure("A", "ns_per_op", float64(el.Nanoseconds())/float64(n))
+}
+
+// pinTo locks the calling goroutine to its OS thread and pins that thread to
+// the k-th CPU the process may use (no privilege needed), as the other
+// programs do for B: on a loaded 2-CPU machine the scheduler otherwise often
+// runs both threads on one CPU, where they take turns instead of contending.
+func pinTo(k int) {
+	runtime.LockOSThread()
+	var mask [16]uint64
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, 0, uintptr(len(mask)*8),
+		uintptr(unsafe.Pointer(&mask[0]))); e != 0 {
+		return
+	}
+	var cpus []int
+	for i := 0; i < len(mask)*64; i++ {
+		if mask[i/64]&(1<<(uint(i)%64)) != 0 {
+			cpus = append(cpus, i)
+		}
+	}
+	if len(cpus) < 2 {
+		return
+	}
+	c := cpus[k%len(cpus)]
+	var one [16]uint64
+	one[c/64] = 1 << (uint(c) % 64)
+	syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, uintptr(len(one)*8), uintptr(unsafe.Pointer(&one[0])))
+}
+
+func benchB() {
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "bench_b_total", Help: "B."})
+	reg.MustRegister(c)
+	n := opsFor(100000000)
+	start := make(chan struct{})
+	var ready, done sync.WaitGroup
+	for t, share := range []int64{n / 2, n - n/2} {
+		ready.Add(1)
+		done.Add(1)
+		go func(t int, k int64) {
+			pinTo(t)
+			ready.Done()
+			<-start
+			for i := int64(0); i < k; i++ {
+				c.Inc()
+			}
+			done.Done()
+		}(t, share)
+	}
+	ready.Wait()
+	time.Sleep(20 * time.Millisecond)
+	t0 := time.Now()
+	close(start)
+	done.Wait()
+	el := time.Since(t0)
+	figure("B", "ns_per_op", float64(el.Nanoseconds())/float64(n))
+}
+
+func benchC() {
+	reg := prometheus.NewRegistry()
+	cv := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bench_c_requests_total", Help: "C."},
+		[]string{"method", "code"})
+	reg.MustRegister(cv)
+	var m, k [12]string
+	for i := 0; i < 12; i++ {
+		m[i] = methods[i%4]
+		k[i] = codes[i/4]
+	}
+	n := opsFor(20000000)
+	j := 0
+	for i := int64(0); i < n/20; i++ {
+		cv.WithLabelValues(m[j], k[j]).Inc()
+		if j++; j == 12 {
+			j = 0
+		}
+	}
+	j = 0
+	t0 := time.Now()
+	for i := int64(0); i < n; i++ {
+		cv.WithLabelValues(m[j], k[j]).Inc()
+		if j++; j == 12 {
+			j = 0
+		}
+	}
+	el := time.Since(t0)
+	figure("C", "ns_per_op", float64(el.Nanoseconds())/float64(n))
+}
+
+func benchD() {
+	reg := prometheus.NewRegistry()
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "bench_d_seconds", Help: "D.", Buckets: goBuckets})
+	reg.MustRegister(h)
+	n := opsFor(50000000)
+	for i := int64(0); i < n/20; i++ {
+		h.Observe(values[i&(nValues-1)])
+	}
+	t0 := time.Now()
+	for i := int64(0); i < n; i++ {
+		h.Observe(values[i&(nValues-1)])
+	}
+	el := time.Since(t0)
+	figure("D", "ns_per_op", float64(el.Nanoseconds())/float64(n))
+}
+
+// buildRegistry: nfam counter families x 100 children, plus 10 histograms x
+// 10 children when hists. Returns the number of exposed series.
+func buildRegistry(reg *prometheus.Registry, nfam int, hists bool) int {
+	series := 0
+	for f := 0; f < nfam; f++ {
+		cv := prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: fmt.Sprintf("bench_requests_f%04d_total", f),
+			Help: fmt.Sprintf("Requests handled by component %d.", f),
+		}, []string{"route", "status"})
+		reg.MustRegister(cv)
+		for k := 0; k < 100; k++ {
+			cv.WithLabelValues(routes[k/10], statuses[k%10]).Add(float64((f*100+k)*7 + 1))
+			series++
+		}
+	}
+	if !hists {
+		return series
+	}
+	v := 0
+	for f := 0; f < 10; f++ {
+		hv := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    fmt.Sprintf("bench_latency_h%02d_seconds", f),
+			Help:    fmt.Sprintf("Latency of stage %d.", f),
+			Buckets: goBuckets,
+		}, []string{"route"})
+		reg.MustRegister(hv)
+		for k := 0; k < 10; k++ {
+			ch := hv.WithLabelValues(routes[k])
+			for i := 0; i < 100; i++ {
+				ch.Observe(values[v&(nValues-1)])
+				v++
+			}
+			series += len(goBuckets) + 1 + 2
+		}
+	}
+	return series
+}
+
+// render is what promhttp.HandlerFor does for the text format: Gather, then
+// encode each family.
+func render(reg *prometheus.Registry, buf *bytes.Buffer) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		panic(err)
+	}
+	enc := expfmt.NewEncoder(buf, expfmt.FmtText)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func settle() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+func benchE(label string, nfam, renders int) {
+	if rendersOverride > 0 {
+		renders = rendersOverride
+	}
+	settle()
+	before := rssBytes()
+	reg := prometheus.NewRegistry()
+	series := buildRegistry(reg, nfam, true)
+	// Count what stays alive, not the garbage creation left behind.
+	settle()
+	after := rssBytes()
+
+	var buf bytes.Buffer
+	render(reg, &buf)
+	t := make([]float64, renders)
+	for i := range t {
+		buf.Reset()
+		t0 := time.Now()
+		render(reg, &buf)
+		t[i] = float64(time.Since(t0).Nanoseconds())
+	}
+	sort.Float64s(t)
+	med := t[renders/2]
+	figure(label, "render_ms", med/1e6)
+	figure(label, "ns_per_series", med/float64(series))
+	figure(label, "bytes", float64(buf.Len()))
+	figure(label, "series", float64(series))
+	figure(label, "mem_bytes_per_series", float64(after-before)/float64(series))
+	runtime.KeepAlive(reg)
+}
+
+func serve(port int, seconds float64) {
+	reg := prometheus.NewRegistry() // no Go runtime or process collectors
+	buildRegistry(reg, 10, false)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: mux}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+			fmt.Fprintln(os.Stderr, "bench_go:", err)
+			os.Exit(1)
+		}
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	if seconds > 0 {
+		select {
+		case <-sig:
+		case <-time.After(time.Duration(seconds * float64(time.Second))):
+		}
+	} else {
+		<-sig
+	}
+	srv.Close()
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|E10k|E100k]...\n       bench_go serve PORT [SECONDS]")
+	os.Exit(2)
+}
+
+func main() {
+	var work []string
+	args := os.Args[1:]
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--quick":
+			quick = true
+		case a == "--ops" && i+1 < len(args):
+			i++
+			opsOverride, _ = strconv.ParseInt(args[i], 10, 64)
+		case a == "--renders" && i+1 < len(args):
+			i++
+			rendersOverride, _ = strconv.Atoi(args[i])
+		case a == "serve" && i+1 < len(args):
+			port, _ := strconv.Atoi(args[i+1])
+			secs := 0.0
+			if i+2 < len(args) {
+				secs, _ = strconv.ParseFloat(args[i+2], 64)
+			}
+			serve(port, secs)
+			return
+		case len(a) > 0 && a[0] == '-':
+			usage()
+		default:
+			work = append(work, a)
+		}
+	}
+	if len(work) == 0 {
+		work = []string{"A", "B", "C", "D", "E10k", "E100k"}
+	}
+	fillValues()
+	for _, w := range work {
+		switch w {
+		case "A":
+			benchA()
+		case "B":
+			benchB()
+		case "C":
+			benchC()
+		case "D":
+			benchD()
+		case "E10k":
+			r := 51
+			if quick {
+				r = 11
+			}
+			benchE("E10k", 100, r)
+		case "E100k":
+			r := 11
+			if quick {
+				r = 3
+			}
+			benchE("E100k", 1000, r)
+		default:
+			usage()
+		}
+	}
+}

@@ -1,0 +1,297 @@
+#!/bin/bash
+# promc against client_golang, prometheus-cpp and client_python on the same
+# workloads (A-F, see docs/PERFORMANCE.md), in interleaved rounds, then the
+# table of medians [min-max] and promc/peer ratios, written into
+# docs/PERFORMANCE.md between its markers (tests/bench/report.py).
+#
+#   tests/bench/run_peers.sh          # full run: 7 rounds, wrk -d10s (~10 min)
+#   QUICK=1 tests/bench/run_peers.sh  # smoke run: 2 rounds, 1/10 of the ops, wrk -d2s;
+#                                     # prints the table, leaves the doc alone
+#
+# Environment: ROUNDS (default 7, QUICK 2), F_SECONDS (wrk duration, default
+# 10, QUICK 2), PEERS (default "client_golang prometheus-cpp client_python"),
+# NO_DOC=1 (print the table only; the default with QUICK=1, NO_DOC=0 writes), NO_INSTALL=1 (never apt-get), PROMC_REV
+# (what to call the promc source in the report, e.g. for a `git archive` copy).
+# Missing Debian packages are installed when run as root; otherwise the
+# apt-get command is printed and the peers that need them are skipped.
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+    ROUNDS=${ROUNDS:-2}
+    F_SECONDS=${F_SECONDS:-2}
+    QARG=--quick
+else
+    ROUNDS=${ROUNDS:-7}
+    F_SECONDS=${F_SECONDS:-10}
+    QARG=
+fi
+PEERS=${PEERS:-"client_golang prometheus-cpp client_python"}
+OUT=$ROOT/build/bench/peers
+RESULTS=$OUT/results.txt
+META=$OUT/meta.txt
+PY=/usr/bin/python3 # Debian's, where python3-prometheus-client installs
+WORKLOADS="A B C D E10k E100k"
+
+log() { printf '%s\n' "$*" >&2; }
+
+# ------------------------------------------------------------ packages
+
+missing=""
+command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+command -v make >/dev/null 2>&1 || missing="$missing make"
+[ -x "$PY" ] || missing="$missing python3"
+command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+for p in $PEERS; do
+    case $p in
+    client_golang)
+        command -v go >/dev/null 2>&1 || missing="$missing golang-go"
+        [ -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus ] ||
+            missing="$missing golang-github-prometheus-client-golang-dev"
+        ;;
+    prometheus-cpp)
+        command -v g++ >/dev/null 2>&1 || missing="$missing g++"
+        pkg-config --exists prometheus-cpp-pull prometheus-cpp-core 2>/dev/null ||
+            missing="$missing prometheus-cpp-dev"
+        ;;
+    client_python)
+        "$PY" -c 'import prometheus_client' 2>/dev/null || missing="$missing python3-prometheus-client"
+        ;;
+    esac
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ] && [ "${NO_INSTALL:-0}" != 1 ]; then
+        log "== installing:$missing"
+        # shellcheck disable=SC2086 # one word per package
+        if ! { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >&2; }; then
+            log "apt-get install failed; going on with what is there"
+        fi
+    else
+        log "missing packages; as root run: apt-get install -y$missing"
+    fi
+fi
+[ -x "$PY" ] || { log "need $PY for the report"; exit 1; }
+
+# ------------------------------------------------------------ build
+
+mkdir -p "$OUT"
+log "== building"
+make -s build/bench/bench_promc >&2 || { log "cannot build promc's benchmark"; exit 1; }
+IMPLS="promc"
+for p in $PEERS; do
+    case $p in
+    client_golang)
+        if (cd tests/bench/peers/go && GO111MODULE=off GOPATH="$OUT/gopath:/usr/share/gocode" \
+            GOCACHE="$OUT/gocache" GOFLAGS="" go build -o "$OUT/bench_go" main.go) >&2; then
+            IMPLS="$IMPLS client_golang"
+        else
+            log "skipping client_golang: build failed"
+        fi
+        ;;
+    prometheus-cpp)
+        # shellcheck disable=SC2046
+        if g++ -O2 -std=c++17 -Wall -Wextra tests/bench/peers/cpp/bench.cc -o "$OUT/bench_cpp" \
+            $(pkg-config --cflags --libs prometheus-cpp-pull prometheus-cpp-core) -pthread >&2; then
+            IMPLS="$IMPLS prometheus-cpp"
+        else
+            log "skipping prometheus-cpp: build failed"
+        fi
+        ;;
+    client_python)
+        if "$PY" -c 'import prometheus_client' 2>/dev/null; then
+            IMPLS="$IMPLS client_python"
+        else
+            log "skipping client_python: prometheus_client not importable by $PY"
+        fi
+        ;;
+    *) log "unknown peer $p" ;;
+    esac
+done
+
+# The command line of an implementation's benchmark program.
+cmd_of() {
+    case $1 in
+    promc) echo "$ROOT/build/bench/bench_promc" ;;
+    client_golang) echo "$OUT/bench_go" ;;
+    prometheus-cpp) echo "$OUT/bench_cpp" ;;
+    client_python) echo "$PY $ROOT/tests/bench/peers/python/bench.py" ;;
+    esac
+}
+
+# The implementations rotated by $1 places, so no one always runs first.
+rotated() {
+    local n=$1 list
+    read -r -a list <<<"$IMPLS"
+    local k=${#list[@]} i out=""
+    for ((i = 0; i < k; i++)); do out="$out ${list[$(((i + n) % k))]}"; done
+    echo "${out# }"
+}
+
+# ------------------------------------------------------------ machine, versions
+
+{
+    echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "nproc=$(nproc)"
+    echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+    echo "kernel=$(uname -sr)"
+    echo "memory=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+    # shellcheck disable=SC1091
+    echo "os=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+    echo "gcc=$(cc --version | head -1)"
+    # PROMC_REV names the source when it is not a git work tree (an export).
+    rev=${PROMC_REV:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+    if [ -z "${PROMC_REV:-}" ] && ! git diff --quiet HEAD -- lib include 2>/dev/null; then
+        rev="$rev, lib/include with uncommitted changes"
+    fi
+    echo "promc=$(sed -n 's/^#define PROMC_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' include/promc.h | paste -sd.) ($rev)"
+    command -v go >/dev/null 2>&1 && echo "go=$(go version | sed 's/^go version //')"
+    echo "client_golang=$(dpkg-query -W -f '${Version}' golang-github-prometheus-client-golang-dev 2>/dev/null)"
+    echo "prometheus-cpp=$(pkg-config --modversion prometheus-cpp-core 2>/dev/null)"
+    echo "g++=$(g++ --version 2>/dev/null | head -1)"
+    echo "client_python=$("$PY" -c 'import importlib.metadata as m; print(m.version("prometheus_client"))' 2>/dev/null)"
+    echo "python=$("$PY" --version 2>&1)"
+    echo "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+    echo "rounds=$ROUNDS"
+    echo "quick=$QUICK"
+    echo "f_seconds=$F_SECONDS"
+    echo "impls=$IMPLS"
+} >"$META"
+
+# perf: instruction counts are steadier than time on a shared machine, when
+# the machine exposes the counters (many VMs do not).
+PERF_OK=0
+if command -v perf >/dev/null 2>&1 &&
+    perf stat -x, -e instructions true 2>&1 >/dev/null | grep -q '^[0-9][0-9]*,'; then
+    PERF_OK=1
+fi
+if [ $PERF_OK = 1 ]; then
+    echo "perf=instructions counted" >>"$META"
+else
+    echo "perf=perf stat -e instructions: not supported here ($(perf stat -x, -e instructions true 2>&1 >/dev/null | head -1 | cut -d, -f1-3))" >>"$META"
+fi
+
+# ------------------------------------------------------------ A-E
+
+: >"$RESULTS"
+run_one() { # round impl workload
+    local r=$1 impl=$2 w=$3 out
+    # shellcheck disable=SC2046
+    if out=$(timeout 600 $(cmd_of "$impl") $QARG "$w"); then
+        printf '%s\n' "$out" | sed "s/^/$r /" >>"$RESULTS"
+        printf '%s\n' "$out" | sed "s/^/  [round $r] /" >&2
+    else
+        log "  [round $r] $impl $w FAILED"
+    fi
+}
+
+# ------------------------------------------------------------ F
+
+# Seconds of CPU (user + system, all threads) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+TCK=$(getconf CLK_TCK)
+
+# Latency value as wrk prints it (12.3us, 4.5ms, 1.2s) in milliseconds.
+wrk_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); print v + 0 }
+        else if (v ~ /m$/) { sub(/m$/, "", v); print v * 60000 }
+        else { sub(/s$/, "", v); print v * 1000 } }'
+}
+
+run_f() { # round impl port
+    local r=$1 impl=$2 port=$3 pid i ok=0 t0 t1 w
+    # shellcheck disable=SC2046
+    $(cmd_of "$impl") serve "$port" $((F_SECONDS * 3 + 60)) >/dev/null 2>&1 &
+    pid=$!
+    for i in $(seq 1 100); do
+        if curl -sf -o "$OUT/body.$impl" "http://127.0.0.1:$port/metrics"; then
+            ok=1
+            break
+        fi
+        sleep 0.1
+    done
+    if [ $ok = 0 ]; then
+        log "  [round $r] $impl F: server did not come up"
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        return
+    fi
+    wrk -t2 -c8 -d1s "http://127.0.0.1:$port/metrics" >/dev/null 2>&1 # warm-up
+    t0=$(cpu_ticks "$pid")
+    w=$(wrk -t2 -c8 -d"${F_SECONDS}s" --latency "http://127.0.0.1:$port/metrics" 2>&1)
+    t1=$(cpu_ticks "$pid")
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    local rps reqs p50 p99 non2xx timeouts
+    rps=$(printf '%s\n' "$w" | awk '/^Requests\/sec:/ {print $2}')
+    reqs=$(printf '%s\n' "$w" | awk '/ requests in / {print $1}')
+    p50=$(wrk_ms "$(printf '%s\n' "$w" | awk '$1 == "50%" {print $2}')")
+    p99=$(wrk_ms "$(printf '%s\n' "$w" | awk '$1 == "99%" {print $2}')")
+    non2xx=$(printf '%s\n' "$w" | awk '/Non-2xx/ {print $NF}')
+    timeouts=$(printf '%s\n' "$w" | awk '/Socket errors/ {print $NF}')
+    if [ -z "$rps" ] || [ -z "$reqs" ] || [ "$reqs" = 0 ]; then
+        log "  [round $r] $impl F: wrk failed: $w"
+        return
+    fi
+    [ -n "$non2xx" ] && log "  [round $r] $impl F: $non2xx non-2xx responses"
+    [ -n "$timeouts" ] && [ "$timeouts" != 0 ] && log "  [round $r] $impl F: $timeouts timeouts"
+    local cpu_us
+    cpu_us=$(awk -v a="$t0" -v b="$t1" -v t="$TCK" -v n="$reqs" 'BEGIN {printf "%.4g", (b - a) / t / n * 1e6}')
+    {
+        echo "$r $impl F rps $rps"
+        echo "$r $impl F p50_ms $p50"
+        echo "$r $impl F p99_ms $p99"
+        echo "$r $impl F cpu_us_per_req $cpu_us"
+        echo "$r $impl F body_bytes $(wc -c <"$OUT/body.$impl")"
+    } | tee -a "$RESULTS" | sed "s/^$r /  [round $r] /" >&2
+}
+
+# ------------------------------------------------------------ rounds
+
+log "== $ROUNDS interleaved rounds of: $IMPLS (quick=$QUICK)"
+for r in $(seq 1 "$ROUNDS"); do
+    order=$(rotated $((r - 1)))
+    for w in $WORKLOADS; do
+        for impl in $order; do
+            run_one "$r" "$impl" "$w"
+        done
+    done
+    idx=0
+    for impl in $order; do
+        run_f "$r" "$impl" $((19200 + r * 10 + idx))
+        idx=$((idx + 1))
+    done
+done
+
+# ------------------------------------------------------------ perf
+
+if [ $PERF_OK = 1 ]; then
+    log "== instructions per operation (perf stat, full minus 1/10 ops)"
+    for impl in $IMPLS; do
+        for w in A C D; do
+            case $impl in client_python) big=200000 ;; *) big=20000000 ;; esac
+            small=$((big / 10))
+            # shellcheck disable=SC2046
+            i1=$(perf stat -x, -e instructions -- $(cmd_of "$impl") --ops $big "$w" 2>&1 >/dev/null | awk -F, '/instructions/ {print $1}')
+            # shellcheck disable=SC2046
+            i2=$(perf stat -x, -e instructions -- $(cmd_of "$impl") --ops $small "$w" 2>&1 >/dev/null | awk -F, '/instructions/ {print $1}')
+            if [ -n "$i1" ] && [ -n "$i2" ]; then
+                # the warm-up runs ops/20 more: count it
+                echo "1 $impl $w instr_per_op $(awk -v a="$i1" -v b="$i2" -v n="$big" -v m="$small" 'BEGIN {printf "%.4g", (a - b) / ((n - m) * 1.05)}')" |
+                    tee -a "$RESULTS" >&2
+            fi
+        done
+    done
+fi
+
+# ------------------------------------------------------------ report
+
+args=(--results "$RESULTS" --meta "$META")
+# A smoke run only prints: its numbers must not replace the real table.
+[ "${NO_DOC:-$QUICK}" = 1 ] || args+=(--doc "$ROOT/docs/PERFORMANCE.md")
+exec "$PY" "$ROOT/tests/bench/report.py" "${args[@]}"
