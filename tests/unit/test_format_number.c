@@ -79,7 +79,7 @@ static void test_double_vectors(void **state)
         {3.507, "3.507"},
         {1.7e9, "1.7e+09"},
         {1700000000.123, "1.700000000123e+09"},
-        /* Beyond the brief's table: layout edges and the integer fast path's limit. */
+        /* Beyond the reference vectors: layout edges and the integer fast path's limit. */
         {999999.0, "999999"},
         {-999999.0, "-999999"},
         {999999.5, "999999.5"},

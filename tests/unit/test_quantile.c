@@ -574,7 +574,7 @@ static void test_window_three_buckets(void **state)
     run_window(90, 3);
 }
 
-/* The brief's scenario spelled out: 0..1 for ten minutes, then 100..101; once
+/* The sliding-window scenario spelled out: 0..1 for ten minutes, then 100..101; once
  * the first block is older than max_age only the second one is reported. */
 static void test_window_forgets_old_data(void **state)
 {
