@@ -13,6 +13,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "serve.h"
 
 #define VERSION  "1.0.0"
 #define MAX_BODY (8u * 1024 * 1024) /* a larger answer counts as a failure */
@@ -173,12 +174,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    promc_http_server *server =
-        promc_http_serve(NULL, listen_address, &(promc_http_opts){.metrics_path = telemetry_path});
-    if (!server) {
-        ex_log(EX_LOG_ERROR, "metrics server: %s", promc_last_error());
+    promc_http_server *server = ex_serve_metrics(listen_address, telemetry_path);
+    if (!server)
         return 1;
-    }
     ex_log(EX_LOG_INFO, "checking %s every %gs, metrics on %s%s (port %d)", hitl_url, interval,
            listen_address, telemetry_path, promc_http_server_port(server));
 

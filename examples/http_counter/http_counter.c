@@ -12,6 +12,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "serve.h"
 
 #define VERSION "1.0.0"
 
@@ -90,12 +91,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    promc_http_server *metrics =
-        promc_http_serve(NULL, listen_address, &(promc_http_opts){.metrics_path = telemetry_path});
-    if (!metrics) {
-        ex_log(EX_LOG_ERROR, "metrics server: %s", promc_last_error());
+    promc_http_server *metrics = ex_serve_metrics(listen_address, telemetry_path);
+    if (!metrics)
         return 1;
-    }
     promc_http_server *web = promc_http_serve(
         PROMC_NO_REGISTRY, app_listen,
         &(promc_http_opts){.handler = app, .on_sent = sent, .workers = 4, .idle_timeout = 5});

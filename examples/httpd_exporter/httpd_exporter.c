@@ -10,6 +10,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "serve.h"
 #include "logline.h"
 #include "tail.h"
 
@@ -122,12 +123,9 @@ int main(int argc, char **argv)
         goto free_tail;
     }
 
-    promc_http_server *metrics =
-        promc_http_serve(NULL, listen_address, &(promc_http_opts){.metrics_path = telemetry_path});
-    if (!metrics) {
-        ex_log(EX_LOG_ERROR, "metrics server: %s", promc_last_error());
+    promc_http_server *metrics = ex_serve_metrics(listen_address, telemetry_path);
+    if (!metrics)
         goto free_tail;
-    }
     ex_log(EX_LOG_INFO, "reading %s every %gs, metrics on %s%s (port %d)", log_file, poll_interval,
            listen_address, telemetry_path, promc_http_server_port(metrics));
 

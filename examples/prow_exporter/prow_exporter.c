@@ -17,6 +17,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "serve.h"
 #include "prowjobs.h"
 
 #define VERSION "1.0.0"
@@ -514,12 +515,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    promc_http_server *server =
-        promc_http_serve(NULL, listen_address, &(promc_http_opts){.metrics_path = telemetry_path});
-    if (!server) {
-        ex_log(EX_LOG_ERROR, "metrics server: %s", promc_last_error());
+    promc_http_server *server = ex_serve_metrics(listen_address, telemetry_path);
+    if (!server)
         return 1;
-    }
     if (from_file)
         ex_log(EX_LOG_INFO, "reading %s every %g s; metrics on %s%s (port %d)", from_file, interval,
                listen_address, telemetry_path, promc_http_server_port(server));
