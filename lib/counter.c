@@ -48,6 +48,16 @@ static atomic_uint next_stripe;
 static _Thread_local unsigned my_stripe __attribute__((tls_model("initial-exec")));
 static _Thread_local unsigned my_tick __attribute__((tls_model("initial-exec")));
 
+/* The owner of stripe i (0 < i < STRIPES) is its only writer: a plain
+ * (relaxed) load and store, no locked instruction; scrapes read it with
+ * relaxed loads. */
+static inline void owned_add(struct stripes *sp, unsigned i, uint64_t n)
+{
+    _Atomic uint64_t *cell = &sp->cell[i].n;
+    atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
 static void stripe_add(struct stripes *sp, uint64_t n)
 {
     unsigned i = my_stripe;
@@ -55,20 +65,16 @@ static void stripe_add(struct stripes *sp, uint64_t n)
         i = atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) + 1;
         my_stripe = i = i < STRIPES ? i : STRIPES; /* STRIPES: the shared one */
     }
-    if (i < STRIPES) {
-        /* The only writer of this cell: a plain (relaxed) load and store, no
-         * locked instruction; scrapes read it with relaxed loads. */
-        _Atomic uint64_t *cell = &sp->cell[i].n;
-        atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + n,
-                              memory_order_relaxed);
-    } else {
+    if (i < STRIPES)
+        owned_add(sp, i, n);
+    else
         atomic_fetch_add_explicit(&sp->cell[0].n, n, memory_order_relaxed);
-    }
 }
 
-/* Allocates the stripes once per child, the first time an increment loses a
- * race; concurrent first-timers agree through a CAS and the loser frees its
- * block. Out of memory leaves the child on its single cell. */
+/* Allocates a child's stripes: at creation for an unlabelled counter, else
+ * the first time an increment loses a race, when concurrent first-timers
+ * agree through a CAS and the loser frees its block. Out of memory leaves
+ * the child on its single cell. */
 static struct stripes *spread(struct counter_child *k)
 {
     void *raw = promc__malloc(sizeof(struct stripes) + 63);
@@ -200,9 +206,7 @@ void promc_counter_inc(promc_counter *c)
     struct stripes *sp = atomic_load_explicit(&cc(c)->spread, memory_order_acquire);
     unsigned i = my_stripe;
     if (sp && i - 1 < STRIPES - 1) {
-        _Atomic uint64_t *cell = &sp->cell[i].n;
-        atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
+        owned_add(sp, i, 1);
         return;
     }
     add_whole(cc(c), 1);
