@@ -40,8 +40,10 @@ typedef struct promc_http_response {
  * Runs on a worker thread; several calls may run at once. */
 typedef void (*promc_http_handler)(void *userdata, const char *method, const char *path,
                                    promc_http_response *response);
-/* Called after a handler's response was written (written_ok = 1) or failed
- * to be, with the same response: count the request, free what it holds. */
+/* Called once a handler's response was handed to the connection
+ * (written_ok = 1: sent, or queued behind a slow reader) or failed to be,
+ * with the same response: count the request, free what it holds (its bytes
+ * have been copied by then). */
 typedef void (*promc_http_sent_fn)(void *userdata, const char *method, const char *path,
                                    const promc_http_response *response, int written_ok);
 
@@ -64,7 +66,7 @@ typedef struct promc_http_opts {
     double read_timeout;
     /* Seconds a keep-alive connection may sit idle; default 60. */
     double idle_timeout;
-    /* Seconds a response may take to be written; default 30. */
+    /* Seconds a slow reader may take to read a response; default 30. */
     double write_timeout;
     /* HTTP Basic authentication for everything but /-/healthy (both set, or
      * both NULL). Compared in constant time. */

@@ -2,10 +2,12 @@
  * The built-in HTTP/1.1 server. One event-loop thread owns every connection
  * and reads request heads with epoll; only complete requests go to a small
  * pool of worker threads, which scrape (or call the user's handler) and write
- * the response. So slow or idle clients cost a buffer each, never a thread,
- * and cannot crowd out Prometheus: reads are bounded in size and time, the
- * work queue is bounded (503 beyond), and at the connection limit the client
- * that has waited longest without sending a request is dropped for a new one.
+ * the response, or hand what a slow reader has not taken back to the loop.
+ * So slow or idle clients, sending or reading, cost a buffer each, never a
+ * thread, and cannot crowd out Prometheus: reads are bounded in size and
+ * time, the work queue is bounded (503 beyond), pending output is bounded,
+ * and at the connection limit the client that has waited longest without
+ * sending a request is dropped for a new one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,17 +36,20 @@
 /* Types                                                                  */
 /* ===================================================================== */
 
-enum conn_state { CONN_READING, CONN_BUSY };
+enum conn_state { CONN_READING, CONN_BUSY, CONN_WRITING };
 
 struct conn {
     int fd;
     struct conn *prev, *next; /* the loop's list, oldest activity first */
     struct conn *rnext;       /* the list of connections handed back by workers */
     enum conn_state state;
-    bool started;     /* part of a request head arrived: read_timeout applies */
-    bool close_me;    /* set by a worker: the loop closes it */
-    int64_t deadline; /* monotonic ns, while READING */
-    uint64_t skip;    /* request-body bytes still to discard */
+    bool started;         /* part of a request head arrived: read_timeout applies */
+    bool close_me;        /* set by a worker: the loop closes it */
+    bool close_after_out; /* close once the pending output is written */
+    int64_t deadline;     /* monotonic ns, while READING or WRITING */
+    char *out;            /* response bytes a slow reader has not taken yet */
+    size_t out_len, out_off;
+    uint64_t skip; /* request-body bytes still to discard */
     size_t len;
     struct promc__http_request req;
     size_t head_len;
@@ -83,6 +88,9 @@ struct promc_http_server {
     /* Connections handed back by workers (linked by rnext, newest first). */
     pthread_mutex_t rlock;
     struct conn *returned;
+
+    /* Bytes of responses waiting for slow readers, all connections. */
+    atomic_size_t pending;
 
     /* The server's own metrics (NULL when disabled). */
     promc_counter *requests;
@@ -222,33 +230,38 @@ static size_t format_head(char *h, size_t cap, const struct reply *r)
     return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
-/* Writes all iovecs, waiting for the socket with poll until the deadline.
- * sendmsg with MSG_NOSIGNAL: a client that hung up must not SIGPIPE us. */
-static bool write_all(int fd, struct iovec *iov, int n, int64_t deadline)
+/* Responses waiting for slow readers may hold this much memory in all; past
+ * it, a connection that cannot take its response at once is closed. */
+#define MAX_PENDING (64u << 20)
+
+/* Writes what the socket takes now, without waiting; returns the bytes
+ * written, or -1 when the connection failed. sendmsg with MSG_NOSIGNAL: a
+ * client that hung up must not SIGPIPE us. */
+static ssize_t write_now(int fd, struct iovec *iov, int n)
 {
+    size_t total = 0;
     while (n > 0) {
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
         ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                return false;
-            int64_t left = deadline - now_ns();
-            if (left <= 0)
-                return false;
-            struct pollfd p = {.fd = fd, .events = POLLOUT};
-            int ms = (int)(left / 1000000) + 1;
-            if (poll(&p, 1, ms) < 0 && errno != EINTR)
-                return false;
-            continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            return -1;
         }
+        total += (size_t)w;
         promc__iov_consume(&iov, &n, (size_t)w);
     }
-    return true;
+    return (ssize_t)total;
 }
 
-static bool send_reply(int fd, const struct reply *r, int64_t deadline)
+/* Sends a response without ever waiting for the client: what the socket
+ * does not take at once is copied to the connection, and the event loop
+ * writes it as the client reads (within write_timeout). So a slow reader
+ * costs memory, bounded by MAX_PENDING, never a worker. Returns false when
+ * the connection must close. */
+static bool deliver(promc_http_server *s, struct conn *c, const struct reply *r)
 {
     char head[2048];
     size_t hlen = format_head(head, sizeof head, r);
@@ -257,7 +270,49 @@ static bool send_reply(int fd, const struct reply *r, int64_t deadline)
     bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
     struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
     int n = r->head_only || bodiless || !r->body_len ? 1 : 2;
-    return write_all(fd, iov, n, deadline);
+    size_t total = hlen + (n == 2 ? r->body_len : 0);
+    ssize_t w = write_now(c->fd, iov, n);
+    if (w < 0)
+        return false;
+    size_t left = total - (size_t)w;
+    if (!left)
+        return true;
+    if (atomic_fetch_add(&s->pending, left) + left > MAX_PENDING) {
+        atomic_fetch_sub(&s->pending, left);
+        return false;
+    }
+    c->out = promc__malloc(left);
+    if (!c->out) {
+        atomic_fetch_sub(&s->pending, left);
+        return false;
+    }
+    /* Copy the unsent tail: first of the head, then of the body. */
+    size_t off = 0;
+    for (size_t skip = (size_t)w, i = 0; i < (size_t)n; i++) {
+        size_t len = i ? r->body_len : hlen;
+        const char *src = i ? r->body : head;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        memcpy(c->out + off, src + skip, len - skip);
+        off += len - skip;
+        skip = 0;
+    }
+    c->out_len = left;
+    c->out_off = 0;
+    return true;
+}
+
+/* Best effort from the loop thread: one non-blocking attempt. */
+static void send_reply_now(int fd, const struct reply *r)
+{
+    char head[2048];
+    size_t hlen = format_head(head, sizeof head, r);
+    if (!hlen)
+        return;
+    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
+    write_now(fd, iov, r->head_only || !r->body_len ? 1 : 2);
 }
 
 /* Answers an error from the loop thread without blocking it: one
@@ -267,7 +322,7 @@ static void send_error_now(int fd, int status)
     char body[64];
     int blen = snprintf(body, sizeof body, "%d %s\n", status, reason(status));
     struct reply r = {.status = status, .body = body, .body_len = (size_t)blen};
-    send_reply(fd, &r, 0);
+    send_reply_now(fd, &r);
 }
 
 /* ===================================================================== */
@@ -302,6 +357,11 @@ static void list_append(promc_http_server *s, struct conn *c)
  * events still pending for it see fd == -1 and are skipped. */
 static void conn_close(promc_http_server *s, struct conn *c)
 {
+    if (c->out) {
+        atomic_fetch_sub(&s->pending, c->out_len);
+        promc__free(c->out);
+        c->out = NULL;
+    }
     list_remove(s, c);
     close(c->fd); /* also removes it from the epoll set */
     c->fd = -1;
@@ -538,6 +598,17 @@ static void take_returned(promc_http_server *s)
             conn_close(s, c);
             continue;
         }
+        if (c->out) {
+            /* A slow reader: the loop writes the rest as it reads. */
+            struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+            if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+                conn_close(s, c);
+                continue;
+            }
+            c->state = CONN_WRITING;
+            c->deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
+            continue;
+        }
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
             conn_close(s, c);
@@ -549,12 +620,39 @@ static void take_returned(promc_http_server *s)
     }
 }
 
+/* Writes more of a slow reader's pending response; when it is all out, the
+ * connection goes back to reading (or closes, if the response said so). */
+static void on_writable(promc_http_server *s, struct conn *c)
+{
+    struct iovec iov = {c->out + c->out_off, c->out_len - c->out_off};
+    ssize_t w = write_now(c->fd, &iov, 1);
+    if (w < 0) {
+        conn_close(s, c);
+        return;
+    }
+    c->out_off += (size_t)w;
+    if (c->out_off < c->out_len)
+        return;
+    atomic_fetch_sub(&s->pending, c->out_len);
+    promc__free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_off = 0;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+    if (c->close_after_out || epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0) {
+        conn_close(s, c);
+        return;
+    }
+    arm_reading(s, c);
+    if (c->len)
+        process_buffer(s, c);
+}
+
 static void expire(promc_http_server *s, int64_t now)
 {
     struct conn *c = s->first;
     while (c) {
         struct conn *next = c->next;
-        if (c->state == CONN_READING && c->deadline <= now)
+        if ((c->state == CONN_READING || c->state == CONN_WRITING) && c->deadline <= now)
             conn_close(s, c);
         c = next;
     }
@@ -578,6 +676,8 @@ static void *loop_main(void *arg)
                 /* fd -1: closed earlier in this batch (e.g. shed). */
                 if (c->fd >= 0 && c->state == CONN_READING)
                     on_readable(s, c);
+                else if (c->fd >= 0 && c->state == CONN_WRITING)
+                    on_writable(s, c);
             }
         }
         int64_t now = now_ns();
@@ -633,7 +733,6 @@ static void count(promc_http_server *s, int status)
 static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
 {
     const struct promc__http_request *req = &c->req;
-    int64_t deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
     bool get = span_eq(req->method, req->method_len, "GET");
     bool head = span_eq(req->method, req->method_len, "HEAD");
     const char *path = req->path;
@@ -655,7 +754,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         r.body_len = strlen(r.body);
         if (metrics)
             count(s, 401);
-        return send_reply(c->fd, &r, deadline) && r.keep_alive;
+        return deliver(s, c, &r) && r.keep_alive;
     }
     bool builtin = metrics || healthy || (!s->opts.handler && span_eq(path, path_len, "/"));
     if (builtin) {
@@ -666,7 +765,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
             r.body_len = strlen(r.body);
             if (metrics)
                 count(s, 405);
-            return send_reply(c->fd, &r, deadline) && r.keep_alive;
+            return deliver(s, c, &r) && r.keep_alive;
         }
     }
     if (metrics) {
@@ -697,7 +796,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         }
         r.body = wb->p;
         r.body_len = wb->len;
-        bool ok = send_reply(c->fd, &r, deadline);
+        bool ok = deliver(s, c, &r);
         count(s, r.status);
         if (s->in_flight)
             promc_gauge_dec(s->in_flight);
@@ -706,7 +805,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
     if (healthy) {
         r.body = "OK\n";
         r.body_len = 3;
-        return send_reply(c->fd, &r, deadline) && r.keep_alive;
+        return deliver(s, c, &r) && r.keep_alive;
     }
     if (s->opts.handler) {
         char method[32], p[1024];
@@ -735,7 +834,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
                                .body = "500 invalid handler response\n"};
             r.body_len = strlen(r.body);
         }
-        bool ok = send_reply(c->fd, &r, deadline);
+        bool ok = deliver(s, c, &r);
         if (s->opts.on_sent) {
             resp.status = r.status; /* what was sent (500 for an invalid response) */
             s->opts.on_sent(s->opts.handler_data, method, p, &resp, ok);
@@ -753,12 +852,12 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         r.content_type = "text/html; charset=utf-8";
         r.body = page;
         r.body_len = n > 0 && (size_t)n < sizeof page ? (size_t)n : 0;
-        return send_reply(c->fd, &r, deadline) && r.keep_alive;
+        return deliver(s, c, &r) && r.keep_alive;
     }
     r.status = 404;
     r.body = "404 Not Found\n";
     r.body_len = strlen(r.body);
-    return send_reply(c->fd, &r, deadline) && r.keep_alive;
+    return deliver(s, c, &r) && r.keep_alive;
 }
 
 static void give_back(promc_http_server *s, struct conn *c)
@@ -785,10 +884,15 @@ static void serve(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         c->head_len = 0;
         consume_skip(c);
         if (!keep || atomic_load(&s->stopping)) {
-            c->close_me = true;
+            /* A response still being written is finished before closing. */
+            if (c->out && !atomic_load(&s->stopping))
+                c->close_after_out = true;
+            else
+                c->close_me = true;
             break;
         }
-        if (c->len == 0 || c->skip)
+        /* Behind a slow reader, later requests wait until it has read. */
+        if (c->out || c->len == 0 || c->skip)
             break;
         int rc = promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head,
                                            &c->req);
@@ -796,8 +900,10 @@ static void serve(promc_http_server *s, struct conn *c, struct promc__buf *wb)
             break;
         if (rc < 0) {
             struct reply r = {.status = error_status(rc)};
-            send_reply(c->fd, &r, now_ns() + secs_to_ns(s->opts.write_timeout));
-            c->close_me = true;
+            if (deliver(s, c, &r) && c->out)
+                c->close_after_out = true;
+            else
+                c->close_me = true;
             break;
         }
         c->head_len = (size_t)rc;
@@ -1127,5 +1233,21 @@ void promc_http_server_stop(promc_http_server *s)
     pthread_mutex_unlock(&s->qlock);
     for (unsigned i = 0; i < s->nworkers; i++)
         pthread_join(s->workers[i], NULL);
+    /* Responses still owed to slow readers are finished, within the write
+     * timeout, before their connections close. */
+    int64_t deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
+    for (struct conn *c = s->first; c; c = c->next)
+        while (c->out && c->out_off < c->out_len) {
+            struct iovec iov = {c->out + c->out_off, c->out_len - c->out_off};
+            ssize_t w = write_now(c->fd, &iov, 1);
+            int64_t left = deadline - now_ns();
+            if (w < 0 || left <= 0)
+                break;
+            c->out_off += (size_t)w;
+            struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+            if (c->out_off < c->out_len && poll(&p, 1, (int)(left / 1000000) + 1) < 0 &&
+                errno != EINTR)
+                break;
+        }
     server_free(s);
 }

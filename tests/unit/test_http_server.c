@@ -1529,6 +1529,57 @@ static void *fetch_thread(void *arg)
     return NULL;
 }
 
+/* A client that asks for a large exposition and does not read it must not
+ * hold a worker: with one worker, another scrape is still answered at once,
+ * and the slow reader still gets its whole response when it finally reads. */
+static void test_slow_reader_does_not_hold_a_worker(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_gauge *g = promc_gauge_new(reg, "padding", "Many series.", PROMC_LABELS("id"));
+    char id[64];
+    /* Bigger than the socket buffers on both sides can hold (~8 MB). */
+    for (int i = 0; i < 150000; i++) {
+        snprintf(id, sizeof id, "series-%06d-with-a-longish-label-value", i);
+        promc_gauge_set(promc_gauge_labels(g, id), i);
+    }
+    promc_http_opts o = {.workers = 1, .disable_self_metrics = 1};
+    promc_http_server *s = serve(reg, &o);
+    int port = promc_http_server_port(s);
+
+    /* The slow reader: a tiny receive window, then it stops reading. */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    client slow = cli_from_fd(fd);
+    cli_send_str(&slow, GET("/metrics"));
+    struct timespec pause = {0, 200000000};
+    nanosleep(&pause, NULL); /* the worker has answered as far as it could */
+
+    int64_t t0 = mono_ms();
+    response r;
+    request(port, GET("/metrics"), &r);
+    int64_t took = mono_ms() - t0;
+    print_message("  scrape beside a slow reader: %lld ms, %zu bytes\n", (long long)took,
+                  r.body_len);
+    assert_int_equal(r.status, 200);
+    assert_true(took < 1000);
+    size_t want = r.body_len;
+    resp_free(&r);
+
+    expect_response(&slow, &r, false);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, want);
+    resp_free(&r);
+    cli_close(&slow);
+    promc_http_server_stop(s);
+    promc_gauge_free(g);
+    promc_registry_free(reg);
+}
+
 static void test_stop(void **state)
 {
     (void)state;
@@ -1766,6 +1817,7 @@ int main(void)
         cmocka_unit_test(test_shed_with_pending_event),
         cmocka_unit_test(test_self_metrics),
         cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_slow_clients),
         cmocka_unit_test(test_max_connections),
