@@ -304,15 +304,16 @@ static bool deliver(promc_http_server *s, struct conn *c, const struct reply *r)
     return true;
 }
 
-/* Best effort from the loop thread: one non-blocking attempt. */
-static void send_reply_now(int fd, const struct reply *r)
+/* From the loop thread: one non-blocking attempt; true if it all went. */
+static bool send_reply_now(int fd, const struct reply *r)
 {
     char head[2048];
     size_t hlen = format_head(head, sizeof head, r);
     if (!hlen)
-        return;
+        return false;
     struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
-    write_now(fd, iov, r->head_only || !r->body_len ? 1 : 2);
+    int n = r->head_only || !r->body_len ? 1 : 2;
+    return write_now(fd, iov, n) == (ssize_t)(hlen + (n == 2 ? r->body_len : 0));
 }
 
 /* Answers an error from the loop thread without blocking it: one
@@ -443,35 +444,78 @@ static bool enqueue(promc_http_server *s, struct conn *c)
 /* Looks at the buffered bytes: a complete head goes to a worker, an invalid
  * one gets its error and the connection closes, a partial one waits.
  * Returns false when c was closed. */
+static bool span_eq(const char *p, size_t n, const char *str)
+{
+    return strlen(str) == n && memcmp(p, str, n) == 0;
+}
+
+static bool path_is(const struct promc__http_request *q, const char *path)
+{
+    return q->path_len ? span_eq(q->path, q->path_len, path) : strcmp(path, "/") == 0;
+}
+
+/* /-/healthy is answered by the loop itself, so a health check passes even
+ * while every worker is busy and the queue is full. Returns false when the
+ * connection was closed. */
+static bool answer_health_now(promc_http_server *s, struct conn *c)
+{
+    struct reply r = {.status = 200,
+                      .body = "OK\n",
+                      .body_len = 3,
+                      .keep_alive = c->req.keep_alive,
+                      .head_only = span_eq(c->req.method, c->req.method_len, "HEAD")};
+    if (!send_reply_now(c->fd, &r) || !r.keep_alive) {
+        conn_close(s, c);
+        return false;
+    }
+    memmove(c->buf, c->buf + c->head_len, c->len - c->head_len);
+    c->len -= c->head_len;
+    c->head_len = 0;
+    c->skip = c->req.content_length;
+    c->started = false;
+    c->deadline = now_ns() + secs_to_ns(s->opts.idle_timeout);
+    return true;
+}
+
 static bool process_buffer(promc_http_server *s, struct conn *c)
 {
-    consume_skip(c);
-    if (c->len == 0)
+    for (;;) {
+        consume_skip(c);
+        if (c->len == 0)
+            return true;
+        if (!c->started) {
+            c->started = true;
+            c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
+        }
+        int rc = promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head,
+                                           &c->req);
+        if (rc == PROMC__HTTP_INCOMPLETE)
+            return true;
+        if (rc < 0) {
+            send_error_now(c->fd, error_status(rc));
+            conn_close(s, c);
+            return false;
+        }
+        c->head_len = (size_t)rc;
+        const struct promc__http_request *q = &c->req;
+        bool get_or_head =
+            span_eq(q->method, q->method_len, "GET") || span_eq(q->method, q->method_len, "HEAD");
+        if (!s->opts.handler && get_or_head && !q->chunked && path_is(q, "/-/healthy")) {
+            if (!answer_health_now(s, c))
+                return false;
+            continue;
+        }
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        c->state = CONN_BUSY;
+        if (!enqueue(s, c)) {
+            send_error_now(c->fd, 503);
+            if (s->requests && s->registry && path_is(q, s->metrics_path))
+                promc_counter_inc(promc_counter_labels(s->requests, "503"));
+            conn_close(s, c);
+            return false;
+        }
         return true;
-    if (!c->started) {
-        c->started = true;
-        c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
     }
-    int rc =
-        promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head, &c->req);
-    if (rc == PROMC__HTTP_INCOMPLETE)
-        return true;
-    if (rc < 0) {
-        send_error_now(c->fd, error_status(rc));
-        conn_close(s, c);
-        return false;
-    }
-    c->head_len = (size_t)rc;
-    epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-    c->state = CONN_BUSY;
-    if (!enqueue(s, c)) {
-        send_error_now(c->fd, 503);
-        if (s->requests)
-            promc_counter_inc(promc_counter_labels(s->requests, "503"));
-        conn_close(s, c);
-        return false;
-    }
-    return true;
 }
 
 static void on_readable(promc_http_server *s, struct conn *c)
@@ -693,11 +737,6 @@ static void *loop_main(void *arg)
 /* ===================================================================== */
 /* Workers                                                                */
 /* ===================================================================== */
-
-static bool span_eq(const char *p, size_t n, const char *s)
-{
-    return strlen(s) == n && memcmp(p, s, n) == 0;
-}
 
 static bool authorized(promc_http_server *s, const struct promc__http_request *req)
 {

@@ -1529,6 +1529,78 @@ static void *fetch_thread(void *arg)
     return NULL;
 }
 
+/* A collector that blocks the scrape until released. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool released;
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+
+static int gated_collector(promc_emitter *e, void *ud)
+{
+    (void)ud;
+    pthread_mutex_lock(&gate.mu);
+    while (!gate.released)
+        pthread_cond_wait(&gate.cv, &gate.mu);
+    pthread_mutex_unlock(&gate.mu);
+    promc_emit_family(e, "gated", "Gated.", PROMC_GAUGE, NULL);
+    return promc_emit_sample(e, NULL, 0, 1);
+}
+
+/* With the only worker stuck in a scrape and the queue full, scrapes get
+ * 503 but the health check is still answered: the loop answers it itself. */
+static void test_healthy_while_workers_are_busy(void **state)
+{
+    (void)state;
+    gate.released = false;
+    promc_registry *reg = promc_registry_new();
+    promc_metric *col = promc_collector_new(reg, gated_collector, NULL, NULL, NULL);
+    promc_http_opts o = {.workers = 1, .max_queue = 1, .disable_self_metrics = 1};
+    promc_http_server *s = serve(reg, &o);
+    int port = promc_http_server_port(s);
+    struct timespec pause = {0, 100000000};
+    client a = cli_open(port), b = cli_open(port);
+    cli_send_str(&a, GET("/metrics")); /* holds the worker */
+    nanosleep(&pause, NULL);
+    cli_send_str(&b, GET("/metrics")); /* fills the queue */
+    nanosleep(&pause, NULL);
+    assert_int_equal(status_of(port, GET("/metrics")), 503);
+    int64_t t0 = mono_ms();
+    assert_int_equal(status_of(port, GET("/-/healthy")), 200);
+    assert_true(mono_ms() - t0 < 1000);
+    /* Keep-alive health checks on one connection, HEAD included. */
+    client h = cli_open(port);
+    cli_send_str(&h, GET("/-/healthy") HEAD("/-/healthy") GET("/-/healthy"));
+    response r;
+    expect_response(&h, &r, false);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "OK\n");
+    resp_free(&r);
+    expect_response(&h, &r, true);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    expect_response(&h, &r, false);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    cli_close(&h);
+
+    pthread_mutex_lock(&gate.mu);
+    gate.released = true;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
+    expect_response(&a, &r, false);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    expect_response(&b, &r, false);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    cli_close(&a);
+    cli_close(&b);
+    promc_http_server_stop(s);
+    promc_metric_free(col);
+    promc_registry_free(reg);
+}
+
 /* A client that asks for a large exposition and does not read it must not
  * hold a worker: with one worker, another scrape is still answered at once,
  * and the slow reader still gets its whole response when it finally reads. */
@@ -1818,6 +1890,7 @@ int main(void)
         cmocka_unit_test(test_self_metrics),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
+        cmocka_unit_test(test_healthy_while_workers_are_busy),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_slow_clients),
         cmocka_unit_test(test_max_connections),
