@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "http_parse.h"
 #include "promc.h"
 
@@ -43,44 +44,23 @@ enum {
 
 #define GUARD_PAGES 16
 
-static char *guard_map;   /* GUARD_PAGES readable pages, then one PROT_NONE page */
-static char *guard_end;   /* first byte of the PROT_NONE page */
-static size_t guard_room; /* readable bytes before it */
-static size_t guard_map_size;
+static struct guard guard; /* GUARD_PAGES readable pages, then a PROT_NONE one */
 
 static int group_setup(void **state)
 {
     (void)state;
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    guard_map_size = (GUARD_PAGES + 1) * pg;
-#ifdef MAP_ANONYMOUS
-    void *m =
-        mmap(NULL, guard_map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-#else
-    void *m = mmap(NULL, guard_map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0);
-#endif
-    if (m == MAP_FAILED)
-        return -1;
-    guard_map = m;
-    guard_room = GUARD_PAGES * pg;
-    guard_end = guard_map + guard_room;
-    return mprotect(guard_end, pg, PROT_NONE);
+    return guard_open(&guard, GUARD_PAGES * (size_t)sysconf(_SC_PAGESIZE));
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    return munmap(guard_map, guard_map_size);
+    return guard_close(&guard);
 }
 
-/* Copies s[0..n) so that its last byte is the last readable one. */
 static const char *at_guard(const char *s, size_t n)
 {
-    assert_true(n <= guard_room);
-    char *p = guard_end - n;
-    if (n)
-        memmove(p, s, n);
-    return p;
+    return guard_place(&guard, s, n);
 }
 
 /* ------------------------------------------------------------------ */

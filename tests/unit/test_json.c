@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "json.h"
 
 /* A string literal with its length, NULs included. */
@@ -33,45 +34,26 @@
 /* Room for the 16 MiB inputs; pages are only touched as inputs use them. */
 #define GUARD_ROOM ((size_t)17 << 20)
 
-static char *guard_map; /* GUARD_ROOM readable bytes, then one PROT_NONE page */
-static char *guard_end; /* first byte of the PROT_NONE page */
-static size_t guard_map_size;
+static struct guard guard; /* GUARD_ROOM readable bytes, then a PROT_NONE page */
 
 static void join_fixtures(void);
 
 static int group_setup(void **state)
 {
     (void)state;
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    guard_map_size = GUARD_ROOM + pg;
-#ifdef MAP_ANONYMOUS
-    void *m =
-        mmap(NULL, guard_map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-#else
-    void *m = mmap(NULL, guard_map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0);
-#endif
-    if (m == MAP_FAILED)
-        return -1;
-    guard_map = m;
-    guard_end = guard_map + GUARD_ROOM;
     join_fixtures();
-    return mprotect(guard_end, pg, PROT_NONE);
+    return guard_open(&guard, GUARD_ROOM);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    return munmap(guard_map, guard_map_size);
+    return guard_close(&guard);
 }
 
-/* Copies s[0..n) so that its last byte is the last readable one. */
 static const char *at_guard(const char *s, size_t n)
 {
-    assert_true(n <= GUARD_ROOM);
-    char *p = guard_end - n;
-    if (n)
-        memmove(p, s, n);
-    return p;
+    return guard_place(&guard, s, n);
 }
 
 /* ------------------------------------------------------------------ */
