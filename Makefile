@@ -59,7 +59,7 @@ COMMON_LIB     := $(BUILD)/libexcommon.a
 # not, so they never depend on the examples' code.
 COMMON_USERS   := test_json test_cli fuzz_json
 
-.PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs \
+.PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs check-contract \
         sanitize check-clang tsan valgrind interop integration examples-test bench bench-peers bench-build fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
@@ -155,11 +155,18 @@ check-install:
 check-format:
 	$(Q)tests/check_format.sh
 
+# The mistakes the type system must refuse (tests/compile_fail/), and every
+# public declaration documented by its own comment.
+check-contract:
+	$(Q)tests/check_compile_fail.sh $(CC) clang
+	$(Q)tests/check_header_docs.sh include/promc.h include/promc_http.h
+
 # docs/EXPORTERS.md is generated from the exporters' READMEs.
 docs:
 	$(Q)docs/exporters.sh
 
-check-docs:
+check-docs: $(BUILD)/examples/custom_collector
+	$(Q)docs/check_snippets.sh $(BUILD)
 	$(Q)tmp=$$(mktemp) && docs/exporters.sh $$tmp && \
 	    if cmp -s $$tmp docs/EXPORTERS.md; then rm -f $$tmp; echo "docs: EXPORTERS.md up to date"; \
 	    else rm -f $$tmp; echo "docs/EXPORTERS.md is stale: run make docs" >&2; exit 1; fi
@@ -169,7 +176,7 @@ sanitize:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check-unit
 
-TSAN_TESTS := test_concurrency test_http_server test_textfile
+TSAN_TESTS := test_concurrency test_http_server test_textfile test_misuse
 
 # The whole build and the unit suite with clang too: warnings differ.
 check-clang:
@@ -237,7 +244,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory check-format check-docs
 	$(Q)$(MAKE) --no-print-directory check-unit
-	$(Q)$(MAKE) --no-print-directory check-symbols
+	$(Q)$(MAKE) --no-print-directory check-symbols check-contract
 	$(Q)$(MAKE) --no-print-directory check-install
 	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory check-clang

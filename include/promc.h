@@ -3,17 +3,40 @@
  *
  * This header is the whole core API, in the order a user learns it: version,
  * errors and memory, registries, the metric types (counter, gauge, histogram,
- * summary, enum, info), labelled children, custom collectors, exposition.
- * The HTTP server, Pushgateway client and textfile writer live in promc_http.h.
+ * summary, enum, info), custom collectors, process metrics, exposition. The
+ * HTTP server, HTTP client, Pushgateway client and textfile writer live in
+ * promc_http.h.
  *
- * Thread safety: every function in this header may be called from any thread
- * at any time, unless its comment says otherwise (only promc_set_allocator).
- * The hot-path calls (inc, add, set, observe) take no lock, allocate nothing
- * and make no system call; see docs/THREADS.md for what each call locks.
+ * Series and families. Every metric type comes in two handle types: the
+ * series type (promc_counter) is what inc/set/observe work on, and the family
+ * type (promc_counter_vec) is a labelled metric whose series are looked up by
+ * label values. promc_counter_new() creates an unlabelled metric and returns
+ * its one series; promc_counter_vec_new() creates a labelled one. A family
+ * cannot be incremented by mistake: the compiler refuses it.
  *
- * Ownership: promc copies every string and array it is given. Objects returned
- * by a *_new function belong to the caller until passed to the matching
- * *_free; every *_free accepts NULL.
+ * Errors. A function that can fail returns a promc_error code (or NULL, for
+ * those that return a pointer) and records the code and a message naming the
+ * offending name or value for the calling thread. The rule, as in SQLite:
+ * promc_last_error_code() and promc_last_error() describe the most recent
+ * call in this thread to a function whose comment lists "Errors" -- PROMC_OK
+ * and "" after its success. Functions without an "Errors" line cannot fail
+ * and leave the last error alone: the hot-path calls, getters, and every
+ * *_free(NULL).
+ *
+ * Thread safety. Every function may be called from any thread at any time,
+ * with three exceptions, each repeated at the function: promc_set_allocator
+ * (before any other promc call), promc_shutdown (at the end, when no other
+ * thread uses promc), and the *_free of a handle while another thread still
+ * uses that same handle (as with free()). Callbacks (collectors, writers) may
+ * call promc functions; the few calls that cannot be honoured from inside a
+ * callback say so and return PROMC_ESTATE instead of waiting. The hot-path
+ * calls (inc, add, set, observe) never wait for a scrape; docs/THREADS.md says
+ * what each call locks.
+ *
+ * Ownership. promc copies every string and array it is given; nothing the
+ * caller passes needs to outlive the call. Objects returned by a *_new
+ * function belong to the caller until passed to the matching *_free, which
+ * accepts NULL. docs/API.md has the table of mistakes and what each returns.
  */
 #ifndef PROMC_H
 #define PROMC_H
@@ -27,8 +50,10 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
+/* Marks the symbols the shared library exports; everything else is hidden. */
 #define PROMC_API __attribute__((visibility("default")))
 #else
+/* Without symbol visibility, every symbol is exported anyway. */
 #define PROMC_API
 #endif
 
@@ -37,29 +62,33 @@ extern "C" {
 /* ===================================================================== */
 
 /* The single source of the version: the Makefile reads these three lines. */
-#define PROMC_VERSION_MAJOR 0
-#define PROMC_VERSION_MINOR 1
-#define PROMC_VERSION_PATCH 0
+#define PROMC_VERSION_MAJOR 0 /* incompatible API changes (while 0: the minor) */
+#define PROMC_VERSION_MINOR 2 /* new API */
+#define PROMC_VERSION_PATCH 0 /* fixes */
 
+/* Helpers of PROMC_VERSION_STRING; not for use. */
 #define PROMC__STR2(x) #x
-#define PROMC__STR(x)  PROMC__STR2(x)
+#define PROMC__STR(x)  PROMC__STR2(x) /* expands x first */
+/* The version these headers belong to, as "0.2.0". */
 #define PROMC_VERSION_STRING                                                                       \
     PROMC__STR(PROMC_VERSION_MAJOR)                                                                \
     "." PROMC__STR(PROMC_VERSION_MINOR) "." PROMC__STR(PROMC_VERSION_PATCH)
+/* The same version as one comparable number: 0x000200 for 0.2.0. */
 #define PROMC_VERSION_HEX                                                                          \
     ((PROMC_VERSION_MAJOR << 16) | (PROMC_VERSION_MINOR << 8) | PROMC_VERSION_PATCH)
 
-/* The version of the library actually linked, as PROMC_VERSION_HEX and as text. */
+/* The version of the library actually linked, as PROMC_VERSION_HEX would
+ * spell it. Cannot fail; any thread. */
 PROMC_API unsigned promc_version(void);
+/* The version of the library actually linked, as text ("0.2.0", static
+ * storage). Cannot fail; any thread. */
 PROMC_API const char *promc_version_string(void);
 
 /* ===================================================================== */
 /* Errors and memory                                                      */
 /* ===================================================================== */
 
-/* Every function that can fail returns one of these (or NULL, for
- * constructors). A message naming the offending name or value is kept per
- * thread and read with promc_last_error(). */
+/* The error codes, as one table: name, value, static text. */
 #define PROMC_ERRNO_MAP(X)                                                                         \
     X(OK, 0, "success")                                                                            \
     X(EINVAL, -1, "invalid argument")                                                              \
@@ -70,277 +99,441 @@ PROMC_API const char *promc_version_string(void);
     X(EIO, -6, "input/output error")                                                               \
     X(ESTATE, -7, "wrong state for this call")
 
+/* PROMC_OK, PROMC_EINVAL, ... generated from PROMC_ERRNO_MAP. */
 typedef enum promc_error {
 #define PROMC__ERR_ENUM(name, value, text) PROMC_##name = value,
     PROMC_ERRNO_MAP(PROMC__ERR_ENUM)
 #undef PROMC__ERR_ENUM
 } promc_error;
 
-/* Static text for a code ("out of memory"); "unknown error" for others. */
+/* Static text for a code ("out of memory"); "unknown error" for others.
+ * Cannot fail; any thread. */
 PROMC_API const char *promc_strerror(int code);
-/* The code's name ("PROMC_ENOMEM"); "PROMC_UNKNOWN" for others. */
+/* The code's name ("PROMC_ENOMEM"); "PROMC_UNKNOWN" for others. Cannot fail;
+ * any thread. */
 PROMC_API const char *promc_errname(int code);
-/* The message of the last failure in the calling thread, e.g.
- * "invalid metric name \"1abc\"". Valid until the thread's next promc call.
- * Never NULL ("" when nothing failed yet). */
+/* The message of the most recent call in this thread that can fail, e.g.
+ * "invalid metric name \"1abc\"": "" when it succeeded. Never NULL. The text
+ * is the calling thread's own and valid until its next promc call. */
 PROMC_API const char *promc_last_error(void);
-/* The code of the last failure in the calling thread (PROMC_OK if none). */
+/* The code of the most recent call in this thread that can fail (PROMC_OK
+ * when it succeeded or nothing was called yet). Any thread. */
 PROMC_API int promc_last_error_code(void);
 
+/* The allocator hooks of promc_set_allocator, with malloc's contract. */
 typedef void *(*promc_malloc_fn)(size_t size);
+/* With realloc's contract. */
 typedef void *(*promc_realloc_fn)(void *ptr, size_t size);
+/* With free's contract (never called with NULL by promc). */
 typedef void (*promc_free_fn)(void *ptr);
 
-/* Route every allocation of the library through these functions (all three,
- * or all NULL to restore libc's). NOT thread-safe: call it before any other
- * promc function. Returns PROMC_EINVAL when only some are given. */
+/* Routes every allocation of the library through these functions (all
+ * three, or all NULL to restore libc's).
+ * Errors: PROMC_EINVAL when only some are given (the allocator is unchanged).
+ * Thread safety: NONE -- call it before any other promc function, while the
+ * process uses promc from one thread; memory allocated before must not be
+ * freed by the new hooks. */
 PROMC_API int promc_set_allocator(promc_malloc_fn m, promc_realloc_fn r, promc_free_fn f);
-/* Frees memory the library handed to the caller (promc_encode_buffer). */
+/* Frees memory the library handed to the caller (promc_encode_buffer's
+ * result). NULL is a no-op. Any thread. */
 PROMC_API void promc_free(void *ptr);
 
 /* ===================================================================== */
 /* Registries                                                             */
 /* ===================================================================== */
 
+/* A set of metrics scraped together. Opaque; reference-counted inside (a
+ * running scrape or an HTTP server keeps it alive). */
 typedef struct promc_registry promc_registry;
-/* Any registrable thing: a metric of any type, or a custom collector. */
+/* Any registrable thing: a metric family of any type, or a custom collector. */
 typedef struct promc_metric promc_metric;
 
-/* Pass as the registry to a *_new function to create a metric that is in no
- * registry (for tests, or to register it later, or in several). */
+/* Pass as the registry to a constructor (*_new) to create a metric that is
+ * in no registry, e.g. to register it later or in several registries. It is
+ * not a registry: every other function refuses it with PROMC_EINVAL. */
 #define PROMC_NO_REGISTRY ((promc_registry *)1)
 
-/* A new, empty registry. NULL on out of memory. */
+/* A new, empty registry, owned by the caller (promc_registry_free).
+ * Errors: NULL with PROMC_ENOMEM. Any thread. */
 PROMC_API promc_registry *promc_registry_new(void);
-/* Unregisters everything (dropping the registry's references) and frees the
- * registry. Must not race with a scrape of the same registry. NULL is a no-op. */
-PROMC_API void promc_registry_free(promc_registry *reg);
-/* The process-wide default registry, created on first use (with a process
- * collector). Passing NULL as a registry anywhere means this one.
- * promc_registry_free() ignores it; promc_registry_clear() empties it and
- * promc_shutdown() frees it. NULL on out of memory (retried on the next call). */
+/* Releases the caller's registry: it and the references it holds on its
+ * metrics are dropped once no running scrape or HTTP server uses it any
+ * more. NULL is a no-op (PROMC_OK).
+ * Errors: PROMC_EINVAL for the default registry (promc_shutdown frees it),
+ * for PROMC_NO_REGISTRY, and for a registry already released while a scrape
+ * or server still holds it (a second free). Freeing a registry already
+ * destroyed is undefined, as with free().
+ * Thread safety: any thread, also from a collector scraping it (destruction
+ * then waits for the end of the scrape). */
+PROMC_API int promc_registry_free(promc_registry *reg);
+/* The process-wide default registry, created on first use with a process
+ * collector (promc_default_process_collector). Passing NULL as a registry
+ * anywhere means this one. Lives until promc_shutdown.
+ * Errors: NULL with PROMC_ENOMEM (retried on the next call). Any thread. */
 PROMC_API promc_registry *promc_default_registry(void);
-
-/* Frees the default registry and its process collector (the metrics in it
- * lose the registry's reference). For programs that want a clean exit under
- * leak checkers: call it once, at the end, when no other thread uses promc.
- * A later promc_default_registry() starts a new, empty one. */
+/* Releases the default registry and its process collector (metrics in it
+ * lose the registry's reference; a running HTTP server keeps serving it
+ * until it is freed). For programs that want a clean exit under leak
+ * checkers. A later promc_default_registry() starts a new, empty one, again
+ * with a process collector. Cannot fail.
+ * Thread safety: NONE -- call it once, at the end, when no other thread uses
+ * promc. */
 PROMC_API void promc_shutdown(void);
 
-/* Adds a metric (any type, or a custom collector) to a registry; the registry
- * takes a reference. Fails with PROMC_EEXIST when any sample name the metric
- * emits (x, x_total, x_created, x_bucket, x_count, x_sum, x_info) is already
- * emitted by a metric in the registry; the message names both. A metric may be
- * registered in several registries. */
+/* Adds a metric (any type, or a custom collector) to a registry, which takes
+ * a reference. A metric may be in several registries. reg NULL = default.
+ * Errors: PROMC_EINVAL (m NULL, reg PROMC_NO_REGISTRY); PROMC_EEXIST when m
+ * is already in reg, or when a sample name m emits (x, x_total, x_created,
+ * x_bucket, x_count, x_sum, x_info) is emitted by a metric already in reg or
+ * reserved by the library (promc_children_refused_total); the message names
+ * both; PROMC_ENOMEM. Any thread, also from a collector: a scrape already
+ * running does not include m. */
 PROMC_API int promc_registry_register(promc_registry *reg, promc_metric *m);
-/* Removes a metric from a registry and drops the registry's reference; waits
- * for running scrapes of that registry. PROMC_ENOENT if it was not there. */
+/* Removes a metric from a registry and drops the registry's reference. A
+ * scrape already running may still include it. reg NULL = default.
+ * Errors: PROMC_EINVAL (m NULL, reg PROMC_NO_REGISTRY); PROMC_ENOENT when m
+ * is not in reg. Any thread, also from a collector (a collector may
+ * unregister itself). */
 PROMC_API int promc_registry_unregister(promc_registry *reg, promc_metric *m);
-/* Unregisters every metric of the registry. */
-PROMC_API void promc_registry_clear(promc_registry *reg);
-/* Default child limit for metrics created in this registry afterwards without
- * a limit of their own (0 = unlimited, the default). */
-PROMC_API void promc_registry_set_max_children(promc_registry *reg, size_t max_children);
-/* Whether OpenMetrics output carries _created samples (default on). */
-PROMC_API void promc_registry_set_created(promc_registry *reg, int enabled);
+/* Unregisters every metric of the registry. reg NULL = default (its process
+ * collector included).
+ * Errors: PROMC_EINVAL for PROMC_NO_REGISTRY. Any thread. */
+PROMC_API int promc_registry_clear(promc_registry *reg);
+/* Default child limit for labelled metrics created in this registry from now
+ * on without a limit of their own (0 = unlimited, the default).
+ * Errors: PROMC_EINVAL for PROMC_NO_REGISTRY; PROMC_ENOMEM creating the
+ * default registry. Any thread. */
+PROMC_API int promc_registry_set_max_children(promc_registry *reg, size_t max_children);
+/* Whether OpenMetrics output of this registry carries _created samples
+ * (default on). Errors: as promc_registry_set_max_children. Any thread. */
+PROMC_API int promc_registry_set_created(promc_registry *reg, int enabled);
 
+/* A label name and value, or an info metric's key and value. */
 typedef struct promc_label {
     const char *name;
     const char *value;
 } promc_label;
 
 /* For users' unit tests: the current value of the sample named `name` (the
- * exposed sample name, e.g. "http_requests_total", "lat_seconds_bucket") with
- * exactly the given labels (any order; "le"/"quantile" included where they
- * apply), as the text format would expose it. Writes it to *value and returns
- * PROMC_OK, or PROMC_ENOENT when no such sample exists. */
+ * exposed sample name, e.g. "http_requests_total", "lat_seconds_bucket")
+ * with exactly the given labels (any order; "le"/"quantile" included where
+ * they apply), as the text format would expose it, into *value. reg NULL =
+ * default; labels may be NULL when nlabels is 0.
+ * Errors: PROMC_EINVAL (NULL name or value, a NULL label name or value,
+ * PROMC_NO_REGISTRY); PROMC_ENOENT when no such sample exists; the error of a
+ * failing collector (as promc_encode); PROMC_ESTATE when called from a
+ * collector or writer of a scrape of the same registry. Any thread. */
 PROMC_API int promc_registry_get_sample_value(promc_registry *reg, const char *name,
                                               const promc_label *labels, size_t nlabels,
                                               double *value);
 
 /* Builds a NULL-terminated array of label names inline:
- * promc_counter_new(NULL, "req", "Requests.", PROMC_LABELS("method", "code")) */
+ * promc_counter_vec_new(NULL, "req", "Requests.", PROMC_LABELS("method", "code"), NULL) */
 #define PROMC_LABELS(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* The number of arguments, for the *_labels and *_remove macros; not for use. */
 #define PROMC__COUNT(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
-/* Options shared by every metric type; all fields optional (zero = default). */
+/* Options shared by counters, gauges, enums and infos; the histogram and
+ * summary options start with the same fields. All optional: zero or NULL
+ * means the default, and the opts pointer itself may be NULL. */
 typedef struct promc_metric_opts {
     /* Unit, e.g. "seconds": the name must end with "_<unit>"; exposed as
-     * "# UNIT" in OpenMetrics. Not allowed for enums and infos. */
+     * "# UNIT" in OpenMetrics. Refused for enums and infos. */
     const char *unit;
-    /* Refuse label sets beyond this many children (0 = registry default). */
+    /* Labelled metrics: refuse label sets beyond this many live children
+     * (0 = the registry's default). Ignored for unlabelled metrics. */
     size_t max_children;
 } promc_metric_opts;
 
-/* Generic operations on a metric of any type. */
-/* Drops the caller's reference: the metric is destroyed once no registry holds
- * it either. Its children are destroyed with it. NULL is a no-op. */
-PROMC_API void promc_metric_free(promc_metric *m);
-/* The metric's name as given at creation (after _total/_info folding). */
+/* ---- Operations on a metric of any type (promc_metric) ---- */
+
+/* Releases the caller's reference to a metric: it is destroyed, with its
+ * children, once no registry holds it either. NULL is a no-op (PROMC_OK).
+ * Errors: PROMC_EINVAL for a metric whose caller reference was already
+ * released while a registry still holds it (a double free the reference
+ * counts can see). Freeing a destroyed metric is undefined, as with free().
+ * Thread safety: any thread, but not while another thread still uses a
+ * handle of this metric through the caller's reference. */
+PROMC_API int promc_metric_free(promc_metric *m);
+/* The metric's family name (after _total/_info folding); NULL for NULL.
+ * Valid while the metric lives. Cannot fail; any thread. */
 PROMC_API const char *promc_metric_name(const promc_metric *m);
-/* Number of live children (1 for an unlabelled metric). */
-PROMC_API size_t promc_metric_children(promc_metric *m);
-/* Label sets refused so far because of the child limit. */
-PROMC_API uint64_t promc_metric_refused(promc_metric *m);
+/* Number of live children: 1 for an unlabelled metric, those not removed
+ * for a labelled one; 0 for NULL. Cannot fail; any thread. */
+PROMC_API size_t promc_metric_children(const promc_metric *m);
+/* Label sets refused so far because of the child limit (0 for NULL). Cannot
+ * fail; any thread. */
+PROMC_API uint64_t promc_metric_refused(const promc_metric *m);
+/* Frees the memory of the children removed from m so far (by *_vec_remove
+ * and *_vec_clear). A removed child's handle otherwise stays valid, and
+ * working, until the metric is destroyed: call this only at a point where no
+ * thread can still use a handle to a removed child. For programs whose label
+ * values churn (one child per connection, say), whose removed children would
+ * otherwise add up.
+ * Errors: PROMC_EINVAL (m NULL); PROMC_ESTATE when called from a writer of a
+ * scrape of this metric. Any thread. */
+PROMC_API int promc_metric_reclaim_removed(promc_metric *m);
 
 /* ===================================================================== */
 /* Counter                                                                */
 /* ===================================================================== */
 
-/* A counter handle is either the metric (from promc_counter_new) or one of its
- * children (from promc_counter_labels). For an unlabelled counter the metric
- * handle is its one series; for a labelled one, updates through the metric
- * handle go nowhere visible -- use a child. */
+/* One counter series: an unlabelled counter, or a child of a counter vec. */
 typedef struct promc_counter promc_counter;
+/* A labelled counter family; its series come from promc_counter_vec_labels. */
+typedef struct promc_counter_vec promc_counter_vec;
 
-/* Creates a counter and registers it in reg (NULL = default registry,
- * PROMC_NO_REGISTRY = none). The name may end in "_total" or not; the samples
- * are "<base>_total" either way (family "<base>" in OpenMetrics). label_names
- * is NULL or a NULL-terminated array (PROMC_LABELS). NULL on error. */
+/* Creates an unlabelled counter, registers it in reg (NULL = default,
+ * PROMC_NO_REGISTRY = none) and returns its one series, exported at 0 from
+ * now on. The name may end in "_total" or not: the sample is "<base>_total"
+ * either way (family "<base>" in OpenMetrics). help may be "" but not NULL.
+ * opts may be NULL.
+ * Errors: NULL with PROMC_EINVAL (name, help, unit), PROMC_EEXIST (the
+ * registry already emits one of its names), PROMC_ENOMEM. Any thread. */
 PROMC_API promc_counter *promc_counter_new(promc_registry *reg, const char *name, const char *help,
-                                           const char *const *label_names);
-PROMC_API promc_counter *promc_counter_new_opts(promc_registry *reg, const char *name,
-                                                const char *help, const char *const *label_names,
-                                                const promc_metric_opts *opts);
-/* Increments by 1. Lock-free, allocation-free; NULL is a no-op. */
+                                           const promc_metric_opts *opts);
+/* Increments by 1. Lock-free, allocation-free, never waits; NULL is a no-op.
+ * Any thread. */
 PROMC_API void promc_counter_inc(promc_counter *c);
-/* Adds v >= 0. Whole v below 2^62 take the exact integer path. Returns
- * PROMC_EINVAL (value unchanged) for v < 0 or NaN; PROMC_OK otherwise. */
+/* Adds v >= 0 (whole v below 2^63 take the exact integer path). NULL is a
+ * no-op (PROMC_OK). Errors: PROMC_EINVAL (value unchanged) for v < 0 or NaN.
+ * Lock-free; any thread. */
 PROMC_API int promc_counter_add(promc_counter *c, double v);
 /* Adds n, exactly while the total stays below 2^64 (n from 2^62 on goes to
- * the double cell, so the counter never wraps). */
+ * the double cell, so the counter never wraps). NULL is a no-op. Lock-free;
+ * any thread. */
 PROMC_API void promc_counter_add_int(promc_counter *c, uint64_t n);
-/* The current value (0 for NULL). */
-PROMC_API double promc_counter_get(promc_counter *c);
-/* The child for these label values (count must match the label names; values
- * must be valid UTF-8). Created on first use; later calls return the same
- * handle, valid until removed or the metric is freed. NULL on error (wrong
- * count, bad UTF-8, out of memory, child limit reached). */
-PROMC_API promc_counter *promc_counter_labels_n(promc_counter *c, const char *const *values,
-                                                size_t n);
-#define promc_counter_labels(c, ...)                                                               \
-    promc_counter_labels_n((c), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-/* Removes the child with these values (its handle becomes invalid). */
-PROMC_API int promc_counter_remove_n(promc_counter *c, const char *const *values, size_t n);
-#define promc_counter_remove(c, ...)                                                               \
-    promc_counter_remove_n((c), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-/* Removes every child (all child handles become invalid). */
-PROMC_API void promc_counter_clear(promc_counter *c);
-/* The metric of a counter or child handle, for registry calls. */
+/* The current value (0 for NULL). Cannot fail; any thread. */
+PROMC_API double promc_counter_get(const promc_counter *c);
+/* The metric of an unlabelled counter, for the registry calls.
+ * Errors: NULL with PROMC_EINVAL for NULL and for a child of a vec (use
+ * promc_counter_vec_metric). Any thread. */
 PROMC_API promc_metric *promc_counter_metric(promc_counter *c);
-PROMC_API void promc_counter_free(promc_counter *c);
+/* Releases an unlabelled counter (as promc_metric_free). NULL is a no-op.
+ * Errors: PROMC_EINVAL for a child of a vec (children are not freed one by
+ * one: promc_counter_vec_remove detaches one, promc_counter_vec_free
+ * releases the family), and as promc_metric_free. Thread safety: as
+ * promc_metric_free. */
+PROMC_API int promc_counter_free(promc_counter *c);
+
+/* Creates a labelled counter family (label_names: a NULL-terminated array of
+ * at least one valid, distinct name, e.g. PROMC_LABELS("method", "code")) and
+ * registers it as promc_counter_new does. No series exists until a child is
+ * looked up.
+ * Errors: as promc_counter_new, and PROMC_EINVAL for no, invalid, reserved
+ * ("__" prefix) or duplicate label names. Any thread. */
+PROMC_API promc_counter_vec *promc_counter_vec_new(promc_registry *reg, const char *name,
+                                                   const char *help, const char *const *label_names,
+                                                   const promc_metric_opts *opts);
+/* The child for these label values (n must equal the number of label names;
+ * values valid UTF-8, "" allowed), created on first use. Later calls return
+ * the same handle. A handle stays valid until the family is destroyed, also
+ * after promc_counter_vec_remove: a removed child keeps working, detached and
+ * no longer exported (client_golang's behaviour). Looking up its values
+ * again brings it back as a new series would be -- at zero, created now,
+ * last in order -- in the same memory, so the old handle counts into it
+ * again (see promc_metric_reclaim_removed).
+ * Errors: NULL with PROMC_EINVAL (v NULL, wrong count, a NULL value, invalid
+ * UTF-8), PROMC_ELIMIT (child limit reached; counted in
+ * promc_children_refused_total), PROMC_ENOMEM; PROMC_ESTATE when a new child
+ * is needed from a writer of a scrape of this family.
+ * Warm path: a hit takes no lock; any thread. */
+PROMC_API promc_counter *promc_counter_vec_labels_n(promc_counter_vec *v, const char *const *values,
+                                                    size_t n);
+/* promc_counter_vec_labels(v, "GET", "200"): the values inline, counted. */
+#define promc_counter_vec_labels(v, ...)                                                           \
+    promc_counter_vec_labels_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Stops exporting the child with these values; its handle keeps working,
+ * detached, as described at promc_counter_vec_labels_n.
+ * Errors: PROMC_EINVAL (as for labels), PROMC_ENOENT (no such live child),
+ * PROMC_ESTATE from a writer of a scrape of this family. Any thread. */
+PROMC_API int promc_counter_vec_remove_n(promc_counter_vec *v, const char *const *values, size_t n);
+/* promc_counter_vec_remove(v, "GET", "200"): the values inline, counted. */
+#define promc_counter_vec_remove(v, ...)                                                           \
+    promc_counter_vec_remove_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Removes every child, as promc_counter_vec_remove does for one.
+ * Errors: PROMC_EINVAL (v NULL), PROMC_ESTATE (as remove). Any thread. */
+PROMC_API int promc_counter_vec_clear(promc_counter_vec *v);
+/* The family as a metric, for the registry calls (NULL for NULL). Cannot
+ * fail; any thread. */
+PROMC_API promc_metric *promc_counter_vec_metric(promc_counter_vec *v);
+/* Releases the caller's reference to the family (as promc_metric_free). */
+PROMC_API int promc_counter_vec_free(promc_counter_vec *v);
 
 /* ===================================================================== */
 /* Gauge                                                                  */
 /* ===================================================================== */
 
+/* One gauge series: an unlabelled gauge, or a child of a gauge vec. */
 typedef struct promc_gauge promc_gauge;
+/* A labelled gauge family. */
+typedef struct promc_gauge_vec promc_gauge_vec;
 
+/* Creates an unlabelled gauge (0 until set); as promc_counter_new. */
 PROMC_API promc_gauge *promc_gauge_new(promc_registry *reg, const char *name, const char *help,
-                                       const char *const *label_names);
-PROMC_API promc_gauge *promc_gauge_new_opts(promc_registry *reg, const char *name, const char *help,
-                                            const char *const *label_names,
-                                            const promc_metric_opts *opts);
-/* Lock-free, allocation-free; NULL is a no-op. */
+                                       const promc_metric_opts *opts);
+/* Adds 1. Lock-free, allocation-free, never waits; NULL is a no-op. */
 PROMC_API void promc_gauge_inc(promc_gauge *g);
+/* Subtracts 1; as promc_gauge_inc. */
 PROMC_API void promc_gauge_dec(promc_gauge *g);
+/* Adds v (any double); as promc_gauge_inc. */
 PROMC_API void promc_gauge_add(promc_gauge *g, double v);
+/* Subtracts v; as promc_gauge_inc. */
 PROMC_API void promc_gauge_sub(promc_gauge *g, double v);
+/* Sets the value (any double, NaN and infinities included); as inc. */
 PROMC_API void promc_gauge_set(promc_gauge *g, double v);
-/* Sets the gauge to the current Unix time in seconds. */
+/* Sets the gauge to the current Unix time in seconds; as inc. */
 PROMC_API void promc_gauge_set_to_current_time(promc_gauge *g);
-PROMC_API double promc_gauge_get(promc_gauge *g);
+/* The current value (0 for NULL). Cannot fail; any thread. */
+PROMC_API double promc_gauge_get(const promc_gauge *g);
 
-/* Timing a block: t = promc_gauge_timer_start(g); ...; promc_gauge_timer_stop(&t)
- * sets the gauge to the elapsed monotonic seconds. */
+/* Timing a block: t = promc_gauge_timer_start(g); ...;
+ * promc_gauge_timer_stop(&t) sets the gauge to the elapsed monotonic
+ * seconds. The timer is a plain value owned by the caller. */
 typedef struct promc_gauge_timer {
     promc_gauge *gauge;
     int64_t start_ns;
 } promc_gauge_timer;
+/* Starts a timer for g (g may be NULL: the timer then only measures). */
 PROMC_API promc_gauge_timer promc_gauge_timer_start(promc_gauge *g);
-/* Sets the gauge and returns the elapsed seconds. */
+/* Sets the timer's gauge to the elapsed seconds and returns them (0 for a
+ * NULL timer). Any thread. */
 PROMC_API double promc_gauge_timer_stop(promc_gauge_timer *t);
-/* In-progress tracking: inc now, dec when the returned token is ended. */
+/* In-progress tracking: increments g now and returns it, to pass to
+ * promc_gauge_track_end when the work is done. */
 PROMC_API promc_gauge *promc_gauge_track_inprogress(promc_gauge *g);
+/* Decrements the gauge promc_gauge_track_inprogress returned. */
 PROMC_API void promc_gauge_track_end(promc_gauge *g);
-
-PROMC_API promc_gauge *promc_gauge_labels_n(promc_gauge *g, const char *const *values, size_t n);
-#define promc_gauge_labels(g, ...)                                                                 \
-    promc_gauge_labels_n((g), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-PROMC_API int promc_gauge_remove_n(promc_gauge *g, const char *const *values, size_t n);
-#define promc_gauge_remove(g, ...)                                                                 \
-    promc_gauge_remove_n((g), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-PROMC_API void promc_gauge_clear(promc_gauge *g);
+/* The metric of an unlabelled gauge; as promc_counter_metric. */
 PROMC_API promc_metric *promc_gauge_metric(promc_gauge *g);
-PROMC_API void promc_gauge_free(promc_gauge *g);
+/* Releases an unlabelled gauge; as promc_counter_free. */
+PROMC_API int promc_gauge_free(promc_gauge *g);
+
+/* Creates a labelled gauge family; as promc_counter_vec_new. */
+PROMC_API promc_gauge_vec *promc_gauge_vec_new(promc_registry *reg, const char *name,
+                                               const char *help, const char *const *label_names,
+                                               const promc_metric_opts *opts);
+/* The child for these label values; as promc_counter_vec_labels_n. */
+PROMC_API promc_gauge *promc_gauge_vec_labels_n(promc_gauge_vec *v, const char *const *values,
+                                                size_t n);
+/* promc_gauge_vec_labels(v, "eth0"): the values inline, counted. */
+#define promc_gauge_vec_labels(v, ...)                                                             \
+    promc_gauge_vec_labels_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Stops exporting a child; as promc_counter_vec_remove_n. */
+PROMC_API int promc_gauge_vec_remove_n(promc_gauge_vec *v, const char *const *values, size_t n);
+/* promc_gauge_vec_remove(v, "eth0"): the values inline, counted. */
+#define promc_gauge_vec_remove(v, ...)                                                             \
+    promc_gauge_vec_remove_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Removes every child; as promc_counter_vec_clear. */
+PROMC_API int promc_gauge_vec_clear(promc_gauge_vec *v);
+/* The family as a metric; as promc_counter_vec_metric. */
+PROMC_API promc_metric *promc_gauge_vec_metric(promc_gauge_vec *v);
+/* Releases the family; as promc_counter_vec_free. */
+PROMC_API int promc_gauge_vec_free(promc_gauge_vec *v);
 
 /* ===================================================================== */
 /* Histogram                                                              */
 /* ===================================================================== */
 
+/* One histogram series: an unlabelled histogram, or a child of a vec. */
 typedef struct promc_histogram promc_histogram;
+/* A labelled histogram family. */
+typedef struct promc_histogram_vec promc_histogram_vec;
 
-/* .005 .01 .025 .05 .075 .1 .25 .5 .75 1 2.5 5 7.5 10 (client_python's). */
+/* The number of promc_default_buckets. */
 #define PROMC_DEFAULT_BUCKETS_COUNT 14
+/* .005 .01 .025 .05 .075 .1 .25 .5 .75 1 2.5 5 7.5 10 (client_python's). */
 PROMC_API extern const double promc_default_buckets[PROMC_DEFAULT_BUCKETS_COUNT];
 
+/* Histogram options; all optional, and the pointer may be NULL. */
 typedef struct promc_histogram_opts {
-    const char *unit;
-    size_t max_children;
+    const char *unit;    /* as promc_metric_opts */
+    size_t max_children; /* as promc_metric_opts */
     /* Upper bounds, strictly increasing and finite (a trailing +Inf is
-     * accepted and folded into the implicit one). NULL = default buckets. */
+     * accepted and folded into the implicit one); copied. NULL = default
+     * buckets; nbuckets 0 with non-NULL buckets = only +Inf. */
     const double *buckets;
     size_t nbuckets;
 } promc_histogram_opts;
 
-/* Fills out[0..count) with start, start+width, ... Returns PROMC_EINVAL for
- * count == 0, width <= 0 or non-finite input. */
+/* Fills out[0..count) with start, start+width, ...
+ * Errors: PROMC_EINVAL for out NULL, count 0, width <= 0, non-finite input or
+ * a result that overflows. Any thread. */
 PROMC_API int promc_buckets_linear(double *out, double start, double width, size_t count);
-/* Fills out[0..count) with start, start*factor, ... (start > 0, factor > 1). */
+/* Fills out[0..count) with start, start*factor, ...
+ * Errors: PROMC_EINVAL unless out is set, count > 0, start > 0, factor > 1
+ * and the result stays finite. Any thread. */
 PROMC_API int promc_buckets_exponential(double *out, double start, double factor, size_t count);
 
-/* opts may be NULL (default buckets). Label "le" is reserved. */
+/* Creates an unlabelled histogram (opts NULL = default buckets); as
+ * promc_counter_new, and PROMC_EINVAL for bad buckets. */
 PROMC_API promc_histogram *promc_histogram_new(promc_registry *reg, const char *name,
-                                               const char *help, const char *const *label_names,
-                                               const promc_histogram_opts *opts);
-/* Records v: lock-free, allocation-free; NULL is a no-op. NaN is counted in
- * +Inf and _count and makes _sum NaN (client_golang's behaviour). */
+                                               const char *help, const promc_histogram_opts *opts);
+/* Records v: lock-free, allocation-free, never waits; NULL is a no-op. NaN is
+ * counted in +Inf and _count and makes _sum NaN (client_golang's behaviour).
+ * Any thread. */
 PROMC_API void promc_histogram_observe(promc_histogram *h, double v);
-/* t = promc_histogram_timer_start(h); ...; promc_histogram_timer_stop(&t)
- * observes the elapsed monotonic seconds and returns them. */
+/* Timing a block: t = promc_histogram_timer_start(h); ...;
+ * promc_histogram_timer_stop(&t) observes the elapsed monotonic seconds. */
 typedef struct promc_histogram_timer {
     promc_histogram *histogram;
     int64_t start_ns;
 } promc_histogram_timer;
+/* Starts a timer for h (h may be NULL: the timer then only measures). */
 PROMC_API promc_histogram_timer promc_histogram_timer_start(promc_histogram *h);
+/* Observes the elapsed seconds and returns them (0 for a NULL timer). */
 PROMC_API double promc_histogram_timer_stop(promc_histogram_timer *t);
-
-PROMC_API promc_histogram *promc_histogram_labels_n(promc_histogram *h, const char *const *values,
-                                                    size_t n);
-#define promc_histogram_labels(h, ...)                                                             \
-    promc_histogram_labels_n((h), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-PROMC_API int promc_histogram_remove_n(promc_histogram *h, const char *const *values, size_t n);
-#define promc_histogram_remove(h, ...)                                                             \
-    promc_histogram_remove_n((h), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-PROMC_API void promc_histogram_clear(promc_histogram *h);
+/* The metric of an unlabelled histogram; as promc_counter_metric. */
 PROMC_API promc_metric *promc_histogram_metric(promc_histogram *h);
-PROMC_API void promc_histogram_free(promc_histogram *h);
+/* Releases an unlabelled histogram; as promc_counter_free. */
+PROMC_API int promc_histogram_free(promc_histogram *h);
+
+/* Creates a labelled histogram family ("le" is reserved); as
+ * promc_counter_vec_new and promc_histogram_new. */
+PROMC_API promc_histogram_vec *promc_histogram_vec_new(promc_registry *reg, const char *name,
+                                                       const char *help,
+                                                       const char *const *label_names,
+                                                       const promc_histogram_opts *opts);
+/* The child for these label values; as promc_counter_vec_labels_n. */
+PROMC_API promc_histogram *promc_histogram_vec_labels_n(promc_histogram_vec *v,
+                                                        const char *const *values, size_t n);
+/* promc_histogram_vec_labels(v, "/api"): the values inline, counted. */
+#define promc_histogram_vec_labels(v, ...)                                                         \
+    promc_histogram_vec_labels_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Stops exporting a child; as promc_counter_vec_remove_n. */
+PROMC_API int promc_histogram_vec_remove_n(promc_histogram_vec *v, const char *const *values,
+                                           size_t n);
+/* promc_histogram_vec_remove(v, "/api"): the values inline, counted. */
+#define promc_histogram_vec_remove(v, ...)                                                         \
+    promc_histogram_vec_remove_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Removes every child; as promc_counter_vec_clear. */
+PROMC_API int promc_histogram_vec_clear(promc_histogram_vec *v);
+/* The family as a metric; as promc_counter_vec_metric. */
+PROMC_API promc_metric *promc_histogram_vec_metric(promc_histogram_vec *v);
+/* Releases the family; as promc_counter_vec_free. */
+PROMC_API int promc_histogram_vec_free(promc_histogram_vec *v);
 
 /* ===================================================================== */
 /* Summary                                                                */
 /* ===================================================================== */
 
+/* One summary series: an unlabelled summary, or a child of a vec. */
 typedef struct promc_summary promc_summary;
+/* A labelled summary family. */
+typedef struct promc_summary_vec promc_summary_vec;
 
+/* A quantile to estimate and its allowed rank error. */
 typedef struct promc_objective {
     double quantile; /* in [0, 1] */
     double error;    /* allowed rank error, in (0, 1) */
 } promc_objective;
 
+/* Summary options; all optional, and the pointer may be NULL. */
 typedef struct promc_summary_opts {
-    const char *unit;
-    size_t max_children;
-    /* Quantiles to estimate; none by default (only _count and _sum). */
+    const char *unit;    /* as promc_metric_opts */
+    size_t max_children; /* as promc_metric_opts */
+    /* Quantiles to estimate, in increasing order; copied. None by default
+     * (only _count and _sum). */
     const promc_objective *objectives;
     size_t nobjectives;
     /* Sliding window: quantiles cover the last max_age seconds (default 600),
@@ -349,86 +542,148 @@ typedef struct promc_summary_opts {
     unsigned age_buckets;
 } promc_summary_opts;
 
-/* opts may be NULL (no quantiles). Label "quantile" is reserved. */
+/* Creates an unlabelled summary; as promc_counter_new, and PROMC_EINVAL for
+ * bad objectives or max_age. */
 PROMC_API promc_summary *promc_summary_new(promc_registry *reg, const char *name, const char *help,
-                                           const char *const *label_names,
                                            const promc_summary_opts *opts);
 /* Records v. Without objectives: lock-free and allocation-free. With
  * objectives: takes the child's own mutex (the quantile stream is a sorted
- * structure), never a registry lock. NULL is a no-op. */
+ * structure), never a lock of the registry or of a scrape; the stream's
+ * buffers may grow. NULL is a no-op. Any thread. */
 PROMC_API void promc_summary_observe(promc_summary *s, double v);
+/* Timing a block, as with promc_histogram_timer. */
 typedef struct promc_summary_timer {
     promc_summary *summary;
     int64_t start_ns;
 } promc_summary_timer;
+/* Starts a timer for s (s may be NULL: the timer then only measures). */
 PROMC_API promc_summary_timer promc_summary_timer_start(promc_summary *s);
+/* Observes the elapsed seconds and returns them (0 for a NULL timer). */
 PROMC_API double promc_summary_timer_stop(promc_summary_timer *t);
-
-PROMC_API promc_summary *promc_summary_labels_n(promc_summary *s, const char *const *values,
-                                                size_t n);
-#define promc_summary_labels(s, ...)                                                               \
-    promc_summary_labels_n((s), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-PROMC_API int promc_summary_remove_n(promc_summary *s, const char *const *values, size_t n);
-#define promc_summary_remove(s, ...)                                                               \
-    promc_summary_remove_n((s), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-PROMC_API void promc_summary_clear(promc_summary *s);
+/* The metric of an unlabelled summary; as promc_counter_metric. */
 PROMC_API promc_metric *promc_summary_metric(promc_summary *s);
-PROMC_API void promc_summary_free(promc_summary *s);
+/* Releases an unlabelled summary; as promc_counter_free. */
+PROMC_API int promc_summary_free(promc_summary *s);
+
+/* Creates a labelled summary family ("quantile" is reserved); as
+ * promc_counter_vec_new and promc_summary_new. */
+PROMC_API promc_summary_vec *promc_summary_vec_new(promc_registry *reg, const char *name,
+                                                   const char *help, const char *const *label_names,
+                                                   const promc_summary_opts *opts);
+/* The child for these label values; as promc_counter_vec_labels_n. */
+PROMC_API promc_summary *promc_summary_vec_labels_n(promc_summary_vec *v, const char *const *values,
+                                                    size_t n);
+/* promc_summary_vec_labels(v, "/api"): the values inline, counted. */
+#define promc_summary_vec_labels(v, ...)                                                           \
+    promc_summary_vec_labels_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Stops exporting a child; as promc_counter_vec_remove_n. */
+PROMC_API int promc_summary_vec_remove_n(promc_summary_vec *v, const char *const *values, size_t n);
+/* promc_summary_vec_remove(v, "/api"): the values inline, counted. */
+#define promc_summary_vec_remove(v, ...)                                                           \
+    promc_summary_vec_remove_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Removes every child; as promc_counter_vec_clear. */
+PROMC_API int promc_summary_vec_clear(promc_summary_vec *v);
+/* The family as a metric; as promc_counter_vec_metric. */
+PROMC_API promc_metric *promc_summary_vec_metric(promc_summary_vec *v);
+/* Releases the family; as promc_counter_vec_free. */
+PROMC_API int promc_summary_vec_free(promc_summary_vec *v);
 
 /* ===================================================================== */
 /* Enum (OpenMetrics stateset)                                            */
 /* ===================================================================== */
 
+/* One enum series: an unlabelled enum, or a child of an enum vec. */
 typedef struct promc_enum promc_enum;
+/* A labelled enum family. */
+typedef struct promc_enum_vec promc_enum_vec;
 
-/* states: NULL-terminated list of distinct, non-empty UTF-8 state names (at
- * least one); the first is the initial state. Exposed with a label named
- * after the metric, which is therefore reserved. */
+/* Creates an unlabelled enum. states: a NULL-terminated list of distinct,
+ * non-empty UTF-8 state names (at least one; copied); the first is the
+ * initial state. Exposed with a label named after the metric, so the name
+ * must also be a valid label name. opts may be NULL (a unit is refused).
+ * Errors: as promc_counter_new, and PROMC_EINVAL for bad states. */
 PROMC_API promc_enum *promc_enum_new(promc_registry *reg, const char *name, const char *help,
-                                     const char *const *label_names, const char *const *states);
-/* Sets the current state by name; PROMC_EINVAL for an unknown state. */
+                                     const char *const *states, const promc_metric_opts *opts);
+/* Sets the current state by name.
+ * Errors: PROMC_EINVAL for an unknown or NULL state (state unchanged). NULL
+ * e is a no-op (PROMC_OK). Lock-free; any thread. */
 PROMC_API int promc_enum_set(promc_enum *e, const char *state);
-/* Sets the current state by index into the states list. */
+/* Sets the current state by its index in the states list.
+ * Errors: PROMC_EINVAL for an index out of range. As promc_enum_set. */
 PROMC_API int promc_enum_set_index(promc_enum *e, size_t index);
-/* Index of the current state (0 for NULL). */
-PROMC_API size_t promc_enum_get(promc_enum *e);
-PROMC_API promc_enum *promc_enum_labels_n(promc_enum *e, const char *const *values, size_t n);
-#define promc_enum_labels(e, ...)                                                                  \
-    promc_enum_labels_n((e), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-PROMC_API int promc_enum_remove_n(promc_enum *e, const char *const *values, size_t n);
-#define promc_enum_remove(e, ...)                                                                  \
-    promc_enum_remove_n((e), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-PROMC_API void promc_enum_clear(promc_enum *e);
+/* Index of the current state (0 for NULL). Cannot fail; any thread. */
+PROMC_API size_t promc_enum_get(const promc_enum *e);
+/* The metric of an unlabelled enum; as promc_counter_metric. */
 PROMC_API promc_metric *promc_enum_metric(promc_enum *e);
-PROMC_API void promc_enum_free(promc_enum *e);
+/* Releases an unlabelled enum; as promc_counter_free. */
+PROMC_API int promc_enum_free(promc_enum *e);
+
+/* Creates a labelled enum family (the metric's own name is reserved as a
+ * label name); as promc_counter_vec_new and promc_enum_new. */
+PROMC_API promc_enum_vec *promc_enum_vec_new(promc_registry *reg, const char *name,
+                                             const char *help, const char *const *label_names,
+                                             const char *const *states,
+                                             const promc_metric_opts *opts);
+/* The child for these label values; as promc_counter_vec_labels_n. */
+PROMC_API promc_enum *promc_enum_vec_labels_n(promc_enum_vec *v, const char *const *values,
+                                              size_t n);
+/* promc_enum_vec_labels(v, "worker1"): the values inline, counted. */
+#define promc_enum_vec_labels(v, ...)                                                              \
+    promc_enum_vec_labels_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Stops exporting a child; as promc_counter_vec_remove_n. */
+PROMC_API int promc_enum_vec_remove_n(promc_enum_vec *v, const char *const *values, size_t n);
+/* promc_enum_vec_remove(v, "worker1"): the values inline, counted. */
+#define promc_enum_vec_remove(v, ...)                                                              \
+    promc_enum_vec_remove_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Removes every child; as promc_counter_vec_clear. */
+PROMC_API int promc_enum_vec_clear(promc_enum_vec *v);
+/* The family as a metric; as promc_counter_vec_metric. */
+PROMC_API promc_metric *promc_enum_vec_metric(promc_enum_vec *v);
+/* Releases the family; as promc_counter_vec_free. */
+PROMC_API int promc_enum_vec_free(promc_enum_vec *v);
 
 /* ===================================================================== */
 /* Info                                                                   */
 /* ===================================================================== */
 
+/* A constant set of key/value pairs. */
 typedef struct promc_info promc_info;
 
-/* A constant set of key/value pairs, exposed as "<name>_info{pairs} 1". The
- * name may end in "_info" or not. Keys follow the label-name rules. */
+/* Creates an info metric, exposed as "<name>_info{pairs} 1" (the name may end
+ * in "_info" or not), and registers it as promc_counter_new does. Keys follow
+ * the label-name rules, values must be UTF-8; at most 64 pairs; copied. opts
+ * may be NULL (a unit is refused).
+ * Errors: as promc_counter_new, and PROMC_EINVAL for bad pairs. */
 PROMC_API promc_info *promc_info_new(promc_registry *reg, const char *name, const char *help,
-                                     const promc_label *pairs, size_t npairs);
+                                     const promc_label *pairs, size_t npairs,
+                                     const promc_metric_opts *opts);
+/* The info as a metric, for the registry calls (NULL for NULL). Cannot
+ * fail; any thread. */
 PROMC_API promc_metric *promc_info_metric(promc_info *i);
-PROMC_API void promc_info_free(promc_info *i);
+/* Releases the caller's reference (as promc_metric_free). */
+PROMC_API int promc_info_free(promc_info *i);
 
-/* C11 convenience: the promc_metric of any typed handle. */
+/* C11 convenience: the promc_metric of any typed handle (a series handle of
+ * a vec's child gives NULL, as its *_metric function does). */
 #define PROMC_METRIC(x)                                                                            \
     _Generic((x), promc_counter *                                                                  \
-             : promc_counter_metric, promc_gauge *                                                 \
-             : promc_gauge_metric, promc_histogram *                                               \
-             : promc_histogram_metric, promc_summary *                                             \
-             : promc_summary_metric, promc_enum *                                                  \
-             : promc_enum_metric, promc_info *                                                     \
+             : promc_counter_metric, promc_counter_vec *                                           \
+             : promc_counter_vec_metric, promc_gauge *                                             \
+             : promc_gauge_metric, promc_gauge_vec *                                               \
+             : promc_gauge_vec_metric, promc_histogram *                                           \
+             : promc_histogram_metric, promc_histogram_vec *                                       \
+             : promc_histogram_vec_metric, promc_summary *                                         \
+             : promc_summary_metric, promc_summary_vec *                                           \
+             : promc_summary_vec_metric, promc_enum *                                              \
+             : promc_enum_metric, promc_enum_vec *                                                 \
+             : promc_enum_vec_metric, promc_info *                                                 \
              : promc_info_metric)(x)
 
 /* ===================================================================== */
 /* Custom collectors                                                      */
 /* ===================================================================== */
 
+/* The family types a collector can emit. */
 typedef enum promc_type {
     PROMC_COUNTER,
     PROMC_GAUGE,
@@ -439,43 +694,62 @@ typedef enum promc_type {
     PROMC_UNTYPED
 } promc_type;
 
-/* Where a collector's families and samples go during a scrape. */
+/* Where a collector's families and samples go during one scrape; valid only
+ * during the callback it is given to. */
 typedef struct promc_emitter promc_emitter;
 
 /* Called on every scrape of a registry the collector is in, possibly from
- * several threads at once (one emitter each). Emit with the functions below;
- * return 0, or non-zero to abandon the scrape with PROMC_EIO. */
+ * several threads at once (one emitter each). Emit with the promc_emit_*
+ * functions; return 0, or non-zero to report a failure (the scrape goes on
+ * with the other metrics, then fails with PROMC_EIO naming the collector).
+ * The callback may create, register and unregister metrics (itself
+ * included) and scrape other registries; scraping the registry it is being
+ * collected for fails with PROMC_ESTATE. */
 typedef int (*promc_collect_fn)(promc_emitter *e, void *userdata);
 
-/* A metric whose samples come from a callback. `names` optionally lists the
- * family names it will emit (NULL-terminated), for duplicate detection at
- * registration; free_fn (may be NULL) is called on userdata when the collector
- * is destroyed. Registered like any metric (reg as for *_new). On failure
- * (NULL) free_fn is not called: userdata stays the caller's. */
+/* A metric whose samples come from a callback, registered as
+ * promc_counter_new does. `names` optionally lists the family names it will
+ * emit (NULL-terminated; copied), for duplicate detection at registration.
+ * free_fn (may be NULL) is called on userdata when the collector is
+ * destroyed; on failure it is not called: userdata stays the caller's.
+ * Errors: NULL with PROMC_EINVAL (fn NULL, an invalid name), PROMC_EEXIST,
+ * PROMC_ENOMEM. Any thread. */
 PROMC_API promc_metric *promc_collector_new(promc_registry *reg, promc_collect_fn fn,
                                             void *userdata, void (*free_fn)(void *),
                                             const char *const *names);
 
 /* Starts a family. Same naming rules as the typed constructors (counter names
- * fold "_total", info names fold "_info"); unit may be NULL. Returns
- * PROMC_EINVAL (and the family is skipped) for a bad name or help. */
+ * fold "_total", info names fold "_info"; help "" allowed); unit may be NULL.
+ * Errors: PROMC_EINVAL (bad name, help, unit or type), PROMC_EEXIST (a name
+ * another metric of the registry, the library, or an earlier family of this
+ * scrape emits), PROMC_ENOMEM. A failed family is skipped with its samples,
+ * and the scrape then fails with this error after the valid output (see
+ * promc_encode): a collector cannot produce an invalid exposition, nor fail
+ * silently. Only from the collector's callback. */
 PROMC_API int promc_emit_family(promc_emitter *e, const char *name, const char *help,
                                 promc_type type, const char *unit);
 /* One sample of the current counter, gauge or untyped family; for an info
  * family the labels are the pairs and value is ignored. Each sample may carry
- * its own label set. Label names and values are validated and escaped. */
+ * its own label set; names and values are validated and escaped.
+ * Errors: PROMC_ESTATE (no valid family open, or a family of another type),
+ * PROMC_EINVAL (bad labels, a negative or NaN counter value), PROMC_ENOMEM;
+ * recorded in the scrape as for promc_emit_family. */
 PROMC_API int promc_emit_sample(promc_emitter *e, const promc_label *labels, size_t nlabels,
                                 double value);
-/* One histogram series: bounds[i] (increasing, finite) with cumulative counts,
- * +Inf implied by count. */
+/* One histogram series: bounds[i] (finite, increasing) with cumulative
+ * counts, the +Inf bucket implied by count. Errors: as promc_emit_sample,
+ * and PROMC_EINVAL for bounds or counts that are not valid. */
 PROMC_API int promc_emit_histogram(promc_emitter *e, const promc_label *labels, size_t nlabels,
                                    const double *bounds, const uint64_t *cumulative, size_t nbounds,
                                    uint64_t count, double sum);
-/* One summary series with optional quantiles (increasing). */
+/* One summary series with optional quantiles (increasing, in [0, 1]).
+ * Errors: as promc_emit_histogram. */
 PROMC_API int promc_emit_summary(promc_emitter *e, const promc_label *labels, size_t nlabels,
                                  const double *quantiles, const double *values, size_t nquantiles,
                                  uint64_t count, double sum);
-/* One stateset series: states[i] set when i == current. */
+/* One stateset series: states[i] set when i == current. Errors: as
+ * promc_emit_histogram (states empty, duplicate or not UTF-8; current out of
+ * range). */
 PROMC_API int promc_emit_stateset(promc_emitter *e, const promc_label *labels, size_t nlabels,
                                   const char *const *states, size_t nstates, size_t current);
 
@@ -490,45 +764,65 @@ PROMC_API int promc_emit_stateset(promc_emitter *e, const promc_label *labels, s
  * process_resident_memory_bytes, process_start_time_seconds. A metric whose
  * source cannot be read is left out rather than exported with a bogus value.
  * proc_root is the procfs mount ("/proc" when NULL; tests pass a fixture
- * directory laid out like /proc with self/ and stat). Registered like any
- * metric (reg as for *_new). The default registry gets one when it is
- * created; see promc_default_process_collector(). */
+ * directory laid out like /proc with self/ and stat). Registered as
+ * promc_counter_new does. The default registry gets one when it is created.
+ * Errors: NULL with PROMC_EINVAL (proc_root too long), PROMC_EEXIST,
+ * PROMC_ENOMEM. Any thread. */
 PROMC_API promc_metric *promc_process_collector_new(promc_registry *reg, const char *proc_root);
-/* The process collector of the default registry (creating the default
- * registry if needed), e.g. to unregister it. NULL on out of memory. */
+/* The process collector of the default registry (creating the registry if
+ * needed), e.g. to unregister it; it stays owned by the library.
+ * Errors: NULL with PROMC_ENOMEM. Any thread. */
 PROMC_API promc_metric *promc_default_process_collector(void);
 
 /* ===================================================================== */
 /* Exposition                                                             */
 /* ===================================================================== */
 
+/* The exposition formats. */
 typedef enum promc_format {
     PROMC_FORMAT_TEXT,       /* text/plain; version=0.0.4 */
     PROMC_FORMAT_OPENMETRICS /* application/openmetrics-text; version=1.0.0 */
 } promc_format;
 
-#define PROMC_CONTENT_TYPE_TEXT        "text/plain; version=0.0.4; charset=utf-8"
+/* The Content-Type to send with PROMC_FORMAT_TEXT. */
+#define PROMC_CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
+/* The Content-Type to send with PROMC_FORMAT_OPENMETRICS. */
 #define PROMC_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 /* Receives the exposition in chunks; return 0 to go on, non-zero to stop
- * (the encoder then returns PROMC_EIO). */
+ * (the scrape then fails with PROMC_EIO). It may call promc functions,
+ * except those that change the family being written (a new child of it,
+ * remove, clear, reclaim): they return PROMC_ESTATE. */
 typedef int (*promc_write_fn)(void *ctx, const char *data, size_t len);
 
-/* Streams the registry's exposition into fn. Returns PROMC_OK, PROMC_EIO (the
- * writer or a collector failed) or PROMC_ENOMEM. Output already written stays
- * written: a consumer treats a failed exposition as invalid in its entirety. */
+/* Streams the registry's exposition into fn (reg NULL = default). A
+ * collector that fails (returns non-zero, or emits something invalid) does
+ * not stop the scrape: every valid family is written, then the error is
+ * returned -- so a caller can refuse the whole output (the HTTP server's
+ * default) or serve it and count the error.
+ * Errors: PROMC_EINVAL (fn NULL, unknown format, PROMC_NO_REGISTRY);
+ * PROMC_EIO (the writer failed, or a collector returned non-zero); a
+ * collector's emit error (PROMC_EINVAL, PROMC_EEXIST, PROMC_ESTATE);
+ * PROMC_ENOMEM; PROMC_ESTATE when called from a collector or writer of a
+ * scrape of the same registry. Output already written stays written.
+ * Any thread; scrapes run concurrently with each other and with updates. */
 PROMC_API int promc_encode(promc_registry *reg, promc_format format, promc_write_fn fn, void *ctx);
-/* The exposition in one NUL-terminated buffer from the library allocator (free
- * with promc_free); its length in *len if len is not NULL. NULL on error. */
+/* The exposition in one NUL-terminated buffer from the library allocator
+ * (free with promc_free); its length in *len if len is not NULL.
+ * Errors: NULL with promc_encode's errors. Any thread. */
 PROMC_API char *promc_encode_buffer(promc_registry *reg, promc_format format, size_t *len);
-/* Writes the exposition to f (not flushed, not closed). */
+/* Writes the exposition to f (not flushed, not closed).
+ * Errors: PROMC_EINVAL (f NULL), PROMC_EIO (a short write), and promc_encode's
+ * errors. Any thread. */
 PROMC_API int promc_encode_file(promc_registry *reg, promc_format format, FILE *f);
 
-/* Chooses the format for an HTTP Accept header (NULL or "" = text), honouring
- * q-values, and returns it; *content_type (if not NULL) gets the exact
- * Content-Type to send with it. */
+/* Chooses the format for an HTTP Accept header (NULL or "" = text),
+ * honouring q-values, and returns it; *content_type (if not NULL) gets the
+ * exact Content-Type to send with it (static storage). Cannot fail; any
+ * thread. */
 PROMC_API promc_format promc_negotiate(const char *accept, const char **content_type);
-/* The Content-Type of a format. */
+/* The Content-Type of a format (static storage; the text one for an unknown
+ * value). Cannot fail; any thread. */
 PROMC_API const char *promc_content_type(promc_format format);
 
 #ifdef __cplusplus

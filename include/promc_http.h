@@ -47,6 +47,8 @@ typedef void (*promc_http_handler)(void *userdata, const char *method, const cha
 typedef void (*promc_http_sent_fn)(void *userdata, const char *method, const char *path,
                                    const promc_http_response *response, int written_ok);
 
+/* Options of promc_http_serve; all optional (zero = default), the pointer
+ * itself may be NULL. Strings are copied. */
 typedef struct promc_http_opts {
     /* Where metrics are served; default "/metrics". */
     const char *metrics_path;
@@ -120,6 +122,8 @@ typedef struct promc_http_client_opts {
     const char *const *headers; /* extra "Name: value" lines, NULL-terminated */
 } promc_http_client_opts;
 
+/* A response promc_http_fetch received; owned by the caller, released with
+ * promc_http_result_free. */
 typedef struct promc_http_result {
     int status; /* the response's status code */
     char *body; /* NUL-terminated (binary-safe with body_len) */
@@ -137,6 +141,8 @@ typedef struct promc_http_result {
 PROMC_API int promc_http_fetch(const char *method, const char *url, const char *body,
                                size_t body_len, const promc_http_client_opts *opts,
                                promc_http_result *out);
+/* Frees what a promc_http_result holds and zeroes it; NULL and a zeroed
+ * result are no-ops. Cannot fail; any thread. */
 PROMC_API void promc_http_result_free(promc_http_result *r);
 
 /* ===================================================================== */

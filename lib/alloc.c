@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "promc.h"
 
 static promc_malloc_fn hook_malloc = malloc;
@@ -18,11 +19,12 @@ static promc_free_fn hook_free = free;
 int promc_set_allocator(promc_malloc_fn m, promc_realloc_fn r, promc_free_fn f)
 {
     if ((m == NULL) != (r == NULL) || (m == NULL) != (f == NULL))
-        return PROMC_EINVAL;
+        return promc__fail(PROMC_EINVAL,
+                           "promc_set_allocator needs all three functions, or all NULL");
     hook_malloc = m ? m : malloc;
     hook_realloc = r ? r : realloc;
     hook_free = f ? f : free;
-    return PROMC_OK;
+    return promc__ok();
 }
 
 void *promc__malloc(size_t size)

@@ -12,6 +12,8 @@
 #include <stdalign.h>
 #include <string.h>
 
+#include "constructor.h"
+#include "family.h"
 #include "internal.h"
 
 /* Stripe 0 is shared (atomic adds); stripes 1..STRIPES-1 each belong to one
@@ -139,9 +141,21 @@ static uint64_t whole_value(struct counter_child *k)
  * counter starts as one word and spreads when contention shows. */
 static int init_child(struct promc_metric *m, struct promc__child *c)
 {
-    if (m->label_names == NULL && !spread((struct counter_child *)c))
+    if (m->nlabels == 0 && !spread((struct counter_child *)c))
         return PROMC_ENOMEM;
     return PROMC_OK;
+}
+
+static void reset_child(struct promc_metric *m, struct promc__child *c)
+{
+    (void)m;
+    struct counter_child *k = (struct counter_child *)c;
+    atomic_store_explicit(&k->whole, 0, memory_order_relaxed);
+    atomic_store_explicit(&k->frac_bits, 0, memory_order_relaxed);
+    struct stripes *sp = atomic_load_explicit(&k->spread, memory_order_acquire);
+    if (sp)
+        for (int i = 0; i < STRIPES; i++)
+            atomic_store_explicit(&sp->cell[i].n, 0, memory_order_relaxed);
 }
 
 static void fini_child(struct promc_metric *m, struct promc__child *c)
@@ -152,49 +166,61 @@ static void fini_child(struct promc_metric *m, struct promc__child *c)
         promc__free(sp->raw);
 }
 
-static void collect_child(struct promc_metric *m, struct promc__child *c, promc__enc *e,
-                          const struct promc__labels *ls)
+static void child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
+                         const struct promc__labels *ls)
 {
     (void)m;
     struct counter_child *k = (struct counter_child *)c;
     uint64_t whole = whole_value(k);
     double frac = promc__bits_to_double(atomic_load_explicit(&k->frac_bits, memory_order_relaxed));
-    struct promc__value v = frac == 0 ? promc__vu(whole) : promc__vd((double)whole + frac);
-    promc__enc_sample(e, "_total", ls, NULL, v);
-    promc__enc_created(e, ls, c->created);
+    struct promc__series x = {
+        .labels = ls,
+        .created = c->created,
+        .value = frac == 0 ? promc__vu(whole) : promc__vd((double)whole + frac),
+    };
+    promc__sink_series(s, &x);
 }
 
 static const struct promc__ops counter_ops = {
     .type = PROMC_COUNTER,
     .init_child = init_child,
+    .reset_child = reset_child,
     .fini_child = fini_child,
-    .collect_child = collect_child,
+    .child_series = child_series,
 };
 
-promc_counter *promc_counter_new_opts(promc_registry *reg, const char *name, const char *help,
-                                      const char *const *label_names, const promc_metric_opts *opts)
+/* ===================================================================== */
+/* Public calls                                                           */
+/* ===================================================================== */
+
+static struct promc_metric *create(promc_registry *reg, const char *name, const char *help,
+                                   const char *const *label_names, bool vec,
+                                   const promc_metric_opts *opts)
 {
-    /* "x" and "x_total" both mean the family x with samples x_total. */
-    char *base = NULL;
-    size_t len = name ? strlen(name) : 0;
-    if (len > 6 && strcmp(name + len - 6, "_total") == 0) {
-        base = promc__strdup(name);
-        if (!base)
-            return promc__fail_null(PROMC_ENOMEM, "out of memory creating metric \"%s\"", name);
-        base[len - 6] = '\0';
-        name = base;
-    }
-    struct promc_metric *m =
-        promc__family_new(reg, &counter_ops, name, help, label_names, opts ? opts->unit : NULL,
-                          opts ? opts->max_children : 0, sizeof(struct counter_child), NULL, NULL);
-    promc__free(base);
-    return m ? (promc_counter *)m->root : NULL;
+    struct promc__new_args a = {.reg = reg,
+                                .ops = &counter_ops,
+                                .name = name,
+                                .help = help,
+                                .label_names = label_names,
+                                .vec = vec,
+                                .unit = opts ? opts->unit : NULL,
+                                .max_children = opts ? opts->max_children : 0,
+                                .child_size = sizeof(struct counter_child)};
+    return promc__metric_create(&a);
 }
 
 promc_counter *promc_counter_new(promc_registry *reg, const char *name, const char *help,
-                                 const char *const *label_names)
+                                 const promc_metric_opts *opts)
 {
-    return promc_counter_new_opts(reg, name, help, label_names, NULL);
+    struct promc_metric *m = create(reg, name, help, NULL, false, opts);
+    return m ? (promc_counter *)promc__family_root(m) : NULL;
+}
+
+promc_counter_vec *promc_counter_vec_new(promc_registry *reg, const char *name, const char *help,
+                                         const char *const *label_names,
+                                         const promc_metric_opts *opts)
+{
+    return (promc_counter_vec *)create(reg, name, help, label_names, true, opts);
 }
 
 void promc_counter_inc(promc_counter *c)
@@ -223,45 +249,56 @@ int promc_counter_add(promc_counter *c, double v)
     if (!(v >= 0)) /* also catches NaN */
         return promc__fail(PROMC_EINVAL, "counter \"%s\": cannot add %g (negative or NaN)",
                            c ? promc__family_of(c)->desc.name : "(null)", v);
-    if (!c)
-        return PROMC_OK;
-    /* Whole increments below 2^63 take the exact integer path. */
-    if (v < 9223372036854775808.0 && v == (double)(uint64_t)v)
-        add_whole(cc(c), (uint64_t)v);
-    else
-        promc__atomic_add_double(&cc(c)->frac_bits, v);
-    return PROMC_OK;
+    if (c) {
+        /* Whole increments below 2^63 take the exact integer path. */
+        if (v < 9223372036854775808.0 && v == (double)(uint64_t)v)
+            add_whole(cc(c), (uint64_t)v);
+        else
+            promc__atomic_add_double(&cc(c)->frac_bits, v);
+    }
+    return promc__ok();
 }
 
-double promc_counter_get(promc_counter *c)
+double promc_counter_get(const promc_counter *c)
 {
     if (!c)
         return 0;
-    return (double)whole_value(cc(c)) +
-           promc__bits_to_double(atomic_load_explicit(&cc(c)->frac_bits, memory_order_relaxed));
-}
-
-promc_counter *promc_counter_labels_n(promc_counter *c, const char *const *values, size_t n)
-{
-    return (promc_counter *)promc__family_labels(promc__family_of(c), values, n);
-}
-
-int promc_counter_remove_n(promc_counter *c, const char *const *values, size_t n)
-{
-    return promc__family_remove(promc__family_of(c), values, n);
-}
-
-void promc_counter_clear(promc_counter *c)
-{
-    promc__family_clear(promc__family_of(c));
+    struct counter_child *k = (struct counter_child *)c;
+    return (double)whole_value(k) +
+           promc__bits_to_double(atomic_load_explicit(&k->frac_bits, memory_order_relaxed));
 }
 
 promc_metric *promc_counter_metric(promc_counter *c)
 {
-    return promc__family_of(c);
+    return promc__series_metric(c, "promc_counter_metric");
 }
 
-void promc_counter_free(promc_counter *c)
+int promc_counter_free(promc_counter *c)
 {
-    promc__metric_unref(promc__family_of(c));
+    return promc__series_free(c, "promc_counter_free");
+}
+
+promc_counter *promc_counter_vec_labels_n(promc_counter_vec *v, const char *const *values, size_t n)
+{
+    return promc__vec_labels(v, values, n, "promc_counter_vec_labels");
+}
+
+int promc_counter_vec_remove_n(promc_counter_vec *v, const char *const *values, size_t n)
+{
+    return promc__vec_remove(v, values, n, "promc_counter_vec_remove");
+}
+
+int promc_counter_vec_clear(promc_counter_vec *v)
+{
+    return promc__vec_clear(v, "promc_counter_vec_clear");
+}
+
+promc_metric *promc_counter_vec_metric(promc_counter_vec *v)
+{
+    return (promc_metric *)v;
+}
+
+int promc_counter_vec_free(promc_counter_vec *v)
+{
+    return promc__metric_release((struct promc_metric *)v);
 }

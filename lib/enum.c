@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include "constructor.h"
+#include "family.h"
 #include "internal.h"
 
 struct enum_data {
@@ -28,20 +30,29 @@ static void enum_fini(struct promc_metric *m)
     promc__free(d);
 }
 
-static void enum_collect_child(struct promc_metric *m, struct promc__child *c, promc__enc *e,
-                               const struct promc__labels *ls)
+static void enum_child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
+                              const struct promc__labels *ls)
 {
     struct enum_data *d = m->type_data;
-    size_t cur = atomic_load_explicit(&((struct enum_child *)c)->state, memory_order_relaxed);
-    for (size_t i = 0; i < d->n; i++) {
-        struct promc__extra x = {m->desc.name, d->states[i], d->escaped[i], d->escaped[i]};
-        promc__enc_sample(e, "", ls, &x, promc__vu(i == cur));
-    }
+    struct promc__series x = {
+        .labels = ls,
+        .nstates = d->n,
+        .states = (const char *const *)d->states,
+        .states_escaped = (const char *const *)d->escaped,
+        .current = atomic_load_explicit(&((struct enum_child *)c)->state, memory_order_relaxed)};
+    promc__sink_series(s, &x);
+}
+
+static void enum_reset_child(struct promc_metric *m, struct promc__child *c)
+{
+    (void)m;
+    atomic_store_explicit(&((struct enum_child *)c)->state, 0, memory_order_relaxed);
 }
 
 static const struct promc__ops enum_ops = {
     .type = PROMC_STATESET,
-    .collect_child = enum_collect_child,
+    .reset_child = enum_reset_child,
+    .child_series = enum_child_series,
     .fini = enum_fini,
 };
 
@@ -84,8 +95,9 @@ oom:
     return promc__fail_null(PROMC_ENOMEM, "out of memory creating enum \"%s\"", nm);
 }
 
-promc_enum *promc_enum_new(promc_registry *reg, const char *name, const char *help,
-                           const char *const *label_names, const char *const *states)
+static struct promc_metric *create(promc_registry *reg, const char *name, const char *help,
+                                   const char *const *label_names, bool vec,
+                                   const char *const *states, const promc_metric_opts *opts)
 {
     /* The state label is named after the metric, so the name must also be a
      * valid label name (no colons). */
@@ -95,28 +107,51 @@ promc_enum *promc_enum_new(promc_registry *reg, const char *name, const char *he
     struct enum_data *d = enum_data_new(name, states);
     if (!d)
         return NULL;
-    struct promc_metric *m = promc__family_new(reg, &enum_ops, name, help, label_names, NULL, 0,
-                                               sizeof(struct enum_child), name, d);
-    return m ? (promc_enum *)m->root : NULL;
+    struct promc__new_args a = {.reg = reg,
+                                .ops = &enum_ops,
+                                .name = name,
+                                .help = help,
+                                .label_names = label_names,
+                                .vec = vec,
+                                .unit = opts ? opts->unit : NULL,
+                                .max_children = opts ? opts->max_children : 0,
+                                .child_size = sizeof(struct enum_child),
+                                .reserved = name,
+                                .type_data = d};
+    return promc__metric_create(&a);
+}
+
+promc_enum *promc_enum_new(promc_registry *reg, const char *name, const char *help,
+                           const char *const *states, const promc_metric_opts *opts)
+{
+    struct promc_metric *m = create(reg, name, help, NULL, false, states, opts);
+    return m ? (promc_enum *)promc__family_root(m) : NULL;
+}
+
+promc_enum_vec *promc_enum_vec_new(promc_registry *reg, const char *name, const char *help,
+                                   const char *const *label_names, const char *const *states,
+                                   const promc_metric_opts *opts)
+{
+    return (promc_enum_vec *)create(reg, name, help, label_names, true, states, opts);
 }
 
 int promc_enum_set_index(promc_enum *e, size_t index)
 {
     if (!e)
-        return PROMC_OK;
+        return promc__ok();
     struct promc_metric *m = promc__family_of(e);
     struct enum_data *d = m->type_data;
     if (index >= d->n)
         return promc__fail(PROMC_EINVAL, "enum \"%s\": state index %zu out of range", m->desc.name,
                            index);
     atomic_store_explicit(&((struct enum_child *)e)->state, index, memory_order_relaxed);
-    return PROMC_OK;
+    return promc__ok();
 }
 
 int promc_enum_set(promc_enum *e, const char *state)
 {
     if (!e)
-        return PROMC_OK;
+        return promc__ok();
     struct promc_metric *m = promc__family_of(e);
     struct enum_data *d = m->type_data;
     for (size_t i = 0; state && i < d->n; i++)
@@ -126,32 +161,42 @@ int promc_enum_set(promc_enum *e, const char *state)
                        state ? state : "(null)");
 }
 
-size_t promc_enum_get(promc_enum *e)
+size_t promc_enum_get(const promc_enum *e)
 {
     return e ? atomic_load_explicit(&((struct enum_child *)e)->state, memory_order_relaxed) : 0;
 }
 
-promc_enum *promc_enum_labels_n(promc_enum *e, const char *const *values, size_t n)
+promc_metric *promc_enum_metric(promc_enum *x)
 {
-    return (promc_enum *)promc__family_labels(promc__family_of(e), values, n);
+    return promc__series_metric(x, "promc_enum_metric");
 }
 
-int promc_enum_remove_n(promc_enum *e, const char *const *values, size_t n)
+int promc_enum_free(promc_enum *x)
 {
-    return promc__family_remove(promc__family_of(e), values, n);
+    return promc__series_free(x, "promc_enum_free");
 }
 
-void promc_enum_clear(promc_enum *e)
+promc_enum *promc_enum_vec_labels_n(promc_enum_vec *v, const char *const *values, size_t n)
 {
-    promc__family_clear(promc__family_of(e));
+    return promc__vec_labels(v, values, n, "promc_enum_vec_labels");
 }
 
-promc_metric *promc_enum_metric(promc_enum *e)
+int promc_enum_vec_remove_n(promc_enum_vec *v, const char *const *values, size_t n)
 {
-    return promc__family_of(e);
+    return promc__vec_remove(v, values, n, "promc_enum_vec_remove");
 }
 
-void promc_enum_free(promc_enum *e)
+int promc_enum_vec_clear(promc_enum_vec *v)
 {
-    promc__metric_unref(promc__family_of(e));
+    return promc__vec_clear(v, "promc_enum_vec_clear");
+}
+
+promc_metric *promc_enum_vec_metric(promc_enum_vec *v)
+{
+    return (promc_metric *)v;
+}
+
+int promc_enum_vec_free(promc_enum_vec *v)
+{
+    return promc__metric_release((struct promc_metric *)v);
 }

@@ -1,12 +1,15 @@
 /*
  * Error codes, their names and texts (generated from PROMC_ERRNO_MAP so the
- * three can never disagree), and the per-thread message of the last failure.
- * A thread-local buffer keeps messages race-free without a lock or allocation.
+ * three can never disagree), and the per-thread record of the most recent
+ * call that can fail: its code, and the message of a failure. A thread-local
+ * buffer keeps messages race-free without a lock or allocation; a success
+ * writes only the code, so that it costs one store.
  */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "error.h"
+#include "promc.h"
 
 static _Thread_local char last_message[256];
 static _Thread_local int last_code;
@@ -47,7 +50,7 @@ const char *promc_errname(int code)
 
 const char *promc_last_error(void)
 {
-    return last_message;
+    return last_code == PROMC_OK ? "" : last_message;
 }
 
 int promc_last_error_code(void)
@@ -79,8 +82,8 @@ void *promc__fail_null(int code, const char *fmt, ...)
     return NULL;
 }
 
-void promc__ok(void)
+int promc__ok(void)
 {
     last_code = PROMC_OK;
-    last_message[0] = '\0';
+    return PROMC_OK;
 }

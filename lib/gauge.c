@@ -3,6 +3,8 @@
  * store; inc/dec/add/sub are CAS loops (never `+=` on an _Atomic double, which
  * gcc would turn into a libatomic call).
  */
+#include "constructor.h"
+#include "family.h"
 #include "internal.h"
 
 struct gauge_child {
@@ -15,32 +17,54 @@ static _Atomic uint64_t *cell(promc_gauge *g)
     return &((struct gauge_child *)g)->bits;
 }
 
-static void collect_child(struct promc_metric *m, struct promc__child *c, promc__enc *e,
-                          const struct promc__labels *ls)
+static void child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
+                         const struct promc__labels *ls)
 {
     (void)m;
     uint64_t bits = atomic_load_explicit(&((struct gauge_child *)c)->bits, memory_order_relaxed);
-    promc__enc_sample(e, "", ls, NULL, promc__vd(promc__bits_to_double(bits)));
+    struct promc__series x = {.labels = ls, .value = promc__vd(promc__bits_to_double(bits))};
+    promc__sink_series(s, &x);
+}
+
+static void reset_child(struct promc_metric *m, struct promc__child *c)
+{
+    (void)m;
+    atomic_store_explicit(&((struct gauge_child *)c)->bits, 0, memory_order_relaxed);
 }
 
 static const struct promc__ops gauge_ops = {
     .type = PROMC_GAUGE,
-    .collect_child = collect_child,
+    .reset_child = reset_child,
+    .child_series = child_series,
 };
 
-promc_gauge *promc_gauge_new_opts(promc_registry *reg, const char *name, const char *help,
-                                  const char *const *label_names, const promc_metric_opts *opts)
+static struct promc_metric *create(promc_registry *reg, const char *name, const char *help,
+                                   const char *const *label_names, bool vec,
+                                   const promc_metric_opts *opts)
 {
-    struct promc_metric *m =
-        promc__family_new(reg, &gauge_ops, name, help, label_names, opts ? opts->unit : NULL,
-                          opts ? opts->max_children : 0, sizeof(struct gauge_child), NULL, NULL);
-    return m ? (promc_gauge *)m->root : NULL;
+    struct promc__new_args a = {.reg = reg,
+                                .ops = &gauge_ops,
+                                .name = name,
+                                .help = help,
+                                .label_names = label_names,
+                                .vec = vec,
+                                .unit = opts ? opts->unit : NULL,
+                                .max_children = opts ? opts->max_children : 0,
+                                .child_size = sizeof(struct gauge_child)};
+    return promc__metric_create(&a);
 }
 
 promc_gauge *promc_gauge_new(promc_registry *reg, const char *name, const char *help,
-                             const char *const *label_names)
+                             const promc_metric_opts *opts)
 {
-    return promc_gauge_new_opts(reg, name, help, label_names, NULL);
+    struct promc_metric *m = create(reg, name, help, NULL, false, opts);
+    return m ? (promc_gauge *)promc__family_root(m) : NULL;
+}
+
+promc_gauge_vec *promc_gauge_vec_new(promc_registry *reg, const char *name, const char *help,
+                                     const char *const *label_names, const promc_metric_opts *opts)
+{
+    return (promc_gauge_vec *)create(reg, name, help, label_names, true, opts);
 }
 
 void promc_gauge_add(promc_gauge *g, double v)
@@ -75,9 +99,11 @@ void promc_gauge_set_to_current_time(promc_gauge *g)
     promc_gauge_set(g, promc__now());
 }
 
-double promc_gauge_get(promc_gauge *g)
+double promc_gauge_get(const promc_gauge *g)
 {
-    return g ? promc__bits_to_double(atomic_load_explicit(cell(g), memory_order_relaxed)) : 0;
+    return g ? promc__bits_to_double(
+                   atomic_load_explicit(cell((promc_gauge *)g), memory_order_relaxed))
+             : 0;
 }
 
 promc_gauge_timer promc_gauge_timer_start(promc_gauge *g)
@@ -106,27 +132,37 @@ void promc_gauge_track_end(promc_gauge *g)
     promc_gauge_dec(g);
 }
 
-promc_gauge *promc_gauge_labels_n(promc_gauge *g, const char *const *values, size_t n)
+promc_metric *promc_gauge_metric(promc_gauge *x)
 {
-    return (promc_gauge *)promc__family_labels(promc__family_of(g), values, n);
+    return promc__series_metric(x, "promc_gauge_metric");
 }
 
-int promc_gauge_remove_n(promc_gauge *g, const char *const *values, size_t n)
+int promc_gauge_free(promc_gauge *x)
 {
-    return promc__family_remove(promc__family_of(g), values, n);
+    return promc__series_free(x, "promc_gauge_free");
 }
 
-void promc_gauge_clear(promc_gauge *g)
+promc_gauge *promc_gauge_vec_labels_n(promc_gauge_vec *v, const char *const *values, size_t n)
 {
-    promc__family_clear(promc__family_of(g));
+    return promc__vec_labels(v, values, n, "promc_gauge_vec_labels");
 }
 
-promc_metric *promc_gauge_metric(promc_gauge *g)
+int promc_gauge_vec_remove_n(promc_gauge_vec *v, const char *const *values, size_t n)
 {
-    return promc__family_of(g);
+    return promc__vec_remove(v, values, n, "promc_gauge_vec_remove");
 }
 
-void promc_gauge_free(promc_gauge *g)
+int promc_gauge_vec_clear(promc_gauge_vec *v)
 {
-    promc__metric_unref(promc__family_of(g));
+    return promc__vec_clear(v, "promc_gauge_vec_clear");
+}
+
+promc_metric *promc_gauge_vec_metric(promc_gauge_vec *v)
+{
+    return (promc_metric *)v;
+}
+
+int promc_gauge_vec_free(promc_gauge_vec *v)
+{
+    return promc__metric_release((struct promc_metric *)v);
 }

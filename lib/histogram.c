@@ -1,81 +1,21 @@
 /*
- * Histograms, and the hot/cold counts they share with summaries. Observers
- * write into the "hot" set of counts; a scrape flips hot and cold with one
- * atomic add, waits for the few observations still writing into the old hot
- * set, reads it -- a consistent snapshot where _count equals the +Inf bucket
- * and _sum belongs to the same observations -- and folds it back. This is
- * client_golang's scheme; observers never wait and never lock.
+ * Histograms with explicit buckets: the bucket layouts (linear, exponential,
+ * the default), validation of user bounds, the branch-free bucket search of
+ * the hot path, and the snapshot a scrape takes through the hot/cold counts
+ * (hotcold.c), so that _count equals the +Inf bucket and _sum belongs to the
+ * same observations while observers keep going.
  */
 #include <math.h>
-#include <sched.h>
 #include <string.h>
 
+#include "constructor.h"
+#include "family.h"
+#include "hotcold.h"
 #include "internal.h"
 
 /* ===================================================================== */
 /* Hot/cold counts                                                        */
 /* ===================================================================== */
-
-#define HOT_BIT (UINT64_C(1) << 63)
-
-size_t promc__hotcold_size(size_t nbuckets)
-{
-    return 2 * (sizeof(struct promc__counts) + nbuckets * sizeof(uint64_t));
-}
-
-void promc__hotcold_init(struct promc__hotcold *hc, void *mem, size_t nbuckets)
-{
-    size_t one = sizeof(struct promc__counts) + nbuckets * sizeof(uint64_t);
-    hc->counts[0] = mem;
-    hc->counts[1] = (struct promc__counts *)((char *)mem + one);
-    atomic_init(&hc->count_and_hot, 0);
-}
-
-void promc__hotcold_observe(struct promc__hotcold *hc, size_t bucket, double v)
-{
-    /* Three atomic operations: the increment both counts the observation as
-     * started and tells which set is hot; the sum is added; the bucket
-     * increment, last and with release, completes the observation (the
-     * scraper waits until the buckets add up to the started count, and its
-     * acquire loads then also see the sum). */
-    uint64_t n = atomic_fetch_add_explicit(&hc->count_and_hot, 1, memory_order_acquire);
-    struct promc__counts *hot = hc->counts[n >> 63];
-    promc__atomic_add_double(&hot->sum_bits, v);
-    atomic_fetch_add_explicit(&hot->buckets[bucket], 1, memory_order_release);
-}
-
-void promc__hotcold_snapshot(struct promc__hotcold *hc, size_t nbuckets, uint64_t *buckets,
-                             uint64_t *count, double *sum)
-{
-    uint64_t n = atomic_fetch_add_explicit(&hc->count_and_hot, HOT_BIT, memory_order_acq_rel);
-    uint64_t started = n & ~HOT_BIT;
-    /* n is the value before the flip: its top bit names the set that was hot
-     * and is now cold. It holds every observation completed so far (each
-     * snapshot folds the cold set back into the hot one), so once its
-     * buckets add up to the started count, every observation that went into
-     * it is complete and none can still arrive. */
-    struct promc__counts *cold = hc->counts[n >> 63];
-    struct promc__counts *hot = hc->counts[(n >> 63) ^ 1];
-    for (;;) {
-        uint64_t total = 0;
-        for (size_t i = 0; i < nbuckets; i++)
-            total += buckets[i] = atomic_load_explicit(&cold->buckets[i], memory_order_acquire);
-        if (total == started)
-            break;
-        /* Observers that started before the flip finish within a few
-         * instructions; yield rather than burn the core while they do. */
-        sched_yield();
-    }
-    *count = started;
-    *sum = promc__bits_to_double(atomic_load_explicit(&cold->sum_bits, memory_order_relaxed));
-    /* Fold the cold set into the new hot one and zero it for the next flip. */
-    promc__atomic_add_double(&hot->sum_bits, *sum);
-    atomic_store_explicit(&cold->sum_bits, 0, memory_order_relaxed);
-    for (size_t i = 0; i < nbuckets; i++) {
-        atomic_fetch_add_explicit(&hot->buckets[i], buckets[i], memory_order_relaxed);
-        atomic_store_explicit(&cold->buckets[i], 0, memory_order_relaxed);
-    }
-}
 
 /* ===================================================================== */
 /* Buckets                                                                */
@@ -92,7 +32,7 @@ int promc_buckets_linear(double *out, double start, double width, size_t count)
         out[i] = start + (double)i * width;
     if (!isfinite(out[count - 1]))
         return promc__fail(PROMC_EINVAL, "linear buckets overflow");
-    return PROMC_OK;
+    return promc__ok();
 }
 
 int promc_buckets_exponential(double *out, double start, double factor, size_t count)
@@ -105,7 +45,7 @@ int promc_buckets_exponential(double *out, double start, double factor, size_t c
         out[i] = v;
     if (!isfinite(out[count - 1]))
         return promc__fail(PROMC_EINVAL, "exponential buckets overflow");
-    return PROMC_OK;
+    return promc__ok();
 }
 
 /* ===================================================================== */
@@ -117,7 +57,7 @@ struct hist_data {
     double *bounds;       /* nfinite */
     char **le_text;       /* nfinite + 1 rendered le values, text format */
     char **le_om;         /* same, OpenMetrics canonical */
-    uint64_t *scratch;    /* snapshot space, guarded by snap */
+    uint64_t *scratch;    /* snapshot space (cumulative counts), guarded by snap */
     pthread_mutex_t snap; /* serialises snapshots of this family's children */
 };
 
@@ -153,31 +93,40 @@ static int hist_init_child(struct promc_metric *m, struct promc__child *c)
     return PROMC_OK;
 }
 
-static void hist_collect_child(struct promc_metric *m, struct promc__child *c, promc__enc *e,
-                               const struct promc__labels *ls)
+static void hist_child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
+                              const struct promc__labels *ls)
 {
     struct hist_data *d = hdata(m);
     struct hist_child *h = (struct hist_child *)c;
     size_t nb = d->nfinite + 1;
-    uint64_t count;
-    double sum;
+    struct promc__series x = {.labels = ls,
+                              .created = c->created,
+                              .nbounds = d->nfinite,
+                              .bounds = d->bounds,
+                              .cumulative = d->scratch,
+                              .le_text = (const char *const *)d->le_text,
+                              .le_om = (const char *const *)d->le_om};
     pthread_mutex_lock(&d->snap);
-    promc__hotcold_snapshot(&h->hc, nb, d->scratch, &count, &sum);
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < nb; i++) {
-        cumulative += d->scratch[i];
-        struct promc__extra le = {"le", d->le_text[i], d->le_text[i], d->le_om[i]};
-        promc__enc_sample(e, "_bucket", ls, &le, promc__vu(cumulative));
-    }
+    promc__hotcold_snapshot(&h->hc, nb, d->scratch, &x.count, &x.sum);
+    for (size_t i = 1; i < nb; i++)
+        d->scratch[i] += d->scratch[i - 1];
+    promc__sink_series(s, &x);
     pthread_mutex_unlock(&d->snap);
-    promc__enc_sum_count(e, ls, sum, count, d->nfinite && d->bounds[0] < 0);
-    promc__enc_created(e, ls, c->created);
+}
+
+static void hist_reset_child(struct promc_metric *m, struct promc__child *c)
+{
+    struct hist_data *d = hdata(m);
+    pthread_mutex_lock(&d->snap);
+    promc__hotcold_reset(&((struct hist_child *)c)->hc, d->nfinite + 1, d->scratch);
+    pthread_mutex_unlock(&d->snap);
 }
 
 static const struct promc__ops hist_ops = {
     .type = PROMC_HISTOGRAM,
+    .reset_child = hist_reset_child,
     .init_child = hist_init_child,
-    .collect_child = hist_collect_child,
+    .child_series = hist_child_series,
     .fini = hist_fini,
 };
 
@@ -230,19 +179,44 @@ oom:
                             name ? name : "(null)");
 }
 
-promc_histogram *promc_histogram_new(promc_registry *reg, const char *name, const char *help,
-                                     const char *const *label_names,
-                                     const promc_histogram_opts *opts)
+static struct promc_metric *create(promc_registry *reg, const char *name, const char *help,
+                                   const char *const *label_names, bool vec,
+                                   const promc_histogram_opts *opts)
 {
     const double *bounds = opts && opts->buckets ? opts->buckets : NULL;
+    if (opts && !opts->buckets && opts->nbuckets)
+        return promc__fail_null(PROMC_EINVAL,
+                                "histogram \"%s\": nbuckets is %zu but buckets is NULL",
+                                name ? name : "(null)", opts->nbuckets);
     struct hist_data *d = hist_data_new(name, bounds, bounds ? opts->nbuckets : 0);
     if (!d)
         return NULL;
     size_t head = (sizeof(struct hist_child) + 15) / 16 * 16;
-    struct promc_metric *m = promc__family_new(
-        reg, &hist_ops, name, help, label_names, opts ? opts->unit : NULL,
-        opts ? opts->max_children : 0, head + promc__hotcold_size(d->nfinite + 1), "le", d);
-    return m ? (promc_histogram *)m->root : NULL;
+    struct promc__new_args a = {.reg = reg,
+                                .ops = &hist_ops,
+                                .name = name,
+                                .help = help,
+                                .label_names = label_names,
+                                .vec = vec,
+                                .unit = opts ? opts->unit : NULL,
+                                .max_children = opts ? opts->max_children : 0,
+                                .child_size = head + promc__hotcold_size(d->nfinite + 1),
+                                .type_data = d};
+    return promc__metric_create(&a);
+}
+
+promc_histogram *promc_histogram_new(promc_registry *reg, const char *name, const char *help,
+                                     const promc_histogram_opts *opts)
+{
+    struct promc_metric *m = create(reg, name, help, NULL, false, opts);
+    return m ? (promc_histogram *)promc__family_root(m) : NULL;
+}
+
+promc_histogram_vec *promc_histogram_vec_new(promc_registry *reg, const char *name,
+                                             const char *help, const char *const *label_names,
+                                             const promc_histogram_opts *opts)
+{
+    return (promc_histogram_vec *)create(reg, name, help, label_names, true, opts);
 }
 
 /* Upper bounds are inclusive (v <= le), so the bucket index is the number of
@@ -296,27 +270,38 @@ double promc_histogram_timer_stop(promc_histogram_timer *t)
     return s;
 }
 
-promc_histogram *promc_histogram_labels_n(promc_histogram *h, const char *const *values, size_t n)
+promc_metric *promc_histogram_metric(promc_histogram *x)
 {
-    return (promc_histogram *)promc__family_labels(promc__family_of(h), values, n);
+    return promc__series_metric(x, "promc_histogram_metric");
 }
 
-int promc_histogram_remove_n(promc_histogram *h, const char *const *values, size_t n)
+int promc_histogram_free(promc_histogram *x)
 {
-    return promc__family_remove(promc__family_of(h), values, n);
+    return promc__series_free(x, "promc_histogram_free");
 }
 
-void promc_histogram_clear(promc_histogram *h)
+promc_histogram *promc_histogram_vec_labels_n(promc_histogram_vec *v, const char *const *values,
+                                              size_t n)
 {
-    promc__family_clear(promc__family_of(h));
+    return promc__vec_labels(v, values, n, "promc_histogram_vec_labels");
 }
 
-promc_metric *promc_histogram_metric(promc_histogram *h)
+int promc_histogram_vec_remove_n(promc_histogram_vec *v, const char *const *values, size_t n)
 {
-    return promc__family_of(h);
+    return promc__vec_remove(v, values, n, "promc_histogram_vec_remove");
 }
 
-void promc_histogram_free(promc_histogram *h)
+int promc_histogram_vec_clear(promc_histogram_vec *v)
 {
-    promc__metric_unref(promc__family_of(h));
+    return promc__vec_clear(v, "promc_histogram_vec_clear");
+}
+
+promc_metric *promc_histogram_vec_metric(promc_histogram_vec *v)
+{
+    return (promc_metric *)v;
+}
+
+int promc_histogram_vec_free(promc_histogram_vec *v)
+{
+    return promc__metric_release((struct promc_metric *)v);
 }

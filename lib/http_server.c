@@ -31,6 +31,7 @@
 
 #include "http_parse.h"
 #include "internal.h"
+#include "registry.h"
 
 /* ===================================================================== */
 /* Types                                                                  */
@@ -93,7 +94,7 @@ struct promc_http_server {
     atomic_size_t pending;
 
     /* The server's own metrics (NULL when disabled). */
-    promc_counter *requests;
+    promc_counter_vec *requests;
     promc_gauge *in_flight;
     promc_gauge *scrape_seconds;
     promc_gauge *scrape_bytes;
@@ -510,7 +511,7 @@ static bool process_buffer(promc_http_server *s, struct conn *c)
         if (!enqueue(s, c)) {
             send_error_now(c->fd, 503);
             if (s->requests && s->registry && path_is(q, s->metrics_path))
-                promc_counter_inc(promc_counter_labels(s->requests, "503"));
+                promc_counter_inc(promc_counter_vec_labels(s->requests, "503"));
             conn_close(s, c);
             return false;
         }
@@ -765,7 +766,7 @@ static void count(promc_http_server *s, int status)
         return;
     char code[8];
     snprintf(code, sizeof code, "%d", status);
-    promc_counter_inc(promc_counter_labels(s->requests, code));
+    promc_counter_inc(promc_counter_vec_labels(s->requests, code));
 }
 
 /* Answers one parsed request. Returns false when the connection must close. */
@@ -1080,13 +1081,11 @@ static int bind_listener(const char *addr, int *port_out)
 
 static void drop_self_metrics(promc_http_server *s)
 {
-    promc_counter *m[] = {s->requests};
     promc_gauge *g[] = {s->in_flight, s->scrape_seconds, s->scrape_bytes};
-    for (size_t i = 0; i < 1; i++)
-        if (m[i]) {
-            promc_registry_unregister(s->registry, promc_counter_metric(m[i]));
-            promc_counter_free(m[i]);
-        }
+    if (s->requests) {
+        promc_registry_unregister(s->registry, promc_counter_vec_metric(s->requests));
+        promc_counter_vec_free(s->requests);
+    }
     for (size_t i = 0; i < 3; i++)
         if (g[i]) {
             promc_registry_unregister(s->registry, promc_gauge_metric(g[i]));
@@ -1100,9 +1099,9 @@ static void drop_self_metrics(promc_http_server *s)
  * (a second server on the same registry) the server simply goes without. */
 static void add_self_metrics(promc_http_server *s)
 {
-    s->requests = promc_counter_new(s->registry, "promc_http_requests",
-                                    "Requests to the metrics endpoint by HTTP status code.",
-                                    PROMC_LABELS("code"));
+    s->requests = promc_counter_vec_new(s->registry, "promc_http_requests",
+                                        "Requests to the metrics endpoint by HTTP status code.",
+                                        PROMC_LABELS("code"), NULL);
     s->in_flight = promc_gauge_new(s->registry, "promc_http_requests_in_flight",
                                    "Scrapes being served now.", NULL);
     s->scrape_seconds = promc_gauge_new(s->registry, "promc_http_last_scrape_duration_seconds",
@@ -1115,13 +1114,15 @@ static void add_self_metrics(promc_http_server *s)
     }
     static const char *const codes[] = {"200", "500", "503"};
     for (size_t i = 0; i < 3; i++)
-        promc_counter_labels(s->requests, codes[i]);
+        promc_counter_vec_labels(s->requests, codes[i]);
 }
 
 static void server_free(promc_http_server *s)
 {
-    if (s->registry)
+    if (s->registry) {
         drop_self_metrics(s);
+        promc__registry_unref(s->registry);
+    }
     while (s->first)
         conn_close(s, s->first);
     free_dead(s);
@@ -1187,7 +1188,14 @@ promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
     pthread_cond_init(&s->qcond, NULL);
     pthread_mutex_init(&s->rlock, NULL);
     s->opts = o;
-    s->registry = reg == PROMC_NO_REGISTRY ? NULL : promc__registry_resolve(reg);
+    if (reg != PROMC_NO_REGISTRY) {
+        if (promc__registry_arg(reg, "promc_http_serve", &s->registry) != PROMC_OK) {
+            server_free(s);
+            return NULL;
+        }
+        /* The server keeps the registry alive while it serves it. */
+        promc__registry_ref(s->registry);
+    }
     s->metrics_path = promc__strdup(o.metrics_path);
     s->queue = promc__calloc(o.max_queue, sizeof *s->queue);
     s->workers = promc__calloc(o.workers, sizeof *s->workers);

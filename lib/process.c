@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "emitter.h"
+#include "process.h"
 #include "internal.h"
 
 #ifndef O_CLOEXEC
@@ -35,17 +37,11 @@ struct process_data {
     char *root;
     double clk_tck;   /* 0 when unknown: no CPU time, no start time */
     double page_size; /* 0 when unknown: no resident memory */
-    /* While promc_process_collector_new runs: set by process_free, so that
-     * the constructor knows whether a failed promc_collector_new already
-     * released this block. NULL afterwards. */
-    bool *freed;
 };
 
 static void process_free(void *p)
 {
     struct process_data *d = p;
-    if (d->freed)
-        *d->freed = true;
     promc__free(d->root);
     promc__free(d);
 }
@@ -394,7 +390,7 @@ static const char *const process_names[] = {
     NULL,
 };
 
-promc_metric *promc_process_collector_new(promc_registry *reg, const char *proc_root)
+struct promc_metric *promc__process_collector_create(const char *proc_root)
 {
     if (!proc_root)
         proc_root = "/proc";
@@ -410,23 +406,10 @@ promc_metric *promc_process_collector_new(promc_registry *reg, const char *proc_
     long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
     d->clk_tck = tck > 0 ? (double)tck : 0;
     d->page_size = page > 0 ? (double)page : 0;
-
-    /* Whether a failing promc_collector_new released d varies with where it
-     * failed; the flag tells. */
-    bool freed = false;
-    d->freed = &freed;
-    promc_metric *m =
-        promc_collector_new(PROMC_NO_REGISTRY, process_collect, d, process_free, process_names);
-    if (!m) {
-        if (!freed)
-            process_free(d);
-        return NULL; /* promc_collector_new recorded the error */
-    }
-    d->freed = NULL;
-    if (reg != PROMC_NO_REGISTRY && promc_registry_register(reg, m) != PROMC_OK) {
-        promc_metric_free(m);
-        return NULL;
-    }
-    promc__ok();
+    /* On failure the collector does not call process_free: d is still ours. */
+    struct promc_metric *m =
+        promc__collector_create(process_collect, d, process_free, process_names);
+    if (!m)
+        process_free(d);
     return m;
 }

@@ -378,6 +378,19 @@ int promc__qwindow_observe(promc__qwindow *w, double v, double now)
     return 0;
 }
 
+void promc__qwindow_reset(promc__qwindow *w, double now)
+{
+    w->nbuf = 0;
+    for (unsigned i = 0; i < w->nst; i++) {
+        w->st[i].len = 0;
+        w->st[i].n = 0;
+    }
+    w->head = 0;
+    if (isfinite(now))
+        w->t0 = now;
+    w->buf_epoch = w->head_epoch = 1;
+}
+
 int promc__qwindow_query(promc__qwindow *w, double now, double *out)
 {
     int rc = flush(w, now);

@@ -26,6 +26,8 @@ void promc__qwindow_free(promc__qwindow *w); /* NULL ok */
  * _count/_sum). Returns 0, or -2 (PROMC_ENOMEM) if the stream had to grow and could not (the
  * observation is then dropped from the quantile stream only). */
 int promc__qwindow_observe(promc__qwindow *w, double v, double now);
+/* Forgets every observation, as if just created at time now. */
+void promc__qwindow_reset(promc__qwindow *w, double now);
 /* Fill out[i] with the estimate for objective i (same order as given) over the observations of
  * the last max_age seconds (the head stream, as Go does); NaN when that window is empty. Rotation
  * of expired age buckets happens here too. Returns 0 or -2 on OOM (flush could not allocate; out

@@ -3,116 +3,19 @@
  * a hash set of every sample name they emit, so that a second family that
  * would emit x_total, x_created, x_bucket... beside an existing one is refused
  * at registration with both names in the message, not found at scrape time.
+ * The library's own family (promc_children_refused) is claimed in every
+ * registry from its creation. A registry is reference-counted: its creator,
+ * each running scrape and each HTTP server serving it hold one.
  */
 #include <string.h>
 
+#include "family.h"
 #include "internal.h"
+#include "registry.h"
+#include "types.h"
 
-/* The default registry is created on first use under a mutex (not
- * pthread_once, so that a creation that ran out of memory is retried next
- * time) and published through an atomic pointer for the lock-free fast path. */
-static promc_registry *_Atomic default_registry;
-static promc_metric *default_process; /* holds its own reference */
-static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static const char *type_name(promc_type t)
-{
-    static const char *const names[] = {"counter",  "gauge", "histogram", "summary",
-                                        "stateset", "info",  "untyped"};
-    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "collector";
-}
-
-promc_registry *promc_registry_new(void)
-{
-    promc_registry *r = promc__calloc(1, sizeof *r);
-    if (!r)
-        return promc__fail_null(PROMC_ENOMEM, "out of memory creating a registry");
-    promc__rwlock_init(&r->lock);
-    atomic_init(&r->created, 1);
-    return r;
-}
-
-promc_registry *promc_default_registry(void)
-{
-    promc_registry *r = atomic_load_explicit(&default_registry, memory_order_acquire);
-    if (r)
-        return r;
-    pthread_mutex_lock(&default_lock);
-    r = atomic_load_explicit(&default_registry, memory_order_relaxed);
-    if (!r && (r = promc_registry_new()) != NULL) {
-        /* Created with PROMC_NO_REGISTRY: reg = NULL would recurse into us.
-         * Without it (out of memory), the default registry works all the same. */
-        default_process = promc_process_collector_new(PROMC_NO_REGISTRY, NULL);
-        if (default_process && promc_registry_register(r, default_process) != PROMC_OK) {
-            promc_metric_free(default_process);
-            default_process = NULL;
-        }
-        atomic_store_explicit(&default_registry, r, memory_order_release);
-        promc__ok();
-    }
-    pthread_mutex_unlock(&default_lock);
-    return r;
-}
-
-promc_metric *promc_default_process_collector(void)
-{
-    if (!promc_default_registry())
-        return NULL;
-    pthread_mutex_lock(&default_lock);
-    promc_metric *p = default_process;
-    pthread_mutex_unlock(&default_lock);
-    return p;
-}
-
-static void registry_destroy(promc_registry *reg)
-{
-    promc_registry_clear(reg);
-    promc__free(reg->items);
-    promc__free(reg->claims);
-    pthread_rwlock_destroy(&reg->lock);
-    promc__free(reg);
-}
-
-void promc_shutdown(void)
-{
-    pthread_mutex_lock(&default_lock);
-    promc_registry *r = atomic_exchange(&default_registry, NULL);
-    promc_metric *p = default_process;
-    default_process = NULL;
-    pthread_mutex_unlock(&default_lock);
-    if (r)
-        registry_destroy(r);
-    promc_metric_free(p);
-}
-
-promc_registry *promc__registry_resolve(promc_registry *reg)
-{
-    return reg ? reg : promc_default_registry();
-}
-
-void promc_registry_free(promc_registry *reg)
-{
-    if (!reg || reg == atomic_load_explicit(&default_registry, memory_order_acquire))
-        return;
-    registry_destroy(reg);
-}
-
-void promc_registry_set_max_children(promc_registry *reg, size_t max_children)
-{
-    reg = promc__registry_resolve(reg);
-    if (!reg)
-        return;
-    pthread_rwlock_wrlock(&reg->lock);
-    reg->default_max_children = max_children;
-    pthread_rwlock_unlock(&reg->lock);
-}
-
-void promc_registry_set_created(promc_registry *reg, int enabled)
-{
-    reg = promc__registry_resolve(reg);
-    if (reg)
-        atomic_store(&reg->created, enabled ? 1 : 0);
-}
+static const char *const reserved_claims[] = {PROMC__REFUSED_FAMILY, PROMC__REFUSED_FAMILY "_total",
+                                              PROMC__REFUSED_FAMILY "_created", NULL};
 
 /* ===================================================================== */
 /* The claims set                                                         */
@@ -134,14 +37,18 @@ static struct promc__claim *claim_slot(struct promc__claim *t, size_t size, cons
     return &t[i];
 }
 
+static void claim_insert(promc_registry *r, const char *name, struct promc_metric *owner)
+{
+    struct promc__claim *slot = claim_slot(r->claims, r->claims_size, name);
+    slot->name = name;
+    slot->owner = owner;
+    r->claims_used++;
+}
+
 static void claims_insert(promc_registry *r, struct promc_metric *m)
 {
-    for (char **c = m->claims; c && *c; c++) {
-        struct promc__claim *slot = claim_slot(r->claims, r->claims_size, *c);
-        slot->name = *c;
-        slot->owner = m;
-        r->claims_used++;
-    }
+    for (char **c = m->claims; c && *c; c++)
+        claim_insert(r, *c, m);
 }
 
 static size_t count_claims(const struct promc_metric *m)
@@ -150,6 +57,17 @@ static size_t count_claims(const struct promc_metric *m)
     for (char **c = m->claims; c && *c; c++)
         n++;
     return n;
+}
+
+/* Fills the table afresh: the library's names, then every member's. */
+static void claims_fill(promc_registry *r)
+{
+    memset(r->claims, 0, r->claims_size * sizeof *r->claims);
+    r->claims_used = 0;
+    for (const char *const *c = reserved_claims; *c; c++)
+        claim_insert(r, *c, NULL);
+    for (size_t i = 0; i < r->n; i++)
+        claims_insert(r, r->items[i]);
 }
 
 /* Keeps the table at most half full, so probing stays short. */
@@ -166,32 +84,93 @@ static int claims_reserve(promc_registry *r, size_t more)
     promc__free(r->claims);
     r->claims = t;
     r->claims_size = size;
-    r->claims_used = 0;
-    for (size_t i = 0; i < r->n; i++)
-        claims_insert(r, r->items[i]);
+    claims_fill(r);
     return PROMC_OK;
 }
 
-const char *promc__registry_claimed(promc_registry *reg, const char *name,
-                                    const struct promc_metric *self)
+bool promc__registry_claimed(promc_registry *reg, const char *name,
+                             const struct promc_metric **owner, char *owner_name, size_t cap)
 {
-    if (!reg || !reg->claims)
-        return NULL;
+    pthread_rwlock_rdlock(&reg->lock);
     struct promc__claim *slot = claim_slot(reg->claims, reg->claims_size, name);
-    return slot->name && slot->owner != self ? slot->owner->desc.name : NULL;
+    bool claimed = slot->name != NULL;
+    if (claimed) {
+        *owner = slot->owner;
+        snprintf(owner_name, cap, "%s", slot->owner ? slot->owner->desc.name : "the library");
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    return claimed;
 }
 
 /* ===================================================================== */
-/* Register / unregister                                                  */
+/* Lifetime                                                               */
 /* ===================================================================== */
 
-int promc_registry_register(promc_registry *reg, promc_metric *m)
+promc_registry *promc__registry_create(void)
 {
-    if (!m)
-        return promc__fail(PROMC_EINVAL, "register of a NULL metric");
-    reg = promc__registry_resolve(reg);
+    promc_registry *r = promc__calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    atomic_init(&r->refs, 1);
+    atomic_init(&r->released, false);
+    atomic_init(&r->created, 1);
+    promc__rwlock_init(&r->lock);
+    if (claims_reserve(r, 0) != PROMC_OK) {
+        pthread_rwlock_destroy(&r->lock);
+        promc__free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void promc__registry_ref(promc_registry *reg)
+{
+    atomic_fetch_add_explicit(&reg->refs, 1, memory_order_relaxed);
+}
+
+void promc__registry_unref(promc_registry *reg)
+{
+    if (atomic_fetch_sub_explicit(&reg->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    promc__registry_clear(reg);
+    promc__free(reg->items);
+    promc__free(reg->claims);
+    pthread_rwlock_destroy(&reg->lock);
+    promc__free(reg);
+}
+
+promc_registry *promc_registry_new(void)
+{
+    promc_registry *r = promc__registry_create();
+    if (!r)
+        return promc__fail_null(PROMC_ENOMEM, "out of memory creating a registry");
+    promc__ok();
+    return r;
+}
+
+int promc_registry_free(promc_registry *reg)
+{
     if (!reg)
-        return promc__fail(PROMC_ENOMEM, "out of memory creating the default registry");
+        return promc__ok();
+    if (reg == PROMC_NO_REGISTRY)
+        return promc__fail(PROMC_EINVAL,
+                           "promc_registry_free: PROMC_NO_REGISTRY is not a registry");
+    if (reg->is_default)
+        return promc__fail(PROMC_EINVAL, "promc_registry_free: the default registry is freed by "
+                                         "promc_shutdown()");
+    if (atomic_exchange(&reg->released, true))
+        return promc__fail(PROMC_EINVAL, "promc_registry_free: registry already freed (a scrape "
+                                         "or a server still holds it)");
+    promc__registry_unref(reg);
+    return promc__ok();
+}
+
+/* ===================================================================== */
+/* Members                                                                */
+/* ===================================================================== */
+
+int promc__registry_add(promc_registry *reg, struct promc_metric *m)
+{
     int rc = PROMC_OK;
     pthread_rwlock_wrlock(&reg->lock);
     for (size_t i = 0; i < reg->n; i++)
@@ -200,16 +179,22 @@ int promc_registry_register(promc_registry *reg, promc_metric *m)
             goto out;
         }
     for (char **c = m->claims; c && *c; c++) {
-        if (!reg->claims)
-            break;
         struct promc__claim *slot = claim_slot(reg->claims, reg->claims_size, *c);
-        if (slot->name) {
-            rc = promc__fail(PROMC_EEXIST,
-                             "%s \"%s\" would emit \"%s\", already emitted by %s \"%s\"",
-                             type_name(m->desc.type), m->desc.name, *c,
-                             type_name(slot->owner->desc.type), slot->owner->desc.name);
-            goto out;
-        }
+        if (!slot->name)
+            continue;
+        const struct promc__type_info *mine = promc__type(m->desc.type);
+        const char *what = m->ops->collect ? "collector" : mine->name;
+        if (!slot->owner)
+            rc =
+                promc__fail(PROMC_EEXIST, "%s \"%s\" would emit \"%s\", which the library reserves",
+                            what, m->desc.name, *c);
+        else
+            rc = promc__fail(
+                PROMC_EEXIST, "%s \"%s\" would emit \"%s\", already emitted by %s \"%s\"", what,
+                m->desc.name, *c,
+                slot->owner->ops->collect ? "collector" : promc__type(slot->owner->desc.type)->name,
+                slot->owner->desc.name);
+        goto out;
     }
     if (reg->n == reg->cap) {
         size_t cap = reg->cap ? reg->cap * 2 : 16;
@@ -228,27 +213,14 @@ int promc_registry_register(promc_registry *reg, promc_metric *m)
     reg->items[reg->n++] = m;
     claims_insert(reg, m);
     promc__metric_ref(m);
+    promc__ok();
 out:
     pthread_rwlock_unlock(&reg->lock);
     return rc;
 }
 
-/* Rebuilds the claims in place (same size, so no allocation can fail). */
-static void claims_rebuild(promc_registry *r)
+int promc__registry_remove(promc_registry *reg, struct promc_metric *m)
 {
-    if (!r->claims)
-        return;
-    memset(r->claims, 0, r->claims_size * sizeof *r->claims);
-    r->claims_used = 0;
-    for (size_t i = 0; i < r->n; i++)
-        claims_insert(r, r->items[i]);
-}
-
-int promc_registry_unregister(promc_registry *reg, promc_metric *m)
-{
-    reg = promc__registry_resolve(reg);
-    if (!reg || !m)
-        return promc__fail(PROMC_EINVAL, "unregister needs a registry and a metric");
     pthread_rwlock_wrlock(&reg->lock);
     size_t i = 0;
     while (i < reg->n && reg->items[i] != m)
@@ -257,29 +229,66 @@ int promc_registry_unregister(promc_registry *reg, promc_metric *m)
     if (found) {
         memmove(reg->items + i, reg->items + i + 1, (reg->n - i - 1) * sizeof *reg->items);
         reg->n--;
-        claims_rebuild(reg);
+        claims_fill(reg); /* same size: cannot fail */
     }
     pthread_rwlock_unlock(&reg->lock);
     if (!found)
         return promc__fail(PROMC_ENOENT, "metric \"%s\" is not in this registry", m->desc.name);
     promc__metric_unref(m);
-    return PROMC_OK;
+    return promc__ok();
 }
 
-void promc_registry_clear(promc_registry *reg)
+void promc__registry_clear(promc_registry *reg)
 {
-    reg = promc__registry_resolve(reg);
-    if (!reg)
-        return;
     pthread_rwlock_wrlock(&reg->lock);
     struct promc_metric **items = reg->items;
     size_t n = reg->n;
     reg->items = NULL;
     reg->n = reg->cap = 0;
-    if (reg->claims)
-        memset(reg->claims, 0, reg->claims_size * sizeof *reg->claims);
-    reg->claims_used = 0;
+    claims_fill(reg);
     pthread_rwlock_unlock(&reg->lock);
+    for (size_t i = 0; i < n; i++)
+        promc__metric_unref(items[i]);
+    promc__free(items);
+}
+
+struct promc_metric *promc__registry_publish(promc_registry *reg, struct promc_metric *m)
+{
+    if (!m)
+        return NULL;
+    if (reg && promc__registry_add(reg, m) != PROMC_OK) {
+        promc__metric_unref(m);
+        return NULL;
+    }
+    promc__ok();
+    return m;
+}
+
+size_t promc__registry_max_children(promc_registry *reg)
+{
+    pthread_rwlock_rdlock(&reg->lock);
+    size_t n = reg->default_max_children;
+    pthread_rwlock_unlock(&reg->lock);
+    return n;
+}
+
+struct promc_metric **promc__registry_snapshot(promc_registry *reg, size_t *n)
+{
+    pthread_rwlock_rdlock(&reg->lock);
+    struct promc_metric **items = promc__calloc(reg->n ? reg->n : 1, sizeof *items);
+    if (items) {
+        for (size_t i = 0; i < reg->n; i++) {
+            items[i] = reg->items[i];
+            promc__metric_ref(items[i]);
+        }
+        *n = reg->n;
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    return items;
+}
+
+void promc__registry_snapshot_free(struct promc_metric **items, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         promc__metric_unref(items[i]);
     promc__free(items);

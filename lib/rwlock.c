@@ -4,7 +4,7 @@
  * could hold off a registration or a new child (writers) indefinitely. On
  * glibc we ask for writer preference; elsewhere the platform default stands.
  * The price, documented in docs/THREADS.md: a thread must not take the same
- * read lock twice (a collector must not scrape its own registry).
+ * read lock twice; children.c and gather.c make sure no callback can.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <pthread.h>

@@ -8,13 +8,17 @@
 #include <math.h>
 #include <string.h>
 
+#include "constructor.h"
+#include "family.h"
+#include "hotcold.h"
 #include "internal.h"
 #include "quantile.h"
 
 struct sum_data {
     size_t nobj;
     struct promc__objective *obj;
-    char **q_text; /* rendered quantile label values */
+    double *quantiles; /* the objectives' quantiles, for the sinks */
+    char **q_text;     /* rendered quantile label values */
     char **q_om;
     double max_age;
     unsigned age_buckets;
@@ -46,6 +50,7 @@ static void sum_fini(struct promc_metric *m)
     if (!d)
         return;
     promc__free(d->obj);
+    promc__free(d->quantiles);
     promc__free_strings(d->q_text, d->nobj);
     promc__free_strings(d->q_om, d->nobj);
     promc__free(d->scratch);
@@ -82,34 +87,51 @@ static void sum_fini_child(struct promc_metric *m, struct promc__child *c)
     }
 }
 
-static void sum_collect_child(struct promc_metric *m, struct promc__child *c, promc__enc *e,
-                              const struct promc__labels *ls)
+static void sum_child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
+                             const struct promc__labels *ls)
 {
     struct sum_data *d = sdata(m);
-    struct sum_child *s = (struct sum_child *)c;
-    uint64_t count, ignored;
-    double sum;
+    struct sum_child *k = (struct sum_child *)c;
+    uint64_t ignored;
+    struct promc__series x = {.labels = ls,
+                              .created = c->created,
+                              .quantiles = d->quantiles,
+                              .qvalues = d->scratch,
+                              .q_text = (const char *const *)d->q_text,
+                              .q_om = (const char *const *)d->q_om};
     pthread_mutex_lock(&d->snap);
-    promc__hotcold_snapshot(&s->hc, 1, &ignored, &count, &sum);
-    if (s->window) {
-        pthread_mutex_lock(&s->lock);
-        promc__qwindow_query(s->window, mono_seconds(), d->scratch);
-        pthread_mutex_unlock(&s->lock);
-        for (size_t i = 0; i < d->nobj; i++) {
-            struct promc__extra q = {"quantile", d->q_text[i], d->q_text[i], d->q_om[i]};
-            promc__enc_quantile(e, ls, &q, d->scratch[i]);
-        }
+    promc__hotcold_snapshot(&k->hc, 1, &ignored, &x.count, &x.sum);
+    if (k->window) {
+        pthread_mutex_lock(&k->lock);
+        promc__qwindow_query(k->window, mono_seconds(), d->scratch);
+        pthread_mutex_unlock(&k->lock);
+        x.nquantiles = d->nobj;
     }
+    promc__sink_series(s, &x);
     pthread_mutex_unlock(&d->snap);
-    promc__enc_sum_count(e, ls, sum, count, false);
-    promc__enc_created(e, ls, c->created);
+}
+
+static void sum_reset_child(struct promc_metric *m, struct promc__child *c)
+{
+    struct sum_data *d = sdata(m);
+    struct sum_child *k = (struct sum_child *)c;
+    uint64_t scratch;
+    pthread_mutex_lock(&d->snap);
+    promc__hotcold_reset(&k->hc, 1, &scratch);
+    pthread_mutex_unlock(&d->snap);
+    if (k->window) {
+        pthread_mutex_lock(&k->lock);
+        promc__qwindow_reset(k->window, mono_seconds());
+        pthread_mutex_unlock(&k->lock);
+    }
 }
 
 static const struct promc__ops sum_ops = {
     .type = PROMC_SUMMARY,
+    .reset_child = sum_reset_child,
     .init_child = sum_init_child,
     .fini_child = sum_fini_child,
-    .collect_child = sum_collect_child,
+    .child_series = sum_child_series,
     .fini = sum_fini,
 };
 
@@ -119,6 +141,11 @@ static struct sum_data *sum_data_new(const char *name, const promc_summary_opts 
     size_t n = o && o->objectives ? o->nobjectives : 0;
     double max_age = o && o->max_age > 0 ? o->max_age : 600;
     unsigned age_buckets = o && o->age_buckets ? o->age_buckets : 5;
+    if (o && !o->objectives && o->nobjectives)
+        return promc__fail_null(PROMC_EINVAL,
+                                "summary \"%s\": nobjectives is %zu but objectives "
+                                "is NULL",
+                                nm, o->nobjectives);
     if (o && (o->max_age < 0 || isnan(o->max_age) || isinf(o->max_age)))
         return promc__fail_null(PROMC_EINVAL, "summary \"%s\": max_age must be > 0", nm);
     for (size_t i = 0; i < n; i++) {
@@ -142,15 +169,17 @@ static struct sum_data *sum_data_new(const char *name, const promc_summary_opts 
     d->age_buckets = age_buckets;
     if (n) {
         d->obj = promc__calloc(n, sizeof *d->obj);
+        d->quantiles = promc__calloc(n, sizeof(double));
         d->q_text = promc__calloc(n, sizeof(char *));
         d->q_om = promc__calloc(n, sizeof(char *));
         d->scratch = promc__calloc(n, sizeof(double));
-        if (!d->obj || !d->q_text || !d->q_om || !d->scratch)
+        if (!d->obj || !d->quantiles || !d->q_text || !d->q_om || !d->scratch)
             goto oom;
         d->nobj = n;
         for (size_t i = 0; i < n; i++) {
             d->obj[i].quantile = o->objectives[i].quantile;
             d->obj[i].error = o->objectives[i].error;
+            d->quantiles[i] = d->obj[i].quantile;
             d->q_text[i] = promc__render_number(d->obj[i].quantile, false);
             d->q_om[i] = promc__render_number(d->obj[i].quantile, true);
             if (!d->q_text[i] || !d->q_om[i])
@@ -166,16 +195,38 @@ oom:
     return promc__fail_null(PROMC_ENOMEM, "out of memory creating summary \"%s\"", nm);
 }
 
-promc_summary *promc_summary_new(promc_registry *reg, const char *name, const char *help,
-                                 const char *const *label_names, const promc_summary_opts *opts)
+static struct promc_metric *create(promc_registry *reg, const char *name, const char *help,
+                                   const char *const *label_names, bool vec,
+                                   const promc_summary_opts *opts)
 {
     struct sum_data *d = sum_data_new(name, opts);
     if (!d)
         return NULL;
-    struct promc_metric *m = promc__family_new(
-        reg, &sum_ops, name, help, label_names, opts ? opts->unit : NULL,
-        opts ? opts->max_children : 0, child_head() + promc__hotcold_size(1), "quantile", d);
-    return m ? (promc_summary *)m->root : NULL;
+    struct promc__new_args a = {.reg = reg,
+                                .ops = &sum_ops,
+                                .name = name,
+                                .help = help,
+                                .label_names = label_names,
+                                .vec = vec,
+                                .unit = opts ? opts->unit : NULL,
+                                .max_children = opts ? opts->max_children : 0,
+                                .child_size = child_head() + promc__hotcold_size(1),
+                                .type_data = d};
+    return promc__metric_create(&a);
+}
+
+promc_summary *promc_summary_new(promc_registry *reg, const char *name, const char *help,
+                                 const promc_summary_opts *opts)
+{
+    struct promc_metric *m = create(reg, name, help, NULL, false, opts);
+    return m ? (promc_summary *)promc__family_root(m) : NULL;
+}
+
+promc_summary_vec *promc_summary_vec_new(promc_registry *reg, const char *name, const char *help,
+                                         const char *const *label_names,
+                                         const promc_summary_opts *opts)
+{
+    return (promc_summary_vec *)create(reg, name, help, label_names, true, opts);
 }
 
 void promc_summary_observe(promc_summary *s, double v)
@@ -206,27 +257,37 @@ double promc_summary_timer_stop(promc_summary_timer *t)
     return secs;
 }
 
-promc_summary *promc_summary_labels_n(promc_summary *s, const char *const *values, size_t n)
+promc_metric *promc_summary_metric(promc_summary *x)
 {
-    return (promc_summary *)promc__family_labels(promc__family_of(s), values, n);
+    return promc__series_metric(x, "promc_summary_metric");
 }
 
-int promc_summary_remove_n(promc_summary *s, const char *const *values, size_t n)
+int promc_summary_free(promc_summary *x)
 {
-    return promc__family_remove(promc__family_of(s), values, n);
+    return promc__series_free(x, "promc_summary_free");
 }
 
-void promc_summary_clear(promc_summary *s)
+promc_summary *promc_summary_vec_labels_n(promc_summary_vec *v, const char *const *values, size_t n)
 {
-    promc__family_clear(promc__family_of(s));
+    return promc__vec_labels(v, values, n, "promc_summary_vec_labels");
 }
 
-promc_metric *promc_summary_metric(promc_summary *s)
+int promc_summary_vec_remove_n(promc_summary_vec *v, const char *const *values, size_t n)
 {
-    return promc__family_of(s);
+    return promc__vec_remove(v, values, n, "promc_summary_vec_remove");
 }
 
-void promc_summary_free(promc_summary *s)
+int promc_summary_vec_clear(promc_summary_vec *v)
 {
-    promc__metric_unref(promc__family_of(s));
+    return promc__vec_clear(v, "promc_summary_vec_clear");
+}
+
+promc_metric *promc_summary_vec_metric(promc_summary_vec *v)
+{
+    return (promc_metric *)v;
+}
+
+int promc_summary_vec_free(promc_summary_vec *v)
+{
+    return promc__metric_release((struct promc_metric *)v);
 }

@@ -107,15 +107,6 @@ size_t promc__escape(char *out, const char *s, bool quote)
     return (size_t)(o - out);
 }
 
-int promc__check_help(const char *name, const char *help)
-{
-    if (!help || !*help)
-        return promc__fail(PROMC_EINVAL, "metric \"%s\": help text is required", name);
-    if (!promc__valid_utf8(help, strlen(help)))
-        return promc__fail(PROMC_EINVAL, "metric \"%s\": help text is not valid UTF-8", name);
-    return PROMC_OK;
-}
-
 char *promc__render_number(double v, bool canonical)
 {
     char buf[PROMC__NUMBUF];

@@ -163,10 +163,10 @@ int main(int argc, char **argv)
 
     /* The first state is the initial one, as in the original: healthy
      * until the first check says otherwise (it runs at once). */
-    status = promc_enum_new(NULL, "hitl_psql_health_status", "PSQL connection health", NULL,
-                            PROMC_LABELS("healthy", "unhealthy"));
+    status = promc_enum_new(NULL, "hitl_psql_health_status", "PSQL connection health",
+                            PROMC_LABELS("healthy", "unhealthy"), NULL);
     request_time = promc_histogram_new(NULL, "hitl_psql_health_request_time",
-                                       "PSQL connection response time (seconds)", NULL, NULL);
+                                       "PSQL connection response time (seconds)", NULL);
     poll_errors = promc_counter_new(NULL, "hitl_poll_errors_total",
                                     "Checks that did not get a 200 answer", NULL);
     if (!status || !request_time || !poll_errors) {

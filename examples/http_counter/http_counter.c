@@ -80,12 +80,12 @@ int main(int argc, char **argv)
 
     struct utsname u;
     const char *instance = uname(&u) == 0 ? u.nodename : "unknown";
-    promc_counter *requests = promc_counter_new(NULL, "http_requests", "HTTP request",
-                                                PROMC_LABELS("status_code", "instance"));
+    promc_counter_vec *requests = promc_counter_vec_new(
+        NULL, "http_requests", "HTTP request", PROMC_LABELS("status_code", "instance"), NULL);
     /* Both children exist from the start, so rate() works from the first
      * scrape (the original created them on first use). */
-    ok_requests = promc_counter_labels(requests, "200", instance);
-    missing_requests = promc_counter_labels(requests, "404", instance);
+    ok_requests = promc_counter_vec_labels(requests, "200", instance);
+    missing_requests = promc_counter_vec_labels(requests, "404", instance);
     if (!ok_requests || !missing_requests) {
         ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
         return 1;
@@ -112,7 +112,7 @@ int main(int argc, char **argv)
     ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
     promc_http_server_stop(web);
     promc_http_server_stop(metrics);
-    promc_counter_free(requests);
+    promc_counter_vec_free(requests);
     promc_shutdown();
     return 0;
 }

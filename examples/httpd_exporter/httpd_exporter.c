@@ -58,7 +58,8 @@ static const ex_cli cli = {
 };
 
 typedef struct counters {
-    promc_counter *requests, *bytes, *unparsed;
+    promc_counter_vec *requests;
+    promc_counter *bytes, *unparsed;
     promc_counter *by_status[1000]; /* children of requests, created on first use */
     bool child_failed;              /* logged once */
 } counters;
@@ -78,7 +79,7 @@ static void on_line(void *userdata, const char *line, size_t len)
     }
     int code = (l.status[0] - '0') * 100 + (l.status[1] - '0') * 10 + (l.status[2] - '0');
     if (!c->by_status[code]) {
-        c->by_status[code] = promc_counter_labels(c->requests, l.status);
+        c->by_status[code] = promc_counter_vec_labels(c->requests, l.status);
         if (!c->by_status[code] && !c->child_failed) {
             c->child_failed = true;
             ex_log(EX_LOG_ERROR, "cannot count status %s: %s", l.status, promc_last_error());
@@ -103,8 +104,8 @@ int main(int argc, char **argv)
     ex_signals_install();
 
     static counters c;
-    c.requests =
-        promc_counter_new(NULL, "httpd_requests", "http request", PROMC_LABELS("status_code"));
+    c.requests = promc_counter_vec_new(NULL, "httpd_requests", "http request",
+                                       PROMC_LABELS("status_code"), NULL);
     c.bytes = promc_counter_new(NULL, "httpd_bytes_sent", "Total bytes sent by httpd", NULL);
     c.unparsed =
         promc_counter_new(NULL, "httpd_lines_unparsed_total",
@@ -141,7 +142,7 @@ int main(int argc, char **argv)
 free_tail:
     httpd_tail_close(&tail);
 free_metrics:
-    promc_counter_free(c.requests);
+    promc_counter_vec_free(c.requests);
     promc_counter_free(c.bytes);
     promc_counter_free(c.unparsed);
     promc_gauge_free(up);

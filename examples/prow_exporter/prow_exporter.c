@@ -188,14 +188,14 @@ static int collect(promc_emitter *e, void *userdata)
 /* prow_job_runtime_seconds                                               */
 /* ===================================================================== */
 
-static promc_histogram *runtime;
+static promc_histogram_vec *runtime;
 
 static void observe(void *ctx, const prow_job *old_job, const prow_job *new_job, double seconds)
 {
     (void)ctx;
-    promc_histogram *h =
-        promc_histogram_labels(runtime, new_job->ns, new_job->job, new_job->type, old_job->state,
-                               new_job->state, new_job->org, new_job->repo, new_job->base_ref);
+    promc_histogram *h = promc_histogram_vec_labels(runtime, new_job->ns, new_job->job,
+                                                    new_job->type, old_job->state, new_job->state,
+                                                    new_job->org, new_job->repo, new_job->base_ref);
     if (!h) {
         ex_log(EX_LOG_DEBUG, "%s: cannot observe %s -> %s: %s", new_job->key, old_job->state,
                new_job->state, promc_last_error());
@@ -498,7 +498,7 @@ int main(int argc, char **argv)
 
     static const double buckets[] = {30,    60,    120,   300,   600,   1800,  3600,  7200,
                                      10800, 14400, 18000, 21600, 25200, 28800, 32400, 36000};
-    runtime = promc_histogram_new(
+    runtime = promc_histogram_vec_new(
         NULL, "prow_job_runtime_seconds",
         "Time spent between ProwJob state transitions, in seconds.",
         PROMC_LABELS("job_namespace", "job_name", "type", "last_state", "state", "org", "repo",
@@ -536,7 +536,7 @@ int main(int argc, char **argv)
     promc_http_server_stop(server);
     current_set(NULL);
     promc_metric_free(jobs);
-    promc_histogram_free(runtime);
+    promc_histogram_vec_free(runtime);
     promc_gauge_free(up);
     promc_counter_free(poll_errors);
     promc_shutdown();

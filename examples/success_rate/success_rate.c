@@ -138,11 +138,12 @@ int main(int argc, char **argv)
     if (!state.rng)
         state.rng = 1;
 
-    promc_counter *requests = promc_counter_new(
-        NULL, "requests", "Number of requests served, by http code", PROMC_LABELS("http_code"));
+    promc_counter_vec *requests =
+        promc_counter_vec_new(NULL, "requests", "Number of requests served, by http code",
+                              PROMC_LABELS("http_code"), NULL);
     failure_percent = promc_gauge_new(NULL, "rate_requests", "Rate of success requests", NULL);
-    ok_total = promc_counter_labels(requests, "200");
-    failed_total = promc_counter_labels(requests, "500");
+    ok_total = promc_counter_vec_labels(requests, "200");
+    failed_total = promc_counter_vec_labels(requests, "500");
     if (!ok_total || !failed_total || !failure_percent) {
         ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
         return 1;
@@ -167,7 +168,7 @@ int main(int argc, char **argv)
     ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
     promc_http_server_stop(web);
     promc_http_server_stop(metrics);
-    promc_counter_free(requests);
+    promc_counter_vec_free(requests);
     promc_gauge_free(failure_percent);
     promc_shutdown();
     return 0;

@@ -214,8 +214,8 @@ static void bench_b(void)
 static void bench_c(void)
 {
     promc_registry *reg = promc_registry_new();
-    promc_counter *c =
-        promc_counter_new(reg, "bench_c_requests_total", "C.", PROMC_LABELS("method", "code"));
+    promc_counter_vec *c = promc_counter_vec_new(reg, "bench_c_requests_total", "C.",
+                                                 PROMC_LABELS("method", "code"), NULL);
     if (!c)
         die("counter");
     const char *m[12], *k[12];
@@ -226,25 +226,25 @@ static void bench_c(void)
     long long n = ops_for(20000000LL);
     int j = 0;
     for (long long i = 0; i < n / 20; i++) { /* warm-up; creates the children */
-        promc_counter_inc(promc_counter_labels(c, m[j], k[j]));
+        promc_counter_inc(promc_counter_vec_labels(c, m[j], k[j]));
         if (++j == 12)
             j = 0;
     }
     j = 0;
     double t0 = now_ns();
     for (long long i = 0; i < n; i++) {
-        promc_counter_inc(promc_counter_labels(c, m[j], k[j]));
+        promc_counter_inc(promc_counter_vec_labels(c, m[j], k[j]));
         if (++j == 12)
             j = 0;
     }
     double t1 = now_ns();
     double total = 0;
     for (int i = 0; i < 12; i++)
-        total += promc_counter_get(promc_counter_labels(c, m[i], k[i]));
+        total += promc_counter_get(promc_counter_vec_labels(c, m[i], k[i]));
     if (total != (double)(n + n / 20))
         fprintf(stderr, "bench_promc: C: counter value mismatch\n");
     figure("C", "ns_per_op", (t1 - t0) / (double)n);
-    promc_counter_free(c);
+    promc_counter_vec_free(c);
     promc_registry_free(reg);
 }
 
@@ -254,7 +254,7 @@ static void bench_d(void)
 {
     promc_registry *reg = promc_registry_new();
     promc_histogram_opts o = {.buckets = go_buckets, .nbuckets = NGO_BUCKETS};
-    promc_histogram *h = promc_histogram_new(reg, "bench_d_seconds", "D.", NULL, &o);
+    promc_histogram *h = promc_histogram_new(reg, "bench_d_seconds", "D.", &o);
     if (!h)
         die("histogram");
     long long n = ops_for(50000000LL);
@@ -280,17 +280,18 @@ static long build_registry(promc_registry *reg, int nfam, int hists)
     for (int f = 0; f < nfam; f++) {
         snprintf(name, sizeof name, "bench_requests_f%04d_total", f);
         snprintf(help, sizeof help, "Requests handled by component %d.", f);
-        promc_counter *c = promc_counter_new(reg, name, help, PROMC_LABELS("route", "status"));
+        promc_counter_vec *c =
+            promc_counter_vec_new(reg, name, help, PROMC_LABELS("route", "status"), NULL);
         if (!c)
             die("counter");
         for (int k = 0; k < 100; k++) {
-            promc_counter *ch = promc_counter_labels(c, routes[k / 10], statuses[k % 10]);
+            promc_counter *ch = promc_counter_vec_labels(c, routes[k / 10], statuses[k % 10]);
             if (!ch)
                 die("child");
             promc_counter_add_int(ch, (uint64_t)(f * 100 + k) * 7 + 1);
             series++;
         }
-        promc_counter_free(c); /* the registry keeps it */
+        promc_counter_vec_free(c); /* the registry keeps it */
     }
     if (!hists)
         return series;
@@ -299,18 +300,19 @@ static long build_registry(promc_registry *reg, int nfam, int hists)
     for (int f = 0; f < 10; f++) {
         snprintf(name, sizeof name, "bench_latency_h%02d_seconds", f);
         snprintf(help, sizeof help, "Latency of stage %d.", f);
-        promc_histogram *h = promc_histogram_new(reg, name, help, PROMC_LABELS("route"), &o);
+        promc_histogram_vec *h =
+            promc_histogram_vec_new(reg, name, help, PROMC_LABELS("route"), &o);
         if (!h)
             die("histogram");
         for (int k = 0; k < 10; k++) {
-            promc_histogram *ch = promc_histogram_labels(h, routes[k]);
+            promc_histogram *ch = promc_histogram_vec_labels(h, routes[k]);
             if (!ch)
                 die("child");
             for (int i = 0; i < 100; i++)
                 promc_histogram_observe(ch, values[v++ & (NVALUES - 1)]);
             series += (long)NGO_BUCKETS + 1 + 2; /* buckets, +Inf, _sum, _count */
         }
-        promc_histogram_free(h);
+        promc_histogram_vec_free(h);
     }
     return series;
 }

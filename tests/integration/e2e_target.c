@@ -28,21 +28,22 @@ int main(int argc, char **argv)
     promc_counter *jobs = promc_counter_new(r, "e2e_jobs_processed", "Jobs processed.", NULL);
     promc_gauge *temp = promc_gauge_new(r, "e2e_temperature_celsius", "Temperature.", NULL);
     double b[] = {0.1, 0.5, 1};
-    promc_histogram *lat = promc_histogram_new(
+    promc_histogram_vec *lat = promc_histogram_vec_new(
         r, "e2e_request_duration_seconds", "Request latency.", PROMC_LABELS("path"),
         &(promc_histogram_opts){.buckets = b, .nbuckets = 3});
-    promc_info *info = promc_info_new(r, "e2e_build", "Build information.",
-                                      (promc_label[]){{"version", "1.2.3"}, {"branch", "main"}}, 2);
+    promc_info *info =
+        promc_info_new(r, "e2e_build", "Build information.",
+                       (promc_label[]){{"version", "1.2.3"}, {"branch", "main"}}, 2, NULL);
     if (!jobs || !temp || !lat || !info) {
         fprintf(stderr, "e2e_target: %s\n", promc_last_error());
         return 1;
     }
     promc_counter_add_int(jobs, 42);
     promc_gauge_set(temp, 21.5);
-    promc_histogram *a = promc_histogram_labels(lat, "/a");
+    promc_histogram *a = promc_histogram_vec_labels(lat, "/a");
     for (int i = 0; i < 10; i++)
         promc_histogram_observe(a, 0.3); /* all in (0.1, 0.5]: median 0.3 */
-    promc_histogram_observe(promc_histogram_labels(lat, "/b"), 2);
+    promc_histogram_observe(promc_histogram_vec_labels(lat, "/b"), 2);
 
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%s", argv[1]);
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
     promc_http_server_stop(srv);
     promc_counter_free(jobs);
     promc_gauge_free(temp);
-    promc_histogram_free(lat);
+    promc_histogram_vec_free(lat);
     promc_info_free(info);
     promc_registry_free(r);
     return 0;

@@ -218,11 +218,12 @@ static int collect(promc_emitter *em, void *userdata)
 
 /* Handles kept to drop our references at the end. */
 struct handles {
-    promc_counter *requests, *bytes, *logins;
-    promc_gauge *reading;
-    promc_histogram *duration;
-    promc_summary *size, *wait;
-    promc_enum *state;
+    promc_counter_vec *requests, *bytes, *logins;
+    promc_gauge_vec *reading;
+    promc_histogram_vec *duration;
+    promc_summary_vec *size;
+    promc_summary *wait;
+    promc_enum_vec *state;
     promc_info *build;
     promc_metric *collector;
 };
@@ -234,13 +235,13 @@ static void add_counters(promc_registry *reg, struct handles *h)
                                           "GET", "",    "GET",  "GET"};
     static const char *const paths[] = {"/"};
     static promc_label sets[COUNT(methods)][2];
-    NN(h->requests = promc_counter_new(reg, "interop_requests", requests_help,
-                                       PROMC_LABELS("method", "path")));
+    NN(h->requests = promc_counter_vec_new(reg, "interop_requests", requests_help,
+                                           PROMC_LABELS("method", "path"), NULL));
     family(IN_BOTH, "interop_requests", "counter", NULL, requests_help);
     for (size_t i = 0; i < COUNT(methods); i++) {
         const char *path = i == 0 ? paths[0] : awkward[i - 1];
         promc_counter *c;
-        NN(c = promc_counter_labels(h->requests, methods[i], path));
+        NN(c = promc_counter_vec_labels(h->requests, methods[i], path));
         uint64_t n = i == 6 ? 0 : i + 1; /* the empty-valued child stays at 0 */
         for (uint64_t k = 0; k < n; k++)
             promc_counter_inc(c);
@@ -254,17 +255,17 @@ static void add_counters(promc_registry *reg, struct handles *h)
      * the fractional path. */
     static const promc_label in[] = {{"direction", "in"}};
     static const promc_label out[] = {{"direction", "out"}};
-    NN(h->bytes = promc_counter_new(reg, "interop_transferred_bytes_total", "Bytes transferred.",
-                                    PROMC_LABELS("direction")));
+    NN(h->bytes = promc_counter_vec_new(reg, "interop_transferred_bytes_total",
+                                        "Bytes transferred.", PROMC_LABELS("direction"), NULL));
     family(IN_BOTH, "interop_transferred_bytes", "counter", NULL, "Bytes transferred.");
     promc_counter *c;
-    NN(c = promc_counter_labels(h->bytes, "in"));
+    NN(c = promc_counter_vec_labels(h->bytes, "in"));
     promc_counter_add_int(c, UINT64_C(9007199254740993)); /* 2^53 + 1: not a double */
     expect_u(IN_BOTH, "interop_transferred_bytes", "_total", in, 1, NULL, NULL,
              UINT64_C(9007199254740993))
         ->exact = "9007199254740993";
     expect_created("interop_transferred_bytes", in, 1);
-    NN(c = promc_counter_labels(h->bytes, "out"));
+    NN(c = promc_counter_vec_labels(h->bytes, "out"));
     OK(promc_counter_add(c, 1.5));
     promc_counter_add_int(c, 2);
     expect_d(IN_BOTH, "interop_transferred_bytes", "_total", out, 1, NULL, NULL, 3.5);
@@ -276,13 +277,13 @@ static void add_counters(promc_registry *reg, struct handles *h)
     static const promc_label refused[] = {{"metric", "interop_logins"}};
     promc_metric_opts opts = {.max_children = 2};
     NN(h->logins =
-           promc_counter_new_opts(reg, "interop_logins", "Logins.", PROMC_LABELS("user"), &opts));
+           promc_counter_vec_new(reg, "interop_logins", "Logins.", PROMC_LABELS("user"), &opts));
     family(IN_BOTH, "interop_logins", "counter", NULL, "Logins.");
-    NN(c = promc_counter_labels(h->logins, "alice"));
+    NN(c = promc_counter_vec_labels(h->logins, "alice"));
     promc_counter_inc(c);
-    NN(c = promc_counter_labels(h->logins, "bob"));
+    NN(c = promc_counter_vec_labels(h->logins, "bob"));
     promc_counter_add_int(c, 2);
-    if (promc_counter_labels(h->logins, "carol") != NULL ||
+    if (promc_counter_vec_labels(h->logins, "carol") != NULL ||
         promc_last_error_code() != PROMC_ELIMIT) {
         fprintf(stderr, "interop_dump: a third child of interop_logins was not refused\n");
         exit(1);
@@ -315,11 +316,12 @@ static void add_gauges(promc_registry *reg, struct handles *h)
         {"max", 1.7976931348623157e308},
     };
     static promc_label sets[COUNT(cases)][1];
-    NN(h->reading = promc_gauge_new(reg, "interop_reading", reading_help, PROMC_LABELS("case")));
+    NN(h->reading =
+           promc_gauge_vec_new(reg, "interop_reading", reading_help, PROMC_LABELS("case"), NULL));
     family(IN_BOTH, "interop_reading", "gauge", NULL, reading_help);
     for (size_t i = 0; i < COUNT(cases); i++) {
         promc_gauge *g;
-        NN(g = promc_gauge_labels(h->reading, cases[i].name));
+        NN(g = promc_gauge_vec_labels(h->reading, cases[i].name));
         promc_gauge_set(g, cases[i].v);
         sets[i][0] = (promc_label){"case", cases[i].name};
         expect_d(IN_BOTH, "interop_reading", "", sets[i], 1, NULL, NULL, cases[i].v);
@@ -343,12 +345,12 @@ static void add_histogram(promc_registry *reg, struct handles *h)
     const char *name = "interop_request_duration_seconds";
     const char *help = "Request duration.";
     promc_histogram_opts opts = {.unit = "seconds", .buckets = bounds, .nbuckets = COUNT(bounds)};
-    NN(h->duration = promc_histogram_new(reg, name, help, PROMC_LABELS("method"), &opts));
+    NN(h->duration = promc_histogram_vec_new(reg, name, help, PROMC_LABELS("method"), &opts));
     family(IN_TEXT, name, "histogram", NULL, help);
     family(IN_OM, name, "histogram", "seconds", help);
     for (size_t s = 0; s < COUNT(series); s++) {
         promc_histogram *c;
-        NN(c = promc_histogram_labels(h->duration, series[s].method));
+        NN(c = promc_histogram_vec_labels(h->duration, series[s].method));
         double sum = 0;
         for (size_t i = 0; i < series[s].n; i++) {
             promc_histogram_observe(c, series[s].obs[i]);
@@ -379,10 +381,11 @@ static void add_summaries(promc_registry *reg, struct handles *h)
     static const promc_label idle[] = {{"handler", "/idle"}};
     const char *name = "interop_response_size_bytes";
     promc_summary_opts opts = {.objectives = obj, .nobjectives = COUNT(obj)};
-    NN(h->size = promc_summary_new(reg, name, "Response size.", PROMC_LABELS("handler"), &opts));
+    NN(h->size =
+           promc_summary_vec_new(reg, name, "Response size.", PROMC_LABELS("handler"), &opts));
     family(IN_BOTH, name, "summary", NULL, "Response size.");
     promc_summary *c;
-    NN(c = promc_summary_labels(h->size, "/api"));
+    NN(c = promc_summary_vec_labels(h->size, "/api"));
     double sum = 0;
     for (int i = 1; i <= 100; i++) {
         promc_summary_observe(c, i);
@@ -393,7 +396,7 @@ static void add_summaries(promc_registry *reg, struct handles *h)
     expect_d(IN_BOTH, name, "_sum", api, 1, NULL, NULL, sum);
     expect_u(IN_BOTH, name, "_count", api, 1, NULL, NULL, 100);
     expect_created(name, api, 1);
-    NN(c = promc_summary_labels(h->size, "/idle"));
+    NN(c = promc_summary_vec_labels(h->size, "/idle"));
     for (size_t q = 0; q < COUNT(obj); q++)
         expect_d(IN_BOTH, name, "", idle, 1, "quantile", qlabel[q], NAN);
     expect_d(IN_BOTH, name, "_sum", idle, 1, NULL, NULL, 0);
@@ -402,7 +405,7 @@ static void add_summaries(promc_registry *reg, struct handles *h)
 
     /* Without objectives, unlabelled. */
     name = "interop_queue_wait_seconds";
-    NN(h->wait = promc_summary_new(reg, name, "Time spent queued.", NULL, NULL));
+    NN(h->wait = promc_summary_new(reg, name, "Time spent queued.", NULL));
     family(IN_BOTH, name, "summary", NULL, "Time spent queued.");
     promc_summary_observe(h->wait, 0.5);
     promc_summary_observe(h->wait, 1.5);
@@ -418,13 +421,14 @@ static void add_enum_and_info(promc_registry *reg, struct handles *h)
     static const promc_label a[] = {{"shard", "a"}};
     static const promc_label b[] = {{"shard", "b"}};
     const char *name = "interop_state";
-    NN(h->state = promc_enum_new(reg, name, "Shard state.", PROMC_LABELS("shard"), states));
+    NN(h->state =
+           promc_enum_vec_new(reg, name, "Shard state.", PROMC_LABELS("shard"), states, NULL));
     family(IN_TEXT, name, "gauge", NULL, "Shard state.");
     family(IN_OM, name, "stateset", NULL, "Shard state.");
     promc_enum *e;
-    NN(e = promc_enum_labels(h->state, "a"));
+    NN(e = promc_enum_vec_labels(h->state, "a"));
     OK(promc_enum_set(e, "running"));
-    NN(e = promc_enum_labels(h->state, "b")); /* stays in the first state */
+    NN(e = promc_enum_vec_labels(h->state, "b")); /* stays in the first state */
     for (size_t i = 0; states[i]; i++) {
         expect_u(IN_BOTH, name, "", a, 1, name, states[i], i == 1);
         expect_u(IN_BOTH, name, "", b, 1, name, states[i], i == 0);
@@ -433,7 +437,8 @@ static void add_enum_and_info(promc_registry *reg, struct handles *h)
     /* Created without _info: the sample gets it. */
     static const promc_label pairs[] = {
         {"version", "1.2.3"}, {"revision", "abc\\def\"g"}, {"branch", "\xc3\xbc"}};
-    NN(h->build = promc_info_new(reg, "interop_build", "Build information.", pairs, COUNT(pairs)));
+    NN(h->build =
+           promc_info_new(reg, "interop_build", "Build information.", pairs, COUNT(pairs), NULL));
     family(IN_TEXT, "interop_build_info", "gauge", NULL, "Build information.");
     family(IN_OM, "interop_build", "info", NULL, "Build information.");
     expect_u(IN_BOTH, "interop_build", "_info", pairs, COUNT(pairs), NULL, NULL, 1);
@@ -687,14 +692,14 @@ int main(int argc, char **argv)
     fputs("\n}\n", f);
     close_out(f, "expected.json");
 
-    promc_counter_free(h.requests);
-    promc_counter_free(h.bytes);
-    promc_counter_free(h.logins);
-    promc_gauge_free(h.reading);
-    promc_histogram_free(h.duration);
-    promc_summary_free(h.size);
+    promc_counter_vec_free(h.requests);
+    promc_counter_vec_free(h.bytes);
+    promc_counter_vec_free(h.logins);
+    promc_gauge_vec_free(h.reading);
+    promc_histogram_vec_free(h.duration);
+    promc_summary_vec_free(h.size);
     promc_summary_free(h.wait);
-    promc_enum_free(h.state);
+    promc_enum_vec_free(h.state);
     promc_info_free(h.build);
     promc_metric_free(h.collector);
     promc_registry_free(reg);

@@ -47,12 +47,13 @@ int main(int argc, char **argv)
         promc_counter_add(c, !strcmp(action, "put") ? 3 : 5);
         promc_counter_free(c);
         if (!strcmp(action, "put")) {
-            promc_gauge *g = promc_gauge_new(reg, "promc_test_temperature_celsius",
-                                             "Room temperature.", PROMC_LABELS("room"));
+            promc_gauge_vec *g =
+                promc_gauge_vec_new(reg, "promc_test_temperature_celsius", "Room temperature.",
+                                    PROMC_LABELS("room"), NULL);
             if (!g)
                 return die(action, promc_last_error_code());
-            promc_gauge_set(promc_gauge_labels(g, "lab"), 21.5);
-            promc_gauge_free(g);
+            promc_gauge_set(promc_gauge_vec_labels(g, "lab"), 21.5);
+            promc_gauge_vec_free(g);
         }
         rc = promc_push(reg, gw, "promc_test", &opts);
     } else if (!strcmp(action, "add")) {

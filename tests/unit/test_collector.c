@@ -273,6 +273,26 @@ static char *render_valid(promc_registry *reg, promc_format f)
     return s;
 }
 
+/* Renders reg in format f through promc_encode, which must fail with want
+ * (a collector's error) after writing every valid family: checks that the
+ * output is a valid exposition and returns it (free with promc_free). */
+static char *render_failing(promc_registry *reg, promc_format f, int want)
+{
+    struct promc__buf b = {0};
+    int rc = promc_encode(reg, f, promc__buf_writer, &b);
+    if (rc != want)
+        fail_msg("promc_encode returned %s, want %s (%s)", promc_errname(rc), promc_errname(want),
+                 promc_last_error());
+    assert_int_equal(promc_last_error_code(), want);
+    assert_non_null(b.p);
+    const char *why = lint_exposition(b.p, f);
+    if (why) {
+        fprintf(stderr, "--- invalid exposition:\n%s---\n", b.p);
+        fail_msg("invalid %s exposition: %s", f == PROMC_FORMAT_TEXT ? "text" : "OpenMetrics", why);
+    }
+    return b.p;
+}
+
 static void reset_error(void)
 {
     promc__ok();
@@ -481,13 +501,16 @@ static int collect_bad(promc_emitter *e, void *ud)
     EXPECT(r, PROMC_EINVAL, promc_emit_family(e, "a-b", "Help.", PROMC_GAUGE, NULL));
     EXPECT(r, PROMC_EINVAL, promc_emit_family(e, "", "Help.", PROMC_GAUGE, NULL));
     EXPECT(r, PROMC_EINVAL, promc_emit_family(e, NULL, "Help.", PROMC_GAUGE, NULL));
-    EXPECT(r, PROMC_EINVAL, promc_emit_family(e, "nohelp", "", PROMC_GAUGE, NULL));
     EXPECT(r, PROMC_EINVAL, promc_emit_family(e, "nohelp", NULL, PROMC_GAUGE, NULL));
     EXPECT(r, PROMC_ESTATE, promc_emit_sample(e, NULL, 0, 1));
     EXPECT(r, PROMC_EINVAL, promc_emit_family(e, "badtype", "Help.", (promc_type)42, NULL));
     EXPECT(r, PROMC_EINVAL, promc_emit_family(e, "x_bytes", "Help.", PROMC_GAUGE, "seconds"));
     EXPECT(r, PROMC_EINVAL, promc_emit_family(e, "i_info", "Help.", PROMC_INFO, "info"));
     EXPECT(r, PROMC_EINVAL, promc_emit_family(e, "st:ate", "Help.", PROMC_STATESET, NULL));
+
+    /* An empty help is allowed, as in the formats and the other clients. */
+    EXPECT(r, PROMC_OK, promc_emit_family(e, "emptyhelp", "", PROMC_GAUGE, NULL));
+    EXPECT(r, PROMC_OK, promc_emit_sample(e, NULL, 0, 2));
 
     /* Labels of a sample. */
     EXPECT(r, PROMC_OK, promc_emit_family(e, "good_g", "Good gauge.", PROMC_GAUGE, NULL));
@@ -614,13 +637,16 @@ static void emitter_refusals_keep_exposition_valid(void **state)
     struct rejections r = {{0}, {0}, {0}, 0};
     promc_registry *reg = promc_registry_new();
     promc_counter *foo = promc_counter_new(reg, "foo", "Registered counter.", NULL);
-    promc_histogram *hist = promc_histogram_new(reg, "hist", "Registered histogram.", NULL, NULL);
+    promc_histogram *hist = promc_histogram_new(reg, "hist", "Registered histogram.", NULL);
     promc_metric *m = promc_collector_new(reg, collect_bad, &r, NULL, NULL);
     assert_non_null(m);
 
-    char *text = render_valid(reg, PROMC_FORMAT_TEXT);
+    /* Every refusal fails the scrape with the first one's error (a sample
+     * before any family), after writing every valid family. */
+    char *text = render_failing(reg, PROMC_FORMAT_TEXT, PROMC_ESTATE);
     check_rejections(&r);
-    char *om = render_valid(reg, PROMC_FORMAT_OPENMETRICS);
+    assert_non_null(strstr(promc_last_error(), "sample outside a valid family"));
+    char *om = render_failing(reg, PROMC_FORMAT_OPENMETRICS, PROMC_ESTATE);
     check_rejections(&r);
     for (int i = 0; i < 2; i++) {
         const char *s = i ? om : text;
@@ -647,7 +673,10 @@ static void emitter_refusals_keep_exposition_valid(void **state)
         assert_non_null(strstr(s, "good_state{a=\"ok\",good_state=\"y\"} 1\n"));
         assert_non_null(strstr(s, "\nfoo_total 0\n"));
         assert_non_null(strstr(s, "\nlast 9"));
+        assert_non_null(strstr(s, "\nemptyhelp 2"));
     }
+    assert_non_null(strstr(text, "# HELP emptyhelp \n"));
+    assert_non_null(strstr(om, "# HELP emptyhelp \n"));
     /* Exactly one sample line per accepted gauge/counter series. */
     assert_null(strstr(strstr(text, "good_g{") + 1, "good_g{"));
     promc_free(text);
@@ -680,7 +709,9 @@ static void emitter_refusal_messages_name_the_offender(void **state)
     promc_registry *reg = promc_registry_new();
     promc_counter *foo = promc_counter_new(reg, "foo", "Registered counter.", NULL);
     promc_metric *m = promc_collector_new(reg, collect_messages, NULL, NULL, NULL);
-    promc_free(render_valid(reg, PROMC_FORMAT_TEXT));
+    /* The scrape reports the first refusal, with its message. */
+    promc_free(render_failing(reg, PROMC_FORMAT_TEXT, PROMC_EINVAL));
+    assert_non_null(strstr(promc_last_error(), "\"1bad\""));
     promc_metric_free(m);
     promc_counter_free(foo);
     promc_registry_free(reg);
@@ -715,17 +746,13 @@ static void emitter_refuses_sample_names_of_an_earlier_family(void **state)
     struct rejections r = {{0}, {0}, {0}, 0};
     promc_registry *reg = promc_registry_new();
     promc_metric *m = promc_collector_new(reg, collect_colliding_names, &r, NULL, NULL);
-    char *text = test_render(reg, PROMC_FORMAT_TEXT);
-    const char *why = lint_exposition(text, PROMC_FORMAT_TEXT);
-    if (why)
-        fprintf(stderr, "--- invalid exposition (%s):\n%s---\n", why, text);
+    char *text = render_failing(reg, PROMC_FORMAT_TEXT, PROMC_EEXIST);
     promc_free(text);
     const char *mismatch = rejection_mismatch(&r);
     promc_metric_free(m);
     promc_registry_free(reg);
     if (mismatch)
         fail_msg("%s", mismatch);
-    assert_null(why);
 }
 
 /* ------------------------------------------------------------------ */

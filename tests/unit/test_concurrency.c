@@ -397,7 +397,8 @@ static const char *const le_text[NB] = {"0.5", "1", "2.5", "5", "+Inf"};
 
 struct hist_writer {
     int id;
-    promc_histogram *labelled, *plain;
+    promc_histogram_vec *labelled;
+    promc_histogram *plain;
     int created; /* new children made, "t<id>_<j>" for j < created */
     bool failed;
     uint64_t count[NSERIES][NB];
@@ -425,7 +426,7 @@ static void *hist_writer_main(void *arg)
     struct hist_writer *w = arg;
     char own[32];
     snprintf(own, sizeof own, "w%d", w->id);
-    promc_histogram *mine = promc_histogram_labels(w->labelled, own); /* cached */
+    promc_histogram *mine = promc_histogram_vec_labels(w->labelled, own); /* cached */
     if (!mine) {
         w->failed = true;
         return NULL;
@@ -434,14 +435,14 @@ static void *hist_writer_main(void *arg)
         observe(w, mine, S_OWN + w->id, i);
         observe(w, w->plain, S_PLAIN, i + 3);
         if (i % 4 == 0) /* looked up every time, shared by all writers */
-            observe(w, promc_histogram_labels(w->labelled, "shared"), S_SHARED, i + 5);
+            observe(w, promc_histogram_vec_labels(w->labelled, "shared"), S_SHARED, i + 5);
         if (i % 512 == 0 && w->created < MAX_NEW)
             w->created++; /* a new child, created by the lookup below */
         if (i % 8 == 0 && w->created) {
             int j = (int)((i / 8) % (uint64_t)w->created);
             char id[32];
             snprintf(id, sizeof id, "t%d_%d", w->id, j);
-            promc_histogram *h = promc_histogram_labels(w->labelled, id);
+            promc_histogram *h = promc_histogram_vec_labels(w->labelled, id);
             if (!h) {
                 w->failed = true;
                 return NULL;
@@ -487,9 +488,9 @@ static void test_histogram_scrapes_are_consistent_snapshots_while_observed(void 
     const promc_histogram_opts opts = {.buckets = hist_bounds, .nbuckets = NB - 1};
     promc_registry *reg = promc_registry_new();
     assert_non_null(reg);
-    promc_histogram *labelled =
-        promc_histogram_new(reg, "conc_latency_seconds", "Latency.", PROMC_LABELS("worker"), &opts);
-    promc_histogram *plain = promc_histogram_new(reg, "conc_plain_seconds", "Plain.", NULL, &opts);
+    promc_histogram_vec *labelled = promc_histogram_vec_new(reg, "conc_latency_seconds", "Latency.",
+                                                            PROMC_LABELS("worker"), &opts);
+    promc_histogram *plain = promc_histogram_new(reg, "conc_plain_seconds", "Plain.", &opts);
     assert_non_null(labelled);
     assert_non_null(plain);
 
@@ -527,7 +528,7 @@ static void test_histogram_scrapes_are_consistent_snapshots_while_observed(void 
             for (int b = 0; b < NB; b++)
                 observations += w[i].count[k][b];
     }
-    assert_int_equal(promc_metric_children(promc_histogram_metric(labelled)), children);
+    assert_int_equal(promc_metric_children(promc_histogram_vec_metric(labelled)), children);
     check_hist_series(reg, "conc_plain_seconds", NULL, w, S_PLAIN);
     const promc_label shared = {"worker", "shared"};
     check_hist_series(reg, "conc_latency_seconds", &shared, w, S_SHARED);
@@ -544,7 +545,7 @@ static void test_histogram_scrapes_are_consistent_snapshots_while_observed(void 
     }
     printf("   %llu observations, %ld + %ld scrapes\n", (unsigned long long)observations,
            s[0].scrapes, s[1].scrapes);
-    promc_histogram_free(labelled);
+    promc_histogram_vec_free(labelled);
     promc_histogram_free(plain);
     promc_registry_free(reg);
 }
@@ -554,7 +555,8 @@ static void test_histogram_scrapes_are_consistent_snapshots_while_observed(void 
 /* ------------------------------------------------------------------ */
 
 struct count_worker {
-    promc_counter *ops, *halves, *labelled;
+    promc_counter *ops, *halves;
+    promc_counter_vec *labelled;
     promc_gauge *level;
     uint64_t iterations;
     bool failed;
@@ -571,7 +573,7 @@ static void *count_worker_main(void *arg)
             w->failed = true;
             return NULL;
         }
-        promc_counter *c = promc_counter_labels(w->labelled, "same");
+        promc_counter *c = promc_counter_vec_labels(w->labelled, "same");
         if (!c) {
             w->failed = true;
             return NULL;
@@ -594,7 +596,8 @@ static void test_counters_and_gauges_are_exact_under_contention(void **state)
     struct count_worker base = {
         .ops = promc_counter_new(reg, "conc_ops_total", "Ops.", NULL),
         .halves = promc_counter_new(reg, "conc_halves_total", "Halves.", NULL),
-        .labelled = promc_counter_new(reg, "conc_labelled_total", "Labelled.", PROMC_LABELS("k")),
+        .labelled =
+            promc_counter_vec_new(reg, "conc_labelled_total", "Labelled.", PROMC_LABELS("k"), NULL),
         .level = promc_gauge_new(reg, "conc_level", "Level.", NULL),
     };
     assert_non_null(base.ops);
@@ -629,12 +632,12 @@ static void test_counters_and_gauges_are_exact_under_contention(void **state)
     assert_true(promc_counter_get(base.halves) == (double)n * 0.5);
     const promc_label same = {"k", "same"};
     assert_true(test_value(reg, "conc_labelled_total", &same, 1) == (double)n);
-    assert_int_equal(promc_metric_children(promc_counter_metric(base.labelled)), 1);
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(base.labelled)), 1);
     assert_true(promc_gauge_get(base.level) == 0);
     printf("   %llu iterations\n", (unsigned long long)n);
     promc_counter_free(base.ops);
     promc_counter_free(base.halves);
-    promc_counter_free(base.labelled);
+    promc_counter_vec_free(base.labelled);
     promc_gauge_free(base.level);
     promc_registry_free(reg);
 }
@@ -645,7 +648,8 @@ static void test_counters_and_gauges_are_exact_under_contention(void **state)
 
 struct summary_worker {
     int id;
-    promc_summary *plain, *quantiles, *labelled;
+    promc_summary *plain, *quantiles;
+    promc_summary_vec *labelled;
     uint64_t n, sum; /* per summary series: each observes the same values */
     bool failed;
 };
@@ -655,7 +659,7 @@ static void *summary_worker_main(void *arg)
     struct summary_worker *w = arg;
     char id[32];
     snprintf(id, sizeof id, "w%d", w->id);
-    promc_summary *mine = promc_summary_labels(w->labelled, id);
+    promc_summary *mine = promc_summary_vec_labels(w->labelled, id);
     if (!mine) {
         w->failed = true;
         return NULL;
@@ -678,10 +682,10 @@ static void test_summaries_count_exactly_and_quantiles_stay_in_range(void **stat
     const promc_summary_opts opts = {.objectives = obj, .nobjectives = 3};
     promc_registry *reg = promc_registry_new();
     assert_non_null(reg);
-    promc_summary *plain = promc_summary_new(reg, "conc_plain_bytes", "Plain.", NULL, NULL);
-    promc_summary *quantiles = promc_summary_new(reg, "conc_q_bytes", "Quantiles.", NULL, &opts);
-    promc_summary *labelled =
-        promc_summary_new(reg, "conc_lq_bytes", "Labelled.", PROMC_LABELS("worker"), &opts);
+    promc_summary *plain = promc_summary_new(reg, "conc_plain_bytes", "Plain.", NULL);
+    promc_summary *quantiles = promc_summary_new(reg, "conc_q_bytes", "Quantiles.", &opts);
+    promc_summary_vec *labelled =
+        promc_summary_vec_new(reg, "conc_lq_bytes", "Labelled.", PROMC_LABELS("worker"), &opts);
     assert_non_null(plain);
     assert_non_null(quantiles);
     assert_non_null(labelled);
@@ -734,7 +738,7 @@ static void test_summaries_count_exactly_and_quantiles_stay_in_range(void **stat
            s[0].scrapes, s[1].scrapes);
     promc_summary_free(plain);
     promc_summary_free(quantiles);
-    promc_summary_free(labelled);
+    promc_summary_vec_free(labelled);
     promc_registry_free(reg);
 }
 
@@ -744,8 +748,8 @@ static void test_summaries_count_exactly_and_quantiles_stay_in_range(void **stat
 
 struct churn {
     promc_registry *reg;
-    promc_counter *children; /* labelled, registered for the whole phase */
-    promc_counter *stable;   /* child used by the steady writer */
+    promc_counter_vec *children; /* labelled, registered for the whole phase */
+    promc_counter *stable;       /* child used by the steady writer */
     uint64_t rounds, stable_incs;
     bool failed;
     char error[256];
@@ -777,8 +781,8 @@ static void *churn_main(void *arg)
         snprintf(name, sizeof name, "conc_churn_gauge_%u", (unsigned)(i % 8));
         promc_gauge *g = promc_gauge_new(c->reg, name, "Churned gauge.", NULL);
         snprintf(name, sizeof name, "conc_churn_seconds_%u", (unsigned)(i % 8));
-        promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, name, "Churned histogram.",
-                                                 PROMC_LABELS("k"), NULL);
+        promc_histogram_vec *h = promc_histogram_vec_new(
+            PROMC_NO_REGISTRY, name, "Churned histogram.", PROMC_LABELS("k"), NULL);
         promc_metric *coll = promc_collector_new(c->reg, churn_collect, NULL, NULL,
                                                  PROMC_LABELS("conc_churn_collected"));
         if (!g || !h || !coll) {
@@ -788,26 +792,26 @@ static void *churn_main(void *arg)
         promc_gauge_set(g, (double)i);
         /* Observed before it is registered: every scrape sees _count 1, so
          * the scrapers' nothing-goes-back check holds across incarnations. */
-        promc_histogram_observe(promc_histogram_labels(h, "x"), 0.1);
-        if (promc_registry_register(c->reg, promc_histogram_metric(h)) != PROMC_OK) {
+        promc_histogram_observe(promc_histogram_vec_labels(h, "x"), 0.1);
+        if (promc_registry_register(c->reg, promc_histogram_vec_metric(h)) != PROMC_OK) {
             churn_fail(c, "register");
             return NULL;
         }
 
         snprintf(value, sizeof value, "v%u", (unsigned)(i % 64));
-        promc_counter *child = promc_counter_labels(c->children, value);
+        promc_counter *child = promc_counter_vec_labels(c->children, value);
         if (!child) {
             churn_fail(c, "labels");
             return NULL;
         }
         promc_counter_inc(child);
-        if (i % 3 == 0 && promc_counter_remove(c->children, value) != PROMC_OK) {
+        if (i % 3 == 0 && promc_counter_vec_remove(c->children, value) != PROMC_OK) {
             churn_fail(c, "remove");
             return NULL;
         }
 
         /* Alternate who lets go first: the creator or the registry. */
-        promc_metric *gm = promc_gauge_metric(g), *hm = promc_histogram_metric(h);
+        promc_metric *gm = promc_gauge_metric(g), *hm = promc_histogram_vec_metric(h);
         if (i % 2)
             promc_gauge_free(g);
         if (promc_registry_unregister(c->reg, gm) != PROMC_OK ||
@@ -818,7 +822,7 @@ static void *churn_main(void *arg)
         }
         if (i % 2 == 0)
             promc_gauge_free(g);
-        promc_histogram_free(h);
+        promc_histogram_vec_free(h);
         promc_metric_free(coll);
         c->rounds++;
     }
@@ -841,10 +845,10 @@ static void test_registry_churn_beside_scrapes_is_safe(void **state)
     struct churn c = {0};
     c.reg = promc_registry_new();
     assert_non_null(c.reg);
-    c.children =
-        promc_counter_new(c.reg, "conc_churn_children_total", "Children.", PROMC_LABELS("v"));
+    c.children = promc_counter_vec_new(c.reg, "conc_churn_children_total", "Children.",
+                                       PROMC_LABELS("v"), NULL);
     assert_non_null(c.children);
-    c.stable = promc_counter_labels(c.children, "stable");
+    c.stable = promc_counter_vec_labels(c.children, "stable");
     assert_non_null(c.stable);
 
     /* One scraper: beside several back to back the churn thread starves (see
@@ -875,7 +879,7 @@ static void test_registry_churn_beside_scrapes_is_safe(void **state)
     assert_null(strstr(text, "conc_churn_collected"));
     promc_free(text);
     printf("   %llu churn rounds, %ld scrapes\n", (unsigned long long)c.rounds, s.scrapes);
-    promc_counter_free(c.children);
+    promc_counter_vec_free(c.children);
     promc_registry_free(c.reg);
 }
 
@@ -891,7 +895,7 @@ static void test_registry_churn_beside_scrapes_is_safe(void **state)
  * lock), or a new child (the family's lock). */
 struct writer {
     promc_registry *reg;
-    promc_histogram *family;
+    promc_histogram_vec *family;
     long rounds;
     double worst; /* seconds, one round */
     bool failed;
@@ -952,7 +956,7 @@ static void *child_maker_main(void *arg)
         char k[32];
         snprintf(k, sizeof k, "new%ld", w->rounds);
         double t0 = mono_seconds();
-        promc_histogram *c = promc_histogram_labels(w->family, k);
+        promc_histogram *c = promc_histogram_vec_labels(w->family, k);
         if (!c) {
             w->failed = true;
             return NULL;
@@ -980,13 +984,13 @@ static void test_writers_are_not_starved_by_back_to_back_scrapes(void **state)
     (void)state;
     promc_registry *reg = promc_registry_new();
     assert_non_null(reg);
-    promc_histogram *h =
-        promc_histogram_new(reg, "conc_busy_seconds", "Busy.", PROMC_LABELS("k"), NULL);
+    promc_histogram_vec *h =
+        promc_histogram_vec_new(reg, "conc_busy_seconds", "Busy.", PROMC_LABELS("k"), NULL);
     assert_non_null(h);
     for (int i = 0; i < 50; i++) {
         char k[32];
         snprintf(k, sizeof k, "k%d", i);
-        promc_histogram_observe(promc_histogram_labels(h, k), 0.1);
+        promc_histogram_observe(promc_histogram_vec_labels(h, k), 0.1);
     }
     static struct scraper s[NBUSY];
     struct writer reg_writer = {reg, h, 0, 0, false}, kid_writer = {reg, h, 0, 0, false};
@@ -1012,7 +1016,7 @@ static void test_writers_are_not_starved_by_back_to_back_scrapes(void **state)
                  "%.1f s)",
                  NBUSY, reg_ok ? "" : "register/unregister (registry rwlock) ",
                  kid_ok ? "" : "new children (family rwlock) ", MIN_PROGRESS, PHASE_SECONDS);
-    promc_histogram_free(h);
+    promc_histogram_vec_free(h);
     promc_registry_free(reg);
 }
 

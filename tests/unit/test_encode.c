@@ -14,62 +14,62 @@ static promc_registry *build_registry(void)
     promc_registry *r = promc_registry_new();
     assert_non_null(r);
 
-    promc_counter *c = promc_counter_new(r, "http_requests_total",
-                                         "Total HTTP requests.\nSecond line with \\ backslash",
-                                         PROMC_LABELS("method", "path"));
+    promc_counter_vec *c = promc_counter_vec_new(
+        r, "http_requests_total", "Total HTTP requests.\nSecond line with \\ backslash",
+        PROMC_LABELS("method", "path"), NULL);
     assert_non_null(c);
-    promc_counter_inc(promc_counter_labels(c, "GET", "a\"b\\c\nd"));
+    promc_counter_inc(promc_counter_vec_labels(c, "GET", "a\"b\\c\nd"));
     assert_int_equal(
-        promc_counter_add(promc_counter_labels(c, "POST", "/\xc3\xbc/\xe2\x98\x83"), 2.5),
+        promc_counter_add(promc_counter_vec_labels(c, "POST", "/\xc3\xbc/\xe2\x98\x83"), 2.5),
         PROMC_OK);
     promc_counter *jobs = promc_counter_new(r, "jobs", "Jobs without total suffix", NULL);
     promc_counter_add_int(jobs, 9007199254740993ULL);
 
-    promc_gauge *g =
-        promc_gauge_new(r, "temperature_celsius", "Temp \"quoted\"", PROMC_LABELS("room"));
-    promc_gauge_set(promc_gauge_labels(g, "kitchen"), 21.5);
-    promc_gauge_set(promc_gauge_labels(g, "basement"), -3);
-    promc_gauge_set(promc_gauge_labels(g, "nan"), NAN);
-    promc_gauge_set(promc_gauge_labels(g, "inf"), INFINITY);
-    promc_gauge_set(promc_gauge_labels(g, "-inf"), -INFINITY);
-    promc_gauge_set(promc_gauge_labels(g, "big"), 1234567);
-    promc_gauge_set(promc_gauge_labels(g, "tiny"), 1e-7);
-    promc_gauge_set(promc_gauge_labels(g, "sum"), 0.1 + 0.2);
-    promc_gauge_free(promc_gauge_new_opts(r, "plain_celsius", "No labels.", NULL,
-                                          &(promc_metric_opts){.unit = "celsius"}));
+    promc_gauge_vec *g = promc_gauge_vec_new(r, "temperature_celsius", "Temp \"quoted\"",
+                                             PROMC_LABELS("room"), NULL);
+    promc_gauge_set(promc_gauge_vec_labels(g, "kitchen"), 21.5);
+    promc_gauge_set(promc_gauge_vec_labels(g, "basement"), -3);
+    promc_gauge_set(promc_gauge_vec_labels(g, "nan"), NAN);
+    promc_gauge_set(promc_gauge_vec_labels(g, "inf"), INFINITY);
+    promc_gauge_set(promc_gauge_vec_labels(g, "-inf"), -INFINITY);
+    promc_gauge_set(promc_gauge_vec_labels(g, "big"), 1234567);
+    promc_gauge_set(promc_gauge_vec_labels(g, "tiny"), 1e-7);
+    promc_gauge_set(promc_gauge_vec_labels(g, "sum"), 0.1 + 0.2);
     promc_gauge_free(
-        promc_gauge_new(r, "labelled_only", "Has labels, no children.", PROMC_LABELS("a")));
+        promc_gauge_new(r, "plain_celsius", "No labels.", &(promc_metric_opts){.unit = "celsius"}));
+    promc_gauge_vec_free(promc_gauge_vec_new(r, "labelled_only", "Has labels, no children.",
+                                             PROMC_LABELS("a"), NULL));
 
-    promc_histogram *h = promc_histogram_new(
+    promc_histogram_vec *h = promc_histogram_vec_new(
         r, "request_latency_seconds", "Latency", PROMC_LABELS("svc"),
         &(promc_histogram_opts){
             .unit = "seconds", .buckets = (double[]){0.005, 0.01, 0.1, 1, 2.5}, .nbuckets = 5});
-    promc_histogram *api = promc_histogram_labels(h, "api");
+    promc_histogram *api = promc_histogram_vec_labels(h, "api");
     promc_histogram_observe(api, 0.007);
     promc_histogram_observe(api, 0.5);
     promc_histogram_observe(api, 3);
 
     promc_summary *s = promc_summary_new(
-        r, "rpc_duration_seconds", "RPC duration", NULL,
+        r, "rpc_duration_seconds", "RPC duration",
         &(promc_summary_opts){.objectives =
                                   (promc_objective[]){{0.5, 0.05}, {0.9, 0.01}, {1, 0.001}},
                               .nobjectives = 3});
     promc_summary_observe(s, 1.5);
     promc_summary_observe(s, 0.25);
-    promc_summary_free(promc_summary_new(r, "empty_summary_seconds", "No objectives", NULL, NULL));
+    promc_summary_free(promc_summary_new(r, "empty_summary_seconds", "No objectives", NULL));
 
     promc_info_free(promc_info_new(r, "build", "Build info",
                                    (promc_label[]){{"version", "1.2.3"}, {"revision", "abc\"def"}},
-                                   2));
-    promc_enum *e = promc_enum_new(r, "task_state", "Task state", NULL,
-                                   PROMC_LABELS("starting", "running", "stopped"));
+                                   2, NULL));
+    promc_enum *e = promc_enum_new(r, "task_state", "Task state",
+                                   PROMC_LABELS("starting", "running", "stopped"), NULL);
     assert_int_equal(promc_enum_set(e, "running"), PROMC_OK);
 
     /* The registry holds a reference; the handles can go. */
-    promc_counter_free(c);
+    promc_counter_vec_free(c);
     promc_counter_free(jobs);
-    promc_gauge_free(g);
-    promc_histogram_free(h);
+    promc_gauge_vec_free(g);
+    promc_histogram_vec_free(h);
     promc_summary_free(s);
     promc_enum_free(e);
     return r;
@@ -145,13 +145,14 @@ static int sink_write(void *ctx, const char *data, size_t len)
 static promc_registry *big_registry(int children)
 {
     promc_registry *r = promc_registry_new();
-    promc_counter *c = promc_counter_new(r, "many", "Many children.", PROMC_LABELS("id"));
+    promc_counter_vec *c =
+        promc_counter_vec_new(r, "many", "Many children.", PROMC_LABELS("id"), NULL);
     char id[32];
     for (int i = 0; i < children; i++) {
         snprintf(id, sizeof id, "child-%06d", i);
-        promc_counter_add_int(promc_counter_labels(c, id), (uint64_t)i);
+        promc_counter_add_int(promc_counter_vec_labels(c, id), (uint64_t)i);
     }
-    promc_counter_free(c);
+    promc_counter_vec_free(c);
     return r;
 }
 
@@ -224,8 +225,8 @@ static void test_line_longer_than_the_buffer(void **state)
         value[i] = i % 1000 == 999 ? '"' : (char)('a' + i % 26);
     value[BIG] = '\0';
     promc_registry *r = promc_registry_new();
-    promc_gauge *g = promc_gauge_new(r, "big", "B.", PROMC_LABELS("v"));
-    promc_gauge_set(promc_gauge_labels(g, value), 2);
+    promc_gauge_vec *g = promc_gauge_vec_new(r, "big", "B.", PROMC_LABELS("v"), NULL);
+    promc_gauge_set(promc_gauge_vec_labels(g, value), 2);
     static struct sink s;
     memset(&s, 0, sizeof s);
     assert_int_equal(promc_encode(r, PROMC_FORMAT_TEXT, sink_write, &s), PROMC_OK);
@@ -243,7 +244,7 @@ static void test_line_longer_than_the_buffer(void **state)
     assert_int_equal(
         promc_registry_get_sample_value(r, "big", (promc_label[]){{"v", value}}, 1, &v), PROMC_OK);
     assert_true(v == 2);
-    promc_gauge_free(g);
+    promc_gauge_vec_free(g);
     promc_registry_free(r);
     free(value);
 }

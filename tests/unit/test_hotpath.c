@@ -26,20 +26,21 @@ static void test_hot_path_allocates_nothing(void **state)
     (void)state;
     promc_registry *r = promc_registry_new();
     promc_counter *c = promc_counter_new(r, "c", "C.", NULL);
-    promc_counter *lc = promc_counter_new(r, "lc", "LC.", PROMC_LABELS("method", "code"));
+    promc_counter_vec *lc =
+        promc_counter_vec_new(r, "lc", "LC.", PROMC_LABELS("method", "code"), NULL);
     promc_gauge *g = promc_gauge_new(r, "g", "G.", NULL);
-    promc_histogram *h = promc_histogram_new(r, "h", "H.", NULL, NULL);
-    promc_summary *s = promc_summary_new(r, "s", "S.", NULL, NULL);
+    promc_histogram *h = promc_histogram_new(r, "h", "H.", NULL);
+    promc_summary *s = promc_summary_new(r, "s", "S.", NULL);
     promc_summary *q = promc_summary_new(
-        r, "q", "Q.", NULL,
+        r, "q", "Q.",
         &(promc_summary_opts){.objectives = (promc_objective[]){{0.5, 0.05}, {0.99, 0.001}},
                               .nobjectives = 2});
-    promc_enum *e = promc_enum_new(r, "e", "E.", NULL, PROMC_LABELS("a", "b"));
+    promc_enum *e = promc_enum_new(r, "e", "E.", PROMC_LABELS("a", "b"), NULL);
     static const char *const methods[] = {"GET", "POST", "PUT"};
     static const char *const codes[] = {"200", "404", "500", "503"};
     /* Warm up: children exist, the quantile stream has grown to its size. */
     for (int i = 0; i < 12; i++)
-        promc_counter_labels(lc, methods[i % 3], codes[i % 4]);
+        promc_counter_vec_labels(lc, methods[i % 3], codes[i % 4]);
     for (int i = 0; i < 200000; i++)
         promc_summary_observe(q, i % 1000);
     char *warm = test_render(r, PROMC_FORMAT_TEXT);
@@ -50,7 +51,7 @@ static void test_hot_path_allocates_nothing(void **state)
         promc_counter_inc(c);
         promc_counter_add(c, 0.5);
         promc_counter_add_int(c, 2);
-        promc_counter_inc(promc_counter_labels(lc, methods[i % 3], codes[i % 4]));
+        promc_counter_inc(promc_counter_vec_labels(lc, methods[i % 3], codes[i % 4]));
         promc_gauge_set(g, i);
         promc_gauge_inc(g);
         promc_histogram_observe(h, (i % 100) / 10.0);
@@ -74,7 +75,7 @@ static void test_hot_path_allocates_nothing(void **state)
     assert_true(lsum == CALLS);
 
     promc_counter_free(c);
-    promc_counter_free(lc);
+    promc_counter_vec_free(lc);
     promc_gauge_free(g);
     promc_histogram_free(h);
     promc_summary_free(s);

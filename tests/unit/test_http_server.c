@@ -379,7 +379,7 @@ static int status_of(int port, const char *raw)
 
 typedef struct fixture {
     promc_registry *reg;
-    promc_counter *jobs;
+    promc_counter_vec *jobs;
     promc_gauge *temp;
     promc_histogram *lat;
 } fixture;
@@ -388,12 +388,12 @@ static fixture fixture_new(void)
 {
     fixture f = {.reg = promc_registry_new()};
     assert_non_null(f.reg);
-    f.jobs = promc_counter_new(f.reg, "jobs", "Jobs done.", PROMC_LABELS("kind"));
+    f.jobs = promc_counter_vec_new(f.reg, "jobs", "Jobs done.", PROMC_LABELS("kind"), NULL);
     f.temp = promc_gauge_new(f.reg, "temperature_celsius", "Temperature.", NULL);
-    f.lat = promc_histogram_new(f.reg, "latency_seconds", "Latency.", NULL, NULL);
+    f.lat = promc_histogram_new(f.reg, "latency_seconds", "Latency.", NULL);
     assert_true(f.jobs && f.temp && f.lat);
-    promc_counter_add(promc_counter_labels(f.jobs, "a\"b\\c\nd"), 3);
-    promc_counter_inc(promc_counter_labels(f.jobs, "plain"));
+    promc_counter_add(promc_counter_vec_labels(f.jobs, "a\"b\\c\nd"), 3);
+    promc_counter_inc(promc_counter_vec_labels(f.jobs, "plain"));
     promc_gauge_set(f.temp, -12.5);
     promc_histogram_observe(f.lat, 0.042);
     return f;
@@ -402,7 +402,7 @@ static fixture fixture_new(void)
 static void fixture_free(fixture *f)
 {
     promc_registry_free(f->reg);
-    promc_counter_free(f->jobs);
+    promc_counter_vec_free(f->jobs);
     promc_gauge_free(f->temp);
     promc_histogram_free(f->lat);
 }
@@ -1608,12 +1608,13 @@ static void test_slow_reader_does_not_hold_a_worker(void **state)
 {
     (void)state;
     promc_registry *reg = promc_registry_new();
-    promc_gauge *g = promc_gauge_new(reg, "padding", "Many series.", PROMC_LABELS("id"));
+    promc_gauge_vec *g =
+        promc_gauge_vec_new(reg, "padding", "Many series.", PROMC_LABELS("id"), NULL);
     char id[64];
     /* Bigger than the socket buffers on both sides can hold (~8 MB). */
     for (int i = 0; i < 150000; i++) {
         snprintf(id, sizeof id, "series-%06d-with-a-longish-label-value", i);
-        promc_gauge_set(promc_gauge_labels(g, id), i);
+        promc_gauge_set(promc_gauge_vec_labels(g, id), i);
     }
     promc_http_opts o = {.workers = 1, .disable_self_metrics = 1};
     promc_http_server *s = serve(reg, &o);
@@ -1648,7 +1649,7 @@ static void test_slow_reader_does_not_hold_a_worker(void **state)
     resp_free(&r);
     cli_close(&slow);
     promc_http_server_stop(s);
-    promc_gauge_free(g);
+    promc_gauge_vec_free(g);
     promc_registry_free(reg);
 }
 

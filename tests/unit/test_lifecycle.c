@@ -63,76 +63,77 @@ static void test_every_type_created_used_scraped_and_freed_leaves_nothing(void *
     assert_non_null(reg);
 
     /* Counter: children, remove, clear, children again. */
-    promc_counter *c =
-        promc_counter_new(reg, "life_requests_total", "Requests.", PROMC_LABELS("method", "code"));
+    promc_counter_vec *c = promc_counter_vec_new(reg, "life_requests_total", "Requests.",
+                                                 PROMC_LABELS("method", "code"), NULL);
     assert_non_null(c);
-    promc_counter_inc(promc_counter_labels(c, "GET", "200"));
-    promc_counter_add_int(promc_counter_labels(c, "POST", "500"), 2);
-    assert_int_equal(promc_counter_add(promc_counter_labels(c, "PUT", "201"), 1.5), PROMC_OK);
-    assert_int_equal(promc_metric_children(promc_counter_metric(c)), 3);
-    assert_int_equal(promc_counter_remove(c, "POST", "500"), PROMC_OK);
-    assert_int_equal(promc_counter_remove(c, "POST", "500"), PROMC_ENOENT);
-    assert_int_equal(promc_metric_children(promc_counter_metric(c)), 2);
+    promc_counter_inc(promc_counter_vec_labels(c, "GET", "200"));
+    promc_counter_add_int(promc_counter_vec_labels(c, "POST", "500"), 2);
+    assert_int_equal(promc_counter_add(promc_counter_vec_labels(c, "PUT", "201"), 1.5), PROMC_OK);
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(c)), 3);
+    assert_int_equal(promc_counter_vec_remove(c, "POST", "500"), PROMC_OK);
+    assert_int_equal(promc_counter_vec_remove(c, "POST", "500"), PROMC_ENOENT);
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(c)), 2);
     const promc_label get200[] = {{"method", "GET"}, {"code", "200"}};
     const promc_label post500[] = {{"method", "POST"}, {"code", "500"}};
     want_sample(reg, "life_requests_total", get200, 2, 1);
     want_absent(reg, "life_requests_total", post500, 2);
-    promc_counter_clear(c);
-    assert_int_equal(promc_metric_children(promc_counter_metric(c)), 0);
+    promc_counter_vec_clear(c);
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(c)), 0);
     want_absent(reg, "life_requests_total", get200, 2);
-    promc_counter_add_int(promc_counter_labels(c, "GET", "200"), 5);
+    promc_counter_add_int(promc_counter_vec_labels(c, "GET", "200"), 5);
     want_sample(reg, "life_requests_total", get200, 2, 5);
 
     /* Gauge: unlabelled and labelled. */
     promc_gauge *g = promc_gauge_new(reg, "life_temperature", "Temperature.", NULL);
-    promc_gauge *gl = promc_gauge_new(reg, "life_pool_size", "Pool size.", PROMC_LABELS("pool"));
+    promc_gauge_vec *gl =
+        promc_gauge_vec_new(reg, "life_pool_size", "Pool size.", PROMC_LABELS("pool"), NULL);
     assert_non_null(g);
     assert_non_null(gl);
     promc_gauge_set(g, 21.5);
-    promc_gauge_inc(promc_gauge_labels(gl, "a"));
-    promc_gauge_set(promc_gauge_labels(gl, "b"), 7);
-    assert_int_equal(promc_gauge_remove(gl, "a"), PROMC_OK);
+    promc_gauge_inc(promc_gauge_vec_labels(gl, "a"));
+    promc_gauge_set(promc_gauge_vec_labels(gl, "b"), 7);
+    assert_int_equal(promc_gauge_vec_remove(gl, "a"), PROMC_OK);
     want_sample(reg, "life_temperature", NULL, 0, 21.5);
 
     /* Histogram: default buckets, children removed and cleared. */
-    promc_histogram *h =
-        promc_histogram_new(reg, "life_latency_seconds", "Latency.", PROMC_LABELS("route"), NULL);
+    promc_histogram_vec *h = promc_histogram_vec_new(reg, "life_latency_seconds", "Latency.",
+                                                     PROMC_LABELS("route"), NULL);
     assert_non_null(h);
-    promc_histogram_observe(promc_histogram_labels(h, "/"), 0.2);
-    promc_histogram_observe(promc_histogram_labels(h, "/"), 3);
-    promc_histogram_observe(promc_histogram_labels(h, "/gone"), 1);
-    assert_int_equal(promc_histogram_remove(h, "/gone"), PROMC_OK);
+    promc_histogram_observe(promc_histogram_vec_labels(h, "/"), 0.2);
+    promc_histogram_observe(promc_histogram_vec_labels(h, "/"), 3);
+    promc_histogram_observe(promc_histogram_vec_labels(h, "/gone"), 1);
+    assert_int_equal(promc_histogram_vec_remove(h, "/gone"), PROMC_OK);
     const promc_label root_le[] = {{"route", "/"}, {"le", "0.25"}};
     want_sample(reg, "life_latency_seconds_bucket", root_le, 2, 1);
 
     /* Summary with objectives: each child owns a quantile window. */
     static const promc_objective obj[] = {{0.5, 0.05}, {0.9, 0.01}};
     const promc_summary_opts sopts = {.objectives = obj, .nobjectives = 2};
-    promc_summary *s =
-        promc_summary_new(reg, "life_size_bytes", "Sizes.", PROMC_LABELS("kind"), &sopts);
-    promc_summary *sp = promc_summary_new(reg, "life_plain_bytes", "Plain.", NULL, NULL);
+    promc_summary_vec *s =
+        promc_summary_vec_new(reg, "life_size_bytes", "Sizes.", PROMC_LABELS("kind"), &sopts);
+    promc_summary *sp = promc_summary_new(reg, "life_plain_bytes", "Plain.", NULL);
     assert_non_null(s);
     assert_non_null(sp);
     for (int i = 1; i <= 1200; i++) { /* past the 500-value buffer: streams merge */
-        promc_summary_observe(promc_summary_labels(s, "a"), i);
+        promc_summary_observe(promc_summary_vec_labels(s, "a"), i);
         promc_summary_observe(sp, i);
     }
-    promc_summary_observe(promc_summary_labels(s, "b"), 1);
-    assert_int_equal(promc_summary_remove(s, "b"), PROMC_OK);
+    promc_summary_observe(promc_summary_vec_labels(s, "b"), 1);
+    assert_int_equal(promc_summary_vec_remove(s, "b"), PROMC_OK);
     const promc_label kind_a[] = {{"kind", "a"}};
     want_sample(reg, "life_size_bytes_count", kind_a, 1, 1200);
-    promc_summary_clear(s);
-    promc_summary_observe(promc_summary_labels(s, "c"), 2);
+    promc_summary_vec_clear(s);
+    promc_summary_observe(promc_summary_vec_labels(s, "c"), 2);
 
     /* Enum and info. */
-    promc_enum *e = promc_enum_new(reg, "life_state", "State.", PROMC_LABELS("unit"),
-                                   PROMC_LABELS("starting", "running"));
+    promc_enum_vec *e = promc_enum_vec_new(reg, "life_state", "State.", PROMC_LABELS("unit"),
+                                           PROMC_LABELS("starting", "running"), NULL);
     assert_non_null(e);
-    assert_int_equal(promc_enum_set(promc_enum_labels(e, "web"), "running"), PROMC_OK);
-    assert_int_equal(promc_enum_set_index(promc_enum_labels(e, "db"), 0), PROMC_OK);
-    assert_int_equal(promc_enum_remove(e, "db"), PROMC_OK);
+    assert_int_equal(promc_enum_set(promc_enum_vec_labels(e, "web"), "running"), PROMC_OK);
+    assert_int_equal(promc_enum_set_index(promc_enum_vec_labels(e, "db"), 0), PROMC_OK);
+    assert_int_equal(promc_enum_vec_remove(e, "db"), PROMC_OK);
     const promc_label pairs[] = {{"version", "1.0"}, {"commit", "abc"}};
-    promc_info *info = promc_info_new(reg, "life_build", "Build.", pairs, 2);
+    promc_info *info = promc_info_new(reg, "life_build", "Build.", pairs, 2, NULL);
     assert_non_null(info);
 
     /* A collector owning heap userdata, freed by free_fn when destroyed. */
@@ -150,11 +151,11 @@ static void test_every_type_created_used_scraped_and_freed_leaves_nothing(void *
      * on in the second. */
     promc_registry *reg2 = promc_registry_new();
     assert_non_null(reg2);
-    assert_int_equal(promc_registry_register(reg2, promc_counter_metric(c)), PROMC_OK);
-    assert_int_equal(promc_registry_register(reg2, promc_histogram_metric(h)), PROMC_OK);
-    assert_int_equal(promc_registry_register(reg2, promc_histogram_metric(h)), PROMC_EEXIST);
-    assert_int_equal(promc_registry_unregister(reg, promc_histogram_metric(h)), PROMC_OK);
-    assert_int_equal(promc_registry_unregister(reg, promc_histogram_metric(h)), PROMC_ENOENT);
+    assert_int_equal(promc_registry_register(reg2, promc_counter_vec_metric(c)), PROMC_OK);
+    assert_int_equal(promc_registry_register(reg2, promc_histogram_vec_metric(h)), PROMC_OK);
+    assert_int_equal(promc_registry_register(reg2, promc_histogram_vec_metric(h)), PROMC_EEXIST);
+    assert_int_equal(promc_registry_unregister(reg, promc_histogram_vec_metric(h)), PROMC_OK);
+    assert_int_equal(promc_registry_unregister(reg, promc_histogram_vec_metric(h)), PROMC_ENOENT);
     want_rendered(reg, "life_latency_seconds", false);
     want_rendered(reg2, "life_latency_seconds_bucket", true);
     want_sample(reg2, "life_requests_total", get200, 2, 5);
@@ -169,23 +170,23 @@ static void test_every_type_created_used_scraped_and_freed_leaves_nothing(void *
     promc_gauge_free(g);
     want_sample(reg, "life_temperature", NULL, 0, 21.5);
     /* The registries let go first: the handle stays valid. */
-    assert_int_equal(promc_registry_unregister(reg2, promc_histogram_metric(h)), PROMC_OK);
-    promc_histogram_observe(promc_histogram_labels(h, "/"), 1);
-    promc_histogram_free(h);
+    assert_int_equal(promc_registry_unregister(reg2, promc_histogram_vec_metric(h)), PROMC_OK);
+    promc_histogram_observe(promc_histogram_vec_labels(h, "/"), 1);
+    promc_histogram_vec_free(h);
     /* A collector freed by its creator lives on in the registry. */
     promc_metric_free(coll);
     assert_int_equal(userdata_frees, frees);
     want_sample(reg, "life_queue_depth", queue, 1, 4);
 
     /* The counter is in both registries: freeing one keeps it in the other. */
-    promc_counter_free(c);
+    promc_counter_vec_free(c);
     promc_registry_free(reg2);
     want_sample(reg, "life_requests_total", get200, 2, 5);
 
-    promc_gauge_free(gl);
-    promc_summary_free(s);
+    promc_gauge_vec_free(gl);
+    promc_summary_vec_free(s);
     promc_summary_free(sp);
-    promc_enum_free(e);
+    promc_enum_vec_free(e);
     promc_info_free(info);
     promc_registry_free(reg); /* the last reference to g, coll and c */
     assert_int_equal(userdata_frees, frees + 1);
@@ -194,8 +195,7 @@ static void test_every_type_created_used_scraped_and_freed_leaves_nothing(void *
 static void test_metric_outside_any_registry_is_freed_by_its_creator(void **state)
 {
     (void)state;
-    promc_histogram *h =
-        promc_histogram_new(PROMC_NO_REGISTRY, "life_free_seconds", "Free.", NULL, NULL);
+    promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, "life_free_seconds", "Free.", NULL);
     assert_non_null(h);
     promc_histogram_observe(h, 1);
     promc_registry *reg = promc_registry_new();
@@ -227,13 +227,14 @@ static void test_metric_outside_any_registry_is_freed_by_its_creator(void **stat
 static void test_default_registry_cleared_then_handles_freed_leaves_nothing(void **state)
 {
     (void)state;
-    promc_counter *c = promc_counter_new(NULL, "life_default_total", "Default.", PROMC_LABELS("k"));
-    promc_histogram *h = promc_histogram_new(NULL, "life_default_seconds", "Default.", NULL, NULL);
+    promc_counter_vec *c =
+        promc_counter_vec_new(NULL, "life_default_total", "Default.", PROMC_LABELS("k"), NULL);
+    promc_histogram *h = promc_histogram_new(NULL, "life_default_seconds", "Default.", NULL);
     promc_gauge *g = promc_gauge_new(NULL, "life_default_level", "Default.", NULL);
     assert_non_null(c);
     assert_non_null(h);
     assert_non_null(g);
-    promc_counter_inc(promc_counter_labels(c, "x"));
+    promc_counter_inc(promc_counter_vec_labels(c, "x"));
     promc_histogram_observe(h, 0.3);
     promc_gauge_set(g, 2);
     const promc_label x[] = {{"k", "x"}};
@@ -243,9 +244,9 @@ static void test_default_registry_cleared_then_handles_freed_leaves_nothing(void
 
     promc_registry_clear(promc_default_registry());
     want_rendered(NULL, "life_default", false);
-    promc_counter_inc(promc_counter_labels(c, "x")); /* the creator's handles still work */
-    assert_true(promc_counter_get(promc_counter_labels(c, "x")) == 2);
-    promc_counter_free(c);
+    promc_counter_inc(promc_counter_vec_labels(c, "x")); /* the creator's handles still work */
+    assert_true(promc_counter_get(promc_counter_vec_labels(c, "x")) == 2);
+    promc_counter_vec_free(c);
     promc_histogram_free(h);
     promc_gauge_free(g);
 

@@ -10,80 +10,23 @@
  */
 #include "helpers.h"
 
+#include "failalloc.h"
+
 #include <stdbool.h>
 
-/* ------------------------------------------------------------------ */
-/* The counting allocator                                             */
-/* ------------------------------------------------------------------ */
-
-static long alloc_fail_at;  /* 1-based allocation to fail once armed; 0 = never */
-static long alloc_seen;     /* allocation attempts since arming */
-static long alloc_live;     /* blocks handed out and not yet freed */
-static bool alloc_injected; /* the armed failure happened in this run */
 static long alloc_surfaced; /* injected failures a call reported */
-static int in_collector;    /* inside our collector's callback */
-static bool injected_in_collector;
-
-static bool should_fail(void)
-{
-    alloc_seen++;
-    if (alloc_fail_at && alloc_seen == alloc_fail_at) {
-        alloc_injected = true;
-        injected_in_collector = in_collector > 0;
-        return true;
-    }
-    return false;
-}
-
-static void *count_malloc(size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = malloc(n);
-    if (p)
-        alloc_live++;
-    return p;
-}
-
-static void *count_realloc(void *old, size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = realloc(old, n);
-    if (p && !old)
-        alloc_live++;
-    return p;
-}
-
-static void count_free(void *p)
-{
-    if (p)
-        alloc_live--;
-    free(p);
-}
-
-static void arm(long n)
-{
-    alloc_seen = 0;
-    alloc_fail_at = n;
-    alloc_injected = false;
-}
-
-static void disarm(void)
-{
-    alloc_fail_at = 0;
-}
 
 /* A call returned an error: it must be the injected failure, hit during this
- * very call (allocation index in (before, now]), reported as ENOMEM -- or as
- * PROMC_EIO when the allocation failed inside a collector's callback, which
- * then returned non-zero ("abandon the scrape with PROMC_EIO"). */
+ * very call (allocation index in (before, now]), reported as ENOMEM -- also
+ * when the allocation failed inside a collector's callback: the emit call
+ * that failed is the scrape's first error, before the callback's non-zero
+ * return. */
 static void expect_oom(const char *what, long before, int rc)
 {
     if (!(alloc_injected && alloc_fail_at > before && alloc_fail_at <= alloc_seen))
         fail_msg("%s failed without an injected failure (N=%ld): %s (%s)", what, alloc_fail_at,
                  promc_errname(rc), promc_last_error());
-    int want = injected_in_collector ? PROMC_EIO : PROMC_ENOMEM;
+    int want = PROMC_ENOMEM;
     if (rc != want)
         fail_msg("%s at N=%ld: got %s, want %s (%s)", what, alloc_fail_at, promc_errname(rc),
                  promc_errname(want), promc_last_error());
@@ -165,8 +108,9 @@ static void collector_free(void *userdata)
 }
 
 /* Propagates every emit error, as a careful collector does. */
-static int collect_body(promc_emitter *e)
+static int collect(promc_emitter *e, void *userdata)
 {
+    (void)userdata;
     const promc_label high[] = {{"queue", "high"}}, low[] = {{"queue", "lo\"w"}};
     static const double bounds[] = {0.5, 1};
     static const uint64_t cumulative[] = {1, 3};
@@ -179,18 +123,10 @@ static int collect_body(promc_emitter *e)
     return 0;
 }
 
-static int collect(promc_emitter *e, void *userdata)
-{
-    (void)userdata;
-    in_collector++;
-    int rc = collect_body(e);
-    in_collector--;
-    return rc;
-}
-
 struct all {
     promc_registry *reg;
-    promc_counter *counter, *child;
+    promc_counter_vec *counter;
+    promc_counter *child;
     promc_gauge *gauge;
     promc_histogram *hist;
     promc_summary *summary;
@@ -210,24 +146,23 @@ static void build_all(struct all *a)
 
     memset(a, 0, sizeof *a);
     NEW(a->reg, promc_registry_new());
-    NEW(a->counter, promc_counter_new(a->reg, "oom_requests_total", "Requests.",
-                                      PROMC_LABELS("method", "code")));
-    NEW(a->child, promc_counter_labels(a->counter, "GET", "200"));
+    NEW(a->counter, promc_counter_vec_new(a->reg, "oom_requests_total", "Requests.",
+                                          PROMC_LABELS("method", "code"), NULL));
+    NEW(a->child, promc_counter_vec_labels(a->counter, "GET", "200"));
     promc_counter_add_int(a->child, 7);
-    NEW(a->gauge,
-        promc_gauge_new_opts(a->reg, "oom_temperature_celsius", "Temperature.", NULL, &gopts));
+    NEW(a->gauge, promc_gauge_new(a->reg, "oom_temperature_celsius", "Temperature.", &gopts));
     promc_gauge_set(a->gauge, 21.5);
-    NEW(a->hist, promc_histogram_new(a->reg, "oom_latency_seconds", "Latency.", NULL, &hopts));
+    NEW(a->hist, promc_histogram_new(a->reg, "oom_latency_seconds", "Latency.", &hopts));
     promc_histogram_observe(a->hist, 0.05);
     promc_histogram_observe(a->hist, 0.3);
     promc_histogram_observe(a->hist, 2);
-    NEW(a->summary, promc_summary_new(a->reg, "oom_size_bytes", "Sizes.", NULL, &sopts));
+    NEW(a->summary, promc_summary_new(a->reg, "oom_size_bytes", "Sizes.", &sopts));
     for (int i = 1; i <= 10; i++)
         promc_summary_observe(a->summary, i);
-    NEW(a->state, promc_enum_new(a->reg, "oom_state", "State.", NULL,
-                                 PROMC_LABELS("starting", "running", "stopped")));
+    NEW(a->state, promc_enum_new(a->reg, "oom_state", "State.",
+                                 PROMC_LABELS("starting", "running", "stopped"), NULL));
     OK(promc_enum_set(a->state, "running"));
-    NEW(a->info, promc_info_new(a->reg, "oom_build", "Build.", pairs, 2));
+    NEW(a->info, promc_info_new(a->reg, "oom_build", "Build.", pairs, 2, NULL));
 
     /* A failed promc_collector_new never calls free_fn (promc.h: userdata
      * stays the caller's), whichever allocation failed. */
@@ -250,7 +185,7 @@ static void build_all(struct all *a)
 
 static void free_all(struct all *a)
 {
-    promc_counter_free(a->counter);
+    promc_counter_vec_free(a->counter);
     promc_gauge_free(a->gauge);
     promc_histogram_free(a->hist);
     promc_summary_free(a->summary);
@@ -322,9 +257,9 @@ static void test_oom_creating_every_type_is_an_error_not_a_leak(void **state)
 
 struct kids {
     promc_registry *reg;
-    promc_counter *counter;
-    promc_histogram *hist;
-    promc_summary *summary;
+    promc_counter_vec *counter;
+    promc_histogram_vec *hist;
+    promc_summary_vec *summary;
 };
 
 static void kids_setup(struct kids *k)
@@ -333,11 +268,11 @@ static void kids_setup(struct kids *k)
     const promc_summary_opts sopts = {.objectives = objectives, .nobjectives = 2};
     disarm();
     k->reg = promc_registry_new();
-    k->counter = promc_counter_new(k->reg, "oom_kids_total", "Kids.", PROMC_LABELS("id"));
-    k->hist =
-        promc_histogram_new(k->reg, "oom_kid_seconds", "Kid latency.", PROMC_LABELS("id"), NULL);
+    k->counter = promc_counter_vec_new(k->reg, "oom_kids_total", "Kids.", PROMC_LABELS("id"), NULL);
+    k->hist = promc_histogram_vec_new(k->reg, "oom_kid_seconds", "Kid latency.", PROMC_LABELS("id"),
+                                      NULL);
     k->summary =
-        promc_summary_new(k->reg, "oom_kid_bytes", "Kid sizes.", PROMC_LABELS("id"), &sopts);
+        promc_summary_vec_new(k->reg, "oom_kid_bytes", "Kid sizes.", PROMC_LABELS("id"), &sopts);
     assert_non_null(k->reg);
     assert_non_null(k->counter);
     assert_non_null(k->hist);
@@ -352,29 +287,29 @@ static void kids_create(struct kids *k)
         promc_counter *c;
         promc_histogram *h;
         promc_summary *s;
-        NEW(c, promc_counter_labels(k->counter, id));
+        NEW(c, promc_counter_vec_labels(k->counter, id));
         promc_counter_add_int(c, (uint64_t)i + 1);
-        NEW(h, promc_histogram_labels(k->hist, id));
+        NEW(h, promc_histogram_vec_labels(k->hist, id));
         promc_histogram_observe(h, i * 0.25);
-        NEW(s, promc_summary_labels(k->summary, id));
+        NEW(s, promc_summary_vec_labels(k->summary, id));
         promc_summary_observe(s, i);
     }
     /* Remove a few and create them again: lookups of the others must hit. */
     for (int i = 0; i < NCHILDREN; i += 7) {
         char id[32];
         snprintf(id, sizeof id, "k%02d", i);
-        OK(promc_counter_remove(k->counter, id));
+        OK(promc_counter_vec_remove(k->counter, id));
         promc_counter *c;
-        NEW(c, promc_counter_labels(k->counter, id));
+        NEW(c, promc_counter_vec_labels(k->counter, id));
         promc_counter_add_int(c, (uint64_t)i + 1);
     }
 }
 
 static void kids_free(struct kids *k)
 {
-    promc_counter_free(k->counter);
-    promc_histogram_free(k->hist);
-    promc_summary_free(k->summary);
+    promc_counter_vec_free(k->counter);
+    promc_histogram_vec_free(k->hist);
+    promc_summary_vec_free(k->summary);
     promc_registry_free(k->reg);
 }
 
@@ -387,9 +322,9 @@ static void run_children(long n)
     arm(n);
     kids_create(&k);
     disarm();
-    assert_int_equal(promc_metric_children(promc_counter_metric(k.counter)), NCHILDREN);
-    assert_int_equal(promc_metric_children(promc_histogram_metric(k.hist)), NCHILDREN);
-    assert_int_equal(promc_metric_children(promc_summary_metric(k.summary)), NCHILDREN);
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(k.counter)), NCHILDREN);
+    assert_int_equal(promc_metric_children(promc_histogram_vec_metric(k.hist)), NCHILDREN);
+    assert_int_equal(promc_metric_children(promc_summary_vec_metric(k.summary)), NCHILDREN);
     char *text, *om;
     render_pair(k.reg, &text, &om);
     expect_same("text exposition after children", n, ref_kids_text, text);
@@ -421,7 +356,7 @@ static void test_oom_creating_children_is_an_error_not_a_leak(void **state)
 
 struct two {
     promc_registry *reg1, *reg2;
-    promc_histogram *hist;
+    promc_histogram_vec *hist;
     promc_gauge *extra[NEXTRA];
 };
 
@@ -431,10 +366,10 @@ static void two_setup(struct two *t)
     memset(t, 0, sizeof *t);
     t->reg1 = promc_registry_new();
     assert_non_null(t->reg1);
-    t->hist =
-        promc_histogram_new(t->reg1, "oom_shared_seconds", "Shared.", PROMC_LABELS("path"), NULL);
+    t->hist = promc_histogram_vec_new(t->reg1, "oom_shared_seconds", "Shared.",
+                                      PROMC_LABELS("path"), NULL);
     assert_non_null(t->hist);
-    promc_histogram_observe(promc_histogram_labels(t->hist, "/"), 0.2);
+    promc_histogram_observe(promc_histogram_vec_labels(t->hist, "/"), 0.2);
     for (int i = 0; i < NEXTRA; i++) {
         char name[48];
         snprintf(name, sizeof name, "oom_extra_%d", i);
@@ -447,14 +382,14 @@ static void two_setup(struct two *t)
 static void two_register(struct two *t)
 {
     NEW(t->reg2, promc_registry_new());
-    OK(promc_registry_register(t->reg2, promc_histogram_metric(t->hist)));
+    OK(promc_registry_register(t->reg2, promc_histogram_vec_metric(t->hist)));
     for (int i = 0; i < NEXTRA; i++)
         OK(promc_registry_register(t->reg2, promc_gauge_metric(t->extra[i])));
 }
 
 static void two_free(struct two *t)
 {
-    promc_histogram_free(t->hist);
+    promc_histogram_vec_free(t->hist);
     for (int i = 0; i < NEXTRA; i++)
         promc_gauge_free(t->extra[i]);
     promc_registry_free(t->reg1);
@@ -479,8 +414,10 @@ static void run_register(long n)
     expect_same("second registry (OpenMetrics)", n, ref_reg2_om, om);
     free_pair(text, om);
     /* Registered twice: still exactly once in the second registry. */
-    assert_int_equal(promc_registry_register(t.reg2, promc_histogram_metric(t.hist)), PROMC_EEXIST);
-    assert_int_equal(promc_registry_unregister(t.reg2, promc_histogram_metric(t.hist)), PROMC_OK);
+    assert_int_equal(promc_registry_register(t.reg2, promc_histogram_vec_metric(t.hist)),
+                     PROMC_EEXIST);
+    assert_int_equal(promc_registry_unregister(t.reg2, promc_histogram_vec_metric(t.hist)),
+                     PROMC_OK);
     two_free(&t);
 }
 
@@ -595,17 +532,17 @@ static void test_oom_creating_the_default_registry_is_not_permanent(void **state
  * afterwards must give back everything. */
 static void run_default(long n)
 {
-    promc_counter *c;
+    promc_counter_vec *c;
     arm(n);
-    NEW(c, promc_counter_new(NULL, "oom_default", "Default.", PROMC_LABELS("k")));
+    NEW(c, promc_counter_vec_new(NULL, "oom_default", "Default.", PROMC_LABELS("k"), NULL));
     promc_counter *child;
-    NEW(child, promc_counter_labels(c, "x"));
+    NEW(child, promc_counter_vec_labels(c, "x"));
     promc_counter_inc(child);
     disarm();
     const promc_label x[] = {{"k", "x"}};
     assert_true(test_value(NULL, "oom_default_total", x, 1) == 1);
     promc_registry_clear(NULL);
-    promc_counter_free(c);
+    promc_counter_vec_free(c);
     promc_shutdown();
 }
 
@@ -619,7 +556,7 @@ static void test_oom_in_the_default_registry_is_an_error_not_a_leak(void **state
 int main(void)
 {
     /* Before any other promc call, as promc_set_allocator requires. */
-    if (promc_set_allocator(count_malloc, count_realloc, count_free) != PROMC_OK)
+    if (failalloc_install() != PROMC_OK)
         return 1;
     test_pin_clock();
     const struct CMUnitTest tests[] = {

@@ -13,6 +13,8 @@
 
 #include "helpers.h"
 
+#include "failalloc.h"
+
 #define FIXTURES "tests/data/proc/"
 
 static double clk_tck(void)
@@ -440,43 +442,12 @@ static void test_concurrent_scrapes(void **state)
     promc_registry_free(r);
 }
 
-/* Fails the allocation numbered fail_at (0-based) once armed; single-threaded. */
-static long alloc_count, fail_at = -1;
-
-static bool should_fail(void)
-{
-    return fail_at >= 0 && alloc_count++ == fail_at;
-}
-
-static void *failing_malloc(size_t n)
-{
-    return should_fail() ? NULL : malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : realloc(p, n);
-}
-
-static void arm(long n)
-{
-    alloc_count = 0;
-    fail_at = n;
-    assert_int_equal(promc_set_allocator(failing_malloc, failing_realloc, free), PROMC_OK);
-}
-
-static void disarm(void)
-{
-    fail_at = -1;
-    assert_int_equal(promc_set_allocator(NULL, NULL, NULL), PROMC_OK);
-}
-
 static void test_out_of_memory(void **state)
 {
     (void)state;
     /* Construction and registration fail cleanly at every allocation. */
     promc_metric *m = NULL;
-    long n = 0, failures = 0;
+    long n = 1, failures = 0;
     for (;; n++) {
         promc_registry *fresh = promc_registry_new();
         assert_non_null(fresh);
@@ -488,6 +459,7 @@ static void test_out_of_memory(void **state)
             promc_registry_free(fresh);
             break;
         }
+        assert_true(alloc_injected);
         assert_int_equal(promc_last_error_code(), PROMC_ENOMEM);
         failures++;
         promc_registry_free(fresh);
@@ -499,7 +471,7 @@ static void test_out_of_memory(void **state)
     m = promc_process_collector_new(r, FIXTURES "basic");
     assert_non_null(m);
     char *want = test_render(r, PROMC_FORMAT_TEXT);
-    for (n = 0;; n++) {
+    for (n = 1;; n++) {
         arm(n);
         char *got = promc_encode_buffer(r, PROMC_FORMAT_TEXT, NULL);
         disarm();
@@ -509,7 +481,7 @@ static void test_out_of_memory(void **state)
             break;
         }
     }
-    assert_true(n > 0);
+    assert_true(n > 1);
     promc_free(want);
     promc_metric_free(m);
     promc_registry_free(r);
@@ -517,6 +489,9 @@ static void test_out_of_memory(void **state)
 
 int main(void)
 {
+    /* Before any other promc call, as promc_set_allocator requires. */
+    if (failalloc_install() != PROMC_OK)
+        return 1;
     test_pin_clock();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_values),

@@ -150,7 +150,7 @@ static void test_reader_never_sees_partial_file(void **state)
     struct reader rd = {.reads = 0};
     snprintf(rd.path, sizeof rd.path, "%s/live.prom", dir);
     promc_registry *r = promc_registry_new();
-    promc_gauge *many = promc_gauge_new(r, "many", "Many.", PROMC_LABELS("i"));
+    promc_gauge_vec *many = promc_gauge_vec_new(r, "many", "Many.", PROMC_LABELS("i"), NULL);
     promc_gauge *z = promc_gauge_new(r, "z", "Z.", NULL);
     promc_gauge_set(z, 42);
     assert_int_equal(promc_textfile_write(r, rd.path), PROMC_OK);
@@ -161,7 +161,7 @@ static void test_reader_never_sees_partial_file(void **state)
         /* Growing file: a torn read would lack the trailing "z 42". */
         for (int k = 0; k < 20; k++) {
             snprintf(id, sizeof id, "%d-%d", i, k);
-            promc_gauge_set(promc_gauge_labels(many, id), i);
+            promc_gauge_set(promc_gauge_vec_labels(many, id), i);
         }
         assert_int_equal(promc_textfile_write(r, rd.path), PROMC_OK);
     }
@@ -171,7 +171,7 @@ static void test_reader_never_sees_partial_file(void **state)
     assert_true(rd.reads > 0);
     assert_int_equal(rd.bad, 0);
     assert_int_equal(count_entries(), 1);
-    promc_gauge_free(many);
+    promc_gauge_vec_free(many);
     promc_gauge_free(z);
     promc_registry_free(r);
 }

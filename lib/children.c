@@ -1,0 +1,482 @@
+/*
+ * The children of a family: one allocation each (the type's struct, then the
+ * rendered label body), found by label values through a hash table and a
+ * per-thread cache, and walked in creation order by scrapes. Removing a child
+ * only detaches it -- no longer exported, its handle still valid and working
+ * -- so a handle held anywhere can never dangle; the same values looked up
+ * again reattach it. promc_metric_reclaim_removed frees detached children
+ * when the caller says no handle to them is in use.
+ */
+#include <string.h>
+
+#include "children.h"
+#include "internal.h"
+
+const struct promc__labels promc__no_labels = {"", 0, 0, NULL, NULL};
+
+/* ===================================================================== */
+/* Families this thread is writing to a sink                              */
+/* ===================================================================== */
+
+/* A scrape holds a family's read lock while its children go to the sink,
+ * and the sink may call the user's writer. A writer that changes the same
+ * family (a new child, remove, clear) would wait for its own read lock to go
+ * away: forever. So the families a thread is collecting are remembered here,
+ * and those calls return PROMC_ESTATE at once; read-only calls skip the lock
+ * the thread already holds. Nesting is bounded by gather.c's scrape depth. */
+#define MAX_COLLECTING 16
+
+static _Thread_local const struct promc_metric *collecting[MAX_COLLECTING];
+static _Thread_local unsigned ncollecting;
+
+static bool is_collecting(const struct promc_metric *m)
+{
+    for (unsigned i = 0; i < ncollecting; i++)
+        if (collecting[i] == m)
+            return true;
+    return false;
+}
+
+static int refuse_in_writer(const struct promc_metric *m, const char *what)
+{
+    return promc__fail(PROMC_ESTATE, "metric \"%s\": cannot %s while this thread writes it out",
+                       m->desc.name, what);
+}
+
+/* ===================================================================== */
+/* Children                                                               */
+/* ===================================================================== */
+
+/* FNV-1a over the values, each followed by 0xFF (a byte valid UTF-8 never
+ * contains), so ("ab","c") and ("a","bc") hash apart; folded to the 32 bits
+ * a child keeps. */
+static uint32_t hash_values(const char *const *values, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        for (const unsigned char *p = (const unsigned char *)values[i]; *p; p++)
+            h = (h ^ *p) * 1099511628211ULL;
+        h = (h ^ 0xFF) * 1099511628211ULL;
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Bytes of a raw label value that are not copied as they are: the end, and
+ * the three the exposition escapes. */
+static const unsigned char special[256] = {[0] = 1, ['\\'] = 2, ['"'] = 2, ['\n'] = 2};
+
+/* Matches raw against the escaped value at p (just after its opening quote);
+ * returns the position after the closing quote, or NULL on a mismatch. */
+static inline const char *match_escaped(const char *p, const char *raw)
+{
+    for (;; raw++) {
+        unsigned char c = (unsigned char)*raw;
+        if (!special[c]) {
+            if (*p++ != (char)c)
+                return NULL;
+        } else if (c == 0) {
+            return *p == '"' ? p + 1 : NULL;
+        } else {
+            if (p[0] != '\\' || p[1] != (c == '\n' ? 'n' : (char)c))
+                return NULL;
+            p += 2;
+        }
+    }
+}
+
+bool promc__escaped_equal(const char **pp, const char *raw)
+{
+    const char *p = match_escaped(*pp, raw);
+    if (!p)
+        return false;
+    *pp = p;
+    return true;
+}
+
+/* A child keeps only its rendered label body (name="escaped",...), so the
+ * values are compared against their escaped form, without a copy: label
+ * values are short and rarely need escaping. */
+static bool same_values(const struct promc_metric *m, const struct promc__child *c,
+                        const char *const *values, size_t n)
+{
+    const char *p = (const char *)c + m->child_size; /* its rendered labels */
+    for (size_t i = 0; i < n && p; i++)
+        p = match_escaped(p + m->label_name_len[i] + 2 + (i > 0), values[i]); /* [,]name=" */
+    return p != NULL;
+}
+
+/* One allocation per child: the type's struct (child_size), then the
+ * rendered label body. Nothing else per series, to keep memory per series
+ * small: the raw values are not kept (lookups compare the escaped form). */
+struct promc__child *promc__child_new(struct promc_metric *m, const char *const *values,
+                                      uint32_t hash)
+{
+    size_t n = m->nlabels;
+    size_t rendered = 0;
+    for (size_t i = 0; i < n; i++)
+        rendered += m->label_name_len[i] + 3 + promc__escaped_len(values[i], true);
+    rendered += n ? n - 1 : 0; /* commas */
+    if (rendered > UINT32_MAX - 1) {
+        promc__fail(PROMC_EINVAL, "metric \"%s\": label values too long", m->desc.name);
+        return NULL;
+    }
+    struct promc__child *c = promc__calloc(1, m->child_size + rendered + 1);
+    if (!c) {
+        promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
+        return NULL;
+    }
+    c->family = m;
+    c->hash = hash;
+    char *start = (char *)c + m->child_size, *p = start;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        memcpy(p, m->label_names[i], m->label_name_len[i]);
+        p += m->label_name_len[i];
+        *p++ = '=';
+        *p++ = '"';
+        p += promc__escape(p, values[i], true);
+        *p++ = '"';
+    }
+    *p = '\0';
+    c->rendered_len = (uint32_t)(p - start);
+    c->created = promc__now();
+    if (m->ops->init_child && m->ops->init_child(m, c) != PROMC_OK) {
+        promc__free(c);
+        promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
+        return NULL;
+    }
+    return c;
+}
+
+void promc__child_free(struct promc_metric *m, struct promc__child *c)
+{
+    if (m->ops->fini_child)
+        m->ops->fini_child(m, c);
+    promc__free(c);
+}
+
+void promc__children_free(struct promc_metric *m)
+{
+    struct promc__child *c = m->first;
+    while (c) {
+        struct promc__child *next = c->next;
+        promc__child_free(m, c);
+        c = next;
+    }
+    m->first = m->last = NULL;
+    promc__free(m->table);
+    m->table = NULL;
+}
+
+void promc__child_append(struct promc_metric *m, struct promc__child *c)
+{
+    c->next = NULL;
+    if (m->last)
+        m->last->next = c;
+    else
+        m->first = c;
+    m->last = c;
+    m->nlive++;
+    m->ntotal++;
+}
+
+/* The child with these values, detached or not. */
+static struct promc__child *table_find(struct promc_metric *m, const char *const *values,
+                                       uint32_t hash)
+{
+    if (!m->table)
+        return NULL;
+    for (struct promc__child *c = m->table[hash & (m->table_size - 1)]; c; c = c->hnext)
+        if (c->hash == hash && same_values(m, c, values, m->nlabels))
+            return c;
+    return NULL;
+}
+
+/* Doubles the table at two children a slot on average (chains stay short;
+ * a slot pointer per two children keeps memory per series low). Failing to
+ * grow only lengthens chains, so it is not an error -- except for the first
+ * table, without which there is nowhere to put a child. */
+static int table_grow(struct promc_metric *m)
+{
+    if (m->table && m->ntotal < 2 * m->table_size)
+        return PROMC_OK;
+    size_t size = m->table ? m->table_size * 2 : 16;
+    struct promc__child **t = promc__calloc(size, sizeof *t);
+    if (!t)
+        return m->table ? PROMC_OK : PROMC_ENOMEM;
+    for (struct promc__child *c = m->first; c; c = c->next) {
+        size_t i = c->hash & (size - 1);
+        c->hnext = t[i];
+        t[i] = c;
+    }
+    promc__free(m->table);
+    m->table = t;
+    m->table_size = size;
+    return PROMC_OK;
+}
+
+static int check_values(struct promc_metric *m, const char *const *values, size_t n)
+{
+    if (n && !values)
+        return promc__fail(PROMC_EINVAL, "metric \"%s\": label values missing", m->desc.name);
+    if (n != m->nlabels)
+        return promc__fail(PROMC_EINVAL, "metric \"%s\": expected %zu label values, got %zu",
+                           m->desc.name, m->nlabels, n);
+    for (size_t i = 0; i < n; i++)
+        if (!values[i])
+            return promc__fail(PROMC_EINVAL, "metric \"%s\": value of label \"%s\" is NULL",
+                               m->desc.name, m->label_names[i]);
+    return PROMC_OK;
+}
+
+/* ===================================================================== */
+/* Per-thread lookup cache                                               */
+/* ===================================================================== */
+
+/* Each thread remembers the children it looked up last, so a hit costs a
+ * hash and a compare: no lock, no atomic read-modify-write. An entry is
+ * trusted only while its family's generation is unchanged; every removal
+ * bumps it (under the write lock), so a cached entry never hands out a
+ * child another thread detached since. Families are keyed by an id that is
+ * never reused, not by address. */
+#define LOOKUP_CACHE 64 /* entries, a power of two */
+
+struct lookup_entry {
+    uint64_t family_id;
+    uint32_t gen;
+    uint32_t hash;
+    struct promc__child *child;
+};
+
+static _Thread_local struct lookup_entry lookup_cache[LOOKUP_CACHE];
+static atomic_uint_fast64_t next_family_id = 1;
+
+uint64_t promc__new_family_id(void)
+{
+    return atomic_fetch_add_explicit(&next_family_id, 1, memory_order_relaxed);
+}
+
+/* A removed child looked up again comes back as a new series would: at
+ * zero, created now, last in creation order -- client_golang's behaviour
+ * for a deleted child created again -- but with the same memory, so that
+ * removing and recreating children (a collector that clears and refills a
+ * family on every poll) does not add up, and a handle kept from before
+ * counts into the series again. Called with the write lock held. */
+static void reattach(struct promc_metric *m, struct promc__child *c)
+{
+    if (m->ops->reset_child)
+        m->ops->reset_child(m, c);
+    c->created = promc__now();
+    c->detached = false;
+    m->nlive++;
+    if (m->last != c) {
+        struct promc__child **pp = &m->first;
+        while (*pp != c)
+            pp = &(*pp)->next;
+        *pp = c->next;
+        c->next = NULL;
+        m->last->next = c;
+        m->last = c;
+    }
+}
+
+/* The slow path of a lookup: creates the child, or reattaches a removed
+ * one, under the write lock. */
+static struct promc__child *insert(struct promc_metric *m, const char *const *values, uint32_t h)
+{
+    if (is_collecting(m)) {
+        refuse_in_writer(m, "add a child");
+        return NULL;
+    }
+    for (size_t i = 0; i < m->nlabels; i++)
+        if (!promc__valid_utf8(values[i], strlen(values[i])))
+            return promc__fail_null(PROMC_EINVAL,
+                                    "metric \"%s\": value of label \"%s\" is not valid UTF-8",
+                                    m->desc.name, m->label_names[i]);
+    pthread_rwlock_wrlock(&m->lock);
+    struct promc__child *c = table_find(m, values, h);
+    if (c && !c->detached)
+        goto out;
+    if (m->max_children && m->nlive >= m->max_children) {
+        atomic_fetch_add_explicit(&m->refused, 1, memory_order_relaxed);
+        promc__fail(PROMC_ELIMIT, "metric \"%s\": child limit of %zu reached", m->desc.name,
+                    m->max_children);
+        c = NULL;
+        goto out;
+    }
+    if (c) {
+        reattach(m, c);
+        goto out;
+    }
+    if (table_grow(m) != PROMC_OK) {
+        promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
+        goto out;
+    }
+    c = promc__child_new(m, values, h);
+    if (!c)
+        goto out;
+    size_t i = h & (m->table_size - 1);
+    c->hnext = m->table[i];
+    m->table[i] = c;
+    promc__child_append(m, c);
+out:
+    pthread_rwlock_unlock(&m->lock);
+    if (c)
+        promc__ok();
+    return c;
+}
+
+struct promc__child *promc__family_labels(struct promc_metric *m, const char *const *values,
+                                          size_t n)
+{
+    /* The hit path: count and NULLs checked inline, errors explained below. */
+    if (n != m->nlabels || (n && !values)) {
+        check_values(m, values, n);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!values[i]) {
+            check_values(m, values, n);
+            return NULL;
+        }
+    uint32_t h = hash_values(values, n);
+
+    struct lookup_entry *e = &lookup_cache[h & (LOOKUP_CACHE - 1)];
+    if (e->family_id == m->id && e->hash == h &&
+        e->gen == atomic_load_explicit(&m->gen, memory_order_acquire) &&
+        same_values(m, e->child, values, n)) {
+        promc__ok();
+        return e->child;
+    }
+
+    /* A writer of this family's scrape already holds the read lock. */
+    bool lock = !is_collecting(m);
+    if (lock)
+        pthread_rwlock_rdlock(&m->lock);
+    struct promc__child *c = table_find(m, values, h);
+    if (c && c->detached)
+        c = NULL;
+    if (c)
+        *e =
+            (struct lookup_entry){m->id, atomic_load_explicit(&m->gen, memory_order_relaxed), h, c};
+    if (lock)
+        pthread_rwlock_unlock(&m->lock);
+    if (c) {
+        promc__ok();
+        return c;
+    }
+    return insert(m, values, h);
+}
+
+int promc__family_remove(struct promc_metric *m, const char *const *values, size_t n)
+{
+    int rc = check_values(m, values, n);
+    if (rc != PROMC_OK)
+        return rc;
+    if (is_collecting(m))
+        return refuse_in_writer(m, "remove a child");
+    uint32_t h = hash_values(values, n);
+    pthread_rwlock_wrlock(&m->lock);
+    struct promc__child *c = table_find(m, values, h);
+    bool found = c && !c->detached;
+    if (found) {
+        c->detached = true;
+        m->nlive--;
+        atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
+    }
+    pthread_rwlock_unlock(&m->lock);
+    if (!found)
+        return promc__fail(PROMC_ENOENT, "metric \"%s\": no child with these label values",
+                           m->desc.name);
+    return promc__ok();
+}
+
+int promc__family_clear(struct promc_metric *m)
+{
+    if (is_collecting(m))
+        return refuse_in_writer(m, "clear it");
+    pthread_rwlock_wrlock(&m->lock);
+    for (struct promc__child *c = m->first; c; c = c->next)
+        c->detached = true;
+    m->nlive = 0;
+    atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
+    pthread_rwlock_unlock(&m->lock);
+    return promc__ok();
+}
+
+int promc__family_reclaim(struct promc_metric *m)
+{
+    if (is_collecting(m))
+        return refuse_in_writer(m, "reclaim removed children");
+    struct promc__child *dead = NULL;
+    pthread_rwlock_wrlock(&m->lock);
+    struct promc__child *prev = NULL, *c = m->first;
+    while (c) {
+        struct promc__child *next = c->next;
+        if (c->detached) {
+            struct promc__child **pp = &m->table[c->hash & (m->table_size - 1)];
+            while (*pp != c)
+                pp = &(*pp)->hnext;
+            *pp = c->hnext;
+            if (prev)
+                prev->next = next;
+            else
+                m->first = next;
+            if (m->last == c)
+                m->last = prev;
+            m->ntotal--;
+            c->next = dead;
+            dead = c;
+        } else {
+            prev = c;
+        }
+        c = next;
+    }
+    atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
+    pthread_rwlock_unlock(&m->lock);
+    while (dead) {
+        struct promc__child *next = dead->next;
+        promc__child_free(m, dead);
+        dead = next;
+    }
+    return promc__ok();
+}
+
+size_t promc__family_live(struct promc_metric *m)
+{
+    bool lock = !is_collecting(m);
+    if (lock)
+        pthread_rwlock_rdlock(&m->lock);
+    size_t n = m->nlive;
+    if (lock)
+        pthread_rwlock_unlock(&m->lock);
+    return n;
+}
+
+/* ===================================================================== */
+/* Scrape                                                                 */
+/* ===================================================================== */
+
+void promc__family_collect(struct promc_metric *m, struct promc__sink *s)
+{
+    promc__sink_family(s, &m->desc);
+    /* A nested scrape (from a writer) of a registry that also holds this
+     * family walks it under the read lock the thread already has. */
+    bool lock = !is_collecting(m);
+    if (lock)
+        pthread_rwlock_rdlock(&m->lock);
+    bool pushed = ncollecting < MAX_COLLECTING;
+    if (pushed)
+        collecting[ncollecting++] = m;
+    for (struct promc__child *c = m->first; c && !s->error; c = c->next) {
+        if (c->detached)
+            continue;
+        struct promc__labels ls = promc__child_labels(c);
+        m->ops->child_series(m, c, s, &ls);
+    }
+    if (pushed)
+        ncollecting--;
+    if (lock)
+        pthread_rwlock_unlock(&m->lock);
+}

@@ -1,0 +1,44 @@
+/*
+ * The children of a family (children.c): lookup by label values, removal
+ * that only detaches, reclaiming detached ones, and the walk a scrape makes.
+ */
+#ifndef PROMC_CHILDREN_H
+#define PROMC_CHILDREN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metric.h"
+
+/* Child lookup by label values (the warm path), creating or reattaching it
+ * when needed; records the outcome as the thread's last error. */
+struct promc__child *promc__family_labels(struct promc_metric *m, const char *const *values,
+                                          size_t n);
+/* Detaches the live child with these values. */
+int promc__family_remove(struct promc_metric *m, const char *const *values, size_t n);
+/* Detaches every child. */
+int promc__family_clear(struct promc_metric *m);
+/* Frees the detached children. */
+int promc__family_reclaim(struct promc_metric *m);
+/* The number of live children. */
+size_t promc__family_live(struct promc_metric *m);
+/* Writes the family header and every live child to the sink. */
+void promc__family_collect(struct promc_metric *m, struct promc__sink *s);
+/* A new child (not yet in the table or list) for these values (NULL for an
+ * unlabelled family); records an error and returns NULL on failure. */
+struct promc__child *promc__child_new(struct promc_metric *m, const char *const *values,
+                                      uint32_t hash);
+void promc__child_free(struct promc_metric *m, struct promc__child *c);
+/* Appends a new child to the creation-order list, counting it. */
+void promc__child_append(struct promc_metric *m, struct promc__child *c);
+/* Frees every child and the table. */
+void promc__children_free(struct promc_metric *m);
+
+/* Compares raw with the escaped label value at *pp (just after its opening
+ * quote); when equal, advances *pp past the closing quote. */
+bool promc__escaped_equal(const char **pp, const char *raw);
+
+/* A new family id (families of collectors too). */
+uint64_t promc__new_family_id(void);
+
+#endif

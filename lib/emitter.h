@@ -1,0 +1,21 @@
+/*
+ * Custom collectors inside the library (emitter.c): creating one without
+ * registering it, for the public constructor (collector.c) and the process
+ * collector (process.c).
+ */
+#ifndef PROMC_EMITTER_H
+#define PROMC_EMITTER_H
+
+#include "promc.h"
+
+struct promc_metric;
+
+/* A collector metric, unregistered. On failure (NULL, error recorded)
+ * free_fn is not called: userdata stays the caller's. */
+struct promc_metric *promc__collector_create(promc_collect_fn fn, void *userdata,
+                                             void (*free_fn)(void *), const char *const *names);
+/* Makes sure free_fn is not called when the collector is destroyed (for a
+ * constructor whose registration failed: userdata goes back to the caller). */
+void promc__collector_disarm(struct promc_metric *m);
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * The text sinks: the only code that knows how text 0.0.4 and OpenMetrics
+ * 1.0.0 spell a family header and a sample line. The two formats share the
+ * line grammar and differ in a handful of places (TYPE words and family names
+ * from the type table, number spelling, _created, the rules for _sum/_count
+ * and negative quantiles, # EOF), so one sink serves both. Lines go into a
+ * fixed buffer that is flushed to the writer when full: a scrape streams in
+ * constant memory.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "encode_text.h"
+#include "internal.h"
+#include "types.h"
+
+static struct promc__text_sink *ts(struct promc__sink *s)
+{
+    return (struct promc__text_sink *)s;
+}
+
+/* ===================================================================== */
+/* Bytes                                                                  */
+/* ===================================================================== */
+
+static void flush(struct promc__text_sink *t)
+{
+    if (t->len && !t->base.error && t->write(t->ctx, t->buf, t->len) != 0)
+        t->base.error = PROMC_EIO;
+    t->len = 0;
+}
+
+static void put(struct promc__text_sink *t, const char *s, size_t n)
+{
+    if (t->base.error)
+        return;
+    if (n > t->cap - t->len) {
+        flush(t);
+        if (n > t->cap) {
+            if (!t->base.error && t->write(t->ctx, s, n) != 0)
+                t->base.error = PROMC_EIO;
+            return;
+        }
+    }
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+}
+
+static void put_str(struct promc__text_sink *t, const char *s)
+{
+    put(t, s, strlen(s));
+}
+
+/* Writes s escaped, in runs between the characters that need escaping. */
+static void put_escaped(struct promc__text_sink *t, const char *s, bool quote)
+{
+    const char *run = s;
+    for (; *s; s++) {
+        const char *esc = *s == '\\'           ? "\\\\"
+                          : *s == '\n'         ? "\\n"
+                          : quote && *s == '"' ? "\\\""
+                                               : 0;
+        if (esc) {
+            put(t, run, (size_t)(s - run));
+            put(t, esc, 2);
+            run = s + 1;
+        }
+    }
+    put(t, run, (size_t)(s - run));
+}
+
+/* ===================================================================== */
+/* Family header                                                          */
+/* ===================================================================== */
+
+/* The name HELP/TYPE speak of: in text 0.0.4 a counter family is named like
+ * its samples (x_total) and an info is a gauge named x_info; OpenMetrics
+ * names the family by its base name. */
+static void put_family_name(struct promc__text_sink *t, const struct promc__desc *d)
+{
+    put_str(t, d->name);
+    if (t->format == PROMC_FORMAT_TEXT)
+        put_str(t, promc__type(d->type)->text_name);
+}
+
+static void put_meta(struct promc__text_sink *t, const char *kind, const struct promc__desc *d)
+{
+    put(t, kind, 7); /* "# HELP ", "# TYPE ", "# UNIT " */
+    put_family_name(t, d);
+    put(t, " ", 1);
+}
+
+static void family(struct promc__sink *s, const struct promc__desc *d)
+{
+    struct promc__text_sink *t = ts(s);
+    t->name_len = strlen(d->name);
+    const struct promc__type_info *ti = promc__type(d->type);
+    bool om = t->format == PROMC_FORMAT_OPENMETRICS;
+    /* OpenMetrics recommends TYPE, UNIT, HELP; text keeps the customary
+     * HELP, TYPE (client_golang and client_python order). An empty help is
+     * written as "# HELP name " in both, as client_golang does. */
+    if (!om) {
+        put_meta(t, "# HELP ", d);
+        put_escaped(t, d->help, false);
+        put(t, "\n", 1);
+    }
+    put_meta(t, "# TYPE ", d);
+    put_str(t, om ? ti->om_word : ti->text_word);
+    put(t, "\n", 1);
+    if (om) {
+        if (d->unit) {
+            put_meta(t, "# UNIT ", d);
+            put_str(t, d->unit);
+            put(t, "\n", 1);
+        }
+        put_meta(t, "# HELP ", d);
+        put_escaped(t, d->help, true);
+        put(t, "\n", 1);
+    }
+}
+
+/* ===================================================================== */
+/* Sample lines                                                           */
+/* ===================================================================== */
+
+/* One line: <name><suffix>{labels,xname="xvalue"} value. xname may be NULL;
+ * xvalue is written as given (already escaped). */
+static void line(struct promc__text_sink *t, const char *suffix, const struct promc__labels *ls,
+                 const char *xname, const char *xvalue, struct promc__value v)
+{
+    if (t->base.error)
+        return;
+    char num[PROMC__NUMBUF];
+    size_t numlen;
+    if (v.kind == PROMC__V_UINT)
+        numlen = promc__format_u64(num, v.u);
+    else if (t->format == PROMC_FORMAT_OPENMETRICS)
+        numlen = promc__format_canonical(num, v.d);
+    else
+        numlen = promc__format_double(num, v.d);
+
+    const char *name = t->base.desc->name;
+    size_t name_len = t->name_len, suffix_len = strlen(suffix);
+    size_t xname_len = xname ? strlen(xname) : 0, xvalue_len = xname ? strlen(xvalue) : 0;
+    bool braces = ls->rendered_len || xname;
+    size_t need = name_len + suffix_len + ls->rendered_len + numlen + 2 + (braces ? 2 : 0) +
+                  (xname ? xname_len + xvalue_len + 4 : 0);
+    if (need > t->cap - t->len && t->len)
+        flush(t);
+    if (t->base.error)
+        return;
+    if (need <= t->cap - t->len) {
+        /* The common case: the whole line goes straight into the buffer. */
+        char *p = t->buf + t->len;
+        memcpy(p, name, name_len);
+        p += name_len;
+        memcpy(p, suffix, suffix_len);
+        p += suffix_len;
+        if (braces) {
+            *p++ = '{';
+            memcpy(p, ls->rendered, ls->rendered_len);
+            p += ls->rendered_len;
+            if (xname) {
+                if (ls->rendered_len)
+                    *p++ = ',';
+                memcpy(p, xname, xname_len);
+                p += xname_len;
+                *p++ = '=';
+                *p++ = '"';
+                memcpy(p, xvalue, xvalue_len);
+                p += xvalue_len;
+                *p++ = '"';
+            }
+            *p++ = '}';
+        }
+        *p++ = ' ';
+        memcpy(p, num, numlen);
+        p += numlen;
+        *p++ = '\n';
+        t->len = (size_t)(p - t->buf);
+        return;
+    }
+    /* A line longer than the whole buffer (huge label values): piecewise. */
+    put(t, name, name_len);
+    put(t, suffix, suffix_len);
+    if (braces) {
+        put(t, "{", 1);
+        put(t, ls->rendered, ls->rendered_len);
+        if (xname) {
+            if (ls->rendered_len)
+                put(t, ",", 1);
+            put(t, xname, xname_len);
+            put(t, "=\"", 2);
+            put(t, xvalue, xvalue_len);
+            put(t, "\"", 1);
+        }
+        put(t, "}", 1);
+    }
+    put(t, " ", 1);
+    put(t, num, numlen);
+    put(t, "\n", 1);
+}
+
+/* A number as a label value in this format: pre-rendered, or rendered now. */
+static const char *number_label(const struct promc__text_sink *t, const char *const *text,
+                                const char *const *om, size_t i, double v, char buf[PROMC__NUMBUF])
+{
+    bool is_om = t->format == PROMC_FORMAT_OPENMETRICS;
+    if (is_om && om)
+        return om[i];
+    if (!is_om && text)
+        return text[i];
+    if (is_om)
+        promc__format_canonical(buf, v);
+    else
+        promc__format_double(buf, v);
+    return buf;
+}
+
+/* _sum and _count of a histogram or summary. OpenMetrics requires Sum to be
+ * a counter (never NaN or negative, and absent when a bucket bound is
+ * negative) and Count present exactly when Sum is, so there both are left
+ * out in those cases; text 0.0.4 always has both. */
+static void sum_count(struct promc__text_sink *t, const struct promc__labels *ls, double sum,
+                      uint64_t count, bool negative_bounds)
+{
+    if (t->format == PROMC_FORMAT_OPENMETRICS && (negative_bounds || !(sum >= 0)))
+        return;
+    line(t, "_sum", ls, NULL, NULL, promc__vd(sum));
+    line(t, "_count", ls, NULL, NULL, promc__vu(count));
+}
+
+static void created(struct promc__text_sink *t, const struct promc__series *x)
+{
+    if (t->format == PROMC_FORMAT_OPENMETRICS && t->base.created && x->created != 0)
+        line(t, "_created", x->labels, NULL, NULL, promc__vd(x->created));
+}
+
+static void histogram(struct promc__text_sink *t, const struct promc__series *x)
+{
+    char buf[PROMC__NUMBUF];
+    for (size_t i = 0; i <= x->nbounds; i++) {
+        double b = i < x->nbounds ? x->bounds[i] : INFINITY;
+        const char *le = number_label(t, x->le_text, x->le_om, i, b, buf);
+        line(t, "_bucket", x->labels, "le", le,
+             promc__vu(i < x->nbounds ? x->cumulative[i] : x->count));
+    }
+    sum_count(t, x->labels, x->sum, x->count, x->nbounds && x->bounds[0] < 0);
+    created(t, x);
+}
+
+static void summary(struct promc__text_sink *t, const struct promc__series *x)
+{
+    char buf[PROMC__NUMBUF];
+    for (size_t i = 0; i < x->nquantiles; i++) {
+        /* OpenMetrics forbids negative quantile values: left out there. */
+        if (t->format == PROMC_FORMAT_OPENMETRICS && x->qvalues[i] < 0)
+            continue;
+        const char *q = number_label(t, x->q_text, x->q_om, i, x->quantiles[i], buf);
+        line(t, "", x->labels, "quantile", q, promc__vd(x->qvalues[i]));
+    }
+    sum_count(t, x->labels, x->sum, x->count, false);
+    created(t, x);
+}
+
+static void stateset(struct promc__text_sink *t, const struct promc__series *x)
+{
+    const char *label = t->base.desc->name;
+    for (size_t i = 0; i < x->nstates && !t->base.error; i++) {
+        struct promc__value v = promc__vu(i == x->current);
+        if (x->states_escaped) {
+            line(t, "", x->labels, label, x->states_escaped[i], v);
+            continue;
+        }
+        size_t elen = promc__escaped_len(x->states[i], true) + 1;
+        char small[256];
+        char *esc = elen <= sizeof small ? small : promc__malloc(elen);
+        if (!esc) {
+            t->base.error = PROMC_ENOMEM;
+            return;
+        }
+        esc[promc__escape(esc, x->states[i], true)] = '\0';
+        line(t, "", x->labels, label, esc, v);
+        if (esc != small)
+            promc__free(esc);
+    }
+}
+
+static void series(struct promc__sink *s, const struct promc__series *x)
+{
+    struct promc__text_sink *t = ts(s);
+    promc_type type = s->desc->type;
+    switch (type) {
+    case PROMC_HISTOGRAM:
+        histogram(t, x);
+        break;
+    case PROMC_SUMMARY:
+        summary(t, x);
+        break;
+    case PROMC_STATESET:
+        stateset(t, x);
+        break;
+    default: /* counter, gauge, untyped, info: one value sample */
+        line(t, promc__type(type)->value, x->labels, NULL, NULL, x->value);
+        if (type == PROMC_COUNTER)
+            created(t, x);
+        break;
+    }
+}
+
+static int finish(struct promc__sink *s)
+{
+    struct promc__text_sink *t = ts(s);
+    if (t->format == PROMC_FORMAT_OPENMETRICS)
+        put(t, "# EOF\n", 6);
+    flush(t);
+    return t->base.error;
+}
+
+static const struct promc__sink_ops text_ops = {family, series, finish};
+
+void promc__text_sink_init(struct promc__text_sink *t, promc_format format, promc_write_fn fn,
+                           void *ctx, char *buf, size_t cap)
+{
+    memset(t, 0, sizeof *t);
+    t->base.ops = &text_ops;
+    t->base.created = true;
+    t->format = format;
+    t->write = fn;
+    t->ctx = ctx;
+    t->buf = buf;
+    t->cap = cap;
+}

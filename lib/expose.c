@@ -1,0 +1,53 @@
+/*
+ * The public exposition calls: resolve the registry, put a text sink on the
+ * caller's writer (a callback, a growing buffer, a FILE), and gather.
+ */
+#include "encode_text.h"
+#include "gather.h"
+#include "internal.h"
+#include "registry.h"
+
+/* The text sink's buffer: lines are flushed to the writer in chunks of this
+ * size, so a scrape of any size streams in constant memory. */
+#define ENC_BUFSIZE 16384
+
+int promc_encode(promc_registry *reg, promc_format format, promc_write_fn fn, void *ctx)
+{
+    if (!fn || (format != PROMC_FORMAT_TEXT && format != PROMC_FORMAT_OPENMETRICS))
+        return promc__fail(PROMC_EINVAL, "promc_encode needs a writer and a known format");
+    if (promc__registry_arg(reg, "promc_encode", &reg) != PROMC_OK)
+        return promc_last_error_code();
+    char buf[ENC_BUFSIZE];
+    struct promc__text_sink t;
+    promc__text_sink_init(&t, format, fn, ctx, buf, sizeof buf);
+    return promc__gather(reg, &t.base);
+}
+
+char *promc_encode_buffer(promc_registry *reg, promc_format format, size_t *len)
+{
+    struct promc__buf b = {0};
+    int rc = promc_encode(reg, format, promc__buf_writer, &b);
+    if (rc == PROMC_OK && !b.p) /* empty text exposition */
+        promc__buf_put(&b, "", 0);
+    if (rc != PROMC_OK || b.oom) {
+        promc__free(b.p);
+        if (b.oom)
+            promc__fail(PROMC_ENOMEM, "out of memory building the exposition");
+        return NULL;
+    }
+    if (len)
+        *len = b.len;
+    return b.p;
+}
+
+static int file_write(void *ctx, const char *data, size_t len)
+{
+    return fwrite(data, 1, len, ctx) == len ? 0 : -1;
+}
+
+int promc_encode_file(promc_registry *reg, promc_format format, FILE *f)
+{
+    if (!f)
+        return promc__fail(PROMC_EINVAL, "promc_encode_file needs a FILE");
+    return promc_encode(reg, format, file_write, f);
+}

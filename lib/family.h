@@ -1,0 +1,54 @@
+/*
+ * Families (family.c): creating one (validating and copying its name, help,
+ * unit and label names), its references, the sample names it claims, and the
+ * shared bodies of the typed public wrappers.
+ */
+#ifndef PROMC_FAMILY_H
+#define PROMC_FAMILY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "children.h"
+#include "metric.h"
+
+/* Creates a family, unregistered: validates name (already folded), help,
+ * unit and label names (reserved: a label name the type reserves beyond the
+ * table's, or NULL), copies them. Without label names (NULL or empty) the
+ * family is unlabelled and gets its one child at once. type_data belongs to the family from the
+ * call on (ops->fini releases it, on failure too). */
+struct promc_metric *promc__family_new(const struct promc__ops *ops, const char *name,
+                                       const char *help, const char *const *label_names,
+                                       const char *unit, size_t max_children, size_t child_size,
+                                       const char *reserved, void *type_data);
+/* A bare metric for a custom collector: name, help and claims only. */
+struct promc_metric *promc__metric_new(const struct promc__ops *ops, const char *name,
+                                       const char *help, const char *const *claims,
+                                       void *type_data);
+
+/* Takes and drops a reference; the last unref destroys the family. */
+void promc__metric_ref(struct promc_metric *m);
+void promc__metric_unref(struct promc_metric *m);
+/* Releases the caller's reference (the public *_free): refuses a second
+ * release the counts can see. */
+int promc__metric_release(struct promc_metric *m);
+
+/* The handle checks of the public wrappers: the family of a series handle,
+ * or NULL with PROMC_EINVAL when it is NULL or a child of a labelled family
+ * (what names the call in the message). */
+struct promc_metric *promc__unlabelled_family(const void *series, const char *what);
+
+/* The bodies of the typed public wrappers (promc_counter_metric,
+ * promc_counter_free, promc_counter_vec_labels_n, ..._remove_n, ..._clear),
+ * the same for every type; fn names the public call in messages. */
+struct promc_metric *promc__series_metric(const void *series, const char *fn);
+int promc__series_free(const void *series, const char *fn);
+void *promc__vec_labels(void *vec, const char *const *values, size_t n, const char *fn);
+int promc__vec_remove(void *vec, const char *const *values, size_t n, const char *fn);
+int promc__vec_clear(void *vec, const char *fn);
+
+/* Builds a claim list from suffixes ("", "_total", ...) for base name. */
+char **promc__claims_new(const char *base, const char *const *suffixes);
+void promc__claims_free(char **claims);
+
+#endif

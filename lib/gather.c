@@ -1,0 +1,123 @@
+/*
+ * A scrape: walks a registry's members in registration order into a sink --
+ * the built-in families child by child, custom collectors through their
+ * callbacks -- then the library's own family (label sets refused by child
+ * limits), then finishes the sink. The member list is copied (with
+ * references) under the registry's read lock and walked without it, so a
+ * collector may create, register and unregister metrics, itself included,
+ * while it runs. A collector's failure does not stop the walk: the valid
+ * families are all written, and the first error is returned at the end.
+ */
+#include <string.h>
+
+#include "family.h"
+#include "gather.h"
+#include "internal.h"
+#include "registry.h"
+
+/* The registries this thread is scraping, innermost last: a collector or
+ * writer that scrapes the registry it is called for would recurse forever,
+ * and nesting is bounded so the family bookkeeping of children.c holds. */
+#define MAX_NESTED_SCRAPES 8
+
+static _Thread_local promc_registry *scraping[MAX_NESTED_SCRAPES];
+static _Thread_local unsigned nscraping;
+
+bool promc__scrape_has(const struct promc__scrape *sc, const struct promc_metric *m)
+{
+    for (size_t i = 0; i < sc->nitems; i++)
+        if (sc->items[i] == m)
+            return true;
+    return false;
+}
+
+int promc__scrape_fail(struct promc__scrape *sc, int code)
+{
+    if (sc->error == PROMC_OK) {
+        sc->error = code;
+        snprintf(sc->message, sizeof sc->message, "%s", promc_last_error());
+    }
+    return code;
+}
+
+/* promc_children_refused_total{metric}: one series per member with a child
+ * limit. Its names are reserved in every registry (registry.c). */
+static void collect_refusals(struct promc_metric **items, size_t n, struct promc__sink *s)
+{
+    static const struct promc__desc desc = {
+        PROMC__REFUSED_FAMILY, "Label sets refused because the metric reached its child limit.",
+        NULL, PROMC_COUNTER};
+    static const char *const names[] = {"metric"};
+    bool header = false;
+    for (size_t i = 0; i < n && !s->error; i++) {
+        struct promc_metric *m = items[i];
+        if (!m->max_children)
+            continue;
+        if (!header) {
+            promc__sink_family(s, &desc);
+            header = true;
+        }
+        /* A metric name is valid in a label value as it is: no escaping. */
+        size_t len = strlen(m->desc.name) + sizeof "metric=\"\"" - 1;
+        char small[256];
+        char *rendered = len < sizeof small ? small : promc__malloc(len + 1);
+        if (!rendered) {
+            s->error = PROMC_ENOMEM;
+            break;
+        }
+        snprintf(rendered, len + 1, "metric=\"%s\"", m->desc.name);
+        const char *values[] = {m->desc.name};
+        struct promc__labels ls = {rendered, len, 1, names, values};
+        struct promc__series x = {
+            .labels = &ls,
+            .value = promc__vu(atomic_load_explicit(&m->refused, memory_order_relaxed))};
+        promc__sink_series(s, &x);
+        if (rendered != small)
+            promc__free(rendered);
+    }
+}
+
+static int walk(promc_registry *reg, struct promc__sink *sink)
+{
+    sink->created = atomic_load(&reg->created) != 0;
+    size_t n = 0;
+    struct promc_metric **items = promc__registry_snapshot(reg, &n);
+    if (!items)
+        return promc__fail(PROMC_ENOMEM, "out of memory starting a scrape");
+    struct promc__scrape sc = {.reg = reg, .sink = sink, .items = items, .nitems = n};
+    for (size_t i = 0; i < n && !sink->error; i++) {
+        struct promc_metric *m = items[i];
+        if (m->ops->collect)
+            m->ops->collect(m, &sc);
+        else
+            promc__family_collect(m, sink);
+    }
+    collect_refusals(items, n, sink);
+    promc__registry_snapshot_free(items, n);
+    promc__free_strings(sc.seen, sc.nseen);
+    int rc = sink->ops->finish(sink);
+    if (rc == PROMC_EIO)
+        return promc__fail(rc, "exposition aborted by the writer");
+    if (rc != PROMC_OK)
+        return promc__fail(rc, "exposition failed: %s", promc_strerror(rc));
+    if (sc.error != PROMC_OK)
+        return promc__fail(sc.error, "%s", sc.message);
+    return promc__ok();
+}
+
+int promc__gather(promc_registry *reg, struct promc__sink *sink)
+{
+    for (unsigned i = 0; i < nscraping; i++)
+        if (scraping[i] == reg)
+            return promc__fail(PROMC_ESTATE, "a registry cannot be scraped from inside its own "
+                                             "scrape (a collector or writer called back into it)");
+    if (nscraping == MAX_NESTED_SCRAPES)
+        return promc__fail(PROMC_ESTATE, "scrapes nested more than %d deep", MAX_NESTED_SCRAPES);
+    /* The registry outlives the scrape even if its owner frees it meanwhile. */
+    promc__registry_ref(reg);
+    scraping[nscraping++] = reg;
+    int rc = walk(reg, sink);
+    nscraping--;
+    promc__registry_unref(reg);
+    return rc;
+}

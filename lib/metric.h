@@ -1,0 +1,106 @@
+/*
+ * The layout every metric type builds on: a family (struct promc_metric)
+ * with its name, help, unit, label names and children, a child (struct
+ * promc__child) with its rendered labels, and the operations a type file
+ * (counter.c, ...) provides. Only structures and small inline accessors are
+ * here; family.c creates and destroys families, children.c manages their
+ * children.
+ */
+#ifndef PROMC_METRIC_H
+#define PROMC_METRIC_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "promc.h"
+#include "sink.h"
+
+struct promc__scrape; /* gather.h */
+
+struct promc__child {
+    struct promc_metric *family;
+    struct promc__child *hnext; /* hash chain */
+    struct promc__child *next;  /* creation order: every child, removed ones too */
+    uint32_t hash;
+    uint32_t rendered_len; /* the escaped label body follows the type's struct */
+    double created;
+    bool detached; /* removed: not exported, handle still valid (family lock) */
+};
+
+struct promc__ops {
+    promc_type type;
+    /* Prepares a freshly zeroed child (allocating what it needs). */
+    int (*init_child)(struct promc_metric *m, struct promc__child *c);
+    /* Zeroes a removed child that comes back (its values looked up again);
+     * handles to it may be in use. NULL: nothing to zero. */
+    void (*reset_child)(struct promc_metric *m, struct promc__child *c);
+    /* Releases what init_child allocated (not the child itself). */
+    void (*fini_child)(struct promc_metric *m, struct promc__child *c);
+    /* Hands one child to the sink as a series; the family header is sent. */
+    void (*child_series)(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
+                         const struct promc__labels *ls);
+    /* Collects the whole family (custom collectors); when set, replaces the
+     * header + child_series walk. Errors go to the scrape. */
+    void (*collect)(struct promc_metric *m, struct promc__scrape *sc);
+    /* Releases the type's family data. */
+    void (*fini)(struct promc_metric *m);
+};
+
+struct promc_metric {
+    const struct promc__ops *ops;
+    atomic_size_t refs;   /* the caller's, each registry's, each running scrape's */
+    atomic_bool released; /* the caller's reference was released */
+    struct promc__desc desc;
+    char *name, *help, *unit; /* owned copies behind desc */
+    size_t nlabels;
+    char **label_names;
+    size_t *label_name_len;
+    size_t child_size; /* bytes of a child of this type, a multiple of 8 */
+
+    uint64_t id;           /* unique for the process, never reused */
+    atomic_uint gen;       /* bumped by every removal (lookup caches) */
+    pthread_rwlock_t lock; /* children table and list */
+    struct promc__child **table;
+    size_t table_size; /* power of two */
+    size_t nlive;      /* children not removed */
+    size_t ntotal;     /* children in the table, removed ones included */
+    struct promc__child *first, *last;
+    size_t max_children;
+    atomic_uint_fast64_t refused;
+
+    /* Sample names this family emits, for duplicate detection (NULL-terminated). */
+    char **claims;
+
+    void *type_data; /* per type: buckets, objectives, states, collector */
+};
+
+/* The single series of an unlabelled family. */
+static inline struct promc__child *promc__family_root(struct promc_metric *m)
+{
+    return m->first;
+}
+
+/* A child's rendered label body: name="escaped",... (NUL-terminated). */
+static inline const char *promc__child_rendered(const struct promc__child *c)
+{
+    return (const char *)c + c->family->child_size;
+}
+
+/* The labels view of a child (values NULL: read them from the rendering). */
+static inline struct promc__labels promc__child_labels(const struct promc__child *c)
+{
+    struct promc__labels ls = {promc__child_rendered(c), c->rendered_len, c->family->nlabels,
+                               (const char *const *)c->family->label_names, NULL};
+    return ls;
+}
+
+/* The family of a series handle (children point at their family). */
+static inline struct promc_metric *promc__family_of(const void *series)
+{
+    return series ? ((const struct promc__child *)series)->family : NULL;
+}
+
+#endif
