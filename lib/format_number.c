@@ -78,15 +78,6 @@ size_t promc__format_u64(char *buf, uint64_t v)
     return (size_t)n;
 }
 
-size_t promc__format_i64(char *buf, int64_t v)
-{
-    if (v >= 0)
-        return promc__format_u64(buf, (uint64_t)v);
-    /* Negate in unsigned arithmetic: -INT64_MIN overflows int64_t. */
-    buf[0] = '-';
-    return 1 + promc__format_u64(buf + 1, 0 - (uint64_t)v);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Schubfach (R. Giulietti, "The Schubfach way to render doubles", 2020).     */
 /* ------------------------------------------------------------------------ */

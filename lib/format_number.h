@@ -27,7 +27,5 @@ size_t promc__format_double(char *buf, double v);
 size_t promc__format_canonical(char *buf, double v);
 /* Unsigned decimal, exact. */
 size_t promc__format_u64(char *buf, uint64_t v);
-/* Signed decimal, exact (INT64_MIN included). */
-size_t promc__format_i64(char *buf, int64_t v);
 
 #endif

@@ -400,30 +400,6 @@ int promc__http_parse_request(const char *buf, size_t len, size_t max_target, si
     return (int)s.pos;
 }
 
-const struct promc__http_header *promc__http_find_header(const struct promc__http_request *req,
-                                                         const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < req->nheaders; i++) {
-        const struct promc__http_header *h = &req->headers[i];
-        if (h->name_len != n)
-            continue;
-        size_t j = 0;
-        for (; j < n; j++) {
-            unsigned char a = (unsigned char)h->name[j], b = (unsigned char)name[j];
-            if (a >= 'A' && a <= 'Z')
-                a = (unsigned char)(a - 'A' + 'a');
-            if (b >= 'A' && b <= 'Z')
-                b = (unsigned char)(b - 'A' + 'a');
-            if (a != b)
-                break;
-        }
-        if (j == n)
-            return h;
-    }
-    return NULL;
-}
-
 bool promc__http_consttime_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
     /* volatile keeps the compiler from turning the loop into an early exit. */

@@ -87,10 +87,6 @@ enum {
 int promc__http_parse_request(const char *buf, size_t len, size_t max_target, size_t max_head,
                               struct promc__http_request *req);
 
-/* The first header named name (case-insensitive), or NULL. */
-const struct promc__http_header *promc__http_find_header(const struct promc__http_request *req,
-                                                         const char *name);
-
 /* Whether a[0..alen) equals b[0..blen), taking time that depends only on the
  * lengths (for credentials). NULL is fine with length 0. */
 bool promc__http_consttime_equal(const char *a, size_t alen, const char *b, size_t blen);

@@ -259,15 +259,14 @@ static void test_locale_independent(void **state)
     for (int i = 0; locales[i] && !got; i++)
         got = setlocale(LC_ALL, locales[i]);
     if (!got) {
-        /* No comma locale installed: still prove the check would notice one
-         * by comparing with what printf does in the current locale. */
-        print_message("no comma-decimal locale installed; checking under LC_NUMERIC=%s\n",
-                      setlocale(LC_NUMERIC, NULL));
-    } else {
-        char probe[16];
-        snprintf(probe, sizeof probe, "%.1f", 0.5);
-        assert_string_equal(probe, "0,5"); /* the locale really is a comma one */
+        /* Without a comma-decimal locale there is nothing to prove (tests/deps.sh
+         * generates de_DE.UTF-8 when run as root). */
+        print_message("no comma-decimal locale installed: skipped\n");
+        skip();
     }
+    char probe[16];
+    snprintf(probe, sizeof probe, "%.1f", 0.5);
+    assert_string_equal(probe, "0,5"); /* the locale really is a comma one */
     promc_registry *r = build_registry();
     char *out = test_render(r, PROMC_FORMAT_TEXT);
     test_golden("every_type.txt", out);
