@@ -155,11 +155,13 @@ check-install:
 check-format:
 	$(Q)tests/check_format.sh
 
-# The mistakes the type system must refuse (tests/compile_fail/), and every
-# public declaration documented by its own comment.
-check-contract:
+# The mistakes the type system must refuse (tests/compile_fail/), every
+# public declaration documented by its own comment, and a last-error row for
+# every public function that can fail.
+check-contract: $(BUILD)/tests/test_last_error
 	$(Q)tests/check_compile_fail.sh $(CC) clang
 	$(Q)tests/check_header_docs.sh include/promc.h include/promc_http.h
+	$(Q)tests/check_last_error_rows.sh $(BUILD)/tests/test_last_error include/promc.h include/promc_http.h
 
 # docs/EXPORTERS.md is generated from the exporters' READMEs.
 docs:

@@ -114,10 +114,11 @@ PROMC_API const char *promc_strerror(int code);
 PROMC_API const char *promc_errname(int code);
 /* The message of the most recent call in this thread that can fail, e.g.
  * "invalid metric name \"1abc\"": "" when it succeeded. Never NULL. The text
- * is the calling thread's own and valid until its next promc call. */
+ * is the calling thread's own and valid until its next promc call. Cannot
+ * fail (and does not change what it reports); any thread. */
 PROMC_API const char *promc_last_error(void);
 /* The code of the most recent call in this thread that can fail (PROMC_OK
- * when it succeeded or nothing was called yet). Any thread. */
+ * when it succeeded or nothing was called yet). Cannot fail; any thread. */
 PROMC_API int promc_last_error_code(void);
 
 /* The allocator hooks of promc_set_allocator, with malloc's contract. */
@@ -394,13 +395,14 @@ typedef struct promc_gauge_timer {
     promc_gauge *gauge;
     int64_t start_ns;
 } promc_gauge_timer;
-/* Starts a timer for g (g may be NULL: the timer then only measures). */
+/* Starts a timer for g (g may be NULL: the timer then only measures).
+ * Cannot fail; any thread. */
 PROMC_API promc_gauge_timer promc_gauge_timer_start(promc_gauge *g);
 /* Sets the timer's gauge to the elapsed seconds and returns them (0 for a
- * NULL timer). Any thread. */
+ * NULL timer). Cannot fail; any thread. */
 PROMC_API double promc_gauge_timer_stop(promc_gauge_timer *t);
 /* In-progress tracking: increments g now and returns it, to pass to
- * promc_gauge_track_end when the work is done. */
+ * promc_gauge_track_end when the work is done. Cannot fail; any thread. */
 PROMC_API promc_gauge *promc_gauge_track_inprogress(promc_gauge *g);
 /* Decrements the gauge promc_gauge_track_inprogress returned. */
 PROMC_API void promc_gauge_track_end(promc_gauge *g);
@@ -479,9 +481,11 @@ typedef struct promc_histogram_timer {
     promc_histogram *histogram;
     int64_t start_ns;
 } promc_histogram_timer;
-/* Starts a timer for h (h may be NULL: the timer then only measures). */
+/* Starts a timer for h (h may be NULL: the timer then only measures).
+ * Cannot fail; any thread. */
 PROMC_API promc_histogram_timer promc_histogram_timer_start(promc_histogram *h);
-/* Observes the elapsed seconds and returns them (0 for a NULL timer). */
+/* Observes the elapsed seconds and returns them (0 for a NULL timer).
+ * Cannot fail; any thread. */
 PROMC_API double promc_histogram_timer_stop(promc_histogram_timer *t);
 /* The metric of an unlabelled histogram; as promc_counter_metric. */
 PROMC_API promc_metric *promc_histogram_metric(promc_histogram *h);
@@ -556,9 +560,11 @@ typedef struct promc_summary_timer {
     promc_summary *summary;
     int64_t start_ns;
 } promc_summary_timer;
-/* Starts a timer for s (s may be NULL: the timer then only measures). */
+/* Starts a timer for s (s may be NULL: the timer then only measures).
+ * Cannot fail; any thread. */
 PROMC_API promc_summary_timer promc_summary_timer_start(promc_summary *s);
-/* Observes the elapsed seconds and returns them (0 for a NULL timer). */
+/* Observes the elapsed seconds and returns them (0 for a NULL timer).
+ * Cannot fail; any thread. */
 PROMC_API double promc_summary_timer_stop(promc_summary_timer *t);
 /* The metric of an unlabelled summary; as promc_counter_metric. */
 PROMC_API promc_metric *promc_summary_metric(promc_summary *s);

@@ -18,6 +18,7 @@ extern "C" {
 /* HTTP server                                                            */
 /* ===================================================================== */
 
+/* A running HTTP server (opaque); owned by its creator. */
 typedef struct promc_http_server promc_http_server;
 
 /* What a custom handler answers. The server writes it after the handler
@@ -89,13 +90,15 @@ typedef struct promc_http_opts {
  * metrics endpoint, e.g. for an application server with a handler) on addr:
  * "host:port", ":port" (all interfaces), "[::1]:port", port 0 = ephemeral.
  * opts may be NULL. Returns NULL with the reason in promc_last_error() when
- * the address is invalid or cannot be bound. The server's own metrics
+ * the address is invalid or cannot be bound. Errors: NULL with PROMC_EINVAL
+ * (address, options), PROMC_EIO (bind, threads), PROMC_ENOMEM. The server's own metrics
  * (promc_http_requests_total{code}, promc_http_requests_in_flight,
  * promc_http_last_scrape_duration_seconds, promc_http_last_scrape_bytes) are
  * registered in reg unless disabled. */
 PROMC_API promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
                                               const promc_http_opts *opts);
-/* The port the server listens on (the chosen one for port 0). */
+/* The port the server listens on (the chosen one for port 0); -1 for NULL.
+ * Cannot fail; any thread. */
 PROMC_API int promc_http_server_port(const promc_http_server *srv);
 /* Stops accepting, lets in-flight requests finish, closes every connection,
  * joins the threads, unregisters the server's metrics and frees srv. NULL is
@@ -149,6 +152,9 @@ PROMC_API void promc_http_result_free(promc_http_result *r);
 /* Pushgateway                                                            */
 /* ===================================================================== */
 
+/* Options of the push calls; all optional (zero = default), the pointer
+ * itself may be NULL. Strings and the grouping array are read during the
+ * call only. */
 typedef struct promc_push_opts {
     /* Grouping labels beside job, e.g. {{"instance", "host1"}}; values with
      * '/' or empty ones are sent in the "@base64" form. */
@@ -159,25 +165,35 @@ typedef struct promc_push_opts {
     const char *basic_password;
 } promc_push_opts;
 
-/* PUT: replaces every metric of the group (job + grouping) with reg's. The
- * gateway URL is its base, e.g. "http://127.0.0.1:9091". Non-2xx answers are
- * PROMC_EIO with the status and the start of the gateway's message. */
+/* PUT: replaces every metric of the group (job + grouping) with reg's (NULL
+ * = the default registry). The gateway URL is its base, e.g.
+ * "http://127.0.0.1:9091".
+ * Errors: PROMC_EINVAL (bad gateway URL, https, empty job, bad grouping,
+ * PROMC_NO_REGISTRY); PROMC_EIO for no connection, a timeout, or a non-2xx
+ * answer (the message has the status and the start of the gateway's text);
+ * the scrape's errors (as promc_encode); PROMC_ENOMEM. Blocks for at most
+ * opts->timeout; any thread. */
 PROMC_API int promc_push(promc_registry *reg, const char *gateway, const char *job,
                          const promc_push_opts *opts);
-/* POST: replaces only the metrics of the same names in the group. */
+/* POST: replaces only the metrics of the same names in the group.
+ * Errors: as promc_push. */
 PROMC_API int promc_push_add(promc_registry *reg, const char *gateway, const char *job,
                              const promc_push_opts *opts);
-/* DELETE: removes the whole group. */
+/* DELETE: removes the whole group. Errors: as promc_push. */
 PROMC_API int promc_push_delete(const char *gateway, const char *job, const promc_push_opts *opts);
 
 /* ===================================================================== */
 /* Textfile (node_exporter)                                               */
 /* ===================================================================== */
 
-/* Writes reg in the text format to path atomically, for node_exporter's
- * textfile collector (path should end in ".prom"): a temporary file in the
- * same directory, fsync, rename, fsync of the directory. A reader sees the
- * old file or the new one, never a part. */
+/* Writes reg (NULL = default) in the text format to path atomically, for
+ * node_exporter's textfile collector (path should end in ".prom"): a
+ * temporary file in the same directory, fsync, rename, fsync of the
+ * directory. A reader sees the old file or the new one, never a part.
+ * Errors: PROMC_EINVAL (path NULL, PROMC_NO_REGISTRY); PROMC_EIO (create,
+ * write, fsync or rename failed: the message names the file and errno's
+ * text; the temporary file is removed); the scrape's errors (as
+ * promc_encode); PROMC_ENOMEM. Any thread. */
 PROMC_API int promc_textfile_write(promc_registry *reg, const char *path);
 
 #ifdef __cplusplus

@@ -20,7 +20,9 @@ for h in "$@"; do
             decl = (line ~ /^PROMC_API / || line ~ /^typedef / || \
                     line ~ /^#define (PROMC|promc)/)
             guard = (line ~ /^#define PROMC(_HTTP)?_H$/)
-            if (decl && !guard && !(prev ~ /\*\/$/) && !(line ~ /\/\*/))
+            # A section banner (/* ==== */) is not a comment of the declaration.
+            commented = (prev ~ /\*\/$/ && prev !~ /^\/\* =+ \*\/$/)
+            if (decl && !guard && !commented && !(line ~ /\/\*/))
                 report(line)
         }
         cont = (line ~ /^#/ && line ~ /\\$/)

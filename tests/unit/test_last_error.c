@@ -1,0 +1,842 @@
+/*
+ * The last-error rule, over the whole API, one table row per public function
+ * that can fail (tests/fallible_functions.sh lists them from the headers;
+ * check-contract fails when a row is missing): promc_last_error_code() and
+ * promc_last_error() describe the most recent call that can fail. For each
+ * function, a call that fails must leave its own code and a message; a call
+ * that succeeds, made right after another failure, must leave PROMC_OK and "".
+ */
+#include "helpers.h"
+
+#include <math.h>
+#include <unistd.h>
+
+#include "failalloc.h"
+#include "promc_http.h"
+
+/* What a call left behind, read right after it (before any cleanup). */
+struct outcome {
+    int rc;
+    int code;
+    bool message_empty;
+};
+
+static struct outcome seen(int rc)
+{
+    struct outcome o = {rc, promc_last_error_code(), promc_last_error()[0] == '\0'};
+    return o;
+}
+
+static struct outcome seen_ptr(const void *p)
+{
+    return seen(p ? PROMC_OK : promc_last_error_code());
+}
+
+/* Leaves a failure behind, so that a success has something to clear. */
+static void dirty(void)
+{
+    assert_int_equal(promc_counter_add(NULL, -1), PROMC_EINVAL);
+}
+
+static promc_registry *reg;
+
+/* A fresh, valid metric name each call. */
+static const char *fresh(void)
+{
+    static char name[32];
+    static int n;
+    snprintf(name, sizeof name, "m%d", ++n);
+    return name;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rows: fail_X makes X fail, ok_X makes it succeed after a failure     */
+/* ------------------------------------------------------------------ */
+
+#define ROW(fn)                                                                                    \
+    {                                                                                              \
+#fn, fail_##fn, ok_##fn                                                                    \
+    }
+
+static struct outcome fail_promc_set_allocator(void)
+{
+    return seen(promc_set_allocator(malloc, NULL, NULL));
+}
+static struct outcome ok_promc_set_allocator(void)
+{
+    dirty();
+    return seen(failalloc_install()); /* the same hooks again */
+}
+
+static struct outcome fail_promc_registry_new(void)
+{
+    arm(1);
+    promc_registry *r = promc_registry_new();
+    disarm();
+    return seen_ptr(r);
+}
+static struct outcome ok_promc_registry_new(void)
+{
+    dirty();
+    promc_registry *r = promc_registry_new();
+    struct outcome o = seen_ptr(r);
+    promc_registry_free(r);
+    return o;
+}
+
+static struct outcome fail_promc_registry_free(void)
+{
+    return seen(promc_registry_free(PROMC_NO_REGISTRY));
+}
+static struct outcome ok_promc_registry_free(void)
+{
+    promc_registry *r = promc_registry_new();
+    dirty();
+    return seen(promc_registry_free(r));
+}
+
+static struct outcome fail_promc_default_registry(void)
+{
+    promc_shutdown();
+    arm(1);
+    promc_registry *r = promc_default_registry();
+    disarm();
+    return seen_ptr(r);
+}
+static struct outcome ok_promc_default_registry(void)
+{
+    dirty();
+    return seen_ptr(promc_default_registry());
+}
+
+static struct outcome fail_promc_default_process_collector(void)
+{
+    promc_shutdown();
+    arm(1);
+    promc_metric *m = promc_default_process_collector();
+    disarm();
+    return seen_ptr(m);
+}
+static struct outcome ok_promc_default_process_collector(void)
+{
+    dirty();
+    return seen_ptr(promc_default_process_collector());
+}
+
+static struct outcome fail_promc_registry_register(void)
+{
+    return seen(promc_registry_register(reg, NULL));
+}
+static struct outcome ok_promc_registry_register(void)
+{
+    promc_gauge *g = promc_gauge_new(PROMC_NO_REGISTRY, fresh(), "G.", NULL);
+    dirty();
+    struct outcome o = seen(promc_registry_register(reg, promc_gauge_metric(g)));
+    promc_gauge_free(g);
+    return o;
+}
+
+static struct outcome fail_promc_registry_unregister(void)
+{
+    promc_gauge *g = promc_gauge_new(PROMC_NO_REGISTRY, fresh(), "G.", NULL);
+    struct outcome o = seen(promc_registry_unregister(reg, promc_gauge_metric(g)));
+    promc_gauge_free(g);
+    return o;
+}
+static struct outcome ok_promc_registry_unregister(void)
+{
+    promc_gauge *g = promc_gauge_new(reg, fresh(), "G.", NULL);
+    dirty();
+    struct outcome o = seen(promc_registry_unregister(reg, promc_gauge_metric(g)));
+    promc_gauge_free(g);
+    return o;
+}
+
+static struct outcome fail_promc_registry_clear(void)
+{
+    return seen(promc_registry_clear(PROMC_NO_REGISTRY));
+}
+static struct outcome ok_promc_registry_clear(void)
+{
+    promc_registry *r = promc_registry_new();
+    dirty();
+    struct outcome o = seen(promc_registry_clear(r));
+    promc_registry_free(r);
+    return o;
+}
+
+static struct outcome fail_promc_registry_set_max_children(void)
+{
+    return seen(promc_registry_set_max_children(PROMC_NO_REGISTRY, 1));
+}
+static struct outcome ok_promc_registry_set_max_children(void)
+{
+    dirty();
+    return seen(promc_registry_set_max_children(reg, 0));
+}
+
+static struct outcome fail_promc_registry_set_created(void)
+{
+    return seen(promc_registry_set_created(PROMC_NO_REGISTRY, 1));
+}
+static struct outcome ok_promc_registry_set_created(void)
+{
+    dirty();
+    return seen(promc_registry_set_created(reg, 1));
+}
+
+static struct outcome fail_promc_registry_get_sample_value(void)
+{
+    double v;
+    return seen(promc_registry_get_sample_value(reg, "no_such_sample", NULL, 0, &v));
+}
+static struct outcome ok_promc_registry_get_sample_value(void)
+{
+    double v;
+    const char *name = fresh();
+    promc_gauge *g = promc_gauge_new(reg, name, "G.", NULL);
+    dirty();
+    struct outcome o = seen(promc_registry_get_sample_value(reg, name, NULL, 0, &v));
+    promc_gauge_free(g);
+    return o;
+}
+
+static struct outcome fail_promc_metric_free(void)
+{
+    promc_gauge *g = promc_gauge_new(reg, fresh(), "G.", NULL);
+    promc_gauge_free(g); /* the registry still holds it */
+    return seen(promc_metric_free(promc_gauge_metric(g)));
+}
+static struct outcome ok_promc_metric_free(void)
+{
+    promc_gauge *g = promc_gauge_new(PROMC_NO_REGISTRY, fresh(), "G.", NULL);
+    dirty();
+    return seen(promc_metric_free(promc_gauge_metric(g)));
+}
+
+static struct outcome fail_promc_metric_reclaim_removed(void)
+{
+    return seen(promc_metric_reclaim_removed(NULL));
+}
+static struct outcome ok_promc_metric_reclaim_removed(void)
+{
+    promc_gauge_vec *v =
+        promc_gauge_vec_new(PROMC_NO_REGISTRY, fresh(), "G.", PROMC_LABELS("k"), NULL);
+    promc_gauge_vec_labels(v, "a");
+    promc_gauge_vec_remove(v, "a");
+    dirty();
+    struct outcome o = seen(promc_metric_reclaim_removed(promc_gauge_vec_metric(v)));
+    promc_gauge_vec_free(v);
+    return o;
+}
+
+static struct outcome fail_promc_counter_add(void)
+{
+    promc_counter *c = promc_counter_new(PROMC_NO_REGISTRY, fresh(), "C.", NULL);
+    struct outcome o = seen(promc_counter_add(c, NAN));
+    promc_counter_free(c);
+    return o;
+}
+static struct outcome ok_promc_counter_add(void)
+{
+    promc_counter *c = promc_counter_new(PROMC_NO_REGISTRY, fresh(), "C.", NULL);
+    dirty();
+    struct outcome o = seen(promc_counter_add(c, 1.5));
+    promc_counter_free(c);
+    return o;
+}
+
+static struct outcome fail_promc_buckets_linear(void)
+{
+    double b[2];
+    return seen(promc_buckets_linear(b, 0, 0, 2));
+}
+static struct outcome ok_promc_buckets_linear(void)
+{
+    double b[2];
+    dirty();
+    return seen(promc_buckets_linear(b, 0, 1, 2));
+}
+
+static struct outcome fail_promc_buckets_exponential(void)
+{
+    double b[2];
+    return seen(promc_buckets_exponential(b, 1, 1, 2));
+}
+static struct outcome ok_promc_buckets_exponential(void)
+{
+    double b[2];
+    dirty();
+    return seen(promc_buckets_exponential(b, 1, 2, 2));
+}
+
+/* The constructors, each failing on a bad name. */
+#define CONSTRUCTOR_ROWS(T, CALL_BAD, CALL_OK)                                                     \
+    static struct outcome fail_promc_##T##_new(void)                                               \
+    {                                                                                              \
+        return seen_ptr(CALL_BAD);                                                                 \
+    }                                                                                              \
+    static struct outcome ok_promc_##T##_new(void)                                                 \
+    {                                                                                              \
+        dirty();                                                                                   \
+        void *p = (CALL_OK);                                                                       \
+        struct outcome o = seen_ptr(p);                                                            \
+        return o;                                                                                  \
+    }
+
+CONSTRUCTOR_ROWS(counter, promc_counter_new(reg, "1bad", "C.", NULL),
+                 promc_counter_new(reg, fresh(), "C.", NULL))
+CONSTRUCTOR_ROWS(gauge, promc_gauge_new(reg, "1bad", "G.", NULL),
+                 promc_gauge_new(reg, fresh(), "G.", NULL))
+CONSTRUCTOR_ROWS(histogram, promc_histogram_new(reg, "1bad", "H.", NULL),
+                 promc_histogram_new(reg, fresh(), "H.", NULL))
+CONSTRUCTOR_ROWS(summary, promc_summary_new(reg, "1bad", "S.", NULL),
+                 promc_summary_new(reg, fresh(), "S.", NULL))
+CONSTRUCTOR_ROWS(enum, promc_enum_new(reg, "1bad", "E.", PROMC_LABELS("a"), NULL),
+                 promc_enum_new(reg, fresh(), "E.", PROMC_LABELS("a"), NULL))
+CONSTRUCTOR_ROWS(info, promc_info_new(reg, "1bad", "I.", NULL, 0, NULL),
+                 promc_info_new(reg, fresh(), "I.", NULL, 0, NULL))
+CONSTRUCTOR_ROWS(counter_vec, promc_counter_vec_new(reg, fresh(), "C.", NULL, NULL),
+                 promc_counter_vec_new(reg, fresh(), "C.", PROMC_LABELS("k"), NULL))
+CONSTRUCTOR_ROWS(gauge_vec, promc_gauge_vec_new(reg, fresh(), "G.", NULL, NULL),
+                 promc_gauge_vec_new(reg, fresh(), "G.", PROMC_LABELS("k"), NULL))
+CONSTRUCTOR_ROWS(histogram_vec, promc_histogram_vec_new(reg, fresh(), "H.", NULL, NULL),
+                 promc_histogram_vec_new(reg, fresh(), "H.", PROMC_LABELS("k"), NULL))
+CONSTRUCTOR_ROWS(summary_vec, promc_summary_vec_new(reg, fresh(), "S.", NULL, NULL),
+                 promc_summary_vec_new(reg, fresh(), "S.", PROMC_LABELS("k"), NULL))
+CONSTRUCTOR_ROWS(enum_vec, promc_enum_vec_new(reg, fresh(), "E.", NULL, PROMC_LABELS("a"), NULL),
+                 promc_enum_vec_new(reg, fresh(), "E.", PROMC_LABELS("k"), PROMC_LABELS("a"), NULL))
+
+/* Per type: the series calls (metric, free: failing on a child) and the
+ * family calls (labels, remove, clear, free). */
+#define TYPE_ROWS(T, MAKE_VEC, MAKE_SERIES)                                                        \
+    static struct outcome fail_promc_##T##_metric(void)                                            \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        struct outcome o = seen_ptr(promc_##T##_metric(promc_##T##_vec_labels(v, "a")));           \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome ok_promc_##T##_metric(void)                                              \
+    {                                                                                              \
+        promc_##T *x = MAKE_SERIES;                                                                \
+        dirty();                                                                                   \
+        struct outcome o = seen_ptr(promc_##T##_metric(x));                                        \
+        promc_##T##_free(x);                                                                       \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome fail_promc_##T##_free(void)                                              \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        struct outcome o = seen(promc_##T##_free(promc_##T##_vec_labels(v, "a")));                 \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome ok_promc_##T##_free(void)                                                \
+    {                                                                                              \
+        dirty();                                                                                   \
+        return seen(promc_##T##_free(NULL));                                                       \
+    }                                                                                              \
+    static struct outcome fail_promc_##T##_vec_labels_n(void)                                      \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        struct outcome o = seen_ptr(promc_##T##_vec_labels(v, "a", "b"));                          \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome ok_promc_##T##_vec_labels_n(void)                                        \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        dirty();                                                                                   \
+        struct outcome o = seen_ptr(promc_##T##_vec_labels(v, "a"));                               \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome fail_promc_##T##_vec_remove_n(void)                                      \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        struct outcome o = seen(promc_##T##_vec_remove(v, "absent"));                              \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome ok_promc_##T##_vec_remove_n(void)                                        \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        promc_##T##_vec_labels(v, "a");                                                            \
+        dirty();                                                                                   \
+        struct outcome o = seen(promc_##T##_vec_remove(v, "a"));                                   \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome fail_promc_##T##_vec_clear(void)                                         \
+    {                                                                                              \
+        return seen(promc_##T##_vec_clear(NULL));                                                  \
+    }                                                                                              \
+    static struct outcome ok_promc_##T##_vec_clear(void)                                           \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        dirty();                                                                                   \
+        struct outcome o = seen(promc_##T##_vec_clear(v));                                         \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome fail_promc_##T##_vec_free(void)                                          \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        promc_registry_register(reg, promc_##T##_vec_metric(v));                                   \
+        promc_##T##_vec_free(v);                                                                   \
+        return seen(promc_##T##_vec_free(v)); /* the registry still holds it */                    \
+    }                                                                                              \
+    static struct outcome ok_promc_##T##_vec_free(void)                                            \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        dirty();                                                                                   \
+        return seen(promc_##T##_vec_free(v));                                                      \
+    }
+
+TYPE_ROWS(counter, promc_counter_vec_new(PROMC_NO_REGISTRY, fresh(), "C.", PROMC_LABELS("k"), NULL),
+          promc_counter_new(PROMC_NO_REGISTRY, fresh(), "C.", NULL))
+TYPE_ROWS(gauge, promc_gauge_vec_new(PROMC_NO_REGISTRY, fresh(), "G.", PROMC_LABELS("k"), NULL),
+          promc_gauge_new(PROMC_NO_REGISTRY, fresh(), "G.", NULL))
+TYPE_ROWS(histogram,
+          promc_histogram_vec_new(PROMC_NO_REGISTRY, fresh(), "H.", PROMC_LABELS("k"), NULL),
+          promc_histogram_new(PROMC_NO_REGISTRY, fresh(), "H.", NULL))
+TYPE_ROWS(summary, promc_summary_vec_new(PROMC_NO_REGISTRY, fresh(), "S.", PROMC_LABELS("k"), NULL),
+          promc_summary_new(PROMC_NO_REGISTRY, fresh(), "S.", NULL))
+TYPE_ROWS(enum,
+          promc_enum_vec_new(PROMC_NO_REGISTRY, fresh(), "E.", PROMC_LABELS("k"),
+                             PROMC_LABELS("x", "y"), NULL),
+          promc_enum_new(PROMC_NO_REGISTRY, fresh(), "E.", PROMC_LABELS("x"), NULL))
+
+static struct outcome fail_promc_enum_set(void)
+{
+    promc_enum *e = promc_enum_new(PROMC_NO_REGISTRY, fresh(), "E.", PROMC_LABELS("x"), NULL);
+    struct outcome o = seen(promc_enum_set(e, "nope"));
+    promc_enum_free(e);
+    return o;
+}
+static struct outcome ok_promc_enum_set(void)
+{
+    promc_enum *e = promc_enum_new(PROMC_NO_REGISTRY, fresh(), "E.", PROMC_LABELS("x"), NULL);
+    dirty();
+    struct outcome o = seen(promc_enum_set(e, "x"));
+    promc_enum_free(e);
+    return o;
+}
+
+static struct outcome fail_promc_enum_set_index(void)
+{
+    promc_enum *e = promc_enum_new(PROMC_NO_REGISTRY, fresh(), "E.", PROMC_LABELS("x"), NULL);
+    struct outcome o = seen(promc_enum_set_index(e, 1));
+    promc_enum_free(e);
+    return o;
+}
+static struct outcome ok_promc_enum_set_index(void)
+{
+    promc_enum *e = promc_enum_new(PROMC_NO_REGISTRY, fresh(), "E.", PROMC_LABELS("x"), NULL);
+    dirty();
+    struct outcome o = seen(promc_enum_set_index(e, 0));
+    promc_enum_free(e);
+    return o;
+}
+
+static struct outcome fail_promc_info_free(void)
+{
+    promc_info *i = promc_info_new(reg, fresh(), "I.", NULL, 0, NULL);
+    promc_info_free(i);
+    return seen(promc_info_free(i));
+}
+static struct outcome ok_promc_info_free(void)
+{
+    promc_info *i = promc_info_new(PROMC_NO_REGISTRY, fresh(), "I.", NULL, 0, NULL);
+    dirty();
+    return seen(promc_info_free(i));
+}
+
+static int collect_nothing(promc_emitter *e, void *ud)
+{
+    (void)e;
+    (void)ud;
+    return 0;
+}
+
+static struct outcome fail_promc_collector_new(void)
+{
+    return seen_ptr(promc_collector_new(reg, NULL, NULL, NULL, NULL));
+}
+static struct outcome ok_promc_collector_new(void)
+{
+    dirty();
+    promc_metric *m = promc_collector_new(PROMC_NO_REGISTRY, collect_nothing, NULL, NULL, NULL);
+    struct outcome o = seen_ptr(m);
+    promc_metric_free(m);
+    return o;
+}
+
+static struct outcome fail_promc_process_collector_new(void)
+{
+    return seen_ptr(promc_process_collector_new(PROMC_NO_REGISTRY, ""));
+}
+static struct outcome ok_promc_process_collector_new(void)
+{
+    dirty();
+    promc_metric *m = promc_process_collector_new(PROMC_NO_REGISTRY, NULL);
+    struct outcome o = seen_ptr(m);
+    promc_metric_free(m);
+    return o;
+}
+
+/* The emit calls run inside a collector: the callback runs the row that
+ * the test selected and keeps what it saw. */
+static struct {
+    int which; /* index into emit_rows */
+    struct outcome fail, ok;
+} emit_run;
+
+static struct outcome emit_family_fail(promc_emitter *e)
+{
+    return seen(promc_emit_family(e, "1bad", "F.", PROMC_GAUGE, NULL));
+}
+static struct outcome emit_family_ok(promc_emitter *e)
+{
+    dirty();
+    return seen(promc_emit_family(e, fresh(), "F.", PROMC_GAUGE, NULL));
+}
+static struct outcome emit_sample_fail(promc_emitter *e)
+{
+    return seen(promc_emit_sample(e, NULL, 0, 1)); /* no family open */
+}
+static struct outcome emit_sample_ok(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_GAUGE, NULL);
+    dirty();
+    return seen(promc_emit_sample(e, NULL, 0, 1));
+}
+static struct outcome emit_histogram_fail(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_GAUGE, NULL);
+    return seen(promc_emit_histogram(e, NULL, 0, NULL, NULL, 0, 1, 1)); /* not a histogram */
+}
+static struct outcome emit_histogram_ok(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_HISTOGRAM, NULL);
+    dirty();
+    return seen(promc_emit_histogram(e, NULL, 0, NULL, NULL, 0, 1, 1));
+}
+static struct outcome emit_summary_fail(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_GAUGE, NULL);
+    return seen(promc_emit_summary(e, NULL, 0, NULL, NULL, 0, 1, 1));
+}
+static struct outcome emit_summary_ok(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_SUMMARY, NULL);
+    dirty();
+    return seen(promc_emit_summary(e, NULL, 0, NULL, NULL, 0, 1, 1));
+}
+static struct outcome emit_stateset_fail(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_STATESET, NULL);
+    return seen(promc_emit_stateset(e, NULL, 0, NULL, 0, 0));
+}
+static struct outcome emit_stateset_ok(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_STATESET, NULL);
+    dirty();
+    return seen(promc_emit_stateset(e, NULL, 0, PROMC_LABELS("a"), 1, 0));
+}
+
+static const struct {
+    struct outcome (*failing)(promc_emitter *);
+    struct outcome (*succeeding)(promc_emitter *);
+} emit_rows[] = {
+    {emit_family_fail, emit_family_ok},       {emit_sample_fail, emit_sample_ok},
+    {emit_histogram_fail, emit_histogram_ok}, {emit_summary_fail, emit_summary_ok},
+    {emit_stateset_fail, emit_stateset_ok},
+};
+
+static int collect_emit_row(promc_emitter *e, void *ud)
+{
+    (void)ud;
+    emit_run.fail = emit_rows[emit_run.which].failing(e);
+    emit_run.ok = emit_rows[emit_run.which].succeeding(e);
+    return 0;
+}
+
+static struct outcome run_emit_row(int which, bool ok)
+{
+    promc_registry *r = promc_registry_new();
+    promc_metric *m = promc_collector_new(r, collect_emit_row, NULL, NULL, NULL);
+    emit_run.which = which;
+    free(promc_encode_buffer(r, PROMC_FORMAT_TEXT, NULL)); /* fails: a refused emit call */
+    promc_metric_free(m);
+    promc_registry_free(r);
+    return ok ? emit_run.ok : emit_run.fail;
+}
+
+#define EMIT_ROW(fn, i)                                                                            \
+    static struct outcome fail_##fn(void)                                                          \
+    {                                                                                              \
+        return run_emit_row(i, false);                                                             \
+    }                                                                                              \
+    static struct outcome ok_##fn(void)                                                            \
+    {                                                                                              \
+        return run_emit_row(i, true);                                                              \
+    }
+EMIT_ROW(promc_emit_family, 0)
+EMIT_ROW(promc_emit_sample, 1)
+EMIT_ROW(promc_emit_histogram, 2)
+EMIT_ROW(promc_emit_summary, 3)
+EMIT_ROW(promc_emit_stateset, 4)
+
+static int write_nothing(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+    return 0;
+}
+
+static struct outcome fail_promc_encode(void)
+{
+    return seen(promc_encode(reg, PROMC_FORMAT_TEXT, NULL, NULL));
+}
+static struct outcome ok_promc_encode(void)
+{
+    dirty();
+    return seen(promc_encode(reg, PROMC_FORMAT_TEXT, write_nothing, NULL));
+}
+
+static struct outcome fail_promc_encode_buffer(void)
+{
+    return seen_ptr(promc_encode_buffer(reg, (promc_format)7, NULL));
+}
+static struct outcome ok_promc_encode_buffer(void)
+{
+    dirty();
+    char *s = promc_encode_buffer(reg, PROMC_FORMAT_OPENMETRICS, NULL);
+    struct outcome o = seen_ptr(s);
+    promc_free(s);
+    return o;
+}
+
+static struct outcome fail_promc_encode_file(void)
+{
+    return seen(promc_encode_file(reg, PROMC_FORMAT_TEXT, NULL));
+}
+static struct outcome ok_promc_encode_file(void)
+{
+    FILE *f = fopen("/dev/null", "w");
+    dirty();
+    struct outcome o = seen(promc_encode_file(reg, PROMC_FORMAT_TEXT, f));
+    fclose(f);
+    return o;
+}
+
+static struct outcome fail_promc_textfile_write(void)
+{
+    return seen(promc_textfile_write(reg, "/nonexistent-dir/x.prom"));
+}
+static struct outcome ok_promc_textfile_write(void)
+{
+    char path[] = "/tmp/promc-last-error-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    dirty();
+    struct outcome o = seen(promc_textfile_write(reg, path));
+    unlink(path);
+    return o;
+}
+
+static struct outcome fail_promc_http_fetch(void)
+{
+    promc_http_result r;
+    return seen(promc_http_fetch("GET", "ftp://x/", NULL, 0, NULL, &r));
+}
+
+/* One HTTP server of the library's own answers the successful fetch and
+ * pushes: a handler that says 200 to everything. */
+static void answer_ok(void *ud, const char *method, const char *path, promc_http_response *r)
+{
+    (void)ud;
+    (void)method;
+    (void)path;
+    r->status = 200;
+    r->body = "ok\n";
+    r->body_len = 3;
+}
+
+static char server_url[64];
+
+static struct outcome ok_promc_http_fetch(void)
+{
+    char url[96];
+    snprintf(url, sizeof url, "%s/anything", server_url);
+    promc_http_result r;
+    dirty();
+    struct outcome o = seen(promc_http_fetch("GET", url, NULL, 0, NULL, &r));
+    promc_http_result_free(&r);
+    return o;
+}
+
+static struct outcome fail_promc_http_serve(void)
+{
+    return seen_ptr(promc_http_serve(reg, "no-port", NULL));
+}
+static struct outcome ok_promc_http_serve(void)
+{
+    dirty();
+    promc_http_server *srv = promc_http_serve(reg, "127.0.0.1:0", NULL);
+    struct outcome o = seen_ptr(srv);
+    promc_http_server_stop(srv);
+    return o;
+}
+
+#define PUSH_ROW(fn, CALL)                                                                         \
+    static struct outcome fail_##fn(void)                                                          \
+    {                                                                                              \
+        promc_registry *r = reg;                                                                   \
+        (void)r;                                                                                   \
+        const char *gw = "https://tls.example";                                                    \
+        return seen(CALL);                                                                         \
+    }                                                                                              \
+    static struct outcome ok_##fn(void)                                                            \
+    {                                                                                              \
+        promc_registry *r = promc_registry_new();                                                  \
+        const char *gw = server_url;                                                               \
+        dirty();                                                                                   \
+        struct outcome o = seen(CALL);                                                             \
+        promc_registry_free(r);                                                                    \
+        return o;                                                                                  \
+    }
+PUSH_ROW(promc_push, promc_push(r, gw, "job", NULL))
+PUSH_ROW(promc_push_add, promc_push_add(r, gw, "job", NULL))
+PUSH_ROW(promc_push_delete, promc_push_delete(gw, "job", NULL))
+
+static const struct row {
+    const char *fn;
+    struct outcome (*failing)(void);
+    struct outcome (*succeeding)(void);
+} rows[] = {
+    ROW(promc_set_allocator),
+    ROW(promc_registry_new),
+    ROW(promc_registry_free),
+    ROW(promc_default_registry),
+    ROW(promc_default_process_collector),
+    ROW(promc_registry_register),
+    ROW(promc_registry_unregister),
+    ROW(promc_registry_clear),
+    ROW(promc_registry_set_max_children),
+    ROW(promc_registry_set_created),
+    ROW(promc_registry_get_sample_value),
+    ROW(promc_metric_free),
+    ROW(promc_metric_reclaim_removed),
+    ROW(promc_counter_new),
+    ROW(promc_counter_add),
+    ROW(promc_counter_metric),
+    ROW(promc_counter_free),
+    ROW(promc_counter_vec_new),
+    ROW(promc_counter_vec_labels_n),
+    ROW(promc_counter_vec_remove_n),
+    ROW(promc_counter_vec_clear),
+    ROW(promc_counter_vec_free),
+    ROW(promc_gauge_new),
+    ROW(promc_gauge_metric),
+    ROW(promc_gauge_free),
+    ROW(promc_gauge_vec_new),
+    ROW(promc_gauge_vec_labels_n),
+    ROW(promc_gauge_vec_remove_n),
+    ROW(promc_gauge_vec_clear),
+    ROW(promc_gauge_vec_free),
+    ROW(promc_buckets_linear),
+    ROW(promc_buckets_exponential),
+    ROW(promc_histogram_new),
+    ROW(promc_histogram_metric),
+    ROW(promc_histogram_free),
+    ROW(promc_histogram_vec_new),
+    ROW(promc_histogram_vec_labels_n),
+    ROW(promc_histogram_vec_remove_n),
+    ROW(promc_histogram_vec_clear),
+    ROW(promc_histogram_vec_free),
+    ROW(promc_summary_new),
+    ROW(promc_summary_metric),
+    ROW(promc_summary_free),
+    ROW(promc_summary_vec_new),
+    ROW(promc_summary_vec_labels_n),
+    ROW(promc_summary_vec_remove_n),
+    ROW(promc_summary_vec_clear),
+    ROW(promc_summary_vec_free),
+    ROW(promc_enum_new),
+    ROW(promc_enum_set),
+    ROW(promc_enum_set_index),
+    ROW(promc_enum_metric),
+    ROW(promc_enum_free),
+    ROW(promc_enum_vec_new),
+    ROW(promc_enum_vec_labels_n),
+    ROW(promc_enum_vec_remove_n),
+    ROW(promc_enum_vec_clear),
+    ROW(promc_enum_vec_free),
+    ROW(promc_info_new),
+    ROW(promc_info_free),
+    ROW(promc_collector_new),
+    ROW(promc_emit_family),
+    ROW(promc_emit_sample),
+    ROW(promc_emit_histogram),
+    ROW(promc_emit_summary),
+    ROW(promc_emit_stateset),
+    ROW(promc_process_collector_new),
+    ROW(promc_encode),
+    ROW(promc_encode_buffer),
+    ROW(promc_encode_file),
+    ROW(promc_textfile_write),
+    ROW(promc_http_serve),
+    ROW(promc_http_fetch),
+    ROW(promc_push),
+    ROW(promc_push_add),
+    ROW(promc_push_delete),
+};
+
+static void every_fallible_function_follows_the_rule(void **state)
+{
+    (void)state;
+    size_t n = sizeof rows / sizeof rows[0];
+    for (size_t i = 0; i < n; i++) {
+        struct outcome f = rows[i].failing();
+        if (f.rc == PROMC_OK || f.code != f.rc || f.message_empty)
+            fail_msg("%s: a failing call returned %s, left %s and %s message", rows[i].fn,
+                     promc_errname(f.rc), promc_errname(f.code), f.message_empty ? "no" : "a");
+        struct outcome o = rows[i].succeeding();
+        if (o.rc != PROMC_OK || o.code != PROMC_OK || !o.message_empty)
+            fail_msg("%s: a successful call after a failure returned %s and left %s (\"%s\")",
+                     rows[i].fn, promc_errname(o.rc), promc_errname(o.code), promc_last_error());
+    }
+    print_message("%zu functions: failure recorded, success clears it\n", n);
+    /* The table's names, for check-contract to compare with the headers. */
+    FILE *f = getenv("PROMC_LAST_ERROR_ROWS") ? fopen(getenv("PROMC_LAST_ERROR_ROWS"), "w") : NULL;
+    for (size_t i = 0; f && i < n; i++)
+        fprintf(f, "%s\n", rows[i].fn);
+    if (f)
+        fclose(f);
+}
+
+int main(void)
+{
+    if (failalloc_install() != PROMC_OK)
+        return 1;
+    test_pin_clock();
+    reg = promc_registry_new();
+    promc_http_server *srv = promc_http_serve(PROMC_NO_REGISTRY, "127.0.0.1:0",
+                                              &(promc_http_opts){.handler = answer_ok});
+    if (!reg || !srv)
+        return 1;
+    snprintf(server_url, sizeof server_url, "http://127.0.0.1:%d", promc_http_server_port(srv));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_fallible_function_follows_the_rule),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    promc_http_server_stop(srv);
+    promc_registry_free(reg);
+    promc_shutdown();
+    return failed;
+}
