@@ -28,6 +28,10 @@ MAJOR   := $(call VERSION_PART,MAJOR)
 MINOR   := $(call VERSION_PART,MINOR)
 PATCH   := $(call VERSION_PART,PATCH)
 VERSION := $(MAJOR).$(MINOR).$(PATCH)
+ifeq ($(words $(MAJOR) $(MINOR) $(PATCH)),3)
+else
+$(error cannot read PROMC_VERSION_MAJOR/MINOR/PATCH from include/promc.h)
+endif
 
 ifeq ($(V),1)
 Q :=

@@ -61,10 +61,14 @@ extern "C" {
 /* Version                                                                */
 /* ===================================================================== */
 
-/* The single source of the version: the Makefile reads these three lines. */
-#define PROMC_VERSION_MAJOR 0 /* incompatible API changes (while 0: the minor) */
-#define PROMC_VERSION_MINOR 2 /* new API */
-#define PROMC_VERSION_PATCH 0 /* fixes */
+/* The single source of the version (the Makefile reads these three lines).
+ * The major version counts incompatible changes (while it is 0, the minor
+ * does). */
+#define PROMC_VERSION_MAJOR 0
+/* The minor version: new API. */
+#define PROMC_VERSION_MINOR 2
+/* The patch version: fixes. */
+#define PROMC_VERSION_PATCH 0
 
 /* Helpers of PROMC_VERSION_STRING; not for use. */
 #define PROMC__STR2(x) #x

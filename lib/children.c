@@ -43,6 +43,30 @@ static int refuse_in_writer(const struct promc_metric *m, const char *what)
                        m->desc.name, what);
 }
 
+/* Inside a writer the thread holds a family's read lock, so waiting for
+ * another family's lock could close a circle with another thread doing the
+ * same the other way round. There, a lock that is not free at once is a
+ * PROMC_ESTATE instead of a wait; everywhere else, a plain wait. Returns
+ * PROMC_OK with the lock held. */
+static int lock_family(struct promc_metric *m, bool write, const char *what)
+{
+    if (ncollecting == 0) {
+        if (write)
+            pthread_rwlock_wrlock(&m->lock);
+        else
+            pthread_rwlock_rdlock(&m->lock);
+        return PROMC_OK;
+    }
+    if (is_collecting(m) && write)
+        return refuse_in_writer(m, what);
+    int rc = write ? pthread_rwlock_trywrlock(&m->lock) : pthread_rwlock_tryrdlock(&m->lock);
+    if (rc != 0)
+        return promc__fail(PROMC_ESTATE,
+                           "metric \"%s\": cannot %s from inside a writer while it is busy",
+                           m->desc.name, what);
+    return PROMC_OK;
+}
+
 /* ===================================================================== */
 /* Children                                                               */
 /* ===================================================================== */
@@ -285,16 +309,13 @@ static void reattach(struct promc_metric *m, struct promc__child *c)
  * one, under the write lock. */
 static struct promc__child *insert(struct promc_metric *m, const char *const *values, uint32_t h)
 {
-    if (is_collecting(m)) {
-        refuse_in_writer(m, "add a child");
-        return NULL;
-    }
     for (size_t i = 0; i < m->nlabels; i++)
         if (!promc__valid_utf8(values[i], strlen(values[i])))
             return promc__fail_null(PROMC_EINVAL,
                                     "metric \"%s\": value of label \"%s\" is not valid UTF-8",
                                     m->desc.name, m->label_names[i]);
-    pthread_rwlock_wrlock(&m->lock);
+    if (lock_family(m, true, "add a child") != PROMC_OK)
+        return NULL;
     struct promc__child *c = table_find(m, values, h);
     if (c && !c->detached)
         goto out;
@@ -352,8 +373,8 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
 
     /* A writer of this family's scrape already holds the read lock. */
     bool lock = !is_collecting(m);
-    if (lock)
-        pthread_rwlock_rdlock(&m->lock);
+    if (lock && lock_family(m, false, "look up a child") != PROMC_OK)
+        return NULL;
     struct promc__child *c = table_find(m, values, h);
     if (c && c->detached)
         c = NULL;
@@ -374,10 +395,10 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
     int rc = check_values(m, values, n);
     if (rc != PROMC_OK)
         return rc;
-    if (is_collecting(m))
-        return refuse_in_writer(m, "remove a child");
     uint32_t h = hash_values(values, n);
-    pthread_rwlock_wrlock(&m->lock);
+    rc = lock_family(m, true, "remove a child");
+    if (rc != PROMC_OK)
+        return rc;
     struct promc__child *c = table_find(m, values, h);
     bool found = c && !c->detached;
     if (found) {
@@ -394,9 +415,9 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
 
 int promc__family_clear(struct promc_metric *m)
 {
-    if (is_collecting(m))
-        return refuse_in_writer(m, "clear it");
-    pthread_rwlock_wrlock(&m->lock);
+    int rc = lock_family(m, true, "clear it");
+    if (rc != PROMC_OK)
+        return rc;
     for (struct promc__child *c = m->first; c; c = c->next)
         c->detached = true;
     m->nlive = 0;
@@ -407,10 +428,10 @@ int promc__family_clear(struct promc_metric *m)
 
 int promc__family_reclaim(struct promc_metric *m)
 {
-    if (is_collecting(m))
-        return refuse_in_writer(m, "reclaim removed children");
+    int rc = lock_family(m, true, "reclaim removed children");
+    if (rc != PROMC_OK)
+        return rc;
     struct promc__child *dead = NULL;
-    pthread_rwlock_wrlock(&m->lock);
     struct promc__child *prev = NULL, *c = m->first;
     while (c) {
         struct promc__child *next = c->next;
@@ -443,15 +464,10 @@ int promc__family_reclaim(struct promc_metric *m)
     return promc__ok();
 }
 
-size_t promc__family_live(struct promc_metric *m)
+size_t promc__family_live(const struct promc_metric *m)
 {
-    bool lock = !is_collecting(m);
-    if (lock)
-        pthread_rwlock_rdlock(&m->lock);
-    size_t n = m->nlive;
-    if (lock)
-        pthread_rwlock_unlock(&m->lock);
-    return n;
+    /* Written under the write lock, read without one: never waits. */
+    return atomic_load_explicit(&m->nlive, memory_order_relaxed);
 }
 
 /* ===================================================================== */
@@ -464,8 +480,10 @@ void promc__family_collect(struct promc_metric *m, struct promc__sink *s)
     /* A nested scrape (from a writer) of a registry that also holds this
      * family walks it under the read lock the thread already has. */
     bool lock = !is_collecting(m);
-    if (lock)
-        pthread_rwlock_rdlock(&m->lock);
+    if (lock && lock_family(m, false, "write it out") != PROMC_OK) {
+        s->error = PROMC_ESTATE;
+        return;
+    }
     bool pushed = ncollecting < MAX_COLLECTING;
     if (pushed)
         collecting[ncollecting++] = m;

@@ -21,7 +21,7 @@ int promc__family_clear(struct promc_metric *m);
 /* Frees the detached children. */
 int promc__family_reclaim(struct promc_metric *m);
 /* The number of live children. */
-size_t promc__family_live(struct promc_metric *m);
+size_t promc__family_live(const struct promc_metric *m);
 /* Writes the family header and every live child to the sink. */
 void promc__family_collect(struct promc_metric *m, struct promc__sink *s);
 /* A new child (not yet in the table or list) for these values (NULL for an

@@ -115,6 +115,7 @@ static struct promc_metric *metric_alloc(const struct promc__ops *ops, const cha
     atomic_init(&m->released, false);
     atomic_init(&m->refused, 0);
     atomic_init(&m->gen, 0);
+    atomic_init(&m->nlive, 0);
     promc__rwlock_init(&m->lock);
     m->name = promc__strdup(name);
     m->help = promc__strdup(help);
@@ -292,8 +293,7 @@ const char *promc_metric_name(const promc_metric *m)
 
 size_t promc_metric_children(const promc_metric *m)
 {
-    /* The lock is taken and released: the metric itself is not changed. */
-    return m ? promc__family_live((struct promc_metric *)m) : 0;
+    return m ? promc__family_live(m) : 0;
 }
 
 uint64_t promc_metric_refused(const promc_metric *m)

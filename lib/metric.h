@@ -64,9 +64,9 @@ struct promc_metric {
     atomic_uint gen;       /* bumped by every removal (lookup caches) */
     pthread_rwlock_t lock; /* children table and list */
     struct promc__child **table;
-    size_t table_size; /* power of two */
-    size_t nlive;      /* children not removed */
-    size_t ntotal;     /* children in the table, removed ones included */
+    size_t table_size;   /* power of two */
+    atomic_size_t nlive; /* children not removed (changed under the write lock) */
+    size_t ntotal;       /* children in the table, removed ones included */
     struct promc__child *first, *last;
     size_t max_children;
     atomic_uint_fast64_t refused;

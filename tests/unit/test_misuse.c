@@ -301,6 +301,8 @@ static void collector_unregistering_and_freeing_itself_is_safe(void **state)
 struct writer_ctx {
     promc_registry *reg;
     promc_counter_vec *vec;
+    promc_counter_vec *other; /* a family the writer may change */
+    bool other_ok;
     int new_child_rc, existing_child_ok, remove_rc, clear_rc, reclaim_rc, scrape_rc, children;
     bool done;
 };
@@ -320,6 +322,9 @@ static int writer_reenters(void *ctx, const char *data, size_t len)
     w->clear_rc = promc_counter_vec_clear(w->vec);
     w->reclaim_rc = promc_metric_reclaim_removed(promc_counter_vec_metric(w->vec));
     w->children = (int)promc_metric_children(promc_counter_vec_metric(w->vec));
+    /* Another family's lock is free: changing it works (a busy one would be
+     * PROMC_ESTATE rather than a wait). */
+    w->other_ok = promc_counter_vec_labels(w->other, "from_writer") != NULL;
     double v;
     w->scrape_rc = promc_registry_get_sample_value(w->reg, "v_total", NULL, 0, &v);
     return 0;
@@ -330,6 +335,7 @@ static void writer_changing_the_family_being_written_gets_estate(void **state)
     (void)state;
     struct writer_ctx w = {.reg = promc_registry_new()};
     w.vec = promc_counter_vec_new(w.reg, "v", "V.", PROMC_LABELS("k"), NULL);
+    w.other = promc_counter_vec_new(PROMC_NO_REGISTRY, "o", "O.", PROMC_LABELS("k"), NULL);
     promc_counter_vec_labels(w.vec, "old");
     /* A one-byte buffer is not possible through the API, so use a family
      * large enough that the writer runs while it is being written. */
@@ -347,6 +353,8 @@ static void writer_changing_the_family_being_written_gets_estate(void **state)
     assert_int_equal(w.reclaim_rc, PROMC_ESTATE);
     assert_int_equal(w.children, 2001);
     assert_int_equal(w.scrape_rc, PROMC_ESTATE);
+    assert_true(w.other_ok);
+    promc_counter_vec_free(w.other);
     promc_counter_vec_free(w.vec);
     promc_registry_free(w.reg);
 }
