@@ -456,7 +456,7 @@ struct remover {
     promc_counter_vec *vec;
     promc_counter *child;
     atomic_int stop;
-    uint64_t incs;
+    atomic_ulong incs;
 };
 
 static void *keep_incrementing(void *arg)
@@ -465,7 +465,7 @@ static void *keep_incrementing(void *arg)
     while (!atomic_load(&r->stop)) {
         promc_counter_inc(r->child);                              /* the handle it holds */
         promc_counter_inc(promc_counter_vec_labels(r->vec, "x")); /* and fresh lookups */
-        r->incs++;
+        atomic_fetch_add(&r->incs, 1);
     }
     return NULL;
 }
@@ -477,8 +477,12 @@ static void removing_a_child_another_thread_increments_is_safe(void **state)
     struct remover r = {.vec = promc_counter_vec_new(reg, "rm", "R.", PROMC_LABELS("k"), NULL)};
     r.child = promc_counter_vec_labels(r.vec, "x");
     atomic_init(&r.stop, 0);
+    atomic_init(&r.incs, 0);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, keep_incrementing, &r), 0);
+    /* Let the other thread get going (bounded: a few seconds at most). */
+    for (int i = 0; i < 100000 && atomic_load(&r.incs) == 0; i++)
+        sched_yield();
     for (int i = 0; i < 2000; i++) {
         promc_counter_vec_remove(r.vec, "x");
         if (i % 3 == 0)
@@ -490,7 +494,7 @@ static void removing_a_child_another_thread_increments_is_safe(void **state)
     }
     atomic_store(&r.stop, 1);
     pthread_join(t, NULL);
-    assert_true(r.incs > 0);
+    assert_true(atomic_load(&r.incs) > 0);
     /* The child is live (the last call looked it up), and the handle and a
      * fresh lookup agree. */
     assert_ptr_equal(promc_counter_vec_labels(r.vec, "x"), r.child);
