@@ -13,6 +13,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "create.h"
 #include "serve.h"
 
 #define VERSION  "1.0.0"
@@ -165,14 +166,16 @@ int main(int argc, char **argv)
      * until the first check says otherwise (it runs at once). */
     status = promc_enum_new(NULL, "hitl_psql_health_status", "PSQL connection health",
                             PROMC_LABELS("healthy", "unhealthy"), NULL);
+    if (!status)
+        return ex_metric_failed("hitl_psql_health_status");
     request_time = promc_histogram_new(NULL, "hitl_psql_health_request_time",
                                        "PSQL connection response time (seconds)", NULL);
+    if (!request_time)
+        return ex_metric_failed("hitl_psql_health_request_time");
     poll_errors = promc_counter_new(NULL, "hitl_poll_errors_total",
                                     "Checks that did not get a 200 answer", NULL);
-    if (!status || !request_time || !poll_errors) {
-        ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
-        return 1;
-    }
+    if (!poll_errors)
+        return ex_metric_failed("hitl_poll_errors_total");
 
     promc_http_server *server = ex_serve_metrics(listen_address, telemetry_path);
     if (!server)

@@ -12,6 +12,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "create.h"
 #include "serve.h"
 
 #define VERSION "1.0.0"
@@ -82,14 +83,16 @@ int main(int argc, char **argv)
     const char *instance = uname(&u) == 0 ? u.nodename : "unknown";
     promc_counter_vec *requests = promc_counter_vec_new(
         NULL, "http_requests", "HTTP request", PROMC_LABELS("status_code", "instance"), NULL);
+    if (!requests)
+        return ex_metric_failed("http_requests");
     /* Both children exist from the start, so rate() works from the first
      * scrape (the original created them on first use). */
     ok_requests = promc_counter_vec_labels(requests, "200", instance);
+    if (!ok_requests)
+        return ex_metric_failed("http_requests{status_code=\"200\"}");
     missing_requests = promc_counter_vec_labels(requests, "404", instance);
-    if (!ok_requests || !missing_requests) {
-        ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
-        return 1;
-    }
+    if (!missing_requests)
+        return ex_metric_failed("http_requests{status_code=\"404\"}");
 
     promc_http_server *metrics = ex_serve_metrics(listen_address, telemetry_path);
     if (!metrics)

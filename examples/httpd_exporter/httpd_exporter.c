@@ -10,6 +10,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "create.h"
 #include "serve.h"
 #include "logline.h"
 #include "tail.h"
@@ -97,6 +98,30 @@ static void on_too_long(void *userdata)
     ex_log(EX_LOG_DEBUG, "skipping a line longer than %d bytes", HTTPD_TAIL_MAX_LINE);
 }
 
+/* Creates the metrics; 0, or 1 with the failure logged (the caller frees
+ * those created). */
+static int create_metrics(counters *c, promc_gauge **up)
+{
+    c->requests = promc_counter_vec_new(NULL, "httpd_requests", "http request",
+                                        PROMC_LABELS("status_code"), NULL);
+    if (!c->requests)
+        return ex_metric_failed("httpd_requests");
+    c->bytes = promc_counter_new(NULL, "httpd_bytes_sent", "Total bytes sent by httpd", NULL);
+    if (!c->bytes)
+        return ex_metric_failed("httpd_bytes_sent");
+    c->unparsed =
+        promc_counter_new(NULL, "httpd_lines_unparsed_total",
+                          "Log lines that were not in Common or Combined Log Format.", NULL);
+    if (!c->unparsed)
+        return ex_metric_failed("httpd_lines_unparsed_total");
+    *up = promc_gauge_new(
+        NULL, "httpd_log_file_up",
+        "Whether the log file is open and being read (0 while it is missing or unreadable).", NULL);
+    if (!*up)
+        return ex_metric_failed("httpd_log_file_up");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     ex_flags_parse(&cli, argc, argv);
@@ -104,21 +129,11 @@ int main(int argc, char **argv)
     ex_signals_install();
 
     static counters c;
-    c.requests = promc_counter_vec_new(NULL, "httpd_requests", "http request",
-                                       PROMC_LABELS("status_code"), NULL);
-    c.bytes = promc_counter_new(NULL, "httpd_bytes_sent", "Total bytes sent by httpd", NULL);
-    c.unparsed =
-        promc_counter_new(NULL, "httpd_lines_unparsed_total",
-                          "Log lines that were not in Common or Combined Log Format.", NULL);
-    promc_gauge *up = promc_gauge_new(
-        NULL, "httpd_log_file_up",
-        "Whether the log file is open and being read (0 while it is missing or unreadable).", NULL);
+    promc_gauge *up = NULL;
     httpd_tail tail;
     int rc = 1;
-    if (!c.requests || !c.bytes || !c.unparsed || !up) {
-        ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
+    if (create_metrics(&c, &up) != 0)
         goto free_metrics;
-    }
     if (httpd_tail_init(&tail, log_file, from_start, on_line, on_too_long, &c) != 0) {
         ex_log(EX_LOG_ERROR, "out of memory");
         goto free_tail;

@@ -14,6 +14,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "create.h"
 #include "serve.h"
 #include "json.h"
 
@@ -257,13 +258,19 @@ int main(int argc, char **argv)
     ex_signals_install();
 
     jobs_count = promc_gauge_new(NULL, "jenkins_jobs_count", "Number of Jenkins jobs", NULL);
+    if (!jobs_count)
+        return ex_metric_failed("jenkins_jobs_count");
     up = promc_gauge_new(NULL, "jenkins_up",
                          "Whether the last poll of Jenkins worked (1) or not (0)", NULL);
+    if (!up)
+        return ex_metric_failed("jenkins_up");
     poll_errors =
         promc_counter_new(NULL, "jenkins_poll_errors_total", "Polls of Jenkins that failed", NULL);
+    if (!poll_errors)
+        return ex_metric_failed("jenkins_poll_errors_total");
     char *url = build_request_url(jenkins_url, (int)depth);
-    if (!jobs_count || !up || !poll_errors || !url) {
-        ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
+    if (!url) {
+        ex_log(EX_LOG_ERROR, "out of memory");
         return 1;
     }
 

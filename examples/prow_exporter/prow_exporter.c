@@ -17,6 +17,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "create.h"
 #include "serve.h"
 #include "prowjobs.h"
 
@@ -504,16 +505,20 @@ int main(int argc, char **argv)
         PROMC_LABELS("job_namespace", "job_name", "type", "last_state", "state", "org", "repo",
                      "base_ref"),
         &(promc_histogram_opts){.buckets = buckets, .nbuckets = sizeof buckets / sizeof *buckets});
+    if (!runtime)
+        return ex_metric_failed("prow_job_runtime_seconds");
     up = promc_gauge_new(NULL, "prow_exporter_up",
                          "Whether the last poll of the ProwJobs worked (1) or not (0).", NULL);
+    if (!up)
+        return ex_metric_failed("prow_exporter_up");
     poll_errors = promc_counter_new(NULL, "prow_exporter_poll_errors_total",
                                     "Polls of the ProwJobs that failed.", NULL);
+    if (!poll_errors)
+        return ex_metric_failed("prow_exporter_poll_errors_total");
     promc_metric *jobs = promc_collector_new(
         NULL, collect, NULL, NULL, PROMC_LABELS("prow_job_labels", "prow_job_annotations"));
-    if (!runtime || !up || !poll_errors || !jobs) {
-        ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
-        return 1;
-    }
+    if (!jobs)
+        return ex_metric_failed("prow_job_labels/prow_job_annotations");
 
     promc_http_server *server = ex_serve_metrics(listen_address, telemetry_path);
     if (!server)

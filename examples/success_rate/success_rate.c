@@ -15,6 +15,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "create.h"
 #include "serve.h"
 
 #define VERSION "1.0.0"
@@ -141,13 +142,17 @@ int main(int argc, char **argv)
     promc_counter_vec *requests =
         promc_counter_vec_new(NULL, "requests", "Number of requests served, by http code",
                               PROMC_LABELS("http_code"), NULL);
+    if (!requests)
+        return ex_metric_failed("requests");
     failure_percent = promc_gauge_new(NULL, "rate_requests", "Rate of success requests", NULL);
+    if (!failure_percent)
+        return ex_metric_failed("rate_requests");
     ok_total = promc_counter_vec_labels(requests, "200");
+    if (!ok_total)
+        return ex_metric_failed("requests{http_code=\"200\"}");
     failed_total = promc_counter_vec_labels(requests, "500");
-    if (!ok_total || !failed_total || !failure_percent) {
-        ex_log(EX_LOG_ERROR, "cannot create metrics: %s", promc_last_error());
-        return 1;
-    }
+    if (!failed_total)
+        return ex_metric_failed("requests{http_code=\"500\"}");
     promc_http_server *metrics = ex_serve_metrics(listen_address, telemetry_path);
     if (!metrics)
         return 1;
