@@ -270,8 +270,9 @@ static struct outcome ok_promc_buckets_exponential(void)
     return seen(promc_buckets_exponential(b, 1, 2, 2));
 }
 
-/* The constructors, each failing on a bad name. */
-#define CONSTRUCTOR_ROWS(T, CALL_BAD, CALL_OK)                                                     \
+/* The constructors, each failing on a bad name; FREE releases what the
+ * successful call made (the registry keeps its own reference). */
+#define CONSTRUCTOR_ROWS(T, CALL_BAD, CALL_OK, FREE)                                               \
     static struct outcome fail_promc_##T##_new(void)                                               \
     {                                                                                              \
         return seen_ptr(CALL_BAD);                                                                 \
@@ -279,33 +280,39 @@ static struct outcome ok_promc_buckets_exponential(void)
     static struct outcome ok_promc_##T##_new(void)                                                 \
     {                                                                                              \
         dirty();                                                                                   \
-        void *p = (CALL_OK);                                                                       \
+        promc_##T *p = (CALL_OK);                                                                  \
         struct outcome o = seen_ptr(p);                                                            \
+        FREE(p);                                                                                   \
         return o;                                                                                  \
     }
 
 CONSTRUCTOR_ROWS(counter, promc_counter_new(reg, "1bad", "C.", NULL),
-                 promc_counter_new(reg, fresh(), "C.", NULL))
+                 promc_counter_new(reg, fresh(), "C.", NULL), promc_counter_free)
 CONSTRUCTOR_ROWS(gauge, promc_gauge_new(reg, "1bad", "G.", NULL),
-                 promc_gauge_new(reg, fresh(), "G.", NULL))
+                 promc_gauge_new(reg, fresh(), "G.", NULL), promc_gauge_free)
 CONSTRUCTOR_ROWS(histogram, promc_histogram_new(reg, "1bad", "H.", NULL),
-                 promc_histogram_new(reg, fresh(), "H.", NULL))
+                 promc_histogram_new(reg, fresh(), "H.", NULL), promc_histogram_free)
 CONSTRUCTOR_ROWS(summary, promc_summary_new(reg, "1bad", "S.", NULL),
-                 promc_summary_new(reg, fresh(), "S.", NULL))
+                 promc_summary_new(reg, fresh(), "S.", NULL), promc_summary_free)
 CONSTRUCTOR_ROWS(enum, promc_enum_new(reg, "1bad", "E.", PROMC_LABELS("a"), NULL),
-                 promc_enum_new(reg, fresh(), "E.", PROMC_LABELS("a"), NULL))
+                 promc_enum_new(reg, fresh(), "E.", PROMC_LABELS("a"), NULL), promc_enum_free)
 CONSTRUCTOR_ROWS(info, promc_info_new(reg, "1bad", "I.", NULL, 0, NULL),
-                 promc_info_new(reg, fresh(), "I.", NULL, 0, NULL))
+                 promc_info_new(reg, fresh(), "I.", NULL, 0, NULL), promc_info_free)
 CONSTRUCTOR_ROWS(counter_vec, promc_counter_vec_new(reg, fresh(), "C.", NULL, NULL),
-                 promc_counter_vec_new(reg, fresh(), "C.", PROMC_LABELS("k"), NULL))
+                 promc_counter_vec_new(reg, fresh(), "C.", PROMC_LABELS("k"), NULL),
+                 promc_counter_vec_free)
 CONSTRUCTOR_ROWS(gauge_vec, promc_gauge_vec_new(reg, fresh(), "G.", NULL, NULL),
-                 promc_gauge_vec_new(reg, fresh(), "G.", PROMC_LABELS("k"), NULL))
+                 promc_gauge_vec_new(reg, fresh(), "G.", PROMC_LABELS("k"), NULL),
+                 promc_gauge_vec_free)
 CONSTRUCTOR_ROWS(histogram_vec, promc_histogram_vec_new(reg, fresh(), "H.", NULL, NULL),
-                 promc_histogram_vec_new(reg, fresh(), "H.", PROMC_LABELS("k"), NULL))
+                 promc_histogram_vec_new(reg, fresh(), "H.", PROMC_LABELS("k"), NULL),
+                 promc_histogram_vec_free)
 CONSTRUCTOR_ROWS(summary_vec, promc_summary_vec_new(reg, fresh(), "S.", NULL, NULL),
-                 promc_summary_vec_new(reg, fresh(), "S.", PROMC_LABELS("k"), NULL))
+                 promc_summary_vec_new(reg, fresh(), "S.", PROMC_LABELS("k"), NULL),
+                 promc_summary_vec_free)
 CONSTRUCTOR_ROWS(enum_vec, promc_enum_vec_new(reg, fresh(), "E.", NULL, PROMC_LABELS("a"), NULL),
-                 promc_enum_vec_new(reg, fresh(), "E.", PROMC_LABELS("k"), PROMC_LABELS("a"), NULL))
+                 promc_enum_vec_new(reg, fresh(), "E.", PROMC_LABELS("k"), PROMC_LABELS("a"), NULL),
+                 promc_enum_vec_free)
 
 /* Per type: the series calls (metric, free: failing on a child) and the
  * family calls (labels, remove, clear, free). */
