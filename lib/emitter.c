@@ -288,6 +288,10 @@ static int prepare_labels(promc_emitter *em, const promc_label *labels, size_t n
                                em->name, ln);
         need += strlen(ln) + 4 + promc__escaped_len(lv, true);
     }
+    if (n == 0) { /* no buffer needed (and no arithmetic on a NULL one) */
+        *out = promc__no_labels;
+        return PROMC_OK;
+    }
     if (grow((void **)&em->scratch, &em->scratch_cap, need, 1) != PROMC_OK ||
         grow((void **)&em->ptrs, &em->ptrs_cap, 2 * n, sizeof(char *)) != PROMC_OK)
         return promc__fail(PROMC_ENOMEM, "out of memory in collector");
