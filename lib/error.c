@@ -58,10 +58,53 @@ int promc_last_error_code(void)
     return last_code;
 }
 
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlongs, surrogates or code points above U+10FFFF), or 0. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned min, cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, min = 0x80, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, min = 0x800, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
+    for (size_t k = 1; k < n; k++) {
+        if ((s[k] & 0xC0) != 0x80) /* also stops at the terminating NUL */
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : n;
+}
+
+/* Messages quote what callers and peers gave (a label name, a gateway's
+ * answer), and vsnprintf may cut one inside a character: every byte that is
+ * not part of a well-formed sequence becomes '?', so the message is always
+ * valid UTF-8. */
+static void make_utf8(char *m)
+{
+    unsigned char *s = (unsigned char *)m;
+    while (*s) {
+        size_t n = utf8_sequence(s);
+        if (n == 0) {
+            *s++ = '?';
+            continue;
+        }
+        s += n;
+    }
+}
+
 __attribute__((format(printf, 2, 0))) static void record(int code, const char *fmt, va_list ap)
 {
     last_code = code;
     vsnprintf(last_message, sizeof last_message, fmt, ap);
+    make_utf8(last_message);
 }
 
 int promc__fail(int code, const char *fmt, ...)

@@ -840,6 +840,15 @@ static void test_push_errors(void **state)
                       sizeof got, false);
     assert_error(rc, PROMC_EIO, "pushgateway answered 404: (empty body)");
 
+    /* Bytes that are not UTF-8 never reach the message: each is a '?'. */
+    static const char bad[] = "bad \xff\xfe bytes \xe2\x82 \xc3\xa9";
+    snprintf(reply, sizeof reply, "HTTP/1.1 400 Bad\r\nContent-Length: %zu\r\n\r\n%s", strlen(bad),
+             bad);
+    rc = push_against(reply, 3, reg, "j", &o, got, sizeof got, false);
+    assert_int_equal(rc, PROMC_EIO);
+    assert_true(promc__valid_utf8(promc_last_error(), strlen(promc_last_error())));
+    assert_string_equal(promc_last_error(), "pushgateway answered 400: bad ?? bytes ?? \xc3\xa9");
+
     /* Transport errors come through as they are. */
     assert_error(promc_push(reg, "https://gw:9091", "j", NULL), PROMC_EINVAL, "TLS");
     promc_registry_free(reg);

@@ -535,6 +535,19 @@ static void null_strings_are_refused(void **state)
 static void wrong_label_counts_and_bad_utf8_are_refused(void **state)
 {
     (void)state;
+    /* A message quoting what the caller gave stays valid UTF-8, whatever
+     * bytes that was, and a message cut at its size ends on a character. */
+    assert_null(promc_gauge_vec_new(PROMC_NO_REGISTRY, "g", "G.", PROMC_LABELS("a\xff\xc3"), NULL));
+    expect_error(PROMC_EINVAL, "\"a??\"");
+    char longname[600];
+    memset(longname, 'x', sizeof longname);
+    memcpy(longname + 200, "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", 12);
+    longname[sizeof longname - 1] = '\0';
+    for (int shift = 0; shift < 4; shift++) {
+        assert_null(promc_gauge_vec_new(PROMC_NO_REGISTRY, "g", "G.",
+                                        PROMC_LABELS(longname + shift), NULL));
+        assert_true(promc__valid_utf8(promc_last_error(), strlen(promc_last_error())));
+    }
     promc_summary_vec *v =
         promc_summary_vec_new(PROMC_NO_REGISTRY, "s", "S.", PROMC_LABELS("a", "b"), NULL);
     assert_null(promc_summary_vec_labels(v, "x"));
