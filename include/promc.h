@@ -304,9 +304,9 @@ PROMC_API void promc_counter_inc(promc_counter *c);
  * no-op (PROMC_OK). Errors: PROMC_EINVAL (value unchanged) for v < 0 or NaN.
  * Lock-free; any thread. */
 PROMC_API int promc_counter_add(promc_counter *c, double v);
-/* Adds n, exactly while the total stays below 2^64 (n from 2^62 on goes to
- * the double cell, so the counter never wraps). NULL is a no-op. Lock-free;
- * any thread. */
+/* Adds n: exactly while the total fits 64 bits, then as exactly as a double
+ * allows -- the value never wraps and never goes down, also with several
+ * threads adding huge values. NULL is a no-op. Lock-free; any thread. */
 PROMC_API void promc_counter_add_int(promc_counter *c, uint64_t n);
 /* The current value (0 for NULL). Cannot fail; any thread. */
 PROMC_API double promc_counter_get(const promc_counter *c);

@@ -50,17 +50,51 @@ static atomic_uint next_stripe;
 static _Thread_local unsigned my_stripe __attribute__((tls_model("initial-exec")));
 static _Thread_local unsigned my_tick __attribute__((tls_model("initial-exec")));
 
+/* No integer cell ever wraps: a whole increment goes to a cell only while
+ * the cell is below SPILL, and to the double cell otherwise (and always when
+ * n itself is SPILL or more). A cell below SPILL plus one increment below
+ * SPILL stays below 2^62; on the unchecked fetch_add paths (increments
+ * below 2^32, see add_whole) concurrent threads can push a cell past SPILL by
+ * at most 2^32 each before every later one sees it. So the value stays
+ * monotonic and exact while the total fits 64 bits, then as exact as a
+ * double allows. Only promc_counter_inc (+1, the hot path) skips the check:
+ * a cell would need 2^63 increments, centuries at a billion a second. */
+#define SPILL (UINT64_C(1) << 61)
+#define SMALL (UINT64_C(1) << 32) /* increments that may take an unchecked add */
+
 /* The owner of stripe i (0 < i < STRIPES) is its only writer: a plain
  * (relaxed) load and store, no locked instruction; scrapes read it with
- * relaxed loads. */
-static inline void owned_add(struct stripes *sp, unsigned i, uint64_t n)
+ * relaxed loads. Returns false (nothing added) when the cell is full. */
+static inline bool owned_add(struct stripes *sp, unsigned i, uint64_t n)
 {
     _Atomic uint64_t *cell = &sp->cell[i].n;
-    atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + n,
-                          memory_order_relaxed);
+    uint64_t v = atomic_load_explicit(cell, memory_order_relaxed);
+    if (v >= SPILL)
+        return false;
+    atomic_store_explicit(cell, v + n, memory_order_relaxed);
+    return true;
 }
 
-static void stripe_add(struct stripes *sp, uint64_t n)
+/* An atomic add to a cell shared by several threads; false when full. */
+static inline bool shared_add(_Atomic uint64_t *cell, uint64_t n)
+{
+    uint64_t v = atomic_load_explicit(cell, memory_order_relaxed);
+    if (n < SMALL) {
+        if (v >= SPILL)
+            return false;
+        atomic_fetch_add_explicit(cell, n, memory_order_relaxed);
+        return true;
+    }
+    /* A large increment is checked against the value it replaces. */
+    do
+        if (v >= SPILL)
+            return false;
+    while (!atomic_compare_exchange_weak_explicit(cell, &v, v + n, memory_order_relaxed,
+                                                  memory_order_relaxed));
+    return true;
+}
+
+static bool stripe_add(struct stripes *sp, uint64_t n)
 {
     unsigned i = my_stripe;
     if (!i) {
@@ -68,9 +102,8 @@ static void stripe_add(struct stripes *sp, uint64_t n)
         my_stripe = i = i < STRIPES ? i : STRIPES; /* STRIPES: the shared one */
     }
     if (i < STRIPES)
-        owned_add(sp, i, n);
-    else
-        atomic_fetch_add_explicit(&sp->cell[0].n, n, memory_order_relaxed);
+        return owned_add(sp, i, n);
+    return shared_add(&sp->cell[0].n, n);
 }
 
 /* Allocates a child's stripes: at creation for an unlabelled counter, else
@@ -95,13 +128,16 @@ static struct stripes *spread(struct counter_child *k)
     return sp;
 }
 
+/* Whole increments that fit no integer cell. */
+static void add_spilled(struct counter_child *k, uint64_t n)
+{
+    promc__atomic_add_double(&k->frac_bits, (double)n);
+}
+
 __attribute__((noinline)) static void add_whole(struct counter_child *k, uint64_t n)
 {
-    /* Huge increments go to the double cell: the integer cells must never
-     * wrap, or the counter would go down. Below 2^62 per increment, wrapping
-     * would take centuries of increments. */
-    if (n >> 62) {
-        promc__atomic_add_double(&k->frac_bits, (double)n);
+    if (n >= SPILL) {
+        add_spilled(k, n);
         return;
     }
     struct stripes *sp = atomic_load_explicit(&k->spread, memory_order_acquire);
@@ -109,31 +145,53 @@ __attribute__((noinline)) static void add_whole(struct counter_child *k, uint64_
         /* One atomic add, except that every 64th increment of a thread is a
          * CAS instead: a failed CAS is how contention shows itself, and a CAS
          * on every increment would cost a dependent load on the quiet path. */
-        if (++my_tick & 63) {
-            atomic_fetch_add_explicit(&k->whole, n, memory_order_relaxed);
+        if ((++my_tick & 63) || n >= SMALL) {
+            if (!shared_add(&k->whole, n))
+                add_spilled(k, n);
             return;
         }
         uint64_t old = atomic_load_explicit(&k->whole, memory_order_relaxed);
-        if (atomic_compare_exchange_strong_explicit(&k->whole, &old, old + n, memory_order_relaxed,
+        if (old < SPILL &&
+            atomic_compare_exchange_strong_explicit(&k->whole, &old, old + n, memory_order_relaxed,
                                                     memory_order_relaxed))
             return;
-        sp = spread(k);
+        sp = old < SPILL ? spread(k) : NULL;
         if (!sp) {
-            atomic_fetch_add_explicit(&k->whole, n, memory_order_relaxed);
+            if (!shared_add(&k->whole, n))
+                add_spilled(k, n);
             return;
         }
     }
-    stripe_add(sp, n);
+    if (!stripe_add(sp, n))
+        add_spilled(k, n);
 }
 
-static uint64_t whole_value(struct counter_child *k)
+/* The value: the integer cells summed exactly while the sum fits 64 bits
+ * (the cells are each below 2^62, but nine of them may not fit), plus the
+ * double cell. */
+static struct promc__value counter_value(const struct counter_child *k)
 {
-    uint64_t v = atomic_load_explicit(&k->whole, memory_order_relaxed);
-    struct stripes *sp = atomic_load_explicit(&k->spread, memory_order_acquire);
+    struct counter_child *m = (struct counter_child *)k; /* atomic loads only */
+    uint64_t cells[STRIPES + 1];
+    size_t n = 0;
+    cells[n++] = atomic_load_explicit(&m->whole, memory_order_relaxed);
+    struct stripes *sp = atomic_load_explicit(&m->spread, memory_order_acquire);
     if (sp)
         for (int i = 0; i < STRIPES; i++)
-            v += atomic_load_explicit(&sp->cell[i].n, memory_order_relaxed);
-    return v;
+            cells[n++] = atomic_load_explicit(&sp->cell[i].n, memory_order_relaxed);
+    double frac = promc__bits_to_double(atomic_load_explicit(&m->frac_bits, memory_order_relaxed));
+    uint64_t sum = 0;
+    bool fits = true;
+    for (size_t i = 0; i < n; i++) {
+        fits = fits && cells[i] <= UINT64_MAX - sum;
+        sum += cells[i];
+    }
+    if (fits)
+        return frac == 0 ? promc__vu(sum) : promc__vd((double)sum + frac);
+    double total = frac;
+    for (size_t i = 0; i < n; i++)
+        total += (double)cells[i];
+    return promc__vd(total);
 }
 
 /* An unlabelled counter is one series for the whole process, the kind many
@@ -170,13 +228,10 @@ static void child_series(struct promc_metric *m, struct promc__child *c, struct 
                          const struct promc__labels *ls)
 {
     (void)m;
-    struct counter_child *k = (struct counter_child *)c;
-    uint64_t whole = whole_value(k);
-    double frac = promc__bits_to_double(atomic_load_explicit(&k->frac_bits, memory_order_relaxed));
     struct promc__series x = {
         .labels = ls,
         .created = c->created,
-        .value = frac == 0 ? promc__vu(whole) : promc__vd((double)whole + frac),
+        .value = counter_value((struct counter_child *)c),
     };
     promc__sink_series(s, &x);
 }
@@ -232,7 +287,10 @@ void promc_counter_inc(promc_counter *c)
     struct stripes *sp = atomic_load_explicit(&cc(c)->spread, memory_order_acquire);
     unsigned i = my_stripe;
     if (sp && i - 1 < STRIPES - 1) {
-        owned_add(sp, i, 1);
+        /* +1 on an owned stripe: the cell cannot come near SPILL (below). */
+        _Atomic uint64_t *cell = &sp->cell[i].n;
+        atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
         return;
     }
     add_whole(cc(c), 1);
@@ -261,11 +319,7 @@ int promc_counter_add(promc_counter *c, double v)
 
 double promc_counter_get(const promc_counter *c)
 {
-    if (!c)
-        return 0;
-    struct counter_child *k = (struct counter_child *)c;
-    return (double)whole_value(k) +
-           promc__bits_to_double(atomic_load_explicit(&k->frac_bits, memory_order_relaxed));
+    return c ? promc__value_double(counter_value((const struct counter_child *)c)) : 0;
 }
 
 promc_metric *promc_counter_metric(promc_counter *c)

@@ -675,6 +675,75 @@ static void *summary_worker_main(void *arg)
     return NULL;
 }
 
+/* Huge whole increments from several threads carry a counter past 2^64:
+ * every reading stays at or above the one before, and the total is what was
+ * added (as exact as a double). */
+struct huge {
+    promc_counter *plain, *child;
+    atomic_ulong adds;
+};
+
+#define HUGE_STEP (UINT64_C(1) << 50)
+
+static void *huge_writer(void *arg)
+{
+    struct huge *h = arg;
+    while (!atomic_load(&stop)) {
+        promc_counter_add_int(h->plain, HUGE_STEP);
+        promc_counter_add_int(h->child, HUGE_STEP);
+        promc_counter_inc(h->plain);
+        atomic_fetch_add(&h->adds, 1);
+    }
+    return NULL;
+}
+
+static void *huge_reader(void *arg)
+{
+    struct huge *h = arg;
+    double last_plain = 0, last_child = 0;
+    while (!atomic_load(&stop)) {
+        double p = promc_counter_get(h->plain), c = promc_counter_get(h->child);
+        if (p < last_plain || c < last_child) {
+            fprintf(stderr, "went down: %.17g after %.17g, %.17g after %.17g\n", p, last_plain, c,
+                    last_child);
+            abort();
+        }
+        last_plain = p;
+        last_child = c;
+    }
+    return NULL;
+}
+
+static void test_huge_increments_from_threads_never_wrap(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_counter_vec *v = promc_counter_vec_new(reg, "huge_c", "H.", PROMC_LABELS("k"), NULL);
+    struct huge h = {.plain = promc_counter_new(reg, "huge_p", "H.", NULL),
+                     .child = promc_counter_vec_labels(v, "a")};
+    atomic_init(&h.adds, 0);
+    atomic_store(&stop, false);
+    pthread_t w[NWRITERS], r;
+    for (int i = 0; i < NWRITERS; i++)
+        pthread_create(&w[i], NULL, huge_writer, &h);
+    pthread_create(&r, NULL, huge_reader, &h);
+    /* Until the counters are well past 2^64 (bounded: 10 s at most). */
+    for (int i = 0; i < 200 && promc_counter_get(h.child) < 4e19; i++)
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
+    atomic_store(&stop, true);
+    for (int i = 0; i < NWRITERS; i++)
+        pthread_join(w[i], NULL);
+    pthread_join(r, NULL);
+    double adds = (double)atomic_load(&h.adds), want = adds * (double)HUGE_STEP;
+    printf("   %.0f huge adds per counter, %.3g each\n", adds, promc_counter_get(h.child));
+    assert_true(promc_counter_get(h.child) > 1.9e19); /* past 2^64 */
+    assert_true(fabs(promc_counter_get(h.child) - want) <= want * 1e-9);
+    assert_true(fabs(promc_counter_get(h.plain) - want - adds) <= want * 1e-9);
+    promc_counter_vec_free(v);
+    promc_counter_free(h.plain);
+    promc_registry_free(reg);
+}
+
 static void test_summaries_count_exactly_and_quantiles_stay_in_range(void **state)
 {
     (void)state;
@@ -1026,6 +1095,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_checker_rejects_inconsistent_expositions),
         cmocka_unit_test(test_histogram_scrapes_are_consistent_snapshots_while_observed),
         cmocka_unit_test(test_counters_and_gauges_are_exact_under_contention),
+        cmocka_unit_test(test_huge_increments_from_threads_never_wrap),
         cmocka_unit_test(test_summaries_count_exactly_and_quantiles_stay_in_range),
         cmocka_unit_test(test_registry_churn_beside_scrapes_is_safe),
         cmocka_unit_test(test_writers_are_not_starved_by_back_to_back_scrapes),

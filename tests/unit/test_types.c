@@ -86,6 +86,48 @@ static void test_counter_never_wraps(void **state)
     promc_counter_free(c);
 }
 
+/* Every step of a run of huge whole increments keeps the value rising, in
+ * get() and in the exposition, for an unlabelled (striped) counter and a
+ * labelled child (one cell until contention): 2^62 - 1 five times used to
+ * wrap to 4.6e18. */
+static void check_monotonic_huge_adds(promc_counter *c, const char *sample,
+                                      const promc_label *labels, size_t n)
+{
+    const uint64_t steps[] = {(UINT64_C(1) << 62) - 1,
+                              (UINT64_C(1) << 62) - 1,
+                              (UINT64_C(1) << 62) - 1,
+                              (UINT64_C(1) << 62) - 1,
+                              (UINT64_C(1) << 62) - 1,
+                              UINT64_MAX,
+                              (UINT64_C(1) << 40),
+                              (UINT64_C(1) << 32) + 7,
+                              1,
+                              UINT64_MAX};
+    double before = promc_counter_get(c), want = before;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        promc_counter_add_int(c, steps[i]);
+        want += (double)steps[i];
+        double got = promc_counter_get(c), exposed = test_value(reg, sample, labels, n);
+        if (!(got >= before) || !(exposed >= before) || got < want * (1 - 1e-12) ||
+            got > want * (1 + 1e-12))
+            fail_msg("step %zu: %.17g after %.17g (want %.17g, exposed %.17g)", i, got, before,
+                     want, exposed);
+        before = got;
+    }
+}
+
+static void test_counter_huge_whole_increments_never_wrap(void **state)
+{
+    (void)state;
+    promc_counter *c = promc_counter_new(reg, "wrap", "Wrap.", NULL);
+    check_monotonic_huge_adds(c, "wrap_total", NULL, 0);
+    promc_counter_free(c);
+    promc_counter_vec *v = promc_counter_vec_new(reg, "wrapv", "Wrap.", PROMC_LABELS("k"), NULL);
+    const promc_label k[] = {{"k", "a"}};
+    check_monotonic_huge_adds(promc_counter_vec_labels(v, "a"), "wrapv_total", k, 1);
+    promc_counter_vec_free(v);
+}
+
 static void test_counter_total_suffix_folded(void **state)
 {
     (void)state;
@@ -478,6 +520,7 @@ int main(void)
         T(test_counter_rejects_negative_and_nan),
         T(test_counter_exact_past_2_pow_53),
         T(test_counter_never_wraps),
+        T(test_counter_huge_whole_increments_never_wrap),
         T(test_counter_total_suffix_folded),
         T(test_counter_vec_without_children_exports_header),
         T(test_gauge_operations),
