@@ -63,7 +63,7 @@ COMMON_LIB     := $(BUILD)/libexcommon.a
 # not, so they never depend on the examples' code.
 COMMON_USERS   := test_json test_cli fuzz_json
 
-.PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs check-contract \
+.PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs check-contract check-dlopen \
         sanitize check-clang tsan valgrind interop integration examples-test bench bench-peers bench-build fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
@@ -138,11 +138,18 @@ $(BUILD)/bench/%: tests/bench/%.c $(STATIC)
 
 # Fuzz targets build as plain replay tools (tests/fuzz/replay.c: replay
 # files, or with no argument a fixed-seed run of mutated seed inputs);
-# `make fuzz` builds them for libFuzzer with clang instead.
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(STATIC) $$(call common_for,$$*)
+# `make fuzz` builds them for libFuzzer with clang instead, through this same
+# rule (FUZZ_MAIN empty, FUZZ_LINK=-fsanitize=fuzzer). Targets of the
+# examples' code link examples/common: those of COMMON_USERS and these.
+FUZZ_COMMON_USERS := fuzz_cli fuzz_prowjobs fuzz_jenkins
+FUZZ_MAIN ?= tests/fuzz/replay.c
+FUZZ_LINK ?=
+fuzz_common_for = $(if $(filter $(1),$(COMMON_USERS) $(FUZZ_COMMON_USERS)),$(COMMON_LIB))
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(STATIC) $$(call fuzz_common_for,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -o $@ $< tests/fuzz/replay.c $(call common_for,$*) $(STATIC) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -o $@ $< $(FUZZ_MAIN) \
+	    $(call fuzz_common_for,$*) $(STATIC) $(FUZZ_LINK) $(LDLIBS)
 
 deps:
 	$(Q)tests/deps.sh
@@ -155,6 +162,14 @@ check-symbols: $(SHARED)
 
 check-install:
 	$(Q)tests/check_install.sh
+
+# The shared library loads with dlopen (plugins, bindings, ctypes): its
+# thread-locals fit the static TLS a dlopen'ed library may use.
+$(BUILD)/check_dlopen: tests/check_dlopen.c include/promc.h
+	$(Q)$(CC) $(STD) $(OPT) $(WARN) $(WERROR) -Iinclude -pthread -o $@ $< -ldl
+
+check-dlopen: $(SHARED) $(BUILD)/check_dlopen
+	$(Q)$(BUILD)/check_dlopen $(abspath $(SHARED))
 
 check-format:
 	$(Q)tests/check_format.sh
@@ -226,17 +241,39 @@ fuzz-build: $(FUZZ_BIN)
 fuzz-smoke: $(FUZZ_BIN)
 	$(Q)for f in $(FUZZ_BIN); do $$f || exit 1; done
 
+# libFuzzer runs (docs/FUZZING.md): every target, or those named in
+# FUZZ_TARGETS, built with clang, ASan and UBSan into build/libfuzzer, then run
+# one after the other for FUZZ_SECONDS each on a work corpus seeded from
+# tests/fuzz/corpus/<name>; FUZZ_FLAGS adds libFuzzer flags (-runs=N,
+# -max_len=N...). `make fuzz` shows libFuzzer's output; `make fuzz-long
+# FUZZ_SECONDS=N` keeps it in build/libfuzzer/<target>.log and prints one line
+# a target. Both print the executions each target ran; crashes are written to
+# build/libfuzzer/artifacts/, and the first one stops the run.
 FUZZ_SECONDS ?= 60
-fuzz:
-	$(Q)mkdir -p build/libfuzzer
-	$(Q)for src in $(FUZZ_SRC); do \
-	    name=$$(basename $$src .c); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
-	    extra=$$(case " $(COMMON_USERS) " in *" $$name "*) echo $(COMMON_SRC);; esac); \
-	    clang -g -O1 -fsanitize=fuzzer,address,undefined $(STD) -pthread -Iinclude -Ilib \
-	        -Iexamples/common $$src $(LIB_SRC) $$extra -lm -o build/libfuzzer/$$name || exit 1; \
-	    mkdir -p build/libfuzzer/corpus-$$name; \
-	    build/libfuzzer/$$name -max_total_time=$(FUZZ_SECONDS) build/libfuzzer/corpus-$$name \
-	        $$corpus || exit 1; \
+FUZZ_TARGETS ?= $(notdir $(FUZZ_BIN))
+FUZZ_FLAGS   ?=
+FUZZ_DIR     := build/libfuzzer
+FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+
+.PHONY: fuzz-long
+fuzz-long: FUZZ_QUIET := 1
+fuzz fuzz-long:
+	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_DIR) OPT="-g -O1" SAN="$(FUZZ_SAN)" \
+	    FUZZ_MAIN= FUZZ_LINK=-fsanitize=fuzzer $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz/%)
+	$(Q)mkdir -p $(FUZZ_DIR)/artifacts
+	$(Q)for name in $(FUZZ_TARGETS); do \
+	    work=$(FUZZ_DIR)/corpus-$$name; log=$(FUZZ_DIR)/$$name.log; mkdir -p $$work; \
+	    dict=tests/fuzz/$$name.dict; [ -f $$dict ] && dict=-dict=$$dict || dict=; \
+	    echo "== $$name: $(FUZZ_SECONDS) s"; \
+	    { $(FUZZ_DIR)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	          -artifact_prefix=$(FUZZ_DIR)/artifacts/$$name- $$dict $(FUZZ_FLAGS) \
+	          $$work tests/fuzz/corpus/$${name#fuzz_} 2>&1; echo $$? > $$log.rc; } | \
+	        $(if $(FUZZ_QUIET),cat > $$log,tee $$log); \
+	    rc=$$(cat $$log.rc); \
+	    execs=$$(sed -n 's/^stat::number_executed_units: *//p' $$log); \
+	    echo "== $$name: $${execs:-?} executions, exit status $$rc ($$(date -u +%F))"; \
+	    if [ "$$rc" != 0 ]; then $(if $(FUZZ_QUIET),tail -n 40 $$log;) exit 1; fi; \
 	done
 
 # promc's own micro-benchmarks, in quick mode (bench_promc --quick: A-E with
@@ -254,7 +291,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check-format check-docs
 	$(Q)$(MAKE) --no-print-directory check-unit
 	$(Q)$(MAKE) --no-print-directory check-symbols check-contract
-	$(Q)$(MAKE) --no-print-directory check-install
+	$(Q)$(MAKE) --no-print-directory check-install check-dlopen
 	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory check-clang
 	$(Q)$(MAKE) --no-print-directory tsan

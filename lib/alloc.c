@@ -1,7 +1,8 @@
 /*
  * Allocator indirection. The hooks are plain function pointers read without
- * synchronisation: promc_set_allocator() is documented to be called before any
- * other promc function, while the process is still single-threaded.
+ * synchronisation: promc_set_allocator() (allocator.c) is documented to be
+ * called before any other promc function, while the process is still
+ * single-threaded.
  */
 #include "alloc.h"
 
@@ -9,22 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
 #include "promc.h"
 
 static promc_malloc_fn hook_malloc = malloc;
 static promc_realloc_fn hook_realloc = realloc;
 static promc_free_fn hook_free = free;
 
-int promc_set_allocator(promc_malloc_fn m, promc_realloc_fn r, promc_free_fn f)
+void promc__alloc_set(promc_malloc_fn m, promc_realloc_fn r, promc_free_fn f)
 {
-    if ((m == NULL) != (r == NULL) || (m == NULL) != (f == NULL))
-        return promc__fail(PROMC_EINVAL,
-                           "promc_set_allocator needs all three functions, or all NULL");
     hook_malloc = m ? m : malloc;
     hook_realloc = r ? r : realloc;
     hook_free = f ? f : free;
-    return promc__ok();
 }
 
 void *promc__malloc(size_t size)
@@ -60,9 +56,4 @@ char *promc__strdup(const char *s)
     if (p)
         memcpy(p, s, n);
     return p;
-}
-
-void promc_free(void *ptr)
-{
-    promc__free(ptr);
 }

@@ -9,10 +9,14 @@
 
 #include <stddef.h>
 
+#include "promc.h"
+
 void *promc__malloc(size_t size);
 void *promc__calloc(size_t count, size_t size);
 void *promc__realloc(void *ptr, size_t size);
 void promc__free(void *ptr);
 char *promc__strdup(const char *s);
+/* Installs the hooks (NULL: libc's); the checks are promc_set_allocator's. */
+void promc__alloc_set(promc_malloc_fn m, promc_realloc_fn r, promc_free_fn f);
 
 #endif

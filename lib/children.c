@@ -11,6 +11,7 @@
 
 #include "children.h"
 #include "internal.h"
+#include "thread_state.h"
 
 const struct promc__labels promc__no_labels = {"", 0, 0, NULL, NULL};
 
@@ -24,10 +25,10 @@ const struct promc__labels promc__no_labels = {"", 0, 0, NULL, NULL};
  * away: forever. So the families a thread is collecting are remembered here,
  * and those calls return PROMC_ESTATE at once; read-only calls skip the lock
  * the thread already holds. Nesting is bounded by gather.c's scrape depth. */
-#define MAX_COLLECTING 16
+#define MAX_COLLECTING 8 /* gather.c nests scrapes at most 8 deep */
 
-static _Thread_local const struct promc_metric *collecting[MAX_COLLECTING];
-static _Thread_local unsigned ncollecting;
+static _Thread_local const struct promc_metric *collecting[MAX_COLLECTING] PROMC__TLS;
+static _Thread_local unsigned ncollecting PROMC__TLS;
 
 static bool is_collecting(const struct promc_metric *m)
 {
@@ -258,22 +259,14 @@ static int check_values(struct promc_metric *m, const char *const *values, size_
 /* Per-thread lookup cache                                               */
 /* ===================================================================== */
 
-/* Each thread remembers the children it looked up last, so a hit costs a
- * hash and a compare: no lock, no atomic read-modify-write. An entry is
- * trusted only while its family's generation is unchanged; every removal
- * bumps it (under the write lock), so a cached entry never hands out a
- * child another thread detached since. Families are keyed by an id that is
- * never reused, not by address. */
-#define LOOKUP_CACHE 64 /* entries, a power of two */
-
-struct lookup_entry {
-    uint64_t family_id;
-    uint32_t gen;
-    uint32_t hash;
-    struct promc__child *child;
-};
-
-static _Thread_local struct lookup_entry lookup_cache[LOOKUP_CACHE];
+/* Each thread remembers the children it looked up last (thread_state.h), so
+ * a hit costs a hash and a compare: no lock, no atomic read-modify-write. An
+ * entry is trusted only while its family's generation is unchanged; every
+ * removal bumps it (under the write lock), so a cached entry never hands out
+ * a child another thread detached since. The generation is 64 bits: at a
+ * billion removals a second it would wrap in five centuries, so an entry
+ * cannot outlive its child by wrapping around. Families are keyed by an id
+ * that is never reused, not by address. */
 static atomic_uint_fast64_t next_family_id = 1;
 
 uint64_t promc__new_family_id(void)
@@ -363,8 +356,9 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         }
     uint32_t h = hash_values(values, n);
 
-    struct lookup_entry *e = &lookup_cache[h & (LOOKUP_CACHE - 1)];
-    if (e->family_id == m->id && e->hash == h &&
+    struct promc__thread_state *ts = promc__thread_state();
+    struct promc__lookup_entry *e = ts ? &ts->lookup[h & (PROMC__LOOKUP_ENTRIES - 1)] : NULL;
+    if (e && e->family_id == m->id && e->hash == h &&
         e->gen == atomic_load_explicit(&m->gen, memory_order_acquire) &&
         same_values(m, e->child, values, n)) {
         promc__ok();
@@ -378,9 +372,9 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
     struct promc__child *c = table_find(m, values, h);
     if (c && c->detached)
         c = NULL;
-    if (c)
-        *e =
-            (struct lookup_entry){m->id, atomic_load_explicit(&m->gen, memory_order_relaxed), h, c};
+    if (c && e)
+        *e = (struct promc__lookup_entry){
+            m->id, atomic_load_explicit(&m->gen, memory_order_relaxed), c, h};
     if (lock)
         pthread_rwlock_unlock(&m->lock);
     if (c) {
@@ -418,10 +412,15 @@ int promc__family_clear(struct promc_metric *m)
     int rc = lock_family(m, true, "clear it");
     if (rc != PROMC_OK)
         return rc;
+    bool removed = false;
     for (struct promc__child *c = m->first; c; c = c->next)
-        c->detached = true;
+        if (!c->detached) {
+            c->detached = true;
+            removed = true;
+        }
     m->nlive = 0;
-    atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
+    if (removed)
+        atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
     pthread_rwlock_unlock(&m->lock);
     return promc__ok();
 }
@@ -454,7 +453,8 @@ int promc__family_reclaim(struct promc_metric *m)
         }
         c = next;
     }
-    atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
+    if (dead) /* entries of detached children are stale already; this is belt and braces */
+        atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
     pthread_rwlock_unlock(&m->lock);
     while (dead) {
         struct promc__child *next = dead->next;

@@ -15,6 +15,7 @@
 #include "constructor.h"
 #include "family.h"
 #include "internal.h"
+#include "thread_state.h"
 
 /* Stripe 0 is shared (atomic adds); stripes 1..STRIPES-1 each belong to one
  * thread for the life of the process: the first STRIPES-1 threads that
@@ -47,8 +48,8 @@ static struct counter_child *cc(promc_counter *c)
  * initial-exec TLS keeps the access a single load, also in the shared
  * library. */
 static atomic_uint next_stripe;
-static _Thread_local unsigned my_stripe __attribute__((tls_model("initial-exec")));
-static _Thread_local unsigned my_tick __attribute__((tls_model("initial-exec")));
+static _Thread_local unsigned my_stripe PROMC__TLS;
+static _Thread_local unsigned my_tick PROMC__TLS;
 
 /* No integer cell ever wraps: a whole increment goes to a cell only while
  * the cell is below SPILL, and to the double cell otherwise (and always when

@@ -1,18 +1,22 @@
 /*
  * Error codes, their names and texts (generated from PROMC_ERRNO_MAP so the
  * three can never disagree), and the per-thread record of the most recent
- * call that can fail: its code, and the message of a failure. A thread-local
- * buffer keeps messages race-free without a lock or allocation; a success
+ * call that can fail: its code, and the message of a failure, kept in the
+ * thread's own state block (thread_state.h), so no lock is needed. A success
  * writes only the code, so that it costs one store.
  */
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "promc.h"
+#include "thread_state.h"
 
-static _Thread_local char last_message[256];
-static _Thread_local int last_code;
+static _Thread_local int last_code PROMC__TLS;
+/* The last failure's message could not be kept (no thread state). */
+static _Thread_local bool message_lost PROMC__TLS;
 
 unsigned promc_version(void)
 {
@@ -50,7 +54,10 @@ const char *promc_errname(int code)
 
 const char *promc_last_error(void)
 {
-    return last_code == PROMC_OK ? "" : last_message;
+    if (last_code == PROMC_OK)
+        return "";
+    struct promc__thread_state *ts = promc__tls_state;
+    return ts && !message_lost ? ts->message : "(no message: out of memory)";
 }
 
 int promc_last_error_code(void)
@@ -103,8 +110,12 @@ static void make_utf8(char *m)
 __attribute__((format(printf, 2, 0))) static void record(int code, const char *fmt, va_list ap)
 {
     last_code = code;
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
-    make_utf8(last_message);
+    struct promc__thread_state *ts = promc__thread_state();
+    message_lost = !ts;
+    if (ts) {
+        vsnprintf(ts->message, sizeof ts->message, fmt, ap);
+        make_utf8(ts->message);
+    }
 }
 
 int promc__fail(int code, const char *fmt, ...)

@@ -14,14 +14,15 @@
 #include "gather.h"
 #include "internal.h"
 #include "registry.h"
+#include "thread_state.h"
 
 /* The registries this thread is scraping, innermost last: a collector or
  * writer that scrapes the registry it is called for would recurse forever,
  * and nesting is bounded so the family bookkeeping of children.c holds. */
 #define MAX_NESTED_SCRAPES 8
 
-static _Thread_local promc_registry *scraping[MAX_NESTED_SCRAPES];
-static _Thread_local unsigned nscraping;
+static _Thread_local promc_registry *scraping[MAX_NESTED_SCRAPES] PROMC__TLS;
+static _Thread_local unsigned nscraping PROMC__TLS;
 
 bool promc__scrape_has(const struct promc__scrape *sc, const struct promc_metric *m)
 {

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include "metric.h"
 #include "promc_http.h"
 
 /* The last error must be exactly this code, and mention `mentions`. */
@@ -452,6 +453,40 @@ static void child_used_after_remove_keeps_working_unexported(void **state)
     promc_registry_free(reg);
 }
 
+/* The per-thread lookup cache trusts an entry while its family's removal
+ * generation is unchanged. A 32-bit generation wrapped after 2^32 removals
+ * and handed back a freed child; the test jumps the generation by 2^32
+ * instead of removing that often. */
+static void lookup_cache_survives_a_generation_jump_of_2_pow_32(void **state)
+{
+    (void)state;
+    promc_counter_vec *v =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "g", "G.", PROMC_LABELS("k"), NULL);
+    struct promc_metric *m = (struct promc_metric *)promc_counter_vec_metric(v);
+    assert_non_null(promc_counter_vec_labels(v, "a")); /* created */
+    assert_non_null(promc_counter_vec_labels(v, "a")); /* found, and cached by this thread */
+    uint64_t cached = atomic_load(&m->gen);
+    assert_int_equal(promc_counter_vec_remove(v, "a"), PROMC_OK);
+    assert_int_equal(promc_metric_reclaim_removed(promc_counter_vec_metric(v)), PROMC_OK);
+    atomic_store(&m->gen, cached + (UINT64_C(1) << 32)); /* as after 2^32 more removals */
+    promc_counter *again = promc_counter_vec_labels(v, "a");
+    assert_non_null(again);
+    /* A new child, not the freed one out of the cache. */
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(v)), 1);
+    promc_counter_inc(again);
+    assert_true(promc_counter_get(again) == 1);
+    /* Nothing removed, nothing bumped: a clear of no live child, a reclaim
+     * of nothing and a failed remove leave the generation alone. */
+    promc_counter_vec_remove(v, "a");
+    promc_metric_reclaim_removed(promc_counter_vec_metric(v));
+    uint64_t g = atomic_load(&m->gen);
+    promc_counter_vec_clear(v);
+    promc_metric_reclaim_removed(promc_counter_vec_metric(v));
+    assert_int_equal(promc_counter_vec_remove(v, "zz"), PROMC_ENOENT);
+    assert_true(atomic_load(&m->gen) == g);
+    promc_counter_vec_free(v);
+}
+
 struct remover {
     promc_counter_vec *vec;
     promc_counter *child;
@@ -651,6 +686,7 @@ int main(void)
         cmocka_unit_test(reserved_library_names_are_refused),
         cmocka_unit_test(child_used_after_remove_keeps_working_unexported),
         cmocka_unit_test(removing_a_child_another_thread_increments_is_safe),
+        cmocka_unit_test(lookup_cache_survives_a_generation_jump_of_2_pow_32),
         cmocka_unit_test(null_strings_are_refused),
         cmocka_unit_test(wrong_label_counts_and_bad_utf8_are_refused),
         cmocka_unit_test(registering_twice_and_clashing_names_are_refused),

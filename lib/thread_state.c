@@ -1,0 +1,58 @@
+/*
+ * Per-thread state outside static TLS (thread_state.h): allocated through the
+ * library's allocator on a thread's first need, found again through one
+ * thread-local pointer, and freed by a pthread key destructor when the thread
+ * exits. When the shared library is unloaded (dlclose), the key is deleted
+ * first, so no thread's exit calls into unloaded code.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "alloc.h"
+#include "thread_state.h"
+
+_Thread_local struct promc__thread_state *promc__tls_state PROMC__TLS;
+
+static pthread_key_t key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static bool key_made;
+
+static void state_free(void *p)
+{
+    promc__tls_state = NULL;
+    promc__free(p);
+}
+
+static void make_key(void)
+{
+    key_made = pthread_key_create(&key, state_free) == 0;
+}
+
+struct promc__thread_state *promc__thread_state_new(void)
+{
+    pthread_once(&key_once, make_key);
+    if (!key_made)
+        return NULL;
+    struct promc__thread_state *s = promc__calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    if (pthread_setspecific(key, s) != 0) {
+        promc__free(s);
+        return NULL;
+    }
+    promc__tls_state = s;
+    return s;
+}
+
+/* At exit or dlclose: the calling thread's state is freed (key destructors
+ * do not run for a thread that calls exit), and the key deleted. The states
+ * of threads still running stay allocated -- their destructor must not run
+ * into code that is gone. */
+__attribute__((destructor)) static void delete_key(void)
+{
+    if (!key_made)
+        return;
+    state_free(promc__tls_state);
+    pthread_key_delete(key);
+    key_made = false;
+}

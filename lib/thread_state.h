@@ -1,0 +1,52 @@
+/*
+ * Per-thread state that does not live in static TLS (thread_state.c): the
+ * lookup cache of children.c and the message of error.c, in one block
+ * allocated on a thread's first need and freed when the thread exits. Only a
+ * pointer to it is thread-local. That keeps promc's own thread-locals, which
+ * the hot path reads with the initial-exec model, small enough for the
+ * static TLS a dlopen'ed library may use.
+ */
+#ifndef PROMC_THREAD_STATE_H
+#define PROMC_THREAD_STATE_H
+
+#include <stdint.h>
+
+/* The model of every thread-local of the library: one instruction to reach
+ * it, also in the shared library. Their total must stay small (glibc lends a
+ * dlopen'ed library 512 bytes of static TLS by default); a test loads the
+ * shared library with dlopen. */
+#define PROMC__TLS __attribute__((tls_model("initial-exec")))
+
+struct promc__child;
+
+/* One remembered lookup: the family (by id, never reused), its removal
+ * generation then, the values' hash, and the child found. */
+struct promc__lookup_entry {
+    uint64_t family_id;
+    uint64_t gen;
+    struct promc__child *child;
+    uint32_t hash;
+};
+
+#define PROMC__LOOKUP_ENTRIES 64  /* a power of two */
+#define PROMC__MESSAGE_MAX    256 /* bytes of an error message, NUL included */
+
+struct promc__thread_state {
+    struct promc__lookup_entry lookup[PROMC__LOOKUP_ENTRIES];
+    char message[PROMC__MESSAGE_MAX];
+};
+
+extern _Thread_local struct promc__thread_state *promc__tls_state PROMC__TLS;
+
+/* Allocates the calling thread's state; NULL when out of memory. */
+struct promc__thread_state *promc__thread_state_new(void);
+
+/* The calling thread's state, allocated on first use; NULL when out of
+ * memory (callers then go without: no cache, a fixed message). */
+static inline struct promc__thread_state *promc__thread_state(void)
+{
+    struct promc__thread_state *s = promc__tls_state;
+    return s ? s : promc__thread_state_new();
+}
+
+#endif
