@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +26,14 @@
 
 /* Largest list page (or saved list) accepted: about 50 000 typical jobs. */
 #define MAX_BODY ((size_t)64 << 20)
-/* Pages followed in one poll, against a server that never stops paging. */
+/* Pages followed in one poll, against a server that never stops paging.
+ * Also bounds the continue tokens remembered (8 bytes a page). */
 #define MAX_PAGES 10000
 
 static const char *listen_address, *telemetry_path, *api_server, *namespace, *token_file,
     *from_file, *log_level;
-static double interval, timeout;
-static long long page_limit;
+static double interval, timeout, poll_timeout;
+static long long page_limit, poll_max_items, poll_max_bytes;
 
 static ex_flag flags[] = {
     EX_FLAG_LISTEN_ADDRESS(&listen_address, "PROW_WEB_LISTEN_ADDRESS", ":9090"),
@@ -79,6 +81,31 @@ static ex_flag flags[] = {
      .duration = &timeout,
      .min = 0.001,
      .max = 3600},
+    /* A poll's bounds. Without them a server that keeps paging (repeating
+     * continue tokens, or new ones for ever) grows the list without end,
+     * and the poll never ends to count an error. */
+    {.name = "poll-timeout",
+     .env = "PROW_POLL_TIMEOUT",
+     .help = "Time allowed for a whole poll, every page included; a request that would end "
+             "later gets less than --timeout (default: the --interval).",
+     .duration = &poll_timeout,
+     .min = 0.001,
+     .max = 86400},
+    {.name = "poll-max-items",
+     .env = "PROW_POLL_MAX_ITEMS",
+     .def = "100000",
+     .help = "Most ProwJobs one poll may read; more fail the poll.",
+     .integer = &poll_max_items,
+     .min = 1,
+     .max = 100000000},
+    {.name = "poll-max-bytes",
+     .env = "PROW_POLL_MAX_BYTES",
+     .def = "268435456",
+     .help = "Most bytes (256 MiB) one poll may read from the API, and most memory the list it "
+             "builds may take; more fail the poll.",
+     .integer = &poll_max_bytes,
+     .min = 65536,
+     .max = 1099511627776.0},
     EX_FLAG_LOG_LEVEL(&log_level, "PROW_LOG_LEVEL"),
     {0},
 };
@@ -320,65 +347,139 @@ static char *read_token(char *why, size_t whycap)
     return token;
 }
 
-/* One page: 0 and the page's jobs appended to l, *next set to the continue
- * token (or NULL); -1 and why on failure. */
-static int fetch_page(prow_list *l, const char *url, const promc_http_client_opts *opts,
-                      char **next, char *why, size_t whycap)
+/* A poll's bounds on items and bytes, from the flags. */
+static size_t max_items, max_bytes;
+
+static double now_monotonic(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* FNV-1a, 64 bits. A poll remembers its continue tokens as hashes: 8 bytes
+ * a page whatever a token's length (the server chooses it), and one integer
+ * comparison per earlier page. Two distinct tokens of a poll collide with
+ * odds below MAX_PAGES^2 / 2^65 (about 3e-12), and a collision only fails
+ * that poll; a token that does repeat is never missed. */
+static uint64_t token_hash(const char *s)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * UINT64_C(1099511628211);
+    return h;
+}
+
+/* Why prow_list_add_page failed, naming the flag when a bound was hit, else
+ * "<what><where>: <reason>". */
+static void page_failed(int added, const char *what, const char *where, const char *reason,
+                        char *why, size_t whycap)
+{
+    if (added == PROW_PAGE_MAX_JOBS)
+        snprintf(why, whycap, "more than --poll-max-items=%zu ProwJobs in one poll", max_items);
+    else if (added == PROW_PAGE_MAX_BYTES)
+        snprintf(why, whycap, "the list would take more than --poll-max-bytes=%zu bytes of memory",
+                 max_bytes);
+    else
+        snprintf(why, whycap, "%s%s: %s", what, where, reason);
+}
+
+/* One page: 0 and the page's jobs appended to l, *next set to the continue
+ * token (or NULL), *bytes_read grown by the page's size; -1 and why on failure.
+ * The request gets what is left of the poll's time (at most --timeout) and
+ * of its bytes (at most MAX_BODY), so the poll's bounds hold within a page
+ * too: a hanging server or an endless body is cut at the poll's bound. */
+static int fetch_page(prow_list *l, const char *url, promc_http_client_opts *opts, double deadline,
+                      size_t *bytes_read, char **next, char *why, size_t whycap)
+{
+    double left = deadline - now_monotonic();
+    if (left <= 0) {
+        snprintf(why, whycap, "the poll took longer than --poll-timeout=%gs", poll_timeout);
+        return -1;
+    }
+    if (*bytes_read >= max_bytes) {
+        snprintf(why, whycap, "more than --poll-max-bytes=%zu bytes read in one poll", max_bytes);
+        return -1;
+    }
+    opts->connect_timeout = opts->timeout = left < timeout ? left : timeout;
+    opts->max_body = max_bytes - *bytes_read < MAX_BODY ? max_bytes - *bytes_read : MAX_BODY;
     promc_http_result res;
     char reason[512];
     int rc = -1;
-    if (promc_http_fetch("GET", url, NULL, 0, opts, &res) != PROMC_OK)
+    int fetched = promc_http_fetch("GET", url, NULL, 0, opts, &res);
+    if (fetched != PROMC_OK && now_monotonic() >= deadline) {
+        snprintf(why, whycap, "the poll took longer than --poll-timeout=%gs", poll_timeout);
+    } else if (fetched == PROMC_ELIMIT && opts->max_body < MAX_BODY) {
+        snprintf(why, whycap, "more than --poll-max-bytes=%zu bytes read in one poll", max_bytes);
+    } else if (fetched != PROMC_OK) {
         snprintf(why, whycap, "GET %s: %s", url, promc_last_error());
-    else if (res.status != 200)
+    } else if (res.status != 200) {
         snprintf(why, whycap, "GET %s: HTTP status %d", url, res.status);
-    else if (prow_list_add_page(l, res.body, res.body_len, next, reason, sizeof reason) != 0)
-        snprintf(why, whycap, "GET %s: %s", url, reason);
-    else
-        rc = 0;
+    } else {
+        *bytes_read += res.body_len;
+        int added = prow_list_add_page(l, res.body, res.body_len, next, reason, sizeof reason);
+        if (added == PROW_PAGE_OK)
+            rc = 0;
+        else
+            page_failed(added, "GET ", url, reason, why, whycap);
+    }
     promc_http_result_free(&res);
     return rc;
 }
 
 /* GETs every page of the list, following metadata.continue. Any failing page
- * fails the whole poll: half a list would look like deleted jobs. */
+ * fails the whole poll: half a list would look like deleted jobs. A server
+ * that keeps paging, with tokens it repeats or new ones for ever, would grow
+ * the list without end, so the poll as a whole is bounded: in time
+ * (--poll-timeout), in bytes read and memory held (--poll-max-bytes), in
+ * jobs (--poll-max-items) and in pages (MAX_PAGES), and a continue token
+ * that any earlier page of the poll sent ends it. */
 static prow_list *poll_api(char *why, size_t whycap)
 {
+    double deadline = now_monotonic() + poll_timeout;
     char *token = NULL;
     if (token_file && *token_file && !(token = read_token(why, whycap)))
         return NULL;
     static const char *const headers[] = {"Accept: application/json", NULL};
-    promc_http_client_opts opts = {
-        .connect_timeout = timeout,
-        .timeout = timeout,
-        .max_body = MAX_BODY,
-        .bearer_token = token,
-        .headers = headers,
-    };
+    promc_http_client_opts opts = {.bearer_token = token, .headers = headers};
     prow_list *l = prow_list_new();
+    uint64_t *seen = malloc(MAX_PAGES * sizeof *seen); /* seen[i]: page i + 1's token */
     char *cont = NULL;
+    size_t bytes_read = 0;
+    unsigned pages = 0;
     bool ok = false;
-    if (!l)
+    if (l && seen) {
+        l->max_jobs = max_items;
+        l->max_bytes = max_bytes;
+    } else {
         snprintf(why, whycap, "out of memory");
-    for (unsigned pages = 1; l; pages++) {
+    }
+    while (l && seen) {
         char *url = list_url(cont), *next = NULL;
         if (!url) {
             snprintf(why, whycap, "out of memory");
             break;
         }
-        int rc = fetch_page(l, url, &opts, &next, why, whycap);
+        int rc = fetch_page(l, url, &opts, deadline, &bytes_read, &next, why, whycap);
         free(url);
         if (rc != 0)
             break;
+        pages++;
         if (!next) {
             ok = true;
             break;
         }
-        if (cont && strcmp(cont, next) == 0) {
-            snprintf(why, whycap, "the API sent the same continue token twice");
+        uint64_t h = token_hash(next);
+        unsigned first = 0;
+        for (unsigned i = 0; i + 1 < pages && !first; i++)
+            if (seen[i] == h)
+                first = i + 1;
+        if (first) {
+            snprintf(why, whycap, "page %u repeats the continue token of page %u", pages, first);
             free(next);
             break;
         }
+        seen[pages - 1] = h;
         free(cont);
         cont = next;
         if (pages >= MAX_PAGES) {
@@ -390,6 +491,10 @@ static prow_list *poll_api(char *why, size_t whycap)
             break;
         }
     }
+    if (!ok && l)
+        ex_log(EX_LOG_DEBUG, "poll stopped after %u pages, %zu ProwJobs, %zu bytes read, %zu held",
+               pages, l->njobs, bytes_read, l->bytes);
+    free(seen);
     free(cont);
     free(token);
     if (!ok) {
@@ -399,18 +504,28 @@ static prow_list *poll_api(char *why, size_t whycap)
     return l;
 }
 
+/* The saved list: one page, under the same item and byte bounds as a poll
+ * of the API (time aside: a file is local). */
 static prow_list *poll_file(char *why, size_t whycap)
 {
     size_t len;
-    char *body = read_file(from_file, MAX_BODY, &len, why, whycap);
+    char *body =
+        read_file(from_file, max_bytes < MAX_BODY ? max_bytes : MAX_BODY, &len, why, whycap);
     if (!body)
         return NULL;
     prow_list *l = prow_list_new();
     char reason[512];
+    int added = PROW_PAGE_FAILED;
     if (!l) {
         snprintf(why, whycap, "out of memory");
-    } else if (prow_list_add_page(l, body, len, NULL, reason, sizeof reason) != 0) {
-        snprintf(why, whycap, "%s: %s", from_file, reason);
+    } else {
+        l->max_jobs = max_items;
+        l->max_bytes = max_bytes;
+        added = prow_list_add_page(l, body, len, NULL, reason, sizeof reason);
+        if (added != PROW_PAGE_OK)
+            page_failed(added, "", from_file, reason, why, whycap);
+    }
+    if (added != PROW_PAGE_OK) {
         prow_list_unref(l);
         l = NULL;
     }
@@ -459,13 +574,6 @@ static void poll_once(void)
     polled = true;
 }
 
-static double now_monotonic(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The API URL without trailing slashes; http only (libc has no TLS). */
 static char *api_base(void)
 {
@@ -488,6 +596,10 @@ int main(int argc, char **argv)
     ex_signals_install();
     if (from_file && !*from_file)
         from_file = NULL;
+    if (poll_timeout == 0) /* not set: 0 is out of the flag's range */
+        poll_timeout = interval;
+    max_items = (size_t)poll_max_items;
+    max_bytes = (unsigned long long)poll_max_bytes > SIZE_MAX ? SIZE_MAX : (size_t)poll_max_bytes;
     char *base = NULL;
     if (!from_file) {
         if (!(base = api_base())) {
@@ -527,9 +639,11 @@ int main(int argc, char **argv)
         ex_log(EX_LOG_INFO, "reading %s every %g s; metrics on %s%s (port %d)", from_file, interval,
                listen_address, telemetry_path, promc_http_server_port(server));
     else
-        ex_log(EX_LOG_INFO, "polling %s namespace %s every %g s; metrics on %s%s (port %d)",
-               api_server, namespace, interval, listen_address, telemetry_path,
-               promc_http_server_port(server));
+        ex_log(EX_LOG_INFO,
+               "polling %s namespace %s every %g s (a poll at most %g s, %zu ProwJobs, %zu "
+               "bytes); metrics on %s%s (port %d)",
+               api_server, namespace, interval, poll_timeout, max_items, max_bytes, listen_address,
+               telemetry_path, promc_http_server_port(server));
 
     while (!ex_should_stop()) {
         double start = now_monotonic();

@@ -27,6 +27,17 @@ struct prow_block {
     max_align_t data[]; /* max_align_t elements keep every allocation aligned */
 };
 
+/* Whether the list may grow by extra bytes within its max_bytes; if not,
+ * notes that the caller's allocation is refused for the bound. */
+static bool within_bytes(prow_list *l, size_t extra)
+{
+    if (l->max_bytes && (extra > l->max_bytes || l->bytes > l->max_bytes - extra)) {
+        l->over_bytes = true;
+        return false;
+    }
+    return true;
+}
+
 static void *arena_alloc(prow_list *l, size_t n)
 {
     size_t align = sizeof(max_align_t);
@@ -34,13 +45,13 @@ static void *arena_alloc(prow_list *l, size_t n)
     struct prow_block *b = l->arena;
     if (!b || b->cap - b->used < n) {
         size_t cap = n > BLOCK_BYTES ? n : BLOCK_BYTES;
-        b = malloc(sizeof *b + cap);
-        if (!b)
+        if (!within_bytes(l, sizeof *b + cap) || !(b = malloc(sizeof *b + cap)))
             return NULL;
         b->next = l->arena;
         b->used = 0;
         b->cap = cap;
         l->arena = b;
+        l->bytes += sizeof *b + cap;
     }
     void *p = (char *)b->data + b->used;
     b->used += n;
@@ -292,10 +303,15 @@ static int add_job(prow_list *l, const ex_json_doc *doc, ex_json_node item)
 {
     if (l->njobs == l->capjobs) {
         size_t cap = l->capjobs ? l->capjobs * 2 : 64;
+        if (l->max_jobs && cap > l->max_jobs)
+            cap = l->max_jobs; /* the caller checked njobs < max_jobs */
+        if (!within_bytes(l, (cap - l->capjobs) * sizeof *l->jobs))
+            return -1;
         prow_job *jobs = realloc(l->jobs, cap * sizeof *jobs);
         if (!jobs)
             return -1;
         l->jobs = jobs;
+        l->bytes += (cap - l->capjobs) * sizeof *jobs;
         l->capjobs = cap;
     }
     ex_json_node meta = ex_json_get(doc, item, "metadata");
@@ -357,7 +373,7 @@ int prow_list_add_page(prow_list *l, const char *body, size_t len, char **cont, 
         snprintf(why, whycap, "invalid JSON at byte %zu: %s", err.offset, err.message);
         return -1;
     }
-    int rc = -1;
+    int rc = PROW_PAGE_FAILED;
     ex_json_node root = ex_json_root(doc);
     ex_json_node items = ex_json_get(doc, root, "items");
     ex_json_kind kind = ex_json_kind_of(doc, items);
@@ -378,8 +394,18 @@ int prow_list_add_page(prow_list *l, const char *body, size_t len, char **cont, 
         if (ex_json_kind_of(doc, item) != EX_JSON_OBJECT) {
             ex_log(EX_LOG_DEBUG, "items[%zu] is a %s, not an object: skipped", index,
                    ex_json_kind_name(ex_json_kind_of(doc, item)));
+        } else if (l->max_jobs && l->njobs >= l->max_jobs) {
+            snprintf(why, whycap, "more than %zu jobs", l->max_jobs);
+            rc = PROW_PAGE_MAX_JOBS;
+            goto done;
         } else if (add_job(l, doc, item) != 0) {
-            snprintf(why, whycap, "out of memory reading %zu jobs", l->njobs);
+            if (l->over_bytes) {
+                snprintf(why, whycap, "more than %zu bytes of memory for %zu jobs", l->max_bytes,
+                         l->njobs);
+                rc = PROW_PAGE_MAX_BYTES;
+            } else {
+                snprintf(why, whycap, "out of memory reading %zu jobs", l->njobs);
+            }
             goto done;
         }
         index++;
@@ -389,7 +415,7 @@ int prow_list_add_page(prow_list *l, const char *body, size_t len, char **cont, 
         snprintf(why, whycap, "out of memory");
         goto done;
     }
-    rc = 0;
+    rc = PROW_PAGE_OK;
 done:
     ex_json_free(doc);
     return rc;

@@ -39,7 +39,21 @@ typedef struct prow_list {
     prow_job *jobs;
     size_t njobs, capjobs;
     struct prow_block *arena; /* every string and label array of the list */
+    /* Bounds on the list while pages are added (0: none), set by the caller
+     * after prow_list_new. bytes counts what the list holds: its arena
+     * blocks and its job array. over_bytes is set when an allocation was
+     * refused for max_bytes (not for want of memory). */
+    size_t max_jobs, max_bytes, bytes;
+    bool over_bytes;
 } prow_list;
+
+/* What prow_list_add_page returns. */
+enum {
+    PROW_PAGE_OK = 0,
+    PROW_PAGE_FAILED = -1,    /* not a ProwJobList, or out of memory; why says */
+    PROW_PAGE_MAX_JOBS = -2,  /* the list would hold more than max_jobs jobs */
+    PROW_PAGE_MAX_BYTES = -3, /* the list would take more than max_bytes */
+};
 
 /* A new, empty list with one reference; NULL on out of memory. */
 prow_list *prow_list_new(void);
@@ -49,10 +63,12 @@ prow_list *prow_list_ref(prow_list *l);
 void prow_list_unref(prow_list *l);
 
 /* Parses one JSON ProwJobList (a page of the API, or a whole saved list) and
- * appends its items to l. On success returns 0 and, when cont is not NULL,
- * sets *cont to a malloc'd copy of metadata.continue (NULL when absent or
- * empty). On failure returns -1 with the reason in why (the list may have
- * been extended: discard it). */
+ * appends its items to l. On success returns PROW_PAGE_OK and, when cont is
+ * not NULL, sets *cont to a malloc'd copy of metadata.continue (NULL when
+ * absent or empty). On failure returns PROW_PAGE_FAILED, or
+ * PROW_PAGE_MAX_JOBS / PROW_PAGE_MAX_BYTES when the page would take l past
+ * its bounds (it stops there, so l never holds more), with the reason in
+ * why; l may have been extended: discard it. */
 int prow_list_add_page(prow_list *l, const char *body, size_t len, char **cont, char *why,
                        size_t whycap);
 

@@ -2,7 +2,9 @@
 one series per .spec.job with exact label values, key sanitising, collisions
 and the denylist; state transitions observed as exact histogram buckets;
 paging through metadata.continue; the bearer token; every kind of upstream
-failure keeping the last good list; flags, clean exit and valgrind."""
+failure keeping the last good list; a poll bounded in time, items and bytes
+against an API that never stops paging (with the peak RSS checked); flags,
+clean exit and valgrind."""
 
 import json
 import os
@@ -139,12 +141,37 @@ def as_list(items):
 
 # ------------------------------------------------------------------ fake API
 
+# Pages of a hostile API, which never stops paging. A page's continue token
+# goes where "@TOKEN@" is, so a body is built once and stamped per request.
+HOSTILE_ITEMS = [pj("h-%d" % i, "hostile-%d" % (i % 50), start="2024-05-01T10:00:00Z",
+                    labels={"prow.k8s.io/context": "unit", "event-GUID": "guid-%d" % i},
+                    annotations={"prow.k8s.io/job": "hostile-%d" % (i % 50)})
+                 for i in range(500)]
+HOSTILE_LABELS = 200000  # labels on one job: small on the wire, big in memory
+
+
+def hostile_page(items, **metadata):
+    body = as_list(items)
+    body["metadata"].update(metadata)
+    body["metadata"]["continue"] = "@TOKEN@"
+    return json.dumps(body).encode()
+
+
+HOSTILE_PAGES = {
+    "alternate": hostile_page(HOSTILE_ITEMS),  # tokens A, B, A, B, ...
+    "distinct": hostile_page(HOSTILE_ITEMS),  # tokens d-1, d-2, ... for ever
+    "slow": hostile_page([]),  # empty pages, distinct tokens, 0.1 s each
+    "padded": hostile_page([], padding="x" * (1 << 20)),  # 1 MiB pages, distinct tokens
+}
+
+
 class Api:
     """The list endpoint, paged by `limit` with TOKENS as continue tokens."""
 
     def __init__(self):
         self.mode = "good1"
         self.seen = []  # (limit, continue) of every list request
+        self.labels_page = None
         self.up = FakeUpstream({API_PATH: self.route})
         self.up.server.handle_error = lambda *a: None  # the over-cap client hangs up
 
@@ -169,6 +196,20 @@ class Api:
         if mode == "big":  # chunked, so the client must count: 65 MiB > 64 MiB
             chunk = b"100000\r\n" + b" " * 0x100000 + b"\r\n"
             return 200, {"Transfer-Encoding": "chunked"}, chunk * 65 + b"0\r\n\r\n"
+        if mode in HOSTILE_PAGES:
+            if mode == "alternate":
+                token = "B" if cont == "A" else "A"
+            else:
+                token = "d-%d" % (int(cont[2:]) + 1 if cont and cont.startswith("d-") else 1)
+            if mode == "slow":
+                time.sleep(0.1)
+            body = HOSTILE_PAGES[mode].replace(b'"@TOKEN@"', json.dumps(token).encode())
+            return 200, {"Content-Type": "application/json"}, body
+        if mode == "labels":  # one job, HOSTILE_LABELS labels, no further page
+            if not self.labels_page:  # built once: it takes Python a while
+                labels = {"k%d" % i: "v" for i in range(HOSTILE_LABELS)}
+                self.labels_page = json.dumps(as_list([pj("many", "many", labels=labels)]))
+            return 200, {}, self.labels_page.encode()
         page = 0 if cont is None else TOKENS.index(cont) + 1 if cont in TOKENS else -1
         if page < 0:
             return 410, {}, b"expired continue token\n"
@@ -267,7 +308,9 @@ for flag, env in (("--web.listen-address", "PROW_WEB_LISTEN_ADDRESS"), ("--liste
                   ("--api-server", "PROW_API_SERVER"), ("--namespace", "PROW_NAMESPACE"),
                   ("--token-file", "PROW_TOKEN_FILE"), ("--from-file", "PROW_FROM_FILE"),
                   ("--page-limit", "PROW_PAGE_LIMIT"), ("--interval", "PROW_INTERVAL"),
-                  ("--timeout", "PROW_TIMEOUT"), ("--log.level", "PROW_LOG_LEVEL")):
+                  ("--timeout", "PROW_TIMEOUT"), ("--poll-timeout", "PROW_POLL_TIMEOUT"),
+                  ("--poll-max-items", "PROW_POLL_MAX_ITEMS"),
+                  ("--poll-max-bytes", "PROW_POLL_MAX_BYTES"), ("--log.level", "PROW_LOG_LEVEL")):
     c.check("--help lists " + flag, flag in help_text and (env is None or env in help_text),
             help_text)
 r = Proc([BIN, "--version"], name="prow-version")
@@ -275,7 +318,8 @@ c.equal("--version exits 0", r.p.wait(10), 0)
 c.check("--version says 1.0.0", "1.0.0" in r.output(), r.output())
 r.stop()
 for bad in (["--no-such-flag"], ["--interval=soon"], ["--listen=nohost"], ["--page-limit=-1"],
-            ["--api-server=https://kubernetes.default.svc"]):
+            ["--api-server=https://kubernetes.default.svc"], ["--poll-timeout=0"],
+            ["--poll-max-items=0"], ["--poll-max-bytes=1000"]):
     r = Proc([BIN] + bad, name="prow-bad")
     c.equal("%s exits 2" % bad[0], r.p.wait(10), 2)
     r.stop()
@@ -287,9 +331,12 @@ def start_api(api, prefix=(), timeout=10, env=None):
     port = free_port()
     env = dict(env or {})
     env.setdefault("PROW_NAMESPACE", NS)  # through the environment
+    # The poll's own bound is raised above --timeout (its default, the
+    # interval, is shorter) so that each request's timeout and size cap are
+    # what these tests meet; the poll's bounds have tests of their own.
     p = Proc(list(prefix) + [BIN, "--listen=127.0.0.1:%d" % port, "--api-server=" + api.up.url + "/",
                              "--page-limit=%d" % PAGE_LIMIT, "--interval=0.2s", "--timeout=3s",
-                             "--token-file=" + token_file], env=env)
+                             "--poll-timeout=4s", "--token-file=" + token_file], env=env)
     url = "http://127.0.0.1:%d/metrics" % port
     ok = wait_until(lambda: value(url, "prow_exporter_up") == 1, timeout)
     c.check("starts and polls the API", ok, p.output())
@@ -363,6 +410,108 @@ p, url = start_api(api, env={"PROW_PAGE_LIMIT": "7"})  # the flag wins over the 
 c.equal("flag wins over env: limit=%d" % PAGE_LIMIT, api.seen[0], (PAGE_LIMIT, None))
 c.equal("SIGTERM: exit 0", p.stop(), 0)
 
+# ------------------------------------------------------------------ a poll is bounded
+#
+# A hostile (or broken) API that never stops paging must not grow the
+# exporter without bound: the poll ends as an error once it repeats a
+# continue token or passes its time, item or byte bound, the last good list
+# stays exported, and the process's peak RSS (VmHWM) stays below a limit.
+# Each case starts on a good list, then switches the fake to the mode.
+
+
+def proc_status_kib(pid, field):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def bounded_poll(what, mode, args, reason, within, rss_mib, env=None, at_least=0):
+    """Runs the exporter on mode; the next poll must fail within `within`
+    seconds of the switch (and not before `at_least`) with `reason` in the
+    log, RSS below rss_mib. Stops the exporter early (and fails) as soon as
+    its RSS passes the limit, so a regression cannot eat the machine."""
+    api.mode = "good1"
+    port = free_port()
+    p = Proc([BIN, "--listen=127.0.0.1:%d" % port, "--api-server=" + api.up.url,
+              "--namespace=" + NS, "--page-limit=%d" % PAGE_LIMIT] + args, env=env,
+             name="prow-bounded")
+    url = "http://127.0.0.1:%d/metrics" % port
+    c.check(what + ": first poll works",
+            wait_until(lambda: value(url, "prow_exporter_up") == 1, 10), p.output()[-2000:])
+    errors = value(url, "prow_exporter_poll_errors_total") or 0
+    api.mode = mode
+    start = time.monotonic()
+    limit_kib = rss_mib * 1024
+
+    def ended():
+        if p.p.poll() is not None:
+            return "exited with %d" % p.p.returncode
+        rss = proc_status_kib(p.p.pid, "VmRSS") or 0
+        if rss > limit_kib:
+            return "rss %d KiB" % rss
+        return (value(url, "prow_exporter_poll_errors_total") or 0) > errors
+
+    ended_how = wait_until(ended, within + 5, 0.02)
+    elapsed = time.monotonic() - start
+    peak = proc_status_kib(p.p.pid, "VmHWM")
+    log = p.output()
+    c.check(what + ": the poll ends as an error", ended_how is True, (ended_how, log[-2000:]))
+    c.check(what + ": within %g s" % within, at_least <= elapsed <= within, "took %.2f s" % elapsed)
+    if os.environ.get("PROW_BOUNDS_VERBOSE"):
+        print("%s: %.2f s, VmHWM %s KiB" % (what, elapsed, peak), file=sys.stderr)
+    c.check(what + ": peak RSS below %d MiB" % rss_mib, peak is not None and peak < limit_kib,
+            "VmHWM %s KiB" % peak)
+    c.check(what + ": the log names the reason (%s)" % reason, reason in log, log[-2000:])
+    if ended_how is True:
+        s = Scrape(url)
+        c.equal(what + ": up 0", s.value("prow_exporter_up"), 0.0)
+        c.equal(what + ": last good series still exported",
+                series_of(s, "prow_job_labels", "build"), WANT_BUILD_LABELS)
+    c.equal(what + ": SIGTERM exit 0", p.stop(), 0)
+    api.mode = "good1"
+    return peak
+
+
+# Tokens A, B, A, B: the third page repeats the first page's token (an
+# earlier one, not the previous one). Before the fix the poll never ended,
+# counted no error and passed 64 MiB within a second, growing on.
+bounded_poll("alternating tokens", "alternate", ["--interval=0.5s"],
+             "repeats the continue token of page", 2.5, 64, env={"PROW_POLL_TIMEOUT": "10s"})
+# Distinct tokens for ever, 500 jobs a page, default item and byte bounds:
+# 100 000 jobs end the poll. The poll's time is raised so that the item
+# bound is what ends it.
+bounded_poll("endless pages, default bounds", "distinct",
+             ["--interval=0.5s", "--poll-timeout=60s"],
+             "more than --poll-max-items=100000 ProwJobs", 30, 192)
+bounded_poll("endless pages, items from the environment", "distinct", ["--interval=0.5s"],
+             "more than --poll-max-items=2000 ProwJobs", 3, 64,
+             env={"PROW_POLL_MAX_ITEMS": "2000", "PROW_POLL_TIMEOUT": "60s"})
+# Empty pages, 0.1 s each: only the time bound ends the poll.
+bounded_poll("slow endless pages", "slow", ["--interval=0.5s", "--poll-timeout=1s"],
+             "longer than --poll-timeout=1s", 0.5 + 1 + 1.5, 64, at_least=0.95)
+# One request that hangs for 5 s, --timeout 10 s: the poll's own bound (the
+# interval, 1 s, by default) cuts the request.
+bounded_poll("a hanging page, poll bound from the interval", "hang",
+             ["--interval=1s", "--timeout=10s"], "longer than --poll-timeout=1s", 1 + 1 + 1.5, 64,
+             at_least=0.95)
+# Bytes: a single 65 MiB page, and 1 MiB pages for ever, against 8 MiB.
+bounded_poll("one huge page", "big",
+             ["--interval=0.5s", "--poll-timeout=10s", "--poll-max-bytes=8388608"],
+             "more than --poll-max-bytes=8388608 bytes read", 5, 64)
+bounded_poll("endless 1 MiB pages", "padded", ["--interval=0.5s", "--poll-timeout=60s"],
+             "more than --poll-max-bytes=8388608 bytes read", 5, 64,
+             env={"PROW_POLL_MAX_BYTES": "8388608"})
+# A page small on the wire (about 3 MiB) that takes more memory than the
+# 8 MiB bound once read (200 000 labels, about 48 bytes each in the list).
+bounded_poll("a page that grows in memory", "labels",
+             ["--interval=0.5s", "--poll-timeout=10s", "--poll-max-bytes=8388608"],
+             "more than --poll-max-bytes=8388608 bytes of memory", 4, 96)
+
 # ------------------------------------------------------------------ refused
 
 port = free_port()
@@ -404,6 +553,20 @@ write_list(json.dumps(as_list(GOOD2)))
 c.check("from-file: re-read, recovers", wait_until(lambda: value(url, "prow_exporter_up") == 1, 10))
 check_transitions(Scrape(url), "from-file")
 c.equal("from-file: SIGTERM exit 0", p.stop(), 0)
+
+# The item and byte bounds hold for a saved list too.
+for what, args, reason in (
+        ("items", ["--poll-max-items=5"], "more than --poll-max-items=5 ProwJobs"),
+        ("bytes", ["--poll-max-bytes=65536"], "larger than 65536 bytes")):
+    write_list(json.dumps(as_list(GOOD2 * 20)))  # 280 jobs, about 100 KB
+    port = free_port()
+    p = Proc([BIN, "--listen=127.0.0.1:%d" % port, "--from-file=" + list_file,
+              "--interval=0.1s"] + args, name="prow-file-bounds")
+    url = "http://127.0.0.1:%d/metrics" % port
+    c.check("from-file, %s bound: poll fails" % what, wait_errors_grow(url, 1), p.output())
+    c.equal("from-file, %s bound: up 0" % what, value(url, "prow_exporter_up"), 0.0)
+    c.check("from-file, %s bound: reason logged" % what, reason in p.output(), p.output())
+    c.equal("from-file, %s bound: SIGTERM exit 0" % what, p.stop(), 0)
 
 # ------------------------------------------------------------------ valgrind
 
