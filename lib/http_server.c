@@ -29,75 +29,8 @@
 
 #include "promc_http.h"
 
-#include "http_parse.h"
+#include "http_server_internal.h"
 #include "internal.h"
-
-/* ===================================================================== */
-/* Types                                                                  */
-/* ===================================================================== */
-
-enum conn_state { CONN_READING, CONN_BUSY, CONN_WRITING };
-
-struct conn {
-    int fd;
-    struct conn *prev, *next; /* the loop's list, oldest activity first */
-    struct conn *rnext;       /* the list of connections handed back by workers */
-    enum conn_state state;
-    bool started;         /* part of a request head arrived: read_timeout applies */
-    bool close_me;        /* set by a worker: the loop closes it */
-    bool close_after_out; /* close once the pending output is written */
-    int64_t deadline;     /* monotonic ns, while READING or WRITING */
-    char *out;            /* response bytes a slow reader has not taken yet */
-    size_t out_len, out_off;
-    uint64_t skip; /* request-body bytes still to discard */
-    size_t len;
-    struct promc__http_request req;
-    size_t head_len;
-    char buf[]; /* max_head bytes */
-};
-
-struct promc_http_server {
-    promc_registry *registry; /* NULL: no metrics endpoint */
-    promc_http_opts opts;
-    char *metrics_path;
-    char *auth; /* "user:password" or NULL */
-    int listen_fd;
-    int reserve_fd; /* spare fd, released to shed a connection on EMFILE */
-    int epoll_fd;
-    int event_fd; /* wakes the loop: stop, or connections returned */
-    int port;
-    atomic_int stopping;
-    pthread_t loop_thread;
-    pthread_t *workers;
-    unsigned nworkers;
-
-    /* The loop thread's own state. */
-    struct conn *first, *last;
-    unsigned nconns;
-    /* Closed during the current batch of events, freed after it: a later
-     * event of the same batch may still point at one. */
-    struct conn *dead;
-
-    /* Work queue: complete requests for the workers. */
-    pthread_mutex_t qlock;
-    pthread_cond_t qcond;
-    struct conn **queue;
-    unsigned qhead, qlen;
-    bool workers_stop;
-
-    /* Connections handed back by workers (linked by rnext, newest first). */
-    pthread_mutex_t rlock;
-    struct conn *returned;
-
-    /* Bytes of responses waiting for slow readers, all connections. */
-    atomic_size_t pending;
-
-    /* The server's own metrics (NULL when disabled). */
-    promc_counter *requests;
-    promc_gauge *in_flight;
-    promc_gauge *scrape_seconds;
-    promc_gauge *scrape_bytes;
-};
 
 static int64_t now_ns(void)
 {
@@ -110,227 +43,10 @@ static int64_t secs_to_ns(double s)
 }
 
 /* ===================================================================== */
-/* Responses                                                              */
-/* ===================================================================== */
-
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 204:
-        return "No Content";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 303:
-        return "See Other";
-    case 304:
-        return "Not Modified";
-    case 307:
-        return "Temporary Redirect";
-    case 308:
-        return "Permanent Redirect";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    case 505:
-        return "HTTP Version Not Supported";
-    }
-    /* The reason phrase is informative only (RFC 9112 §4): name the class. */
-    static const char *const classes[] = {"Informational", "Success", "Redirection", "Client Error",
-                                          "Server Error"};
-    return status >= 100 && status < 600 ? classes[status / 100 - 1] : "Unknown";
-}
-
-/* IMF-fixdate without strftime, whose day and month names follow the locale. */
-static void http_date(char out[32])
-{
-    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
-             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-struct reply {
-    int status;
-    const char *content_type;
-    const char *body;
-    size_t body_len;
-    bool head_only; /* HEAD: Content-Length of the body, no body */
-    bool keep_alive;
-    const char *allow;
-    bool auth_challenge;
-};
-
-/* Formats the response head into h[0..cap); returns its length, which is
- * >= cap when it did not fit (then h is truncated), or 0 on error. */
-/* A header value from a handler must not smuggle in lines of its own. */
-static bool safe_header_value(const char *v)
-{
-    for (; v && *v; v++)
-        if ((unsigned char)*v < 0x20 && *v != '\t')
-            return false;
-    return true;
-}
-
-static size_t format_head(char *h, size_t cap, const struct reply *r)
-{
-    char date[32];
-    http_date(date);
-    /* 1xx, 204 and 304 carry no body and no Content-Length. */
-    bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
-    char length[48] = "";
-    if (!bodiless)
-        snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->body_len);
-    int n = snprintf(h, cap,
-                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n%s"
-                     "Connection: %s\r\n%s%s%s%s\r\n",
-                     r->status, reason(r->status), date,
-                     r->content_type ? r->content_type : "text/plain; charset=utf-8", length,
-                     r->keep_alive ? "keep-alive" : "close", r->allow ? "Allow: " : "",
-                     r->allow ? r->allow : "", r->allow ? "\r\n" : "",
-                     r->auth_challenge ? "WWW-Authenticate: Basic realm=\"metrics\", "
-                                         "charset=\"UTF-8\"\r\n"
-                                       : "");
-    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
-}
-
-/* Responses waiting for slow readers may hold this much memory in all; past
- * it, a connection that cannot take its response at once is closed. */
-#define MAX_PENDING (64u << 20)
-
-/* Writes what the socket takes now, without waiting; returns the bytes
- * written, or -1 when the connection failed. sendmsg with MSG_NOSIGNAL: a
- * client that hung up must not SIGPIPE us. */
-static ssize_t write_now(int fd, struct iovec *iov, int n)
-{
-    size_t total = 0;
-    while (n > 0) {
-        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            return -1;
-        }
-        total += (size_t)w;
-        promc__iov_consume(&iov, &n, (size_t)w);
-    }
-    return (ssize_t)total;
-}
-
-/* Sends a response without ever waiting for the client: what the socket
- * does not take at once is copied to the connection, and the event loop
- * writes it as the client reads (within write_timeout). So a slow reader
- * costs memory, bounded by MAX_PENDING, never a worker. Returns false when
- * the connection must close. */
-static bool deliver(promc_http_server *s, struct conn *c, const struct reply *r)
-{
-    char head[2048];
-    size_t hlen = format_head(head, sizeof head, r);
-    if (!hlen)
-        return false;
-    bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
-    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
-    int n = r->head_only || bodiless || !r->body_len ? 1 : 2;
-    size_t total = hlen + (n == 2 ? r->body_len : 0);
-    ssize_t w = write_now(c->fd, iov, n);
-    if (w < 0)
-        return false;
-    size_t left = total - (size_t)w;
-    if (!left)
-        return true;
-    if (atomic_fetch_add(&s->pending, left) + left > MAX_PENDING) {
-        atomic_fetch_sub(&s->pending, left);
-        return false;
-    }
-    c->out = promc__malloc(left);
-    if (!c->out) {
-        atomic_fetch_sub(&s->pending, left);
-        return false;
-    }
-    /* Copy the unsent tail: first of the head, then of the body. */
-    size_t off = 0;
-    for (size_t skip = (size_t)w, i = 0; i < (size_t)n; i++) {
-        size_t len = i ? r->body_len : hlen;
-        const char *src = i ? r->body : head;
-        if (skip >= len) {
-            skip -= len;
-            continue;
-        }
-        memcpy(c->out + off, src + skip, len - skip);
-        off += len - skip;
-        skip = 0;
-    }
-    c->out_len = left;
-    c->out_off = 0;
-    return true;
-}
-
-/* From the loop thread: one non-blocking attempt; true if it all went. */
-static bool send_reply_now(int fd, const struct reply *r)
-{
-    char head[2048];
-    size_t hlen = format_head(head, sizeof head, r);
-    if (!hlen)
-        return false;
-    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
-    int n = r->head_only || !r->body_len ? 1 : 2;
-    return write_now(fd, iov, n) == (ssize_t)(hlen + (n == 2 ? r->body_len : 0));
-}
-
-/* Answers an error from the loop thread without blocking it: one
- * non-blocking attempt, and the connection is closed right after. */
-static void send_error_now(int fd, int status)
-{
-    char body[64];
-    int blen = snprintf(body, sizeof body, "%d %s\n", status, reason(status));
-    struct reply r = {.status = status, .body = body, .body_len = (size_t)blen};
-    send_reply_now(fd, &r);
-}
-
-/* ===================================================================== */
 /* Connections (loop thread only)                                         */
 /* ===================================================================== */
 
-static void list_remove(promc_http_server *s, struct conn *c)
+static void list_remove(promc_http_server *s, struct promc__http_conn *c)
 {
     if (c->prev)
         c->prev->next = c->next;
@@ -343,7 +59,7 @@ static void list_remove(promc_http_server *s, struct conn *c)
     c->prev = c->next = NULL;
 }
 
-static void list_append(promc_http_server *s, struct conn *c)
+static void list_append(promc_http_server *s, struct promc__http_conn *c)
 {
     c->prev = s->last;
     c->next = NULL;
@@ -356,13 +72,9 @@ static void list_append(promc_http_server *s, struct conn *c)
 
 /* Closes c now and frees it after the current batch of events (free_dead);
  * events still pending for it see fd == -1 and are skipped. */
-static void conn_close(promc_http_server *s, struct conn *c)
+static void conn_close(promc_http_server *s, struct promc__http_conn *c)
 {
-    if (c->out) {
-        atomic_fetch_sub(&s->pending, c->out_len);
-        promc__free(c->out);
-        c->out = NULL;
-    }
+    promc__http_drop_out(s, c);
     list_remove(s, c);
     close(c->fd); /* also removes it from the epoll set */
     c->fd = -1;
@@ -374,7 +86,7 @@ static void conn_close(promc_http_server *s, struct conn *c)
 static void free_dead(promc_http_server *s)
 {
     while (s->dead) {
-        struct conn *c = s->dead;
+        struct promc__http_conn *c = s->dead;
         s->dead = c->next;
         promc__free(c);
     }
@@ -384,8 +96,8 @@ static void free_dead(promc_http_server *s)
  * for a new one. Busy connections (a worker is answering) are never shed. */
 static bool shed_one(promc_http_server *s)
 {
-    for (struct conn *c = s->first; c; c = c->next)
-        if (c->state == CONN_READING) {
+    for (struct promc__http_conn *c = s->first; c; c = c->next)
+        if (c->state == PROMC__CONN_READING) {
             conn_close(s, c);
             return true;
         }
@@ -394,9 +106,9 @@ static bool shed_one(promc_http_server *s)
 
 /* A connection back from a worker waits for its next request: the idle
  * timeout applies until bytes of it arrive (then the read timeout). */
-static void arm_reading(promc_http_server *s, struct conn *c)
+static void arm_reading(promc_http_server *s, struct promc__http_conn *c)
 {
-    c->state = CONN_READING;
+    c->state = PROMC__CONN_READING;
     c->started = c->len > 0;
     c->deadline = now_ns() + secs_to_ns(c->started ? s->opts.read_timeout : s->opts.idle_timeout);
     list_remove(s, c);
@@ -404,7 +116,7 @@ static void arm_reading(promc_http_server *s, struct conn *c)
 }
 
 /* Drops request-body bytes still owed from the front of the buffer. */
-static void consume_skip(struct conn *c)
+static void consume_skip(struct promc__http_conn *c)
 {
     if (!c->skip || !c->len)
         return;
@@ -414,21 +126,7 @@ static void consume_skip(struct conn *c)
     c->skip -= drop;
 }
 
-static int error_status(int rc)
-{
-    switch (rc) {
-    case PROMC__HTTP_URI_TOO_LONG:
-        return 414;
-    case PROMC__HTTP_HEADERS_TOO_LARGE:
-        return 431;
-    case PROMC__HTTP_BAD_VERSION:
-        return 505;
-    default:
-        return 400;
-    }
-}
-
-static bool enqueue(promc_http_server *s, struct conn *c)
+static bool enqueue(promc_http_server *s, struct promc__http_conn *c)
 {
     pthread_mutex_lock(&s->qlock);
     bool ok = s->qlen < s->opts.max_queue;
@@ -457,14 +155,14 @@ static bool path_is(const struct promc__http_request *q, const char *path)
 /* /-/healthy is answered by the loop itself, so a health check passes even
  * while every worker is busy and the queue is full. Returns false when the
  * connection was closed. */
-static bool answer_health_now(promc_http_server *s, struct conn *c)
+static bool answer_health_now(promc_http_server *s, struct promc__http_conn *c)
 {
-    struct reply r = {.status = 200,
-                      .body = "OK\n",
-                      .body_len = 3,
-                      .keep_alive = c->req.keep_alive,
-                      .head_only = span_eq(c->req.method, c->req.method_len, "HEAD")};
-    if (!send_reply_now(c->fd, &r) || !r.keep_alive) {
+    struct promc__http_reply r = {.status = 200,
+                                  .body = "OK\n",
+                                  .body_len = 3,
+                                  .keep_alive = c->req.keep_alive,
+                                  .head_only = span_eq(c->req.method, c->req.method_len, "HEAD")};
+    if (!promc__http_send_now(c->fd, &r) || !r.keep_alive) {
         conn_close(s, c);
         return false;
     }
@@ -477,7 +175,7 @@ static bool answer_health_now(promc_http_server *s, struct conn *c)
     return true;
 }
 
-static bool process_buffer(promc_http_server *s, struct conn *c)
+static bool process_buffer(promc_http_server *s, struct promc__http_conn *c)
 {
     for (;;) {
         consume_skip(c);
@@ -492,7 +190,7 @@ static bool process_buffer(promc_http_server *s, struct conn *c)
         if (rc == PROMC__HTTP_INCOMPLETE)
             return true;
         if (rc < 0) {
-            send_error_now(c->fd, error_status(rc));
+            promc__http_send_error_now(c->fd, promc__http_error_status(rc));
             conn_close(s, c);
             return false;
         }
@@ -506,9 +204,9 @@ static bool process_buffer(promc_http_server *s, struct conn *c)
             continue;
         }
         epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-        c->state = CONN_BUSY;
+        c->state = PROMC__CONN_BUSY;
         if (!enqueue(s, c)) {
-            send_error_now(c->fd, 503);
+            promc__http_send_error_now(c->fd, 503);
             if (s->requests && s->registry && path_is(q, s->metrics_path))
                 promc_counter_inc(promc_counter_labels(s->requests, "503"));
             conn_close(s, c);
@@ -518,7 +216,7 @@ static bool process_buffer(promc_http_server *s, struct conn *c)
     }
 }
 
-static void on_readable(promc_http_server *s, struct conn *c)
+static void on_readable(promc_http_server *s, struct promc__http_conn *c)
 {
     size_t cap = s->opts.max_head;
     size_t before = c->len;
@@ -526,7 +224,7 @@ static void on_readable(promc_http_server *s, struct conn *c)
         if (c->len == cap) {
             /* Full buffer: a complete head (to a worker), one too large
              * (431, closed), or a body being skipped. */
-            if (!process_buffer(s, c) || c->state != CONN_READING || c->len == cap)
+            if (!process_buffer(s, c) || c->state != PROMC__CONN_READING || c->len == cap)
                 return;
         }
         ssize_t n = read(c->fd, c->buf + c->len, cap - c->len);
@@ -538,7 +236,7 @@ static void on_readable(promc_http_server *s, struct conn *c)
             /* The client is done sending -- perhaps a half-close right after
              * its request: answer what is complete (the worker hands the
              * connection back, which then reads EOF again and closes). */
-            if (process_buffer(s, c) && c->state == CONN_READING)
+            if (process_buffer(s, c) && c->state == PROMC__CONN_READING)
                 conn_close(s, c);
             return;
         }
@@ -567,7 +265,7 @@ static void add_conn(promc_http_server *s, int fd)
         close(fd);
         return;
     }
-    struct conn *c = promc__malloc(sizeof *c + s->opts.max_head);
+    struct promc__http_conn *c = promc__malloc(sizeof *c + s->opts.max_head);
     if (!c) {
         close(fd);
         return;
@@ -583,7 +281,7 @@ static void add_conn(promc_http_server *s, int fd)
         return;
     }
     s->nconns++;
-    c->state = CONN_READING;
+    c->state = PROMC__CONN_READING;
     c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
     list_append(s, c);
 }
@@ -624,18 +322,18 @@ static void take_returned(promc_http_server *s)
         /* EAGAIN: another wake-up already drained it. */
     }
     pthread_mutex_lock(&s->rlock);
-    struct conn *list = s->returned;
+    struct promc__http_conn *list = s->returned;
     s->returned = NULL;
     pthread_mutex_unlock(&s->rlock);
-    struct conn *fifo = NULL; /* oldest first */
+    struct promc__http_conn *fifo = NULL; /* oldest first */
     while (list) {
-        struct conn *c = list;
+        struct promc__http_conn *c = list;
         list = c->rnext;
         c->rnext = fifo;
         fifo = c;
     }
     while (fifo) {
-        struct conn *c = fifo;
+        struct promc__http_conn *c = fifo;
         fifo = c->rnext;
         c->rnext = NULL;
         if (c->close_me) {
@@ -649,7 +347,7 @@ static void take_returned(promc_http_server *s)
                 conn_close(s, c);
                 continue;
             }
-            c->state = CONN_WRITING;
+            c->state = PROMC__CONN_WRITING;
             c->deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
             continue;
         }
@@ -666,10 +364,10 @@ static void take_returned(promc_http_server *s)
 
 /* Writes more of a slow reader's pending response; when it is all out, the
  * connection goes back to reading (or closes, if the response said so). */
-static void on_writable(promc_http_server *s, struct conn *c)
+static void on_writable(promc_http_server *s, struct promc__http_conn *c)
 {
     struct iovec iov = {c->out + c->out_off, c->out_len - c->out_off};
-    ssize_t w = write_now(c->fd, &iov, 1);
+    ssize_t w = promc__http_write_now(c->fd, &iov, 1);
     if (w < 0) {
         conn_close(s, c);
         return;
@@ -677,10 +375,7 @@ static void on_writable(promc_http_server *s, struct conn *c)
     c->out_off += (size_t)w;
     if (c->out_off < c->out_len)
         return;
-    atomic_fetch_sub(&s->pending, c->out_len);
-    promc__free(c->out);
-    c->out = NULL;
-    c->out_len = c->out_off = 0;
+    promc__http_drop_out(s, c);
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
     if (c->close_after_out || epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0) {
         conn_close(s, c);
@@ -693,10 +388,11 @@ static void on_writable(promc_http_server *s, struct conn *c)
 
 static void expire(promc_http_server *s, int64_t now)
 {
-    struct conn *c = s->first;
+    struct promc__http_conn *c = s->first;
     while (c) {
-        struct conn *next = c->next;
-        if ((c->state == CONN_READING || c->state == CONN_WRITING) && c->deadline <= now)
+        struct promc__http_conn *next = c->next;
+        if ((c->state == PROMC__CONN_READING || c->state == PROMC__CONN_WRITING) &&
+            c->deadline <= now)
             conn_close(s, c);
         c = next;
     }
@@ -716,11 +412,11 @@ static void *loop_main(void *arg)
             } else if (p == &s->event_fd) {
                 take_returned(s);
             } else {
-                struct conn *c = p;
+                struct promc__http_conn *c = p;
                 /* fd -1: closed earlier in this batch (e.g. shed). */
-                if (c->fd >= 0 && c->state == CONN_READING)
+                if (c->fd >= 0 && c->state == PROMC__CONN_READING)
                     on_readable(s, c);
-                else if (c->fd >= 0 && c->state == CONN_WRITING)
+                else if (c->fd >= 0 && c->state == PROMC__CONN_WRITING)
                     on_writable(s, c);
             }
         }
@@ -769,7 +465,7 @@ static void count(promc_http_server *s, int status)
 }
 
 /* Answers one parsed request. Returns false when the connection must close. */
-static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
+static bool answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb)
 {
     const struct promc__http_request *req = &c->req;
     bool get = span_eq(req->method, req->method_len, "GET");
@@ -780,7 +476,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         path = "/";
         path_len = 1;
     }
-    struct reply r = {
+    struct promc__http_reply r = {
         .status = 200, .keep_alive = req->keep_alive && !req->chunked, .head_only = head};
     bool metrics = s->registry && span_eq(path, path_len, s->metrics_path);
     /* With a handler, the application owns every path but the metrics one. */
@@ -793,7 +489,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         r.body_len = strlen(r.body);
         if (metrics)
             count(s, 401);
-        return deliver(s, c, &r) && r.keep_alive;
+        return promc__http_deliver(s, c, &r) && r.keep_alive;
     }
     bool builtin = metrics || healthy || (!s->opts.handler && span_eq(path, path_len, "/"));
     if (builtin) {
@@ -804,7 +500,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
             r.body_len = strlen(r.body);
             if (metrics)
                 count(s, 405);
-            return deliver(s, c, &r) && r.keep_alive;
+            return promc__http_deliver(s, c, &r) && r.keep_alive;
         }
     }
     if (metrics) {
@@ -835,7 +531,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         }
         r.body = wb->p;
         r.body_len = wb->len;
-        bool ok = deliver(s, c, &r);
+        bool ok = promc__http_deliver(s, c, &r);
         count(s, r.status);
         if (s->in_flight)
             promc_gauge_dec(s->in_flight);
@@ -844,7 +540,7 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
     if (healthy) {
         r.body = "OK\n";
         r.body_len = 3;
-        return deliver(s, c, &r) && r.keep_alive;
+        return promc__http_deliver(s, c, &r) && r.keep_alive;
     }
     if (s->opts.handler) {
         char method[32], p[1024];
@@ -861,19 +557,20 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         r.body = resp.body;
         r.body_len = resp.body ? resp.body_len : 0;
         r.allow = resp.allow;
-        bool valid = r.status >= 100 && r.status <= 999 && safe_header_value(r.content_type) &&
-                     safe_header_value(r.allow) &&
+        bool valid = r.status >= 100 && r.status <= 999 &&
+                     promc__http_safe_header_value(r.content_type) &&
+                     promc__http_safe_header_value(r.allow) &&
                      (!r.content_type || strlen(r.content_type) <= 256) &&
                      (!r.allow || strlen(r.allow) <= 256);
         if (!valid) {
             /* A handler bug must not become a malformed response. */
-            r = (struct reply){.status = 500,
-                               .keep_alive = false,
-                               .head_only = head,
-                               .body = "500 invalid handler response\n"};
+            r = (struct promc__http_reply){.status = 500,
+                                           .keep_alive = false,
+                                           .head_only = head,
+                                           .body = "500 invalid handler response\n"};
             r.body_len = strlen(r.body);
         }
-        bool ok = deliver(s, c, &r);
+        bool ok = promc__http_deliver(s, c, &r);
         if (s->opts.on_sent) {
             resp.status = r.status; /* what was sent (500 for an invalid response) */
             s->opts.on_sent(s->opts.handler_data, method, p, &resp, ok);
@@ -891,15 +588,15 @@ static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         r.content_type = "text/html; charset=utf-8";
         r.body = page;
         r.body_len = n > 0 && (size_t)n < sizeof page ? (size_t)n : 0;
-        return deliver(s, c, &r) && r.keep_alive;
+        return promc__http_deliver(s, c, &r) && r.keep_alive;
     }
     r.status = 404;
     r.body = "404 Not Found\n";
     r.body_len = strlen(r.body);
-    return deliver(s, c, &r) && r.keep_alive;
+    return promc__http_deliver(s, c, &r) && r.keep_alive;
 }
 
-static void give_back(promc_http_server *s, struct conn *c)
+static void give_back(promc_http_server *s, struct promc__http_conn *c)
 {
     pthread_mutex_lock(&s->rlock);
     c->rnext = s->returned;
@@ -913,7 +610,7 @@ static void give_back(promc_http_server *s, struct conn *c)
 
 /* Serves a connection's requests while they are complete in its buffer
  * (pipelining), then hands it back to the loop. */
-static void serve(promc_http_server *s, struct conn *c, struct promc__buf *wb)
+static void serve(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb)
 {
     for (;;) {
         bool keep = answer(s, c, wb);
@@ -938,8 +635,8 @@ static void serve(promc_http_server *s, struct conn *c, struct promc__buf *wb)
         if (rc == PROMC__HTTP_INCOMPLETE)
             break;
         if (rc < 0) {
-            struct reply r = {.status = error_status(rc)};
-            if (deliver(s, c, &r) && c->out)
+            struct promc__http_reply r = {.status = promc__http_error_status(rc)};
+            if (promc__http_deliver(s, c, &r) && c->out)
                 c->close_after_out = true;
             else
                 c->close_me = true;
@@ -962,7 +659,7 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&s->qlock);
             break;
         }
-        struct conn *c = s->queue[s->qhead];
+        struct promc__http_conn *c = s->queue[s->qhead];
         s->qhead = (s->qhead + 1) % s->opts.max_queue;
         s->qlen--;
         pthread_mutex_unlock(&s->qlock);
@@ -1275,10 +972,10 @@ void promc_http_server_stop(promc_http_server *s)
     /* Responses still owed to slow readers are finished, within the write
      * timeout, before their connections close. */
     int64_t deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
-    for (struct conn *c = s->first; c; c = c->next)
+    for (struct promc__http_conn *c = s->first; c; c = c->next)
         while (c->out && c->out_off < c->out_len) {
             struct iovec iov = {c->out + c->out_off, c->out_len - c->out_off};
-            ssize_t w = write_now(c->fd, &iov, 1);
+            ssize_t w = promc__http_write_now(c->fd, &iov, 1);
             int64_t left = deadline - now_ns();
             if (w < 0 || left <= 0)
                 break;

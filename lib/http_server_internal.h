@@ -1,0 +1,132 @@
+/*
+ * What the files of the built-in HTTP server share: the server and
+ * connection structures and the functions each file offers the ones above
+ * it. Nothing here is public, and nothing leaves the server's own files.
+ */
+#ifndef PROMC_HTTP_SERVER_INTERNAL_H
+#define PROMC_HTTP_SERVER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "promc_http.h"
+
+#include "http_parse.h"
+
+/* ===================================================================== */
+/* The server and its connections                                        */
+/* ===================================================================== */
+
+enum promc__http_conn_state {
+    PROMC__CONN_READING, /* the loop reads its next request head */
+    PROMC__CONN_BUSY,    /* a worker owns it (queued or answering) */
+    PROMC__CONN_WRITING, /* the loop writes what a slow reader has not taken */
+};
+
+struct promc__http_conn {
+    int fd;
+    struct promc__http_conn *prev, *next; /* the loop's list, oldest activity first */
+    struct promc__http_conn *rnext;       /* the list of connections handed back by workers */
+    enum promc__http_conn_state state;
+    bool started;         /* part of a request head arrived: read_timeout applies */
+    bool close_me;        /* set by a worker: the loop closes it */
+    bool close_after_out; /* close once the pending output is written */
+    int64_t deadline;     /* monotonic ns, while READING or WRITING */
+    char *out;            /* response bytes a slow reader has not taken yet */
+    size_t out_len, out_off;
+    uint64_t skip; /* request-body bytes still to discard */
+    size_t len;
+    struct promc__http_request req;
+    size_t head_len;
+    char buf[]; /* max_head bytes */
+};
+
+struct promc_http_server {
+    promc_registry *registry; /* NULL: no metrics endpoint */
+    promc_http_opts opts;
+    char *metrics_path;
+    char *auth; /* "user:password" or NULL */
+    int listen_fd;
+    int reserve_fd; /* spare fd, released to shed a connection on EMFILE */
+    int epoll_fd;
+    int event_fd; /* wakes the loop: stop, or connections returned */
+    int port;
+    atomic_int stopping;
+    pthread_t loop_thread;
+    pthread_t *workers;
+    unsigned nworkers;
+
+    /* The loop thread's own state. */
+    struct promc__http_conn *first, *last;
+    unsigned nconns;
+    /* Closed during the current batch of events, freed after it: a later
+     * event of the same batch may still point at one. */
+    struct promc__http_conn *dead;
+
+    /* Work queue: complete requests for the workers. */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    struct promc__http_conn **queue;
+    unsigned qhead, qlen;
+    bool workers_stop;
+
+    /* Connections handed back by workers (linked by rnext, newest first). */
+    pthread_mutex_t rlock;
+    struct promc__http_conn *returned;
+
+    /* Bytes of responses waiting for slow readers, all connections. */
+    atomic_size_t pending;
+
+    /* The server's own metrics (NULL when disabled). */
+    promc_counter *requests;
+    promc_gauge *in_flight;
+    promc_gauge *scrape_seconds;
+    promc_gauge *scrape_bytes;
+};
+
+/* ===================================================================== */
+/* Responses (http_reply.c)                                               */
+/* ===================================================================== */
+
+struct promc__http_reply {
+    int status;
+    const char *content_type; /* NULL: text/plain; charset=utf-8 */
+    const char *body;
+    size_t body_len;
+    bool head_only; /* HEAD: Content-Length of the body, no body */
+    bool keep_alive;
+    const char *allow;
+    bool auth_challenge;
+};
+
+/* The reason phrase of a status code (its class for unknown codes). */
+const char *promc__http_reason(int status);
+/* The status answering a promc__http_parse_request error. */
+int promc__http_error_status(int parse_error);
+/* Whether a handler's header value is safe to send: no control characters
+ * but HTAB, so it cannot smuggle in header lines of its own. NULL is safe. */
+bool promc__http_safe_header_value(const char *v);
+/* Writes what the socket takes now, without waiting; returns the bytes
+ * written, or -1 when the connection failed. */
+ssize_t promc__http_write_now(int fd, struct iovec *iov, int n);
+/* Sends r on c without ever waiting for the client: what the socket does
+ * not take at once is copied to c->out, within the server's pending-output
+ * budget, for the loop to write. Returns false when c must close. Worker
+ * threads only (c is theirs). */
+bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
+                         const struct promc__http_reply *r);
+/* Drops c's pending output and gives its bytes back to the budget. */
+void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c);
+/* From the loop thread: one non-blocking attempt to send r on fd; true if
+ * it all went. */
+bool promc__http_send_now(int fd, const struct promc__http_reply *r);
+/* From the loop thread: one non-blocking attempt to send an error page
+ * (the caller closes the connection right after). */
+void promc__http_send_error_now(int fd, int status);
+
+#endif /* PROMC_HTTP_SERVER_INTERNAL_H */
