@@ -207,8 +207,8 @@ static bool process_buffer(promc_http_server *s, struct promc__http_conn *c)
         c->state = PROMC__CONN_BUSY;
         if (!enqueue(s, c)) {
             promc__http_send_error_now(c->fd, 503);
-            if (s->requests && s->registry && path_is(q, s->metrics_path))
-                promc_counter_inc(promc_counter_labels(s->requests, "503"));
+            if (s->registry && path_is(q, s->metrics_path))
+                promc__http_self_count(&s->self, 503);
             conn_close(s, c);
             return false;
         }
@@ -455,15 +455,6 @@ static bool authorized(promc_http_server *s, const struct promc__http_request *r
     return promc__http_consttime_equal(decoded, (size_t)dlen, s->auth, strlen(s->auth));
 }
 
-static void count(promc_http_server *s, int status)
-{
-    if (!s->requests)
-        return;
-    char code[8];
-    snprintf(code, sizeof code, "%d", status);
-    promc_counter_inc(promc_counter_labels(s->requests, code));
-}
-
 /* Answers one parsed request. Returns false when the connection must close. */
 static bool answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb)
 {
@@ -488,7 +479,7 @@ static bool answer(promc_http_server *s, struct promc__http_conn *c, struct prom
         r.body = "401 Unauthorized\n";
         r.body_len = strlen(r.body);
         if (metrics)
-            count(s, 401);
+            promc__http_self_count(&s->self, 401);
         return promc__http_deliver(s, c, &r) && r.keep_alive;
     }
     bool builtin = metrics || healthy || (!s->opts.handler && span_eq(path, path_len, "/"));
@@ -499,13 +490,12 @@ static bool answer(promc_http_server *s, struct promc__http_conn *c, struct prom
             r.body = "405 Method Not Allowed\n";
             r.body_len = strlen(r.body);
             if (metrics)
-                count(s, 405);
+                promc__http_self_count(&s->self, 405);
             return promc__http_deliver(s, c, &r) && r.keep_alive;
         }
     }
     if (metrics) {
-        if (s->in_flight)
-            promc_gauge_inc(s->in_flight);
+        promc__http_self_scrape_started(&s->self);
         char accept[1024];
         size_t alen = req->accept
                           ? (req->accept_len < sizeof accept ? req->accept_len : sizeof accept - 1)
@@ -525,16 +515,13 @@ static bool answer(promc_http_server *s, struct promc__http_conn *c, struct prom
             promc__buf_writer(wb, "500 exposition failed: ", 23);
             promc__buf_writer(wb, promc_last_error(), strlen(promc_last_error()));
             promc__buf_writer(wb, "\n", 1);
-        } else if (s->scrape_seconds) {
-            promc_gauge_set(s->scrape_seconds, (double)(now_ns() - t0) / 1e9);
-            promc_gauge_set(s->scrape_bytes, (double)wb->len);
+        } else {
+            promc__http_self_scrape_encoded(&s->self, (double)(now_ns() - t0) / 1e9, wb->len);
         }
         r.body = wb->p;
         r.body_len = wb->len;
         bool ok = promc__http_deliver(s, c, &r);
-        count(s, r.status);
-        if (s->in_flight)
-            promc_gauge_dec(s->in_flight);
+        promc__http_self_scrape_finished(&s->self, r.status);
         return ok && r.keep_alive;
     }
     if (healthy) {
@@ -775,50 +762,9 @@ static int bind_listener(const char *addr, int *port_out)
     return fd;
 }
 
-static void drop_self_metrics(promc_http_server *s)
-{
-    promc_counter *m[] = {s->requests};
-    promc_gauge *g[] = {s->in_flight, s->scrape_seconds, s->scrape_bytes};
-    for (size_t i = 0; i < 1; i++)
-        if (m[i]) {
-            promc_registry_unregister(s->registry, promc_counter_metric(m[i]));
-            promc_counter_free(m[i]);
-        }
-    for (size_t i = 0; i < 3; i++)
-        if (g[i]) {
-            promc_registry_unregister(s->registry, promc_gauge_metric(g[i]));
-            promc_gauge_free(g[i]);
-        }
-    s->requests = NULL;
-    s->in_flight = s->scrape_seconds = s->scrape_bytes = NULL;
-}
-
-/* Registers the server's own metrics; when the registry already has them
- * (a second server on the same registry) the server simply goes without. */
-static void add_self_metrics(promc_http_server *s)
-{
-    s->requests = promc_counter_new(s->registry, "promc_http_requests",
-                                    "Requests to the metrics endpoint by HTTP status code.",
-                                    PROMC_LABELS("code"));
-    s->in_flight = promc_gauge_new(s->registry, "promc_http_requests_in_flight",
-                                   "Scrapes being served now.", NULL);
-    s->scrape_seconds = promc_gauge_new(s->registry, "promc_http_last_scrape_duration_seconds",
-                                        "Time the last scrape took to encode, in seconds.", NULL);
-    s->scrape_bytes = promc_gauge_new(s->registry, "promc_http_last_scrape_bytes",
-                                      "Size of the last scrape's body in bytes.", NULL);
-    if (!s->requests || !s->in_flight || !s->scrape_seconds || !s->scrape_bytes) {
-        drop_self_metrics(s);
-        return;
-    }
-    static const char *const codes[] = {"200", "500", "503"};
-    for (size_t i = 0; i < 3; i++)
-        promc_counter_labels(s->requests, codes[i]);
-}
-
 static void server_free(promc_http_server *s)
 {
-    if (s->registry)
-        drop_self_metrics(s);
+    promc__http_self_metrics_drop(&s->self);
     while (s->first)
         conn_close(s, s->first);
     free_dead(s);
@@ -921,7 +867,7 @@ promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
         return promc__fail_null(PROMC_EIO, "cannot set up the event loop: %s", strerror(err));
     }
     if (s->registry && !o.disable_self_metrics)
-        add_self_metrics(s);
+        promc__http_self_metrics_add(&s->self, s->registry);
 
     unsigned started = 0;
     for (; started < o.workers; started++)

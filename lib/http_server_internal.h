@@ -19,6 +19,33 @@
 #include "http_parse.h"
 
 /* ===================================================================== */
+/* The server's own metrics (http_self_metrics.c)                         */
+/* ===================================================================== */
+
+/* All NULL when the server has none (disabled, no metrics endpoint, or
+ * another server registered them first); every function is then a no-op. */
+struct promc__http_self_metrics {
+    promc_registry *registry;
+    promc_counter *requests; /* promc_http_requests_total{code} */
+    promc_gauge *in_flight;
+    promc_gauge *scrape_seconds;
+    promc_gauge *scrape_bytes;
+};
+
+/* Registers the metrics in reg; when any of them cannot be (already there),
+ * the server goes without all of them. */
+void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_registry *reg);
+/* Unregisters and frees them. */
+void promc__http_self_metrics_drop(struct promc__http_self_metrics *m);
+/* Counts one answer of the metrics endpoint by status. */
+void promc__http_self_count(struct promc__http_self_metrics *m, int status);
+/* A scrape starts (in flight), was encoded, and was answered with status. */
+void promc__http_self_scrape_started(struct promc__http_self_metrics *m);
+void promc__http_self_scrape_encoded(struct promc__http_self_metrics *m, double seconds,
+                                     size_t bytes);
+void promc__http_self_scrape_finished(struct promc__http_self_metrics *m, int status);
+
+/* ===================================================================== */
 /* The server and its connections                                        */
 /* ===================================================================== */
 
@@ -82,11 +109,7 @@ struct promc_http_server {
     /* Bytes of responses waiting for slow readers, all connections. */
     atomic_size_t pending;
 
-    /* The server's own metrics (NULL when disabled). */
-    promc_counter *requests;
-    promc_gauge *in_flight;
-    promc_gauge *scrape_seconds;
-    promc_gauge *scrape_bytes;
+    struct promc__http_self_metrics self;
 };
 
 /* ===================================================================== */
