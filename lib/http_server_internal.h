@@ -152,4 +152,14 @@ bool promc__http_send_now(int fd, const struct promc__http_reply *r);
  * (the caller closes the connection right after). */
 void promc__http_send_error_now(int fd, int status);
 
+/* ===================================================================== */
+/* Listening (http_listen.c)                                              */
+/* ===================================================================== */
+
+/* Binds a non-blocking listening socket on addr ("host:port", ":port" for
+ * all interfaces, "[v6]:port"); returns it and the bound port in *port, or
+ * -1 with the error recorded (PROMC_EINVAL for the address, PROMC_EIO when
+ * it cannot be bound). */
+int promc__http_listen(const char *addr, int *port);
+
 #endif /* PROMC_HTTP_SERVER_INTERNAL_H */
