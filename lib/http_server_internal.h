@@ -17,6 +17,7 @@
 #include "promc_http.h"
 
 #include "http_parse.h"
+#include "internal.h"
 
 /* ===================================================================== */
 /* The server's own metrics (http_self_metrics.c)                         */
@@ -151,6 +152,22 @@ bool promc__http_send_now(int fd, const struct promc__http_reply *r);
 /* From the loop thread: one non-blocking attempt to send an error page
  * (the caller closes the connection right after). */
 void promc__http_send_error_now(int fd, int status);
+
+/* ===================================================================== */
+/* Routing (http_routes.c)                                                */
+/* ===================================================================== */
+
+/* Answers the request parsed in c->req (its head is c->buf[0..head_len)) on
+ * a worker thread; wb is the worker's buffer for response bodies. Returns
+ * false when the connection must close. */
+bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb);
+/* Whether q asks for the metrics endpoint (the server has one). */
+bool promc__http_is_metrics(const promc_http_server *s, const struct promc__http_request *q);
+/* Whether the loop may answer q itself: GET or HEAD /-/healthy, without a
+ * request body to frame, on a server without a handler. */
+bool promc__http_is_health_check(const promc_http_server *s, const struct promc__http_request *q);
+/* The health check's answer to q. */
+struct promc__http_reply promc__http_health_reply(const struct promc__http_request *q);
 
 /* ===================================================================== */
 /* Listening (http_listen.c)                                              */
