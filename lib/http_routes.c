@@ -65,131 +65,188 @@ static bool authorized(promc_http_server *s, const struct promc__http_request *r
     return promc__http_consttime_equal(decoded, (size_t)dlen, s->auth, strlen(s->auth));
 }
 
-/* Answers one parsed request. Returns false when the connection must close. */
-bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb)
-{
-    const struct promc__http_request *req = &c->req;
-    bool get = span_eq(req->method, req->method_len, "GET");
-    bool head = span_eq(req->method, req->method_len, "HEAD");
-    const char *path = req->path;
-    size_t path_len = req->path_len;
-    if (path_len == 0) {
-        path = "/";
-        path_len = 1;
-    }
-    struct promc__http_reply r = {
-        .status = 200, .keep_alive = req->keep_alive && !req->chunked, .head_only = head};
-    bool metrics = s->registry && span_eq(path, path_len, s->metrics_path);
-    /* With a handler, the application owns every path but the metrics one. */
-    bool healthy = !s->opts.handler && span_eq(path, path_len, "/-/healthy");
+/* ===================================================================== */
+/* Route handlers                                                         */
+/* ===================================================================== */
 
-    if (!healthy && !authorized(s, req)) {
-        r.status = 401;
-        r.auth_challenge = true;
-        r.body = "401 Unauthorized\n";
-        r.body_len = strlen(r.body);
-        if (metrics)
-            promc__http_self_count(&s->self, 401);
-        return promc__http_deliver(s, c, &r) && r.keep_alive;
-    }
-    bool builtin = metrics || healthy || (!s->opts.handler && span_eq(path, path_len, "/"));
-    if (builtin) {
-        if (!get && !head) {
-            r.status = 405;
-            r.allow = "GET, HEAD";
-            r.body = "405 Method Not Allowed\n";
-            r.body_len = strlen(r.body);
-            if (metrics)
-                promc__http_self_count(&s->self, 405);
-            return promc__http_deliver(s, c, &r) && r.keep_alive;
-        }
-    }
-    if (metrics) {
-        promc__http_self_scrape_started(&s->self);
-        char accept[1024];
-        size_t alen = req->accept
-                          ? (req->accept_len < sizeof accept ? req->accept_len : sizeof accept - 1)
-                          : 0;
-        if (alen)
-            memcpy(accept, req->accept, alen);
-        accept[alen] = '\0';
-        promc_format f =
-            promc_negotiate(s->opts.disable_openmetrics ? NULL : accept, &r.content_type);
+/* One request being answered, as every route handler sees it. */
+struct route {
+    promc_http_server *s;
+    struct promc__http_conn *c;
+    const struct promc__http_request *req;
+    const char *path; /* "/" for an absolute-form target without a path */
+    size_t path_len;
+    bool get, head;
+    bool metrics; /* the metrics endpoint: its answers are counted */
+    struct promc__buf *wb;
+};
+
+/* The reply every route starts from: 200, keep-alive as the client asked
+ * (not after a chunked body, which is not read), no body for HEAD. */
+static struct promc__http_reply base_reply(const struct route *rt)
+{
+    struct promc__http_reply r = {.status = 200,
+                                  .keep_alive = rt->req->keep_alive && !rt->req->chunked,
+                                  .head_only = rt->head};
+    return r;
+}
+
+/* Sends r; returns whether the connection stays open. */
+static bool respond(const struct route *rt, const struct promc__http_reply *r)
+{
+    return promc__http_deliver(rt->s, rt->c, r) && r->keep_alive;
+}
+
+/* A 401, 404 or 405 with its status line as the body. */
+static bool answer_error(const struct route *rt, int status, const char *body)
+{
+    struct promc__http_reply r = base_reply(rt);
+    r.status = status;
+    r.body = body;
+    r.body_len = strlen(body);
+    r.auth_challenge = status == 401;
+    r.allow = status == 405 ? "GET, HEAD" : NULL;
+    if (rt->metrics)
+        promc__http_self_count(&rt->s->self, status);
+    return respond(rt, &r);
+}
+
+static bool answer_metrics(const struct route *rt)
+{
+    promc_http_server *s = rt->s;
+    const struct promc__http_request *req = rt->req;
+    struct promc__buf *wb = rt->wb;
+    struct promc__http_reply r = base_reply(rt);
+    promc__http_self_scrape_started(&s->self);
+    char accept[1024];
+    size_t alen =
+        req->accept ? (req->accept_len < sizeof accept ? req->accept_len : sizeof accept - 1) : 0;
+    if (alen)
+        memcpy(accept, req->accept, alen);
+    accept[alen] = '\0';
+    promc_format f = promc_negotiate(s->opts.disable_openmetrics ? NULL : accept, &r.content_type);
+    promc__buf_reset(wb);
+    int64_t t0 = promc__mono_ns();
+    int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
+    if (rc != PROMC_OK) {
+        r.status = 500;
+        r.content_type = NULL;
         promc__buf_reset(wb);
-        int64_t t0 = promc__mono_ns();
-        int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
-        if (rc != PROMC_OK) {
-            r.status = 500;
-            r.content_type = NULL;
-            promc__buf_reset(wb);
-            promc__buf_writer(wb, "500 exposition failed: ", 23);
-            promc__buf_writer(wb, promc_last_error(), strlen(promc_last_error()));
-            promc__buf_writer(wb, "\n", 1);
-        } else {
-            promc__http_self_scrape_encoded(&s->self, (double)(promc__mono_ns() - t0) / 1e9,
-                                            wb->len);
-        }
-        r.body = wb->p;
-        r.body_len = wb->len;
-        bool ok = promc__http_deliver(s, c, &r);
-        promc__http_self_scrape_finished(&s->self, r.status);
-        return ok && r.keep_alive;
+        promc__buf_writer(wb, "500 exposition failed: ", 23);
+        promc__buf_writer(wb, promc_last_error(), strlen(promc_last_error()));
+        promc__buf_writer(wb, "\n", 1);
+    } else {
+        promc__http_self_scrape_encoded(&s->self, (double)(promc__mono_ns() - t0) / 1e9, wb->len);
     }
-    if (healthy) {
-        r.body = "OK\n";
-        r.body_len = 3;
-        return promc__http_deliver(s, c, &r) && r.keep_alive;
-    }
-    if (s->opts.handler) {
-        char method[32], p[1024];
-        size_t ml = req->method_len < sizeof method ? req->method_len : sizeof method - 1;
-        size_t pl = path_len < sizeof p ? path_len : sizeof p - 1;
-        memcpy(method, req->method, ml);
-        method[ml] = '\0';
-        memcpy(p, path, pl);
-        p[pl] = '\0';
-        promc_http_response resp = {.status = 200};
-        s->opts.handler(s->opts.handler_data, method, p, &resp);
+    r.body = wb->p;
+    r.body_len = wb->len;
+    bool ok = promc__http_deliver(s, rt->c, &r);
+    promc__http_self_scrape_finished(&s->self, r.status);
+    return ok && r.keep_alive;
+}
+
+/* Reached only when the loop could not answer it (a chunked request). */
+static bool answer_health(const struct route *rt)
+{
+    struct promc__http_reply r = base_reply(rt);
+    r.body = "OK\n";
+    r.body_len = 3;
+    return respond(rt, &r);
+}
+
+static bool answer_index(const struct route *rt)
+{
+    promc_http_server *s = rt->s;
+    const char *mp = s->registry ? s->metrics_path : "";
+    char page[1024];
+    int n = snprintf(page, sizeof page,
+                     "<!DOCTYPE html>\n<html><head><title>promc exporter</title></head>\n"
+                     "<body><h1>promc exporter</h1>\n<p><a href=\"%s\">Metrics</a></p>\n"
+                     "</body></html>\n",
+                     mp);
+    struct promc__http_reply r = base_reply(rt);
+    r.content_type = "text/html; charset=utf-8";
+    r.body = page;
+    r.body_len = n > 0 && (size_t)n < sizeof page ? (size_t)n : 0;
+    return respond(rt, &r);
+}
+
+/* What a handler answered, unless it would make a malformed response. */
+static bool valid_response(const promc_http_response *resp)
+{
+    int status = resp->status ? resp->status : 200;
+    return status >= 100 && status <= 999 && promc__http_safe_header_value(resp->content_type) &&
+           promc__http_safe_header_value(resp->allow) &&
+           (!resp->content_type || strlen(resp->content_type) <= 256) &&
+           (!resp->allow || strlen(resp->allow) <= 256);
+}
+
+static bool answer_handler(const struct route *rt)
+{
+    promc_http_server *s = rt->s;
+    const struct promc__http_request *req = rt->req;
+    char method[32], p[1024];
+    size_t ml = req->method_len < sizeof method ? req->method_len : sizeof method - 1;
+    size_t pl = rt->path_len < sizeof p ? rt->path_len : sizeof p - 1;
+    memcpy(method, req->method, ml);
+    method[ml] = '\0';
+    memcpy(p, rt->path, pl);
+    p[pl] = '\0';
+    promc_http_response resp = {.status = 200};
+    s->opts.handler(s->opts.handler_data, method, p, &resp);
+    struct promc__http_reply r = base_reply(rt);
+    if (valid_response(&resp)) {
         r.status = resp.status ? resp.status : 200;
         r.content_type = resp.content_type;
         r.body = resp.body;
         r.body_len = resp.body ? resp.body_len : 0;
         r.allow = resp.allow;
-        bool valid = r.status >= 100 && r.status <= 999 &&
-                     promc__http_safe_header_value(r.content_type) &&
-                     promc__http_safe_header_value(r.allow) &&
-                     (!r.content_type || strlen(r.content_type) <= 256) &&
-                     (!r.allow || strlen(r.allow) <= 256);
-        if (!valid) {
-            /* A handler bug must not become a malformed response. */
-            r = (struct promc__http_reply){.status = 500,
-                                           .keep_alive = false,
-                                           .head_only = head,
-                                           .body = "500 invalid handler response\n"};
-            r.body_len = strlen(r.body);
-        }
-        bool ok = promc__http_deliver(s, c, &r);
-        if (s->opts.on_sent) {
-            resp.status = r.status; /* what was sent (500 for an invalid response) */
-            s->opts.on_sent(s->opts.handler_data, method, p, &resp, ok);
-        }
-        return ok && r.keep_alive;
+    } else {
+        /* A handler bug must not become a malformed response. */
+        r.status = 500;
+        r.keep_alive = false;
+        r.body = "500 invalid handler response\n";
+        r.body_len = strlen(r.body);
     }
-    if (span_eq(path, path_len, "/")) {
-        const char *mp = s->registry ? s->metrics_path : "";
-        char page[1024];
-        int n = snprintf(page, sizeof page,
-                         "<!DOCTYPE html>\n<html><head><title>promc exporter</title></head>\n"
-                         "<body><h1>promc exporter</h1>\n<p><a href=\"%s\">Metrics</a></p>\n"
-                         "</body></html>\n",
-                         mp);
-        r.content_type = "text/html; charset=utf-8";
-        r.body = page;
-        r.body_len = n > 0 && (size_t)n < sizeof page ? (size_t)n : 0;
-        return promc__http_deliver(s, c, &r) && r.keep_alive;
+    bool ok = promc__http_deliver(s, rt->c, &r);
+    if (s->opts.on_sent) {
+        resp.status = r.status; /* what was sent (500 for an invalid response) */
+        s->opts.on_sent(s->opts.handler_data, method, p, &resp, ok);
     }
-    r.status = 404;
-    r.body = "404 Not Found\n";
-    r.body_len = strlen(r.body);
-    return promc__http_deliver(s, c, &r) && r.keep_alive;
+    return ok && r.keep_alive;
+}
+
+/* ===================================================================== */
+/* Dispatch                                                               */
+/* ===================================================================== */
+
+bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb)
+{
+    const struct promc__http_request *req = &c->req;
+    struct route rt = {.s = s,
+                       .c = c,
+                       .req = req,
+                       .path = req->path_len ? req->path : "/",
+                       .path_len = req->path_len ? req->path_len : 1,
+                       .get = span_eq(req->method, req->method_len, "GET"),
+                       .head = span_eq(req->method, req->method_len, "HEAD"),
+                       .metrics = promc__http_is_metrics(s, req),
+                       .wb = wb};
+    /* With a handler, the application owns every path but the metrics one. */
+    bool healthy = !s->opts.handler && path_is(req, "/-/healthy");
+    bool index = !s->opts.handler && path_is(req, "/");
+
+    if (!healthy && !authorized(s, req))
+        return answer_error(&rt, 401, "401 Unauthorized\n");
+    if ((rt.metrics || healthy || index) && !rt.get && !rt.head)
+        return answer_error(&rt, 405, "405 Method Not Allowed\n");
+    if (rt.metrics)
+        return answer_metrics(&rt);
+    if (healthy)
+        return answer_health(&rt);
+    if (index)
+        return answer_index(&rt);
+    if (s->opts.handler)
+        return answer_handler(&rt);
+    return answer_error(&rt, 404, "404 Not Found\n");
 }
