@@ -115,30 +115,6 @@ static void arm_reading(promc_http_server *s, struct promc__http_conn *c)
     list_append(s, c);
 }
 
-/* Drops request-body bytes still owed from the front of the buffer. */
-static void consume_skip(struct promc__http_conn *c)
-{
-    if (!c->skip || !c->len)
-        return;
-    size_t drop = c->skip < c->len ? (size_t)c->skip : c->len;
-    memmove(c->buf, c->buf + drop, c->len - drop);
-    c->len -= drop;
-    c->skip -= drop;
-}
-
-static bool enqueue(promc_http_server *s, struct promc__http_conn *c)
-{
-    pthread_mutex_lock(&s->qlock);
-    bool ok = s->qlen < s->opts.max_queue;
-    if (ok) {
-        s->queue[(s->qhead + s->qlen) % s->opts.max_queue] = c;
-        s->qlen++;
-        pthread_cond_signal(&s->qcond);
-    }
-    pthread_mutex_unlock(&s->qlock);
-    return ok;
-}
-
 /* /-/healthy is answered by the loop itself, so a health check passes even
  * while every worker is busy and the queue is full. Returns false when the
  * connection was closed. */
@@ -149,10 +125,7 @@ static bool answer_health_now(promc_http_server *s, struct promc__http_conn *c)
         conn_close(s, c);
         return false;
     }
-    memmove(c->buf, c->buf + c->head_len, c->len - c->head_len);
-    c->len -= c->head_len;
-    c->head_len = 0;
-    c->skip = c->req.content_length;
+    promc__http_conn_next(c);
     c->started = false;
     c->deadline = now_ns() + secs_to_ns(s->opts.idle_timeout);
     return true;
@@ -164,7 +137,7 @@ static bool answer_health_now(promc_http_server *s, struct promc__http_conn *c)
 static bool process_buffer(promc_http_server *s, struct promc__http_conn *c)
 {
     for (;;) {
-        consume_skip(c);
+        promc__http_conn_skip_body(c);
         if (c->len == 0)
             return true;
         if (!c->started) {
@@ -188,7 +161,7 @@ static bool process_buffer(promc_http_server *s, struct promc__http_conn *c)
         }
         epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
         c->state = PROMC__CONN_BUSY;
-        if (!enqueue(s, c)) {
+        if (!promc__http_enqueue(s, c)) {
             promc__http_send_error_now(c->fd, 503);
             if (promc__http_is_metrics(s, &c->req))
                 promc__http_self_count(&s->self, 503);
@@ -414,83 +387,6 @@ static void *loop_main(void *arg)
 }
 
 /* ===================================================================== */
-/* Workers                                                                */
-/* ===================================================================== */
-
-static void give_back(promc_http_server *s, struct promc__http_conn *c)
-{
-    pthread_mutex_lock(&s->rlock);
-    c->rnext = s->returned;
-    s->returned = c;
-    pthread_mutex_unlock(&s->rlock);
-    uint64_t one = 1;
-    if (write(s->event_fd, &one, sizeof one) < 0) {
-        /* eventfd writes only fail on counter overflow, which cannot happen */
-    }
-}
-
-/* Serves a connection's requests while they are complete in its buffer
- * (pipelining), then hands it back to the loop. */
-static void serve(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb)
-{
-    for (;;) {
-        bool keep = promc__http_answer(s, c, wb);
-        memmove(c->buf, c->buf + c->head_len, c->len - c->head_len);
-        c->len -= c->head_len;
-        c->skip = c->req.content_length;
-        c->head_len = 0;
-        consume_skip(c);
-        if (!keep || atomic_load(&s->stopping)) {
-            /* A response still being written is finished before closing. */
-            if (c->out && !atomic_load(&s->stopping))
-                c->close_after_out = true;
-            else
-                c->close_me = true;
-            break;
-        }
-        /* Behind a slow reader, later requests wait until it has read. */
-        if (c->out || c->len == 0 || c->skip)
-            break;
-        int rc = promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head,
-                                           &c->req);
-        if (rc == PROMC__HTTP_INCOMPLETE)
-            break;
-        if (rc < 0) {
-            struct promc__http_reply r = {.status = promc__http_error_status(rc)};
-            if (promc__http_deliver(s, c, &r) && c->out)
-                c->close_after_out = true;
-            else
-                c->close_me = true;
-            break;
-        }
-        c->head_len = (size_t)rc;
-    }
-    give_back(s, c);
-}
-
-static void *worker_main(void *arg)
-{
-    promc_http_server *s = arg;
-    struct promc__buf wb = {0};
-    for (;;) {
-        pthread_mutex_lock(&s->qlock);
-        while (!s->qlen && !s->workers_stop)
-            pthread_cond_wait(&s->qcond, &s->qlock);
-        if (s->workers_stop) {
-            pthread_mutex_unlock(&s->qlock);
-            break;
-        }
-        struct promc__http_conn *c = s->queue[s->qhead];
-        s->qhead = (s->qhead + 1) % s->opts.max_queue;
-        s->qlen--;
-        pthread_mutex_unlock(&s->qlock);
-        serve(s, c, &wb);
-    }
-    promc__free(wb.p);
-    return NULL;
-}
-
-/* ===================================================================== */
 /* Start and stop                                                         */
 /* ===================================================================== */
 
@@ -601,22 +497,13 @@ promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
     if (s->registry && !o.disable_self_metrics)
         promc__http_self_metrics_add(&s->self, s->registry);
 
-    unsigned started = 0;
-    for (; started < o.workers; started++)
-        if (pthread_create(&s->workers[started], NULL, worker_main, s) != 0)
-            break;
-    bool loop_ok = started == o.workers && pthread_create(&s->loop_thread, NULL, loop_main, s) == 0;
-    if (!loop_ok) {
-        pthread_mutex_lock(&s->qlock);
-        s->workers_stop = true;
-        pthread_cond_broadcast(&s->qcond);
-        pthread_mutex_unlock(&s->qlock);
-        for (unsigned i = 0; i < started; i++)
-            pthread_join(s->workers[i], NULL);
+    bool workers_ok = promc__http_workers_start(s);
+    if (!workers_ok || pthread_create(&s->loop_thread, NULL, loop_main, s) != 0) {
+        if (workers_ok)
+            promc__http_workers_stop(s);
         server_free(s);
         return promc__fail_null(PROMC_EIO, "cannot start the HTTP server's threads");
     }
-    s->nworkers = started;
     promc__ok();
     return s;
 }
@@ -641,12 +528,7 @@ void promc_http_server_stop(promc_http_server *s)
      * ones are dropped with their connection. */
     close(s->listen_fd);
     s->listen_fd = -1;
-    pthread_mutex_lock(&s->qlock);
-    s->workers_stop = true;
-    pthread_cond_broadcast(&s->qcond);
-    pthread_mutex_unlock(&s->qlock);
-    for (unsigned i = 0; i < s->nworkers; i++)
-        pthread_join(s->workers[i], NULL);
+    promc__http_workers_stop(s);
     /* Responses still owed to slow readers are finished, within the write
      * timeout, before their connections close. */
     int64_t deadline = now_ns() + secs_to_ns(s->opts.write_timeout);

@@ -154,6 +154,25 @@ bool promc__http_send_now(int fd, const struct promc__http_reply *r);
 void promc__http_send_error_now(int fd, int status);
 
 /* ===================================================================== */
+/* Workers (http_workers.c)                                               */
+/* ===================================================================== */
+
+/* Drops request-body bytes still owed (c->skip) from the front of c->buf. */
+void promc__http_conn_skip_body(struct promc__http_conn *c);
+/* Drops the answered request from c->buf: its head, and as much of its body
+ * as has arrived; the rest of the body is left in c->skip. */
+void promc__http_conn_next(struct promc__http_conn *c);
+/* Queues c, whose complete request head is in c->buf[0..head_len), for a
+ * worker; false when the queue is full. */
+bool promc__http_enqueue(promc_http_server *s, struct promc__http_conn *c);
+/* Starts the worker threads; false (none left running) when one cannot be
+ * created. */
+bool promc__http_workers_start(promc_http_server *s);
+/* Lets each worker finish the connection it serves and joins them; queued
+ * connections stay queued (the loop's list still holds them). */
+void promc__http_workers_stop(promc_http_server *s);
+
+/* ===================================================================== */
 /* Routing (http_routes.c)                                                */
 /* ===================================================================== */
 
