@@ -3,6 +3,26 @@
  * connection structures and the functions each file offers the ones above
  * it. Nothing here is public, and nothing leaves the server's own files.
  */
+/*
+ * How the server works. One event-loop thread owns every connection and
+ * reads request heads with epoll; only complete requests go to a small pool
+ * of worker threads, which scrape (or call the user's handler) and write the
+ * response, or hand what a slow reader has not taken back to the loop. So
+ * slow or idle clients, sending or reading, cost a buffer each, never a
+ * thread, and cannot crowd out Prometheus: reads are bounded in size and
+ * time, the work queue is bounded (503 beyond), pending output is bounded,
+ * and at the connection limit the client that has waited longest without
+ * sending a request is dropped for a new one.
+ *
+ * Which file does which job; each calls only the ones listed after it:
+ *   http_server.c        public start and stop, options and their defaults
+ *   http_loop.c          the event loop: accept, read, timeouts, shedding
+ *   http_workers.c       the work queue, worker threads, pipelining
+ *   http_routes.c        what each path answers, authentication
+ *   http_reply.c         response heads, sending, the pending-output budget
+ *   http_self_metrics.c  the server's own metrics
+ *   http_listen.c        listen addresses and binding
+ */
 #ifndef PROMC_HTTP_SERVER_INTERNAL_H
 #define PROMC_HTTP_SERVER_INTERNAL_H
 
@@ -152,6 +172,25 @@ bool promc__http_send_now(int fd, const struct promc__http_reply *r);
 /* From the loop thread: one non-blocking attempt to send an error page
  * (the caller closes the connection right after). */
 void promc__http_send_error_now(int fd, int status);
+
+/* ===================================================================== */
+/* Event loop (http_loop.c)                                               */
+/* ===================================================================== */
+
+/* Creates the loop's descriptors and watches the listener (s->listen_fd);
+ * PROMC_EIO (recorded) on failure. */
+int promc__http_loop_init(promc_http_server *s);
+/* Starts the loop thread; false when it cannot be created. */
+bool promc__http_loop_start(promc_http_server *s);
+/* Tells the loop to stop and joins it: no connection is accepted or read
+ * after it returns. */
+void promc__http_loop_stop(promc_http_server *s);
+/* After the loop and the workers stopped: writes what slow readers are still
+ * owed, within write_timeout. */
+void promc__http_loop_finish_writes(promc_http_server *s);
+/* Closes every connection and the loop's descriptors (the loop thread is
+ * not running). Safe on a partly initialised server. */
+void promc__http_loop_free(promc_http_server *s);
 
 /* ===================================================================== */
 /* Workers (http_workers.c)                                               */
