@@ -15,6 +15,12 @@
 #include "http_server_internal.h"
 #include "internal.h"
 
+/* Bytes of the host part of a listen address, with its NUL: a DNS name has
+ * at most 253, an IPv6 literal with a zone far fewer. */
+#define HOST_MAX 256
+/* A port of at most 5 digits, and its NUL. */
+#define PORT_MAX 6
+
 /* Splits "host:port", ":port" or "[v6]:port". host is "" for all interfaces. */
 static int parse_addr(const char *addr, char *host, size_t hcap, char *port, size_t pcap)
 {
@@ -53,7 +59,7 @@ static int parse_addr(const char *addr, char *host, size_t hcap, char *port, siz
 
 int promc__http_listen(const char *addr, int *port_out)
 {
-    char host[256], port[8];
+    char host[HOST_MAX], port[PORT_MAX];
     int rc = parse_addr(addr, host, sizeof host, port, sizeof port);
     if (rc != PROMC_OK)
         return -1;

@@ -87,8 +87,12 @@ int promc__http_error_status(int parse_error)
     }
 }
 
+/* An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 bytes) and its NUL,
+ * with room to spare for the compiler, which cannot see the fields' ranges. */
+#define DATE_SIZE 32
+
 /* IMF-fixdate without strftime, whose day and month names follow the locale. */
-static void http_date(char out[32])
+static void http_date(char out[DATE_SIZE])
 {
     static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -96,8 +100,9 @@ static void http_date(char out[32])
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
-             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(out, DATE_SIZE, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
+             tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+             tm.tm_sec);
 }
 
 bool promc__http_safe_header_value(const char *v)
@@ -107,6 +112,14 @@ bool promc__http_safe_header_value(const char *v)
             return false;
     return true;
 }
+
+/* Bytes of a response head. Its own lines take at most 230: the status line
+ * with the longest reason (46), Date (37), Content-Length with 20 digits
+ * (38), Connection (24), WWW-Authenticate (58), the Content-Type and Allow
+ * names (25) and the final CRLF; the two values a handler chooses are at
+ * most PROMC__HTTP_HEADER_VALUE_MAX each. Were it ever too small,
+ * format_head would refuse (the connection closes), never truncate. */
+#define HEAD_MAX (256 + 2 * PROMC__HTTP_HEADER_VALUE_MAX)
 
 /* 1xx, 204 and 304 carry no body and no Content-Length. */
 static bool bodiless(int status)
@@ -118,9 +131,9 @@ static bool bodiless(int status)
  * it did not fit. */
 static size_t format_head(char *h, size_t cap, const struct promc__http_reply *r)
 {
-    char date[32];
+    char date[DATE_SIZE];
     http_date(date);
-    char length[48] = "";
+    char length[48] = ""; /* "Content-Length: " + 20 digits + CRLF */
     if (!bodiless(r->status))
         snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->body_len);
     int n = snprintf(h, cap,
@@ -137,8 +150,10 @@ static size_t format_head(char *h, size_t cap, const struct promc__http_reply *r
 }
 
 /* Responses waiting for slow readers may hold this much memory in all; past
- * it, a connection that cannot take its response at once is closed. */
-#define MAX_PENDING (64u << 20)
+ * it, a connection that cannot take its response at once is closed. 64 MiB
+ * holds a few large expositions (a scrape of 100,000 series is ~10 MB)
+ * behind slow readers, yet bounds what many stalled readers can pin. */
+#define MAX_PENDING ((size_t)64 << 20)
 
 /* sendmsg with MSG_NOSIGNAL: a client that hung up must not SIGPIPE us. */
 ssize_t promc__http_write_now(int fd, struct iovec *iov, int n)
@@ -165,7 +180,7 @@ ssize_t promc__http_write_now(int fd, struct iovec *iov, int n)
 bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
                          const struct promc__http_reply *r)
 {
-    char head[2048];
+    char head[HEAD_MAX];
     size_t hlen = format_head(head, sizeof head, r);
     if (!hlen)
         return false;
@@ -217,7 +232,7 @@ void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c)
 
 bool promc__http_send_now(int fd, const struct promc__http_reply *r)
 {
-    char head[2048];
+    char head[HEAD_MAX];
     size_t hlen = format_head(head, sizeof head, r);
     if (!hlen)
         return false;
@@ -228,7 +243,7 @@ bool promc__http_send_now(int fd, const struct promc__http_reply *r)
 
 void promc__http_send_error_now(int fd, int status)
 {
-    char body[64];
+    char body[64]; /* "%d %s\n": an int and a reason of at most 31 bytes */
     int blen = snprintf(body, sizeof body, "%d %s\n", status, promc__http_reason(status));
     struct promc__http_reply r = {.status = status, .body = body, .body_len = (size_t)blen};
     promc__http_send_now(fd, &r);

@@ -58,7 +58,7 @@ static bool authorized(promc_http_server *s, const struct promc__http_request *r
         a++;
         n--;
     }
-    char decoded[512];
+    char decoded[PROMC__HTTP_AUTH_MAX];
     long dlen = promc__base64_decode(a, n, decoded, sizeof decoded);
     if (dlen < 0)
         return false;
@@ -177,8 +177,8 @@ static bool valid_response(const promc_http_response *resp)
     int status = resp->status ? resp->status : 200;
     return status >= 100 && status <= 999 && promc__http_safe_header_value(resp->content_type) &&
            promc__http_safe_header_value(resp->allow) &&
-           (!resp->content_type || strlen(resp->content_type) <= 256) &&
-           (!resp->allow || strlen(resp->allow) <= 256);
+           (!resp->content_type || strlen(resp->content_type) <= PROMC__HTTP_HEADER_VALUE_MAX) &&
+           (!resp->allow || strlen(resp->allow) <= PROMC__HTTP_HEADER_VALUE_MAX);
 }
 
 static bool answer_handler(const struct route *rt)

@@ -32,28 +32,48 @@ static void server_free(promc_http_server *s)
     promc__free(s);
 }
 
+/* The defaults of promc_http_opts, as its header documents them. */
+#define DEFAULT_METRICS_PATH    "/metrics"
+#define DEFAULT_WORKERS         2
+#define DEFAULT_MAX_QUEUE       64
+#define DEFAULT_MAX_CONNECTIONS 4096
+#define DEFAULT_MAX_TARGET      8192
+#define DEFAULT_MAX_HEAD        16384
+#define DEFAULT_READ_TIMEOUT    10.0
+#define DEFAULT_IDLE_TIMEOUT    60.0
+#define DEFAULT_WRITE_TIMEOUT   30.0
+
+/* A smaller max_head is raised to this: below it, a request line with a
+ * short path and a Host header would not fit. */
+#define MIN_HEAD 256
+/* Upper bounds on what the options may ask for, so that a mistake (a
+ * negative number stored in an unsigned) is refused instead of starting
+ * billions of threads or allocating a queue of gigabytes. */
+#define MAX_WORKERS 256
+#define MAX_QUEUE   65536
+
 static void apply_defaults(promc_http_opts *o)
 {
     if (!o->metrics_path || !*o->metrics_path)
-        o->metrics_path = "/metrics";
+        o->metrics_path = DEFAULT_METRICS_PATH;
     if (!o->workers)
-        o->workers = 2;
+        o->workers = DEFAULT_WORKERS;
     if (!o->max_queue)
-        o->max_queue = 64;
+        o->max_queue = DEFAULT_MAX_QUEUE;
     if (!o->max_connections)
-        o->max_connections = 4096;
+        o->max_connections = DEFAULT_MAX_CONNECTIONS;
     if (!o->max_target)
-        o->max_target = 8192;
+        o->max_target = DEFAULT_MAX_TARGET;
     if (!o->max_head)
-        o->max_head = 16384;
-    if (o->max_head < 256)
-        o->max_head = 256;
+        o->max_head = DEFAULT_MAX_HEAD;
+    if (o->max_head < MIN_HEAD)
+        o->max_head = MIN_HEAD;
     if (!(o->read_timeout > 0))
-        o->read_timeout = 10;
+        o->read_timeout = DEFAULT_READ_TIMEOUT;
     if (!(o->idle_timeout > 0))
-        o->idle_timeout = 60;
+        o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
     if (!(o->write_timeout > 0))
-        o->write_timeout = 30;
+        o->write_timeout = DEFAULT_WRITE_TIMEOUT;
 }
 
 promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
@@ -65,8 +85,10 @@ promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
         return promc__fail_null(PROMC_EINVAL, "basic auth needs both a user and a password");
     if (o.metrics_path[0] != '/')
         return promc__fail_null(PROMC_EINVAL, "metrics path must start with '/'");
-    if (o.workers > 256 || o.max_queue > 65536)
-        return promc__fail_null(PROMC_EINVAL, "too many workers or too long a queue");
+    if (o.workers > MAX_WORKERS || o.max_queue > MAX_QUEUE)
+        return promc__fail_null(PROMC_EINVAL,
+                                "too many workers or too long a queue (at most %d and %d)",
+                                MAX_WORKERS, MAX_QUEUE);
 
     promc_http_server *s = promc__calloc(1, sizeof *s);
     if (!s)

@@ -40,6 +40,18 @@
 #include "internal.h"
 
 /* ===================================================================== */
+/* Limits more than one file relies on                                    */
+/* ===================================================================== */
+
+/* Bytes of the Content-Type and Allow values a handler may answer with
+ * (longer ones become a 500): far more than any real media type, and small
+ * enough that a response head always fits its fixed buffer (http_reply.c). */
+#define PROMC__HTTP_HEADER_VALUE_MAX 256
+/* Bytes of decoded Basic credentials ("user:password") the server checks;
+ * an Authorization header that decodes to more cannot match. */
+#define PROMC__HTTP_AUTH_MAX 512
+
+/* ===================================================================== */
 /* The server's own metrics (http_self_metrics.c)                         */
 /* ===================================================================== */
 

@@ -1262,6 +1262,45 @@ static void test_queue_limit(void **state)
     hstate_destroy(&h);
 }
 
+/* Content-Type and Allow of up to 256 bytes each (the documented limit) are
+ * sent whole, in one head; one byte more is a 500. */
+static void header_limits_handler(void *ud, const char *method, const char *path,
+                                  promc_http_response *resp)
+{
+    (void)ud;
+    (void)method;
+    static char ct[300], allow[300];
+    size_t ct_len = strcmp(path, "/too-long") == 0 ? 257 : 256;
+    memset(ct, 0, sizeof ct);
+    strcpy(ct, "text/plain; x=");
+    memset(ct + strlen(ct), 'c', ct_len - strlen(ct));
+    memset(allow, 0, sizeof allow);
+    strcpy(allow, "GET, HEAD, X");
+    memset(allow + strlen(allow), 'X', 256 - strlen(allow));
+    resp->status = 405;
+    resp->content_type = ct;
+    resp->allow = allow;
+    resp->body = "no\n";
+    resp->body_len = 3;
+}
+
+static void test_handler_header_limits(void **state)
+{
+    (void)state;
+    promc_http_opts o = {.disable_self_metrics = 1, .handler = header_limits_handler};
+    promc_http_server *s = serve(PROMC_NO_REGISTRY, &o);
+    int port = promc_http_server_port(s);
+    response r;
+    request(port, GET("/longest"), &r);
+    assert_int_equal(r.status, 405);
+    assert_int_equal(strlen(hdr(&r, "Content-Type")), 256);
+    assert_int_equal(strlen(hdr(&r, "Allow")), 256);
+    assert_string_equal(r.body, "no\n");
+    resp_free(&r);
+    assert_int_equal(status_of(port, GET("/too-long")), 500);
+    promc_http_server_stop(s);
+}
+
 /* Many clients pipelining against one worker and a tiny queue: every request
  * gets 200 or 503, nothing else (and nothing overflows inside). */
 static void test_many_clients_small_queue(void **state)
@@ -1898,6 +1937,7 @@ int main(void)
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_basic_auth),
         cmocka_unit_test(test_queue_limit),
+        cmocka_unit_test(test_handler_header_limits),
         cmocka_unit_test(test_many_clients_small_queue),
         cmocka_unit_test(test_shed_with_pending_event),
         cmocka_unit_test(test_self_metrics),
