@@ -90,15 +90,16 @@ typedef struct promc_http_opts {
  * the address is invalid or cannot be bound. The server's own metrics
  * (promc_http_requests_total{code}, promc_http_requests_in_flight,
  * promc_http_last_scrape_duration_seconds, promc_http_last_scrape_bytes) are
- * registered in reg unless disabled. */
-PROMC_API promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
-                                              const promc_http_opts *opts);
+ * registered in reg unless disabled. Free it with promc_http_server_free. */
+PROMC_API promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
+                                                   const promc_http_opts *opts);
 /* The port the server listens on (the chosen one for port 0). */
 PROMC_API int promc_http_server_port(const promc_http_server *srv);
 /* Stops accepting, lets in-flight requests finish, closes every connection,
- * joins the threads, unregisters the server's metrics and frees srv. NULL is
- * a no-op. Must not be called from a handler. */
-PROMC_API void promc_http_server_stop(promc_http_server *srv);
+ * joins the threads, unregisters the server's metrics and frees srv; returns
+ * PROMC_OK. NULL is a no-op returning PROMC_OK. Must not be called from a
+ * handler. */
+PROMC_API int promc_http_server_free(promc_http_server *srv);
 
 /* ===================================================================== */
 /* HTTP client                                                            */

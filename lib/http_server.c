@@ -76,8 +76,8 @@ static void apply_defaults(promc_http_opts *o)
         o->write_timeout = DEFAULT_WRITE_TIMEOUT;
 }
 
-promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
-                                    const promc_http_opts *opts)
+promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
+                                         const promc_http_opts *opts)
 {
     promc_http_opts o = opts ? *opts : (promc_http_opts){0};
     apply_defaults(&o);
@@ -145,10 +145,11 @@ int promc_http_server_port(const promc_http_server *s)
     return s ? s->port : -1;
 }
 
-void promc_http_server_stop(promc_http_server *s)
+int promc_http_server_free(promc_http_server *s)
 {
+    promc__ok();
     if (!s)
-        return;
+        return PROMC_OK;
     promc__http_loop_stop(s);
     /* Stop taking new connections now; requests already being answered run
      * to completion (bounded by the write timeout). Queued, not yet started
@@ -160,4 +161,5 @@ void promc_http_server_stop(promc_http_server *s)
      * timeout, before their connections close. */
     promc__http_loop_finish_writes(s);
     server_free(s);
+    return PROMC_OK;
 }

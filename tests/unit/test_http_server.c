@@ -409,9 +409,9 @@ static void fixture_free(fixture *f)
 
 static promc_http_server *serve_on(promc_registry *reg, const char *addr, const promc_http_opts *o)
 {
-    promc_http_server *s = promc_http_serve(reg, addr, o);
+    promc_http_server *s = promc_http_server_new(reg, addr, o);
     if (!s)
-        fail_msg("promc_http_serve(%s): %s", addr, promc_last_error());
+        fail_msg("promc_http_server_new(%s): %s", addr, promc_last_error());
     assert_true(promc_http_server_port(s) > 0);
     return s;
 }
@@ -621,7 +621,7 @@ static void test_get_metrics(void **state)
     /* A query string does not change the path. */
     assert_int_equal(status_of(port, GET("/metrics?x=1&y")), 200);
 
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     fixture_free(&f);
 }
 
@@ -667,7 +667,7 @@ static void test_negotiation(void **state)
     resp_free(&r);
 
     promc_free(om);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 
     /* disable_openmetrics: text whatever the Accept header says. */
     o.disable_openmetrics = 1;
@@ -682,7 +682,7 @@ static void test_negotiation(void **state)
     assert_string_equal(r.body, text);
     promc_free(text);
     resp_free(&r);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     fixture_free(&f);
 }
 
@@ -715,7 +715,7 @@ static void test_head(void **state)
     cli_close(&c);
     resp_free(&get);
 
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     fixture_free(&f);
 }
 
@@ -762,7 +762,7 @@ static void test_methods_and_paths(void **state)
     assert_int_equal(status_of(port, HEAD("/nope")), 404);
     /* absolute-form targets route by their path */
     assert_int_equal(status_of(port, "GET http://t/metrics HTTP/1.1\r\nHost: t\r\n\r\n"), 200);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 
     /* A custom metrics path. */
     o.metrics_path = "/m";
@@ -778,14 +778,14 @@ static void test_methods_and_paths(void **state)
     request(port, GET("/"), &r);
     assert_non_null(strstr(r.body, "<a href=\"/m\">"));
     resp_free(&r);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 
     /* No registry, no handler: only / and /-/healthy. */
     s = serve(PROMC_NO_REGISTRY, NULL);
     port = promc_http_server_port(s);
     assert_int_equal(status_of(port, GET("/metrics")), 404);
     assert_int_equal(status_of(port, GET("/-/healthy")), 200);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     fixture_free(&f);
 }
 
@@ -834,7 +834,7 @@ static void test_keep_alive_and_pipelining(void **state)
     cli_close(&c);
 
     promc_free(want);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     fixture_free(&f);
 }
 
@@ -893,7 +893,7 @@ static void test_connection_close(void **state)
     assert_true(cli_closed(&c, WAIT_MS));
     cli_close(&c);
 
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 }
 
 static void test_request_bodies(void **state)
@@ -947,7 +947,7 @@ static void test_request_bodies(void **state)
     free(body);
     cli_close(&c);
 
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1022,7 +1022,7 @@ static void test_request_errors(void **state)
     assert_true(cli_closed(&c, WAIT_MS));
     cli_close(&c);
 
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1067,7 +1067,7 @@ static void test_timeouts(void **state)
     assert_int_equal(r.status, 200);
     resp_free(&r);
     cli_close(&idle);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 
     /* idle_timeout: a keep-alive connection with nothing to say. */
     o = (promc_http_opts){.read_timeout = 5, .idle_timeout = 0.3};
@@ -1081,7 +1081,7 @@ static void test_timeouts(void **state)
     assert_true(cli_closed(&c, 1500));
     assert_true(mono_ms() - t0 >= 250);
     cli_close(&c);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1137,13 +1137,13 @@ static void test_basic_auth(void **state)
     assert_int_equal(r.status, 200);
     resp_free(&r);
     cli_close(&c);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 
     promc_http_opts only_user = {.basic_auth_user = "u"};
-    assert_null(promc_http_serve(f.reg, "127.0.0.1:0", &only_user));
+    assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &only_user));
     assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
     promc_http_opts only_pw = {.basic_auth_password = "p"};
-    assert_null(promc_http_serve(f.reg, "127.0.0.1:0", &only_pw));
+    assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &only_pw));
     assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
     fixture_free(&f);
 }
@@ -1258,7 +1258,7 @@ static void test_queue_limit(void **state)
 
     cli_close(&a);
     cli_close(&b);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     hstate_destroy(&h);
 }
 
@@ -1298,7 +1298,7 @@ static void test_handler_header_limits(void **state)
     assert_string_equal(r.body, "no\n");
     resp_free(&r);
     assert_int_equal(status_of(port, GET("/too-long")), 500);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 }
 
 /* Many clients pipelining against one worker and a tiny queue: every request
@@ -1346,7 +1346,7 @@ static void test_many_clients_small_queue(void **state)
         cli_close(&cs[i]);
     assert_true(ok > 0);
     (void)busy;
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 }
 
 /* At the connection limit, a new connection sheds the oldest one just as
@@ -1373,7 +1373,7 @@ static void test_shed_with_pending_event(void **state)
         cli_close(&b);
     }
     assert_int_equal(status_of(port, GET("/-/healthy")), 200);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1420,11 +1420,11 @@ static void test_self_metrics(void **state)
     /* A second server on the same registry starts, without metrics of its own. */
     promc_http_server *s2 = serve(f.reg, NULL);
     assert_int_equal(status_of(promc_http_server_port(s2), GET("/metrics")), 200);
-    promc_http_server_stop(s2);
+    promc_http_server_free(s2);
     (void)test_value(f.reg, "promc_http_requests_in_flight", NULL, 0);
 
     /* Stopping the owner unregisters them. */
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     char *text = test_render(f.reg, PROMC_FORMAT_TEXT);
     assert_null(strstr(text, "promc_http_"));
     assert_non_null(strstr(text, "temperature_celsius"));
@@ -1434,7 +1434,7 @@ static void test_self_metrics(void **state)
     text = test_render(f.reg, PROMC_FORMAT_TEXT);
     assert_non_null(strstr(text, "promc_http_requests_total"));
     promc_free(text);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     fixture_free(&f);
 }
 
@@ -1459,18 +1459,18 @@ static void test_addresses(void **state)
     bool v6 = ipv6_available();
     promc_http_server *s = serve_on(PROMC_NO_REGISTRY, "127.0.0.1:0", NULL);
     check_healthy(AF_INET, "127.0.0.1", promc_http_server_port(s));
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 
     s = serve_on(PROMC_NO_REGISTRY, ":0", NULL);
     check_healthy(AF_INET, "127.0.0.1", promc_http_server_port(s));
     if (v6)
         check_healthy(AF_INET6, "::1", promc_http_server_port(s));
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 
     if (v6) {
         s = serve_on(PROMC_NO_REGISTRY, "[::1]:0", NULL);
         check_healthy(AF_INET6, "::1", promc_http_server_port(s));
-        promc_http_server_stop(s);
+        promc_http_server_free(s);
     } else {
         fprintf(stderr, "  (no IPv6: [::1]:0 not tested)\n");
     }
@@ -1489,36 +1489,36 @@ static void test_addresses(void **state)
     assert_true(fd >= 0);
     close(fd);
     check_healthy(family, ip, port);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 
     static const char *const bad[] = {"",          "nocolon", "1.2.3.4:99999", "::1:80",
                                       "[::1]80",   "[::1",    "127.0.0.1:",    "127.0.0.1:-1",
                                       "1.2.3.4:x", ":123456"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        if (promc_http_serve(PROMC_NO_REGISTRY, bad[i], NULL) != NULL)
+        if (promc_http_server_new(PROMC_NO_REGISTRY, bad[i], NULL) != NULL)
             fail_msg("\"%s\" accepted", bad[i]);
         if (promc_last_error_code() != PROMC_EINVAL)
             fail_msg("\"%s\": %s (%s)", bad[i], promc_errname(promc_last_error_code()),
                      promc_last_error());
     }
-    assert_null(promc_http_serve(PROMC_NO_REGISTRY, NULL, NULL));
+    assert_null(promc_http_server_new(PROMC_NO_REGISTRY, NULL, NULL));
     assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
 
     /* A port already in use. */
     s = serve(PROMC_NO_REGISTRY, NULL);
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", promc_http_server_port(s));
-    assert_null(promc_http_serve(PROMC_NO_REGISTRY, addr, NULL));
+    assert_null(promc_http_server_new(PROMC_NO_REGISTRY, addr, NULL));
     assert_int_equal(promc_last_error_code(), PROMC_EIO);
     if (!strstr(promc_last_error(), addr))
         fail_msg("message \"%s\" does not name %s", promc_last_error(), addr);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
 
     /* NULL opts and nonsense fields fall back to the defaults. */
     fixture f = fixture_new();
     s = serve(f.reg, NULL);
     assert_int_equal(status_of(promc_http_server_port(s), GET("/metrics")), 200);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     promc_http_opts o = {.metrics_path = "",
                          .workers = 0,
                          .max_queue = 0,
@@ -1536,11 +1536,11 @@ static void test_addresses(void **state)
     cli_send_str(&c, "GET /metr");
     assert_false(cli_closed(&c, 300)); /* not a zero read timeout */
     cli_close(&c);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     o = (promc_http_opts){.metrics_path = "metrics"};
-    assert_null(promc_http_serve(f.reg, "127.0.0.1:0", &o));
+    assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &o));
     assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
-    promc_http_server_stop(NULL);
+    assert_int_equal(promc_http_server_free(NULL), PROMC_OK);
     assert_int_equal(promc_http_server_port(NULL), -1);
     fixture_free(&f);
 }
@@ -1635,7 +1635,7 @@ static void test_healthy_while_workers_are_busy(void **state)
     resp_free(&r);
     cli_close(&a);
     cli_close(&b);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     promc_metric_free(col);
     promc_registry_free(reg);
 }
@@ -1699,7 +1699,7 @@ static void test_slow_reader_does_not_hold_a_worker(void **state)
     assert_int_equal(r.body_len, want);
     resp_free(&r);
     cli_close(&slow);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     promc_gauge_free(g);
     promc_registry_free(reg);
 }
@@ -1735,7 +1735,7 @@ static void test_stop(void **state)
     h_wait(&h, &h.entered, 1);
     assert_int_equal(pthread_create(&rt, NULL, releaser, &h), 0);
     int64_t t0 = mono_ms();
-    promc_http_server_stop(s);
+    assert_int_equal(promc_http_server_free(s), PROMC_OK);
     int64_t took = mono_ms() - t0;
     assert_int_equal(pthread_join(ft, NULL), 0);
     assert_int_equal(pthread_join(rt, NULL), 0);
@@ -1851,7 +1851,7 @@ static void test_slow_clients(void **state)
         if (stalled[i] >= 0)
             close(stalled[i]);
     promc_free(want);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     fixture_free(&f);
 }
 
@@ -1918,7 +1918,7 @@ static void test_max_connections(void **state)
         if (stalled[i] >= 0)
             close(stalled[i]);
     promc_free(want);
-    promc_http_server_stop(s);
+    promc_http_server_free(s);
     fixture_free(&f);
 }
 
