@@ -74,6 +74,10 @@ typedef struct promc_http_opts {
     const char *basic_auth_password;
     /* Non-zero: do not register the server's own metrics. */
     int disable_self_metrics;
+    /* Non-zero: no metrics endpoint at all, e.g. for an application server
+     * with a handler; the registry argument is then ignored (NULL is fine)
+     * and no self-metrics are registered. */
+    int disable_metrics;
     /* Non-zero: always answer in the text format 0.0.4, whatever Accept says
      * (client_golang's default; OpenMetrics is on here by default). */
     int disable_openmetrics;
@@ -83,14 +87,15 @@ typedef struct promc_http_opts {
     void *handler_data;
 } promc_http_opts;
 
-/* Starts serving reg (NULL = default registry; PROMC_NO_REGISTRY = no
- * metrics endpoint, e.g. for an application server with a handler) on addr:
+/* Starts serving reg (NULL = default registry; for a server without a
+ * metrics endpoint set opts->disable_metrics instead) on addr:
  * "host:port", ":port" (all interfaces), "[::1]:port", port 0 = ephemeral.
  * opts may be NULL. Returns NULL with the reason in promc_last_error() when
  * the address is invalid or cannot be bound. The server's own metrics
  * (promc_http_requests_total{code}, promc_http_requests_in_flight,
  * promc_http_last_scrape_duration_seconds, promc_http_last_scrape_bytes) are
  * registered in reg unless disabled. Free it with promc_http_server_free. */
+/* PROMC_NO_REGISTRY is refused with PROMC_EINVAL. */
 PROMC_API promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
                                                    const promc_http_opts *opts);
 /* The port the server listens on (the chosen one for port 0). */

@@ -80,6 +80,16 @@ promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
                                          const promc_http_opts *opts)
 {
     promc_http_opts o = opts ? *opts : (promc_http_opts){0};
+    promc_registry *registry = NULL;
+    if (!o.disable_metrics) {
+        if (reg == PROMC_NO_REGISTRY)
+            return promc__fail_null(PROMC_EINVAL,
+                                    "PROMC_NO_REGISTRY cannot be served: for a server without a "
+                                    "metrics endpoint, set disable_metrics in promc_http_opts");
+        registry = promc__registry_resolve(reg);
+        if (!registry)
+            return promc__fail_null(PROMC_ENOMEM, "out of memory creating the default registry");
+    }
     apply_defaults(&o);
     if (!!o.basic_auth_user != !!o.basic_auth_password)
         return promc__fail_null(PROMC_EINVAL, "basic auth needs both a user and a password");
@@ -98,7 +108,7 @@ promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
     pthread_cond_init(&s->qcond, NULL);
     pthread_mutex_init(&s->rlock, NULL);
     s->opts = o;
-    s->registry = reg == PROMC_NO_REGISTRY ? NULL : promc__registry_resolve(reg);
+    s->registry = registry;
     s->metrics_path = promc__strdup(o.metrics_path);
     s->queue = promc__calloc(o.max_queue, sizeof *s->queue);
     s->workers = promc__calloc(o.workers, sizeof *s->workers);

@@ -107,7 +107,7 @@ struct promc__http_conn {
 };
 
 struct promc_http_server {
-    promc_registry *registry; /* NULL: no metrics endpoint */
+    promc_registry *registry; /* NULL: no metrics endpoint (disable_metrics) */
     promc_http_opts opts;
     char *metrics_path;
     char *auth; /* "user:password" or NULL */

@@ -150,9 +150,10 @@ int main(int argc, char **argv)
     promc_http_server *metrics = ex_serve_metrics(listen_address, telemetry_path);
     if (!metrics)
         return 1;
-    promc_http_server *web = promc_http_server_new(
-        PROMC_NO_REGISTRY, app_listen,
-        &(promc_http_opts){.handler = app, .on_sent = sent, .workers = 4, .idle_timeout = 5});
+    /* The application itself: no metrics endpoint of its own. */
+    promc_http_opts app_opts = {
+        .disable_metrics = 1, .handler = app, .on_sent = sent, .workers = 4, .idle_timeout = 5};
+    promc_http_server *web = promc_http_server_new(NULL, app_listen, &app_opts);
     if (!web) {
         ex_log(EX_LOG_ERROR, "demo service: %s", promc_last_error());
         promc_http_server_free(metrics);

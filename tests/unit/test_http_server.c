@@ -407,6 +407,9 @@ static void fixture_free(fixture *f)
     promc_histogram_free(f->lat);
 }
 
+/* A server without a metrics endpoint (reg is then ignored). */
+static const promc_http_opts no_metrics = {.disable_metrics = 1};
+
 static promc_http_server *serve_on(promc_registry *reg, const char *addr, const promc_http_opts *o)
 {
     promc_http_server *s = promc_http_server_new(reg, addr, o);
@@ -543,7 +546,8 @@ static void *releaser(void *arg)
 
 static promc_http_opts handler_opts(hstate *h)
 {
-    promc_http_opts o = {.handler = blocking_handler, .on_sent = on_sent, .handler_data = h};
+    promc_http_opts o = {
+        .handler = blocking_handler, .on_sent = on_sent, .handler_data = h, .disable_metrics = 1};
     return o;
 }
 
@@ -780,12 +784,38 @@ static void test_methods_and_paths(void **state)
     resp_free(&r);
     promc_http_server_free(s);
 
-    /* No registry, no handler: only / and /-/healthy. */
-    s = serve(PROMC_NO_REGISTRY, NULL);
+    /* No metrics endpoint, no handler: only / and /-/healthy. */
+    s = serve(NULL, &no_metrics);
     port = promc_http_server_port(s);
     assert_int_equal(status_of(port, GET("/metrics")), 404);
     assert_int_equal(status_of(port, GET("/-/healthy")), 200);
     promc_http_server_free(s);
+    fixture_free(&f);
+}
+
+/* disable_metrics ignores the registry given (no endpoint, no self-metrics
+ * registered in it); PROMC_NO_REGISTRY is not a way to say so: it is
+ * refused, with a message that names the option. */
+static void test_disable_metrics(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    promc_http_server *s = serve(f.reg, &no_metrics);
+    assert_int_equal(status_of(promc_http_server_port(s), GET("/metrics")), 404);
+    char *text = test_render(f.reg, PROMC_FORMAT_TEXT);
+    assert_null(strstr(text, "promc_http_"));
+    promc_free(text);
+    promc_http_server_free(s);
+
+    assert_null(promc_http_server_new(PROMC_NO_REGISTRY, "127.0.0.1:0", NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    if (!strstr(promc_last_error(), "PROMC_NO_REGISTRY") ||
+        !strstr(promc_last_error(), "disable_metrics"))
+        fail_msg("unhelpful message: \"%s\"", promc_last_error());
+    /* Also with other options set: the registry is checked first. */
+    promc_http_opts o = {.handler = blocking_handler};
+    assert_null(promc_http_server_new(PROMC_NO_REGISTRY, "127.0.0.1:0", &o));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
     fixture_free(&f);
 }
 
@@ -841,7 +871,7 @@ static void test_keep_alive_and_pipelining(void **state)
 static void test_connection_close(void **state)
 {
     (void)state;
-    promc_http_server *s = serve(PROMC_NO_REGISTRY, NULL);
+    promc_http_server *s = serve(NULL, &no_metrics);
     int port = promc_http_server_port(s);
     response r;
 
@@ -899,7 +929,7 @@ static void test_connection_close(void **state)
 static void test_request_bodies(void **state)
 {
     (void)state;
-    promc_http_server *s = serve(PROMC_NO_REGISTRY, NULL);
+    promc_http_server *s = serve(NULL, &no_metrics);
     int port = promc_http_server_port(s);
     response r;
 
@@ -976,8 +1006,8 @@ static void expect_error(int port, const char *raw, size_t len, int status, bool
 static void test_request_errors(void **state)
 {
     (void)state;
-    promc_http_opts o = {.max_target = 64, .max_head = 1024, .disable_self_metrics = 1};
-    promc_http_server *s = serve(PROMC_NO_REGISTRY, &o);
+    promc_http_opts o = {.max_target = 64, .max_head = 1024, .disable_metrics = 1};
+    promc_http_server *s = serve(NULL, &o);
     int port = promc_http_server_port(s);
 
     char long_target[256];
@@ -1034,8 +1064,8 @@ static void test_timeouts(void **state)
     (void)state;
     /* read_timeout: a request head that stalls. The idle timeout is long, so
      * a keep-alive connection between requests survives meanwhile. */
-    promc_http_opts o = {.read_timeout = 0.3, .idle_timeout = 5};
-    promc_http_server *s = serve(PROMC_NO_REGISTRY, &o);
+    promc_http_opts o = {.read_timeout = 0.3, .idle_timeout = 5, .disable_metrics = 1};
+    promc_http_server *s = serve(NULL, &o);
     int port = promc_http_server_port(s);
     client idle = cli_open(port);
     cli_send_str(&idle, GET("/-/healthy"));
@@ -1070,8 +1100,8 @@ static void test_timeouts(void **state)
     promc_http_server_free(s);
 
     /* idle_timeout: a keep-alive connection with nothing to say. */
-    o = (promc_http_opts){.read_timeout = 5, .idle_timeout = 0.3};
-    s = serve(PROMC_NO_REGISTRY, &o);
+    o = (promc_http_opts){.read_timeout = 5, .idle_timeout = 0.3, .disable_metrics = 1};
+    s = serve(NULL, &o);
     port = promc_http_server_port(s);
     c = cli_open(port);
     cli_send_str(&c, GET("/-/healthy"));
@@ -1160,7 +1190,7 @@ static void test_queue_limit(void **state)
     promc_http_opts o = handler_opts(&h);
     o.workers = 1;
     o.max_queue = 1;
-    promc_http_server *s = serve(PROMC_NO_REGISTRY, &o);
+    promc_http_server *s = serve(NULL, &o);
     int port = promc_http_server_port(s);
 
     client a = cli_open(port), b = cli_open(port), c = cli_open(port);
@@ -1287,8 +1317,8 @@ static void header_limits_handler(void *ud, const char *method, const char *path
 static void test_handler_header_limits(void **state)
 {
     (void)state;
-    promc_http_opts o = {.disable_self_metrics = 1, .handler = header_limits_handler};
-    promc_http_server *s = serve(PROMC_NO_REGISTRY, &o);
+    promc_http_opts o = {.disable_metrics = 1, .handler = header_limits_handler};
+    promc_http_server *s = serve(NULL, &o);
     int port = promc_http_server_port(s);
     response r;
     request(port, GET("/longest"), &r);
@@ -1306,8 +1336,8 @@ static void test_handler_header_limits(void **state)
 static void test_many_clients_small_queue(void **state)
 {
     (void)state;
-    promc_http_opts o = {.workers = 1, .max_queue = 2};
-    promc_http_server *s = serve(PROMC_NO_REGISTRY, &o);
+    promc_http_opts o = {.workers = 1, .max_queue = 2, .disable_metrics = 1};
+    promc_http_server *s = serve(NULL, &o);
     int port = promc_http_server_port(s);
     enum { N = 120, ROUNDS = 10 };
     static client cs[N];
@@ -1355,8 +1385,8 @@ static void test_many_clients_small_queue(void **state)
 static void test_shed_with_pending_event(void **state)
 {
     (void)state;
-    promc_http_opts o = {.max_connections = 1};
-    promc_http_server *s = serve(PROMC_NO_REGISTRY, &o);
+    promc_http_opts o = {.max_connections = 1, .disable_metrics = 1};
+    promc_http_server *s = serve(NULL, &o);
     int port = promc_http_server_port(s);
     for (int i = 0; i < 200; i++) {
         client a = cli_open(port);
@@ -1457,18 +1487,18 @@ static void test_addresses(void **state)
 {
     (void)state;
     bool v6 = ipv6_available();
-    promc_http_server *s = serve_on(PROMC_NO_REGISTRY, "127.0.0.1:0", NULL);
+    promc_http_server *s = serve_on(NULL, "127.0.0.1:0", &no_metrics);
     check_healthy(AF_INET, "127.0.0.1", promc_http_server_port(s));
     promc_http_server_free(s);
 
-    s = serve_on(PROMC_NO_REGISTRY, ":0", NULL);
+    s = serve_on(NULL, ":0", &no_metrics);
     check_healthy(AF_INET, "127.0.0.1", promc_http_server_port(s));
     if (v6)
         check_healthy(AF_INET6, "::1", promc_http_server_port(s));
     promc_http_server_free(s);
 
     if (v6) {
-        s = serve_on(PROMC_NO_REGISTRY, "[::1]:0", NULL);
+        s = serve_on(NULL, "[::1]:0", &no_metrics);
         check_healthy(AF_INET6, "::1", promc_http_server_port(s));
         promc_http_server_free(s);
     } else {
@@ -1476,7 +1506,7 @@ static void test_addresses(void **state)
     }
 
     /* localhost: whichever of its addresses the server bound. */
-    s = serve_on(PROMC_NO_REGISTRY, "localhost:0", NULL);
+    s = serve_on(NULL, "localhost:0", &no_metrics);
     int port = promc_http_server_port(s);
     int family = AF_INET;
     const char *ip = "127.0.0.1";
@@ -1495,20 +1525,20 @@ static void test_addresses(void **state)
                                       "[::1]80",   "[::1",    "127.0.0.1:",    "127.0.0.1:-1",
                                       "1.2.3.4:x", ":123456"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        if (promc_http_server_new(PROMC_NO_REGISTRY, bad[i], NULL) != NULL)
+        if (promc_http_server_new(NULL, bad[i], &no_metrics) != NULL)
             fail_msg("\"%s\" accepted", bad[i]);
         if (promc_last_error_code() != PROMC_EINVAL)
             fail_msg("\"%s\": %s (%s)", bad[i], promc_errname(promc_last_error_code()),
                      promc_last_error());
     }
-    assert_null(promc_http_server_new(PROMC_NO_REGISTRY, NULL, NULL));
+    assert_null(promc_http_server_new(NULL, NULL, &no_metrics));
     assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
 
     /* A port already in use. */
-    s = serve(PROMC_NO_REGISTRY, NULL);
+    s = serve(NULL, &no_metrics);
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", promc_http_server_port(s));
-    assert_null(promc_http_server_new(PROMC_NO_REGISTRY, addr, NULL));
+    assert_null(promc_http_server_new(NULL, addr, &no_metrics));
     assert_int_equal(promc_last_error_code(), PROMC_EIO);
     if (!strstr(promc_last_error(), addr))
         fail_msg("message \"%s\" does not name %s", promc_last_error(), addr);
@@ -1720,7 +1750,7 @@ static void test_stop(void **state)
     h.body_len = big;
     h.release_after_ms = 200;
     promc_http_opts o = handler_opts(&h);
-    promc_http_server *s = serve(PROMC_NO_REGISTRY, &o);
+    promc_http_server *s = serve(NULL, &o);
     int port = promc_http_server_port(s);
 
     /* Some connections in various states (with a handler, every path but
@@ -1930,6 +1960,7 @@ int main(void)
         cmocka_unit_test(test_negotiation),
         cmocka_unit_test(test_head),
         cmocka_unit_test(test_methods_and_paths),
+        cmocka_unit_test(test_disable_metrics),
         cmocka_unit_test(test_keep_alive_and_pipelining),
         cmocka_unit_test(test_connection_close),
         cmocka_unit_test(test_request_bodies),
