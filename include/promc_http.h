@@ -36,8 +36,8 @@ typedef struct promc_http_response {
 
 /* Called for every request the server does not answer itself: with a
  * handler, only the metrics path is built in (not /, nor /-/healthy). method and
- * path (without the query) are NUL-terminated copies valid during the call.
- * Runs on a worker thread; several calls may run at once. */
+ * path (without the query) are whole and NUL-terminated, valid until on_sent
+ * returns. Runs on a worker thread; several calls may run at once. */
 typedef void (*promc_http_handler)(void *userdata, const char *method, const char *path,
                                    promc_http_response *response);
 /* Called once a handler's response was handed to the connection

@@ -74,8 +74,6 @@ struct route {
     promc_http_server *s;
     struct promc__http_conn *c;
     const struct promc__http_request *req;
-    const char *path; /* "/" for an absolute-form target without a path */
-    size_t path_len;
     bool get, head;
     bool metrics; /* the metrics endpoint: its answers are counted */
     struct promc__buf *wb;
@@ -181,17 +179,26 @@ static bool valid_response(const promc_http_response *resp)
            (!resp->allow || strlen(resp->allow) <= PROMC__HTTP_HEADER_VALUE_MAX);
 }
 
+/* The span p[0..len) of the request head in c->buf, NUL-terminated in
+ * place: the NUL goes over the byte after it, which is a delimiter inside
+ * the head (the SP after the method, the '?' or SP after the path, the
+ * whitespace or line end after a header value). The head is dropped once
+ * answered and never parsed again, so nothing reads that byte afterwards.
+ * No copy, so nothing to truncate, whatever max_target and max_head allow. */
+static const char *terminate(struct promc__http_conn *c, const char *p, size_t len)
+{
+    size_t at = (size_t)(p - c->buf);
+    c->buf[at + len] = '\0';
+    return c->buf + at;
+}
+
 static bool answer_handler(const struct route *rt)
 {
     promc_http_server *s = rt->s;
     const struct promc__http_request *req = rt->req;
-    char method[32], p[1024];
-    size_t ml = req->method_len < sizeof method ? req->method_len : sizeof method - 1;
-    size_t pl = rt->path_len < sizeof p ? rt->path_len : sizeof p - 1;
-    memcpy(method, req->method, ml);
-    method[ml] = '\0';
-    memcpy(p, rt->path, pl);
-    p[pl] = '\0';
+    const char *method = terminate(rt->c, req->method, req->method_len);
+    /* An absolute-form target without a path ("http://host") means "/". */
+    const char *p = req->path_len ? terminate(rt->c, req->path, req->path_len) : "/";
     promc_http_response resp = {.status = 200};
     s->opts.handler(s->opts.handler_data, method, p, &resp);
     struct promc__http_reply r = base_reply(rt);
@@ -226,8 +233,6 @@ bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct
     struct route rt = {.s = s,
                        .c = c,
                        .req = req,
-                       .path = req->path_len ? req->path : "/",
-                       .path_len = req->path_len ? req->path_len : 1,
                        .get = span_eq(req->method, req->method_len, "GET"),
                        .head = span_eq(req->method, req->method_len, "HEAD"),
                        .metrics = promc__http_is_metrics(s, req),

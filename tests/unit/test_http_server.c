@@ -1331,6 +1331,103 @@ static void test_handler_header_limits(void **state)
     promc_http_server_free(s);
 }
 
+/* A handler that keeps copies of the method and path it was given, and of
+ * those on_sent was given. */
+static struct {
+    pthread_mutex_t mu;
+    char *method, *path, *sent_method, *sent_path;
+} seen = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void seen_reset(void)
+{
+    pthread_mutex_lock(&seen.mu);
+    free(seen.method);
+    free(seen.path);
+    free(seen.sent_method);
+    free(seen.sent_path);
+    seen.method = seen.path = seen.sent_method = seen.sent_path = NULL;
+    pthread_mutex_unlock(&seen.mu);
+}
+
+static void recording_handler(void *ud, const char *method, const char *path,
+                              promc_http_response *resp)
+{
+    (void)ud;
+    pthread_mutex_lock(&seen.mu);
+    seen.method = strdup(method);
+    seen.path = strdup(path);
+    pthread_mutex_unlock(&seen.mu);
+    resp->body = "seen\n";
+    resp->body_len = 5;
+}
+
+static void recording_sent(void *ud, const char *method, const char *path,
+                           const promc_http_response *resp, int written_ok)
+{
+    (void)ud;
+    (void)resp;
+    (void)written_ok;
+    pthread_mutex_lock(&seen.mu);
+    seen.sent_method = strdup(method);
+    seen.sent_path = strdup(path);
+    pthread_mutex_unlock(&seen.mu);
+}
+
+/* The handler and on_sent get the whole method and path, however long
+ * (within max_head and max_target), never a truncated copy; the path stops
+ * at the query. */
+static void test_handler_gets_whole_path(void **state)
+{
+    (void)state;
+    promc_http_opts o = {
+        .disable_metrics = 1, .handler = recording_handler, .on_sent = recording_sent};
+    promc_http_server *s = serve(NULL, &o);
+    int port = promc_http_server_port(s);
+    enum { PATH_LEN = 8000, METHOD_LEN = 100 };
+    char *path = malloc(PATH_LEN + 1), *method = malloc(METHOD_LEN + 1);
+    char *raw = malloc(PATH_LEN + METHOD_LEN + 100);
+    assert_true(path && method && raw);
+    path[0] = '/';
+    for (size_t i = 1; i < PATH_LEN; i++)
+        path[i] = (char)('a' + i % 26);
+    path[PATH_LEN] = '\0';
+    memset(method, 'M', METHOD_LEN);
+    method[METHOD_LEN] = '\0';
+    static const char *const methods[] = {"GET", NULL};
+    for (int k = 0; k < 2; k++) {
+        const char *m = methods[k] ? methods[k] : method;
+        sprintf(raw, "%s %s?q=1 HTTP/1.1\r\nHost: t\r\n\r\n", m, path);
+        response r;
+        request(port, raw, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "seen\n");
+        resp_free(&r);
+        int64_t deadline = mono_ms() + WAIT_MS;
+        for (;;) { /* on_sent runs after the response went out */
+            pthread_mutex_lock(&seen.mu);
+            bool done = seen.sent_path != NULL;
+            pthread_mutex_unlock(&seen.mu);
+            if (done || mono_ms() > deadline)
+                break;
+            sleep_ms(2);
+        }
+        pthread_mutex_lock(&seen.mu);
+        assert_non_null(seen.path);
+        assert_non_null(seen.sent_path);
+        assert_int_equal(strlen(seen.path), PATH_LEN);
+        assert_string_equal(seen.path, path);
+        assert_string_equal(seen.sent_path, path);
+        assert_string_equal(seen.method, m);
+        assert_string_equal(seen.sent_method, m);
+        pthread_mutex_unlock(&seen.mu);
+        seen_reset();
+    }
+    free(path);
+    free(method);
+    free(raw);
+    promc_http_server_free(s);
+}
+
 /* Many clients pipelining against one worker and a tiny queue: every request
  * gets 200 or 503, nothing else (and nothing overflows inside). */
 static void test_many_clients_small_queue(void **state)
@@ -1969,6 +2066,7 @@ int main(void)
         cmocka_unit_test(test_basic_auth),
         cmocka_unit_test(test_queue_limit),
         cmocka_unit_test(test_handler_header_limits),
+        cmocka_unit_test(test_handler_gets_whole_path),
         cmocka_unit_test(test_many_clients_small_queue),
         cmocka_unit_test(test_shed_with_pending_event),
         cmocka_unit_test(test_self_metrics),
