@@ -109,6 +109,19 @@ static bool answer_error(const struct route *rt, int status, const char *body)
     return respond(rt, &r);
 }
 
+/* The span p[0..len) of the request head in c->buf, NUL-terminated in
+ * place: the NUL goes over the byte after it, which is a delimiter inside
+ * the head (the SP after the method, the '?' or SP after the path, the
+ * whitespace or line end after a header value). The head is dropped once
+ * answered and never parsed again, so nothing reads that byte afterwards.
+ * No copy, so nothing to truncate, whatever max_target and max_head allow. */
+static const char *terminate(struct promc__http_conn *c, const char *p, size_t len)
+{
+    size_t at = (size_t)(p - c->buf);
+    c->buf[at + len] = '\0';
+    return c->buf + at;
+}
+
 static bool answer_metrics(const struct route *rt)
 {
     promc_http_server *s = rt->s;
@@ -116,13 +129,10 @@ static bool answer_metrics(const struct route *rt)
     struct promc__buf *wb = rt->wb;
     struct promc__http_reply r = base_reply(rt);
     promc__http_self_scrape_started(&s->self);
-    char accept[1024];
-    size_t alen =
-        req->accept ? (req->accept_len < sizeof accept ? req->accept_len : sizeof accept - 1) : 0;
-    if (alen)
-        memcpy(accept, req->accept, alen);
-    accept[alen] = '\0';
-    promc_format f = promc_negotiate(s->opts.disable_openmetrics ? NULL : accept, &r.content_type);
+    const char *accept = req->accept && !s->opts.disable_openmetrics
+                             ? terminate(rt->c, req->accept, req->accept_len)
+                             : NULL;
+    promc_format f = promc_negotiate(accept, &r.content_type);
     promc__buf_reset(wb);
     int64_t t0 = promc__mono_ns();
     int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
@@ -177,19 +187,6 @@ static bool valid_response(const promc_http_response *resp)
            promc__http_safe_header_value(resp->allow) &&
            (!resp->content_type || strlen(resp->content_type) <= PROMC__HTTP_HEADER_VALUE_MAX) &&
            (!resp->allow || strlen(resp->allow) <= PROMC__HTTP_HEADER_VALUE_MAX);
-}
-
-/* The span p[0..len) of the request head in c->buf, NUL-terminated in
- * place: the NUL goes over the byte after it, which is a delimiter inside
- * the head (the SP after the method, the '?' or SP after the path, the
- * whitespace or line end after a header value). The head is dropped once
- * answered and never parsed again, so nothing reads that byte afterwards.
- * No copy, so nothing to truncate, whatever max_target and max_head allow. */
-static const char *terminate(struct promc__http_conn *c, const char *p, size_t len)
-{
-    size_t at = (size_t)(p - c->buf);
-    c->buf[at + len] = '\0';
-    return c->buf + at;
 }
 
 static bool answer_handler(const struct route *rt)

@@ -661,6 +661,27 @@ static void test_negotiation(void **state)
         assert_string_equal(r.body, om);
         resp_free(&r);
     }
+    /* An Accept header longer than 1 KiB with OpenMetrics at its end is read
+     * whole, not cut before that entry. */
+    char *long_accept = malloc(4096);
+    assert_non_null(long_accept);
+    size_t n = 0;
+    for (int i = 0; n < 1500; i++)
+        n += (size_t)sprintf(long_accept + n, "application/x-other-%d;q=0.2, ", i);
+    strcpy(long_accept + n, "application/openmetrics-text;version=1.0.0");
+    char *req = malloc(4200);
+    assert_non_null(req);
+    snprintf(req, 4200, "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: %s\r\n\r\n", long_accept);
+    response lr;
+    request(port, req, &lr);
+    assert_int_equal(lr.status, 200);
+    assert_string_equal(hdr(&lr, "Content-Type"),
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    assert_string_equal(lr.body, om);
+    resp_free(&lr);
+    free(req);
+    free(long_accept);
+
     /* text wins when asked for first or alone */
     response r;
     request(port,
