@@ -162,20 +162,53 @@ static bool answer_health(const struct route *rt)
     return respond(rt, &r);
 }
 
+/* Appends s with the characters that mean something in HTML escaped. */
+static void put_html(struct promc__buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            promc__buf_str(b, "&amp;");
+            break;
+        case '<':
+            promc__buf_str(b, "&lt;");
+            break;
+        case '>':
+            promc__buf_str(b, "&gt;");
+            break;
+        case '"':
+            promc__buf_str(b, "&quot;");
+            break;
+        case '\'':
+            promc__buf_str(b, "&#39;");
+            break;
+        default:
+            promc__buf_put(b, s, 1);
+        }
+    }
+}
+
+/* A page linking to the metrics path, built in the worker's buffer: it
+ * grows with the path, which may be as long as max_target. */
 static bool answer_index(const struct route *rt)
 {
     promc_http_server *s = rt->s;
-    const char *mp = s->registry ? s->metrics_path : "";
-    char page[1024];
-    int n = snprintf(page, sizeof page,
-                     "<!DOCTYPE html>\n<html><head><title>promc exporter</title></head>\n"
-                     "<body><h1>promc exporter</h1>\n<p><a href=\"%s\">Metrics</a></p>\n"
-                     "</body></html>\n",
-                     mp);
+    struct promc__buf *wb = rt->wb;
+    promc__buf_reset(wb);
+    promc__buf_str(wb, "<!DOCTYPE html>\n<html><head><title>promc exporter</title></head>\n"
+                       "<body><h1>promc exporter</h1>\n");
+    if (s->registry) {
+        promc__buf_str(wb, "<p><a href=\"");
+        put_html(wb, s->metrics_path);
+        promc__buf_str(wb, "\">Metrics</a></p>\n");
+    }
+    promc__buf_str(wb, "</body></html>\n");
+    if (wb->oom)
+        return answer_error(rt, 500, "500 out of memory\n");
     struct promc__http_reply r = base_reply(rt);
     r.content_type = "text/html; charset=utf-8";
-    r.body = page;
-    r.body_len = n > 0 && (size_t)n < sizeof page ? (size_t)n : 0;
+    r.body = wb->p;
+    r.body_len = wb->len;
     return respond(rt, &r);
 }
 

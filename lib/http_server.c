@@ -52,6 +52,28 @@ static void server_free(promc_http_server *s)
 #define MAX_WORKERS 256
 #define MAX_QUEUE   65536
 
+/* Whether a request can ever ask for path: it fits in max_target, and has
+ * only the bytes a request path can (visible ASCII, no '?': the query
+ * starts there). Reports which rule it breaks. */
+static int check_metrics_path(const char *path, size_t max_target)
+{
+    size_t len = strlen(path);
+    if (path[0] != '/')
+        return promc__fail(PROMC_EINVAL, "metrics path must start with '/'");
+    if (len > max_target)
+        return promc__fail(PROMC_EINVAL,
+                           "metrics path of %zu bytes is longer than max_target (%zu bytes)", len,
+                           max_target);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)path[i];
+        if (ch < 0x21 || ch > 0x7e || ch == '?')
+            return promc__fail(PROMC_EINVAL,
+                               "metrics path has a byte no request path can have (0x%02x at %zu)",
+                               ch, i);
+    }
+    return PROMC_OK;
+}
+
 static void apply_defaults(promc_http_opts *o)
 {
     if (!o->metrics_path || !*o->metrics_path)
@@ -93,8 +115,8 @@ promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
     apply_defaults(&o);
     if (!!o.basic_auth_user != !!o.basic_auth_password)
         return promc__fail_null(PROMC_EINVAL, "basic auth needs both a user and a password");
-    if (o.metrics_path[0] != '/')
-        return promc__fail_null(PROMC_EINVAL, "metrics path must start with '/'");
+    if (!o.disable_metrics && check_metrics_path(o.metrics_path, o.max_target) != PROMC_OK)
+        return NULL; /* check_metrics_path said why */
     if (o.workers > MAX_WORKERS || o.max_queue > MAX_QUEUE)
         return promc__fail_null(PROMC_EINVAL,
                                 "too many workers or too long a queue (at most %d and %d)",

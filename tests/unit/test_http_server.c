@@ -814,6 +814,68 @@ static void test_methods_and_paths(void **state)
     fixture_free(&f);
 }
 
+/* A metrics path is refused at start when no request could ask for it (too
+ * long for max_target, a '?' or a space in it), and otherwise served and
+ * linked from the index page whole, escaped for HTML, however long. */
+static void test_metrics_path_limits(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    char path[80], long_path[2001];
+    strcpy(path, "/a&b'c\"<d>");
+    memset(path + strlen(path), 'x', 64 - strlen(path));
+    path[64] = '\0';
+    promc_http_opts o = {.metrics_path = path, .max_target = 64, .disable_self_metrics = 1};
+    promc_http_server *s = serve(f.reg, &o);
+    int port = promc_http_server_port(s);
+    char req[256];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+    assert_int_equal(status_of(port, req), 200);
+    response r;
+    request(port, GET("/"), &r);
+    assert_int_equal(r.status, 200);
+    char want[256];
+    snprintf(want, sizeof want, "<a href=\"/a&amp;b&#39;c&quot;&lt;d&gt;%s\">", path + 10);
+    if (!strstr(r.body, want))
+        fail_msg("index page without %s:\n%s", want, r.body);
+    resp_free(&r);
+    promc_http_server_free(s);
+
+    /* One byte more than max_target can never be requested. */
+    path[64] = 'x';
+    path[65] = '\0';
+    assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &o));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_non_null(strstr(promc_last_error(), "max_target"));
+    static const char *const bad[] = {"/m?x", "/m x", "/m\x7f", "/m\xc3\xa9", "m"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        o.metrics_path = bad[i];
+        if (promc_http_server_new(f.reg, "127.0.0.1:0", &o))
+            fail_msg("metrics path \"%s\" accepted", bad[i]);
+        assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    }
+    /* Without a metrics endpoint, the path is not looked at. */
+    o.disable_metrics = 1;
+    s = serve(NULL, &o);
+    promc_http_server_free(s);
+
+    /* A path longer than the old fixed page buffer is linked whole. */
+    long_path[0] = '/';
+    memset(long_path + 1, 'p', 1999);
+    long_path[2000] = '\0';
+    o = (promc_http_opts){.metrics_path = long_path, .disable_self_metrics = 1};
+    s = serve(f.reg, &o);
+    request(promc_http_server_port(s), GET("/"), &r);
+    assert_int_equal(r.status, 200);
+    char *link = strstr(r.body, "<a href=\"/ppp");
+    assert_non_null(link);
+    assert_int_equal(strspn(link + 10, "p"), 1999);
+    assert_memory_equal(link + 10 + 1999, "\">Metrics</a>", 13);
+    resp_free(&r);
+    promc_http_server_free(s);
+    fixture_free(&f);
+}
+
 /* disable_metrics ignores the registry given (no endpoint, no self-metrics
  * registered in it); PROMC_NO_REGISTRY is not a way to say so: it is
  * refused, with a message that names the option. */
@@ -823,6 +885,11 @@ static void test_disable_metrics(void **state)
     fixture f = fixture_new();
     promc_http_server *s = serve(f.reg, &no_metrics);
     assert_int_equal(status_of(promc_http_server_port(s), GET("/metrics")), 404);
+    response r; /* the index page links to no metrics */
+    request(promc_http_server_port(s), GET("/"), &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "<a href"));
+    resp_free(&r);
     char *text = test_render(f.reg, PROMC_FORMAT_TEXT);
     assert_null(strstr(text, "promc_http_"));
     promc_free(text);
@@ -2078,6 +2145,7 @@ int main(void)
         cmocka_unit_test(test_negotiation),
         cmocka_unit_test(test_head),
         cmocka_unit_test(test_methods_and_paths),
+        cmocka_unit_test(test_metrics_path_limits),
         cmocka_unit_test(test_disable_metrics),
         cmocka_unit_test(test_keep_alive_and_pipelining),
         cmocka_unit_test(test_connection_close),
