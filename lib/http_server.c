@@ -115,6 +115,12 @@ promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
     apply_defaults(&o);
     if (!!o.basic_auth_user != !!o.basic_auth_password)
         return promc__fail_null(PROMC_EINVAL, "basic auth needs both a user and a password");
+    if (o.basic_auth_user &&
+        strlen(o.basic_auth_user) + 1 + strlen(o.basic_auth_password) > PROMC__HTTP_AUTH_MAX)
+        return promc__fail_null(PROMC_EINVAL,
+                                "basic auth user and password are too long (at most %d bytes "
+                                "with the colon between them)",
+                                PROMC__HTTP_AUTH_MAX);
     if (!o.disable_metrics && check_metrics_path(o.metrics_path, o.max_target) != PROMC_OK)
         return NULL; /* check_metrics_path said why */
     if (o.workers > MAX_WORKERS || o.max_queue > MAX_QUEUE)

@@ -47,8 +47,10 @@
  * (longer ones become a 500): far more than any real media type, and small
  * enough that a response head always fits its fixed buffer (http_reply.c). */
 #define PROMC__HTTP_HEADER_VALUE_MAX 256
-/* Bytes of decoded Basic credentials ("user:password") the server checks;
- * an Authorization header that decodes to more cannot match. */
+/* Bytes of Basic credentials ("user:password") the server checks: longer
+ * ones are refused at start, so an Authorization header that decodes to
+ * more cannot match and is not decoded further. Real credentials are tens
+ * of bytes; 512 leaves room for long generated secrets. */
 #define PROMC__HTTP_AUTH_MAX 512
 
 /* ===================================================================== */

@@ -1206,9 +1206,28 @@ static void test_timeouts(void **state)
 /* Basic auth                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Standard base64 of s, with padding, into out. */
+static void test_base64(char *out, const char *s)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(s), o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned char)s[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned char)s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (unsigned char)s[i + 2];
+        out[o++] = tab[v >> 18 & 63];
+        out[o++] = tab[v >> 12 & 63];
+        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
 static int auth_status(int port, const char *path, const char *authorization)
 {
-    char req[512];
+    char req[1024];
     snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n%s%s%s\r\n", path,
              authorization ? "Authorization: " : "", authorization ? authorization : "",
              authorization ? "\r\n" : "");
@@ -1262,6 +1281,25 @@ static void test_basic_auth(void **state)
     assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
     promc_http_opts only_pw = {.basic_auth_password = "p"};
     assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &only_pw));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+
+    /* Credentials of 512 bytes ("u:" and 510 more) work; one byte more is
+     * refused at start rather than never matching. */
+    char password[512], credentials[520], header[800];
+    memset(password, 'p', 510);
+    password[510] = '\0';
+    o = (promc_http_opts){.basic_auth_user = "u", .basic_auth_password = password};
+    s = serve(f.reg, &o);
+    snprintf(credentials, sizeof credentials, "u:%s", password);
+    strcpy(header, "Basic ");
+    test_base64(header + 6, credentials);
+    assert_int_equal(auth_status(promc_http_server_port(s), "/metrics", header), 200);
+    header[strlen(header) - 4] = '\0'; /* the last two bytes cut */
+    assert_int_equal(auth_status(promc_http_server_port(s), "/metrics", header), 401);
+    promc_http_server_free(s);
+    password[510] = 'p';
+    password[511] = '\0';
+    assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &o));
     assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
     fixture_free(&f);
 }
