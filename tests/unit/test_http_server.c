@@ -1692,6 +1692,71 @@ static void test_self_metrics(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Scrape errors                                                       */
+/* ------------------------------------------------------------------ */
+
+static atomic_int collector_fails;
+
+/* Emits one family, or fails the scrape while collector_fails is set. */
+static int failing_collector(promc_emitter *e, void *ud)
+{
+    (void)ud;
+    if (atomic_load(&collector_fails))
+        return -1;
+    promc_emit_family(e, "sometimes_failing", "Fails on demand.", PROMC_GAUGE, NULL);
+    return promc_emit_sample(e, NULL, 0, 1);
+}
+
+/* A registry whose exposition fails while collector_fails is set: about
+ * 40 KB of a gauge family, then the failing collector. */
+static promc_registry *failing_registry(promc_gauge **padding, promc_metric **col)
+{
+    promc_registry *reg = promc_registry_new();
+    *padding = promc_gauge_new(reg, "padding", "Comes first.", PROMC_LABELS("id"));
+    char id[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(id, sizeof id, "series-%04d", i);
+        promc_gauge_set(promc_gauge_labels(*padding, id), i);
+    }
+    *col = promc_collector_new(reg, failing_collector, NULL, NULL, NULL);
+    assert_true(*padding && *col);
+    return reg;
+}
+
+/* By default a failed exposition is a 500 whose text/plain body says why
+ * (client_golang's HTTPErrorOnError), counted under code="500". */
+static void test_scrape_error_answers_500(void **state)
+{
+    (void)state;
+    promc_gauge *padding;
+    promc_metric *col;
+    promc_registry *reg = failing_registry(&padding, &col);
+    promc_http_server *s = serve(reg, NULL);
+    int port = promc_http_server_port(s);
+
+    atomic_store(&collector_fails, 1);
+    response r;
+    request(port, GET("/metrics"), &r);
+    assert_int_equal(r.status, 500);
+    assert_string_equal(hdr(&r, "Content-Type"), "text/plain; charset=utf-8");
+    static const char prefix[] = "500 exposition failed: ";
+    assert_int_equal(strncmp(r.body, prefix, strlen(prefix)), 0);
+    assert_true(r.body_len > strlen(prefix) + 1); /* a reason follows */
+    assert_int_equal(r.body[r.body_len - 1], '\n');
+    assert_null(strstr(r.body, "# HELP"));
+    resp_free(&r);
+
+    atomic_store(&collector_fails, 0);
+    assert_int_equal(status_of(port, GET("/metrics")), 200);
+    assert_true(test_value(reg, "promc_http_requests_total", &(promc_label){"code", "500"}, 1) ==
+                1);
+    promc_http_server_free(s);
+    promc_metric_free(col);
+    promc_gauge_free(padding);
+    promc_registry_free(reg);
+}
+
+/* ------------------------------------------------------------------ */
 /* Addresses and options                                               */
 /* ------------------------------------------------------------------ */
 
@@ -2197,6 +2262,7 @@ int main(void)
         cmocka_unit_test(test_many_clients_small_queue),
         cmocka_unit_test(test_shed_with_pending_event),
         cmocka_unit_test(test_self_metrics),
+        cmocka_unit_test(test_scrape_error_answers_500),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
         cmocka_unit_test(test_healthy_while_workers_are_busy),
