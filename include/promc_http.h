@@ -81,6 +81,13 @@ typedef struct promc_http_opts {
     /* Non-zero: always answer in the text format 0.0.4, whatever Accept says
      * (client_golang's default; OpenMetrics is on here by default). */
     int disable_openmetrics;
+    /* What a scrape whose exposition fails (a collector failed, families
+     * clashed) gets. 0 (default, client_golang's HTTPErrorOnError): 500 with
+     * a text/plain body "500 exposition failed: <reason>". Non-zero
+     * (client_golang's ContinueOnError): 200 with what was encoded.
+     * Running out of memory is a 500 either way. Both are counted in
+     * promc_http_scrape_errors_total. */
+    int serve_partial_on_error;
     /* Custom requests (see promc_http_handler). */
     promc_http_handler handler;
     promc_http_sent_fn on_sent;
@@ -92,7 +99,8 @@ typedef struct promc_http_opts {
  * "host:port", ":port" (all interfaces), "[::1]:port", port 0 = ephemeral.
  * opts may be NULL. Returns NULL with the reason in promc_last_error() when
  * the address is invalid or cannot be bound. The server's own metrics
- * (promc_http_requests_total{code}, promc_http_requests_in_flight,
+ * (promc_http_requests_total{code}, promc_http_scrape_errors_total,
+ * promc_http_requests_in_flight,
  * promc_http_last_scrape_duration_seconds, promc_http_last_scrape_bytes) are
  * registered in reg unless disabled. Free it with promc_http_server_free. */
 /* PROMC_NO_REGISTRY is refused with PROMC_EINVAL. */

@@ -136,16 +136,21 @@ static bool answer_metrics(const struct route *rt)
     promc__buf_reset(wb);
     int64_t t0 = promc__mono_ns();
     int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
-    if (rc != PROMC_OK) {
+    /* Partial output is served only when it is what the encoder meant to
+     * write: not when memory ran out, in it or in the body buffer. */
+    bool partial_ok = s->opts.serve_partial_on_error && rc != PROMC_ENOMEM && !wb->oom;
+    if (rc != PROMC_OK && !partial_ok) {
         r.status = 500;
         r.content_type = NULL;
         promc__buf_reset(wb);
-        promc__buf_writer(wb, "500 exposition failed: ", 23);
-        promc__buf_writer(wb, promc_last_error(), strlen(promc_last_error()));
-        promc__buf_writer(wb, "\n", 1);
+        promc__buf_str(wb, "500 exposition failed: ");
+        promc__buf_str(wb, promc_last_error());
+        promc__buf_str(wb, "\n");
     } else {
         promc__http_self_scrape_encoded(&s->self, (double)(promc__mono_ns() - t0) / 1e9, wb->len);
     }
+    if (rc != PROMC_OK)
+        promc__http_self_scrape_failed(&s->self);
     r.body = wb->p;
     r.body_len = wb->len;
     bool ok = promc__http_deliver(s, rt->c, &r);

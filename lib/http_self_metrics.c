@@ -1,8 +1,9 @@
 /*
  * The HTTP server's own metrics, registered in the registry it serves:
- * requests to the metrics endpoint by status, scrapes in flight, and the
- * duration and size of the last scrape. Only the metrics endpoint is
- * counted; a server that finds them already registered goes without.
+ * requests to the metrics endpoint by status, scrapes in flight, scrapes
+ * whose exposition failed, and the duration and size of the last scrape.
+ * Only the metrics endpoint is counted; a server that finds them already
+ * registered goes without.
  */
 #include <stdio.h>
 
@@ -10,10 +11,12 @@
 
 void promc__http_self_metrics_drop(struct promc__http_self_metrics *m)
 {
-    if (m->requests) {
-        promc_registry_unregister(m->registry, promc_counter_metric(m->requests));
-        promc_counter_free(m->requests);
-    }
+    promc_counter *c[] = {m->requests, m->scrape_errors};
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+        if (c[i]) {
+            promc_registry_unregister(m->registry, promc_counter_metric(c[i]));
+            promc_counter_free(c[i]);
+        }
     promc_gauge *g[] = {m->in_flight, m->scrape_seconds, m->scrape_bytes};
     for (size_t i = 0; i < sizeof g / sizeof *g; i++)
         if (g[i]) {
@@ -29,13 +32,19 @@ void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_regi
     m->requests = promc_counter_new(reg, "promc_http_requests",
                                     "Requests to the metrics endpoint by HTTP status code.",
                                     PROMC_LABELS("code"));
+    m->scrape_errors = promc_counter_new(
+        reg, "promc_http_scrape_errors",
+        "Scrapes whose exposition failed (a collector failed, families clashed), whether "
+        "answered 500 or served partially.",
+        NULL);
     m->in_flight =
         promc_gauge_new(reg, "promc_http_requests_in_flight", "Scrapes being served now.", NULL);
     m->scrape_seconds = promc_gauge_new(reg, "promc_http_last_scrape_duration_seconds",
                                         "Time the last scrape took to encode, in seconds.", NULL);
     m->scrape_bytes = promc_gauge_new(reg, "promc_http_last_scrape_bytes",
                                       "Size of the last scrape's body in bytes.", NULL);
-    if (!m->requests || !m->in_flight || !m->scrape_seconds || !m->scrape_bytes) {
+    if (!m->requests || !m->scrape_errors || !m->in_flight || !m->scrape_seconds ||
+        !m->scrape_bytes) {
         promc__http_self_metrics_drop(m);
         return;
     }
@@ -57,6 +66,12 @@ void promc__http_self_scrape_started(struct promc__http_self_metrics *m)
 {
     if (m->in_flight)
         promc_gauge_inc(m->in_flight);
+}
+
+void promc__http_self_scrape_failed(struct promc__http_self_metrics *m)
+{
+    if (m->scrape_errors)
+        promc_counter_inc(m->scrape_errors);
 }
 
 void promc__http_self_scrape_encoded(struct promc__http_self_metrics *m, double seconds,

@@ -61,7 +61,8 @@
  * another server registered them first); every function is then a no-op. */
 struct promc__http_self_metrics {
     promc_registry *registry;
-    promc_counter *requests; /* promc_http_requests_total{code} */
+    promc_counter *requests;      /* promc_http_requests_total{code} */
+    promc_counter *scrape_errors; /* promc_http_scrape_errors_total */
     promc_gauge *in_flight;
     promc_gauge *scrape_seconds;
     promc_gauge *scrape_bytes;
@@ -74,8 +75,10 @@ void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_regi
 void promc__http_self_metrics_drop(struct promc__http_self_metrics *m);
 /* Counts one answer of the metrics endpoint by status. */
 void promc__http_self_count(struct promc__http_self_metrics *m, int status);
-/* A scrape starts (in flight), was encoded, and was answered with status. */
+/* A scrape starts (in flight), its exposition failed, it was encoded (what
+ * is served), and it was answered with status. */
 void promc__http_self_scrape_started(struct promc__http_self_metrics *m);
+void promc__http_self_scrape_failed(struct promc__http_self_metrics *m);
 void promc__http_self_scrape_encoded(struct promc__http_self_metrics *m, double seconds,
                                      size_t bytes);
 void promc__http_self_scrape_finished(struct promc__http_self_metrics *m, int status);

@@ -1658,6 +1658,7 @@ static void test_self_metrics(void **state)
     assert_true(test_value(f.reg, "promc_http_requests_total", &(promc_label){"code", "503"}, 1) ==
                 0);
     (void)test_value(f.reg, "promc_http_requests_in_flight", NULL, 0);
+    assert_true(test_value(f.reg, "promc_http_scrape_errors_total", NULL, 0) == 0);
     assert_true(test_value(f.reg, "promc_http_last_scrape_bytes", NULL, 0) > 0);
     assert_true(test_value(f.reg, "promc_http_last_scrape_duration_seconds", NULL, 0) >= 0);
     /* Only the metrics endpoint is counted. */
@@ -1731,7 +1732,8 @@ static void test_scrape_error_answers_500(void **state)
     promc_gauge *padding;
     promc_metric *col;
     promc_registry *reg = failing_registry(&padding, &col);
-    promc_http_server *s = serve(reg, NULL);
+    /* One worker: it has counted a scrape before it takes the next. */
+    promc_http_server *s = serve(reg, &(promc_http_opts){.workers = 1});
     int port = promc_http_server_port(s);
 
     atomic_store(&collector_fails, 1);
@@ -1750,6 +1752,53 @@ static void test_scrape_error_answers_500(void **state)
     assert_int_equal(status_of(port, GET("/metrics")), 200);
     assert_true(test_value(reg, "promc_http_requests_total", &(promc_label){"code", "500"}, 1) ==
                 1);
+    assert_true(test_value(reg, "promc_http_scrape_errors_total", NULL, 0) == 1);
+    promc_http_server_free(s);
+    promc_metric_free(col);
+    promc_gauge_free(padding);
+    promc_registry_free(reg);
+}
+
+/* serve_partial_on_error (client_golang's ContinueOnError): a failed
+ * exposition is served with 200 as far as it was encoded, and counted in
+ * promc_http_scrape_errors_total. */
+static void test_scrape_error_serves_partial(void **state)
+{
+    (void)state;
+    promc_gauge *padding;
+    promc_metric *col;
+    promc_registry *reg = failing_registry(&padding, &col);
+    /* One worker: it has counted a scrape before it takes the next. */
+    promc_http_opts o = {.serve_partial_on_error = 1, .workers = 1};
+    promc_http_server *s = serve(reg, &o);
+    int port = promc_http_server_port(s);
+    assert_true(test_value(reg, "promc_http_scrape_errors_total", NULL, 0) == 0);
+
+    atomic_store(&collector_fails, 1);
+    for (int i = 0; i < 2; i++) {
+        response r;
+        request(port, GET("/metrics"), &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_TEXT);
+        assert_int_equal(r.content_length, (long)r.body_len);
+        /* What the encoder wrote before and beside the failure: the family
+         * registered first, and no error text. */
+        assert_int_equal(strncmp(r.body, "# HELP padding Comes first.\n", 28), 0);
+        assert_null(strstr(r.body, "exposition failed"));
+        assert_null(strstr(r.body, "sometimes_failing"));
+        resp_free(&r);
+    }
+
+    atomic_store(&collector_fails, 0);
+    response r;
+    request(port, GET("/metrics"), &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "promc_http_scrape_errors_total 2\n"));
+    assert_non_null(strstr(r.body, "promc_http_requests_total{code=\"200\"} 2\n"));
+    assert_non_null(strstr(r.body, "sometimes_failing 1\n"));
+    resp_free(&r);
+    assert_true(test_value(reg, "promc_http_requests_total", &(promc_label){"code", "500"}, 1) ==
+                0);
     promc_http_server_free(s);
     promc_metric_free(col);
     promc_gauge_free(padding);
@@ -2263,6 +2312,7 @@ int main(void)
         cmocka_unit_test(test_shed_with_pending_event),
         cmocka_unit_test(test_self_metrics),
         cmocka_unit_test(test_scrape_error_answers_500),
+        cmocka_unit_test(test_scrape_error_serves_partial),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
         cmocka_unit_test(test_healthy_while_workers_are_busy),
