@@ -110,8 +110,9 @@ PROMC_API promc_http_server *promc_http_server_new(promc_registry *reg, const ch
 PROMC_API int promc_http_server_port(const promc_http_server *srv);
 /* Stops accepting, lets in-flight requests finish, closes every connection,
  * joins the threads, unregisters the server's metrics and frees srv; returns
- * PROMC_OK. NULL is a no-op returning PROMC_OK. Must not be called from a
- * handler. */
+ * PROMC_OK. NULL is a no-op returning PROMC_OK. Called from one of srv's
+ * own callbacks (its handler, its on_sent, or a collector its scrape runs),
+ * which it would wait for, it returns PROMC_ESTATE and leaves srv running. */
 PROMC_API int promc_http_server_free(promc_http_server *srv);
 
 /* ===================================================================== */

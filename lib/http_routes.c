@@ -11,6 +11,29 @@
 #include "http_server_internal.h"
 #include "internal.h"
 
+/* The server whose callback this thread is running (a handler, on_sent, or
+ * the collectors of a scrape), so that promc_http_server_free can refuse
+ * to be called from it: it would wait for this very thread to finish. */
+static _Thread_local const promc_http_server *running_callback_of;
+
+/* Marks the thread as running s's callbacks; returns what to restore. */
+static const promc_http_server *enter_callbacks(const promc_http_server *s)
+{
+    const promc_http_server *outer = running_callback_of;
+    running_callback_of = s;
+    return outer;
+}
+
+static void leave_callbacks(const promc_http_server *outer)
+{
+    running_callback_of = outer;
+}
+
+bool promc__http_in_callback_of(const promc_http_server *s)
+{
+    return running_callback_of == s;
+}
+
 static bool span_eq(const char *p, size_t n, const char *str)
 {
     return strlen(str) == n && memcmp(p, str, n) == 0;
@@ -135,7 +158,9 @@ static bool answer_metrics(const struct route *rt)
     promc_format f = promc_negotiate(accept, &r.content_type);
     promc__buf_reset(wb);
     int64_t t0 = promc__mono_ns();
+    const promc_http_server *outer = enter_callbacks(s);
     int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
+    leave_callbacks(outer);
     /* Partial output is served only when it is what the encoder meant to
      * write: not when memory ran out, in it or in the body buffer. */
     bool partial_ok = s->opts.serve_partial_on_error && rc != PROMC_ENOMEM && !wb->oom;
@@ -235,7 +260,9 @@ static bool answer_handler(const struct route *rt)
     /* An absolute-form target without a path ("http://host") means "/". */
     const char *p = req->path_len ? terminate(rt->c, req->path, req->path_len) : "/";
     promc_http_response resp = {.status = 200};
+    const promc_http_server *outer = enter_callbacks(s);
     s->opts.handler(s->opts.handler_data, method, p, &resp);
+    leave_callbacks(outer);
     struct promc__http_reply r = base_reply(rt);
     if (valid_response(&resp)) {
         r.status = resp.status ? resp.status : 200;
@@ -253,7 +280,9 @@ static bool answer_handler(const struct route *rt)
     bool ok = promc__http_deliver(s, rt->c, &r);
     if (s->opts.on_sent) {
         resp.status = r.status; /* what was sent (500 for an invalid response) */
+        outer = enter_callbacks(s);
         s->opts.on_sent(s->opts.handler_data, method, p, &resp, ok);
+        leave_callbacks(outer);
     }
     return ok && r.keep_alive;
 }

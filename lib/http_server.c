@@ -188,6 +188,12 @@ int promc_http_server_free(promc_http_server *s)
     promc__ok();
     if (!s)
         return PROMC_OK;
+    /* Freeing joins the worker threads, and this is one of them. */
+    if (promc__http_in_callback_of(s))
+        return promc__fail(PROMC_ESTATE,
+                           "promc_http_server_free called from the server's own handler, "
+                           "on_sent or scrape, which it would wait for: free it from another "
+                           "thread");
     promc__http_loop_stop(s);
     /* Stop taking new connections now; requests already being answered run
      * to completion (bounded by the write timeout). Queued, not yet started

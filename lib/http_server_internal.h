@@ -243,6 +243,9 @@ bool promc__http_is_metrics(const promc_http_server *s, const struct promc__http
 bool promc__http_is_health_check(const promc_http_server *s, const struct promc__http_request *q);
 /* The health check's answer to q. */
 struct promc__http_reply promc__http_health_reply(const struct promc__http_request *q);
+/* Whether the calling thread is running one of s's callbacks: its handler,
+ * its on_sent, or a collector its scrape called. */
+bool promc__http_in_callback_of(const promc_http_server *s);
 
 /* ===================================================================== */
 /* Listening (http_listen.c)                                              */

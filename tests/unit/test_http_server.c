@@ -1806,6 +1806,138 @@ static void test_scrape_error_serves_partial(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Freeing a server from its own callbacks                             */
+/* ------------------------------------------------------------------ */
+
+/* The server the callbacks below free, and what the call returned. */
+static struct {
+    pthread_mutex_t mu;
+    promc_http_server *target;
+    int calls, rc, code;
+    char message[256];
+} self_free = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void self_free_target(promc_http_server *s)
+{
+    pthread_mutex_lock(&self_free.mu);
+    self_free.target = s;
+    self_free.calls = 0;
+    self_free.rc = self_free.code = 1;
+    self_free.message[0] = '\0';
+    pthread_mutex_unlock(&self_free.mu);
+}
+
+static void self_free_call(void)
+{
+    pthread_mutex_lock(&self_free.mu);
+    promc_http_server *s = self_free.target;
+    pthread_mutex_unlock(&self_free.mu);
+    int rc = promc_http_server_free(s);
+    int code = promc_last_error_code();
+    pthread_mutex_lock(&self_free.mu);
+    self_free.calls++;
+    self_free.rc = rc;
+    self_free.code = code;
+    snprintf(self_free.message, sizeof self_free.message, "%s", promc_last_error());
+    pthread_mutex_unlock(&self_free.mu);
+}
+
+static void freeing_handler(void *ud, const char *method, const char *path,
+                            promc_http_response *resp)
+{
+    (void)ud;
+    (void)method;
+    if (strcmp(path, "/free") == 0)
+        self_free_call();
+    resp->body = "ok\n";
+    resp->body_len = 3;
+}
+
+static void freeing_on_sent(void *ud, const char *method, const char *path,
+                            const promc_http_response *resp, int written_ok)
+{
+    (void)ud;
+    (void)method;
+    (void)resp;
+    (void)written_ok;
+    if (strcmp(path, "/free-after") == 0)
+        self_free_call();
+}
+
+static int freeing_collector(promc_emitter *e, void *ud)
+{
+    (void)ud;
+    self_free_call();
+    promc_emit_family(e, "freeing_collector", "Frees its server.", PROMC_GAUGE, NULL);
+    return promc_emit_sample(e, NULL, 0, 1);
+}
+
+/* Waits until a callback has called free n times in all, and checks that
+ * it was refused with PROMC_ESTATE and a message. */
+static void expect_refused(int n)
+{
+    int64_t deadline = mono_ms() + WAIT_MS;
+    for (;;) {
+        pthread_mutex_lock(&self_free.mu);
+        int calls = self_free.calls;
+        pthread_mutex_unlock(&self_free.mu);
+        if (calls >= n || mono_ms() > deadline)
+            break;
+        sleep_ms(2);
+    }
+    pthread_mutex_lock(&self_free.mu);
+    assert_int_equal(self_free.calls, n);
+    assert_int_equal(self_free.rc, PROMC_ESTATE);
+    assert_int_equal(self_free.code, PROMC_ESTATE);
+    if (!strstr(self_free.message, "promc_http_server_free"))
+        fail_msg("unhelpful message: \"%s\"", self_free.message);
+    pthread_mutex_unlock(&self_free.mu);
+}
+
+/* A handler, an on_sent callback or a collector run by a scrape that frees
+ * its own server is refused with PROMC_ESTATE (the call would wait for its
+ * own thread), and the server keeps running; freeing another server from a
+ * callback works. */
+static void test_free_from_own_callback(void **state)
+{
+    (void)state;
+    promc_http_opts o = {
+        .disable_metrics = 1, .handler = freeing_handler, .on_sent = freeing_on_sent};
+    promc_http_server *s = serve(NULL, &o);
+    int port = promc_http_server_port(s);
+    self_free_target(s);
+    assert_int_equal(status_of(port, GET("/free")), 200);
+    expect_refused(1);
+    assert_int_equal(status_of(port, GET("/free-after")), 200);
+    expect_refused(2);
+    assert_int_equal(status_of(port, GET("/other")), 200); /* still serving */
+
+    /* A collector, when the server's own scrape runs it. */
+    promc_registry *reg = promc_registry_new();
+    promc_metric *col = promc_collector_new(reg, freeing_collector, NULL, NULL, NULL);
+    promc_http_server *m = serve(reg, &(promc_http_opts){.disable_self_metrics = 1});
+    self_free_target(m);
+    response r;
+    request(promc_http_server_port(m), GET("/metrics"), &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "freeing_collector 1\n"));
+    resp_free(&r);
+    expect_refused(1);
+    assert_int_equal(status_of(promc_http_server_port(m), GET("/-/healthy")), 200);
+
+    /* Another server's handler may free it: it is not waiting for itself. */
+    self_free_target(m);
+    assert_int_equal(status_of(port, GET("/free")), 200);
+    pthread_mutex_lock(&self_free.mu);
+    assert_int_equal(self_free.calls, 1);
+    assert_int_equal(self_free.rc, PROMC_OK);
+    pthread_mutex_unlock(&self_free.mu);
+    assert_int_equal(promc_http_server_free(s), PROMC_OK);
+    promc_metric_free(col);
+    promc_registry_free(reg);
+}
+
+/* ------------------------------------------------------------------ */
 /* Addresses and options                                               */
 /* ------------------------------------------------------------------ */
 
@@ -2313,6 +2445,7 @@ int main(void)
         cmocka_unit_test(test_self_metrics),
         cmocka_unit_test(test_scrape_error_answers_500),
         cmocka_unit_test(test_scrape_error_serves_partial),
+        cmocka_unit_test(test_free_from_own_callback),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
         cmocka_unit_test(test_healthy_while_workers_are_busy),
