@@ -98,36 +98,47 @@ static void apply_defaults(promc_http_opts *o)
         o->write_timeout = DEFAULT_WRITE_TIMEOUT;
 }
 
-promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
-                                         const promc_http_opts *opts)
+/* Checks reg and the options (with their defaults applied); records and
+ * returns the first problem. */
+static int check_opts(promc_registry *reg, const promc_http_opts *o)
 {
-    promc_http_opts o = opts ? *opts : (promc_http_opts){0};
-    promc_registry *registry = NULL;
-    if (!o.disable_metrics) {
-        if (reg == PROMC_NO_REGISTRY)
-            return promc__fail_null(PROMC_EINVAL,
-                                    "PROMC_NO_REGISTRY cannot be served: for a server without a "
-                                    "metrics endpoint, set disable_metrics in promc_http_opts");
-        registry = promc__registry_resolve(reg);
-        if (!registry)
-            return promc__fail_null(PROMC_ENOMEM, "out of memory creating the default registry");
-    }
-    apply_defaults(&o);
-    if (!!o.basic_auth_user != !!o.basic_auth_password)
-        return promc__fail_null(PROMC_EINVAL, "basic auth needs both a user and a password");
-    if (o.basic_auth_user &&
-        strlen(o.basic_auth_user) + 1 + strlen(o.basic_auth_password) > PROMC__HTTP_AUTH_MAX)
-        return promc__fail_null(PROMC_EINVAL,
-                                "basic auth user and password are too long (at most %d bytes "
-                                "with the colon between them)",
-                                PROMC__HTTP_AUTH_MAX);
-    if (!o.disable_metrics && check_metrics_path(o.metrics_path, o.max_target) != PROMC_OK)
-        return NULL; /* check_metrics_path said why */
-    if (o.workers > MAX_WORKERS || o.max_queue > MAX_QUEUE)
-        return promc__fail_null(PROMC_EINVAL,
-                                "too many workers or too long a queue (at most %d and %d)",
-                                MAX_WORKERS, MAX_QUEUE);
+    if (!o->disable_metrics && reg == PROMC_NO_REGISTRY)
+        return promc__fail(PROMC_EINVAL,
+                           "PROMC_NO_REGISTRY cannot be served: for a server without a metrics "
+                           "endpoint, set disable_metrics in promc_http_opts");
+    if (!!o->basic_auth_user != !!o->basic_auth_password)
+        return promc__fail(PROMC_EINVAL, "basic auth needs both a user and a password");
+    if (o->basic_auth_user &&
+        strlen(o->basic_auth_user) + 1 + strlen(o->basic_auth_password) > PROMC__HTTP_AUTH_MAX)
+        return promc__fail(PROMC_EINVAL,
+                           "basic auth user and password are too long (at most %d bytes with "
+                           "the colon between them)",
+                           PROMC__HTTP_AUTH_MAX);
+    if (!o->disable_metrics && check_metrics_path(o->metrics_path, o->max_target) != PROMC_OK)
+        return PROMC_EINVAL; /* check_metrics_path said why */
+    if (o->workers > MAX_WORKERS || o->max_queue > MAX_QUEUE)
+        return promc__fail(PROMC_EINVAL, "too many workers or too long a queue (at most %d and %d)",
+                           MAX_WORKERS, MAX_QUEUE);
+    return PROMC_OK;
+}
 
+/* "user:password", the form Authorization headers decode to. */
+static char *join_credentials(const char *user, const char *password)
+{
+    size_t ul = strlen(user), pl = strlen(password);
+    char *auth = promc__malloc(ul + pl + 2);
+    if (auth) {
+        memcpy(auth, user, ul);
+        auth[ul] = ':';
+        memcpy(auth + ul + 1, password, pl + 1);
+    }
+    return auth;
+}
+
+/* The server, not yet listening, with its own copies of what it keeps of
+ * o; NULL (recorded) when out of memory. */
+static promc_http_server *server_alloc(const promc_http_opts *o, promc_registry *registry)
+{
     promc_http_server *s = promc__calloc(1, sizeof *s);
     if (!s)
         return promc__fail_null(PROMC_ENOMEM, "out of memory starting the HTTP server");
@@ -135,38 +146,43 @@ promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
     pthread_mutex_init(&s->qlock, NULL);
     pthread_cond_init(&s->qcond, NULL);
     pthread_mutex_init(&s->rlock, NULL);
-    s->opts = o;
+    s->opts = *o;
     s->registry = registry;
-    s->metrics_path = promc__strdup(o.metrics_path);
-    s->queue = promc__calloc(o.max_queue, sizeof *s->queue);
-    s->workers = promc__calloc(o.workers, sizeof *s->workers);
-    if (o.basic_auth_user) {
-        size_t ul = strlen(o.basic_auth_user), pl = strlen(o.basic_auth_password);
-        s->auth = promc__malloc(ul + pl + 2);
-        if (s->auth) {
-            memcpy(s->auth, o.basic_auth_user, ul);
-            s->auth[ul] = ':';
-            memcpy(s->auth + ul + 1, o.basic_auth_password, pl + 1);
-        }
-    }
+    s->metrics_path = promc__strdup(o->metrics_path);
+    s->queue = promc__calloc(o->max_queue, sizeof *s->queue);
+    s->workers = promc__calloc(o->workers, sizeof *s->workers);
+    if (o->basic_auth_user)
+        s->auth = join_credentials(o->basic_auth_user, o->basic_auth_password);
+    /* The caller's strings are not kept. */
     s->opts.metrics_path = s->metrics_path;
     s->opts.basic_auth_user = s->opts.basic_auth_password = NULL;
-    if (!s->metrics_path || !s->queue || !s->workers || (o.basic_auth_user && !s->auth)) {
+    if (!s->metrics_path || !s->queue || !s->workers || (o->basic_auth_user && !s->auth)) {
         server_free(s);
         return promc__fail_null(PROMC_ENOMEM, "out of memory starting the HTTP server");
     }
+    return s;
+}
+
+promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
+                                         const promc_http_opts *opts)
+{
+    promc_http_opts o = opts ? *opts : (promc_http_opts){0};
+    apply_defaults(&o);
+    if (check_opts(reg, &o) != PROMC_OK)
+        return NULL;
+    promc_registry *registry = NULL;
+    if (!o.disable_metrics && !(registry = promc__registry_resolve(reg)))
+        return promc__fail_null(PROMC_ENOMEM, "out of memory creating the default registry");
+    promc_http_server *s = server_alloc(&o, registry);
+    if (!s)
+        return NULL;
     s->listen_fd = promc__http_listen(addr, &s->port);
-    if (s->listen_fd < 0) {
+    if (s->listen_fd < 0 || promc__http_loop_init(s) != PROMC_OK) {
         server_free(s);
-        return NULL; /* promc__http_listen said why */
-    }
-    if (promc__http_loop_init(s) != PROMC_OK) {
-        server_free(s);
-        return NULL; /* promc__http_loop_init said why */
+        return NULL; /* promc__http_listen or promc__http_loop_init said why */
     }
     if (s->registry && !o.disable_self_metrics)
         promc__http_self_metrics_add(&s->self, s->registry);
-
     bool workers_ok = promc__http_workers_start(s);
     if (!workers_ok || !promc__http_loop_start(s)) {
         if (workers_ok)
