@@ -4,12 +4,15 @@
  * the 401/404/405 errors, after Basic authentication. Runs on worker
  * threads, except the health check, which the event loop answers itself.
  */
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "http_server_internal.h"
 #include "internal.h"
+
+/* ===================================================================== */
+/* Callbacks and request tests                                            */
+/* ===================================================================== */
 
 /* The server whose callback this thread is running (a handler, on_sent, or
  * the collectors of a scrape), so that promc_http_server_free can refuse
@@ -118,7 +121,7 @@ static bool respond(const struct route *rt, const struct promc__http_reply *r)
     return promc__http_deliver(rt->s, rt->c, r) && r->keep_alive;
 }
 
-/* A 401, 404 or 405 with its status line as the body. */
+/* An error with its status line as the body (counted on the metrics path). */
 static bool answer_error(const struct route *rt, int status, const char *body)
 {
     struct promc__http_reply r = base_reply(rt);
@@ -183,7 +186,8 @@ static bool answer_metrics(const struct route *rt)
     return ok && r.keep_alive;
 }
 
-/* Reached only when the loop could not answer it (a chunked request). */
+/* The loop answers most health checks itself; a worker gets those that
+ * were pipelined behind another request, or came with a chunked body. */
 static bool answer_health(const struct route *rt)
 {
     struct promc__http_reply r = base_reply(rt);
@@ -258,10 +262,10 @@ static bool answer_handler(const struct route *rt)
     const struct promc__http_request *req = rt->req;
     const char *method = terminate(rt->c, req->method, req->method_len);
     /* An absolute-form target without a path ("http://host") means "/". */
-    const char *p = req->path_len ? terminate(rt->c, req->path, req->path_len) : "/";
+    const char *path = req->path_len ? terminate(rt->c, req->path, req->path_len) : "/";
     promc_http_response resp = {.status = 200};
     const promc_http_server *outer = enter_callbacks(s);
-    s->opts.handler(s->opts.handler_data, method, p, &resp);
+    s->opts.handler(s->opts.handler_data, method, path, &resp);
     leave_callbacks(outer);
     struct promc__http_reply r = base_reply(rt);
     if (valid_response(&resp)) {
@@ -281,7 +285,7 @@ static bool answer_handler(const struct route *rt)
     if (s->opts.on_sent) {
         resp.status = r.status; /* what was sent (500 for an invalid response) */
         outer = enter_callbacks(s);
-        s->opts.on_sent(s->opts.handler_data, method, p, &resp, ok);
+        s->opts.on_sent(s->opts.handler_data, method, path, &resp, ok);
         leave_callbacks(outer);
     }
     return ok && r.keep_alive;

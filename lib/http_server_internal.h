@@ -1,9 +1,8 @@
 /*
  * What the files of the built-in HTTP server share: the server and
- * connection structures and the functions each file offers the ones above
- * it. Nothing here is public, and nothing leaves the server's own files.
- */
-/*
+ * connection structures, the limits several files rely on, and the
+ * functions each file offers the ones above it. Nothing here is public.
+ *
  * How the server works. One event-loop thread owns every connection and
  * reads request heads with epoll; only complete requests go to a small pool
  * of worker threads, which scrape (or call the user's handler) and write the
@@ -112,19 +111,20 @@ struct promc__http_conn {
 };
 
 struct promc_http_server {
+    /* Set by promc_http_server_new, read-only while the server runs. */
     promc_registry *registry; /* NULL: no metrics endpoint (disable_metrics) */
-    promc_http_opts opts;
+    promc_http_opts opts;     /* defaults applied; its strings are these: */
     char *metrics_path;
     char *auth; /* "user:password" or NULL */
-    int listen_fd;
+    int port;
+    int listen_fd; /* bound by http_listen.c, watched by the loop */
+
+    /* The event loop (http_loop.c). */
     int reserve_fd; /* spare fd, released to shed a connection on EMFILE */
     int epoll_fd;
     int event_fd; /* wakes the loop: stop, or connections returned */
-    int port;
     atomic_int stopping;
     pthread_t loop_thread;
-    pthread_t *workers;
-    unsigned nworkers;
 
     /* The loop thread's own state. */
     struct promc__http_conn *first, *last;
@@ -133,7 +133,9 @@ struct promc_http_server {
      * event of the same batch may still point at one. */
     struct promc__http_conn *dead;
 
-    /* Work queue: complete requests for the workers. */
+    /* The workers and their queue of complete requests (http_workers.c). */
+    pthread_t *workers;
+    unsigned nworkers;
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
     struct promc__http_conn **queue;
@@ -144,7 +146,8 @@ struct promc_http_server {
     pthread_mutex_t rlock;
     struct promc__http_conn *returned;
 
-    /* Bytes of responses waiting for slow readers, all connections. */
+    /* Bytes of responses waiting for slow readers, all connections: the
+     * budget http_reply.c keeps. */
     atomic_size_t pending;
 
     struct promc__http_self_metrics self;
@@ -159,10 +162,10 @@ struct promc__http_reply {
     const char *content_type; /* NULL: text/plain; charset=utf-8 */
     const char *body;
     size_t body_len;
-    bool head_only; /* HEAD: Content-Length of the body, no body */
-    bool keep_alive;
-    const char *allow;
-    bool auth_challenge;
+    bool head_only;      /* HEAD: Content-Length of the body, no body */
+    bool keep_alive;     /* Connection: keep-alive, else close */
+    const char *allow;   /* an Allow header, or NULL */
+    bool auth_challenge; /* a WWW-Authenticate header for Basic */
 };
 
 /* The reason phrase of a status code (its class for unknown codes). */
@@ -238,8 +241,9 @@ void promc__http_workers_stop(promc_http_server *s);
 bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb);
 /* Whether q asks for the metrics endpoint (the server has one). */
 bool promc__http_is_metrics(const promc_http_server *s, const struct promc__http_request *q);
-/* Whether the loop may answer q itself: GET or HEAD /-/healthy, without a
- * request body to frame, on a server without a handler. */
+/* Whether the loop may answer q itself: GET or HEAD /-/healthy without a
+ * chunked body (which only a worker can skip), on a server without a
+ * handler (which owns /-/healthy). */
 bool promc__http_is_health_check(const promc_http_server *s, const struct promc__http_request *q);
 /* The health check's answer to q. */
 struct promc__http_reply promc__http_health_reply(const struct promc__http_request *q);
