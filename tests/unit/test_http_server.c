@@ -1,8 +1,10 @@
 /*
  * The built-in HTTP server, driven over raw sockets so every byte is under
  * control: routing, negotiation, keep-alive and pipelining, request errors,
- * timeouts, Basic auth, the work queue, self metrics, listen addresses, stop,
- * and slow clients (1000 stalled connections must not delay a scrape).
+ * timeouts, Basic auth, the work queue and handlers (whole paths, header
+ * limits), self metrics, scrape errors, freeing from callbacks, listen
+ * addresses and options, stop, and slow clients (1000 stalled connections
+ * must not delay a scrape).
  * PROMC_TEST_NO_SLOW_CLIENTS=1 skips the 1000-connection cases (valgrind).
  */
 #include "promc_http.h"
