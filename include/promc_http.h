@@ -18,92 +18,186 @@ extern "C" {
 /* HTTP server                                                            */
 /* ===================================================================== */
 
-/* A running HTTP server (opaque); owned by its creator. */
+/* A running HTTP/1.1 server: one event-loop thread that owns every
+ * connection and a few worker threads that scrape and call the handler.
+ * Opaque; created by promc_http_server_new, freed by promc_http_server_free.
+ * See docs/HTTP.md for what it answers, its limits and its own metrics. */
 typedef struct promc_http_server promc_http_server;
 
-/* What a custom handler answers. The server writes it after the handler
- * returns, so body, content_type and allow must stay valid until then: use
- * static storage, or memory the handler allocated and on_sent frees.
- * content_type and allow must be at most 256 bytes without control
- * characters, and status in 100..999; otherwise the client gets a 500. */
+/* What a custom handler answers; the handler fills it in, starting from
+ * all zeroes but status 200.
+ *
+ * Ownership: the server only borrows body, content_type and allow. It
+ * writes them after the handler returns, copying what the client does not
+ * take at once, and calls on_sent after that, when it no longer needs
+ * them. So they must stay valid until on_sent is called: static storage,
+ * or memory the handler allocated (remember it in context) and on_sent
+ * frees. Without an on_sent they must outlive the server's use of them, in
+ * practice be static.
+ *
+ * Validation: status must be in 100..999, content_type and allow at most
+ * 256 bytes without control characters (they become header lines);
+ * otherwise the client gets a 500 and the connection closes, and on_sent
+ * sees status 500. 1xx, 204 and 304 are sent without a body. For a HEAD
+ * request only the head is sent, with the body's Content-Length. */
 typedef struct promc_http_response {
     int status;               /* default 200 */
-    const char *content_type; /* default "text/plain; charset=utf-8" */
-    const char *body;         /* may be NULL */
-    size_t body_len;
-    const char *allow; /* an Allow header value (for 405), or NULL */
-    void *context;     /* for the handler's own use, e.g. what on_sent must free */
+    const char *content_type; /* NULL: "text/plain; charset=utf-8" */
+    const char *body;         /* may be NULL (an empty body) */
+    size_t body_len;          /* bytes of body (it may hold NULs) */
+    const char *allow;        /* an Allow header value (for a 405), or NULL */
+    void *context;            /* the handler's own, e.g. what on_sent must free;
+                                 the server never reads it */
 } promc_http_response;
 
-/* Called for every request the server does not answer itself: with a
- * handler, only the metrics path is built in (not /, nor /-/healthy). method and
- * path (without the query) are NUL-terminated copies valid during the call.
- * Runs on a worker thread; several calls may run at once. */
+/* Answers a request the server does not answer itself. With a handler,
+ * only the metrics path (and authentication) is built in: the handler gets
+ * every other path, / and /-/healthy included, with any method.
+ *
+ * method and path (without the query string) are whole and NUL-terminated;
+ * the server owns them and they stay valid until on_sent returns. userdata
+ * is opts.handler_data. Fill in *response (see promc_http_response).
+ *
+ * Thread safety: runs on a worker thread, and with more than one worker
+ * several calls run at once. It must not call promc_http_server_free on its
+ * own server (refused with PROMC_ESTATE). */
 typedef void (*promc_http_handler)(void *userdata, const char *method, const char *path,
                                    promc_http_response *response);
-/* Called once a handler's response was handed to the connection
- * (written_ok = 1: sent, or queued behind a slow reader) or failed to be,
- * with the same response: count the request, free what it holds (its bytes
- * have been copied by then). */
+
+/* Called once per handler call, after the response was handed to the
+ * connection (written_ok = 1: sent, or the rest queued behind a slow
+ * reader, already copied) or failed to be (written_ok = 0: the client is
+ * gone), with the same method, path and response; response->status is what
+ * was sent (500 for an invalid response). The place to count the request
+ * and free what the response holds.
+ *
+ * Thread safety: as for the handler, on the same worker thread right after
+ * it. It must not call promc_http_server_free on its own server. */
 typedef void (*promc_http_sent_fn)(void *userdata, const char *method, const char *path,
                                    const promc_http_response *response, int written_ok);
 
-/* Options of promc_http_serve; all optional (zero = default), the pointer
- * itself may be NULL. Strings are copied. */
+/* Options of promc_http_server_new. Zero-initialise and set what you need
+ * (designated initializers): every zero field means its default. The
+ * server copies the strings it keeps (metrics_path, the credentials), so
+ * the struct and its strings may be freed once promc_http_server_new
+ * returns; handler_data is borrowed until promc_http_server_free returns. */
 typedef struct promc_http_opts {
-    /* Where metrics are served; default "/metrics". */
+    /* --- What is served --------------------------------------------- */
+    /* The metrics path; default "/metrics". It must start with '/', be at
+     * most max_target bytes, and hold only visible ASCII without '?' (what a
+     * request path can be); otherwise promc_http_server_new fails. */
     const char *metrics_path;
-    /* Worker threads that run scrapes and handlers; default 2. */
-    unsigned workers;
-    /* Complete requests queued for the workers; beyond this the server
-     * answers 503 at once. Default 64. */
-    unsigned max_queue;
-    /* Open connections; past this, the connection idle or waiting longest
-     * for its request is closed to make room. Default 4096. */
-    unsigned max_connections;
-    /* Request-target bytes (414 beyond); default 8192. */
-    size_t max_target;
-    /* Request head bytes, request line included (431 beyond); default 16384. */
-    size_t max_head;
-    /* Seconds to receive a whole request head once it started; default 10. */
-    double read_timeout;
-    /* Seconds a keep-alive connection may sit idle; default 60. */
-    double idle_timeout;
-    /* Seconds a slow reader may take to read a response; default 30. */
-    double write_timeout;
-    /* HTTP Basic authentication for everything but /-/healthy (both set, or
-     * both NULL). Compared in constant time. */
-    const char *basic_auth_user;
-    const char *basic_auth_password;
+    /* Non-zero: no metrics endpoint at all, e.g. for an application server
+     * with a handler; the registry argument is then ignored (NULL is fine),
+     * no self-metrics are registered and metrics_path is not checked. */
+    int disable_metrics;
     /* Non-zero: do not register the server's own metrics. */
     int disable_self_metrics;
     /* Non-zero: always answer in the text format 0.0.4, whatever Accept says
      * (client_golang's default; OpenMetrics is on here by default). */
     int disable_openmetrics;
-    /* Custom requests (see promc_http_handler). */
-    promc_http_handler handler;
-    promc_http_sent_fn on_sent;
-    void *handler_data;
+    /* What a scrape whose exposition fails (a collector failed, families
+     * clashed) gets. 0 (default, client_golang's HTTPErrorOnError): 500 with
+     * a text/plain body "500 exposition failed: <reason>". Non-zero
+     * (client_golang's ContinueOnError): 200 with what was encoded.
+     * Running out of memory is a 500 either way. Both are counted in
+     * promc_http_scrape_errors_total. */
+    int serve_partial_on_error;
+
+    /* --- Threads and queue ------------------------------------------- */
+    /* Worker threads that run scrapes and handlers; default 2, at most 256. */
+    unsigned workers;
+    /* Complete requests queued for the workers; beyond this the server
+     * answers 503 at once. Default 64, at most 65536. */
+    unsigned max_queue;
+
+    /* --- Connections and requests ------------------------------------ */
+    /* Open connections; past this, the connection idle or waiting longest
+     * for its request is closed to make room. Default 4096. */
+    unsigned max_connections;
+    /* Request-target bytes (414 beyond); default 8192. */
+    size_t max_target;
+    /* Request head bytes, request line included (431 beyond); default
+     * 16384, at least 256 (a smaller value is raised to it). Each open
+     * connection holds a buffer of this size. */
+    size_t max_head;
+    /* Seconds to receive a whole request head once it started (and for a
+     * new connection to send one); default 10. Zero, negative or NaN means
+     * the default, for all three timeouts. */
+    double read_timeout;
+    /* Seconds a keep-alive connection may sit idle between requests;
+     * default 60. */
+    double idle_timeout;
+    /* Seconds a slow reader may take to read the rest of a response (also
+     * the bound on finishing responses when the server is freed); default
+     * 30. */
+    double write_timeout;
+
+    /* --- Authentication ---------------------------------------------- */
+    /* HTTP Basic authentication for everything but /-/healthy: both set,
+     * or both NULL; at most 512 bytes as "user:password". Compared in
+     * constant time. A failure is a 401 with WWW-Authenticate. */
+    const char *basic_auth_user;
+    const char *basic_auth_password;
+
+    /* --- Custom requests (see promc_http_handler) -------------------- */
+    promc_http_handler handler; /* NULL: the built-in /, /-/healthy, 404 */
+    promc_http_sent_fn on_sent; /* may be NULL */
+    void *handler_data;         /* passed to both; borrowed */
 } promc_http_opts;
 
-/* Starts serving reg (NULL = default registry; PROMC_NO_REGISTRY = no
- * metrics endpoint, e.g. for an application server with a handler) on addr:
- * "host:port", ":port" (all interfaces), "[::1]:port", port 0 = ephemeral.
- * opts may be NULL. Returns NULL with the reason in promc_last_error() when
- * the address is invalid or cannot be bound. Errors: NULL with PROMC_EINVAL
- * (address, options), PROMC_EIO (bind, threads), PROMC_ENOMEM. The server's own metrics
- * (promc_http_requests_total{code}, promc_http_requests_in_flight,
- * promc_http_last_scrape_duration_seconds, promc_http_last_scrape_bytes) are
- * registered in reg unless disabled. */
-PROMC_API promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
-                                              const promc_http_opts *opts);
-/* The port the server listens on (the chosen one for port 0); -1 for NULL.
- * Cannot fail; any thread. */
+/* Binds addr and starts serving reg on it: the registry's exposition on the
+ * metrics path, a health check, an index page (or the handler's answers).
+ * Returns when the server is accepting connections.
+ *
+ * reg: the registry to serve, NULL for the default one. PROMC_NO_REGISTRY
+ * is refused: a server without a metrics endpoint sets opts->disable_metrics
+ * instead, and reg is then ignored. The server holds a reference to the
+ * registry until it is freed, so the registry may be freed first.
+ * addr: "host:port" (a name or an IPv4 address), ":port" (all interfaces,
+ * dual-stack where the machine has IPv6), "[v6]:port"; port 0 picks a free
+ * one (see promc_http_server_port). opts may be NULL (all defaults).
+ *
+ * Self-metrics: unless disabled, promc_http_requests_total{code},
+ * promc_http_scrape_errors_total, promc_http_requests_in_flight,
+ * promc_http_last_scrape_duration_seconds and promc_http_last_scrape_bytes
+ * are registered in reg, and unregistered by promc_http_server_free. A
+ * second server on the same registry goes without them.
+ *
+ * Returns the server (free it with promc_http_server_free). Errors: NULL
+ * with promc_last_error_code() and a message in promc_last_error():
+ *   PROMC_EINVAL  PROMC_NO_REGISTRY without disable_metrics; addr NULL,
+ *                 malformed or not resolvable; only one of the Basic
+ *                 credentials, or credentials over 512 bytes; a metrics
+ *                 path that no request could ask for; workers or max_queue
+ *                 above their bounds
+ *   PROMC_EIO     addr cannot be bound (in use, no permission), or the
+ *                 event loop or the threads cannot be set up
+ *   PROMC_ENOMEM  out of memory
+ *
+ * Thread safety: may be called from any thread. */
+PROMC_API promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
+                                                   const promc_http_opts *opts);
+
+/* The port srv listens on: the one chosen by the system for port 0. -1 for
+ * NULL. Cannot fail otherwise.
+ *
+ * Thread safety: any thread, while srv has not been freed. */
 PROMC_API int promc_http_server_port(const promc_http_server *srv);
-/* Stops accepting, lets in-flight requests finish, closes every connection,
- * joins the threads, unregisters the server's metrics and frees srv. NULL is
- * a no-op. Must not be called from a handler. */
-PROMC_API void promc_http_server_stop(promc_http_server *srv);
+
+/* Stops srv and frees it: stops accepting, lets requests being answered
+ * finish and finishes responses owed to slow readers (each bounded by
+ * write_timeout), drops queued requests, closes every connection, joins
+ * the threads and unregisters the self-metrics. srv is invalid afterwards.
+ *
+ * Returns PROMC_OK; NULL is a no-op returning PROMC_OK. Errors: called from
+ * one of srv's own callbacks (its handler, its on_sent, or a collector its
+ * scrape runs), which it would have to wait for, it returns PROMC_ESTATE
+ * with a message and leaves srv running.
+ *
+ * Thread safety: any other thread, once; no other call on srv may run or
+ * follow. It blocks until the server's threads have ended. */
+PROMC_API int promc_http_server_free(promc_http_server *srv);
 
 /* ===================================================================== */
 /* HTTP client                                                            */

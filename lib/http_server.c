@@ -1,1139 +1,30 @@
 /*
- * The built-in HTTP/1.1 server. One event-loop thread owns every connection
- * and reads request heads with epoll; only complete requests go to a small
- * pool of worker threads, which scrape (or call the user's handler) and write
- * the response, or hand what a slow reader has not taken back to the loop.
- * So slow or idle clients, sending or reading, cost a buffer each, never a
- * thread, and cannot crowd out Prometheus: reads are bounded in size and
- * time, the work queue is bounded (503 beyond), pending output is bounded,
- * and at the connection limit the client that has waited longest without
- * sending a request is dropped for a new one.
+ * The built-in HTTP/1.1 server's public face: starting a server (its
+ * options, their defaults and validation), its port, and stopping it. How
+ * the server works, and which file does which job, is described in
+ * http_server_internal.h.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "promc_http.h"
 
-#include "http_parse.h"
+#include "http_server_internal.h"
 #include "internal.h"
 #include "registry.h"
-
-/* ===================================================================== */
-/* Types                                                                  */
-/* ===================================================================== */
-
-enum conn_state { CONN_READING, CONN_BUSY, CONN_WRITING };
-
-struct conn {
-    int fd;
-    struct conn *prev, *next; /* the loop's list, oldest activity first */
-    struct conn *rnext;       /* the list of connections handed back by workers */
-    enum conn_state state;
-    bool started;         /* part of a request head arrived: read_timeout applies */
-    bool close_me;        /* set by a worker: the loop closes it */
-    bool close_after_out; /* close once the pending output is written */
-    int64_t deadline;     /* monotonic ns, while READING or WRITING */
-    char *out;            /* response bytes a slow reader has not taken yet */
-    size_t out_len, out_off;
-    uint64_t skip; /* request-body bytes still to discard */
-    size_t len;
-    struct promc__http_request req;
-    size_t head_len;
-    char buf[]; /* max_head bytes */
-};
-
-struct promc_http_server {
-    promc_registry *registry; /* NULL: no metrics endpoint */
-    promc_http_opts opts;
-    char *metrics_path;
-    char *auth; /* "user:password" or NULL */
-    int listen_fd;
-    int reserve_fd; /* spare fd, released to shed a connection on EMFILE */
-    int epoll_fd;
-    int event_fd; /* wakes the loop: stop, or connections returned */
-    int port;
-    atomic_int stopping;
-    pthread_t loop_thread;
-    pthread_t *workers;
-    unsigned nworkers;
-
-    /* The loop thread's own state. */
-    struct conn *first, *last;
-    unsigned nconns;
-    /* Closed during the current batch of events, freed after it: a later
-     * event of the same batch may still point at one. */
-    struct conn *dead;
-
-    /* Work queue: complete requests for the workers. */
-    pthread_mutex_t qlock;
-    pthread_cond_t qcond;
-    struct conn **queue;
-    unsigned qhead, qlen;
-    bool workers_stop;
-
-    /* Connections handed back by workers (linked by rnext, newest first). */
-    pthread_mutex_t rlock;
-    struct conn *returned;
-
-    /* Bytes of responses waiting for slow readers, all connections. */
-    atomic_size_t pending;
-
-    /* The server's own metrics (NULL when disabled). */
-    promc_counter_vec *requests;
-    promc_gauge *in_flight;
-    promc_gauge *scrape_seconds;
-    promc_gauge *scrape_bytes;
-};
-
-static int64_t now_ns(void)
-{
-    return promc__mono_ns();
-}
-
-static int64_t secs_to_ns(double s)
-{
-    return (int64_t)(s * 1e9);
-}
-
-/* ===================================================================== */
-/* Responses                                                              */
-/* ===================================================================== */
-
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 202:
-        return "Accepted";
-    case 204:
-        return "No Content";
-    case 301:
-        return "Moved Permanently";
-    case 302:
-        return "Found";
-    case 303:
-        return "See Other";
-    case 304:
-        return "Not Modified";
-    case 307:
-        return "Temporary Redirect";
-    case 308:
-        return "Permanent Redirect";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 413:
-        return "Content Too Large";
-    case 414:
-        return "URI Too Long";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 501:
-        return "Not Implemented";
-    case 502:
-        return "Bad Gateway";
-    case 503:
-        return "Service Unavailable";
-    case 504:
-        return "Gateway Timeout";
-    case 505:
-        return "HTTP Version Not Supported";
-    }
-    /* The reason phrase is informative only (RFC 9112 §4): name the class. */
-    static const char *const classes[] = {"Informational", "Success", "Redirection", "Client Error",
-                                          "Server Error"};
-    return status >= 100 && status < 600 ? classes[status / 100 - 1] : "Unknown";
-}
-
-/* IMF-fixdate without strftime, whose day and month names follow the locale. */
-static void http_date(char out[32])
-{
-    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
-             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-struct reply {
-    int status;
-    const char *content_type;
-    const char *body;
-    size_t body_len;
-    bool head_only; /* HEAD: Content-Length of the body, no body */
-    bool keep_alive;
-    const char *allow;
-    bool auth_challenge;
-};
-
-/* Formats the response head into h[0..cap); returns its length, which is
- * >= cap when it did not fit (then h is truncated), or 0 on error. */
-/* A header value from a handler must not smuggle in lines of its own. */
-static bool safe_header_value(const char *v)
-{
-    for (; v && *v; v++)
-        if ((unsigned char)*v < 0x20 && *v != '\t')
-            return false;
-    return true;
-}
-
-static size_t format_head(char *h, size_t cap, const struct reply *r)
-{
-    char date[32];
-    http_date(date);
-    /* 1xx, 204 and 304 carry no body and no Content-Length. */
-    bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
-    char length[48] = "";
-    if (!bodiless)
-        snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->body_len);
-    int n = snprintf(h, cap,
-                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n%s"
-                     "Connection: %s\r\n%s%s%s%s\r\n",
-                     r->status, reason(r->status), date,
-                     r->content_type ? r->content_type : "text/plain; charset=utf-8", length,
-                     r->keep_alive ? "keep-alive" : "close", r->allow ? "Allow: " : "",
-                     r->allow ? r->allow : "", r->allow ? "\r\n" : "",
-                     r->auth_challenge ? "WWW-Authenticate: Basic realm=\"metrics\", "
-                                         "charset=\"UTF-8\"\r\n"
-                                       : "");
-    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
-}
-
-/* Responses waiting for slow readers may hold this much memory in all; past
- * it, a connection that cannot take its response at once is closed. */
-#define MAX_PENDING (64u << 20)
-
-/* Writes what the socket takes now, without waiting; returns the bytes
- * written, or -1 when the connection failed. sendmsg with MSG_NOSIGNAL: a
- * client that hung up must not SIGPIPE us. */
-static ssize_t write_now(int fd, struct iovec *iov, int n)
-{
-    size_t total = 0;
-    while (n > 0) {
-        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            return -1;
-        }
-        total += (size_t)w;
-        promc__iov_consume(&iov, &n, (size_t)w);
-    }
-    return (ssize_t)total;
-}
-
-/* Sends a response without ever waiting for the client: what the socket
- * does not take at once is copied to the connection, and the event loop
- * writes it as the client reads (within write_timeout). So a slow reader
- * costs memory, bounded by MAX_PENDING, never a worker. Returns false when
- * the connection must close. */
-static bool deliver(promc_http_server *s, struct conn *c, const struct reply *r)
-{
-    char head[2048];
-    size_t hlen = format_head(head, sizeof head, r);
-    if (!hlen)
-        return false;
-    bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
-    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
-    int n = r->head_only || bodiless || !r->body_len ? 1 : 2;
-    size_t total = hlen + (n == 2 ? r->body_len : 0);
-    ssize_t w = write_now(c->fd, iov, n);
-    if (w < 0)
-        return false;
-    size_t left = total - (size_t)w;
-    if (!left)
-        return true;
-    if (atomic_fetch_add(&s->pending, left) + left > MAX_PENDING) {
-        atomic_fetch_sub(&s->pending, left);
-        return false;
-    }
-    c->out = promc__malloc(left);
-    if (!c->out) {
-        atomic_fetch_sub(&s->pending, left);
-        return false;
-    }
-    /* Copy the unsent tail: first of the head, then of the body. */
-    size_t off = 0;
-    for (size_t skip = (size_t)w, i = 0; i < (size_t)n; i++) {
-        size_t len = i ? r->body_len : hlen;
-        const char *src = i ? r->body : head;
-        if (skip >= len) {
-            skip -= len;
-            continue;
-        }
-        memcpy(c->out + off, src + skip, len - skip);
-        off += len - skip;
-        skip = 0;
-    }
-    c->out_len = left;
-    c->out_off = 0;
-    return true;
-}
-
-/* From the loop thread: one non-blocking attempt; true if it all went. */
-static bool send_reply_now(int fd, const struct reply *r)
-{
-    char head[2048];
-    size_t hlen = format_head(head, sizeof head, r);
-    if (!hlen)
-        return false;
-    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
-    int n = r->head_only || !r->body_len ? 1 : 2;
-    return write_now(fd, iov, n) == (ssize_t)(hlen + (n == 2 ? r->body_len : 0));
-}
-
-/* Answers an error from the loop thread without blocking it: one
- * non-blocking attempt, and the connection is closed right after. */
-static void send_error_now(int fd, int status)
-{
-    char body[64];
-    int blen = snprintf(body, sizeof body, "%d %s\n", status, reason(status));
-    struct reply r = {.status = status, .body = body, .body_len = (size_t)blen};
-    send_reply_now(fd, &r);
-}
-
-/* ===================================================================== */
-/* Connections (loop thread only)                                         */
-/* ===================================================================== */
-
-static void list_remove(promc_http_server *s, struct conn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->first = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        s->last = c->prev;
-    c->prev = c->next = NULL;
-}
-
-static void list_append(promc_http_server *s, struct conn *c)
-{
-    c->prev = s->last;
-    c->next = NULL;
-    if (s->last)
-        s->last->next = c;
-    else
-        s->first = c;
-    s->last = c;
-}
-
-/* Closes c now and frees it after the current batch of events (free_dead);
- * events still pending for it see fd == -1 and are skipped. */
-static void conn_close(promc_http_server *s, struct conn *c)
-{
-    if (c->out) {
-        atomic_fetch_sub(&s->pending, c->out_len);
-        promc__free(c->out);
-        c->out = NULL;
-    }
-    list_remove(s, c);
-    close(c->fd); /* also removes it from the epoll set */
-    c->fd = -1;
-    c->next = s->dead;
-    s->dead = c;
-    s->nconns--;
-}
-
-static void free_dead(promc_http_server *s)
-{
-    while (s->dead) {
-        struct conn *c = s->dead;
-        s->dead = c->next;
-        promc__free(c);
-    }
-}
-
-/* Closes the connection that has waited longest for a request, to make room
- * for a new one. Busy connections (a worker is answering) are never shed. */
-static bool shed_one(promc_http_server *s)
-{
-    for (struct conn *c = s->first; c; c = c->next)
-        if (c->state == CONN_READING) {
-            conn_close(s, c);
-            return true;
-        }
-    return false;
-}
-
-/* A connection back from a worker waits for its next request: the idle
- * timeout applies until bytes of it arrive (then the read timeout). */
-static void arm_reading(promc_http_server *s, struct conn *c)
-{
-    c->state = CONN_READING;
-    c->started = c->len > 0;
-    c->deadline = now_ns() + secs_to_ns(c->started ? s->opts.read_timeout : s->opts.idle_timeout);
-    list_remove(s, c);
-    list_append(s, c);
-}
-
-/* Drops request-body bytes still owed from the front of the buffer. */
-static void consume_skip(struct conn *c)
-{
-    if (!c->skip || !c->len)
-        return;
-    size_t drop = c->skip < c->len ? (size_t)c->skip : c->len;
-    memmove(c->buf, c->buf + drop, c->len - drop);
-    c->len -= drop;
-    c->skip -= drop;
-}
-
-static int error_status(int rc)
-{
-    switch (rc) {
-    case PROMC__HTTP_URI_TOO_LONG:
-        return 414;
-    case PROMC__HTTP_HEADERS_TOO_LARGE:
-        return 431;
-    case PROMC__HTTP_BAD_VERSION:
-        return 505;
-    default:
-        return 400;
-    }
-}
-
-static bool enqueue(promc_http_server *s, struct conn *c)
-{
-    pthread_mutex_lock(&s->qlock);
-    bool ok = s->qlen < s->opts.max_queue;
-    if (ok) {
-        s->queue[(s->qhead + s->qlen) % s->opts.max_queue] = c;
-        s->qlen++;
-        pthread_cond_signal(&s->qcond);
-    }
-    pthread_mutex_unlock(&s->qlock);
-    return ok;
-}
-
-/* Looks at the buffered bytes: a complete head goes to a worker, an invalid
- * one gets its error and the connection closes, a partial one waits.
- * Returns false when c was closed. */
-static bool span_eq(const char *p, size_t n, const char *str)
-{
-    return strlen(str) == n && memcmp(p, str, n) == 0;
-}
-
-static bool path_is(const struct promc__http_request *q, const char *path)
-{
-    return q->path_len ? span_eq(q->path, q->path_len, path) : strcmp(path, "/") == 0;
-}
-
-/* /-/healthy is answered by the loop itself, so a health check passes even
- * while every worker is busy and the queue is full. Returns false when the
- * connection was closed. */
-static bool answer_health_now(promc_http_server *s, struct conn *c)
-{
-    struct reply r = {.status = 200,
-                      .body = "OK\n",
-                      .body_len = 3,
-                      .keep_alive = c->req.keep_alive,
-                      .head_only = span_eq(c->req.method, c->req.method_len, "HEAD")};
-    if (!send_reply_now(c->fd, &r) || !r.keep_alive) {
-        conn_close(s, c);
-        return false;
-    }
-    memmove(c->buf, c->buf + c->head_len, c->len - c->head_len);
-    c->len -= c->head_len;
-    c->head_len = 0;
-    c->skip = c->req.content_length;
-    c->started = false;
-    c->deadline = now_ns() + secs_to_ns(s->opts.idle_timeout);
-    return true;
-}
-
-static bool process_buffer(promc_http_server *s, struct conn *c)
-{
-    for (;;) {
-        consume_skip(c);
-        if (c->len == 0)
-            return true;
-        if (!c->started) {
-            c->started = true;
-            c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
-        }
-        int rc = promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head,
-                                           &c->req);
-        if (rc == PROMC__HTTP_INCOMPLETE)
-            return true;
-        if (rc < 0) {
-            send_error_now(c->fd, error_status(rc));
-            conn_close(s, c);
-            return false;
-        }
-        c->head_len = (size_t)rc;
-        const struct promc__http_request *q = &c->req;
-        bool get_or_head =
-            span_eq(q->method, q->method_len, "GET") || span_eq(q->method, q->method_len, "HEAD");
-        if (!s->opts.handler && get_or_head && !q->chunked && path_is(q, "/-/healthy")) {
-            if (!answer_health_now(s, c))
-                return false;
-            continue;
-        }
-        epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-        c->state = CONN_BUSY;
-        if (!enqueue(s, c)) {
-            send_error_now(c->fd, 503);
-            if (s->requests && s->registry && path_is(q, s->metrics_path))
-                promc_counter_inc(promc_counter_vec_labels(s->requests, "503"));
-            conn_close(s, c);
-            return false;
-        }
-        return true;
-    }
-}
-
-static void on_readable(promc_http_server *s, struct conn *c)
-{
-    size_t cap = s->opts.max_head;
-    size_t before = c->len;
-    for (;;) {
-        if (c->len == cap) {
-            /* Full buffer: a complete head (to a worker), one too large
-             * (431, closed), or a body being skipped. */
-            if (!process_buffer(s, c) || c->state != CONN_READING || c->len == cap)
-                return;
-        }
-        ssize_t n = read(c->fd, c->buf + c->len, cap - c->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n == 0) {
-            /* The client is done sending -- perhaps a half-close right after
-             * its request: answer what is complete (the worker hands the
-             * connection back, which then reads EOF again and closes). */
-            if (process_buffer(s, c) && c->state == CONN_READING)
-                conn_close(s, c);
-            return;
-        }
-        if (n < 0) {
-            conn_close(s, c);
-            return;
-        }
-        c->len += (size_t)n;
-    }
-    /* The parser rescans the whole head, so only call it when the new bytes
-     * can change its verdict: a line ended, or a limit may have been passed.
-     * A client trickling one byte at a time then costs O(head) per line,
-     * not O(head^2). */
-    if (c->skip || memchr(c->buf + before, '\n', c->len - before) || c->len > s->opts.max_target ||
-        c->len >= cap)
-        process_buffer(s, c);
-    else if (!c->started && c->len) {
-        c->started = true;
-        c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
-    }
-}
-
-static void add_conn(promc_http_server *s, int fd)
-{
-    if (s->nconns >= s->opts.max_connections && !shed_one(s)) {
-        close(fd);
-        return;
-    }
-    struct conn *c = promc__malloc(sizeof *c + s->opts.max_head);
-    if (!c) {
-        close(fd);
-        return;
-    }
-    memset(c, 0, sizeof *c);
-    c->fd = fd;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
-    if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        close(fd);
-        promc__free(c);
-        return;
-    }
-    s->nconns++;
-    c->state = CONN_READING;
-    c->deadline = now_ns() + secs_to_ns(s->opts.read_timeout);
-    list_append(s, c);
-}
-
-static void on_accept(promc_http_server *s)
-{
-    for (int budget = 256; budget > 0; budget--) {
-        int fd = accept(s->listen_fd, NULL, NULL);
-        if (fd >= 0) {
-            if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
-                close(fd);
-                continue;
-            }
-            add_conn(s, fd);
-            continue;
-        }
-        if (errno == EINTR || errno == ECONNABORTED)
-            continue;
-        if ((errno == EMFILE || errno == ENFILE) && shed_one(s))
-            continue;
-        if ((errno == EMFILE || errno == ENFILE) && s->reserve_fd >= 0) {
-            /* No fd to spare and nothing to shed: accept and drop the
-             * connection with the reserve fd, so the listener does not spin. */
-            close(s->reserve_fd);
-            fd = accept(s->listen_fd, NULL, NULL);
-            if (fd >= 0)
-                close(fd);
-            s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        }
-        return;
-    }
-}
-
-static void take_returned(promc_http_server *s)
-{
-    uint64_t v;
-    if (read(s->event_fd, &v, sizeof v) < 0) {
-        /* EAGAIN: another wake-up already drained it. */
-    }
-    pthread_mutex_lock(&s->rlock);
-    struct conn *list = s->returned;
-    s->returned = NULL;
-    pthread_mutex_unlock(&s->rlock);
-    struct conn *fifo = NULL; /* oldest first */
-    while (list) {
-        struct conn *c = list;
-        list = c->rnext;
-        c->rnext = fifo;
-        fifo = c;
-    }
-    while (fifo) {
-        struct conn *c = fifo;
-        fifo = c->rnext;
-        c->rnext = NULL;
-        if (c->close_me) {
-            conn_close(s, c);
-            continue;
-        }
-        if (c->out) {
-            /* A slow reader: the loop writes the rest as it reads. */
-            struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
-            if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-                conn_close(s, c);
-                continue;
-            }
-            c->state = CONN_WRITING;
-            c->deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
-            continue;
-        }
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
-        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-            conn_close(s, c);
-            continue;
-        }
-        arm_reading(s, c);
-        if (c->len)
-            process_buffer(s, c);
-    }
-}
-
-/* Writes more of a slow reader's pending response; when it is all out, the
- * connection goes back to reading (or closes, if the response said so). */
-static void on_writable(promc_http_server *s, struct conn *c)
-{
-    struct iovec iov = {c->out + c->out_off, c->out_len - c->out_off};
-    ssize_t w = write_now(c->fd, &iov, 1);
-    if (w < 0) {
-        conn_close(s, c);
-        return;
-    }
-    c->out_off += (size_t)w;
-    if (c->out_off < c->out_len)
-        return;
-    atomic_fetch_sub(&s->pending, c->out_len);
-    promc__free(c->out);
-    c->out = NULL;
-    c->out_len = c->out_off = 0;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
-    if (c->close_after_out || epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0) {
-        conn_close(s, c);
-        return;
-    }
-    arm_reading(s, c);
-    if (c->len)
-        process_buffer(s, c);
-}
-
-static void expire(promc_http_server *s, int64_t now)
-{
-    struct conn *c = s->first;
-    while (c) {
-        struct conn *next = c->next;
-        if ((c->state == CONN_READING || c->state == CONN_WRITING) && c->deadline <= now)
-            conn_close(s, c);
-        c = next;
-    }
-}
-
-static void *loop_main(void *arg)
-{
-    promc_http_server *s = arg;
-    struct epoll_event events[64];
-    int64_t next_scan = now_ns();
-    while (!atomic_load(&s->stopping)) {
-        int n = epoll_wait(s->epoll_fd, events, 64, 100);
-        for (int i = 0; i < n; i++) {
-            void *p = events[i].data.ptr;
-            if (p == &s->listen_fd) {
-                on_accept(s);
-            } else if (p == &s->event_fd) {
-                take_returned(s);
-            } else {
-                struct conn *c = p;
-                /* fd -1: closed earlier in this batch (e.g. shed). */
-                if (c->fd >= 0 && c->state == CONN_READING)
-                    on_readable(s, c);
-                else if (c->fd >= 0 && c->state == CONN_WRITING)
-                    on_writable(s, c);
-            }
-        }
-        int64_t now = now_ns();
-        if (now >= next_scan) {
-            expire(s, now);
-            next_scan = now + 100000000; /* every 100 ms: timeouts are seconds */
-        }
-        free_dead(s);
-    }
-    return NULL;
-}
-
-/* ===================================================================== */
-/* Workers                                                                */
-/* ===================================================================== */
-
-static bool authorized(promc_http_server *s, const struct promc__http_request *req)
-{
-    if (!s->auth)
-        return true;
-    const char *a = req->authorization;
-    size_t n = req->authorization_len;
-    if (!a || n < 6 || strncasecmp(a, "basic ", 6) != 0)
-        return false;
-    a += 6;
-    n -= 6;
-    while (n && *a == ' ') {
-        a++;
-        n--;
-    }
-    char decoded[512];
-    long dlen = promc__base64_decode(a, n, decoded, sizeof decoded);
-    if (dlen < 0)
-        return false;
-    return promc__http_consttime_equal(decoded, (size_t)dlen, s->auth, strlen(s->auth));
-}
-
-static void count(promc_http_server *s, int status)
-{
-    if (!s->requests)
-        return;
-    char code[8];
-    snprintf(code, sizeof code, "%d", status);
-    promc_counter_inc(promc_counter_vec_labels(s->requests, code));
-}
-
-/* Answers one parsed request. Returns false when the connection must close. */
-static bool answer(promc_http_server *s, struct conn *c, struct promc__buf *wb)
-{
-    const struct promc__http_request *req = &c->req;
-    bool get = span_eq(req->method, req->method_len, "GET");
-    bool head = span_eq(req->method, req->method_len, "HEAD");
-    const char *path = req->path;
-    size_t path_len = req->path_len;
-    if (path_len == 0) {
-        path = "/";
-        path_len = 1;
-    }
-    struct reply r = {
-        .status = 200, .keep_alive = req->keep_alive && !req->chunked, .head_only = head};
-    bool metrics = s->registry && span_eq(path, path_len, s->metrics_path);
-    /* With a handler, the application owns every path but the metrics one. */
-    bool healthy = !s->opts.handler && span_eq(path, path_len, "/-/healthy");
-
-    if (!healthy && !authorized(s, req)) {
-        r.status = 401;
-        r.auth_challenge = true;
-        r.body = "401 Unauthorized\n";
-        r.body_len = strlen(r.body);
-        if (metrics)
-            count(s, 401);
-        return deliver(s, c, &r) && r.keep_alive;
-    }
-    bool builtin = metrics || healthy || (!s->opts.handler && span_eq(path, path_len, "/"));
-    if (builtin) {
-        if (!get && !head) {
-            r.status = 405;
-            r.allow = "GET, HEAD";
-            r.body = "405 Method Not Allowed\n";
-            r.body_len = strlen(r.body);
-            if (metrics)
-                count(s, 405);
-            return deliver(s, c, &r) && r.keep_alive;
-        }
-    }
-    if (metrics) {
-        if (s->in_flight)
-            promc_gauge_inc(s->in_flight);
-        char accept[1024];
-        size_t alen = req->accept
-                          ? (req->accept_len < sizeof accept ? req->accept_len : sizeof accept - 1)
-                          : 0;
-        if (alen)
-            memcpy(accept, req->accept, alen);
-        accept[alen] = '\0';
-        promc_format f =
-            promc_negotiate(s->opts.disable_openmetrics ? NULL : accept, &r.content_type);
-        promc__buf_reset(wb);
-        int64_t t0 = now_ns();
-        int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
-        if (rc != PROMC_OK) {
-            r.status = 500;
-            r.content_type = NULL;
-            promc__buf_reset(wb);
-            promc__buf_writer(wb, "500 exposition failed: ", 23);
-            promc__buf_writer(wb, promc_last_error(), strlen(promc_last_error()));
-            promc__buf_writer(wb, "\n", 1);
-        } else if (s->scrape_seconds) {
-            promc_gauge_set(s->scrape_seconds, (double)(now_ns() - t0) / 1e9);
-            promc_gauge_set(s->scrape_bytes, (double)wb->len);
-        }
-        r.body = wb->p;
-        r.body_len = wb->len;
-        bool ok = deliver(s, c, &r);
-        count(s, r.status);
-        if (s->in_flight)
-            promc_gauge_dec(s->in_flight);
-        return ok && r.keep_alive;
-    }
-    if (healthy) {
-        r.body = "OK\n";
-        r.body_len = 3;
-        return deliver(s, c, &r) && r.keep_alive;
-    }
-    if (s->opts.handler) {
-        char method[32], p[1024];
-        size_t ml = req->method_len < sizeof method ? req->method_len : sizeof method - 1;
-        size_t pl = path_len < sizeof p ? path_len : sizeof p - 1;
-        memcpy(method, req->method, ml);
-        method[ml] = '\0';
-        memcpy(p, path, pl);
-        p[pl] = '\0';
-        promc_http_response resp = {.status = 200};
-        s->opts.handler(s->opts.handler_data, method, p, &resp);
-        r.status = resp.status ? resp.status : 200;
-        r.content_type = resp.content_type;
-        r.body = resp.body;
-        r.body_len = resp.body ? resp.body_len : 0;
-        r.allow = resp.allow;
-        bool valid = r.status >= 100 && r.status <= 999 && safe_header_value(r.content_type) &&
-                     safe_header_value(r.allow) &&
-                     (!r.content_type || strlen(r.content_type) <= 256) &&
-                     (!r.allow || strlen(r.allow) <= 256);
-        if (!valid) {
-            /* A handler bug must not become a malformed response. */
-            r = (struct reply){.status = 500,
-                               .keep_alive = false,
-                               .head_only = head,
-                               .body = "500 invalid handler response\n"};
-            r.body_len = strlen(r.body);
-        }
-        bool ok = deliver(s, c, &r);
-        if (s->opts.on_sent) {
-            resp.status = r.status; /* what was sent (500 for an invalid response) */
-            s->opts.on_sent(s->opts.handler_data, method, p, &resp, ok);
-        }
-        return ok && r.keep_alive;
-    }
-    if (span_eq(path, path_len, "/")) {
-        const char *mp = s->registry ? s->metrics_path : "";
-        char page[1024];
-        int n = snprintf(page, sizeof page,
-                         "<!DOCTYPE html>\n<html><head><title>promc exporter</title></head>\n"
-                         "<body><h1>promc exporter</h1>\n<p><a href=\"%s\">Metrics</a></p>\n"
-                         "</body></html>\n",
-                         mp);
-        r.content_type = "text/html; charset=utf-8";
-        r.body = page;
-        r.body_len = n > 0 && (size_t)n < sizeof page ? (size_t)n : 0;
-        return deliver(s, c, &r) && r.keep_alive;
-    }
-    r.status = 404;
-    r.body = "404 Not Found\n";
-    r.body_len = strlen(r.body);
-    return deliver(s, c, &r) && r.keep_alive;
-}
-
-static void give_back(promc_http_server *s, struct conn *c)
-{
-    pthread_mutex_lock(&s->rlock);
-    c->rnext = s->returned;
-    s->returned = c;
-    pthread_mutex_unlock(&s->rlock);
-    uint64_t one = 1;
-    if (write(s->event_fd, &one, sizeof one) < 0) {
-        /* eventfd writes only fail on counter overflow, which cannot happen */
-    }
-}
-
-/* Serves a connection's requests while they are complete in its buffer
- * (pipelining), then hands it back to the loop. */
-static void serve(promc_http_server *s, struct conn *c, struct promc__buf *wb)
-{
-    for (;;) {
-        bool keep = answer(s, c, wb);
-        memmove(c->buf, c->buf + c->head_len, c->len - c->head_len);
-        c->len -= c->head_len;
-        c->skip = c->req.content_length;
-        c->head_len = 0;
-        consume_skip(c);
-        if (!keep || atomic_load(&s->stopping)) {
-            /* A response still being written is finished before closing. */
-            if (c->out && !atomic_load(&s->stopping))
-                c->close_after_out = true;
-            else
-                c->close_me = true;
-            break;
-        }
-        /* Behind a slow reader, later requests wait until it has read. */
-        if (c->out || c->len == 0 || c->skip)
-            break;
-        int rc = promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head,
-                                           &c->req);
-        if (rc == PROMC__HTTP_INCOMPLETE)
-            break;
-        if (rc < 0) {
-            struct reply r = {.status = error_status(rc)};
-            if (deliver(s, c, &r) && c->out)
-                c->close_after_out = true;
-            else
-                c->close_me = true;
-            break;
-        }
-        c->head_len = (size_t)rc;
-    }
-    give_back(s, c);
-}
-
-static void *worker_main(void *arg)
-{
-    promc_http_server *s = arg;
-    struct promc__buf wb = {0};
-    for (;;) {
-        pthread_mutex_lock(&s->qlock);
-        while (!s->qlen && !s->workers_stop)
-            pthread_cond_wait(&s->qcond, &s->qlock);
-        if (s->workers_stop) {
-            pthread_mutex_unlock(&s->qlock);
-            break;
-        }
-        struct conn *c = s->queue[s->qhead];
-        s->qhead = (s->qhead + 1) % s->opts.max_queue;
-        s->qlen--;
-        pthread_mutex_unlock(&s->qlock);
-        serve(s, c, &wb);
-    }
-    promc__free(wb.p);
-    return NULL;
-}
 
 /* ===================================================================== */
 /* Start and stop                                                         */
 /* ===================================================================== */
 
-/* Splits "host:port", ":port" or "[v6]:port". host is "" for all interfaces. */
-static int parse_addr(const char *addr, char *host, size_t hcap, char *port, size_t pcap)
-{
-    if (!addr)
-        return promc__fail(PROMC_EINVAL, "listen address is NULL");
-    const char *colon;
-    const char *h = addr;
-    size_t hl;
-    if (addr[0] == '[') {
-        const char *end = strchr(addr, ']');
-        if (!end || end[1] != ':')
-            return promc__fail(PROMC_EINVAL, "invalid listen address \"%s\"", addr);
-        h = addr + 1;
-        hl = (size_t)(end - h);
-        colon = end + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (!colon || memchr(addr, ':', (size_t)(colon - addr)))
-            return promc__fail(PROMC_EINVAL,
-                               "invalid listen address \"%s\" (want host:port, :port or "
-                               "[v6]:port)",
-                               addr);
-        hl = (size_t)(colon - addr);
-    }
-    const char *p = colon + 1;
-    size_t pl = strlen(p);
-    if (pl == 0 || pl > 5 || strspn(p, "0123456789") != pl || strtol(p, NULL, 10) > 65535)
-        return promc__fail(PROMC_EINVAL, "invalid port in listen address \"%s\"", addr);
-    if (hl >= hcap || pl >= pcap)
-        return promc__fail(PROMC_EINVAL, "listen address \"%s\" too long", addr);
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    memcpy(port, p, pl + 1);
-    return PROMC_OK;
-}
-
-static int bind_listener(const char *addr, int *port_out)
-{
-    char host[256], port[8];
-    int rc = parse_addr(addr, host, sizeof host, port, sizeof port);
-    if (rc != PROMC_OK)
-        return -1;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-                             .ai_family = AF_UNSPEC};
-    struct addrinfo *res = NULL;
-    /* All interfaces: prefer one dual-stack IPv6 socket, fall back to IPv4. */
-    if (!host[0])
-        hints.ai_family = AF_INET6;
-    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
-    if (gai != 0 && !host[0]) {
-        hints.ai_family = AF_INET;
-        gai = getaddrinfo(NULL, port, &hints, &res);
-    }
-    if (gai != 0) {
-        promc__fail(PROMC_EINVAL, "cannot resolve listen address \"%s\": %s", addr,
-                    gai_strerror(gai));
-        return -1;
-    }
-    int fd = -1, err = 0;
-    for (int pass = 0; pass < 2 && fd < 0; pass++) {
-        for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-            fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-            if (fd < 0) {
-                err = errno;
-                continue;
-            }
-            int one = 1, zero = 0;
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-            if (ai->ai_family == AF_INET6 && !host[0])
-                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-            if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
-                err = errno;
-                close(fd);
-                fd = -1;
-            }
-        }
-        if (fd < 0 && !host[0] && pass == 0) {
-            /* No IPv6 on this machine: retry the wildcard over IPv4. */
-            freeaddrinfo(res);
-            res = NULL;
-            hints.ai_family = AF_INET;
-            if (getaddrinfo(NULL, port, &hints, &res) != 0)
-                break;
-        } else {
-            break;
-        }
-    }
-    if (res)
-        freeaddrinfo(res);
-    if (fd < 0) {
-        promc__fail(PROMC_EIO, "cannot listen on \"%s\": %s", addr, strerror(err));
-        return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
-    *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                               : ((struct sockaddr_in *)&ss)->sin_port);
-    return fd;
-}
-
-static void drop_self_metrics(promc_http_server *s)
-{
-    promc_gauge *g[] = {s->in_flight, s->scrape_seconds, s->scrape_bytes};
-    if (s->requests) {
-        promc_registry_unregister(s->registry, promc_counter_vec_metric(s->requests));
-        promc_counter_vec_free(s->requests);
-    }
-    for (size_t i = 0; i < 3; i++)
-        if (g[i]) {
-            promc_registry_unregister(s->registry, promc_gauge_metric(g[i]));
-            promc_gauge_free(g[i]);
-        }
-    s->requests = NULL;
-    s->in_flight = s->scrape_seconds = s->scrape_bytes = NULL;
-}
-
-/* Registers the server's own metrics; when the registry already has them
- * (a second server on the same registry) the server simply goes without. */
-static void add_self_metrics(promc_http_server *s)
-{
-    s->requests = promc_counter_vec_new(s->registry, "promc_http_requests",
-                                        "Requests to the metrics endpoint by HTTP status code.",
-                                        PROMC_LABELS("code"), NULL);
-    s->in_flight = promc_gauge_new(s->registry, "promc_http_requests_in_flight",
-                                   "Scrapes being served now.", NULL);
-    s->scrape_seconds = promc_gauge_new(s->registry, "promc_http_last_scrape_duration_seconds",
-                                        "Time the last scrape took to encode, in seconds.", NULL);
-    s->scrape_bytes = promc_gauge_new(s->registry, "promc_http_last_scrape_bytes",
-                                      "Size of the last scrape's body in bytes.", NULL);
-    if (!s->requests || !s->in_flight || !s->scrape_seconds || !s->scrape_bytes) {
-        drop_self_metrics(s);
-        return;
-    }
-    static const char *const codes[] = {"200", "500", "503"};
-    for (size_t i = 0; i < 3; i++)
-        promc_counter_vec_labels(s->requests, codes[i]);
-}
-
 static void server_free(promc_http_server *s)
 {
-    if (s->registry) {
-        drop_self_metrics(s);
+    promc__http_self_metrics_drop(&s->self);
+    if (s->registry)
         promc__registry_unref(s->registry);
-    }
-    while (s->first)
-        conn_close(s, s->first);
-    free_dead(s);
+    promc__http_loop_free(s);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
-    if (s->reserve_fd >= 0)
-        close(s->reserve_fd);
-    if (s->epoll_fd >= 0)
-        close(s->epoll_fd);
-    if (s->event_fd >= 0)
-        close(s->event_fd);
     pthread_mutex_destroy(&s->qlock);
     pthread_cond_destroy(&s->qcond);
     pthread_mutex_destroy(&s->rlock);
@@ -1144,42 +35,113 @@ static void server_free(promc_http_server *s)
     promc__free(s);
 }
 
+/* The defaults of promc_http_opts, as its header documents them. */
+#define DEFAULT_METRICS_PATH    "/metrics"
+#define DEFAULT_WORKERS         2
+#define DEFAULT_MAX_QUEUE       64
+#define DEFAULT_MAX_CONNECTIONS 4096
+#define DEFAULT_MAX_TARGET      8192
+#define DEFAULT_MAX_HEAD        16384
+#define DEFAULT_READ_TIMEOUT    10.0
+#define DEFAULT_IDLE_TIMEOUT    60.0
+#define DEFAULT_WRITE_TIMEOUT   30.0
+
+/* A smaller max_head is raised to this: below it, a request line with a
+ * short path and a Host header would not fit. */
+#define MIN_HEAD 256
+/* Upper bounds on what the options may ask for, so that a mistake (a
+ * negative number stored in an unsigned) is refused instead of starting
+ * billions of threads or allocating a queue of gigabytes. */
+#define MAX_WORKERS 256
+#define MAX_QUEUE   65536
+
+/* Whether a request can ever ask for path: it fits in max_target, and has
+ * only the bytes a request path can (visible ASCII, no '?': the query
+ * starts there). Reports which rule it breaks. */
+static int check_metrics_path(const char *path, size_t max_target)
+{
+    size_t len = strlen(path);
+    if (path[0] != '/')
+        return promc__fail(PROMC_EINVAL, "metrics path must start with '/'");
+    if (len > max_target)
+        return promc__fail(PROMC_EINVAL,
+                           "metrics path of %zu bytes is longer than max_target (%zu bytes)", len,
+                           max_target);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)path[i];
+        if (ch < 0x21 || ch > 0x7e || ch == '?')
+            return promc__fail(PROMC_EINVAL,
+                               "metrics path has a byte no request path can have (0x%02x at %zu)",
+                               ch, i);
+    }
+    return PROMC_OK;
+}
+
 static void apply_defaults(promc_http_opts *o)
 {
     if (!o->metrics_path || !*o->metrics_path)
-        o->metrics_path = "/metrics";
+        o->metrics_path = DEFAULT_METRICS_PATH;
     if (!o->workers)
-        o->workers = 2;
+        o->workers = DEFAULT_WORKERS;
     if (!o->max_queue)
-        o->max_queue = 64;
+        o->max_queue = DEFAULT_MAX_QUEUE;
     if (!o->max_connections)
-        o->max_connections = 4096;
+        o->max_connections = DEFAULT_MAX_CONNECTIONS;
     if (!o->max_target)
-        o->max_target = 8192;
+        o->max_target = DEFAULT_MAX_TARGET;
     if (!o->max_head)
-        o->max_head = 16384;
-    if (o->max_head < 256)
-        o->max_head = 256;
+        o->max_head = DEFAULT_MAX_HEAD;
+    if (o->max_head < MIN_HEAD)
+        o->max_head = MIN_HEAD;
     if (!(o->read_timeout > 0))
-        o->read_timeout = 10;
+        o->read_timeout = DEFAULT_READ_TIMEOUT;
     if (!(o->idle_timeout > 0))
-        o->idle_timeout = 60;
+        o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
     if (!(o->write_timeout > 0))
-        o->write_timeout = 30;
+        o->write_timeout = DEFAULT_WRITE_TIMEOUT;
 }
 
-promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
-                                    const promc_http_opts *opts)
+/* Checks reg and the options (with their defaults applied); records and
+ * returns the first problem. */
+static int check_opts(promc_registry *reg, const promc_http_opts *o)
 {
-    promc_http_opts o = opts ? *opts : (promc_http_opts){0};
-    apply_defaults(&o);
-    if (!!o.basic_auth_user != !!o.basic_auth_password)
-        return promc__fail_null(PROMC_EINVAL, "basic auth needs both a user and a password");
-    if (o.metrics_path[0] != '/')
-        return promc__fail_null(PROMC_EINVAL, "metrics path must start with '/'");
-    if (o.workers > 256 || o.max_queue > 65536)
-        return promc__fail_null(PROMC_EINVAL, "too many workers or too long a queue");
+    if (!o->disable_metrics && reg == PROMC_NO_REGISTRY)
+        return promc__fail(PROMC_EINVAL,
+                           "PROMC_NO_REGISTRY cannot be served: for a server without a metrics "
+                           "endpoint, set disable_metrics in promc_http_opts");
+    if (!!o->basic_auth_user != !!o->basic_auth_password)
+        return promc__fail(PROMC_EINVAL, "basic auth needs both a user and a password");
+    if (o->basic_auth_user &&
+        strlen(o->basic_auth_user) + 1 + strlen(o->basic_auth_password) > PROMC__HTTP_AUTH_MAX)
+        return promc__fail(PROMC_EINVAL,
+                           "basic auth user and password are too long (at most %d bytes with "
+                           "the colon between them)",
+                           PROMC__HTTP_AUTH_MAX);
+    if (!o->disable_metrics && check_metrics_path(o->metrics_path, o->max_target) != PROMC_OK)
+        return PROMC_EINVAL; /* check_metrics_path said why */
+    if (o->workers > MAX_WORKERS || o->max_queue > MAX_QUEUE)
+        return promc__fail(PROMC_EINVAL, "too many workers or too long a queue (at most %d and %d)",
+                           MAX_WORKERS, MAX_QUEUE);
+    return PROMC_OK;
+}
 
+/* "user:password", the form Authorization headers decode to. */
+static char *join_credentials(const char *user, const char *password)
+{
+    size_t ul = strlen(user), pl = strlen(password);
+    char *auth = promc__malloc(ul + pl + 2);
+    if (auth) {
+        memcpy(auth, user, ul);
+        auth[ul] = ':';
+        memcpy(auth + ul + 1, password, pl + 1);
+    }
+    return auth;
+}
+
+/* The server, not yet listening, with its own copies of what it keeps of
+ * o; NULL (recorded) when out of memory. */
+static promc_http_server *server_alloc(const promc_http_opts *o, promc_registry *registry)
+{
     promc_http_server *s = promc__calloc(1, sizeof *s);
     if (!s)
         return promc__fail_null(PROMC_ENOMEM, "out of memory starting the HTTP server");
@@ -1187,69 +149,57 @@ promc_http_server *promc_http_serve(promc_registry *reg, const char *addr,
     pthread_mutex_init(&s->qlock, NULL);
     pthread_cond_init(&s->qcond, NULL);
     pthread_mutex_init(&s->rlock, NULL);
-    s->opts = o;
-    if (reg != PROMC_NO_REGISTRY) {
-        if (promc__registry_arg(reg, "promc_http_serve", &s->registry) != PROMC_OK) {
-            server_free(s);
-            return NULL;
-        }
-        /* The server keeps the registry alive while it serves it. */
-        promc__registry_ref(s->registry);
-    }
-    s->metrics_path = promc__strdup(o.metrics_path);
-    s->queue = promc__calloc(o.max_queue, sizeof *s->queue);
-    s->workers = promc__calloc(o.workers, sizeof *s->workers);
-    if (o.basic_auth_user) {
-        size_t ul = strlen(o.basic_auth_user), pl = strlen(o.basic_auth_password);
-        s->auth = promc__malloc(ul + pl + 2);
-        if (s->auth) {
-            memcpy(s->auth, o.basic_auth_user, ul);
-            s->auth[ul] = ':';
-            memcpy(s->auth + ul + 1, o.basic_auth_password, pl + 1);
-        }
-    }
+    s->opts = *o;
+    s->registry = registry;
+    s->metrics_path = promc__strdup(o->metrics_path);
+    s->queue = promc__calloc(o->max_queue, sizeof *s->queue);
+    s->workers = promc__calloc(o->workers, sizeof *s->workers);
+    if (o->basic_auth_user)
+        s->auth = join_credentials(o->basic_auth_user, o->basic_auth_password);
+    /* The caller's strings are not kept. */
     s->opts.metrics_path = s->metrics_path;
     s->opts.basic_auth_user = s->opts.basic_auth_password = NULL;
-    if (!s->metrics_path || !s->queue || !s->workers || (o.basic_auth_user && !s->auth)) {
+    if (!s->metrics_path || !s->queue || !s->workers || (o->basic_auth_user && !s->auth)) {
         server_free(s);
         return promc__fail_null(PROMC_ENOMEM, "out of memory starting the HTTP server");
     }
-    s->listen_fd = bind_listener(addr, &s->port);
-    if (s->listen_fd < 0) {
-        server_free(s);
-        return NULL; /* bind_listener said why */
+    return s;
+}
+
+promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
+                                         const promc_http_opts *opts)
+{
+    promc_http_opts o = opts ? *opts : (promc_http_opts){0};
+    apply_defaults(&o);
+    if (check_opts(reg, &o) != PROMC_OK)
+        return NULL;
+    promc_registry *registry = NULL;
+    if (!o.disable_metrics &&
+        promc__registry_arg(reg, "promc_http_server_new", &registry) != PROMC_OK)
+        return NULL;
+    /* The server keeps the registry alive while it serves it. */
+    if (registry)
+        promc__registry_ref(registry);
+    promc_http_server *s = server_alloc(&o, registry);
+    if (!s) {
+        if (registry)
+            promc__registry_unref(registry);
+        return NULL;
     }
-    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    s->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &s->listen_fd};
-    struct epoll_event eev = {.events = EPOLLIN, .data.ptr = &s->event_fd};
-    if (s->epoll_fd < 0 || s->event_fd < 0 ||
-        epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &lev) != 0 ||
-        epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->event_fd, &eev) != 0) {
-        int err = errno;
+    s->listen_fd = promc__http_listen(addr, &s->port);
+    if (s->listen_fd < 0 || promc__http_loop_init(s) != PROMC_OK) {
         server_free(s);
-        return promc__fail_null(PROMC_EIO, "cannot set up the event loop: %s", strerror(err));
+        return NULL; /* promc__http_listen or promc__http_loop_init said why */
     }
     if (s->registry && !o.disable_self_metrics)
-        add_self_metrics(s);
-
-    unsigned started = 0;
-    for (; started < o.workers; started++)
-        if (pthread_create(&s->workers[started], NULL, worker_main, s) != 0)
-            break;
-    bool loop_ok = started == o.workers && pthread_create(&s->loop_thread, NULL, loop_main, s) == 0;
-    if (!loop_ok) {
-        pthread_mutex_lock(&s->qlock);
-        s->workers_stop = true;
-        pthread_cond_broadcast(&s->qcond);
-        pthread_mutex_unlock(&s->qlock);
-        for (unsigned i = 0; i < started; i++)
-            pthread_join(s->workers[i], NULL);
+        promc__http_self_metrics_add(&s->self, s->registry);
+    bool workers_ok = promc__http_workers_start(s);
+    if (!workers_ok || !promc__http_loop_start(s)) {
+        if (workers_ok)
+            promc__http_workers_stop(s);
         server_free(s);
         return promc__fail_null(PROMC_EIO, "cannot start the HTTP server's threads");
     }
-    s->nworkers = started;
     promc__ok();
     return s;
 }
@@ -1259,42 +209,27 @@ int promc_http_server_port(const promc_http_server *s)
     return s ? s->port : -1;
 }
 
-void promc_http_server_stop(promc_http_server *s)
+int promc_http_server_free(promc_http_server *s)
 {
+    promc__ok();
     if (!s)
-        return;
-    atomic_store(&s->stopping, 1);
-    uint64_t one = 1;
-    if (write(s->event_fd, &one, sizeof one) < 0) {
-        /* the loop also wakes every 100 ms */
-    }
-    pthread_join(s->loop_thread, NULL);
+        return PROMC_OK;
+    /* Freeing joins the worker threads, and this is one of them. */
+    if (promc__http_in_callback_of(s))
+        return promc__fail(PROMC_ESTATE,
+                           "promc_http_server_free called from the server's own handler, "
+                           "on_sent or scrape, which it would wait for: free it from another "
+                           "thread");
+    promc__http_loop_stop(s);
     /* Stop taking new connections now; requests already being answered run
      * to completion (bounded by the write timeout). Queued, not yet started
      * ones are dropped with their connection. */
     close(s->listen_fd);
     s->listen_fd = -1;
-    pthread_mutex_lock(&s->qlock);
-    s->workers_stop = true;
-    pthread_cond_broadcast(&s->qcond);
-    pthread_mutex_unlock(&s->qlock);
-    for (unsigned i = 0; i < s->nworkers; i++)
-        pthread_join(s->workers[i], NULL);
+    promc__http_workers_stop(s);
     /* Responses still owed to slow readers are finished, within the write
      * timeout, before their connections close. */
-    int64_t deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
-    for (struct conn *c = s->first; c; c = c->next)
-        while (c->out && c->out_off < c->out_len) {
-            struct iovec iov = {c->out + c->out_off, c->out_len - c->out_off};
-            ssize_t w = write_now(c->fd, &iov, 1);
-            int64_t left = deadline - now_ns();
-            if (w < 0 || left <= 0)
-                break;
-            c->out_off += (size_t)w;
-            struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-            if (c->out_off < c->out_len && poll(&p, 1, (int)(left / 1000000) + 1) < 0 &&
-                errno != EINTR)
-                break;
-        }
+    promc__http_loop_finish_writes(s);
     server_free(s);
+    return PROMC_OK;
 }

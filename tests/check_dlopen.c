@@ -15,8 +15,8 @@
 struct api {
     promc_registry *(*registry_new)(void);
     int (*registry_free)(promc_registry *);
-    promc_counter_vec *(*vec_new)(promc_registry *, const char *, const char *,
-                                  const char *const *, const promc_metric_opts *);
+    promc_counter_vec *(*vec_new)(promc_registry *, const char *, const char *, const char *const *,
+                                  const promc_metric_opts *);
     promc_counter *(*labels_n)(promc_counter_vec *, const char *const *, size_t);
     void (*inc)(promc_counter *);
     char *(*encode_buffer)(promc_registry *, promc_format, size_t *);
@@ -31,10 +31,14 @@ static int load(void *h, struct api *a)
                       (void **)&a->vec_new,      (void **)&a->labels_n,
                       (void **)&a->inc,          (void **)&a->encode_buffer,
                       (void **)&a->free,         (void **)&a->last_error};
-    const char *names[] = {"promc_registry_new",     "promc_registry_free",
-                           "promc_counter_vec_new",  "promc_counter_vec_labels_n",
-                           "promc_counter_inc",      "promc_encode_buffer",
-                           "promc_free",             "promc_last_error"};
+    const char *names[] = {"promc_registry_new",
+                           "promc_registry_free",
+                           "promc_counter_vec_new",
+                           "promc_counter_vec_labels_n",
+                           "promc_counter_inc",
+                           "promc_encode_buffer",
+                           "promc_free",
+                           "promc_last_error"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!(*slots[i] = dlsym(h, names[i]))) {
             fprintf(stderr, "dlopen check: %s missing: %s\n", names[i], dlerror());

@@ -11,7 +11,7 @@
 int main(void)
 {
     promc_counter *ticks = promc_counter_new(NULL, "ticks", "Seconds this program has run.", NULL);
-    promc_http_server *srv = promc_http_serve(NULL, ":9000", NULL);
+    promc_http_server *srv = promc_http_server_new(NULL, ":9000", NULL);
     if (!srv) {
         fprintf(stderr, "expose: %s\n", promc_last_error());
         return 1;
@@ -27,6 +27,6 @@ int main(void)
             break;
         promc_counter_inc(ticks);
     }
-    promc_http_server_stop(srv);
+    promc_http_server_free(srv);
     return 0;
 }

@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 
     int rc = check_loop();
 
-    promc_http_server_stop(server);
+    promc_http_server_free(server);
     promc_enum_free(status);
     promc_histogram_free(request_time);
     promc_counter_free(poll_errors);

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     }
 
     ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
-    promc_http_server_stop(metrics);
+    promc_http_server_free(metrics);
     rc = 0;
 free_tail:
     httpd_tail_close(&tail);

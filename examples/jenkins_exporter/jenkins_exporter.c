@@ -282,7 +282,7 @@ int main(int argc, char **argv)
 
     int rc = poll_loop(url);
 
-    promc_http_server_stop(server);
+    promc_http_server_free(server);
     free(url);
     promc_gauge_free(jobs_count);
     promc_gauge_free(up);

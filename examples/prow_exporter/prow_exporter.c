@@ -652,7 +652,7 @@ int main(int argc, char **argv)
     }
 
     ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
-    promc_http_server_stop(server);
+    promc_http_server_free(server);
     current_set(NULL);
     promc_metric_free(jobs);
     promc_histogram_vec_free(runtime);

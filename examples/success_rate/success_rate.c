@@ -156,12 +156,13 @@ int main(int argc, char **argv)
     promc_http_server *metrics = ex_serve_metrics(listen_address, telemetry_path);
     if (!metrics)
         return 1;
-    promc_http_server *web = promc_http_serve(
-        PROMC_NO_REGISTRY, app_listen,
-        &(promc_http_opts){.handler = app, .on_sent = sent, .workers = 4, .idle_timeout = 5});
+    /* The application itself: no metrics endpoint of its own. */
+    promc_http_opts app_opts = {
+        .disable_metrics = 1, .handler = app, .on_sent = sent, .workers = 4, .idle_timeout = 5};
+    promc_http_server *web = promc_http_server_new(NULL, app_listen, &app_opts);
     if (!web) {
         ex_log(EX_LOG_ERROR, "demo service: %s", promc_last_error());
-        promc_http_server_stop(metrics);
+        promc_http_server_free(metrics);
         return 1;
     }
     ex_log(EX_LOG_INFO, "demo service on %s answering %g%% of requests with 200; metrics on %s%s",
@@ -171,8 +172,8 @@ int main(int argc, char **argv)
         ex_sleep_interruptible(3600);
 
     ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
-    promc_http_server_stop(web);
-    promc_http_server_stop(metrics);
+    promc_http_server_free(web);
+    promc_http_server_free(metrics);
     promc_counter_vec_free(requests);
     promc_gauge_free(failure_percent);
     promc_shutdown();

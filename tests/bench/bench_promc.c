@@ -396,7 +396,7 @@ static int serve(int port, double seconds)
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     promc_http_opts o = {.workers = 2};
-    promc_http_server *srv = promc_http_serve(reg, addr, &o);
+    promc_http_server *srv = promc_http_server_new(reg, addr, &o);
     if (!srv)
         die("serve");
     struct sigaction sa = {0};
@@ -407,7 +407,7 @@ static int serve(int port, double seconds)
     double end = seconds > 0 ? now_ns() + seconds * 1e9 : 0;
     while (!stop_flag && (!end || now_ns() < end))
         sleep_ms(50);
-    promc_http_server_stop(srv);
+    promc_http_server_free(srv);
     promc_registry_free(reg);
     return 0;
 }

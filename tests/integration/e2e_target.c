@@ -48,7 +48,7 @@ int main(int argc, char **argv)
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%s", argv[1]);
     promc_http_opts opts = {.disable_openmetrics = argc > 2};
-    promc_http_server *srv = promc_http_serve(r, addr, &opts);
+    promc_http_server *srv = promc_http_server_new(r, addr, &opts);
     if (!srv) {
         fprintf(stderr, "e2e_target: %s\n", promc_last_error());
         return 1;
@@ -59,7 +59,7 @@ int main(int argc, char **argv)
         struct timespec ts = {0, 50000000};
         nanosleep(&ts, NULL);
     }
-    promc_http_server_stop(srv);
+    promc_http_server_free(srv);
     promc_counter_free(jobs);
     promc_gauge_free(temp);
     promc_histogram_vec_free(lat);

@@ -687,16 +687,50 @@ static struct outcome ok_promc_http_fetch(void)
     return o;
 }
 
-static struct outcome fail_promc_http_serve(void)
+static struct outcome fail_promc_http_server_new(void)
 {
-    return seen_ptr(promc_http_serve(reg, "no-port", NULL));
+    return seen_ptr(promc_http_server_new(reg, "no-port", NULL));
 }
-static struct outcome ok_promc_http_serve(void)
+static struct outcome ok_promc_http_server_new(void)
 {
     dirty();
-    promc_http_server *srv = promc_http_serve(reg, "127.0.0.1:0", NULL);
+    promc_http_server *srv = promc_http_server_new(reg, "127.0.0.1:0", NULL);
     struct outcome o = seen_ptr(srv);
-    promc_http_server_stop(srv);
+    promc_http_server_free(srv);
+    return o;
+}
+
+/* The server's own handler freeing it is refused (and the server is freed
+ * by main later). */
+static promc_http_server *self_freeing;
+static struct outcome self_free; /* what the handler's call left in its thread */
+
+static void free_me(void *ud, const char *method, const char *path, promc_http_response *r)
+{
+    (void)ud;
+    (void)method;
+    (void)path;
+    self_free = seen(promc_http_server_free(self_freeing));
+    r->status = 200;
+}
+
+static struct outcome fail_promc_http_server_free(void)
+{
+    self_freeing =
+        promc_http_server_new(PROMC_NO_REGISTRY, "127.0.0.1:0",
+                              &(promc_http_opts){.disable_metrics = 1, .handler = free_me});
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", promc_http_server_port(self_freeing));
+    promc_http_result r;
+    promc_http_fetch("GET", url, NULL, 0, NULL, &r);
+    promc_http_result_free(&r);
+    return self_free;
+}
+static struct outcome ok_promc_http_server_free(void)
+{
+    dirty();
+    struct outcome o = seen(promc_http_server_free(self_freeing));
+    self_freeing = NULL;
     return o;
 }
 
@@ -797,7 +831,8 @@ static const struct row {
     ROW(promc_encode_buffer),
     ROW(promc_encode_file),
     ROW(promc_textfile_write),
-    ROW(promc_http_serve),
+    ROW(promc_http_server_new),
+    ROW(promc_http_server_free),
     ROW(promc_http_fetch),
     ROW(promc_push),
     ROW(promc_push_add),
@@ -833,8 +868,9 @@ int main(void)
         return 1;
     test_pin_clock();
     reg = promc_registry_new();
-    promc_http_server *srv = promc_http_serve(PROMC_NO_REGISTRY, "127.0.0.1:0",
-                                              &(promc_http_opts){.handler = answer_ok});
+    promc_http_server *srv =
+        promc_http_server_new(PROMC_NO_REGISTRY, "127.0.0.1:0",
+                              &(promc_http_opts){.disable_metrics = 1, .handler = answer_ok});
     if (!reg || !srv)
         return 1;
     snprintf(server_url, sizeof server_url, "http://127.0.0.1:%d", promc_http_server_port(srv));
@@ -842,7 +878,7 @@ int main(void)
         cmocka_unit_test(every_fallible_function_follows_the_rule),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    promc_http_server_stop(srv);
+    promc_http_server_free(srv);
     promc_registry_free(reg);
     promc_shutdown();
     return failed;

@@ -1,0 +1,250 @@
+/*
+ * HTTP responses for the built-in server: status reasons, the Date header,
+ * the response head, and getting a response onto the wire without ever
+ * waiting for the client. What a slow reader does not take at once is kept
+ * for the event loop to write, within one budget for the whole server.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "http_server_internal.h"
+#include "internal.h"
+
+const char *promc__http_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    }
+    /* The reason phrase is informative only (RFC 9112 §4): name the class. */
+    static const char *const classes[] = {"Informational", "Success", "Redirection", "Client Error",
+                                          "Server Error"};
+    return status >= 100 && status < 600 ? classes[status / 100 - 1] : "Unknown";
+}
+
+int promc__http_error_status(int parse_error)
+{
+    switch (parse_error) {
+    case PROMC__HTTP_URI_TOO_LONG:
+        return 414;
+    case PROMC__HTTP_HEADERS_TOO_LARGE:
+        return 431;
+    case PROMC__HTTP_BAD_VERSION:
+        return 505;
+    default:
+        return 400;
+    }
+}
+
+/* An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 bytes) and its NUL,
+ * with room to spare for the compiler, which cannot see the fields' ranges. */
+#define DATE_SIZE 32
+
+/* IMF-fixdate without strftime, whose day and month names follow the locale. */
+static void http_date(char out[DATE_SIZE])
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, DATE_SIZE, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
+             tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+             tm.tm_sec);
+}
+
+bool promc__http_safe_header_value(const char *v)
+{
+    for (; v && *v; v++)
+        if ((unsigned char)*v < 0x20 && *v != '\t')
+            return false;
+    return true;
+}
+
+/* Bytes of a response head. Its own lines take at most 230: the status line
+ * with the longest reason (46), Date (37), Content-Length with 20 digits
+ * (38), Connection (24), WWW-Authenticate (58), the Content-Type and Allow
+ * names (25) and the final CRLF; the two values a handler chooses are at
+ * most PROMC__HTTP_HEADER_VALUE_MAX each. Were it ever too small,
+ * format_head would refuse (the connection closes), never truncate. */
+#define HEAD_MAX (256 + 2 * PROMC__HTTP_HEADER_VALUE_MAX)
+
+/* 1xx, 204 and 304 carry no body and no Content-Length. */
+static bool bodiless(int status)
+{
+    return status < 200 || status == 204 || status == 304;
+}
+
+/* Formats the response head into h[0..cap); returns its length, or 0 when
+ * it did not fit. */
+static size_t format_head(char *h, size_t cap, const struct promc__http_reply *r)
+{
+    char date[DATE_SIZE];
+    http_date(date);
+    char length[48] = ""; /* "Content-Length: " + 20 digits + CRLF */
+    if (!bodiless(r->status))
+        snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->body_len);
+    int n = snprintf(h, cap,
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n%s"
+                     "Connection: %s\r\n%s%s%s%s\r\n",
+                     r->status, promc__http_reason(r->status), date,
+                     r->content_type ? r->content_type : "text/plain; charset=utf-8", length,
+                     r->keep_alive ? "keep-alive" : "close", r->allow ? "Allow: " : "",
+                     r->allow ? r->allow : "", r->allow ? "\r\n" : "",
+                     r->auth_challenge ? "WWW-Authenticate: Basic realm=\"metrics\", "
+                                         "charset=\"UTF-8\"\r\n"
+                                       : "");
+    return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+/* Responses waiting for slow readers may hold this much memory in all; past
+ * it, a connection that cannot take its response at once is closed. 64 MiB
+ * holds a few large expositions (a scrape of 100,000 series is ~10 MB)
+ * behind slow readers, yet bounds what many stalled readers can pin. */
+#define MAX_PENDING ((size_t)64 << 20)
+
+/* sendmsg with MSG_NOSIGNAL: a client that hung up must not SIGPIPE us. */
+ssize_t promc__http_write_now(int fd, struct iovec *iov, int n)
+{
+    size_t total = 0;
+    while (n > 0) {
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            return -1;
+        }
+        total += (size_t)w;
+        promc__iov_consume(&iov, &n, (size_t)w);
+    }
+    return (ssize_t)total;
+}
+
+/* A slow reader costs memory, bounded by MAX_PENDING, never a worker: the
+ * event loop writes c->out as the client reads (within write_timeout). */
+bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
+                         const struct promc__http_reply *r)
+{
+    char head[HEAD_MAX];
+    size_t hlen = format_head(head, sizeof head, r);
+    if (!hlen)
+        return false;
+    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
+    int n = r->head_only || bodiless(r->status) || !r->body_len ? 1 : 2;
+    size_t total = hlen + (n == 2 ? r->body_len : 0);
+    ssize_t w = promc__http_write_now(c->fd, iov, n);
+    if (w < 0)
+        return false;
+    size_t left = total - (size_t)w;
+    if (!left)
+        return true;
+    if (atomic_fetch_add(&s->pending, left) + left > MAX_PENDING) {
+        atomic_fetch_sub(&s->pending, left);
+        return false;
+    }
+    c->out = promc__malloc(left);
+    if (!c->out) {
+        atomic_fetch_sub(&s->pending, left);
+        return false;
+    }
+    /* Copy the unsent tail: first of the head, then of the body. */
+    size_t off = 0;
+    for (size_t skip = (size_t)w, i = 0; i < (size_t)n; i++) {
+        size_t len = i ? r->body_len : hlen;
+        const char *src = i ? r->body : head;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        memcpy(c->out + off, src + skip, len - skip);
+        off += len - skip;
+        skip = 0;
+    }
+    c->out_len = left;
+    c->out_off = 0;
+    return true;
+}
+
+void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c)
+{
+    if (!c->out)
+        return;
+    atomic_fetch_sub(&s->pending, c->out_len);
+    promc__free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_off = 0;
+}
+
+bool promc__http_send_now(int fd, const struct promc__http_reply *r)
+{
+    char head[HEAD_MAX];
+    size_t hlen = format_head(head, sizeof head, r);
+    if (!hlen)
+        return false;
+    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
+    int n = r->head_only || !r->body_len ? 1 : 2;
+    return promc__http_write_now(fd, iov, n) == (ssize_t)(hlen + (n == 2 ? r->body_len : 0));
+}
+
+void promc__http_send_error_now(int fd, int status)
+{
+    char body[64]; /* "%d %s\n": an int and a reason of at most 31 bytes */
+    int blen = snprintf(body, sizeof body, "%d %s\n", status, promc__http_reason(status));
+    struct promc__http_reply r = {.status = status, .body = body, .body_len = (size_t)blen};
+    promc__http_send_now(fd, &r);
+}

@@ -1,0 +1,325 @@
+/*
+ * What the HTTP server answers: the metrics endpoint (negotiated format,
+ * self-metrics), /-/healthy, the index page, the application's handler, and
+ * the 401/404/405 errors, after Basic authentication. Runs on worker
+ * threads, except the health check, which the event loop answers itself.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "http_server_internal.h"
+#include "internal.h"
+
+/* ===================================================================== */
+/* Callbacks and request tests                                            */
+/* ===================================================================== */
+
+/* The server whose callback this thread is running (a handler, on_sent, or
+ * the collectors of a scrape), so that promc_http_server_free can refuse
+ * to be called from it: it would wait for this very thread to finish. */
+static _Thread_local const promc_http_server *running_callback_of;
+
+/* Marks the thread as running s's callbacks; returns what to restore. */
+static const promc_http_server *enter_callbacks(const promc_http_server *s)
+{
+    const promc_http_server *outer = running_callback_of;
+    running_callback_of = s;
+    return outer;
+}
+
+static void leave_callbacks(const promc_http_server *outer)
+{
+    running_callback_of = outer;
+}
+
+bool promc__http_in_callback_of(const promc_http_server *s)
+{
+    return running_callback_of == s;
+}
+
+static bool span_eq(const char *p, size_t n, const char *str)
+{
+    return strlen(str) == n && memcmp(p, str, n) == 0;
+}
+
+static bool path_is(const struct promc__http_request *q, const char *path)
+{
+    return q->path_len ? span_eq(q->path, q->path_len, path) : strcmp(path, "/") == 0;
+}
+
+bool promc__http_is_metrics(const promc_http_server *s, const struct promc__http_request *q)
+{
+    return s->registry && path_is(q, s->metrics_path);
+}
+
+/* With a handler, the application owns /-/healthy. */
+bool promc__http_is_health_check(const promc_http_server *s, const struct promc__http_request *q)
+{
+    bool get_or_head =
+        span_eq(q->method, q->method_len, "GET") || span_eq(q->method, q->method_len, "HEAD");
+    return !s->opts.handler && get_or_head && !q->chunked && path_is(q, "/-/healthy");
+}
+
+struct promc__http_reply promc__http_health_reply(const struct promc__http_request *q)
+{
+    struct promc__http_reply r = {.status = 200,
+                                  .body = "OK\n",
+                                  .body_len = 3,
+                                  .keep_alive = q->keep_alive,
+                                  .head_only = span_eq(q->method, q->method_len, "HEAD")};
+    return r;
+}
+
+static bool authorized(promc_http_server *s, const struct promc__http_request *req)
+{
+    if (!s->auth)
+        return true;
+    const char *a = req->authorization;
+    size_t n = req->authorization_len;
+    if (!a || n < 6 || strncasecmp(a, "basic ", 6) != 0)
+        return false;
+    a += 6;
+    n -= 6;
+    while (n && *a == ' ') {
+        a++;
+        n--;
+    }
+    char decoded[PROMC__HTTP_AUTH_MAX];
+    long dlen = promc__base64_decode(a, n, decoded, sizeof decoded);
+    if (dlen < 0)
+        return false;
+    return promc__http_consttime_equal(decoded, (size_t)dlen, s->auth, strlen(s->auth));
+}
+
+/* ===================================================================== */
+/* Route handlers                                                         */
+/* ===================================================================== */
+
+/* One request being answered, as every route handler sees it. */
+struct route {
+    promc_http_server *s;
+    struct promc__http_conn *c;
+    const struct promc__http_request *req;
+    bool get, head;
+    bool metrics; /* the metrics endpoint: its answers are counted */
+    struct promc__buf *wb;
+};
+
+/* The reply every route starts from: 200, keep-alive as the client asked
+ * (not after a chunked body, which is not read), no body for HEAD. */
+static struct promc__http_reply base_reply(const struct route *rt)
+{
+    struct promc__http_reply r = {.status = 200,
+                                  .keep_alive = rt->req->keep_alive && !rt->req->chunked,
+                                  .head_only = rt->head};
+    return r;
+}
+
+/* Sends r; returns whether the connection stays open. */
+static bool respond(const struct route *rt, const struct promc__http_reply *r)
+{
+    return promc__http_deliver(rt->s, rt->c, r) && r->keep_alive;
+}
+
+/* An error with its status line as the body (counted on the metrics path). */
+static bool answer_error(const struct route *rt, int status, const char *body)
+{
+    struct promc__http_reply r = base_reply(rt);
+    r.status = status;
+    r.body = body;
+    r.body_len = strlen(body);
+    r.auth_challenge = status == 401;
+    r.allow = status == 405 ? "GET, HEAD" : NULL;
+    if (rt->metrics)
+        promc__http_self_count(&rt->s->self, status);
+    return respond(rt, &r);
+}
+
+/* The span p[0..len) of the request head in c->buf, NUL-terminated in
+ * place: the NUL goes over the byte after it, which is a delimiter inside
+ * the head (the SP after the method, the '?' or SP after the path, the
+ * whitespace or line end after a header value). The head is dropped once
+ * answered and never parsed again, so nothing reads that byte afterwards.
+ * No copy, so nothing to truncate, whatever max_target and max_head allow. */
+static const char *terminate(struct promc__http_conn *c, const char *p, size_t len)
+{
+    size_t at = (size_t)(p - c->buf);
+    c->buf[at + len] = '\0';
+    return c->buf + at;
+}
+
+static bool answer_metrics(const struct route *rt)
+{
+    promc_http_server *s = rt->s;
+    const struct promc__http_request *req = rt->req;
+    struct promc__buf *wb = rt->wb;
+    struct promc__http_reply r = base_reply(rt);
+    promc__http_self_scrape_started(&s->self);
+    const char *accept = req->accept && !s->opts.disable_openmetrics
+                             ? terminate(rt->c, req->accept, req->accept_len)
+                             : NULL;
+    promc_format f = promc_negotiate(accept, &r.content_type);
+    promc__buf_reset(wb);
+    int64_t t0 = promc__mono_ns();
+    const promc_http_server *outer = enter_callbacks(s);
+    int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
+    leave_callbacks(outer);
+    /* Partial output is served only when it is what the encoder meant to
+     * write: not when memory ran out, in it or in the body buffer. */
+    bool partial_ok = s->opts.serve_partial_on_error && rc != PROMC_ENOMEM && !wb->oom;
+    if (rc != PROMC_OK && !partial_ok) {
+        r.status = 500;
+        r.content_type = NULL;
+        promc__buf_reset(wb);
+        promc__buf_str(wb, "500 exposition failed: ");
+        promc__buf_str(wb, promc_last_error());
+        promc__buf_str(wb, "\n");
+    } else {
+        promc__http_self_scrape_encoded(&s->self, (double)(promc__mono_ns() - t0) / 1e9, wb->len);
+    }
+    if (rc != PROMC_OK)
+        promc__http_self_scrape_failed(&s->self);
+    r.body = wb->p;
+    r.body_len = wb->len;
+    bool ok = promc__http_deliver(s, rt->c, &r);
+    promc__http_self_scrape_finished(&s->self, r.status);
+    return ok && r.keep_alive;
+}
+
+/* The loop answers most health checks itself; a worker gets those that
+ * were pipelined behind another request, or came with a chunked body. */
+static bool answer_health(const struct route *rt)
+{
+    struct promc__http_reply r = base_reply(rt);
+    r.body = "OK\n";
+    r.body_len = 3;
+    return respond(rt, &r);
+}
+
+/* Appends s with the characters that mean something in HTML escaped. */
+static void put_html(struct promc__buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            promc__buf_str(b, "&amp;");
+            break;
+        case '<':
+            promc__buf_str(b, "&lt;");
+            break;
+        case '>':
+            promc__buf_str(b, "&gt;");
+            break;
+        case '"':
+            promc__buf_str(b, "&quot;");
+            break;
+        case '\'':
+            promc__buf_str(b, "&#39;");
+            break;
+        default:
+            promc__buf_put(b, s, 1);
+        }
+    }
+}
+
+/* A page linking to the metrics path, built in the worker's buffer: it
+ * grows with the path, which may be as long as max_target. */
+static bool answer_index(const struct route *rt)
+{
+    promc_http_server *s = rt->s;
+    struct promc__buf *wb = rt->wb;
+    promc__buf_reset(wb);
+    promc__buf_str(wb, "<!DOCTYPE html>\n<html><head><title>promc exporter</title></head>\n"
+                       "<body><h1>promc exporter</h1>\n");
+    if (s->registry) {
+        promc__buf_str(wb, "<p><a href=\"");
+        put_html(wb, s->metrics_path);
+        promc__buf_str(wb, "\">Metrics</a></p>\n");
+    }
+    promc__buf_str(wb, "</body></html>\n");
+    if (wb->oom)
+        return answer_error(rt, 500, "500 out of memory\n");
+    struct promc__http_reply r = base_reply(rt);
+    r.content_type = "text/html; charset=utf-8";
+    r.body = wb->p;
+    r.body_len = wb->len;
+    return respond(rt, &r);
+}
+
+/* What a handler answered, unless it would make a malformed response. */
+static bool valid_response(const promc_http_response *resp)
+{
+    int status = resp->status ? resp->status : 200;
+    return status >= 100 && status <= 999 && promc__http_safe_header_value(resp->content_type) &&
+           promc__http_safe_header_value(resp->allow) &&
+           (!resp->content_type || strlen(resp->content_type) <= PROMC__HTTP_HEADER_VALUE_MAX) &&
+           (!resp->allow || strlen(resp->allow) <= PROMC__HTTP_HEADER_VALUE_MAX);
+}
+
+static bool answer_handler(const struct route *rt)
+{
+    promc_http_server *s = rt->s;
+    const struct promc__http_request *req = rt->req;
+    const char *method = terminate(rt->c, req->method, req->method_len);
+    /* An absolute-form target without a path ("http://host") means "/". */
+    const char *path = req->path_len ? terminate(rt->c, req->path, req->path_len) : "/";
+    promc_http_response resp = {.status = 200};
+    const promc_http_server *outer = enter_callbacks(s);
+    s->opts.handler(s->opts.handler_data, method, path, &resp);
+    leave_callbacks(outer);
+    struct promc__http_reply r = base_reply(rt);
+    if (valid_response(&resp)) {
+        r.status = resp.status ? resp.status : 200;
+        r.content_type = resp.content_type;
+        r.body = resp.body;
+        r.body_len = resp.body ? resp.body_len : 0;
+        r.allow = resp.allow;
+    } else {
+        /* A handler bug must not become a malformed response. */
+        r.status = 500;
+        r.keep_alive = false;
+        r.body = "500 invalid handler response\n";
+        r.body_len = strlen(r.body);
+    }
+    bool ok = promc__http_deliver(s, rt->c, &r);
+    if (s->opts.on_sent) {
+        resp.status = r.status; /* what was sent (500 for an invalid response) */
+        outer = enter_callbacks(s);
+        s->opts.on_sent(s->opts.handler_data, method, path, &resp, ok);
+        leave_callbacks(outer);
+    }
+    return ok && r.keep_alive;
+}
+
+/* ===================================================================== */
+/* Dispatch                                                               */
+/* ===================================================================== */
+
+bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb)
+{
+    const struct promc__http_request *req = &c->req;
+    struct route rt = {.s = s,
+                       .c = c,
+                       .req = req,
+                       .get = span_eq(req->method, req->method_len, "GET"),
+                       .head = span_eq(req->method, req->method_len, "HEAD"),
+                       .metrics = promc__http_is_metrics(s, req),
+                       .wb = wb};
+    /* With a handler, the application owns every path but the metrics one. */
+    bool healthy = !s->opts.handler && path_is(req, "/-/healthy");
+    bool index = !s->opts.handler && path_is(req, "/");
+
+    if (!healthy && !authorized(s, req))
+        return answer_error(&rt, 401, "401 Unauthorized\n");
+    if ((rt.metrics || healthy || index) && !rt.get && !rt.head)
+        return answer_error(&rt, 405, "405 Method Not Allowed\n");
+    if (rt.metrics)
+        return answer_metrics(&rt);
+    if (healthy)
+        return answer_health(&rt);
+    if (index)
+        return answer_index(&rt);
+    if (s->opts.handler)
+        return answer_handler(&rt);
+    return answer_error(&rt, 404, "404 Not Found\n");
+}

@@ -1,0 +1,93 @@
+/*
+ * The HTTP server's own metrics, registered in the registry it serves:
+ * requests to the metrics endpoint by status, scrapes in flight, scrapes
+ * whose exposition failed, and the duration and size of the last scrape.
+ * Only the metrics endpoint is counted; a server that finds them already
+ * registered goes without.
+ */
+#include <stdio.h>
+
+#include "http_server_internal.h"
+
+void promc__http_self_metrics_drop(struct promc__http_self_metrics *m)
+{
+    if (m->requests) {
+        promc_registry_unregister(m->registry, promc_counter_vec_metric(m->requests));
+        promc_counter_vec_free(m->requests);
+    }
+    if (m->scrape_errors) {
+        promc_registry_unregister(m->registry, promc_counter_metric(m->scrape_errors));
+        promc_counter_free(m->scrape_errors);
+    }
+    promc_gauge *g[] = {m->in_flight, m->scrape_seconds, m->scrape_bytes};
+    for (size_t i = 0; i < sizeof g / sizeof *g; i++)
+        if (g[i]) {
+            promc_registry_unregister(m->registry, promc_gauge_metric(g[i]));
+            promc_gauge_free(g[i]);
+        }
+    *m = (struct promc__http_self_metrics){0};
+}
+
+void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_registry *reg)
+{
+    m->registry = reg;
+    m->requests = promc_counter_vec_new(reg, "promc_http_requests",
+                                        "Requests to the metrics endpoint by HTTP status code.",
+                                        PROMC_LABELS("code"), NULL);
+    m->scrape_errors = promc_counter_new(
+        reg, "promc_http_scrape_errors",
+        "Scrapes whose exposition failed (a collector failed, families clashed), whether "
+        "answered 500 or served partially.",
+        NULL);
+    m->in_flight =
+        promc_gauge_new(reg, "promc_http_requests_in_flight", "Scrapes being served now.", NULL);
+    m->scrape_seconds = promc_gauge_new(reg, "promc_http_last_scrape_duration_seconds",
+                                        "Time the last scrape took to encode, in seconds.", NULL);
+    m->scrape_bytes = promc_gauge_new(reg, "promc_http_last_scrape_bytes",
+                                      "Size of the last scrape's body in bytes.", NULL);
+    if (!m->requests || !m->scrape_errors || !m->in_flight || !m->scrape_seconds ||
+        !m->scrape_bytes) {
+        promc__http_self_metrics_drop(m);
+        return;
+    }
+    static const char *const codes[] = {"200", "500", "503"};
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
+        promc_counter_vec_labels(m->requests, codes[i]);
+}
+
+void promc__http_self_count(struct promc__http_self_metrics *m, int status)
+{
+    if (!m->requests)
+        return;
+    char code[12]; /* any int */
+    snprintf(code, sizeof code, "%d", status);
+    promc_counter_inc(promc_counter_vec_labels(m->requests, code));
+}
+
+void promc__http_self_scrape_started(struct promc__http_self_metrics *m)
+{
+    if (m->in_flight)
+        promc_gauge_inc(m->in_flight);
+}
+
+void promc__http_self_scrape_failed(struct promc__http_self_metrics *m)
+{
+    if (m->scrape_errors)
+        promc_counter_inc(m->scrape_errors);
+}
+
+void promc__http_self_scrape_encoded(struct promc__http_self_metrics *m, double seconds,
+                                     size_t bytes)
+{
+    if (!m->scrape_seconds)
+        return;
+    promc_gauge_set(m->scrape_seconds, seconds);
+    promc_gauge_set(m->scrape_bytes, (double)bytes);
+}
+
+void promc__http_self_scrape_finished(struct promc__http_self_metrics *m, int status)
+{
+    promc__http_self_count(m, status);
+    if (m->in_flight)
+        promc_gauge_dec(m->in_flight);
+}

@@ -1,0 +1,264 @@
+/*
+ * What the files of the built-in HTTP server share: the server and
+ * connection structures, the limits several files rely on, and the
+ * functions each file offers the ones above it. Nothing here is public.
+ *
+ * How the server works. One event-loop thread owns every connection and
+ * reads request heads with epoll; only complete requests go to a small pool
+ * of worker threads, which scrape (or call the user's handler) and write the
+ * response, or hand what a slow reader has not taken back to the loop. So
+ * slow or idle clients, sending or reading, cost a buffer each, never a
+ * thread, and cannot crowd out Prometheus: reads are bounded in size and
+ * time, the work queue is bounded (503 beyond), pending output is bounded,
+ * and at the connection limit the client that has waited longest without
+ * sending a request is dropped for a new one.
+ *
+ * Which file does which job; each calls only the ones listed after it:
+ *   http_server.c        public start and stop, options and their defaults
+ *   http_loop.c          the event loop: accept, read, timeouts, shedding
+ *   http_workers.c       the work queue, worker threads, pipelining
+ *   http_routes.c        what each path answers, authentication
+ *   http_reply.c         response heads, sending, the pending-output budget
+ *   http_self_metrics.c  the server's own metrics
+ *   http_listen.c        listen addresses and binding
+ */
+#ifndef PROMC_HTTP_SERVER_INTERNAL_H
+#define PROMC_HTTP_SERVER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "promc_http.h"
+
+#include "http_parse.h"
+#include "internal.h"
+
+/* ===================================================================== */
+/* Limits more than one file relies on                                    */
+/* ===================================================================== */
+
+/* Bytes of the Content-Type and Allow values a handler may answer with
+ * (longer ones become a 500): far more than any real media type, and small
+ * enough that a response head always fits its fixed buffer (http_reply.c). */
+#define PROMC__HTTP_HEADER_VALUE_MAX 256
+/* Bytes of Basic credentials ("user:password") the server checks: longer
+ * ones are refused at start, so an Authorization header that decodes to
+ * more cannot match and is not decoded further. Real credentials are tens
+ * of bytes; 512 leaves room for long generated secrets. */
+#define PROMC__HTTP_AUTH_MAX 512
+
+/* ===================================================================== */
+/* The server's own metrics (http_self_metrics.c)                         */
+/* ===================================================================== */
+
+/* All NULL when the server has none (disabled, no metrics endpoint, or
+ * another server registered them first); every function is then a no-op. */
+struct promc__http_self_metrics {
+    promc_registry *registry;
+    promc_counter_vec *requests;  /* promc_http_requests_total{code} */
+    promc_counter *scrape_errors; /* promc_http_scrape_errors_total */
+    promc_gauge *in_flight;
+    promc_gauge *scrape_seconds;
+    promc_gauge *scrape_bytes;
+};
+
+/* Registers the metrics in reg; when any of them cannot be (already there),
+ * the server goes without all of them. */
+void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_registry *reg);
+/* Unregisters and frees them. */
+void promc__http_self_metrics_drop(struct promc__http_self_metrics *m);
+/* Counts one answer of the metrics endpoint by status. */
+void promc__http_self_count(struct promc__http_self_metrics *m, int status);
+/* A scrape starts (in flight), its exposition failed, it was encoded (what
+ * is served), and it was answered with status. */
+void promc__http_self_scrape_started(struct promc__http_self_metrics *m);
+void promc__http_self_scrape_failed(struct promc__http_self_metrics *m);
+void promc__http_self_scrape_encoded(struct promc__http_self_metrics *m, double seconds,
+                                     size_t bytes);
+void promc__http_self_scrape_finished(struct promc__http_self_metrics *m, int status);
+
+/* ===================================================================== */
+/* The server and its connections                                        */
+/* ===================================================================== */
+
+enum promc__http_conn_state {
+    PROMC__CONN_READING, /* the loop reads its next request head */
+    PROMC__CONN_BUSY,    /* a worker owns it (queued or answering) */
+    PROMC__CONN_WRITING, /* the loop writes what a slow reader has not taken */
+};
+
+struct promc__http_conn {
+    int fd;
+    struct promc__http_conn *prev, *next; /* the loop's list, oldest activity first */
+    struct promc__http_conn *rnext;       /* the list of connections handed back by workers */
+    enum promc__http_conn_state state;
+    bool started;         /* part of a request head arrived: read_timeout applies */
+    bool close_me;        /* set by a worker: the loop closes it */
+    bool close_after_out; /* close once the pending output is written */
+    int64_t deadline;     /* monotonic ns, while READING or WRITING */
+    char *out;            /* response bytes a slow reader has not taken yet */
+    size_t out_len, out_off;
+    uint64_t skip; /* request-body bytes still to discard */
+    size_t len;
+    struct promc__http_request req;
+    size_t head_len;
+    char buf[]; /* max_head bytes */
+};
+
+struct promc_http_server {
+    /* Set by promc_http_server_new, read-only while the server runs. */
+    promc_registry *registry; /* NULL: no metrics endpoint (disable_metrics) */
+    promc_http_opts opts;     /* defaults applied; its strings are these: */
+    char *metrics_path;
+    char *auth; /* "user:password" or NULL */
+    int port;
+    int listen_fd; /* bound by http_listen.c, watched by the loop */
+
+    /* The event loop (http_loop.c). */
+    int reserve_fd; /* spare fd, released to shed a connection on EMFILE */
+    int epoll_fd;
+    int event_fd; /* wakes the loop: stop, or connections returned */
+    atomic_int stopping;
+    pthread_t loop_thread;
+
+    /* The loop thread's own state. */
+    struct promc__http_conn *first, *last;
+    unsigned nconns;
+    /* Closed during the current batch of events, freed after it: a later
+     * event of the same batch may still point at one. */
+    struct promc__http_conn *dead;
+
+    /* The workers and their queue of complete requests (http_workers.c). */
+    pthread_t *workers;
+    unsigned nworkers;
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    struct promc__http_conn **queue;
+    unsigned qhead, qlen;
+    bool workers_stop;
+
+    /* Connections handed back by workers (linked by rnext, newest first). */
+    pthread_mutex_t rlock;
+    struct promc__http_conn *returned;
+
+    /* Bytes of responses waiting for slow readers, all connections: the
+     * budget http_reply.c keeps. */
+    atomic_size_t pending;
+
+    struct promc__http_self_metrics self;
+};
+
+/* ===================================================================== */
+/* Responses (http_reply.c)                                               */
+/* ===================================================================== */
+
+struct promc__http_reply {
+    int status;
+    const char *content_type; /* NULL: text/plain; charset=utf-8 */
+    const char *body;
+    size_t body_len;
+    bool head_only;      /* HEAD: Content-Length of the body, no body */
+    bool keep_alive;     /* Connection: keep-alive, else close */
+    const char *allow;   /* an Allow header, or NULL */
+    bool auth_challenge; /* a WWW-Authenticate header for Basic */
+};
+
+/* The reason phrase of a status code (its class for unknown codes). */
+const char *promc__http_reason(int status);
+/* The status answering a promc__http_parse_request error. */
+int promc__http_error_status(int parse_error);
+/* Whether a handler's header value is safe to send: no control characters
+ * but HTAB, so it cannot smuggle in header lines of its own. NULL is safe. */
+bool promc__http_safe_header_value(const char *v);
+/* Writes what the socket takes now, without waiting; returns the bytes
+ * written, or -1 when the connection failed. */
+ssize_t promc__http_write_now(int fd, struct iovec *iov, int n);
+/* Sends r on c without ever waiting for the client: what the socket does
+ * not take at once is copied to c->out, within the server's pending-output
+ * budget, for the loop to write. Returns false when c must close. Worker
+ * threads only (c is theirs). */
+bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
+                         const struct promc__http_reply *r);
+/* Drops c's pending output and gives its bytes back to the budget. */
+void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c);
+/* From the loop thread: one non-blocking attempt to send r on fd; true if
+ * it all went. */
+bool promc__http_send_now(int fd, const struct promc__http_reply *r);
+/* From the loop thread: one non-blocking attempt to send an error page
+ * (the caller closes the connection right after). */
+void promc__http_send_error_now(int fd, int status);
+
+/* ===================================================================== */
+/* Event loop (http_loop.c)                                               */
+/* ===================================================================== */
+
+/* Creates the loop's descriptors and watches the listener (s->listen_fd);
+ * PROMC_EIO (recorded) on failure. */
+int promc__http_loop_init(promc_http_server *s);
+/* Starts the loop thread; false when it cannot be created. */
+bool promc__http_loop_start(promc_http_server *s);
+/* Tells the loop to stop and joins it: no connection is accepted or read
+ * after it returns. */
+void promc__http_loop_stop(promc_http_server *s);
+/* After the loop and the workers stopped: writes what slow readers are still
+ * owed, within write_timeout. */
+void promc__http_loop_finish_writes(promc_http_server *s);
+/* Closes every connection and the loop's descriptors (the loop thread is
+ * not running). Safe on a partly initialised server. */
+void promc__http_loop_free(promc_http_server *s);
+
+/* ===================================================================== */
+/* Workers (http_workers.c)                                               */
+/* ===================================================================== */
+
+/* Drops request-body bytes still owed (c->skip) from the front of c->buf. */
+void promc__http_conn_skip_body(struct promc__http_conn *c);
+/* Drops the answered request from c->buf: its head, and as much of its body
+ * as has arrived; the rest of the body is left in c->skip. */
+void promc__http_conn_next(struct promc__http_conn *c);
+/* Queues c, whose complete request head is in c->buf[0..head_len), for a
+ * worker; false when the queue is full. */
+bool promc__http_enqueue(promc_http_server *s, struct promc__http_conn *c);
+/* Starts the worker threads; false (none left running) when one cannot be
+ * created. */
+bool promc__http_workers_start(promc_http_server *s);
+/* Lets each worker finish the connection it serves and joins them; queued
+ * connections stay queued (the loop's list still holds them). */
+void promc__http_workers_stop(promc_http_server *s);
+
+/* ===================================================================== */
+/* Routing (http_routes.c)                                                */
+/* ===================================================================== */
+
+/* Answers the request parsed in c->req (its head is c->buf[0..head_len)) on
+ * a worker thread; wb is the worker's buffer for response bodies. Returns
+ * false when the connection must close. */
+bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb);
+/* Whether q asks for the metrics endpoint (the server has one). */
+bool promc__http_is_metrics(const promc_http_server *s, const struct promc__http_request *q);
+/* Whether the loop may answer q itself: GET or HEAD /-/healthy without a
+ * chunked body (which only a worker can skip), on a server without a
+ * handler (which owns /-/healthy). */
+bool promc__http_is_health_check(const promc_http_server *s, const struct promc__http_request *q);
+/* The health check's answer to q. */
+struct promc__http_reply promc__http_health_reply(const struct promc__http_request *q);
+/* Whether the calling thread is running one of s's callbacks: its handler,
+ * its on_sent, or a collector its scrape called. */
+bool promc__http_in_callback_of(const promc_http_server *s);
+
+/* ===================================================================== */
+/* Listening (http_listen.c)                                              */
+/* ===================================================================== */
+
+/* Binds a non-blocking listening socket on addr ("host:port", ":port" for
+ * all interfaces, "[v6]:port"); returns it and the bound port in *port, or
+ * -1 with the error recorded (PROMC_EINVAL for the address, PROMC_EIO when
+ * it cannot be bound). */
+int promc__http_listen(const char *addr, int *port);
+
+#endif /* PROMC_HTTP_SERVER_INTERNAL_H */
