@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http_server_internal.h"
+#include "http_internal.h"
 #include "internal.h"
 
 /* Bytes of the host part of a listen address, with its NUL: a DNS name has

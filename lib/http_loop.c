@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http_server_internal.h"
+#include "http_internal.h"
 #include "internal.h"
 
 /* How often the loop wakes without events, to expire deadlines and see the

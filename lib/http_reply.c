@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "http_server_internal.h"
+#include "http_internal.h"
 #include "internal.h"
 
 const char *promc__http_reason(int status)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http_server_internal.h"
+#include "http_internal.h"
 #include "internal.h"
 
 /* ===================================================================== */

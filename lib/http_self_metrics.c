@@ -7,7 +7,7 @@
  */
 #include <stdio.h>
 
-#include "http_server_internal.h"
+#include "http_internal.h"
 
 void promc__http_self_metrics_drop(struct promc__http_self_metrics *m)
 {

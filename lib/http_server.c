@@ -2,14 +2,14 @@
  * The built-in HTTP/1.1 server's public face: starting a server (its
  * options, their defaults and validation), its port, and stopping it. How
  * the server works, and which file does which job, is described in
- * http_server_internal.h.
+ * http_internal.h.
  */
 #include <string.h>
 #include <unistd.h>
 
 #include "promc_http.h"
 
-#include "http_server_internal.h"
+#include "http_internal.h"
 #include "internal.h"
 #include "registry.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http_server_internal.h"
+#include "http_internal.h"
 #include "internal.h"
 
 /* ===================================================================== */

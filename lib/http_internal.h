@@ -22,8 +22,8 @@
  *   http_self_metrics.c  the server's own metrics
  *   http_listen.c        listen addresses and binding
  */
-#ifndef PROMC_HTTP_SERVER_INTERNAL_H
-#define PROMC_HTTP_SERVER_INTERNAL_H
+#ifndef PROMC_HTTP_INTERNAL_H
+#define PROMC_HTTP_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -261,4 +261,4 @@ bool promc__http_in_callback_of(const promc_http_server *s);
  * it cannot be bound). */
 int promc__http_listen(const char *addr, int *port);
 
-#endif /* PROMC_HTTP_SERVER_INTERNAL_H */
+#endif /* PROMC_HTTP_INTERNAL_H */
