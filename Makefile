@@ -64,7 +64,7 @@ COMMON_LIB     := $(BUILD)/libexcommon.a
 COMMON_USERS   := test_json test_cli fuzz_json
 
 .PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs check-contract check-dlopen \
-        sanitize check-clang tsan valgrind interop integration examples-test bench bench-peers bench-build fuzz-build fuzz-smoke fuzz run demo install \
+        sanitize check-clang tsan valgrind interop integration examples-test bench bench-peers bench-build soak fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
 .SECONDEXPANSION:
@@ -249,6 +249,27 @@ fuzz-smoke: $(FUZZ_BIN)
 # FUZZ_SECONDS=N` keeps it in build/libfuzzer/<target>.log and prints one line
 # a target. Both print the executions each target ran; crashes are written to
 # build/libfuzzer/artifacts/, and the first one stops the run.
+# The soak: tests/soak/soak.c for SOAK_SECONDS, plain, under ASan+UBSan and
+# under TSan. Not part of make test.
+SOAK_SECONDS ?= 60
+$(BUILD)/soak/%: tests/soak/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+soak: $(BUILD)/soak/soak
+	@echo "== soak: $(SOAK_SECONDS) s"
+	$(Q)$(BUILD)/soak/soak $(SOAK_SECONDS)
+	@echo "== soak under AddressSanitizer + UndefinedBehaviorSanitizer"
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    build/asan/soak/soak
+	$(Q)build/asan/soak/soak $(SOAK_SECONDS)
+	@echo "== soak under ThreadSanitizer"
+	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
+	    build/tsan/soak/soak
+	$(Q)TSAN_OPTIONS="halt_on_error=1" build/tsan/soak/soak $(SOAK_SECONDS)
+
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= $(notdir $(FUZZ_BIN))
 FUZZ_FLAGS   ?=

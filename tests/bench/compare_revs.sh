@@ -1,0 +1,58 @@
+#!/bin/bash
+# promc against an earlier revision of itself: builds tests/bench/bench_promc
+# from REV (a git archive of it, into build/bench/rev-REV) and from the work
+# tree, runs workloads A-E of both in interleaved rounds (the order swapped
+# every round, so drift in the machine's load hits both alike), and prints
+# the median [min-max] of each figure and the ratio now/REV. A performance
+# change is judged on this before the peer comparison (make bench-peers).
+#
+#   tests/bench/compare_revs.sh REV [ROUNDS]     # default 7 rounds
+#
+# Lower is better for every figure but E's RSS, which is compared the same way.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+rev=${1:?usage: compare_revs.sh REV [ROUNDS]}
+rounds=${2:-7}
+short=$(git rev-parse --short "$rev") || exit 1
+old=build/bench/rev-$short
+new=build/bench/bench_promc
+
+if [ ! -x "$old/build/bench/bench_promc" ]; then
+    rm -rf "$old" && mkdir -p "$old"
+    git archive "$rev" | tar -x -C "$old" || exit 1
+    make -s -C "$old" build/bench/bench_promc >&2 || { echo "cannot build $rev" >&2; exit 1; }
+fi
+make -s "$new" >&2 || exit 1
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+for ((r = 1; r <= rounds; r++)); do
+    for w in A B C D E10k E100k; do
+        if ((r % 2)); then order="old new"; else order="new old"; fi
+        for who in $order; do
+            if [ "$who" = old ]; then bin=$old/build/bench/bench_promc; else bin=$new; fi
+            "$bin" "$w" | sed "s/^promc/$who/" >>"$results" || { echo "$who $w failed" >&2; exit 1; }
+        done
+    done
+    echo "round $r of $rounds done" >&2
+done
+
+/usr/bin/python3 - "$results" "$short" <<'PY'
+import statistics, sys
+path, short = sys.argv[1], sys.argv[2]
+vals = {}
+for line in open(path):
+    who, w, metric, v = line.split()
+    vals.setdefault((w, metric), {}).setdefault(who, []).append(float(v))
+print(f"| figure | {short} (before) | now | now / before |")
+print("|---|---|---|---|")
+def cell(xs):
+    return f"{statistics.median(xs):.4g} [{min(xs):.4g}-{max(xs):.4g}]"
+for (w, metric), d in vals.items():
+    if "old" not in d or "new" not in d:
+        continue
+    ratios = [n / o for n, o in zip(d["new"], d["old"]) if o]
+    r = statistics.median(d["new"]) / statistics.median(d["old"])
+    rng = f" [{min(ratios):.3g}-{max(ratios):.3g}]" if ratios else ""
+    print(f"| {w} {metric} | {cell(d['old'])} | {cell(d['new'])} | {r:.3f}x{rng} |")
+PY
