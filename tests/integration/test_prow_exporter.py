@@ -3,8 +3,10 @@ one series per .spec.job with exact label values, key sanitising, collisions
 and the denylist; state transitions observed as exact histogram buckets;
 paging through metadata.continue; the bearer token; every kind of upstream
 failure keeping the last good list; a poll bounded in time, items and bytes
-against an API that never stops paging (with the peak RSS checked); flags,
-clean exit and valgrind."""
+against an API that never stops paging (with the peak RSS checked); a hostile
+API (hostile.py: endless and 1 GiB bodies, bogus chunks, a redirect loop, a
+trickle, deep nesting) with bounded time and memory; flags, clean exit and
+valgrind."""
 
 import json
 import os
@@ -14,6 +16,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
+import hostile  # noqa: E402
 from promcheck import (Checks, FakeUpstream, Proc, Scrape, free_port, get,  # noqa: E402
                        wait_until)
 
@@ -433,8 +436,10 @@ def proc_status_kib(pid, field):
 def bounded_poll(what, mode, args, reason, within, rss_mib, env=None, at_least=0):
     """Runs the exporter on mode; the next poll must fail within `within`
     seconds of the switch (and not before `at_least`) with `reason` in the
-    log, RSS below rss_mib. Stops the exporter early (and fails) as soon as
-    its RSS passes the limit, so a regression cannot eat the machine."""
+    log, RSS below rss_mib, every scrape meanwhile answered within 1 s, and
+    the exporter must recover once the API behaves (within the interval and
+    5 s). Stops the exporter early (and fails) as soon as its RSS passes the
+    limit, so a regression cannot eat the machine."""
     api.mode = "good1"
     port = free_port()
     p = Proc([BIN, "--listen=127.0.0.1:%d" % port, "--api-server=" + api.up.url,
@@ -446,7 +451,8 @@ def bounded_poll(what, mode, args, reason, within, rss_mib, env=None, at_least=0
     errors = value(url, "prow_exporter_poll_errors_total") or 0
     api.mode = mode
     start = time.monotonic()
-    limit_kib = rss_mib * 1024
+    limit_kib = (rss_mib + hostile.RSS_SLACK_MIB) * 1024
+    slowest = [0.0]
 
     def ended():
         if p.p.poll() is not None:
@@ -454,7 +460,10 @@ def bounded_poll(what, mode, args, reason, within, rss_mib, env=None, at_least=0
         rss = proc_status_kib(p.p.pid, "VmRSS") or 0
         if rss > limit_kib:
             return "rss %d KiB" % rss
-        return (value(url, "prow_exporter_poll_errors_total") or 0) > errors
+        t = time.monotonic()
+        errors_now = value(url, "prow_exporter_poll_errors_total")
+        slowest[0] = max(slowest[0], time.monotonic() - t)
+        return (errors_now or 0) > errors
 
     ended_how = wait_until(ended, within + 5, 0.02)
     elapsed = time.monotonic() - start
@@ -467,11 +476,16 @@ def bounded_poll(what, mode, args, reason, within, rss_mib, env=None, at_least=0
     c.check(what + ": peak RSS below %d MiB" % rss_mib, peak is not None and peak < limit_kib,
             "VmHWM %s KiB" % peak)
     c.check(what + ": the log names the reason (%s)" % reason, reason in log, log[-2000:])
+    c.check(what + ": scrapes answered within 1 s meanwhile", slowest[0] < 1.0,
+            "slowest %.2f s" % slowest[0])
     if ended_how is True:
         s = Scrape(url)
         c.equal(what + ": up 0", s.value("prow_exporter_up"), 0.0)
         c.equal(what + ": last good series still exported",
                 series_of(s, "prow_job_labels", "build"), WANT_BUILD_LABELS)
+        api.mode = "good1"
+        c.check(what + ": recovers", wait_until(lambda: value(url, "prow_exporter_up") == 1, 5),
+                p.output()[-2000:])
     c.equal(what + ": SIGTERM exit 0", p.stop(), 0)
     api.mode = "good1"
     return peak
@@ -511,6 +525,41 @@ bounded_poll("endless 1 MiB pages", "padded", ["--interval=0.5s", "--poll-timeou
 bounded_poll("a page that grows in memory", "labels",
              ["--interval=0.5s", "--poll-timeout=10s", "--poll-max-bytes=8388608"],
              "more than --poll-max-bytes=8388608 bytes of memory", 4, 96)
+
+# ------------------------------------------------------------------ hostile API
+#
+# One exporter through every hostile answer of hostile.CASES (an API that
+# never stops paging is the section above), each followed by good answers:
+# 0.5 s timeout, 0.1 s interval, a poll at most 2 s and 8 MiB
+# (--poll-max-bytes, so that a body is cut after 8 MiB rather than the
+# default 64 MiB a page; "big" above meets the default). Limits: two polls
+# fail within 2.5 s, scrapes within 1 s, recovery within 5 s, and a peak RSS
+# (VmHWM) below 40 MiB: reading a 1 GiB or endless body must not get near it.
+MAX_BYTES = r"more than --poll-max-bytes=8388608 bytes read in one poll"
+PROW_CASES = [case.but(log=MAX_BYTES) if case.log == hostile.TOO_LARGE else case
+              for case in hostile.CASES]
+good_list = json.dumps(as_list(GOOD1)).encode()
+hp = hostile.HostileServer(lambda request: (200, {"Content-Type": "application/json"}, good_list))
+port = free_port()
+p = Proc([BIN, "--listen=127.0.0.1:%d" % port, "--api-server=" + hp.url, "--namespace=" + NS,
+          "--interval=0.1s", "--timeout=0.5s", "--poll-timeout=2s", "--poll-max-bytes=8388608"],
+         name="prow-hostile")
+url = "http://127.0.0.1:%d/metrics" % port
+c.check("hostile: first poll works", wait_until(lambda: value(url, "prow_exporter_up") == 1, 10),
+        p.output()[-2000:])
+target = hostile.Target(p, url, "prow_exporter_up", "prow_exporter_poll_errors_total")
+took = hostile.run_cases(c, hp, target, PROW_CASES, rss_limit_mib=40, fail_within=2.5,
+                         label="hostile: ")
+hostile.run_back_to_back(c, hp, target, [case.but(log=MAX_BYTES) if case.log == hostile.TOO_LARGE
+                                         else case for case in hostile.BACK_TO_BACK],
+                         within=2.5, label="hostile: ")
+s = scrape(url)
+c.equal("hostile: last good series exported throughout",
+        s and series_of(s, "prow_job_labels", "build"), WANT_BUILD_LABELS)
+hostile.stop_while(c, hp, p, hostile.trickle(), 1.5, label="hostile: ")
+if os.environ.get("HOSTILE_VERBOSE"):
+    print("hostile: %s" % took, file=sys.stderr)
+hp.stop()
 
 # ------------------------------------------------------------------ refused
 
