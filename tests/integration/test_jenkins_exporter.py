@@ -1,7 +1,10 @@
 """jenkins_exporter end to end against a fake Jenkins: the job count (depth 0
 and nested folders), the request it sends (tree parameter, Basic auth), every
 kind of upstream failure (refused, 500, hang, invalid JSON, no "jobs", huge
-body, 401) with recovery, flags, clean exit on SIGTERM and a run under valgrind."""
+body, 401) with recovery, a hostile Jenkins (hostile.py: endless and 1 GiB
+bodies, bogus chunks, a redirect loop, a trickle, deep nesting, endless
+folders) with bounded time and memory, flags, clean exit on SIGTERM and a run
+under valgrind."""
 
 import base64
 import http.server
@@ -14,6 +17,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
+import hostile  # noqa: E402
 from promcheck import Checks, FakeUpstream, Proc, Scrape, free_port, get, wait_until  # noqa: E402
 
 BIN = os.path.join(os.environ.get("PROMC_BUILD", "build"), "examples", "jenkins_exporter")
@@ -260,6 +264,69 @@ c.equal("hang: recovers", wait_for(m, "jenkins_up", 1.0), 1.0)
 t = time.monotonic()
 c.equal("hang: exit 0", p.stop(), 0)
 c.check("hang: exits promptly", time.monotonic() - t < 2, "%.2fs" % (time.monotonic() - t))
+
+# ---------------------------------------------------------------- hostile Jenkins
+# One exporter (--depth 20, the most; 0.5 s timeout, 0.1 s interval) through
+# every hostile answer of hostile.CASES and endless folder nesting, each
+# followed by good answers. Limits: two polls fail within 2 s (a poll takes
+# at most the 0.5 s timeout), scrapes within 1 s, recovery within 5 s, and a
+# peak RSS (VmHWM) below 32 MiB: the body cap is 8 MiB (the exporter starts
+# at about 2 MiB), so reading a 1 GiB or endless body must not get anywhere
+# near it.
+
+
+def folder_chain(levels):
+    """Jenkins' answer with folders nested `levels` deep, each holding a job
+    and the next folder."""
+    inner = [job("leaf")]
+    for i in range(levels):
+        inner = [job("j%d" % i), job("f%d" % i, "com.cloudbees.hudson.plugins.folder.Folder",
+                                     jobs=inner)]
+    return {"_class": "hudson.model.Hudson", "jobs": inner}
+
+
+def reference_count(jobs, depth, level=0):
+    """The count as the exporter must compute it (EXPORTERS.md, jenkins)."""
+    n = 0
+    for item in jobs:
+        n += 1
+        if level < depth and isinstance(item.get("jobs"), list):
+            n += reference_count(item["jobs"], depth, level + 1)
+    return n
+
+
+FOLDER = (b'{"_class":"com.cloudbees.hudson.plugins.folder.Folder","url":"http://j/job/f/",'
+          b'"jobs":[')
+JENKINS_CASES = hostile.CASES + [
+    hostile.Case("endless folder nesting", hostile.endless(FOLDER * 1000, prefix=b'{"jobs":['),
+                 hostile.TOO_LARGE),
+    hostile.Case("100,000 nested folders",
+                 hostile.answer(200, b'{"jobs":[' * 100001 + b"]}" * 100001),
+                 hostile.NESTING),
+]
+hj = hostile.HostileServer(hostile.json_answer(NESTED))
+t_hostile = time.monotonic()
+p, m = start(["--jenkins.url", hj.url, "--depth=20", "--interval=0.1s"])
+c.equal("hostile: first poll", wait_for(m, "jenkins_jobs_count", 11.0), 11.0)
+target = hostile.Target(p, m, "jenkins_up", "jenkins_poll_errors_total")
+took = hostile.run_cases(c, hj, target, JENKINS_CASES, rss_limit_mib=32, fail_within=2.0,
+                         label="hostile: ")
+c.equal("hostile: count kept through every failure", value(m, "jenkins_jobs_count"), 11.0)
+
+# Folders nested deeper than asked (a real Jenkins follows the tree
+# parameter, this one does not): counted down to --depth levels and no
+# further; 30 levels still fit the JSON reader's 64.
+deep = folder_chain(30)
+hj.normal = hostile.json_answer(deep)
+want = float(reference_count(deep["jobs"], 20))
+c.equal("hostile: folders 30 deep counted to --depth 20 only",
+        wait_for(m, "jenkins_jobs_count", want), want)
+c.check("hostile: ... which is fewer than all of them", want < reference_count(deep["jobs"], 99))
+c.equal("hostile: up", value(m, "jenkins_up"), 1.0)
+hostile.stop_while(c, hj, p, hostile.trickle(), 1.5, label="hostile: ")
+if os.environ.get("HOSTILE_VERBOSE"):
+    print("hostile: %.1f s: %s" % (time.monotonic() - t_hostile, took), file=sys.stderr)
+hj.stop()
 
 # ---------------------------------------------------------------- valgrind
 VG = ["valgrind", "--error-exitcode=99", "--leak-check=full",
