@@ -68,8 +68,9 @@ typedef void (*promc_http_handler)(void *userdata, const char *method, const cha
  * connection (written_ok = 1: sent, or the rest queued behind a slow
  * reader, already copied) or failed to be (written_ok = 0: the client is
  * gone), with the same method, path and response; response->status is what
- * was sent (500 for an invalid response). The place to count the request
- * and free what the response holds.
+ * was sent (500 for an invalid response, 503 when max_pending_bytes had no
+ * room for it). The place to count the request and free what the response
+ * holds.
  *
  * Thread safety: as for the handler, on the same worker thread right after
  * it. It must not call promc_http_server_free on its own server. */
@@ -132,6 +133,16 @@ typedef struct promc_http_opts {
      * the bound on finishing responses when the server is freed); default
      * 30. */
     double write_timeout;
+    /* Bytes of responses not yet sent (being written, or waiting for slow
+     * readers), all connections together; default 64 MiB. A response
+     * reserves its whole size before its first byte is sent and gives back
+     * what the socket takes at once, so none is ever cut short for want of
+     * room. When one does not fit, the connections whose responses have
+     * waited longest for their readers are closed to make room (counted in
+     * promc_http_slow_readers_shed_total); if there is still none within a
+     * second, the request gets a 503 and nothing else. A response larger
+     * than this is always a 503: set it above the largest exposition. */
+    size_t max_pending_bytes;
 
     /* --- Authentication ---------------------------------------------- */
     /* HTTP Basic authentication for everything but /-/healthy: both set,
@@ -159,10 +170,10 @@ typedef struct promc_http_opts {
  * one (see promc_http_server_port). opts may be NULL (all defaults).
  *
  * Self-metrics: unless disabled, promc_http_requests_total{code},
- * promc_http_scrape_errors_total, promc_http_requests_in_flight,
- * promc_http_last_scrape_duration_seconds and promc_http_last_scrape_bytes
- * are registered in reg, and unregistered by promc_http_server_free. A
- * second server on the same registry goes without them.
+ * promc_http_scrape_errors_total, promc_http_slow_readers_shed_total,
+ * promc_http_requests_in_flight, promc_http_last_scrape_duration_seconds
+ * and promc_http_last_scrape_bytes are registered in reg, and unregistered by
+ * promc_http_server_free. A second server on the same registry goes without them.
  *
  * Returns the server (free it with promc_http_server_free). Errors: NULL
  * with promc_last_error_code() and a message in promc_last_error():

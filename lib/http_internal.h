@@ -9,9 +9,13 @@
  * response, or hand what a slow reader has not taken back to the loop. So
  * slow or idle clients, sending or reading, cost a buffer each, never a
  * thread, and cannot crowd out Prometheus: reads are bounded in size and
- * time, the work queue is bounded (503 beyond), pending output is bounded,
- * and at the connection limit the client that has waited longest without
- * sending a request is dropped for a new one.
+ * time, the work queue is bounded (503 beyond), and at the connection limit
+ * the client that has waited longest without sending a request is dropped
+ * for a new one. Pending output is bounded too (max_pending_bytes): a worker
+ * reserves room for a whole response before sending any of it; when there
+ * is none, the loop closes the slow readers whose responses have waited
+ * longest until there is, and the worker waits for that a short while,
+ * else answers 503. So a response is never cut short for want of room.
  *
  * Which file does which job; each calls only the ones listed after it:
  *   http_server.c        public start and stop, options and their defaults
@@ -62,6 +66,7 @@ struct promc__http_self_metrics {
     promc_registry *registry;
     promc_counter_vec *requests;  /* promc_http_requests_total{code} */
     promc_counter *scrape_errors; /* promc_http_scrape_errors_total */
+    promc_counter *shed;          /* promc_http_slow_readers_shed_total */
     promc_gauge *in_flight;
     promc_gauge *scrape_seconds;
     promc_gauge *scrape_bytes;
@@ -81,6 +86,8 @@ void promc__http_self_scrape_failed(struct promc__http_self_metrics *m);
 void promc__http_self_scrape_encoded(struct promc__http_self_metrics *m, double seconds,
                                      size_t bytes);
 void promc__http_self_scrape_finished(struct promc__http_self_metrics *m, int status);
+/* A slow reader was closed before its response was whole, to make room. */
+void promc__http_self_slow_reader_shed(struct promc__http_self_metrics *m);
 
 /* ===================================================================== */
 /* The server and its connections                                        */
@@ -94,8 +101,11 @@ enum promc__http_conn_state {
 
 struct promc__http_conn {
     int fd;
-    struct promc__http_conn *prev, *next; /* the loop's list, oldest activity first */
-    struct promc__http_conn *rnext;       /* the list of connections handed back by workers */
+    /* The loop's list, oldest activity first: a connection moves to its end
+     * when it is accepted, starts waiting for a request, or starts having
+     * its pending output written. */
+    struct promc__http_conn *prev, *next;
+    struct promc__http_conn *rnext; /* the list of connections handed back by workers */
     enum promc__http_conn_state state;
     bool started;         /* part of a request head arrived: read_timeout applies */
     bool close_me;        /* set by a worker: the loop closes it */
@@ -146,9 +156,17 @@ struct promc_http_server {
     pthread_mutex_t rlock;
     struct promc__http_conn *returned;
 
-    /* Bytes of responses waiting for slow readers, all connections: the
-     * budget http_reply.c keeps. */
+    /* The budget for unsent output (opts.max_pending_bytes) that
+     * http_reply.c keeps: bytes reserved for responses being sent and kept
+     * for slow readers, all connections. */
     atomic_size_t pending;
+    /* Bytes workers wait to reserve: while non-zero, the loop sheds slow
+     * readers until they fit. */
+    atomic_size_t pending_wanted;
+    /* Signalled, while workers wait, when bytes of the budget come back
+     * (and when the server stops). Its clock is CLOCK_MONOTONIC. */
+    pthread_mutex_t room_lock;
+    pthread_cond_t room_freed;
 
     struct promc__http_self_metrics self;
 };
@@ -178,14 +196,19 @@ bool promc__http_safe_header_value(const char *v);
 /* Writes what the socket takes now, without waiting; returns the bytes
  * written, or -1 when the connection failed. */
 ssize_t promc__http_write_now(int fd, struct iovec *iov, int n);
-/* Sends r on c without ever waiting for the client: what the socket does
- * not take at once is copied to c->out, within the server's pending-output
- * budget, for the loop to write. Returns false when c must close. Worker
- * threads only (c is theirs). */
+/* Sends r on c without waiting for the client: room for all of r is
+ * reserved in the pending-output budget first (waiting at most a second
+ * for the loop to shed slow readers), what the socket takes at once is
+ * given back, and the rest is copied to c->out for the loop to write. When
+ * no room comes, *r becomes the 503 (Connection: close) sent instead, so
+ * the caller counts what was sent. Returns false when c must close (the
+ * client is gone, or out of memory). Worker threads only (c is theirs). */
 bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
-                         const struct promc__http_reply *r);
+                         struct promc__http_reply *r);
 /* Drops c's pending output and gives its bytes back to the budget. */
 void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c);
+/* Wakes every worker waiting for room, to see that the server is stopping. */
+void promc__http_room_wake_all(promc_http_server *s);
 /* From the loop thread: one non-blocking attempt to send r on fd; true if
  * it all went. */
 bool promc__http_send_now(int fd, const struct promc__http_reply *r);

@@ -3,7 +3,8 @@
  * accepts, reads request heads with epoll into each connection's buffer,
  * hands complete requests to the workers (answering health checks itself),
  * writes what slow readers have not taken yet, and closes connections past
- * their deadlines or to make room at the connection limit.
+ * their deadlines, to make room at the connection limit, or to make room in
+ * the pending-output budget for a worker's response.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -99,6 +100,34 @@ static bool shed_one(promc_http_server *s)
             return true;
         }
     return false;
+}
+
+/* While workers wait for room in the pending-output budget, closes the
+ * connections whose responses have waited longest for their readers (the
+ * list is in order of activity, and a connection moves to its end when the
+ * loop starts writing its output) until what the workers want fits. A
+ * reader shed gets a reset, not the rest of its response: the kernel's copy
+ * of the output goes too, and the client sees an error, not an early end. */
+static void shed_slow_readers(promc_http_server *s)
+{
+    size_t max = s->opts.max_pending_bytes;
+    struct promc__http_conn *c = s->first;
+    for (;;) {
+        size_t wanted = atomic_load(&s->pending_wanted);
+        size_t pending = atomic_load(&s->pending);
+        if (!wanted || (pending <= max && wanted <= max - pending))
+            return;
+        while (c && c->state != PROMC__CONN_WRITING)
+            c = c->next;
+        if (!c)
+            return;
+        struct promc__http_conn *next = c->next;
+        struct linger reset = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        conn_close(s, c);
+        promc__http_self_slow_reader_shed(&s->self);
+        c = next;
+    }
 }
 
 /* A connection back from a worker waits for its next request: the idle
@@ -302,6 +331,8 @@ static void take_returned(promc_http_server *s)
             }
             c->state = PROMC__CONN_WRITING;
             c->deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
+            list_remove(s, c);
+            list_append(s, c);
             continue;
         }
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
@@ -373,6 +404,7 @@ static void *loop_main(void *arg)
                     on_writable(s, c);
             }
         }
+        shed_slow_readers(s);
         int64_t now = now_ns();
         if (now >= next_scan) {
             expire(s, now);
@@ -409,6 +441,8 @@ bool promc__http_loop_start(promc_http_server *s)
 void promc__http_loop_stop(promc_http_server *s)
 {
     atomic_store(&s->stopping, 1);
+    /* Workers waiting for room stop waiting: nothing is shed any more. */
+    promc__http_room_wake_all(s);
     uint64_t one = 1;
     if (write(s->event_fd, &one, sizeof one) < 0) {
         /* the loop also wakes every LOOP_TICK_MS */

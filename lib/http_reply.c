@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http_internal.h"
 #include "internal.h"
@@ -149,12 +150,6 @@ static size_t format_head(char *h, size_t cap, const struct promc__http_reply *r
     return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
-/* Responses waiting for slow readers may hold this much memory in all; past
- * it, a connection that cannot take its response at once is closed. 64 MiB
- * holds a few large expositions (a scrape of 100,000 series is ~10 MB)
- * behind slow readers, yet bounds what many stalled readers can pin. */
-#define MAX_PENDING ((size_t)64 << 20)
-
 /* sendmsg with MSG_NOSIGNAL: a client that hung up must not SIGPIPE us. */
 ssize_t promc__http_write_now(int fd, struct iovec *iov, int n)
 {
@@ -175,10 +170,153 @@ ssize_t promc__http_write_now(int fd, struct iovec *iov, int n)
     return (ssize_t)total;
 }
 
-/* A slow reader costs memory, bounded by MAX_PENDING, never a worker: the
- * event loop writes c->out as the client reads (within write_timeout). */
+/* ===================================================================== */
+/* The budget for unsent output                                           */
+/* ===================================================================== */
+
+/* How long a worker waits for the event loop to shed slow readers when a
+ * response does not fit in the budget. The loop sheds as soon as it wakes,
+ * within microseconds; a second covers a loaded machine and is short beside
+ * a scrape timeout (Prometheus's default is 10 s). */
+#define ROOM_WAIT_NS 1000000000L
+
+/* Takes n bytes of the budget if they fit now. */
+static bool try_reserve(promc_http_server *s, size_t n)
+{
+    size_t max = s->opts.max_pending_bytes;
+    size_t cur = atomic_load(&s->pending);
+    do {
+        if (cur > max || n > max - cur)
+            return false;
+    } while (!atomic_compare_exchange_weak(&s->pending, &cur, cur + n));
+    return true;
+}
+
+/* Gives n bytes back and wakes the workers waiting for room. Both atomics
+ * are sequentially consistent: either this sees a waiter's pending_wanted
+ * and wakes it under its lock, or the waiter's next try (after it raised
+ * pending_wanted) sees these bytes free -- no wake-up is lost. */
+static void release(promc_http_server *s, size_t n)
+{
+    if (!n)
+        return;
+    atomic_fetch_sub(&s->pending, n);
+    if (atomic_load(&s->pending_wanted)) {
+        pthread_mutex_lock(&s->room_lock);
+        pthread_cond_broadcast(&s->room_freed);
+        pthread_mutex_unlock(&s->room_lock);
+    }
+}
+
+/* Takes n bytes of the budget, asking the event loop, which owns the
+ * connections, to shed slow readers when they do not fit, and waiting for
+ * that at most ROOM_WAIT_NS. False when there is still no room, when n is
+ * more than the whole budget (shedding could not help), or when the server
+ * is stopping (nothing is shed any more). */
+static bool reserve(promc_http_server *s, size_t n)
+{
+    if (try_reserve(s, n))
+        return true;
+    if (n > s->opts.max_pending_bytes)
+        return false;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += ROOM_WAIT_NS % 1000000000L;
+    until.tv_sec += ROOM_WAIT_NS / 1000000000L + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    atomic_fetch_add(&s->pending_wanted, n);
+    uint64_t one = 1;
+    if (write(s->event_fd, &one, sizeof one) < 0) {
+        /* cannot fail (see give_back); the loop also looks every tick */
+    }
+    pthread_mutex_lock(&s->room_lock);
+    bool ok;
+    while (!(ok = try_reserve(s, n)) && !atomic_load(&s->stopping))
+        if (pthread_cond_timedwait(&s->room_freed, &s->room_lock, &until) == ETIMEDOUT) {
+            ok = try_reserve(s, n);
+            break;
+        }
+    pthread_mutex_unlock(&s->room_lock);
+    atomic_fetch_sub(&s->pending_wanted, n);
+    return ok;
+}
+
+void promc__http_room_wake_all(promc_http_server *s)
+{
+    pthread_mutex_lock(&s->room_lock);
+    pthread_cond_broadcast(&s->room_freed);
+    pthread_mutex_unlock(&s->room_lock);
+}
+
+/* ===================================================================== */
+/* Sending                                                                */
+/* ===================================================================== */
+
+/* Sends iov[0..n), total bytes of which total are reserved in the budget:
+ * what the socket takes now is given back at once, the rest is copied to
+ * c->out (keeping its reservation) for the loop to write. */
+static bool send_reserved(promc_http_server *s, struct promc__http_conn *c, struct iovec *iov,
+                          int n, size_t total)
+{
+    struct iovec sent[2] = {iov[0], n == 2 ? iov[1] : (struct iovec){0}};
+    ssize_t w = promc__http_write_now(c->fd, iov, n);
+    if (w < 0) {
+        release(s, total);
+        return false;
+    }
+    release(s, (size_t)w);
+    size_t left = total - (size_t)w;
+    if (!left)
+        return true;
+    c->out = promc__malloc(left);
+    if (!c->out) {
+        release(s, left);
+        return false;
+    }
+    /* Copy the unsent tail: first of the head, then of the body. */
+    size_t off = 0;
+    for (size_t skip = (size_t)w, i = 0; i < (size_t)n; i++) {
+        if (skip >= sent[i].iov_len) {
+            skip -= sent[i].iov_len;
+            continue;
+        }
+        memcpy(c->out + off, (const char *)sent[i].iov_base + skip, sent[i].iov_len - skip);
+        off += sent[i].iov_len - skip;
+        skip = 0;
+    }
+    c->out_len = left;
+    c->out_off = 0;
+    return true;
+}
+
+/* The answer when a response does not fit in the budget: a 503 instead,
+ * before any byte of the response, and the connection closes after it. It
+ * is small (a head and one line), so what the socket does not take of it is
+ * kept beyond the budget: at most ~1 KB a connection, and a client always
+ * learns why. */
+static bool refuse(promc_http_server *s, struct promc__http_conn *c, struct promc__http_reply *r)
+{
+    static const char body[] = "503 Service Unavailable: too much output is waiting for slow "
+                               "readers\n";
+    *r = (struct promc__http_reply){
+        .status = 503, .body = body, .body_len = sizeof body - 1, .head_only = r->head_only};
+    char head[HEAD_MAX];
+    size_t hlen = format_head(head, sizeof head, r);
+    if (!hlen)
+        return false;
+    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
+    int n = r->head_only ? 1 : 2;
+    size_t total = hlen + (n == 2 ? r->body_len : 0);
+    atomic_fetch_add(&s->pending, total);
+    return send_reserved(s, c, iov, n, total);
+}
+
+/* A slow reader costs memory, within the budget, never a worker: the event
+ * loop writes c->out as the client reads (within write_timeout). The whole
+ * response is reserved before its first byte is sent, so it never stops
+ * halfway for want of room. */
 bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
-                         const struct promc__http_reply *r)
+                         struct promc__http_reply *r)
 {
     char head[HEAD_MAX];
     size_t hlen = format_head(head, sizeof head, r);
@@ -187,47 +325,20 @@ bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
     struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
     int n = r->head_only || bodiless(r->status) || !r->body_len ? 1 : 2;
     size_t total = hlen + (n == 2 ? r->body_len : 0);
-    ssize_t w = promc__http_write_now(c->fd, iov, n);
-    if (w < 0)
-        return false;
-    size_t left = total - (size_t)w;
-    if (!left)
-        return true;
-    if (atomic_fetch_add(&s->pending, left) + left > MAX_PENDING) {
-        atomic_fetch_sub(&s->pending, left);
-        return false;
-    }
-    c->out = promc__malloc(left);
-    if (!c->out) {
-        atomic_fetch_sub(&s->pending, left);
-        return false;
-    }
-    /* Copy the unsent tail: first of the head, then of the body. */
-    size_t off = 0;
-    for (size_t skip = (size_t)w, i = 0; i < (size_t)n; i++) {
-        size_t len = i ? r->body_len : hlen;
-        const char *src = i ? r->body : head;
-        if (skip >= len) {
-            skip -= len;
-            continue;
-        }
-        memcpy(c->out + off, src + skip, len - skip);
-        off += len - skip;
-        skip = 0;
-    }
-    c->out_len = left;
-    c->out_off = 0;
-    return true;
+    if (!reserve(s, total))
+        return refuse(s, c, r);
+    return send_reserved(s, c, iov, n, total);
 }
 
 void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c)
 {
     if (!c->out)
         return;
-    atomic_fetch_sub(&s->pending, c->out_len);
+    size_t n = c->out_len;
     promc__free(c->out);
     c->out = NULL;
     c->out_len = c->out_off = 0;
+    release(s, n);
 }
 
 bool promc__http_send_now(int fd, const struct promc__http_reply *r)

@@ -115,13 +115,15 @@ static struct promc__http_reply base_reply(const struct route *rt)
     return r;
 }
 
-/* Sends r; returns whether the connection stays open. */
-static bool respond(const struct route *rt, const struct promc__http_reply *r)
+/* Sends r (or the 503 that replaces it when there is no room for it);
+ * returns whether the connection stays open. */
+static bool respond(const struct route *rt, struct promc__http_reply *r)
 {
     return promc__http_deliver(rt->s, rt->c, r) && r->keep_alive;
 }
 
-/* An error with its status line as the body (counted on the metrics path). */
+/* An error with its status line as the body (counted on the metrics path,
+ * as sent). */
 static bool answer_error(const struct route *rt, int status, const char *body)
 {
     struct promc__http_reply r = base_reply(rt);
@@ -130,9 +132,10 @@ static bool answer_error(const struct route *rt, int status, const char *body)
     r.body_len = strlen(body);
     r.auth_challenge = status == 401;
     r.allow = status == 405 ? "GET, HEAD" : NULL;
+    bool keep = respond(rt, &r);
     if (rt->metrics)
-        promc__http_self_count(&rt->s->self, status);
-    return respond(rt, &r);
+        promc__http_self_count(&rt->s->self, r.status);
+    return keep;
 }
 
 /* The span p[0..len) of the request head in c->buf, NUL-terminated in
@@ -167,21 +170,25 @@ static bool answer_metrics(const struct route *rt)
     /* Partial output is served only when it is what the encoder meant to
      * write: not when memory ran out, in it or in the body buffer. */
     bool partial_ok = s->opts.serve_partial_on_error && rc != PROMC_ENOMEM && !wb->oom;
-    if (rc != PROMC_OK && !partial_ok) {
+    double seconds = (double)(promc__mono_ns() - t0) / 1e9;
+    bool serving = rc == PROMC_OK || partial_ok;
+    if (!serving) {
         r.status = 500;
         r.content_type = NULL;
         promc__buf_reset(wb);
         promc__buf_str(wb, "500 exposition failed: ");
         promc__buf_str(wb, promc_last_error());
         promc__buf_str(wb, "\n");
-    } else {
-        promc__http_self_scrape_encoded(&s->self, (double)(promc__mono_ns() - t0) / 1e9, wb->len);
     }
     if (rc != PROMC_OK)
         promc__http_self_scrape_failed(&s->self);
     r.body = wb->p;
     r.body_len = wb->len;
+    size_t encoded = wb->len;
     bool ok = promc__http_deliver(s, rt->c, &r);
+    /* What was sent: a 503 instead when there was no room for the body. */
+    if (serving && r.status == 200)
+        promc__http_self_scrape_encoded(&s->self, seconds, encoded);
     promc__http_self_scrape_finished(&s->self, r.status);
     return ok && r.keep_alive;
 }
@@ -283,7 +290,8 @@ static bool answer_handler(const struct route *rt)
     }
     bool ok = promc__http_deliver(s, rt->c, &r);
     if (s->opts.on_sent) {
-        resp.status = r.status; /* what was sent (500 for an invalid response) */
+        /* What was sent: 500 for an invalid response, 503 without room. */
+        resp.status = r.status;
         outer = enter_callbacks(s);
         s->opts.on_sent(s->opts.handler_data, method, path, &resp, ok);
         leave_callbacks(outer);

@@ -1,7 +1,8 @@
 /*
  * The HTTP server's own metrics, registered in the registry it serves:
  * requests to the metrics endpoint by status, scrapes in flight, scrapes
- * whose exposition failed, and the duration and size of the last scrape.
+ * whose exposition failed, slow readers shed to make room for responses,
+ * and the duration and size of the last scrape.
  * Only the metrics endpoint is counted; a server that finds them already
  * registered goes without.
  */
@@ -15,10 +16,12 @@ void promc__http_self_metrics_drop(struct promc__http_self_metrics *m)
         promc_registry_unregister(m->registry, promc_counter_vec_metric(m->requests));
         promc_counter_vec_free(m->requests);
     }
-    if (m->scrape_errors) {
-        promc_registry_unregister(m->registry, promc_counter_metric(m->scrape_errors));
-        promc_counter_free(m->scrape_errors);
-    }
+    promc_counter *c[] = {m->scrape_errors, m->shed};
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+        if (c[i]) {
+            promc_registry_unregister(m->registry, promc_counter_metric(c[i]));
+            promc_counter_free(c[i]);
+        }
     promc_gauge *g[] = {m->in_flight, m->scrape_seconds, m->scrape_bytes};
     for (size_t i = 0; i < sizeof g / sizeof *g; i++)
         if (g[i]) {
@@ -39,13 +42,18 @@ void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_regi
         "Scrapes whose exposition failed (a collector failed, families clashed), whether "
         "answered 500 or served partially.",
         NULL);
+    m->shed = promc_counter_new(
+        reg, "promc_http_slow_readers_shed",
+        "Connections closed before their response was whole, to make room for another "
+        "response within max_pending_bytes: the slow readers that had waited longest.",
+        NULL);
     m->in_flight =
         promc_gauge_new(reg, "promc_http_requests_in_flight", "Scrapes being served now.", NULL);
     m->scrape_seconds = promc_gauge_new(reg, "promc_http_last_scrape_duration_seconds",
                                         "Time the last scrape took to encode, in seconds.", NULL);
     m->scrape_bytes = promc_gauge_new(reg, "promc_http_last_scrape_bytes",
                                       "Size of the last scrape's body in bytes.", NULL);
-    if (!m->requests || !m->scrape_errors || !m->in_flight || !m->scrape_seconds ||
+    if (!m->requests || !m->scrape_errors || !m->shed || !m->in_flight || !m->scrape_seconds ||
         !m->scrape_bytes) {
         promc__http_self_metrics_drop(m);
         return;
@@ -90,4 +98,10 @@ void promc__http_self_scrape_finished(struct promc__http_self_metrics *m, int st
     promc__http_self_count(m, status);
     if (m->in_flight)
         promc_gauge_dec(m->in_flight);
+}
+
+void promc__http_self_slow_reader_shed(struct promc__http_self_metrics *m)
+{
+    if (m->shed)
+        promc_counter_inc(m->shed);
 }

@@ -5,6 +5,7 @@
  * http_internal.h.
  */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "promc_http.h"
@@ -28,6 +29,8 @@ static void server_free(promc_http_server *s)
     pthread_mutex_destroy(&s->qlock);
     pthread_cond_destroy(&s->qcond);
     pthread_mutex_destroy(&s->rlock);
+    pthread_mutex_destroy(&s->room_lock);
+    pthread_cond_destroy(&s->room_freed);
     promc__free(s->queue);
     promc__free(s->workers);
     promc__free(s->metrics_path);
@@ -45,6 +48,9 @@ static void server_free(promc_http_server *s)
 #define DEFAULT_READ_TIMEOUT    10.0
 #define DEFAULT_IDLE_TIMEOUT    60.0
 #define DEFAULT_WRITE_TIMEOUT   30.0
+/* 64 MiB holds a few large expositions (100,000 series are ~10 MB) behind
+ * slow readers, yet bounds what many stalled readers can pin. */
+#define DEFAULT_MAX_PENDING ((size_t)64 << 20)
 
 /* A smaller max_head is raised to this: below it, a request line with a
  * short path and a Host header would not fit. */
@@ -99,6 +105,8 @@ static void apply_defaults(promc_http_opts *o)
         o->idle_timeout = DEFAULT_IDLE_TIMEOUT;
     if (!(o->write_timeout > 0))
         o->write_timeout = DEFAULT_WRITE_TIMEOUT;
+    if (!o->max_pending_bytes)
+        o->max_pending_bytes = DEFAULT_MAX_PENDING;
 }
 
 /* Checks reg and the options (with their defaults applied); records and
@@ -149,6 +157,13 @@ static promc_http_server *server_alloc(const promc_http_opts *o, promc_registry 
     pthread_mutex_init(&s->qlock, NULL);
     pthread_cond_init(&s->qcond, NULL);
     pthread_mutex_init(&s->rlock, NULL);
+    pthread_mutex_init(&s->room_lock, NULL);
+    /* Workers wait for room until a deadline on the monotonic clock. */
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->room_freed, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     s->opts = *o;
     s->registry = registry;
     s->metrics_path = promc__strdup(o->metrics_path);

@@ -135,6 +135,10 @@ typedef struct response {
     long content_length;
     char *body; /* NUL-terminated, body_len bytes */
     size_t body_len;
+    /* When the connection ended inside the body: the status of the head
+     * that came whole (else 0), and the body bytes that came. */
+    int cut_status;
+    size_t cut_body_len;
 } response;
 
 static inline int connect_ip(int family, const char *ip, int port)
@@ -336,8 +340,12 @@ static inline bool cli_response(client *c, response *r, bool head_only, int time
     r->content_length = cl ? strtol(cl, NULL, 10) : 0;
     size_t body_len = head_only ? 0 : (size_t)r->content_length;
     while (c->len < head_len + body_len)
-        if (cli_fill(c, deadline) != 1)
+        if (cli_fill(c, deadline) != 1) {
+            /* The head arrived, the body was cut short: say so. */
+            r->cut_status = status;
+            r->cut_body_len = c->len - head_len;
             return false;
+        }
     r->body = malloc(body_len + 1);
     assert_non_null(r->body);
     memcpy(r->body, c->buf + head_len, body_len);
@@ -353,6 +361,64 @@ static inline void expect_response(client *c, response *r, bool head_only)
 {
     if (!cli_response(c, r, head_only, WAIT_MS))
         fail_msg("no complete response within %d ms (%zu bytes buffered)", WAIT_MS, c->len);
+}
+
+/* The next response on c, which must come whole within timeout_ms and be
+ * a 200 or a 503: never a response cut short (the test fails). */
+static inline int cli_whole_or_503(client *c, response *r, int timeout_ms)
+{
+    if (!cli_response(c, r, false, timeout_ms)) {
+        if (r->cut_status)
+            fail_msg("a %d response cut short: %zu of %ld body bytes", r->cut_status,
+                     r->cut_body_len, r->content_length);
+        fail_msg("no response within %d ms", timeout_ms);
+    }
+    if (r->status != 200 && r->status != 503)
+        fail_msg("got %d, want 200 or 503", r->status);
+    return r->status;
+}
+
+/* A client whose receive buffer is rcvbuf bytes, set before connecting so
+ * that its window stays that small, as over a real network: the server
+ * cannot put a large response into the socket at once. */
+static inline client cli_open_rcvbuf(int port, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        fail_msg("connect: %s", strerror(errno));
+    return cli_from_fd(fd);
+}
+
+/* A client with a receive buffer of a few KB that sends raw and reads
+ * nothing (or what the test reads of it): the server's output for it
+ * stays pending. */
+static inline client slow_reader_open(int port, const char *raw)
+{
+    client c = cli_open_rcvbuf(port, 4096);
+    cli_send_str(&c, raw);
+    return c;
+}
+
+/* Reads and drops what c receives until the server closes it; the bytes
+ * read, or -1 when it is still open at timeout_ms. */
+static inline long cli_drain(client *c, int timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+    long total = (long)c->len;
+    c->len = 0;
+    for (;;) {
+        int rc = cli_fill(c, deadline);
+        total += (long)c->len;
+        c->len = 0;
+        if (rc == 0 || rc == -1)
+            return total;
+        if (rc == -2)
+            return -1;
+    }
 }
 
 /* Whether the server closes the connection within timeout_ms with nothing

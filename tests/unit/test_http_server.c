@@ -4,7 +4,8 @@
  * timeouts, Basic auth, the work queue and handlers (whole paths, header
  * limits), self metrics, scrape errors, freeing from callbacks, listen
  * addresses and options, stop, and slow clients (1000 stalled connections
- * must not delay a scrape).
+ * must not delay a scrape; slow readers filling the budget for unsent
+ * output are shed, never a scrape cut short).
  * PROMC_TEST_NO_SLOW_CLIENTS=1 skips the 1000-connection cases (valgrind).
  */
 #include "promc_http.h"
@@ -1315,6 +1316,7 @@ static void test_self_metrics(void **state)
                 0);
     (void)test_value(f.reg, "promc_http_requests_in_flight", NULL, 0);
     assert_true(test_value(f.reg, "promc_http_scrape_errors_total", NULL, 0) == 0);
+    assert_true(test_value(f.reg, "promc_http_slow_readers_shed_total", NULL, 0) == 0);
     assert_true(test_value(f.reg, "promc_http_last_scrape_bytes", NULL, 0) > 0);
     assert_true(test_value(f.reg, "promc_http_last_scrape_duration_seconds", NULL, 0) >= 0);
     /* Only the metrics endpoint is counted. */
@@ -1796,6 +1798,21 @@ static void test_healthy_while_workers_are_busy(void **state)
     promc_registry_free(reg);
 }
 
+/* A registry with one gauge family of n series of about 61 bytes each in
+ * the text format (150,000 make 9 MB). */
+static promc_registry *padded_registry(int n, promc_gauge_vec **g)
+{
+    promc_registry *reg = promc_registry_new();
+    *g = promc_gauge_vec_new(reg, "padding", "Many series.", PROMC_LABELS("id"), NULL);
+    assert_true(reg && *g);
+    char id[64];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "series-%06d-with-a-longish-label-value", i);
+        promc_gauge_set(promc_gauge_vec_labels(*g, id), i);
+    }
+    return reg;
+}
+
 /* A client that asks for a large exposition and does not read it must not
  * hold a worker: with one worker, another scrape is answered about as fast
  * as one without the slow reader (not after write_timeout), and the slow
@@ -1804,15 +1821,9 @@ static void test_healthy_while_workers_are_busy(void **state)
 static void test_slow_reader_does_not_hold_a_worker(void **state)
 {
     (void)state;
-    promc_registry *reg = promc_registry_new();
-    promc_gauge_vec *g =
-        promc_gauge_vec_new(reg, "padding", "Many series.", PROMC_LABELS("id"), NULL);
-    char id[64];
+    promc_gauge_vec *g;
     /* Bigger than the socket buffers on both sides can hold (~8 MB). */
-    for (int i = 0; i < 150000; i++) {
-        snprintf(id, sizeof id, "series-%06d-with-a-longish-label-value", i);
-        promc_gauge_set(promc_gauge_vec_labels(g, id), i);
-    }
+    promc_registry *reg = padded_registry(150000, &g);
     promc_http_opts o = {.workers = 1, .write_timeout = 20, .disable_self_metrics = 1};
     promc_http_server *s = serve(reg, &o);
     int port = promc_http_server_port(s);
@@ -1857,6 +1868,185 @@ static void test_slow_reader_does_not_hold_a_worker(void **state)
     resp_free(&r);
     cli_close(&slow);
     promc_http_server_free(s);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+}
+
+/* Waits until the sample's value is want: a worker counts a response after
+ * sending it, so the client may see it first. Fails after WAIT_MS. */
+static void await_value(promc_registry *reg, const char *name, const promc_label *labels, size_t n,
+                        double want)
+{
+    int64_t deadline = mono_ms() + WAIT_MS;
+    double v;
+    while ((v = test_value(reg, name, labels, n)) != want && mono_ms() < deadline)
+        sleep_ms(5);
+    if (v != want)
+        fail_msg("%s is %g, want %g", name, v, want);
+}
+
+/* Lines of s that start with prefix. */
+static long count_lines(const char *s, const char *prefix)
+{
+    long n = 0;
+    size_t len = strlen(prefix);
+    for (const char *p = s; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, prefix, len) == 0)
+            n++;
+    return n;
+}
+
+/* Slow readers that fill the budget for unsent output (max_pending_bytes)
+ * must not cut a scrape short: the scrape gets its whole body or a 503
+ * sent before anything else, never a 200 with a short body; the slow
+ * readers are the ones closed, oldest first, and counted. The budget holds
+ * two responses: the third slow reader already needs one shed. */
+static void test_slow_readers_are_shed_not_the_scrape(void **state)
+{
+    (void)state;
+    enum { NSERIES = 100000, NSLOW = 6, NSCRAPES = 3 };
+    promc_gauge_vec *g;
+    promc_registry *reg = padded_registry(NSERIES, &g); /* about 6 MB */
+    char *text = test_render(reg, PROMC_FORMAT_TEXT);
+    size_t exposition = strlen(text);
+    promc_free(text);
+    size_t budget = 8u << 20;
+    size_t holders = budget / exposition; /* slow readers the budget holds */
+    /* write_timeout far off: only shedding closes the slow readers here. */
+    promc_http_opts o = {.max_pending_bytes = budget, .write_timeout = 120};
+    promc_http_server *s = serve(reg, &o);
+    int port = promc_http_server_port(s);
+    int fds_before = count_fds();
+
+    static client slow[NSLOW];
+    int slow_503 = 0;
+    for (int i = 0; i < NSLOW; i++) {
+        slow[i] = slow_reader_open(port, GET("/metrics"));
+        /* Its first bytes come once its response is being written. */
+        struct pollfd p = {.fd = slow[i].fd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 30000), 1);
+        char status[13] = "";
+        assert_int_equal(recv(slow[i].fd, status, 12, MSG_PEEK), 12);
+        slow_503 += strncmp(status, "HTTP/1.1 503", 12) == 0;
+        /* Half of them read one byte at a time. */
+        for (int k = 1; k <= i; k += 2) {
+            char byte;
+            (void)recv(slow[k].fd, &byte, 1, MSG_DONTWAIT);
+        }
+    }
+
+    /* Scrapes that read as fast as they can, through a window of 4 KB:
+     * the server has to keep most of each response for later. */
+    int ok = 0, busy = 0;
+    for (int i = 0; i < NSCRAPES; i++) {
+        client c = cli_open_rcvbuf(port, 4096);
+        cli_send_str(&c, GET("/metrics"));
+        response r;
+        if (cli_whole_or_503(&c, &r, 30000) == 200) {
+            ok++;
+            assert_int_equal(r.content_length, (long)r.body_len);
+            assert_int_equal(count_lines(r.body, "padding{"), NSERIES);
+            assert_int_equal(r.body[r.body_len - 1], '\n');
+        } else {
+            busy++;
+            assert_string_equal(hdr(&r, "Connection"), "close");
+        }
+        resp_free(&r);
+        cli_close(&c);
+    }
+    print_message("  %d scrapes whole, %d answered 503, beside %d slow readers (%d got 503)\n", ok,
+                  busy, NSLOW, slow_503);
+
+    /* The oldest slow reader was closed before its response was whole. */
+    long got = cli_drain(&slow[0], 10000);
+    if (got < 0)
+        fail_msg("the oldest slow reader is still open");
+    assert_true((size_t)got < exposition);
+    /* At most the budget's worth of slow readers is left: the others were
+     * shed (or answered 503), and counted. */
+    double shed = test_value(reg, "promc_http_slow_readers_shed_total", NULL, 0);
+    print_message("  %.0f slow readers shed\n", shed);
+    assert_true(shed >= (double)(NSLOW - (int)holders - slow_503));
+    assert_true(shed <= NSLOW);
+    int64_t deadline = mono_ms() + 10000;
+    while (server_conns(port) > (int)holders && mono_ms() < deadline)
+        sleep_ms(10);
+    assert_true(server_conns(port) <= (int)holders);
+    assert_true(count_fds() <= fds_before + NSLOW + (int)holders);
+    /* What was counted is what was sent. */
+    await_value(reg, "promc_http_requests_total", &(promc_label){"code", "503"}, 1,
+                busy + slow_503);
+    await_value(reg, "promc_http_requests_total", &(promc_label){"code", "200"}, 1,
+                NSLOW + NSCRAPES - busy - slow_503);
+
+    /* Once the slow readers are gone, the whole budget is free again. */
+    for (int i = 0; i < NSLOW; i++)
+        cli_close(&slow[i]);
+    deadline = mono_ms() + 10000;
+    while (server_conns(port) > 0 && mono_ms() < deadline)
+        sleep_ms(10);
+    assert_int_equal(server_conns(port), 0);
+    client c = cli_open(port);
+    cli_send_str(&c, GET("/metrics"));
+    response r;
+    assert_int_equal(cli_whole_or_503(&c, &r, 30000), 200);
+    resp_free(&r);
+    cli_close(&c);
+
+    promc_http_server_free(s);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+}
+
+/* A response larger than the whole budget could never be kept for a slow
+ * reader: it is a 503 sent before any of it, counted as a 503, whatever
+ * the client (a HEAD, without the body, fits); handlers' on_sent sees the
+ * 503 too. */
+static void test_response_larger_than_the_budget_is_503(void **state)
+{
+    (void)state;
+    promc_gauge_vec *g;
+    promc_registry *reg = padded_registry(100, &g); /* about 6 KB */
+    promc_http_server *s = serve(reg, &(promc_http_opts){.max_pending_bytes = 4096});
+    int port = promc_http_server_port(s);
+    assert_true(test_value(reg, "promc_http_slow_readers_shed_total", NULL, 0) == 0);
+    client c = cli_open(port);
+    cli_send_str(&c, GET("/metrics"));
+    response r;
+    expect_response(&c, &r, false);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(hdr(&r, "Connection"), "close");
+    assert_non_null(strstr(r.body, "slow readers"));
+    resp_free(&r);
+    assert_true(cli_closed(&c, WAIT_MS));
+    cli_close(&c);
+    /* HEAD sends no body: its head fits. */
+    request(port, HEAD("/metrics"), &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.content_length > 4096);
+    resp_free(&r);
+    assert_int_equal(status_of(port, GET("/-/healthy")), 200);
+    await_value(reg, "promc_http_requests_total", &(promc_label){"code", "503"}, 1, 1);
+    await_value(reg, "promc_http_requests_total", &(promc_label){"code", "200"}, 1, 1);
+    assert_true(test_value(reg, "promc_http_slow_readers_shed_total", NULL, 0) == 0);
+    promc_http_server_free(s);
+
+    hstate h;
+    hstate_init(&h);
+    static char big[8192];
+    memset(big, 'x', sizeof big);
+    h.body = big;
+    h.body_len = sizeof big;
+    h.release = true;
+    promc_http_opts o = handler_opts(&h);
+    o.max_pending_bytes = 4096;
+    s = serve(NULL, &o);
+    assert_int_equal(status_of(promc_http_server_port(s), GET("/big")), 503);
+    h_wait(&h, &h.sent, 1);
+    assert_int_equal(h.sent_status[0], 503);
+    assert_int_equal(h.sent_ok[0], 1);
+    promc_http_server_free(s);
+    hstate_destroy(&h);
     promc_gauge_vec_free(g);
     promc_registry_free(reg);
 }
@@ -2089,6 +2279,8 @@ int main(void)
         cmocka_unit_test(test_free_from_own_callback),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
+        cmocka_unit_test(test_slow_readers_are_shed_not_the_scrape),
+        cmocka_unit_test(test_response_larger_than_the_budget_is_503),
         cmocka_unit_test(test_healthy_while_workers_are_busy),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_slow_clients),
