@@ -1,7 +1,9 @@
 """hitl_exporter end to end against a fake health endpoint: the exact number of
 requests timed in the histogram, failed ones included, the enum switching
 healthy -> unhealthy -> healthy (200, 500, refused, timeout), scrapes staying
-fast while the endpoint hangs, flags, clean exit on SIGTERM and valgrind."""
+fast while the endpoint hangs, a hostile endpoint (hostile.py: endless and
+1 GiB bodies, bogus chunks, a redirect loop, a trickle) with bounded time and
+memory, flags, clean exit on SIGTERM and valgrind."""
 
 import http.server
 import os
@@ -11,6 +13,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+import hostile  # noqa: E402
 from promcheck import Checks, FakeUpstream, Proc, Scrape, free_port, get, wait_until  # noqa: E402
 
 BIN = os.path.join(os.environ.get("PROMC_BUILD", "build"), "examples", "hitl_exporter")
@@ -215,6 +218,31 @@ c.check("timeout: sum >= 0.3 s each", (s.value(H + "_sum") or 0) >= 0.29 * n, (s
 u.fake.routes["/health"] = u.answer
 c.equal("timeout: recovers", wait_state(m, "healthy"), "healthy")
 c.equal("timeout: exit 0", p.stop(), 0)
+
+# ---------------------------------------------------------------- hostile endpoint
+# One exporter (0.5 s timeout, 0.1 s interval) through every hostile answer
+# of hostile.CASES, each followed by good answers. The body is never parsed,
+# so 200s with deeply nested JSON are healthy. Limits: two checks fail within
+# 2 s, scrapes within 1 s, recovery within 5 s, every check observed at 1 s
+# or less, and a peak RSS (VmHWM) below 32 MiB: the body cap is 8 MiB (the
+# exporter starts at about 2 MiB), so reading a 1 GiB or endless body must
+# not get anywhere near it.
+HITL_CASES = [case.but(fails=False) if case.log == hostile.NESTING else case
+              for case in hostile.CASES]
+hh = hostile.HostileServer(lambda request: (200, {"Content-Type": "text/plain"}, b"ok\n"))
+p, m = start(["--interval=0.1s", "--timeout=0.5s"], env={"HITL_URL": hh.url + "/health"})
+c.equal("hostile: healthy", wait_state(m, "healthy"), "healthy")
+target = hostile.Target(p, m, E, "hitl_poll_errors_total", up_labels={E: "healthy"})
+took = hostile.run_cases(c, hh, target, HITL_CASES, rss_limit_mib=32, fail_within=2.0,
+                         label="hostile: ")
+s = scrape(m)
+n = s.value(H + "_count") or 0 if s else 0
+c.check("hostile: every check observed in the histogram", n >= 2 * len(HITL_CASES), n)
+c.equal("hostile: none took over 1 s (timeout 0.5 s)", s and buckets(s).get(1.0), n)
+hostile.stop_while(c, hh, p, hostile.trickle(), 1.5, label="hostile: ")
+if os.environ.get("HOSTILE_VERBOSE"):
+    print("hostile: %s" % took, file=sys.stderr)
+hh.stop()
 
 # ---------------------------------------------------------------- valgrind
 VG = ["valgrind", "--error-exitcode=99", "--leak-check=full",
