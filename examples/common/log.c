@@ -80,6 +80,22 @@ const char *ex_log_check_level(const char *value)
                                                 : "not a log level (debug, info, warn, error)";
 }
 
+void ex_log_failure_kind(const char *msg, char *out, size_t cap)
+{
+    if (cap == 0)
+        return;
+    size_t n = 0;
+    bool quoted = false;
+    for (const char *p = msg ? msg : ""; *p && n + 1 < cap; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (quoted || (*p >= '0' && *p <= '9' && n && out[n - 1] == '#'))
+            continue;
+        out[n++] = *p >= '0' && *p <= '9' ? '#' : *p;
+    }
+    out[n] = '\0';
+}
+
 void ex_log_set_fd(int fd)
 {
     log_fd = fd;

@@ -8,6 +8,7 @@
 #define EX_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum ex_log_level { EX_LOG_DEBUG, EX_LOG_INFO, EX_LOG_WARN, EX_LOG_ERROR } ex_log_level;
 
@@ -17,6 +18,17 @@ typedef enum ex_log_level { EX_LOG_DEBUG, EX_LOG_INFO, EX_LOG_WARN, EX_LOG_ERROR
  * always one line. Messages longer than about 4 KiB are cut, marked "...".
  * errno is preserved. */
 __attribute__((format(printf, 2, 3))) void ex_log(ex_log_level level, const char *fmt, ...);
+
+/* The kind of a failure, for logging a failure when it starts and again when
+ * its kind changes rather than at every poll: msg with every run of digits
+ * made one '#' and every double-quoted part emptied (promc's HTTP client
+ * quotes there the bytes it received). Polls that fail the same way compare
+ * equal ("timeout after 5.0 s", a body cut after 1234 bytes, garbage that
+ * differs at every answer); different failures do not, although promc
+ * reports a refused connection, a timeout and a malformed answer with one
+ * error code. Numbers that tell kinds apart (an HTTP status) are the
+ * caller's to keep. out gets at most cap bytes, NUL included. */
+void ex_log_failure_kind(const char *msg, char *out, size_t cap);
 
 /* The minimum level logged. Thread-safe (an atomic). */
 void ex_log_set_level(ex_log_level level);

@@ -138,9 +138,11 @@ static double count_jobs(const ex_json_doc *doc, ex_json_node jobs, long long le
 enum poll_result { POLL_OK, POLL_FAILED, POLL_BAD_CONFIG };
 
 /* One poll: sets *count and returns POLL_OK, or describes the failure in why
- * (the full message) and kind (a short, stable category, so that a failure
- * is logged once per change rather than at every poll). POLL_BAD_CONFIG is
- * a URL or credentials the client refuses, which no retry can fix. */
+ * (the full message) and kind (a stable category, so that a failure is
+ * logged once per change rather than at every poll: a refused connection, a
+ * timeout and a malformed answer are different kinds, although promc reports
+ * them all as PROMC_EIO). POLL_BAD_CONFIG is a URL or credentials the client
+ * refuses, which no retry can fix. */
 static enum poll_result poll_once(const char *url, double *count, char *why, size_t cap, char *kind,
                                   size_t kcap)
 {
@@ -155,7 +157,7 @@ static enum poll_result poll_once(const char *url, double *count, char *why, siz
     int rc = promc_http_fetch("GET", url, NULL, 0, &opts, &res);
     if (rc != PROMC_OK) {
         snprintf(why, cap, "%s", promc_last_error());
-        snprintf(kind, kcap, "%s", rc == PROMC_ELIMIT ? "body too large" : promc_errname(rc));
+        ex_log_failure_kind(why, kind, kcap);
         return rc == PROMC_EINVAL ? POLL_BAD_CONFIG : POLL_FAILED;
     }
     enum poll_result result = POLL_FAILED;
@@ -218,7 +220,7 @@ static double monotonic_now(void)
  * exit code: 0, or 2 for a URL the client refuses. */
 static int poll_loop(const char *url)
 {
-    char last_kind[64] = "", kind[64], why[512];
+    char last_kind[512] = "", kind[512], why[512];
     bool was_ok = false;
     while (!ex_should_stop()) {
         double start = monotonic_now(), count = 0;

@@ -311,6 +311,7 @@ c.equal("hostile: first poll", wait_for(m, "jenkins_jobs_count", 11.0), 11.0)
 target = hostile.Target(p, m, "jenkins_up", "jenkins_poll_errors_total")
 took = hostile.run_cases(c, hj, target, JENKINS_CASES, rss_limit_mib=32, fail_within=2.0,
                          label="hostile: ")
+hostile.run_back_to_back(c, hj, target, hostile.BACK_TO_BACK, within=2.0, label="hostile: ")
 c.equal("hostile: count kept through every failure", value(m, "jenkins_jobs_count"), 11.0)
 
 # Folders nested deeper than asked (a real Jenkins follows the tree
