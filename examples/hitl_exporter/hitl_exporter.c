@@ -90,10 +90,16 @@ static void check_url(const char *url)
         ex_flags_fail(&cli, "HITL_URL: credentials in the URL are not supported");
 }
 
-/* One check: true for a 200. The time observed covers the whole request,
- * failed ones included; why gets the reason of a failure and kind its
- * status code, or the promc error code (negative). */
-static bool check_once(char *why, size_t cap, int *kind)
+enum check_result { CHECK_HEALTHY, CHECK_UNHEALTHY, CHECK_BAD_CONFIG };
+
+/* One check: CHECK_HEALTHY for a 200. The time observed covers the whole
+ * request, failed ones included. A failure is described in why (the full
+ * message) and kind (a stable category, so that it is logged once per
+ * change rather than at every check: a refused connection, a timeout and a
+ * malformed answer are different kinds, although promc reports them all as
+ * PROMC_EIO). CHECK_BAD_CONFIG is a URL the client refuses (PROMC_EINVAL
+ * never comes from the service, so no retry can fix it). */
+static enum check_result check_once(char *why, size_t cap, char *kind, size_t kcap)
 {
     promc_http_client_opts opts = {
         .connect_timeout = timeout,
@@ -106,48 +112,46 @@ static bool check_once(char *why, size_t cap, int *kind)
     promc_histogram_observe(request_time, monotonic_now() - start);
     if (rc != PROMC_OK) {
         snprintf(why, cap, "%s", promc_last_error());
-        *kind = rc; /* negative: a promc error code */
-        return false;
+        ex_log_failure_kind(why, kind, kcap);
+        return rc == PROMC_EINVAL ? CHECK_BAD_CONFIG : CHECK_UNHEALTHY;
     }
     int code = res.status;
     promc_http_result_free(&res);
     if (code != 200) {
         snprintf(why, cap, "answered HTTP %d", code);
-        *kind = code;
-        return false;
+        snprintf(kind, kcap, "status %d", code);
+        return CHECK_UNHEALTHY;
     }
-    return true;
+    return CHECK_HEALTHY;
 }
 
 /* Checks until a stop signal, every interval from start to start. A failure
- * is logged when it begins or its kind (error code or status) changes.
- * Returns the exit code: 0, or 2 for a URL the client refuses (PROMC_EINVAL
- * never comes from the service, so no retry can fix it). */
+ * is logged when it begins or its kind changes. Returns the exit code: 0, or
+ * 2 for a URL the client refuses. */
 static int check_loop(void)
 {
-    char why[512];
-    int kind = 0, last_kind = 0;
+    char why[512], kind[512], last_kind[512] = "";
     bool was_ok = true;
     while (!ex_should_stop()) {
         double start = monotonic_now();
-        bool ok = check_once(why, sizeof why, &kind);
-        if (!ok && kind == PROMC_EINVAL) {
+        enum check_result r = check_once(why, sizeof why, kind, sizeof kind);
+        if (r == CHECK_BAD_CONFIG) {
             ex_log(EX_LOG_ERROR, "cannot check HITL_URL: %s", why);
             return 2;
         }
-        if (ok) {
+        if (r == CHECK_HEALTHY) {
             promc_enum_set_index(status, HEALTHY);
             if (!was_ok)
                 ex_log(EX_LOG_INFO, "%s is healthy again", hitl_url);
             was_ok = true;
-            last_kind = 0;
+            last_kind[0] = '\0';
         } else {
             promc_enum_set_index(status, UNHEALTHY);
             promc_counter_inc(poll_errors);
-            bool news = was_ok || kind != last_kind;
+            bool news = was_ok || strcmp(kind, last_kind) != 0;
             ex_log(news ? EX_LOG_WARN : EX_LOG_DEBUG, "%s is unhealthy: %s", hitl_url, why);
             was_ok = false;
-            last_kind = kind;
+            snprintf(last_kind, sizeof last_kind, "%s", kind);
         }
         ex_sleep_interruptible(interval - (monotonic_now() - start));
     }

@@ -235,6 +235,9 @@ c.equal("hostile: healthy", wait_state(m, "healthy"), "healthy")
 target = hostile.Target(p, m, E, "hitl_poll_errors_total", up_labels={E: "healthy"})
 took = hostile.run_cases(c, hh, target, HITL_CASES, rss_limit_mib=32, fail_within=2.0,
                          label="hostile: ")
+hostile.run_back_to_back(c, hh, target, [case for case in hostile.BACK_TO_BACK if case.fails
+                                         and case.log != hostile.NESTING],
+                         within=2.0, label="hostile: ")
 s = scrape(m)
 n = s.value(H + "_count") or 0 if s else 0
 c.check("hostile: every check observed in the histogram", n >= 2 * len(HITL_CASES), n)
