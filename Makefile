@@ -292,7 +292,7 @@ fuzz fuzz-long:
 	          $$work tests/fuzz/corpus/$${name#fuzz_} 2>&1; echo $$? > $$log.rc; } | \
 	        $(if $(FUZZ_QUIET),cat > $$log,tee $$log); \
 	    rc=$$(cat $$log.rc); \
-	    execs=$$(sed -n 's/^stat::number_executed_units: *//p' $$log); \
+	    execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
 	    echo "== $$name: $${execs:-?} executions, exit status $$rc ($$(date -u +%F))"; \
 	    if [ "$$rc" != 0 ]; then $(if $(FUZZ_QUIET),tail -n 40 $$log;) exit 1; fi; \
 	done

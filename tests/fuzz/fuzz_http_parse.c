@@ -52,15 +52,6 @@ static void check_ok(const char *buf, size_t size, int rc, const struct promc__h
         if (memchr(h->value, '\r', h->value_len) || memchr(h->value, '\n', h->value_len) ||
             memchr(h->value, '\0', h->value_len) || memchr(h->name, ':', h->name_len))
             fail("header bytes", size, size, rc);
-        /* Lookup finds a header with this name (the first such). */
-        char name[64];
-        if (h->name_len < sizeof name) {
-            memcpy(name, h->name, h->name_len);
-            name[h->name_len] = '\0';
-            const struct promc__http_header *f = promc__http_find_header(r, name);
-            if (!f || f > h)
-                fail("find_header", size, size, rc);
-        }
     }
     if ((r->accept && !inside(r->accept, r->accept_len, buf, n)) ||
         (r->authorization && !inside(r->authorization, r->authorization_len, buf, n)))
