@@ -1,0 +1,230 @@
+/*
+ * Fuzz target for promc_negotiate (lib/negotiate.c). The input is an Accept
+ * header, negotiated from an exact-size NUL-terminated heap copy. The result
+ * and Content-Type must agree; a header that is well-formed by RFC 9110
+ * (token media ranges, token parameter values, valid qvalues) must get what
+ * an independent reading of the rules in docs/FORMATS.md gives; and for any
+ * header, an unknown media range appended or ASCII case changed must not
+ * change the answer. Any broken invariant aborts.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "promc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char *const *fuzz_seed_inputs(size_t *n);
+
+static void fail(const char *what, const char *accept)
+{
+    fprintf(stderr, "fuzz_negotiate: %s\nAccept: %s\n", what, accept);
+    abort();
+}
+
+/* ------------------------------------------------------------------ */
+/* The reference: RFC 9110 grammar, the table of docs/FORMATS.md       */
+/* ------------------------------------------------------------------ */
+
+static bool is_tchar(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *ows(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+static size_t token(const char *p)
+{
+    size_t n = 0;
+    while (is_tchar((unsigned char)p[n]))
+        n++;
+    return n;
+}
+
+static bool span_is(const char *p, size_t n, const char *lower)
+{
+    if (strlen(lower) != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != lower[i])
+            return false;
+    }
+    return true;
+}
+
+/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in
+ * thousandths; -1 when v[0..n) is not one. */
+static int qvalue(const char *v, size_t n)
+{
+    if (n == 0 || (v[0] != '0' && v[0] != '1') || (n > 1 && v[1] != '.') || n > 5)
+        return -1;
+    int q = (v[0] - '0') * 1000, scale = 100;
+    for (size_t i = 2; i < n; i++, scale /= 10) {
+        if (v[i] < '0' || v[i] > '9' || (v[0] == '1' && v[i] != '0'))
+            return -1;
+        q += (v[i] - '0') * scale;
+    }
+    return q;
+}
+
+enum { UNKNOWN = -1, MALFORMED = -2 };
+
+/* The format docs/FORMATS.md gives a media range, or UNKNOWN. */
+static int classify(const char *type, size_t tlen, const char *version, size_t vlen)
+{
+    if (span_is(type, tlen, "application/openmetrics-text"))
+        return !version || span_is(version, vlen, "1.0.0") || span_is(version, vlen, "0.0.1")
+                   ? PROMC_FORMAT_OPENMETRICS
+                   : UNKNOWN;
+    if (span_is(type, tlen, "text/plain"))
+        return !version || span_is(version, vlen, "0.0.4") ? PROMC_FORMAT_TEXT : UNKNOWN;
+    if (span_is(type, tlen, "*/*") || span_is(type, tlen, "text/*"))
+        return PROMC_FORMAT_TEXT;
+    if (span_is(type, tlen, "application/*"))
+        return PROMC_FORMAT_OPENMETRICS;
+    return UNKNOWN;
+}
+
+/* Accept = #( media-range *( OWS ";" OWS token "=" token ) ), empty list
+ * elements allowed; q at most once and a qvalue, version at most once.
+ * Returns the format the header asks for, or MALFORMED. */
+static int reference(const char *p)
+{
+    int best = PROMC_FORMAT_TEXT, best_q = 0;
+    for (;;) {
+        p = ows(p);
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (!*p)
+            return best;
+        const char *type = p;
+        size_t n = token(p);
+        if (!n || p[n] != '/' || !token(p + n + 1))
+            return MALFORMED;
+        size_t tlen = n + 1 + token(p + n + 1);
+        p += tlen;
+        const char *version = NULL;
+        size_t vlen = 0;
+        int q = 1000;
+        bool seen_q = false;
+        for (;;) {
+            const char *s = ows(p);
+            if (*s != ';')
+                break;
+            const char *k = ows(s + 1);
+            size_t klen = token(k);
+            if (!klen || k[klen] != '=' || !token(k + klen + 1))
+                return MALFORMED;
+            const char *v = k + klen + 1;
+            size_t len = token(v);
+            if (span_is(k, klen, "q")) {
+                if (seen_q || (q = qvalue(v, len)) < 0)
+                    return MALFORMED;
+                seen_q = true;
+            } else if (span_is(k, klen, "version")) {
+                if (version)
+                    return MALFORMED;
+                version = v;
+                vlen = len;
+            }
+            p = v + len;
+        }
+        p = ows(p);
+        if (*p && *p != ',')
+            return MALFORMED;
+        int f = classify(type, tlen, version, vlen);
+        if (f != UNKNOWN && q > best_q) {
+            best = f;
+            best_q = q;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The target                                                          */
+/* ------------------------------------------------------------------ */
+
+static promc_format negotiate(const char *accept)
+{
+    const char *ct = NULL;
+    promc_format f = promc_negotiate(accept, &ct);
+    if (f != PROMC_FORMAT_TEXT && f != PROMC_FORMAT_OPENMETRICS)
+        fail("result out of range", accept);
+    if (!ct || strcmp(ct, f == PROMC_FORMAT_TEXT ? PROMC_CONTENT_TYPE_TEXT
+                                                 : PROMC_CONTENT_TYPE_OPENMETRICS) != 0)
+        fail("Content-Type does not match the format", accept);
+    if (promc_negotiate(accept, NULL) != f)
+        fail("result differs without content_type", accept);
+    return f;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* Exact size plus the NUL: the parser must stop at the first NUL. */
+    char *accept = malloc(size + 1);
+    char *variant = malloc(size + sizeof ",application/x-unknown");
+    if (!accept || !variant)
+        abort();
+    memcpy(accept, data, size);
+    accept[size] = '\0';
+    promc_format got = negotiate(accept);
+
+    int want = reference(accept);
+    if (want != MALFORMED && (int)got != want)
+        fail(want == PROMC_FORMAT_TEXT ? "well-formed header: want text, got OpenMetrics"
+                                       : "well-formed header: want OpenMetrics, got text",
+             accept);
+
+    /* An unknown range at the end is ignored, whatever came before. */
+    size_t len = strlen(accept);
+    memcpy(variant, accept, len);
+    memcpy(variant + len, ",application/x-unknown", sizeof ",application/x-unknown");
+    if (negotiate(variant) != got)
+        fail("an unknown media range appended changed the result", accept);
+
+    /* Types, parameter names and versions are case-insensitive. */
+    for (size_t i = 0; i <= len; i++) {
+        char c = accept[i];
+        variant[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+    }
+    if (negotiate(variant) != got)
+        fail("upper case changed the result", accept);
+
+    free(variant);
+    free(accept);
+    return 0;
+}
+
+/* Seeds for replay.c's random mode: what Prometheus versions send, and
+ * edge cases of the grammar. */
+const char *const *fuzz_seed_inputs(size_t *n)
+{
+    static const char *const seeds[] = {
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+        "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding="
+        "delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;"
+        "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/"
+        "openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
+        "text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+        "text/plain;version=0.0.4;q=1.000 , APPLICATION/*;Q=0.999",
+        "application/openmetrics-text; q=0, text/*;q=\"0.5\", ,,\t*/*",
+        "",
+    };
+    *n = sizeof seeds / sizeof seeds[0];
+    return seeds;
+}
