@@ -94,6 +94,7 @@ typedef struct hstate {
     const char *body; /* must outlive the handler call: it is written after */
     size_t body_len;
     int release_after_ms;
+    int64_t released_at; /* mono_ms() when releaser released the handler */
 } hstate;
 
 static void hstate_init(hstate *h)
@@ -197,6 +198,7 @@ static void *releaser(void *arg)
 {
     hstate *h = arg;
     sleep_ms(h->release_after_ms);
+    h->released_at = mono_ms(); /* read after the join */
     h_release(h);
     return NULL;
 }
@@ -804,12 +806,16 @@ static void test_request_errors(void **state)
 /* Timeouts                                                            */
 /* ------------------------------------------------------------------ */
 
+/* The timeouts. A deadline cannot fire early, so "not before" bounds are
+ * exact (t0 is taken before connecting, so every deadline the server sets
+ * is later than t0 + the timeout); "by then" bounds are only how long a failing test
+ * waits (WAIT_MS). */
 static void test_timeouts(void **state)
 {
     (void)state;
     /* read_timeout: a request head that stalls. The idle timeout is long, so
      * a keep-alive connection between requests survives meanwhile. */
-    promc_http_opts o = {.read_timeout = 0.3, .idle_timeout = 5, .disable_metrics = 1};
+    promc_http_opts o = {.read_timeout = 0.3, .idle_timeout = 30, .disable_metrics = 1};
     promc_http_server *s = serve(NULL, &o);
     int port = promc_http_server_port(s);
     client idle = cli_open(port);
@@ -817,24 +823,33 @@ static void test_timeouts(void **state)
     response r;
     expect_response(&idle, &r, false);
     resp_free(&r);
+    int64_t t0 = mono_ms();
     client c = cli_open(port);
     cli_send_str(&c, "GET /met");
-    int64_t t0 = mono_ms();
-    assert_true(cli_closed(&c, 1500));
-    int64_t took = mono_ms() - t0;
-    assert_true(took >= 250);
+    assert_true(cli_closed(&c, WAIT_MS));
+    assert_true(mono_ms() - t0 >= 300);
     cli_close(&c);
-    /* Partial head sent byte by byte: the deadline is not extended. */
-    c = cli_open(port);
+    /* A head trickled a byte every 25 ms: the deadline is not extended by
+     * each byte, so the server closes while bytes are still coming. Were it
+     * extended, it could only close 0.3 s after the last byte, and the
+     * trickle goes on for up to 10 s. */
     t0 = mono_ms();
-    const char *partial = "GET /metrics HTTP/1.1\r\nHost: t\r\nX: ";
-    for (const char *p = partial; *p && mono_ms() - t0 < 1000; p++) {
-        if (!cli_send(&c, p, 1))
+    c = cli_open(port);
+    static char trickle[512];
+    snprintf(trickle, sizeof trickle, "GET /metrics HTTP/1.1\r\nHost: t\r\nX: ");
+    memset(trickle + strlen(trickle), 'x', sizeof trickle - 1 - strlen(trickle));
+    bool closed_while_trickling = false;
+    for (const char *p = trickle; *p && mono_ms() - t0 < 10000; p++) {
+        struct pollfd pf = {.fd = c.fd, .events = POLLIN};
+        if (poll(&pf, 1, 0) > 0 || !cli_send(&c, p, 1)) {
+            closed_while_trickling = true;
             break;
+        }
         sleep_ms(25);
     }
-    assert_true(cli_closed(&c, 1500));
-    assert_true(mono_ms() - t0 < 1500);
+    assert_true(closed_while_trickling);
+    assert_true(cli_closed(&c, WAIT_MS));
+    assert_true(mono_ms() - t0 >= 300);
     cli_close(&c);
     /* The keep-alive connection was idle, not reading: still served. */
     cli_send_str(&idle, GET("/-/healthy"));
@@ -845,16 +860,16 @@ static void test_timeouts(void **state)
     promc_http_server_free(s);
 
     /* idle_timeout: a keep-alive connection with nothing to say. */
-    o = (promc_http_opts){.read_timeout = 5, .idle_timeout = 0.3, .disable_metrics = 1};
+    o = (promc_http_opts){.read_timeout = 30, .idle_timeout = 0.3, .disable_metrics = 1};
     s = serve(NULL, &o);
     port = promc_http_server_port(s);
+    t0 = mono_ms();
     c = cli_open(port);
     cli_send_str(&c, GET("/-/healthy"));
     expect_response(&c, &r, false);
     resp_free(&r);
-    t0 = mono_ms();
-    assert_true(cli_closed(&c, 1500));
-    assert_true(mono_ms() - t0 >= 250);
+    assert_true(cli_closed(&c, WAIT_MS));
+    assert_true(mono_ms() - t0 >= 300);
     cli_close(&c);
     promc_http_server_free(s);
 }
@@ -979,9 +994,18 @@ static void test_queue_limit(void **state)
     client a = cli_open(port), b = cli_open(port), c = cli_open(port);
     cli_send_str(&a, GET("/slow"));
     h_wait(&h, &h.entered, 1); /* the worker is busy with a */
+    /* Two more: the first the loop reads fills the queue, the second gets
+     * a 503 at once. Which is which is up to the loop, not to timing: the
+     * one that answers while the worker is held is the refused one. */
     cli_send_str(&b, GET("/teapot"));
-    sleep_ms(200); /* b waits in the queue */
-    cli_send_str(&c, GET("/slow"));
+    cli_send_str(&c, GET("/teapot"));
+    struct pollfd pf[2] = {{.fd = b.fd, .events = POLLIN}, {.fd = c.fd, .events = POLLIN}};
+    assert_true(poll(pf, 2, WAIT_MS) > 0);
+    if (pf[0].revents) { /* b was refused: c waits in the queue */
+        client t = b;
+        b = c;
+        c = t;
+    }
     response r;
     expect_response(&c, &r, false);
     assert_int_equal(r.status, 503);
@@ -1731,12 +1755,15 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool released;
-} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    int entered; /* scrapes that reached the collector */
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, 0};
 
 static int gated_collector(promc_emitter *e, void *ud)
 {
     (void)ud;
     pthread_mutex_lock(&gate.mu);
+    gate.entered++;
+    pthread_cond_broadcast(&gate.cv);
     while (!gate.released)
         pthread_cond_wait(&gate.cv, &gate.mu);
     pthread_mutex_unlock(&gate.mu);
@@ -1745,30 +1772,52 @@ static int gated_collector(promc_emitter *e, void *ud)
 }
 
 /* With the only worker stuck in a scrape and the queue full, scrapes get
- * 503 but the health check is still answered: the loop answers it itself. */
+ * 503 but the health check is still answered: the loop answers it itself.
+ * No time bound is needed: the worker stays stuck until the test releases
+ * it, so a server that needed a worker could not answer at all. */
 static void test_healthy_while_workers_are_busy(void **state)
 {
     (void)state;
+    pthread_mutex_lock(&gate.mu);
     gate.released = false;
+    gate.entered = 0;
+    pthread_mutex_unlock(&gate.mu);
     promc_registry *reg = promc_registry_new();
     promc_metric *col = promc_collector_new(reg, gated_collector, NULL, NULL, NULL);
     promc_http_opts o = {.workers = 1, .max_queue = 1, .disable_self_metrics = 1};
     promc_http_server *s = serve(reg, &o);
     int port = promc_http_server_port(s);
-    struct timespec pause = {0, 100000000};
-    client a = cli_open(port), b = cli_open(port);
+    client a = cli_open(port), b = cli_open(port), c = cli_open(port);
     cli_send_str(&a, GET("/metrics")); /* holds the worker */
-    nanosleep(&pause, NULL);
-    cli_send_str(&b, GET("/metrics")); /* fills the queue */
-    nanosleep(&pause, NULL);
+    int64_t deadline = mono_ms() + WAIT_MS;
+    pthread_mutex_lock(&gate.mu);
+    while (!gate.entered && mono_ms() < deadline) {
+        pthread_mutex_unlock(&gate.mu);
+        sleep_ms(2);
+        pthread_mutex_lock(&gate.mu);
+    }
+    assert_int_equal(gate.entered, 1);
+    pthread_mutex_unlock(&gate.mu);
+    /* One of these fills the queue, the other is refused. */
+    cli_send_str(&b, GET("/metrics"));
+    cli_send_str(&c, GET("/metrics"));
+    struct pollfd pf[2] = {{.fd = b.fd, .events = POLLIN}, {.fd = c.fd, .events = POLLIN}};
+    assert_true(poll(pf, 2, WAIT_MS) > 0);
+    if (pf[0].revents) { /* b was refused: c waits in the queue */
+        client t = b;
+        b = c;
+        c = t;
+    }
+    response r;
+    expect_response(&c, &r, false);
+    assert_int_equal(r.status, 503);
+    resp_free(&r);
+    cli_close(&c);
     assert_int_equal(status_of(port, GET("/metrics")), 503);
-    int64_t t0 = mono_ms();
     assert_int_equal(status_of(port, GET("/-/healthy")), 200);
-    assert_true(mono_ms() - t0 < 1000);
     /* Keep-alive health checks on one connection, HEAD included. */
     client h = cli_open(port);
     cli_send_str(&h, GET("/-/healthy") HEAD("/-/healthy") GET("/-/healthy"));
-    response r;
     expect_response(&h, &r, false);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "OK\n");
@@ -1780,8 +1829,8 @@ static void test_healthy_while_workers_are_busy(void **state)
     assert_int_equal(r.status, 200);
     resp_free(&r);
     cli_close(&h);
-
     pthread_mutex_lock(&gate.mu);
+    assert_int_equal(gate.entered, 1); /* all of it while the worker was held */
     gate.released = true;
     pthread_cond_broadcast(&gate.cv);
     pthread_mutex_unlock(&gate.mu);
@@ -1814,55 +1863,56 @@ static promc_registry *padded_registry(int n, promc_gauge_vec **g)
 }
 
 /* A client that asks for a large exposition and does not read it must not
- * hold a worker: with one worker, another scrape is answered about as fast
- * as one without the slow reader (not after write_timeout), and the slow
- * reader still gets its whole response when it finally reads. The bound is
- * relative because encoding 9 MB takes a second under ThreadSanitizer. */
+ * hold a worker: with one worker, another scrape is answered while the slow
+ * reader reads nothing, and the slow reader still gets its whole response
+ * when it finally reads. A server whose worker waited for the slow reader
+ * could answer the scrape only once the reader's write_timeout (30 s)
+ * ended; the bound is half of it, which a loaded machine encoding 9 MB
+ * under ThreadSanitizer (1-3 s a scrape) always meets. */
 static void test_slow_reader_does_not_hold_a_worker(void **state)
 {
     (void)state;
+    enum { WRITE_TIMEOUT_S = 30, BOUND_MS = WRITE_TIMEOUT_S * 1000 / 2 };
     promc_gauge_vec *g;
     /* Bigger than the socket buffers on both sides can hold (~8 MB). */
     promc_registry *reg = padded_registry(150000, &g);
-    promc_http_opts o = {.workers = 1, .write_timeout = 20, .disable_self_metrics = 1};
+    promc_http_opts o = {.workers = 1, .write_timeout = WRITE_TIMEOUT_S, .disable_self_metrics = 1};
     promc_http_server *s = serve(reg, &o);
     int port = promc_http_server_port(s);
 
     int64_t t0 = mono_ms();
+    client c = cli_open(port);
+    cli_send_str(&c, GET("/metrics"));
     response r;
-    request(port, GET("/metrics"), &r);
+    if (!cli_response(&c, &r, false, BOUND_MS))
+        fail_msg("no scrape within %d ms", BOUND_MS);
     int64_t alone = mono_ms() - t0;
     assert_int_equal(r.status, 200);
     resp_free(&r);
+    cli_close(&c);
 
-    /* The slow reader: a tiny receive window, then it stops reading. */
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int small = 4096;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    client slow = cli_from_fd(fd);
-    cli_send_str(&slow, GET("/metrics"));
-    /* Its first bytes arrive once the worker has encoded the scrape; then
-     * the worker answers as far as the socket takes. */
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    assert_int_equal(poll(&p, 1, 10000), 1);
-    sleep_ms(100);
+    /* The slow reader: a tiny receive window, and it reads nothing. Its
+     * first bytes arrive once the worker has encoded the scrape and is
+     * writing as far as the socket takes. */
+    client slow = slow_reader_open(port, GET("/metrics"));
+    struct pollfd p = {.fd = slow.fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, BOUND_MS), 1);
 
     t0 = mono_ms();
-    request(port, GET("/metrics"), &r);
+    c = cli_open(port);
+    cli_send_str(&c, GET("/metrics"));
+    if (!cli_response(&c, &r, false, BOUND_MS))
+        fail_msg("no scrape within %d ms beside a slow reader: it holds the worker", BOUND_MS);
     int64_t took = mono_ms() - t0;
+    cli_close(&c);
     print_message("  scrape beside a slow reader: %lld ms (alone: %lld ms), %zu bytes\n",
                   (long long)took, (long long)alone, r.body_len);
     assert_int_equal(r.status, 200);
-    if (took >= 2 * alone + 500)
-        fail_msg("scrape beside a slow reader took %lld ms, alone %lld ms", (long long)took,
-                 (long long)alone);
     size_t want = r.body_len;
     resp_free(&r);
 
-    expect_response(&slow, &r, false);
+    if (!cli_response(&slow, &r, false, BOUND_MS))
+        fail_msg("the slow reader did not get its response");
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, want);
     resp_free(&r);
@@ -2067,6 +2117,7 @@ static void test_stop(void **state)
     h.body_len = big;
     h.release_after_ms = 200;
     promc_http_opts o = handler_opts(&h);
+    o.write_timeout = 20;
     promc_http_server *s = serve(NULL, &o);
     int port = promc_http_server_port(s);
 
@@ -2083,7 +2134,7 @@ static void test_stop(void **state)
     assert_int_equal(pthread_create(&rt, NULL, releaser, &h), 0);
     int64_t t0 = mono_ms();
     assert_int_equal(promc_http_server_free(s), PROMC_OK);
-    int64_t took = mono_ms() - t0;
+    int64_t freed_at = mono_ms(), took = freed_at - t0;
     assert_int_equal(pthread_join(ft, NULL), 0);
     assert_int_equal(pthread_join(rt, NULL), 0);
     assert_true(fa.ok);
@@ -2091,7 +2142,12 @@ static void test_stop(void **state)
     assert_int_equal(fa.r.body_len, big);
     assert_memory_equal(fa.r.body, body, big);
     resp_free(&fa.r);
-    assert_true(took >= 150 && took < 5000);
+    /* Free waited for the handler it could not interrupt, and returned
+     * once the response was written: not at write_timeout (20 s), the
+     * least a free stuck on a client would take. */
+    assert_true(freed_at >= h.released_at);
+    if (took >= 10000)
+        fail_msg("freeing took %lld ms", (long long)took);
     h_wait(&h, &h.sent, 1);
     assert_int_equal(h.sent_ok[0], 1);
 
@@ -2116,6 +2172,13 @@ static void test_stop(void **state)
 /* ------------------------------------------------------------------ */
 
 #define NSTALLED 1000
+/* The stalled connections' read_timeout: none is dropped by it during a
+ * test. A server that let them hold it up could answer a scrape only once
+ * their read_timeout freed it, so STALL_BOUND_MS, half of it, is a bound
+ * such a server could never meet, and a loaded machine under
+ * ThreadSanitizer always does (a scrape there takes milliseconds). */
+#define STALL_TIMEOUT_S 40
+#define STALL_BOUND_MS  (STALL_TIMEOUT_S * 1000 / 2)
 
 static bool skip_slow_clients(void)
 {
@@ -2123,15 +2186,16 @@ static bool skip_slow_clients(void)
     return e && *e && strcmp(e, "0") != 0;
 }
 
-/* A whole scrape on a new connection, in milliseconds. */
+/* A whole scrape on a new connection, in milliseconds; it fails after
+ * STALL_BOUND_MS. */
 static int64_t timed_scrape(int port, const char *want)
 {
     int64_t t0 = mono_ms();
     client c = cli_open(port);
     cli_send_str(&c, GET("/metrics"));
     response r;
-    if (!cli_response(&c, &r, false, 5000))
-        fail_msg("no scrape response within 5 s");
+    if (!cli_response(&c, &r, false, STALL_BOUND_MS))
+        fail_msg("no scrape response within %d ms", STALL_BOUND_MS);
     int64_t took = mono_ms() - t0;
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, want);
@@ -2147,7 +2211,7 @@ static void test_slow_clients(void **state)
         skip();
     need_fds(2 * NSTALLED + 100);
     fixture f = fixture_new();
-    promc_http_opts o = {.disable_self_metrics = 1};
+    promc_http_opts o = {.disable_self_metrics = 1, .read_timeout = STALL_TIMEOUT_S};
     promc_http_server *s = serve(f.reg, &o);
     int port = promc_http_server_port(s);
     char *want = test_render(f.reg, PROMC_FORMAT_TEXT);
@@ -2162,8 +2226,6 @@ static void test_slow_clients(void **state)
     }
     int64_t took = timed_scrape(port, want);
     fprintf(stderr, "  scrape with %d stalled connections: %lld ms\n", NSTALLED, (long long)took);
-    if (took >= 1000)
-        fail_msg("scrape took %lld ms", (long long)took);
     /* The stalled ones are still there and can finish their request. */
     int last = server_conns(port);
     assert_true(last >= NSTALLED);
@@ -2193,7 +2255,8 @@ static void test_max_connections(void **state)
     need_fds(2 * NSTALLED + 100);
     enum { LIMIT = 500 };
     fixture f = fixture_new();
-    promc_http_opts o = {.disable_self_metrics = 1, .max_connections = LIMIT};
+    promc_http_opts o = {
+        .disable_self_metrics = 1, .max_connections = LIMIT, .read_timeout = STALL_TIMEOUT_S};
     promc_http_server *s = serve(f.reg, &o);
     int port = promc_http_server_port(s);
     char *want = test_render(f.reg, PROMC_FORMAT_TEXT);
@@ -2211,16 +2274,17 @@ static void test_max_connections(void **state)
             most = n > most ? n : most;
         }
     }
-    sleep_ms(100);
-    int n = server_conns(port);
+    /* Once the loop has accepted them all, the limit holds exactly. */
+    int n;
+    int64_t deadline = mono_ms() + WAIT_MS;
+    while ((n = server_conns(port)) > LIMIT && mono_ms() < deadline)
+        sleep_ms(10);
     most = n > most ? n : most;
-    if (n > LIMIT) /* settled: never above the limit */
+    if (n > LIMIT)
         fail_msg("%d server-side connections with max_connections %d", n, LIMIT);
     int64_t took = timed_scrape(port, want);
     fprintf(stderr, "  scrape at the connection limit: %lld ms; at most %d connections\n",
             (long long)took, most);
-    if (took >= 1000)
-        fail_msg("scrape took %lld ms", (long long)took);
     n = server_conns(port);
     most = n > most ? n : most;
     /* One more than the limit may exist for an instant: accepted, not yet
