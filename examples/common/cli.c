@@ -279,6 +279,8 @@ int ex_parse_listen_address(const char *addr, ex_listen_address *out, const char
         return fail_why(why, "missing port number");
     if (plen > 5 || strspn(port, "0123456789") != plen || atol(port) > 65535)
         return fail_why(why, "invalid port (expected 0-65535)");
+    if (hostlen >= sizeof out->host)
+        return fail_why(why, "host part too long");
     if (out) {
         memcpy(out->host, host, hostlen);
         out->host[hostlen] = '\0';

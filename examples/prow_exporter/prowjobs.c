@@ -320,6 +320,8 @@ static int add_job(prow_list *l, const ex_json_doc *doc, ex_json_node item)
     prow_job j = {0};
 
     j.ns = text(l, doc, ex_json_get(doc, meta, "namespace"));
+    if (!j.ns) /* past the byte bound */
+        return -1;
     const char *name = ex_json_string(doc, ex_json_get(doc, meta, "name"), NULL);
     if (!name)
         name = "";

@@ -616,6 +616,15 @@ static void test_listen_addresses(void **state)
     ex_parse_listen_address("::1:9000", NULL, &why);
     assert_string_equal(why, "an IPv6 address needs brackets, e.g. [::1]:9000");
     assert_int_equal(ex_parse_listen_address(NULL, NULL, NULL), -1);
+
+    /* An IPv6 zone longer than the host field: refused, not copied past it. */
+    char zone[400] = "[fe80::1%";
+    memset(zone + 9, 'z', 300);
+    strcpy(zone + 309, "]:9000");
+    ex_listen_address a;
+    why = NULL;
+    assert_int_equal(ex_parse_listen_address(zone, &a, &why), -1);
+    assert_string_equal(why, "host part too long");
 }
 
 /* ------------------------------------------------------------------ */
