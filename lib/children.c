@@ -389,6 +389,11 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
     int rc = check_values(m, values, n);
     if (rc != PROMC_OK)
         return rc;
+    for (size_t i = 0; i < n; i++) /* as labels(): no child can have such a value */
+        if (!promc__valid_utf8(values[i], strlen(values[i])))
+            return promc__fail(PROMC_EINVAL,
+                               "metric \"%s\": value of label \"%s\" is not valid UTF-8",
+                               m->desc.name, m->label_names[i]);
     uint32_t h = hash_values(values, n);
     rc = lock_family(m, true, "remove a child");
     if (rc != PROMC_OK)

@@ -34,6 +34,13 @@ struct promc_emitter {
     size_t scratch_cap;
     const char **ptrs; /* label names then values, views for the sink */
     size_t ptrs_cap;
+    /* The series the open family emitted so far, by label set: keys (names
+     * and values, sorted by name, each NUL-terminated) one after another in
+     * keys, found through an open-addressing table of offsets + 1. */
+    char *keys;
+    size_t keys_len, keys_cap;
+    size_t *slots;
+    size_t nslots, nseries;
 };
 
 /* ===================================================================== */
@@ -91,6 +98,9 @@ static void emitter_close(promc_emitter *em)
     promc__free(em->unit);
     em->name = em->help = em->unit = NULL;
     em->in_family = false;
+    em->keys_len = em->nseries = 0;
+    if (em->slots)
+        memset(em->slots, 0, em->nslots * sizeof *em->slots);
 }
 
 static void collector_collect(struct promc_metric *m, struct promc__scrape *sc)
@@ -101,6 +111,8 @@ static void collector_collect(struct promc_metric *m, struct promc__scrape *sc)
     emitter_close(&em);
     promc__free(em.scratch);
     promc__free(em.ptrs);
+    promc__free(em.keys);
+    promc__free(em.slots);
     if (rc != 0) {
         promc__fail(PROMC_EIO, "collector \"%s\" failed (its callback returned %d)", m->desc.name,
                     rc);
@@ -334,8 +346,106 @@ static int start_series(promc_emitter *em, const promc_label *labels, size_t nla
     return rc == PROMC_OK ? rc : fail(em, rc);
 }
 
+/* ---- One series per label set ---- */
+
+static uint64_t hash_key(const char *k, size_t len)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Builds the label set's key at em->keys + em->keys_len (not yet kept):
+ * pairs sorted by name, so {a,b} and {b,a} are one series. */
+static int build_key(promc_emitter *em, const struct promc__labels *ls, size_t *len)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < ls->n; i++)
+        need += strlen(ls->names[i]) + strlen(ls->values[i]) + 2;
+    if (grow((void **)&em->keys, &em->keys_cap, em->keys_len + need + 1, 1) != PROMC_OK)
+        return PROMC_ENOMEM;
+    char *p = em->keys + em->keys_len;
+    const char *prev = NULL;
+    for (size_t k = 0; k < ls->n; k++) {
+        /* The next name after prev (names are distinct): n is small. */
+        size_t best = ls->n;
+        for (size_t i = 0; i < ls->n; i++)
+            if ((!prev || strcmp(ls->names[i], prev) > 0) &&
+                (best == ls->n || strcmp(ls->names[i], ls->names[best]) < 0))
+                best = i;
+        size_t nl = strlen(ls->names[best]) + 1, vl = strlen(ls->values[best]) + 1;
+        memcpy(p, ls->names[best], nl);
+        memcpy(p + nl, ls->values[best], vl);
+        p += nl + vl;
+        prev = ls->names[best];
+    }
+    *len = (size_t)(p - (em->keys + em->keys_len));
+    return PROMC_OK;
+}
+
+/* Keeps the table at most half full; rehashes from the kept keys' offsets. */
+static int slots_reserve(promc_emitter *em)
+{
+    if ((em->nseries + 1) * 2 <= em->nslots)
+        return PROMC_OK;
+    size_t n = em->nslots ? em->nslots * 2 : 64;
+    size_t *t = promc__calloc(n, sizeof *t);
+    if (!t)
+        return PROMC_ENOMEM;
+    for (size_t i = 0; i < em->nslots; i++)
+        if (em->slots[i]) {
+            const char *k = em->keys + em->slots[i] - 1;
+            size_t len; /* stored just before the key */
+            memcpy(&len, k - sizeof len, sizeof len);
+            size_t j = hash_key(k, len) & (n - 1);
+            while (t[j])
+                j = (j + 1) & (n - 1);
+            t[j] = em->slots[i];
+        }
+    promc__free(em->slots);
+    em->slots = t;
+    em->nslots = n;
+    return PROMC_OK;
+}
+
+/* PROMC_OK and the series remembered, or PROMC_EEXIST when the open family
+ * emitted this label set already (an exposition may not repeat a series). */
+static int remember_series(promc_emitter *em, const struct promc__labels *ls)
+{
+    /* Room for the key's length before it, then the key. */
+    if (grow((void **)&em->keys, &em->keys_cap, em->keys_len + sizeof(size_t), 1) != PROMC_OK ||
+        slots_reserve(em) != PROMC_OK)
+        return promc__fail(PROMC_ENOMEM, "out of memory in collector");
+    size_t at = em->keys_len + sizeof(size_t), len;
+    em->keys_len = at;
+    int rc = build_key(em, ls, &len);
+    em->keys_len = at - sizeof(size_t);
+    if (rc != PROMC_OK)
+        return promc__fail(PROMC_ENOMEM, "out of memory in collector");
+    const char *key = em->keys + at;
+    size_t j = hash_key(key, len) & (em->nslots - 1);
+    for (; em->slots[j]; j = (j + 1) & (em->nslots - 1)) {
+        const char *other = em->keys + em->slots[j] - 1;
+        size_t olen;
+        memcpy(&olen, other - sizeof olen, sizeof olen);
+        if (olen == len && memcmp(other, key, len) == 0)
+            return promc__fail(PROMC_EEXIST,
+                               "collector: \"%s\": the same label set twice in one family",
+                               em->name);
+    }
+    memcpy(em->keys + at - sizeof len, &len, sizeof len);
+    em->slots[j] = at + 1;
+    em->keys_len = at + len;
+    em->nseries++;
+    return PROMC_OK;
+}
+
 static int emit(promc_emitter *em, const struct promc__series *x)
 {
+    int rc = remember_series(em, x->labels);
+    if (rc != PROMC_OK)
+        return fail(em, rc);
     promc__sink_series(em->scrape->sink, x);
     return promc__ok();
 }

@@ -52,7 +52,7 @@ static void collect_refusals(struct promc_metric **items, size_t n, struct promc
     bool header = false;
     for (size_t i = 0; i < n && !s->error; i++) {
         struct promc_metric *m = items[i];
-        if (!m->max_children)
+        if (!m->max_children || !m->nlabels) /* the limit is for labelled families */
             continue;
         if (!header) {
             promc__sink_family(s, &desc);

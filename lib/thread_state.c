@@ -6,6 +6,7 @@
  * first, so no thread's exit calls into unloaded code.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "alloc.h"
@@ -15,7 +16,7 @@ _Thread_local struct promc__thread_state *promc__tls_state PROMC__TLS;
 
 static pthread_key_t key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static bool key_made;
+static atomic_bool key_made; /* read by any thread, cleared at exit */
 
 static void state_free(void *p)
 {
@@ -25,13 +26,13 @@ static void state_free(void *p)
 
 static void make_key(void)
 {
-    key_made = pthread_key_create(&key, state_free) == 0;
+    atomic_store(&key_made, pthread_key_create(&key, state_free) == 0);
 }
 
 struct promc__thread_state *promc__thread_state_new(void)
 {
     pthread_once(&key_once, make_key);
-    if (!key_made)
+    if (!atomic_load(&key_made))
         return NULL;
     struct promc__thread_state *s = promc__calloc(1, sizeof *s);
     if (!s)
@@ -50,9 +51,8 @@ struct promc__thread_state *promc__thread_state_new(void)
  * into code that is gone. */
 __attribute__((destructor)) static void delete_key(void)
 {
-    if (!key_made)
+    if (!atomic_exchange(&key_made, false))
         return;
     state_free(promc__tls_state);
     pthread_key_delete(key);
-    key_made = false;
 }

@@ -397,6 +397,38 @@ static void collector_clash_fails_the_scrape(void **state)
     promc_registry_free(reg);
 }
 
+static int collect_twice(promc_emitter *e, void *ud)
+{
+    (void)ud;
+    promc_label ab[] = {{"a", "1"}, {"b", "2"}}, ba[] = {{"b", "2"}, {"a", "1"}};
+    promc_emit_family(e, "twice", "T.", PROMC_GAUGE, NULL);
+    assert_int_equal(promc_emit_sample(e, ab, 2, 1), PROMC_OK);
+    assert_int_equal(promc_emit_sample(e, ba, 2, 2), PROMC_EEXIST); /* the same series */
+    assert_int_equal(promc_emit_sample(e, ab, 1, 3), PROMC_OK);     /* {a} is another one */
+    promc_emit_family(e, "twice_h", "T.", PROMC_HISTOGRAM, NULL);
+    assert_int_equal(promc_emit_histogram(e, NULL, 0, NULL, NULL, 0, 1, 1), PROMC_OK);
+    assert_int_equal(promc_emit_histogram(e, NULL, 0, NULL, NULL, 0, 2, 2), PROMC_EEXIST);
+    return 0;
+}
+
+static void collector_series_twice_is_refused(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_metric *m = promc_collector_new(reg, collect_twice, NULL, NULL, NULL);
+    struct promc__buf b = {0};
+    assert_int_equal(promc_encode(reg, PROMC_FORMAT_TEXT, promc__buf_writer, &b), PROMC_EEXIST);
+    expect_error(PROMC_EEXIST, "same label set twice");
+    assert_non_null(strstr(b.p, "twice{a=\"1\",b=\"2\"} 1\n"));
+    assert_null(strstr(b.p, "} 2\n"));
+    assert_non_null(strstr(b.p, "twice{a=\"1\"} 3\n"));
+    assert_non_null(strstr(b.p, "twice_h_count 1\n"));
+    assert_null(strstr(b.p, "twice_h_count 2\n"));
+    promc__free(b.p);
+    promc_metric_free(m);
+    promc_registry_free(reg);
+}
+
 static void reserved_library_names_are_refused(void **state)
 {
     (void)state;
@@ -410,8 +442,12 @@ static void reserved_library_names_are_refused(void **state)
     promc_counter_vec_labels(v, "a");
     assert_null(promc_counter_vec_labels(v, "b"));
     expect_error(PROMC_ELIMIT, "limit of 1");
+    /* A limit on an unlabelled metric means nothing: no refusal series. */
+    promc_counter *u = promc_counter_new(reg, "unl", "U.", &(promc_metric_opts){.max_children = 3});
     char *s = scrape_ok(reg);
     assert_non_null(strstr(s, "promc_children_refused_total{metric=\"lim\"} 1\n"));
+    assert_null(strstr(s, "metric=\"unl\""));
+    promc_counter_free(u);
     free(s);
     promc_counter_vec_free(v);
     promc_registry_free(reg);
@@ -592,6 +628,10 @@ static void wrong_label_counts_and_bad_utf8_are_refused(void **state)
     assert_null(promc_summary_vec_labels(v, "x", "\xc0\xaf"));
     expect_error(PROMC_EINVAL, "not valid UTF-8");
     assert_int_equal(promc_summary_vec_remove(v, "x"), PROMC_EINVAL);
+    /* Removing values no child can have is the same mistake as looking them
+     * up: EINVAL, not "not found". */
+    assert_int_equal(promc_summary_vec_remove(v, "x", "\xff"), PROMC_EINVAL);
+    expect_error(PROMC_EINVAL, "not valid UTF-8");
     assert_int_equal(promc_summary_vec_remove(v, "x", "y"), PROMC_ENOENT);
     assert_int_equal(promc_metric_children(promc_summary_vec_metric(v)), 0);
     promc_summary_vec_free(v);
@@ -683,6 +723,7 @@ int main(void)
         cmocka_unit_test(collector_unregistering_and_freeing_itself_is_safe),
         cmocka_unit_test(writer_changing_the_family_being_written_gets_estate),
         cmocka_unit_test(collector_clash_fails_the_scrape),
+        cmocka_unit_test(collector_series_twice_is_refused),
         cmocka_unit_test(reserved_library_names_are_refused),
         cmocka_unit_test(child_used_after_remove_keeps_working_unexported),
         cmocka_unit_test(removing_a_child_another_thread_increments_is_safe),
