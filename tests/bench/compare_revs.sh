@@ -6,23 +6,35 @@
 # the median [min-max] of each figure and the ratio now/REV. A performance
 # change is judged on this before the peer comparison (make bench-peers).
 #
-#   tests/bench/compare_revs.sh REV [ROUNDS]     # default 7 rounds
+#   tests/bench/compare_revs.sh REV [NEW]      # NEW: a second revision instead of the work tree
+#   ROUNDS=N (default 7)
 #
 # Lower is better for every figure but E's RSS, which is compared the same way.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-rev=${1:?usage: compare_revs.sh REV [ROUNDS]}
-rounds=${2:-7}
+rev=${1:?usage: compare_revs.sh REV [NEW]}
+rounds=${ROUNDS:-7}
 short=$(git rev-parse --short "$rev") || exit 1
-old=build/bench/rev-$short
-new=build/bench/bench_promc
 
-if [ ! -x "$old/build/bench/bench_promc" ]; then
-    rm -rf "$old" && mkdir -p "$old"
-    git archive "$rev" | tar -x -C "$old" || exit 1
-    make -s -C "$old" build/bench/bench_promc >&2 || { echo "cannot build $rev" >&2; exit 1; }
+# The benchmark of a revision, built once from a git archive of it.
+build_rev() {
+    local dir=build/bench/rev-$1
+    if [ ! -x "$dir/build/bench/bench_promc" ]; then
+        rm -rf "$dir" && mkdir -p "$dir"
+        git archive "$1" | tar -x -C "$dir" || exit 1
+        make -s -C "$dir" build/bench/bench_promc >&2 || { echo "cannot build $1" >&2; exit 1; }
+    fi
+    echo "$dir/build/bench/bench_promc"
+}
+oldbin=$(build_rev "$short") || exit 1
+if [ -n "${2:-}" ]; then
+    newname=$(git rev-parse --short "$2") || exit 1
+    newbin=$(build_rev "$newname") || exit 1
+else
+    newname=now
+    newbin=build/bench/bench_promc
+    make -s "$newbin" >&2 || exit 1
 fi
-make -s "$new" >&2 || exit 1
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -30,21 +42,21 @@ for ((r = 1; r <= rounds; r++)); do
     for w in A B C D E10k E100k; do
         if ((r % 2)); then order="old new"; else order="new old"; fi
         for who in $order; do
-            if [ "$who" = old ]; then bin=$old/build/bench/bench_promc; else bin=$new; fi
+            if [ "$who" = old ]; then bin=$oldbin; else bin=$newbin; fi
             "$bin" "$w" | sed "s/^promc/$who/" >>"$results" || { echo "$who $w failed" >&2; exit 1; }
         done
     done
     echo "round $r of $rounds done" >&2
 done
 
-/usr/bin/python3 - "$results" "$short" <<'PY'
+/usr/bin/python3 - "$results" "$short" "$newname" <<'PY'
 import statistics, sys
-path, short = sys.argv[1], sys.argv[2]
+path, short, newname = sys.argv[1], sys.argv[2], sys.argv[3]
 vals = {}
 for line in open(path):
     who, w, metric, v = line.split()
     vals.setdefault((w, metric), {}).setdefault(who, []).append(float(v))
-print(f"| figure | {short} (before) | now | now / before |")
+print(f"| figure | {short} (before) | {newname} | {newname} / {short} |")
 print("|---|---|---|---|")
 def cell(xs):
     return f"{statistics.median(xs):.4g} [{min(xs):.4g}-{max(xs):.4g}]"
