@@ -238,8 +238,15 @@ bench-build: $(BENCH_BIN)
 
 fuzz-build: $(FUZZ_BIN)
 
+# Each replay tool's fixed-seed mutation run, then every file of its seed
+# corpus tests/fuzz/corpus/<name without fuzz_>: the reproducers of fixed
+# bugs (regress-*) among them stay fixed.
 fuzz-smoke: $(FUZZ_BIN)
-	$(Q)for f in $(FUZZ_BIN); do $$f || exit 1; done
+	$(Q)for f in $(FUZZ_BIN); do \
+	    corpus=tests/fuzz/corpus/$${f##*/fuzz_}; \
+	    $$f || exit 1; \
+	    if [ -d $$corpus ]; then $$f $$corpus || exit 1; fi; \
+	done
 
 # libFuzzer runs (docs/FUZZING.md): every target, or those named in
 # FUZZ_TARGETS, built with clang, ASan and UBSan into build/libfuzzer, then run

@@ -11,9 +11,11 @@
  * output back: it must hold exactly the model -- families in registration
  * order, series in creation order, the same labels and values, every
  * number spelt as Go's shortest form (canonical in OpenMetrics), nothing
- * invalid or duplicated -- and the scrape must succeed unless a collector's
- * emit call failed. Some values are also looked up with
- * promc_registry_get_sample_value. Any broken invariant aborts.
+ * invalid or duplicated, a collector's series repeated in one family
+ * refused with PROMC_EEXIST and left out -- and the scrape must return the
+ * first error of the collectors' emit calls (PROMC_OK if none), having
+ * written every valid family all the same. Some values are also looked up
+ * with promc_registry_get_sample_value. Any broken invariant aborts.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -58,18 +60,6 @@ static void fail(const char *what, const char *detail)
         fprintf(stderr, "fuzz_roundtrip: output:\n%.4000s\n", current_output);
     fprintf(stderr, "fuzz_roundtrip: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
     abort();
-}
-
-/* Known bugs of lib/, reported in docs/FUZZING.md: tolerated so that a
- * campaign can go on past them, unless FUZZ_STRICT=1 is in the
- * environment. */
-static bool tolerate(const char *bug)
-{
-    static int strict = -1;
-    if (strict < 0)
-        strict = getenv("FUZZ_STRICT") && !strcmp(getenv("FUZZ_STRICT"), "1");
-    (void)bug;
-    return !strict;
 }
 
 /* ===================================================================== */
@@ -720,12 +710,9 @@ static void remove_child(struct input *in)
         utf8 &= valid_utf8(values[i]);
     struct child *c = child_by_values(f, values);
     int rc = vec_remove(f, values);
+    /* Values that are not UTF-8 are refused as by a lookup (promc.h:
+     * "PROMC_EINVAL (as for labels)"), not merely not found. */
     int want = c && c->live ? PROMC_OK : utf8 ? PROMC_ENOENT : PROMC_EINVAL;
-    /* Bug 2: remove answers ENOENT, not EINVAL, for values that are not
-     * UTF-8 (promc.h says "PROMC_EINVAL (as for labels)"). */
-    if (rc == PROMC_ENOENT && want == PROMC_EINVAL &&
-        tolerate("remove gives ENOENT for values that are not UTF-8"))
-        want = PROMC_ENOENT;
     if (rc != want)
         fail("remove: unexpected result", promc_last_error());
     if (c)
@@ -899,7 +886,9 @@ static void create(struct input *in, enum kind k)
     f->base = fold(k, name);
     f->help = help;
     f->unit = *unit ? unit : NULL;
-    f->max_children = k == K_INFO ? 0 : max ? max : default_max;
+    /* A child limit is for labelled families: an unlabelled metric or an
+     * info ignores it, and gets no promc_children_refused_total series. */
+    f->max_children = k == K_INFO || !vec ? 0 : max ? max : default_max;
     f->registered = true;
     f->reg_order = ++order_seq;
     if (vec)
@@ -1075,7 +1064,6 @@ struct sample {
 struct fam {
     const char *name, *type, *help, *unit;
     size_t first, count;
-    bool collector; /* expected: written by a custom collector */
 };
 
 struct expo {
@@ -1091,7 +1079,7 @@ static struct fam *new_fam(struct expo *e, const char *name, const char *type, c
     if (e->nfams == sizeof e->fams / sizeof e->fams[0])
         fail("too many families", NULL);
     struct fam *f = &e->fams[e->nfams++];
-    *f = (struct fam){name, type, help, unit, e->ns, 0, false};
+    *f = (struct fam){name, type, help, unit, e->ns, 0};
     return f;
 }
 
@@ -1310,9 +1298,7 @@ static void expect_collector(struct expo *e, const struct family *f, bool om)
                                               : K_GAUGE,
                         c->name);
             const char *unit = c->unit && *c->unit ? c->unit : NULL;
-            struct fam *nf = new_fam(e, family_name(base, type, om), type_word(type, om), c->help,
-                                     om ? unit : NULL);
-            nf->collector = true;
+            new_fam(e, family_name(base, type, om), type_word(type, om), c->help, om ? unit : NULL);
             break;
         }
         case C_SAMPLE:
@@ -1596,12 +1582,12 @@ static int by_string(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* "name\1label\2value\1..." with the labels sorted, and "\3" at the end
- * for a collector's series (malloc'd). */
-static char *series_key(const struct sample *s, bool collector)
+/* "len:name" then "len:label len:value" for each label, sorted by name
+ * (malloc'd): the lengths keep values holding any byte apart. */
+static char *series_key(const struct sample *s)
 {
     const char *ln[MAX_SERIES_LABELS + 4], *lv[MAX_SERIES_LABELS + 4];
-    size_t len = strlen(s->name) + 3;
+    size_t len = strlen(s->name) + 24;
     for (size_t a = 0; a < s->nlabels; a++) {
         size_t b = a;
         while (b && strcmp(ln[b - 1], s->lname[a]) > 0) {
@@ -1611,26 +1597,23 @@ static char *series_key(const struct sample *s, bool collector)
         }
         ln[b] = s->lname[a];
         lv[b] = s->lvalue[a];
-        len += strlen(s->lname[a]) + strlen(s->lvalue[a]) + 2;
+        len += strlen(s->lname[a]) + strlen(s->lvalue[a]) + 48;
     }
     char *key = malloc(len), *p = key;
     if (!key)
         abort();
-    p += sprintf(p, "%s\1", s->name);
+    p += sprintf(p, "%zu:%s", strlen(s->name), s->name);
     for (size_t a = 0; a < s->nlabels; a++)
-        p += sprintf(p, "%s\2%s\1", ln[a], lv[a]);
-    strcpy(p, collector ? "\3" : "");
+        p += sprintf(p, " %zu:%s %zu:%s", strlen(ln[a]), ln[a], strlen(lv[a]), lv[a]);
     return key;
 }
 
-/* No series twice, no sample name in two families. Run after compare(), so
- * the expected families say which ones a collector wrote. Returns whether
- * a (tolerated) series came twice. */
-static bool check_unique(const struct expo *e, const struct expo *want)
+/* No series twice (a collector's repeat included: the emitter refuses it),
+ * no sample name in two families. */
+static void check_unique(const struct expo *e)
 {
-    bool twice = false;
     if (!e->ns)
-        return twice;
+        return;
     char **keys = malloc(e->ns * sizeof *keys), **names = malloc(e->ns * sizeof *names);
     if (!keys || !names)
         abort();
@@ -1638,7 +1621,7 @@ static bool check_unique(const struct expo *e, const struct expo *want)
     for (size_t fi = 0; fi < e->nfams; fi++) {
         const struct fam *f = &e->fams[fi];
         for (size_t i = f->first; i < f->first + f->count; i++, k++) {
-            keys[k] = series_key(&e->s[i], want->fams[fi].collector);
+            keys[k] = series_key(&e->s[i]);
             names[k] = malloc(strlen(e->s[i].name) + 24);
             if (!names[k])
                 abort();
@@ -1648,14 +1631,8 @@ static bool check_unique(const struct expo *e, const struct expo *want)
     qsort(keys, k, sizeof *keys, by_string);
     qsort(names, k, sizeof *names, by_string);
     for (size_t i = 1; i < k; i++) {
-        /* Bug 1: the emitter takes a collector's series twice. */
-        size_t kl = strlen(keys[i]);
-        if (!strcmp(keys[i], keys[i - 1])) {
-            if (!(kl && keys[i][kl - 1] == '\3' &&
-                  tolerate("emitter accepts the same series twice from a collector")))
-                fail("the same series twice", keys[i]);
-            twice = true;
-        }
+        if (!strcmp(keys[i], keys[i - 1]))
+            fail("the same series twice", keys[i]);
         size_t a = strcspn(names[i], "\1"), b = strcspn(names[i - 1], "\1");
         if (a == b && !memcmp(names[i], names[i - 1], a) && strcmp(names[i], names[i - 1]))
             fail("one sample name in two families", names[i]);
@@ -1666,7 +1643,6 @@ static bool check_unique(const struct expo *e, const struct expo *want)
     }
     free(keys);
     free(names);
-    return twice;
 }
 
 static void parse(const char *buf, size_t len, bool om, struct expo *e)
@@ -1795,29 +1771,84 @@ static int writer(void *ctx, const char *data, size_t len)
     return 0;
 }
 
-/* Did every emit call of every registered collector succeed in scrape s? */
-static bool emits_ok(int s)
+/* The same label set, in any order (a's names are distinct)? */
+static bool same_label_set(const struct call *a, const struct call *b)
 {
+    if (a->nlabels != b->nlabels)
+        return false;
+    for (size_t i = 0; i < a->nlabels; i++) {
+        size_t k = 0;
+        while (k < b->nlabels && strcmp(a->labels[i].name, b->labels[k].name) != 0)
+            k++;
+        if (k == b->nlabels || strcmp(a->labels[i].value, b->labels[k].value) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Checks a collector's results in scrape s against the one-series-per-
+ * label-set rule: a sample, histogram, summary or stateset call whose label
+ * set the open family already emitted must give PROMC_EEXIST (and is left
+ * out: expect_collector writes only the calls that gave PROMC_OK), one whose
+ * label set is new never does. The other refusals come first (an invalid
+ * repeat gets their code), so only the accepted calls count as emitted. */
+static void check_series_once(const struct family *f, int s)
+{
+    const struct call *emitted[MAX_CALLS];
+    size_t n = 0;
+    for (size_t i = 0; i < f->ncalls; i++) {
+        const struct call *c = &f->calls[i];
+        if (c->what == C_FAMILY) {
+            n = 0; /* a new family, or none open */
+            continue;
+        }
+        bool again = false;
+        for (size_t k = 0; k < n && !again; k++)
+            again = same_label_set(c, emitted[k]);
+        if (c->rc[s] == PROMC_OK && again)
+            fail("a collector's series accepted twice in one family", NULL);
+        if (c->rc[s] == PROMC_EEXIST && !again)
+            fail("PROMC_EEXIST for a collector's series emitted once", NULL);
+        if (c->rc[s] == PROMC_OK)
+            emitted[n++] = c;
+    }
+}
+
+/* The error scrape s must return: the first refused emit call or failed
+ * callback (PROMC_EIO) of the registered collectors in registration order,
+ * PROMC_OK if none. Collectors run after each other whatever fails, so the
+ * families after a failure are all written. */
+static int first_error(int s)
+{
+    const struct family *first = NULL;
+    int rc = PROMC_OK;
     for (size_t i = 0; i < nfams; i++) {
         const struct family *f = &fams[i];
         if (f->kind != K_COLLECTOR || !f->registered)
             continue;
-        if (f->ret)
-            return false;
-        for (size_t k = 0; k < f->ncalls; k++)
-            if (f->calls[k].rc[s] != PROMC_OK)
-                return false;
+        check_series_once(f, s);
+        int frc = PROMC_OK;
+        for (size_t k = 0; k < f->ncalls && frc == PROMC_OK; k++)
+            frc = f->calls[k].rc[s];
+        if (frc == PROMC_OK && f->ret)
+            frc = PROMC_EIO;
+        if (frc != PROMC_OK && (!first || f->reg_order < first->reg_order)) {
+            first = f;
+            rc = frc;
+        }
     }
-    return true;
+    return rc;
 }
 
 static void roundtrip(bool om, struct out *o)
 {
     slot = om;
     int rc = promc_encode(reg, om ? PROMC_FORMAT_OPENMETRICS : PROMC_FORMAT_TEXT, writer, o);
-    if ((rc == PROMC_OK) != emits_ok(om))
-        fail(rc == PROMC_OK ? "scrape succeeded though an emit call failed"
-                            : "scrape failed though the API accepted everything",
+    int want_rc = first_error(om);
+    if (rc != want_rc)
+        fail(rc == PROMC_OK        ? "scrape succeeded though an emit call failed"
+             : want_rc == PROMC_OK ? "scrape failed though the API accepted everything"
+                                   : "scrape failed, but not with its first error",
              promc_last_error());
     struct expo want = {0}, got = {0};
     current_output = o->p ? o->p : "";
@@ -1826,11 +1857,10 @@ static void roundtrip(bool om, struct out *o)
     parse(current_output, o->len, om, &got);
     expect_all(&want, om);
     compare(&want, &got, om);
-    bool twice = check_unique(&got, &want);
+    check_unique(&got);
 
-    /* A second look through promc_registry_get_sample_value (which finds
-     * the first of a series given twice). */
-    if (!om && rc == PROMC_OK && !twice) {
+    /* A second look through promc_registry_get_sample_value. */
+    if (!om && rc == PROMC_OK) {
         slot = 2;
         for (size_t i = 0; i < got.ns; i += 1 + got.ns / 6) {
             const struct sample *s = &got.s[i];
@@ -1874,7 +1904,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct out text = {0}, om = {0};
     roundtrip(false, &text);
     roundtrip(true, &om);
-    if (emits_ok(0)) {
+    if (first_error(0) == PROMC_OK) {
         /* The same bytes on every scrape. */
         size_t len;
         char *again = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &len);
@@ -1889,6 +1919,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 /* Seeds for replay.c's random mode: the files of tests/fuzz/corpus/roundtrip
+ * but the regress-* reproducers, which make fuzz-smoke replays as files
  * (several literals a seed, parenthesised for -Wstring-concatenation). */
 const char *const *fuzz_seed_inputs(size_t *n)
 {
@@ -1921,6 +1952,15 @@ const char *const *fuzz_seed_inputs(size_t *n)
          "\x04\x01\x06\x03\x06\x0a\x03\x04\x19\x03\x07\x06\x01\x01\x02\x01\x03\x03\x01\x03"
          "\x04\x02\x03\x02\x02\x01\x08\x01\x16\x01\x01\x04\x04\x01\x03\x01\x04\x01\x03\x03"
          "\x04\x01\x0a\x01\x01\x07\x02\x02\x0b\x09\x08\x01\x0c\x01\x04\x01"),
+        /* collectors repeating a series: labels in another order, a histogram and a
+           stateset again, an invalid repeat, the same labels in the next family
+           (corpus/roundtrip/collector_series_repeated) */
+        ("\x07\x0a\x01\x01\x01\x02\x02\x03\x01\x02\x02\x08\x03\x02\x03\x02\x08\x01\x02\x04"
+         "\x02\x03\x01\x02\x02\x01\x03\x02\x01\x01\x02\x03\x01\x02\x01\x02\x01\x01\x04\x02"
+         "\x01\x03\x03\x02\x01\x02\x02\x05\x02\x01\x01\x03\x03\x02\x01\x02\x02\x05\x02\x01"
+         "\x01\x03\x03\x02\x01\x02\x02\x1a\x02\x01\x01\x03\x01\x07\x05\x16\x01\x01\x05\x05"
+         "\x02\x0b\x07\x03\x01\x02\x02\x05\x02\x0b\x07\x03\x01\x02\x02\x01\x05\x01\x01\x04"
+         "\x04\x01\x02\x01\x03\x02\x03\x01"),
     };
     *n = sizeof seeds / sizeof seeds[0];
     return seeds;
