@@ -140,8 +140,8 @@ struct promc__child *promc__child_new(struct promc_metric *m, const char *const 
     size_t rendered = 0;
     for (size_t i = 0; i < n; i++)
         rendered += m->label_name_len[i] + 3 + promc__escaped_len(values[i], true);
-    rendered += n ? n - 1 : 0; /* commas */
-    if (rendered > UINT32_MAX - 1) {
+    rendered += n ? n - 1 : 0;      /* commas */
+    if (rendered > INT32_MAX - 1) { /* rendered_len has 31 bits */
         promc__fail(PROMC_EINVAL, "metric \"%s\": label values too long", m->desc.name);
         return NULL;
     }

@@ -173,26 +173,21 @@ __attribute__((noinline)) static void add_whole(struct counter_child *k, uint64_
 static struct promc__value counter_value(const struct counter_child *k)
 {
     struct counter_child *m = (struct counter_child *)k; /* atomic loads only */
-    uint64_t cells[STRIPES + 1];
-    size_t n = 0;
-    cells[n++] = atomic_load_explicit(&m->whole, memory_order_relaxed);
+    uint64_t sum = atomic_load_explicit(&m->whole, memory_order_relaxed);
+    double wide = (double)sum; /* the same sum in doubles, used once it overflows */
+    bool fits = true;
     struct stripes *sp = atomic_load_explicit(&m->spread, memory_order_acquire);
     if (sp)
-        for (int i = 0; i < STRIPES; i++)
-            cells[n++] = atomic_load_explicit(&sp->cell[i].n, memory_order_relaxed);
+        for (int i = 0; i < STRIPES; i++) {
+            uint64_t c = atomic_load_explicit(&sp->cell[i].n, memory_order_relaxed);
+            fits = fits && c <= UINT64_MAX - sum;
+            sum += c;
+            wide += (double)c;
+        }
     double frac = promc__bits_to_double(atomic_load_explicit(&m->frac_bits, memory_order_relaxed));
-    uint64_t sum = 0;
-    bool fits = true;
-    for (size_t i = 0; i < n; i++) {
-        fits = fits && cells[i] <= UINT64_MAX - sum;
-        sum += cells[i];
-    }
-    if (fits)
-        return frac == 0 ? promc__vu(sum) : promc__vd((double)sum + frac);
-    double total = frac;
-    for (size_t i = 0; i < n; i++)
-        total += (double)cells[i];
-    return promc__vd(total);
+    if (!fits)
+        return promc__vd(wide + frac);
+    return frac == 0 ? promc__vu(sum) : promc__vd((double)sum + frac);
 }
 
 /* An unlabelled counter is one series for the whole process, the kind many

@@ -501,12 +501,9 @@ int promc_emit_histogram(promc_emitter *em, const promc_label *labels, size_t nl
                                         "and at most count",
                                         em->name));
     }
-    struct promc__series x = {.labels = &ls,
-                              .nbounds = nbounds,
-                              .bounds = bounds,
-                              .cumulative = cumulative,
-                              .count = count,
-                              .sum = sum};
+    struct promc__histogram_data hd = {
+        .nbounds = nbounds, .bounds = bounds, .cumulative = cumulative, .count = count, .sum = sum};
+    struct promc__series x = {.labels = &ls, .hist = &hd};
     return emit(em, &x);
 }
 
@@ -529,12 +526,12 @@ int promc_emit_summary(promc_emitter *em, const promc_label *labels, size_t nlab
                                         "collector: summary \"%s\": quantiles must be increasing "
                                         "in [0,1]",
                                         em->name));
-    struct promc__series x = {.labels = &ls,
-                              .nquantiles = nquantiles,
-                              .quantiles = quantiles,
-                              .qvalues = values,
-                              .count = count,
-                              .sum = sum};
+    struct promc__summary_data sd = {.nquantiles = nquantiles,
+                                     .quantiles = quantiles,
+                                     .qvalues = values,
+                                     .count = count,
+                                     .sum = sum};
+    struct promc__series x = {.labels = &ls, .summary = &sd};
     return emit(em, &x);
 }
 
@@ -563,7 +560,7 @@ int promc_emit_stateset(promc_emitter *em, const promc_label *labels, size_t nla
                                             "collector: stateset \"%s\": duplicate state \"%s\"",
                                             em->name, states[i]));
     }
-    struct promc__series x = {
-        .labels = &ls, .nstates = nstates, .states = states, .current = current};
+    struct promc__stateset_data sd = {.nstates = nstates, .states = states, .current = current};
+    struct promc__series x = {.labels = &ls, .stateset = &sd};
     return emit(em, &x);
 }

@@ -236,40 +236,43 @@ static void created(struct promc__text_sink *t, const struct promc__series *x)
         line(t, "_created", x->labels, NULL, NULL, promc__vd(x->created));
 }
 
-static void histogram(struct promc__text_sink *t, const struct promc__series *x)
+static void histogram(struct promc__text_sink *t, const struct promc__series *s)
 {
+    const struct promc__histogram_data *x = s->hist;
     char buf[PROMC__NUMBUF];
     for (size_t i = 0; i <= x->nbounds; i++) {
         double b = i < x->nbounds ? x->bounds[i] : INFINITY;
         const char *le = number_label(t, x->le_text, x->le_om, i, b, buf);
-        line(t, "_bucket", x->labels, "le", le,
+        line(t, "_bucket", s->labels, "le", le,
              promc__vu(i < x->nbounds ? x->cumulative[i] : x->count));
     }
-    sum_count(t, x->labels, x->sum, x->count, x->nbounds && x->bounds[0] < 0);
-    created(t, x);
+    sum_count(t, s->labels, x->sum, x->count, x->nbounds && x->bounds[0] < 0);
+    created(t, s);
 }
 
-static void summary(struct promc__text_sink *t, const struct promc__series *x)
+static void summary(struct promc__text_sink *t, const struct promc__series *s)
 {
+    const struct promc__summary_data *x = s->summary;
     char buf[PROMC__NUMBUF];
     for (size_t i = 0; i < x->nquantiles; i++) {
         /* OpenMetrics forbids negative quantile values: left out there. */
         if (t->format == PROMC_FORMAT_OPENMETRICS && x->qvalues[i] < 0)
             continue;
         const char *q = number_label(t, x->q_text, x->q_om, i, x->quantiles[i], buf);
-        line(t, "", x->labels, "quantile", q, promc__vd(x->qvalues[i]));
+        line(t, "", s->labels, "quantile", q, promc__vd(x->qvalues[i]));
     }
-    sum_count(t, x->labels, x->sum, x->count, false);
-    created(t, x);
+    sum_count(t, s->labels, x->sum, x->count, false);
+    created(t, s);
 }
 
-static void stateset(struct promc__text_sink *t, const struct promc__series *x)
+static void stateset(struct promc__text_sink *t, const struct promc__series *s)
 {
+    const struct promc__stateset_data *x = s->stateset;
     const char *label = t->base.desc->name;
     for (size_t i = 0; i < x->nstates && !t->base.error; i++) {
         struct promc__value v = promc__vu(i == x->current);
         if (x->states_escaped) {
-            line(t, "", x->labels, label, x->states_escaped[i], v);
+            line(t, "", s->labels, label, x->states_escaped[i], v);
             continue;
         }
         size_t elen = promc__escaped_len(x->states[i], true) + 1;
@@ -280,7 +283,7 @@ static void stateset(struct promc__text_sink *t, const struct promc__series *x)
             return;
         }
         esc[promc__escape(esc, x->states[i], true)] = '\0';
-        line(t, "", x->labels, label, esc, v);
+        line(t, "", s->labels, label, esc, v);
         if (esc != small)
             promc__free(esc);
     }

@@ -34,12 +34,12 @@ static void enum_child_series(struct promc_metric *m, struct promc__child *c, st
                               const struct promc__labels *ls)
 {
     struct enum_data *d = m->type_data;
-    struct promc__series x = {
-        .labels = ls,
+    struct promc__stateset_data sd = {
         .nstates = d->n,
         .states = (const char *const *)d->states,
         .states_escaped = (const char *const *)d->escaped,
         .current = atomic_load_explicit(&((struct enum_child *)c)->state, memory_order_relaxed)};
+    struct promc__series x = {.labels = ls, .stateset = &sd};
     promc__sink_series(s, &x);
 }
 

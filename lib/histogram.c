@@ -99,15 +99,14 @@ static void hist_child_series(struct promc_metric *m, struct promc__child *c, st
     struct hist_data *d = hdata(m);
     struct hist_child *h = (struct hist_child *)c;
     size_t nb = d->nfinite + 1;
-    struct promc__series x = {.labels = ls,
-                              .created = c->created,
-                              .nbounds = d->nfinite,
-                              .bounds = d->bounds,
-                              .cumulative = d->scratch,
-                              .le_text = (const char *const *)d->le_text,
-                              .le_om = (const char *const *)d->le_om};
+    struct promc__histogram_data hd = {.nbounds = d->nfinite,
+                                       .bounds = d->bounds,
+                                       .cumulative = d->scratch,
+                                       .le_text = (const char *const *)d->le_text,
+                                       .le_om = (const char *const *)d->le_om};
+    struct promc__series x = {.labels = ls, .created = c->created, .hist = &hd};
     pthread_mutex_lock(&d->snap);
-    promc__hotcold_snapshot(&h->hc, nb, d->scratch, &x.count, &x.sum);
+    promc__hotcold_snapshot(&h->hc, nb, d->scratch, &hd.count, &hd.sum);
     for (size_t i = 1; i < nb; i++)
         d->scratch[i] += d->scratch[i - 1];
     promc__sink_series(s, &x);

@@ -25,9 +25,10 @@ struct promc__child {
     struct promc__child *hnext; /* hash chain */
     struct promc__child *next;  /* creation order: every child, removed ones too */
     uint32_t hash;
-    uint32_t rendered_len; /* the escaped label body follows the type's struct */
+    /* Two fields in one word, so a child stays 40 bytes: */
+    uint32_t rendered_len : 31; /* the escaped label body follows the type's struct */
+    uint32_t detached : 1;      /* removed: not exported, handle still valid (family lock) */
     double created;
-    bool detached; /* removed: not exported, handle still valid (family lock) */
 };
 
 struct promc__ops {

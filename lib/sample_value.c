@@ -94,23 +94,33 @@ static void series(struct promc__sink *s, const struct promc__series *x)
     const char *sfx = q->suffix;
     promc_type type = s->desc->type;
     bool sum = strcmp(sfx, "_sum") == 0, count = strcmp(sfx, "_count") == 0;
+    uint64_t n = 0;
+    double total = 0;
     switch (type) {
-    case PROMC_HISTOGRAM:
+    case PROMC_HISTOGRAM: {
+        const struct promc__histogram_data *h = x->hist;
         if (strcmp(sfx, "_bucket") == 0)
-            for (size_t i = 0; i <= x->nbounds && !q->found; i++)
-                match_number_label(q, x->labels, "le", i < x->nbounds ? x->bounds[i] : INFINITY,
-                                   (double)(i < x->nbounds ? x->cumulative[i] : x->count));
+            for (size_t i = 0; i <= h->nbounds && !q->found; i++)
+                match_number_label(q, x->labels, "le", i < h->nbounds ? h->bounds[i] : INFINITY,
+                                   (double)(i < h->nbounds ? h->cumulative[i] : h->count));
+        n = h->count;
+        total = h->sum;
         break;
-    case PROMC_SUMMARY:
+    }
+    case PROMC_SUMMARY: {
+        const struct promc__summary_data *m = x->summary;
         if (*sfx == '\0')
-            for (size_t i = 0; i < x->nquantiles && !q->found; i++)
-                match_number_label(q, x->labels, "quantile", x->quantiles[i], x->qvalues[i]);
+            for (size_t i = 0; i < m->nquantiles && !q->found; i++)
+                match_number_label(q, x->labels, "quantile", m->quantiles[i], m->qvalues[i]);
+        n = m->count;
+        total = m->sum;
         break;
+    }
     case PROMC_STATESET:
         if (*sfx == '\0')
-            for (size_t i = 0; i < x->nstates && !q->found; i++)
-                if (labels_match(q, x->labels, s->desc->name, x->states[i]))
-                    hit(q, i == x->current);
+            for (size_t i = 0; i < x->stateset->nstates && !q->found; i++)
+                if (labels_match(q, x->labels, s->desc->name, x->stateset->states[i]))
+                    hit(q, i == x->stateset->current);
         return;
     default:
         if (strcmp(sfx, promc__type(type)->value) == 0 && labels_match(q, x->labels, NULL, NULL))
@@ -118,7 +128,7 @@ static void series(struct promc__sink *s, const struct promc__series *x)
         return;
     }
     if ((sum || count) && !q->found && labels_match(q, x->labels, NULL, NULL))
-        hit(q, sum ? x->sum : (double)x->count);
+        hit(q, sum ? total : (double)n);
 }
 
 static int finish(struct promc__sink *s)

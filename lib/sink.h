@@ -64,19 +64,10 @@ static inline double promc__value_double(struct promc__value v)
     return v.kind == PROMC__V_UINT ? (double)v.u : v.d;
 }
 
-/* One series of the current family. Which fields mean something depends on
- * the family's type; the rest are zero. Pointers are valid during the call. */
-struct promc__series {
-    const struct promc__labels *labels;
-    double created; /* seconds since the epoch; 0 = none */
-
-    /* counter, gauge, untyped (info: always 1) */
-    struct promc__value value;
-
-    /* histogram: nbounds finite upper bounds and their cumulative counts;
-     * the +Inf bucket is count. le_text/le_om: the nbounds + 1 le values as
-     * each format writes them, pre-rendered, or NULL to render from bounds.
-     * histogram and summary: count and sum. */
+/* A histogram series: nbounds finite upper bounds and their cumulative
+ * counts; the +Inf bucket is count. le_text/le_om: the nbounds + 1 le values
+ * as each format writes them, pre-rendered, or NULL to render from bounds. */
+struct promc__histogram_data {
     size_t nbounds;
     const double *bounds;
     const uint64_t *cumulative;
@@ -84,21 +75,43 @@ struct promc__series {
     const char *const *le_om;
     uint64_t count;
     double sum;
+};
 
-    /* summary: nquantiles quantiles and their values; q_text/q_om as le_*. */
+/* A summary series: nquantiles quantiles and their values (q_text/q_om as
+ * le_*), count and sum. */
+struct promc__summary_data {
     size_t nquantiles;
     const double *quantiles;
     const double *qvalues;
     const char *const *q_text;
     const char *const *q_om;
+    uint64_t count;
+    double sum;
+};
 
-    /* stateset: the states (raw, and escaped as label values or NULL to
-     * escape on the fly) and the index of the current one; the state label is
-     * named after the family. */
+/* A stateset series: the states (raw, and escaped as label values or NULL
+ * to escape on the fly) and the index of the current one; the state label is
+ * named after the family. */
+struct promc__stateset_data {
     size_t nstates;
     const char *const *states;
     const char *const *states_escaped;
     size_t current;
+};
+
+/* One series of the current family: what every type has, and a pointer to
+ * what the family's type adds (small, because a scrape builds one for every
+ * series). Pointers are valid during the call. */
+struct promc__series {
+    const struct promc__labels *labels;
+    double created; /* seconds since the epoch; 0 = none */
+    /* counter, gauge, untyped (info: always 1) */
+    struct promc__value value;
+    union {
+        const struct promc__histogram_data *hist;
+        const struct promc__summary_data *summary;
+        const struct promc__stateset_data *stateset;
+    };
 };
 
 struct promc__sink;

@@ -93,19 +93,18 @@ static void sum_child_series(struct promc_metric *m, struct promc__child *c, str
     struct sum_data *d = sdata(m);
     struct sum_child *k = (struct sum_child *)c;
     uint64_t ignored;
-    struct promc__series x = {.labels = ls,
-                              .created = c->created,
-                              .quantiles = d->quantiles,
-                              .qvalues = d->scratch,
-                              .q_text = (const char *const *)d->q_text,
-                              .q_om = (const char *const *)d->q_om};
+    struct promc__summary_data sd = {.quantiles = d->quantiles,
+                                     .qvalues = d->scratch,
+                                     .q_text = (const char *const *)d->q_text,
+                                     .q_om = (const char *const *)d->q_om};
+    struct promc__series x = {.labels = ls, .created = c->created, .summary = &sd};
     pthread_mutex_lock(&d->snap);
-    promc__hotcold_snapshot(&k->hc, 1, &ignored, &x.count, &x.sum);
+    promc__hotcold_snapshot(&k->hc, 1, &ignored, &sd.count, &sd.sum);
     if (k->window) {
         pthread_mutex_lock(&k->lock);
         promc__qwindow_query(k->window, mono_seconds(), d->scratch);
         pthread_mutex_unlock(&k->lock);
-        x.nquantiles = d->nobj;
+        sd.nquantiles = d->nobj;
     }
     promc__sink_series(s, &x);
     pthread_mutex_unlock(&d->snap);
