@@ -436,8 +436,17 @@ static void *hist_writer_main(void *arg)
         observe(w, w->plain, S_PLAIN, i + 3);
         if (i % 4 == 0) /* looked up every time, shared by all writers */
             observe(w, promc_histogram_vec_labels(w->labelled, "shared"), S_SHARED, i + 5);
-        if (i % 512 == 0 && w->created < MAX_NEW)
-            w->created++; /* a new child, created by the lookup below */
+        if (i % 512 == 0 && w->created < MAX_NEW) {
+            /* A new child, created here: counted only once it exists, so
+             * stopping at any moment leaves the count right. */
+            char id[32];
+            snprintf(id, sizeof id, "t%d_%d", w->id, w->created);
+            if (!promc_histogram_vec_labels(w->labelled, id)) {
+                w->failed = true;
+                return NULL;
+            }
+            w->created++;
+        }
         if (i % 8 == 0 && w->created) {
             int j = (int)((i / 8) % (uint64_t)w->created);
             char id[32];
