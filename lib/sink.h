@@ -64,9 +64,47 @@ static inline double promc__value_double(struct promc__value v)
     return v.kind == PROMC__V_UINT ? (double)v.u : v.d;
 }
 
+/* An exemplar: a small label set (raw names and values, UTF-8), the value
+ * it was recorded with and when (seconds since the epoch; 0 = no timestamp). */
+struct promc__exemplar {
+    size_t nlabels;
+    const char *const *names;
+    const char *const *values;
+    double value;
+    double timestamp;
+};
+
+/* A run of consecutive native-histogram buckets: offset is the gap to the
+ * previous span's end (for the first span, the index of its first bucket). */
+struct promc__span {
+    int32_t offset;
+    uint32_t length;
+};
+
+/* The sparse (native, exponential) buckets of a histogram series: the
+ * schema, the zero bucket, and per sign the spans and the count deltas of the
+ * buckets they cover (each bucket's count minus the previous one's, the first
+ * against 0), in increasing bucket index, as the protobuf format carries them.
+ * exemplars: the most recent ones kept for the native buckets, oldest first. */
+struct promc__native_data {
+    int32_t schema;
+    double zero_threshold;
+    uint64_t zero_count;
+    size_t npos_spans, nneg_spans;
+    const struct promc__span *pos_spans, *neg_spans;
+    size_t npos, nneg;
+    const int64_t *pos_deltas, *neg_deltas;
+    size_t nexemplars;
+    const struct promc__exemplar *exemplars;
+};
+
 /* A histogram series: nbounds finite upper bounds and their cumulative
  * counts; the +Inf bucket is count. le_text/le_om: the nbounds + 1 le values
- * as each format writes them, pre-rendered, or NULL to render from bounds. */
+ * as each format writes them, pre-rendered, or NULL to render from bounds.
+ * A native-only histogram has nbounds 0 (the text formats show the +Inf
+ * bucket, _count and _sum, as client_golang does). exemplars: NULL, or
+ * nbounds + 1 entries (the last for +Inf), each NULL when the bucket has
+ * none. native: NULL for a classic-only histogram. */
 struct promc__histogram_data {
     size_t nbounds;
     const double *bounds;
@@ -75,6 +113,8 @@ struct promc__histogram_data {
     const char *const *le_om;
     uint64_t count;
     double sum;
+    const struct promc__exemplar *const *exemplars;
+    const struct promc__native_data *native;
 };
 
 /* A summary series: nquantiles quantiles and their values (q_text/q_om as
@@ -107,6 +147,8 @@ struct promc__series {
     double created; /* seconds since the epoch; 0 = none */
     /* counter, gauge, untyped (info: always 1) */
     struct promc__value value;
+    /* counter: its exemplar, or NULL */
+    const struct promc__exemplar *exemplar;
     union {
         const struct promc__histogram_data *hist;
         const struct promc__summary_data *summary;
