@@ -308,6 +308,37 @@ PROMC_API int promc_counter_add(promc_counter *c, double v);
  * allows -- the value never wraps and never goes down, also with several
  * threads adding huge values. NULL is a no-op. Lock-free; any thread. */
 PROMC_API void promc_counter_add_int(promc_counter *c, uint64_t n);
+
+/* Exemplars: a small label set (typically {trace_id="..."}) attached to one
+ * increment or observation, so that a dashboard can jump from a sample to a
+ * trace. A series keeps its most recent exemplar (a histogram: one per
+ * bucket, +Inf included), stamped with the wall clock (CLOCK_REALTIME) at
+ * the call; OpenMetrics shows it after the _total or _bucket sample, text
+ * 0.0.4 never does. The labels must be valid label names (no "__" prefix),
+ * each once, with UTF-8 values; names and values together may have at most
+ * PROMC_EXEMPLAR_MAX_RUNES characters, as OpenMetrics requires. The
+ * increment or observation is recorded whenever it is valid on its own: a
+ * bad exemplar is refused whole (never truncated) without losing the data
+ * it came with. */
+#define PROMC_EXEMPLAR_MAX_RUNES 128
+
+/* Adds v >= 0 as promc_counter_add does and keeps {labels} with value v as
+ * the series' exemplar. nlabels 0 is an exemplar without labels. labels is
+ * copied (the caller keeps ownership). NULL c is a no-op (PROMC_OK once the
+ * arguments are checked).
+ * Errors: PROMC_EINVAL for v < 0 or NaN (nothing recorded); PROMC_EINVAL for
+ * a bad exemplar -- labels NULL with nlabels > 0, an invalid or repeated
+ * name, a NULL or non-UTF-8 value, more than PROMC_EXEMPLAR_MAX_RUNES
+ * characters -- and PROMC_ENOMEM, both with v added and the previous
+ * exemplar kept. Takes a short lock (per family) and may allocate; any
+ * thread. */
+PROMC_API int promc_counter_add_exemplar(promc_counter *c, double v, const promc_label *labels,
+                                         size_t nlabels);
+/* promc_counter_add_exemplar(c, 1, labels, nlabels): increments by 1 and
+ * keeps the exemplar with value 1. Errors, ownership and thread safety as
+ * promc_counter_add_exemplar. */
+PROMC_API int promc_counter_inc_exemplar(promc_counter *c, const promc_label *labels,
+                                         size_t nlabels);
 /* The current value (0 for NULL). Cannot fail; any thread. */
 PROMC_API double promc_counter_get(const promc_counter *c);
 /* The metric of an unlabelled counter, for the registry calls.
@@ -479,6 +510,15 @@ PROMC_API promc_histogram *promc_histogram_new(promc_registry *reg, const char *
  * counted in +Inf and _count and makes _sum NaN (client_golang's behaviour).
  * Any thread. */
 PROMC_API void promc_histogram_observe(promc_histogram *h, double v);
+/* Records v as promc_histogram_observe does and keeps {labels} with value v
+ * as the exemplar of the bucket v falls in (see the exemplar rules at
+ * promc_counter_add_exemplar). labels is copied. NULL h is a no-op
+ * (PROMC_OK once the exemplar is checked).
+ * Errors: PROMC_EINVAL for a bad exemplar, PROMC_ENOMEM; v is recorded
+ * either way and the bucket keeps its previous exemplar. Takes a short lock
+ * (per series) and may allocate; any thread. */
+PROMC_API int promc_histogram_observe_exemplar(promc_histogram *h, double v,
+                                               const promc_label *labels, size_t nlabels);
 /* Timing a block: t = promc_histogram_timer_start(h); ...;
  * promc_histogram_timer_stop(&t) observes the elapsed monotonic seconds. */
 typedef struct promc_histogram_timer {

@@ -6,13 +6,16 @@
  * integer spreads whole increments over cache-line-sized stripes chosen per
  * thread (as Java's LongAdder does), so contended counters scale while quiet
  * ones stay one word. Unlabelled counters, one series shared by the whole
- * process, are striped from creation.
+ * process, are striped from creation. Exemplars live outside the children,
+ * in a per-family table (exemplar.h) that stays empty until the first one:
+ * a child costs the same with or without them.
  */
 #include <math.h>
 #include <stdalign.h>
 #include <string.h>
 
 #include "constructor.h"
+#include "exemplar.h"
 #include "family.h"
 #include "internal.h"
 #include "thread_state.h"
@@ -37,6 +40,16 @@ struct counter_child {
     _Atomic uint64_t frac_bits;
     struct stripes *_Atomic spread; /* NULL until contention is seen */
 };
+
+/* The family's data: the exemplars of its children. */
+struct counter_data {
+    struct promc__xtable exemplars;
+};
+
+static struct counter_data *cdata(const struct promc_metric *m)
+{
+    return m->type_data;
+}
 
 static struct counter_child *cc(promc_counter *c)
 {
@@ -202,7 +215,7 @@ static int init_child(struct promc_metric *m, struct promc__child *c)
 
 static void reset_child(struct promc_metric *m, struct promc__child *c)
 {
-    (void)m;
+    promc__xtable_drop(&cdata(m)->exemplars, c);
     struct counter_child *k = (struct counter_child *)c;
     atomic_store_explicit(&k->whole, 0, memory_order_relaxed);
     atomic_store_explicit(&k->frac_bits, 0, memory_order_relaxed);
@@ -214,7 +227,7 @@ static void reset_child(struct promc_metric *m, struct promc__child *c)
 
 static void fini_child(struct promc_metric *m, struct promc__child *c)
 {
-    (void)m;
+    promc__xtable_drop(&cdata(m)->exemplars, c);
     struct stripes *sp = atomic_load(&((struct counter_child *)c)->spread);
     if (sp)
         promc__free(sp->raw);
@@ -223,13 +236,23 @@ static void fini_child(struct promc_metric *m, struct promc__child *c)
 static void child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
                          const struct promc__labels *ls)
 {
-    (void)m;
+    struct promc__xview view; /* uninitialised unless the child has an exemplar */
     struct promc__series x = {
         .labels = ls,
         .created = c->created,
         .value = counter_value((struct counter_child *)c),
+        .exemplar = promc__xtable_read(&cdata(m)->exemplars, c, &view),
     };
     promc__sink_series(s, &x);
+}
+
+static void fini(struct promc_metric *m)
+{
+    struct counter_data *d = cdata(m);
+    if (!d)
+        return;
+    promc__xtable_fini(&d->exemplars);
+    promc__free(d);
 }
 
 static const struct promc__ops counter_ops = {
@@ -238,6 +261,7 @@ static const struct promc__ops counter_ops = {
     .reset_child = reset_child,
     .fini_child = fini_child,
     .child_series = child_series,
+    .fini = fini,
 };
 
 /* ===================================================================== */
@@ -248,6 +272,11 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                    const char *const *label_names, bool vec,
                                    const promc_metric_opts *opts)
 {
+    struct counter_data *d = promc__malloc(sizeof *d);
+    if (!d)
+        return promc__fail_null(PROMC_ENOMEM, "out of memory creating counter \"%s\"",
+                                name ? name : "(null)");
+    promc__xtable_init(&d->exemplars);
     struct promc__new_args a = {.reg = reg,
                                 .ops = &counter_ops,
                                 .name = name,
@@ -256,7 +285,8 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                 .vec = vec,
                                 .unit = opts ? opts->unit : NULL,
                                 .max_children = opts ? opts->max_children : 0,
-                                .child_size = sizeof(struct counter_child)};
+                                .child_size = sizeof(struct counter_child),
+                                .type_data = d};
     return promc__metric_create(&a);
 }
 
@@ -298,19 +328,51 @@ void promc_counter_add_int(promc_counter *c, uint64_t n)
         add_whole(cc(c), n);
 }
 
+/* The body of promc_counter_add and the exemplar calls: v >= 0, c set. */
+static inline void add_value(promc_counter *c, double v)
+{
+    /* Whole increments below 2^63 take the exact integer path. */
+    if (v < 9223372036854775808.0 && v == (double)(uint64_t)v)
+        add_whole(cc(c), (uint64_t)v);
+    else
+        promc__atomic_add_double(&cc(c)->frac_bits, v);
+}
+
+static int refuse_value(promc_counter *c, double v)
+{
+    return promc__fail(PROMC_EINVAL, "counter \"%s\": cannot add %g (negative or NaN)",
+                       c ? promc__family_of(c)->desc.name : "(null)", v);
+}
+
 int promc_counter_add(promc_counter *c, double v)
 {
     if (!(v >= 0)) /* also catches NaN */
-        return promc__fail(PROMC_EINVAL, "counter \"%s\": cannot add %g (negative or NaN)",
-                           c ? promc__family_of(c)->desc.name : "(null)", v);
-    if (c) {
-        /* Whole increments below 2^63 take the exact integer path. */
-        if (v < 9223372036854775808.0 && v == (double)(uint64_t)v)
-            add_whole(cc(c), (uint64_t)v);
-        else
-            promc__atomic_add_double(&cc(c)->frac_bits, v);
-    }
+        return refuse_value(c, v);
+    if (c)
+        add_value(c, v);
     return promc__ok();
+}
+
+int promc_counter_add_exemplar(promc_counter *c, double v, const promc_label *labels,
+                               size_t nlabels)
+{
+    if (!(v >= 0)) /* also catches NaN */
+        return refuse_value(c, v);
+    /* The increment first: a bad exemplar never costs the count. */
+    if (c)
+        add_value(c, v);
+    struct promc_metric *m = promc__family_of(c);
+    struct promc__xinput in;
+    int rc = promc__exemplar_check(&in, labels, nlabels, v, "counter", m ? m->desc.name : "(null)");
+    if (rc != PROMC_OK || !c)
+        return rc == PROMC_OK ? promc__ok() : rc;
+    rc = promc__xtable_put(&cdata(m)->exemplars, c, &in);
+    return rc == PROMC_OK ? promc__ok() : rc;
+}
+
+int promc_counter_inc_exemplar(promc_counter *c, const promc_label *labels, size_t nlabels)
+{
+    return promc_counter_add_exemplar(c, 1, labels, nlabels);
 }
 
 double promc_counter_get(const promc_counter *c)

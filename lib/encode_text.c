@@ -123,10 +123,36 @@ static void family(struct promc__sink *s, const struct promc__desc *d)
 /* Sample lines                                                           */
 /* ===================================================================== */
 
-/* One line: <name><suffix>{labels,xname="xvalue"} value. xname may be NULL;
- * xvalue is written as given (already escaped). */
-static void line(struct promc__text_sink *t, const char *suffix, const struct promc__labels *ls,
-                 const char *xname, const char *xvalue, struct promc__value v)
+/* An exemplar after a sample, OpenMetrics only: ` # {a="x",b="y"} value`
+ * and ` timestamp` (seconds) when it has one. Numbers are canonical, as in
+ * client_golang; no labels is `{}` as the ABNF says (client_golang 1.14
+ * writes nothing between the spaces, which parsers refuse). */
+static void put_exemplar(struct promc__text_sink *t, const struct promc__exemplar *x)
+{
+    char num[PROMC__NUMBUF];
+    put(t, " # {", 4);
+    for (size_t i = 0; i < x->nlabels; i++) {
+        if (i)
+            put(t, ",", 1);
+        put_str(t, x->names[i]);
+        put(t, "=\"", 2);
+        put_escaped(t, x->values[i], true);
+        put(t, "\"", 1);
+    }
+    put(t, "} ", 2);
+    put(t, num, promc__format_canonical(num, x->value));
+    if (x->timestamp != 0) {
+        put(t, " ", 1);
+        put(t, num, promc__format_canonical(num, x->timestamp));
+    }
+}
+
+/* One line: <name><suffix>{labels,xname="xvalue"} value, then the exemplar
+ * ex (NULL: none) in OpenMetrics. xname may be NULL; xvalue is written as
+ * given (already escaped). */
+static void line_ex(struct promc__text_sink *t, const char *suffix, const struct promc__labels *ls,
+                    const char *xname, const char *xvalue, struct promc__value v,
+                    const struct promc__exemplar *ex)
 {
     if (t->base.error)
         return;
@@ -176,6 +202,12 @@ static void line(struct promc__text_sink *t, const char *suffix, const struct pr
         *p++ = ' ';
         memcpy(p, num, numlen);
         p += numlen;
+        if (ex && t->format == PROMC_FORMAT_OPENMETRICS) {
+            t->len = (size_t)(p - t->buf);
+            put_exemplar(t, ex);
+            put(t, "\n", 1);
+            return;
+        }
         *p++ = '\n';
         t->len = (size_t)(p - t->buf);
         return;
@@ -198,7 +230,15 @@ static void line(struct promc__text_sink *t, const char *suffix, const struct pr
     }
     put(t, " ", 1);
     put(t, num, numlen);
+    if (ex && t->format == PROMC_FORMAT_OPENMETRICS)
+        put_exemplar(t, ex);
     put(t, "\n", 1);
+}
+
+static void line(struct promc__text_sink *t, const char *suffix, const struct promc__labels *ls,
+                 const char *xname, const char *xvalue, struct promc__value v)
+{
+    line_ex(t, suffix, ls, xname, xvalue, v, NULL);
 }
 
 /* A number as a label value in this format: pre-rendered, or rendered now. */
@@ -243,8 +283,9 @@ static void histogram(struct promc__text_sink *t, const struct promc__series *s)
     for (size_t i = 0; i <= x->nbounds; i++) {
         double b = i < x->nbounds ? x->bounds[i] : INFINITY;
         const char *le = number_label(t, x->le_text, x->le_om, i, b, buf);
-        line(t, "_bucket", s->labels, "le", le,
-             promc__vu(i < x->nbounds ? x->cumulative[i] : x->count));
+        line_ex(t, "_bucket", s->labels, "le", le,
+                promc__vu(i < x->nbounds ? x->cumulative[i] : x->count),
+                x->exemplars ? x->exemplars[i] : NULL);
     }
     sum_count(t, s->labels, x->sum, x->count, x->nbounds && x->bounds[0] < 0);
     created(t, s);
@@ -304,7 +345,8 @@ static void series(struct promc__sink *s, const struct promc__series *x)
         stateset(t, x);
         break;
     default: /* counter, gauge, untyped, info: one value sample */
-        line(t, promc__type(type)->value, x->labels, NULL, NULL, x->value);
+        line_ex(t, promc__type(type)->value, x->labels, NULL, NULL, x->value,
+                type == PROMC_COUNTER ? x->exemplar : NULL);
         if (type == PROMC_COUNTER)
             created(t, x);
         break;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "constructor.h"
+#include "exemplar.h"
 #include "family.h"
 #include "hotcold.h"
 #include "internal.h"
@@ -53,17 +54,19 @@ int promc_buckets_exponential(double *out, double start, double factor, size_t c
 /* ===================================================================== */
 
 struct hist_data {
-    size_t nfinite;       /* finite upper bounds; buckets = nfinite + 1 */
-    double *bounds;       /* nfinite */
-    char **le_text;       /* nfinite + 1 rendered le values, text format */
-    char **le_om;         /* same, OpenMetrics canonical */
-    uint64_t *scratch;    /* snapshot space (cumulative counts), guarded by snap */
-    pthread_mutex_t snap; /* serialises snapshots of this family's children */
+    size_t nfinite;            /* finite upper bounds; buckets = nfinite + 1 */
+    double *bounds;            /* nfinite */
+    char **le_text;            /* nfinite + 1 rendered le values, text format */
+    char **le_om;              /* same, OpenMetrics canonical */
+    uint64_t *scratch;         /* snapshot space (cumulative counts), guarded by snap */
+    struct promc__xcopy xcopy; /* exemplars read for a snapshot, guarded by snap */
+    pthread_mutex_t snap;      /* serialises snapshots of this family's children */
 };
 
 struct hist_child {
     struct promc__child base;
     struct promc__hotcold hc;
+    struct promc__xset *_Atomic exemplars; /* one per bucket; NULL until the first */
     /* the two count sets follow */
 };
 
@@ -81,6 +84,7 @@ static void hist_fini(struct promc_metric *m)
     promc__free_strings(d->le_text, d->nfinite + 1);
     promc__free_strings(d->le_om, d->nfinite + 1);
     promc__free(d->scratch);
+    promc__xcopy_free(&d->xcopy);
     pthread_mutex_destroy(&d->snap);
     promc__free(d);
 }
@@ -106,6 +110,10 @@ static void hist_child_series(struct promc_metric *m, struct promc__child *c, st
                                        .le_om = (const char *const *)d->le_om};
     struct promc__series x = {.labels = ls, .created = c->created, .hist = &hd};
     pthread_mutex_lock(&d->snap);
+    struct promc__xset *ex = atomic_load_explicit(&h->exemplars, memory_order_acquire);
+    /* Out of memory copying them: the counts go out without exemplars. */
+    if (ex && promc__xset_read(ex, &d->xcopy) == PROMC_OK)
+        hd.exemplars = d->xcopy.by_slot;
     promc__hotcold_snapshot(&h->hc, nb, d->scratch, &hd.count, &hd.sum);
     for (size_t i = 1; i < nb; i++)
         d->scratch[i] += d->scratch[i - 1];
@@ -119,12 +127,23 @@ static void hist_reset_child(struct promc_metric *m, struct promc__child *c)
     pthread_mutex_lock(&d->snap);
     promc__hotcold_reset(&((struct hist_child *)c)->hc, d->nfinite + 1, d->scratch);
     pthread_mutex_unlock(&d->snap);
+    struct promc__xset *ex =
+        atomic_load_explicit(&((struct hist_child *)c)->exemplars, memory_order_acquire);
+    if (ex)
+        promc__xset_clear(ex);
+}
+
+static void hist_fini_child(struct promc_metric *m, struct promc__child *c)
+{
+    (void)m;
+    promc__xset_free(atomic_load(&((struct hist_child *)c)->exemplars));
 }
 
 static const struct promc__ops hist_ops = {
     .type = PROMC_HISTOGRAM,
     .reset_child = hist_reset_child,
     .init_child = hist_init_child,
+    .fini_child = hist_fini_child,
     .child_series = hist_child_series,
     .fini = hist_fini,
 };
@@ -252,6 +271,40 @@ void promc_histogram_observe(promc_histogram *h, double v)
         return;
     struct hist_child *c = (struct hist_child *)h;
     promc__hotcold_observe(&c->hc, find_bucket(hdata(c->base.family), v), v);
+}
+
+int promc_histogram_observe_exemplar(promc_histogram *h, double v, const promc_label *labels,
+                                     size_t nlabels)
+{
+    struct hist_child *c = (struct hist_child *)h;
+    struct promc_metric *m = promc__family_of(h);
+    size_t bucket = 0;
+    /* The observation first: a bad exemplar never costs the count. */
+    if (c) {
+        bucket = find_bucket(hdata(m), v);
+        promc__hotcold_observe(&c->hc, bucket, v);
+    }
+    struct promc__xinput in;
+    int rc =
+        promc__exemplar_check(&in, labels, nlabels, v, "histogram", m ? m->desc.name : "(null)");
+    if (rc != PROMC_OK || !c)
+        return rc == PROMC_OK ? promc__ok() : rc;
+    struct promc__xset *ex = atomic_load_explicit(&c->exemplars, memory_order_acquire);
+    if (!ex) {
+        /* The first exemplar of the series: concurrent first-timers agree
+         * through a CAS and the loser frees its set. */
+        struct promc__xset *mine = promc__xset_new(hdata(m)->nfinite + 1);
+        if (!mine)
+            return promc__fail(PROMC_ENOMEM, "histogram \"%s\": out of memory for exemplars",
+                               m->desc.name);
+        if (atomic_compare_exchange_strong_explicit(&c->exemplars, &ex, mine, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            ex = mine;
+        else
+            promc__xset_free(mine);
+    }
+    rc = promc__xset_put(ex, bucket, &in);
+    return rc == PROMC_OK ? promc__ok() : rc;
 }
 
 promc_histogram_timer promc_histogram_timer_start(promc_histogram *h)

@@ -246,6 +246,57 @@ static struct outcome ok_promc_counter_add(void)
     return o;
 }
 
+static const promc_label trace[] = {{"trace_id", "0af7651916cd43dd"}};
+static const promc_label bad_trace[] = {{"trace id", "x"}};
+
+static struct outcome fail_promc_counter_add_exemplar(void)
+{
+    promc_counter *c = promc_counter_new(PROMC_NO_REGISTRY, fresh(), "C.", NULL);
+    struct outcome o = seen(promc_counter_add_exemplar(c, 1, bad_trace, 1));
+    promc_counter_free(c);
+    return o;
+}
+static struct outcome ok_promc_counter_add_exemplar(void)
+{
+    promc_counter *c = promc_counter_new(PROMC_NO_REGISTRY, fresh(), "C.", NULL);
+    dirty();
+    struct outcome o = seen(promc_counter_add_exemplar(c, 1.5, trace, 1));
+    promc_counter_free(c);
+    return o;
+}
+
+static struct outcome fail_promc_counter_inc_exemplar(void)
+{
+    promc_counter *c = promc_counter_new(PROMC_NO_REGISTRY, fresh(), "C.", NULL);
+    struct outcome o = seen(promc_counter_inc_exemplar(c, NULL, 1));
+    promc_counter_free(c);
+    return o;
+}
+static struct outcome ok_promc_counter_inc_exemplar(void)
+{
+    promc_counter *c = promc_counter_new(PROMC_NO_REGISTRY, fresh(), "C.", NULL);
+    dirty();
+    struct outcome o = seen(promc_counter_inc_exemplar(c, trace, 1));
+    promc_counter_free(c);
+    return o;
+}
+
+static struct outcome fail_promc_histogram_observe_exemplar(void)
+{
+    promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, fresh(), "H.", NULL);
+    struct outcome o = seen(promc_histogram_observe_exemplar(h, 0.1, bad_trace, 1));
+    promc_histogram_free(h);
+    return o;
+}
+static struct outcome ok_promc_histogram_observe_exemplar(void)
+{
+    promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, fresh(), "H.", NULL);
+    dirty();
+    struct outcome o = seen(promc_histogram_observe_exemplar(h, 0.1, trace, 1));
+    promc_histogram_free(h);
+    return o;
+}
+
 static struct outcome fail_promc_buckets_linear(void)
 {
     double b[2];
@@ -775,6 +826,8 @@ static const struct row {
     ROW(promc_metric_reclaim_removed),
     ROW(promc_counter_new),
     ROW(promc_counter_add),
+    ROW(promc_counter_add_exemplar),
+    ROW(promc_counter_inc_exemplar),
     ROW(promc_counter_metric),
     ROW(promc_counter_free),
     ROW(promc_counter_vec_new),
@@ -793,6 +846,7 @@ static const struct row {
     ROW(promc_buckets_linear),
     ROW(promc_buckets_exponential),
     ROW(promc_histogram_new),
+    ROW(promc_histogram_observe_exemplar),
     ROW(promc_histogram_metric),
     ROW(promc_histogram_free),
     ROW(promc_histogram_vec_new),
