@@ -242,7 +242,9 @@ promc_histogram_vec *promc_histogram_vec_new(promc_registry *reg, const char *na
  * them without a branch beats any search: compares run in parallel and
  * nothing mispredicts on spread-out values. NaN compares false everywhere and
  * is sent to +Inf explicitly, as client_golang does, keeping _count == +Inf. */
-static size_t find_bucket(const struct hist_data *d, double v)
+/* Inlined into both observe paths: an out-of-line call would cost
+ * promc_histogram_observe a call and spills. */
+__attribute__((always_inline)) static inline size_t find_bucket(const struct hist_data *d, double v)
 {
     const double *b = d->bounds;
     size_t n = d->nfinite;

@@ -13,6 +13,9 @@
  *          by label values on every operation, then inc
  *   D      histogram observe, the 11 client_golang default buckets, cycling
  *          through 65536 fixed log-uniform values over [0.001, 20)
+ *   XA     A with an exemplar: promc_counter_inc_exemplar with
+ *          {trace_id=<16 hex digits>}, cycling through 1024 fixed ids
+ *   XD     D with an exemplar: promc_histogram_observe_exemplar, the same ids
  *   E10k   text render of 100 counter families x 100 children plus 10
  *          histograms x 10 children; E100k the same with 1,000 families
  *   serve PORT [SECONDS]
@@ -20,7 +23,7 @@
  *          drives it with wrk)
  *
  * Usage: bench_promc [--quick] [--ops N] [--renders N] [WORKLOAD...]
- * With no workload, runs A B C D E10k E100k. --ops overrides the operation
+ * With no workload, runs A B C D XA XD E10k E100k. --ops overrides the operation
  * count of A-D (the runner uses it to subtract setup from perf counts).
  */
 #include <math.h>
@@ -269,6 +272,65 @@ static void bench_d(void)
     promc_registry_free(reg);
 }
 
+/* ----------------------------------------------------------------- XA, XD */
+
+/* 1024 trace ids of 16 hex digits, from the shared sequence. */
+#define NIDS 1024
+static char trace_ids[NIDS][17];
+
+static void fill_trace_ids(void)
+{
+    for (int i = 0; i < NIDS; i++)
+        snprintf(trace_ids[i], sizeof trace_ids[i], "%016llx", (unsigned long long)rng());
+}
+
+static void bench_xa(void)
+{
+    promc_registry *reg = promc_registry_new();
+    promc_counter *c = promc_counter_new(reg, "bench_xa_total", "XA.", NULL);
+    if (!c)
+        die("counter");
+    long long n = ops_for(10000000LL);
+    for (long long i = 0; i < n / 20; i++) {
+        promc_label l[] = {{"trace_id", trace_ids[i & (NIDS - 1)]}};
+        promc_counter_inc_exemplar(c, l, 1);
+    }
+    double t0 = now_ns();
+    for (long long i = 0; i < n; i++) {
+        promc_label l[] = {{"trace_id", trace_ids[i & (NIDS - 1)]}};
+        if (promc_counter_inc_exemplar(c, l, 1) != PROMC_OK)
+            die("XA");
+    }
+    double t1 = now_ns();
+    figure("XA", "ns_per_op", (t1 - t0) / (double)n);
+    promc_counter_free(c);
+    promc_registry_free(reg);
+}
+
+static void bench_xd(void)
+{
+    promc_registry *reg = promc_registry_new();
+    promc_histogram_opts o = {.buckets = go_buckets, .nbuckets = NGO_BUCKETS};
+    promc_histogram *h = promc_histogram_new(reg, "bench_xd_seconds", "XD.", &o);
+    if (!h)
+        die("histogram");
+    long long n = ops_for(10000000LL);
+    for (long long i = 0; i < n / 20; i++) {
+        promc_label l[] = {{"trace_id", trace_ids[i & (NIDS - 1)]}};
+        promc_histogram_observe_exemplar(h, values[i & (NVALUES - 1)], l, 1);
+    }
+    double t0 = now_ns();
+    for (long long i = 0; i < n; i++) {
+        promc_label l[] = {{"trace_id", trace_ids[i & (NIDS - 1)]}};
+        if (promc_histogram_observe_exemplar(h, values[i & (NVALUES - 1)], l, 1) != PROMC_OK)
+            die("XD");
+    }
+    double t1 = now_ns();
+    figure("XD", "ns_per_op", (t1 - t0) / (double)n);
+    promc_histogram_free(h);
+    promc_registry_free(reg);
+}
+
 /* ------------------------------------------------------------------ E */
 
 /* nfam counter families x 100 children, plus 10 histograms x 10 children
@@ -416,8 +478,9 @@ static int serve(int port, double seconds)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_promc [--quick] [--ops N] [--renders N] [A|B|C|D|E10k|E100k]...\n"
-                    "       bench_promc serve PORT [SECONDS]\n");
+    fprintf(stderr,
+            "usage: bench_promc [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...\n"
+            "       bench_promc serve PORT [SECONDS]\n");
     exit(2);
 }
 
@@ -439,11 +502,12 @@ int main(int argc, char **argv)
         else
             work[nwork++] = argv[i];
     }
-    static const char *const all[] = {"A", "B", "C", "D", "E10k", "E100k"};
+    static const char *const all[] = {"A", "B", "C", "D", "XA", "XD", "E10k", "E100k"};
     if (!nwork)
-        for (; nwork < 6; nwork++)
+        for (; nwork < (int)(sizeof all / sizeof all[0]); nwork++)
             work[nwork] = all[nwork];
     fill_values();
+    fill_trace_ids();
     for (int i = 0; i < nwork; i++) {
         if (strcmp(work[i], "A") == 0)
             bench_a();
@@ -453,6 +517,10 @@ int main(int argc, char **argv)
             bench_c();
         else if (strcmp(work[i], "D") == 0)
             bench_d();
+        else if (strcmp(work[i], "XA") == 0)
+            bench_xa();
+        else if (strcmp(work[i], "XD") == 0)
+            bench_xd();
         else if (strcmp(work[i], "E10k") == 0)
             bench_e("E10k", 100, quick ? 11 : 51);
         else if (strcmp(work[i], "E100k") == 0)

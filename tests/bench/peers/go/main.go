@@ -4,7 +4,7 @@
 //
 //	client_golang A ns_per_op 4.21
 //
-// Usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|E10k|E100k]...
+// Usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...
 //
 //	bench_go serve PORT [SECONDS]
 //
@@ -212,6 +212,54 @@ func benchD() {
 	figure("D", "ns_per_op", float64(el.Nanoseconds())/float64(n))
 }
 
+// traceIDs: 1024 trace ids of 16 hex digits, from the shared sequence (as
+// bench_promc.c's, drawn after the observation values).
+const nIDs = 1024
+
+var traceIDs [nIDs]string
+
+func fillTraceIDs() {
+	for i := range traceIDs {
+		traceIDs[i] = fmt.Sprintf("%016x", rng())
+	}
+}
+
+// benchXA: A with an exemplar {trace_id=<16 hex>}, as a caller writes it.
+func benchXA() {
+	reg := prometheus.NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "bench_xa_total", Help: "XA."})
+	reg.MustRegister(c)
+	ea := c.(prometheus.ExemplarAdder)
+	n := opsFor(10000000)
+	for i := int64(0); i < n/20; i++ {
+		ea.AddWithExemplar(1, prometheus.Labels{"trace_id": traceIDs[i&(nIDs-1)]})
+	}
+	t0 := time.Now()
+	for i := int64(0); i < n; i++ {
+		ea.AddWithExemplar(1, prometheus.Labels{"trace_id": traceIDs[i&(nIDs-1)]})
+	}
+	el := time.Since(t0)
+	figure("XA", "ns_per_op", float64(el.Nanoseconds())/float64(n))
+}
+
+// benchXD: D with an exemplar.
+func benchXD() {
+	reg := prometheus.NewRegistry()
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "bench_xd_seconds", Help: "XD.", Buckets: goBuckets})
+	reg.MustRegister(h)
+	eo := h.(prometheus.ExemplarObserver)
+	n := opsFor(10000000)
+	for i := int64(0); i < n/20; i++ {
+		eo.ObserveWithExemplar(values[i&(nValues-1)], prometheus.Labels{"trace_id": traceIDs[i&(nIDs-1)]})
+	}
+	t0 := time.Now()
+	for i := int64(0); i < n; i++ {
+		eo.ObserveWithExemplar(values[i&(nValues-1)], prometheus.Labels{"trace_id": traceIDs[i&(nIDs-1)]})
+	}
+	el := time.Since(t0)
+	figure("XD", "ns_per_op", float64(el.Nanoseconds())/float64(n))
+}
+
 // buildRegistry: nfam counter families x 100 children, plus 10 histograms x
 // 10 children when hists. Returns the number of exposed series.
 func buildRegistry(reg *prometheus.Registry, nfam int, hists bool) int {
@@ -327,7 +375,7 @@ func serve(port int, seconds float64) {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|E10k|E100k]...\n       bench_go serve PORT [SECONDS]")
+	fmt.Fprintln(os.Stderr, "usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...\n       bench_go serve PORT [SECONDS]")
 	os.Exit(2)
 }
 
@@ -359,9 +407,10 @@ func main() {
 		}
 	}
 	if len(work) == 0 {
-		work = []string{"A", "B", "C", "D", "E10k", "E100k"}
+		work = []string{"A", "B", "C", "D", "XA", "XD", "E10k", "E100k"}
 	}
 	fillValues()
+	fillTraceIDs()
 	for _, w := range work {
 		switch w {
 		case "A":
@@ -372,6 +421,10 @@ func main() {
 			benchC()
 		case "D":
 			benchD()
+		case "XA":
+			benchXA()
+		case "XD":
+			benchXD()
 		case "E10k":
 			r := 51
 			if quick {
