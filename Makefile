@@ -218,8 +218,9 @@ valgrind: $(BUILD)/tests/test_lifecycle
 	$(Q)valgrind --quiet --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
 	    --error-exitcode=1 $(BUILD)/tests/test_lifecycle
 
-interop: $(BUILD)/integration/interop_dump
+interop: $(BUILD)/integration/interop_dump $(BUILD)/integration/exemplar_dump
 	$(Q)tests/integration/interop.sh $(BUILD)/integration/interop_dump
+	$(Q)tests/integration/exemplars.sh $(BUILD)/integration/exemplar_dump
 
 # Real Prometheus, node_exporter and Pushgateway on 127.0.0.1.
 integration: $(BUILD)/integration/e2e_target $(BUILD)/integration/textfile_writer \
