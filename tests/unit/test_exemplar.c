@@ -10,6 +10,7 @@
 #include <math.h>
 #include <pthread.h>
 
+#include "exemplar.h"
 #include "failalloc.h"
 
 static const promc_label trace[] = {{"trace_id", "KOO5S4vxi0o"}};
@@ -397,6 +398,44 @@ static void test_out_of_memory(void **state)
     }
 }
 
+/* The ring native histograms use: the K most recent, oldest first. */
+static void test_ring(void **state)
+{
+    (void)state;
+    test_pin_clock();
+    struct promc__xset *ring = promc__xset_new(3);
+    assert_non_null(ring);
+    struct promc__xcopy copy = {0};
+    assert_int_equal(promc__xset_read(ring, &copy), PROMC_OK);
+    assert_int_equal(copy.n, 0);
+    for (int i = 1; i <= 5; i++) {
+        char v[8];
+        snprintf(v, sizeof v, "%d", i);
+        promc_label l[] = {{"trace_id", v}, {"i", i % 2 ? "odd" : "even"}};
+        struct promc__xinput in;
+        assert_int_equal(promc__exemplar_check(&in, l, i == 5 ? 1 : 2, i, "histogram", "h"),
+                         PROMC_OK);
+        assert_int_equal(promc__xset_push(ring, &in), PROMC_OK);
+        assert_int_equal(promc__xset_read(ring, &copy), PROMC_OK);
+        assert_int_equal(copy.n, i < 3 ? i : 3);
+        assert_true(copy.x[copy.n - 1].value == i); /* newest last */
+    }
+    for (size_t k = 0; k < 3; k++) {
+        char v[8];
+        snprintf(v, sizeof v, "%zu", k + 3);
+        assert_string_equal(copy.x[k].names[0], "trace_id");
+        assert_string_equal(copy.x[k].values[0], v);
+        assert_int_equal(copy.x[k].nlabels, k == 2 ? 1 : 2);
+        assert_true(copy.x[k].timestamp == TEST_TIME);
+    }
+    assert_string_equal(copy.x[1].values[1], "even");
+    promc__xset_clear(ring);
+    assert_int_equal(promc__xset_read(ring, &copy), PROMC_OK);
+    assert_int_equal(copy.n, 0);
+    promc__xcopy_free(&copy);
+    promc__xset_free(ring);
+}
+
 int main(void)
 {
     if (failalloc_install() != PROMC_OK)
@@ -409,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_many_children),
         cmocka_unit_test(test_concurrent_scrapes),
         cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_ring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
