@@ -224,7 +224,9 @@ int promc__xset_read(struct promc__xset *set, struct promc__xcopy *copy)
     size_t x_bytes = count * sizeof(struct promc__xrec);
     bool ok = reserve((void **)&copy->text, &copy->text_cap, text + x_bytes, 1) &&
               reserve((void **)&copy->x, &copy->x_cap, count, sizeof *copy->x) &&
-              reserve((void **)&copy->strs, &copy->strs_cap, 2 * labels, sizeof *copy->strs);
+              /* + 1: exemplars without labels still get a (never read)
+               * array to point into, never NULL + 0. */
+              reserve((void **)&copy->strs, &copy->strs_cap, 2 * labels + 1, sizeof *copy->strs);
     char *p = copy->text;
     if (ok)
         for (size_t k = 0, j = 0; k < set->n; k++) {

@@ -106,6 +106,12 @@ static void test_histogram_openmetrics(void **state)
     om = test_render(reg, PROMC_FORMAT_OPENMETRICS);
     assert_non_null(strstr(om, "le=\"+Inf\"} 4 # {trace_id=\"KOO5S4vxi0o\"} NaN "));
     promc_free(om);
+
+    /* No labels (the fuzzer found NULL + 0 in reading these back). */
+    assert_int_equal(promc_histogram_observe_exemplar(h, 0.5, NULL, 0), PROMC_OK);
+    om = test_render(reg, PROMC_FORMAT_OPENMETRICS);
+    assert_non_null(strstr(om, "le=\"1.0\"} 3 # {} 0.5 1.700000000123e+09\n"));
+    promc_free(om);
     promc_histogram_vec_free(v);
     promc_registry_free(reg);
 }
