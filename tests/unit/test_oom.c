@@ -501,6 +501,50 @@ static void test_oom_scraping_is_an_error_not_a_leak(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Exemplars                                                           */
+/* ------------------------------------------------------------------ */
+
+/* An exemplar on a counter child and on a histogram, then a scrape, with
+ * the nth allocation failing: each call succeeds or returns PROMC_ENOMEM
+ * with the count recorded all the same, and what the scrape shows matches
+ * what was accepted. */
+static void run_exemplars(long n)
+{
+    static const promc_label trace[] = {{"trace_id", "KOO5S4vxi0o"}};
+    promc_registry *reg = promc_registry_new();
+    assert_non_null(reg);
+    promc_counter_vec *cv = promc_counter_vec_new(reg, "cv", "C.", PROMC_LABELS("k"), NULL);
+    promc_histogram *h = promc_histogram_new(reg, "h", "H.", NULL);
+    promc_counter *c = promc_counter_vec_labels(cv, "a");
+    assert_non_null(c);
+    assert_non_null(h);
+    arm(n);
+    int rc1 = promc_counter_inc_exemplar(c, trace, 1);
+    int rc2 = promc_histogram_observe_exemplar(h, 1, trace, 1);
+    char *om = promc_encode_buffer(reg, PROMC_FORMAT_OPENMETRICS, NULL);
+    disarm();
+    assert_true(rc1 == PROMC_OK || rc1 == PROMC_ENOMEM);
+    assert_true(rc2 == PROMC_OK || rc2 == PROMC_ENOMEM);
+    alloc_surfaced += (rc1 != PROMC_OK) + (rc2 != PROMC_OK) + !om;
+    assert_true(promc_counter_get(c) == 1);
+    if (om) {
+        assert_true((rc1 == PROMC_OK) == (strstr(om, "cv_total{k=\"a\"} 1 # ") != NULL));
+        assert_non_null(strstr(om, "h_count 1\n"));
+        promc_free(om);
+    }
+    promc_counter_vec_free(cv);
+    promc_histogram_free(h);
+    promc_registry_free(reg);
+}
+
+static void test_oom_recording_exemplars_is_an_error_not_a_leak(void **state)
+{
+    (void)state;
+    long runs = exhaust("(f) exemplars on a counter child and a histogram + scrape", run_exemplars);
+    assert_true(runs >= 3);
+}
+
+/* ------------------------------------------------------------------ */
 /* (e) the lazily created default registry                            */
 /* ------------------------------------------------------------------ */
 
@@ -564,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_oom_creating_children_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_registering_in_a_second_registry_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_scraping_is_an_error_not_a_leak),
+        cmocka_unit_test(test_oom_recording_exemplars_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_creating_the_default_registry_is_not_permanent),
         cmocka_unit_test(test_oom_in_the_default_registry_is_an_error_not_a_leak),
     };
