@@ -10,6 +10,10 @@ int main(void)
     promc_counter_inc(promc_counter_vec_labels(v, "200"));
     promc_counter_inc(c);
     promc_histogram_observe(promc_histogram_vec_labels(h, "a"), 1);
+    static const promc_label ex[] = {{"trace_id", "t"}};
+    promc_counter_inc_exemplar(promc_counter_vec_labels(v, "200"), ex, 1);
+    promc_counter_add_exemplar(c, 2, ex, 1);
+    promc_histogram_observe_exemplar(promc_histogram_vec_labels(h, "a"), 1, ex, 1);
     promc_counter_vec_free(v);
     promc_counter_free(c);
     promc_histogram_vec_free(h);
