@@ -236,13 +236,18 @@ static void fini_child(struct promc_metric *m, struct promc__child *c)
 static void child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
                          const struct promc__labels *ls)
 {
-    struct promc__xview view; /* uninitialised unless the child has an exemplar */
     struct promc__series x = {
         .labels = ls,
         .created = c->created,
         .value = counter_value((struct counter_child *)c),
-        .exemplar = promc__xtable_read(&cdata(m)->exemplars, c, &view),
     };
+    struct promc__xtable *t = &cdata(m)->exemplars;
+    if (!promc__xtable_used(t)) {
+        promc__sink_series(s, &x);
+        return;
+    }
+    struct promc__xview view; /* about 3 KiB: only on this path */
+    x.exemplar = promc__xtable_read(t, c, &view);
     promc__sink_series(s, &x);
 }
 

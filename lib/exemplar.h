@@ -123,6 +123,12 @@ void promc__xtable_fini(struct promc__xtable *t);
 int promc__xtable_put(struct promc__xtable *t, const void *key, const struct promc__xinput *in);
 /* Forgets key's exemplar (removed series, freed child). */
 void promc__xtable_drop(struct promc__xtable *t, const void *key);
+/* Whether the table ever held an exemplar: scrapes of a family that never
+ * had one skip the call (and its lock) with one load. */
+static inline bool promc__xtable_used(struct promc__xtable *t)
+{
+    return atomic_load_explicit(&t->used, memory_order_acquire);
+}
 /* Copies key's exemplar into *view: &view->x, or NULL when it has none. */
 const struct promc__exemplar *promc__xtable_read(struct promc__xtable *t, const void *key,
                                                  struct promc__xview *view);
