@@ -236,18 +236,18 @@ static void fini_child(struct promc_metric *m, struct promc__child *c)
 static void child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
                          const struct promc__labels *ls)
 {
-    struct promc__series x = {
-        .labels = ls,
-        .created = c->created,
-        .value = counter_value((struct counter_child *)c),
-    };
+    struct promc__series x = {.labels = ls, .created = c->created};
     struct promc__xtable *t = &cdata(m)->exemplars;
     if (!promc__xtable_used(t)) {
+        x.value = counter_value((struct counter_child *)c);
         promc__sink_series(s, &x);
         return;
     }
+    /* The exemplar before the value: a writer adds, then stores its
+     * exemplar, so the value read after includes the exemplar's increment. */
     struct promc__xview view; /* about 3 KiB: only on this path */
     x.exemplar = promc__xtable_read(t, c, &view);
+    x.value = counter_value((struct counter_child *)c);
     promc__sink_series(s, &x);
 }
 

@@ -111,7 +111,9 @@ static void hist_child_series(struct promc_metric *m, struct promc__child *c, st
     struct promc__series x = {.labels = ls, .created = c->created, .hist = &hd};
     pthread_mutex_lock(&d->snap);
     struct promc__xset *ex = atomic_load_explicit(&h->exemplars, memory_order_acquire);
-    /* Out of memory copying them: the counts go out without exemplars. */
+    /* The exemplars before the counts: an observer counts, then stores its
+     * exemplar, so the counts read after include every exemplar shown. Out
+     * of memory copying them: the counts go out without exemplars. */
     if (ex && promc__xset_read(ex, &d->xcopy) == PROMC_OK)
         hd.exemplars = d->xcopy.by_slot;
     promc__hotcold_snapshot(&h->hc, nb, d->scratch, &hd.count, &hd.sum);
