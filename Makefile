@@ -225,7 +225,8 @@ interop: $(BUILD)/integration/interop_dump $(BUILD)/integration/exemplar_dump
 
 # Real Prometheus, node_exporter and Pushgateway on 127.0.0.1.
 integration: $(BUILD)/integration/e2e_target $(BUILD)/integration/textfile_writer \
-             $(BUILD)/integration/push_client
+             $(BUILD)/integration/push_client $(BUILD)/integration/gzip_tool
+	$(Q)tests/integration/gzip_roundtrip.sh $(BUILD)/integration/gzip_tool
 	$(Q)tests/integration/prometheus_e2e.sh $(BUILD)/integration/e2e_target
 	$(Q)tests/integration/node_exporter.sh $(BUILD)/integration/textfile_writer
 	$(Q)tests/integration/pushgateway.sh $(BUILD)/integration/push_client

@@ -474,13 +474,34 @@ static int serve(int port, double seconds)
     return 0;
 }
 
+/* Writes an exposition to stdout: F's 1,000 series ("F") or E's ("E10k",
+ * "E100k"), for the compression benchmark and for looking at. */
+static void usage(void);
+
+static int dump(const char *which)
+{
+    promc_registry *reg = promc_registry_new();
+    if (strcmp(which, "F") == 0)
+        build_registry(reg, 10, 0);
+    else if (strcmp(which, "E10k") == 0)
+        build_registry(reg, 100, 1);
+    else if (strcmp(which, "E100k") == 0)
+        build_registry(reg, 1000, 1);
+    else
+        usage();
+    int rc = promc_encode_file(reg, PROMC_FORMAT_TEXT, stdout);
+    promc_registry_free(reg);
+    return rc == PROMC_OK ? 0 : 1;
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void usage(void)
 {
     fprintf(stderr,
             "usage: bench_promc [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...\n"
-            "       bench_promc serve PORT [SECONDS]\n");
+            "       bench_promc serve PORT [SECONDS]\n"
+            "       bench_promc dump F|E10k|E100k\n");
     exit(2);
 }
 
@@ -497,6 +518,8 @@ int main(int argc, char **argv)
             renders_override = atoi(argv[++i]);
         else if (strcmp(argv[i], "serve") == 0 && i + 1 < argc)
             return serve(atoi(argv[i + 1]), i + 2 < argc ? atof(argv[i + 2]) : 0);
+        else if (strcmp(argv[i], "dump") == 0 && i + 1 < argc)
+            return dump(argv[i + 1]);
         else if (argv[i][0] == '-' || nwork == 16)
             usage();
         else
