@@ -104,6 +104,10 @@ typedef struct promc_http_opts {
      * Running out of memory is a 500 either way. Both are counted in
      * promc_http_scrape_errors_total. */
     int serve_partial_on_error;
+    /* Non-zero: never compress. By default a scrape whose Accept-Encoding
+     * allows gzip (by q-value, over identity) is answered gzip-compressed,
+     * and every metrics response says "Vary: Accept-Encoding". */
+    int disable_gzip;
 
     /* --- Threads and queue ------------------------------------------- */
     /* Worker threads that run scrapes and handlers; default 2, at most 256. */
@@ -171,8 +175,9 @@ typedef struct promc_http_opts {
  *
  * Self-metrics: unless disabled, promc_http_requests_total{code},
  * promc_http_scrape_errors_total, promc_http_slow_readers_shed_total,
- * promc_http_requests_in_flight, promc_http_last_scrape_duration_seconds
- * and promc_http_last_scrape_bytes are registered in reg, and unregistered by
+ * promc_http_requests_in_flight, promc_http_last_scrape_duration_seconds,
+ * promc_http_last_scrape_bytes, promc_http_scrape_exposition_bytes_total and
+ * promc_http_scrape_response_bytes_total are registered in reg, and unregistered by
  * promc_http_server_free. A second server on the same registry goes without them.
  *
  * Returns the server (free it with promc_http_server_free). Errors: NULL

@@ -70,6 +70,8 @@ struct promc__http_self_metrics {
     promc_gauge *in_flight;
     promc_gauge *scrape_seconds;
     promc_gauge *scrape_bytes;
+    promc_counter *exposition_bytes; /* promc_http_scrape_exposition_bytes_total */
+    promc_counter *response_bytes;   /* promc_http_scrape_response_bytes_total */
 };
 
 /* Registers the metrics in reg; when any of them cannot be (already there),
@@ -83,8 +85,10 @@ void promc__http_self_count(struct promc__http_self_metrics *m, int status);
  * is served), and it was answered with status. */
 void promc__http_self_scrape_started(struct promc__http_self_metrics *m);
 void promc__http_self_scrape_failed(struct promc__http_self_metrics *m);
+/* A scrape was encoded in seconds: exposition bytes before compression,
+ * body bytes as sent (the same when not compressed). */
 void promc__http_self_scrape_encoded(struct promc__http_self_metrics *m, double seconds,
-                                     size_t bytes);
+                                     size_t exposition_bytes, size_t body_bytes);
 void promc__http_self_scrape_finished(struct promc__http_self_metrics *m, int status);
 /* A slow reader was closed before its response was whole, to make room. */
 void promc__http_self_slow_reader_shed(struct promc__http_self_metrics *m);
@@ -184,6 +188,8 @@ struct promc__http_reply {
     bool keep_alive;     /* Connection: keep-alive, else close */
     const char *allow;   /* an Allow header, or NULL */
     bool auth_challenge; /* a WWW-Authenticate header for Basic */
+    bool gzip;           /* Content-Encoding: gzip (the body is compressed) */
+    bool vary_encoding;  /* Vary: Accept-Encoding (the body depends on it) */
 };
 
 /* The reason phrase of a status code (its class for unknown codes). */
@@ -258,10 +264,17 @@ void promc__http_workers_stop(promc_http_server *s);
 /* Routing (http_routes.c)                                                */
 /* ===================================================================== */
 
+/* What a worker thread keeps from one request to the next. */
+struct promc__http_scratch {
+    struct promc__buf body; /* response bodies are built here */
+    struct promc__gzip *gz; /* made on the first compressed scrape */
+};
+
 /* Answers the request parsed in c->req (its head is c->buf[0..head_len)) on
- * a worker thread; wb is the worker's buffer for response bodies. Returns
- * false when the connection must close. */
-bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb);
+ * a worker thread, building bodies in the worker's scratch. Returns false
+ * when the connection must close. */
+bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c,
+                        struct promc__http_scratch *w);
 /* Whether q asks for the metrics endpoint (the server has one). */
 bool promc__http_is_metrics(const promc_http_server *s, const struct promc__http_request *q);
 /* Whether the loop may answer q itself: GET or HEAD /-/healthy without a

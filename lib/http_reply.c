@@ -114,13 +114,13 @@ bool promc__http_safe_header_value(const char *v)
     return true;
 }
 
-/* Bytes of a response head. Its own lines take at most 230: the status line
+/* Bytes of a response head. Its own lines take at most 278: the status line
  * with the longest reason (46), Date (37), Content-Length with 20 digits
- * (38), Connection (24), WWW-Authenticate (58), the Content-Type and Allow
- * names (25) and the final CRLF; the two values a handler chooses are at
- * most PROMC__HTTP_HEADER_VALUE_MAX each. Were it ever too small,
- * format_head would refuse (the connection closes), never truncate. */
-#define HEAD_MAX (256 + 2 * PROMC__HTTP_HEADER_VALUE_MAX)
+ * (38), Connection (24), WWW-Authenticate (58), Content-Encoding (24), Vary
+ * (23), the Content-Type and Allow names (25) and the final CRLF; the two values a handler chooses
+ * are at most PROMC__HTTP_HEADER_VALUE_MAX each. Were it ever too small, format_head would refuse
+ * (the connection closes), never truncate. */
+#define HEAD_MAX (320 + 2 * PROMC__HTTP_HEADER_VALUE_MAX)
 
 /* 1xx, 204 and 304 carry no body and no Content-Length. */
 static bool bodiless(int status)
@@ -138,10 +138,12 @@ static size_t format_head(char *h, size_t cap, const struct promc__http_reply *r
     if (!bodiless(r->status))
         snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->body_len);
     int n = snprintf(h, cap,
-                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n%s"
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n%s%s%s"
                      "Connection: %s\r\n%s%s%s%s\r\n",
                      r->status, promc__http_reason(r->status), date,
-                     r->content_type ? r->content_type : "text/plain; charset=utf-8", length,
+                     r->content_type ? r->content_type : "text/plain; charset=utf-8",
+                     r->gzip ? "Content-Encoding: gzip\r\n" : "",
+                     r->vary_encoding ? "Vary: Accept-Encoding\r\n" : "", length,
                      r->keep_alive ? "keep-alive" : "close", r->allow ? "Allow: " : "",
                      r->allow ? r->allow : "", r->allow ? "\r\n" : "",
                      r->auth_challenge ? "WWW-Authenticate: Basic realm=\"metrics\", "

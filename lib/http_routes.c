@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gzip.h"
 #include "http_internal.h"
 #include "internal.h"
 
@@ -102,7 +103,8 @@ struct route {
     const struct promc__http_request *req;
     bool get, head;
     bool metrics; /* the metrics endpoint: its answers are counted */
-    struct promc__buf *wb;
+    struct promc__http_scratch *w;
+    struct promc__buf *wb; /* &w->body */
 };
 
 /* The reply every route starts from: 200, keep-alive as the client asked
@@ -151,6 +153,52 @@ static const char *terminate(struct promc__http_conn *c, const char *p, size_t l
     return c->buf + at;
 }
 
+/* Whether the client's Accept-Encoding headers (all of them, as one list)
+ * let the scrape be answered with gzip. */
+static bool wants_gzip(const struct promc__http_request *req)
+{
+    struct promc__accept_encoding ae = {0};
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const struct promc__http_header *h = &req->headers[i];
+        if (h->name_len == 15 && strncasecmp(h->name, "accept-encoding", 15) == 0)
+            promc__accept_encoding_add(&ae, h->value, h->value_len);
+    }
+    return promc__accept_encoding_gzip(&ae);
+}
+
+/* Feeds the exposition to the gzip stream (ctx). */
+static int gzip_writer(void *ctx, const char *data, size_t len)
+{
+    return promc__gzip_write(ctx, data, len);
+}
+
+/* Encodes the exposition into wb, compressed through w->gz when gzip is set
+ * (and the compressor could be made: without it, the scrape goes out
+ * uncompressed). Returns the encoder's code; *gzip says whether the body is
+ * compressed and *exposition_bytes its size before compression. */
+static int encode_body(promc_http_server *s, struct promc__http_scratch *w, promc_format f,
+                       bool *gzip, size_t *exposition_bytes)
+{
+    struct promc__buf *wb = &w->body;
+    if (*gzip && !w->gz)
+        w->gz = promc__gzip_new();
+    *gzip = *gzip && w->gz;
+    if (!*gzip) {
+        int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
+        *exposition_bytes = wb->len;
+        return rc;
+    }
+    promc__gzip_start(w->gz, promc__buf_writer, wb);
+    int rc = promc_encode(s->registry, f, gzip_writer, w->gz);
+    /* The stream is ended whatever the encoder said, so that a partial
+     * exposition served on error is still a whole gzip member; a failed
+     * compressor write can only be the body buffer running out of memory,
+     * which wb->oom shows. */
+    promc__gzip_finish(w->gz);
+    *exposition_bytes = (size_t)promc__gzip_in_bytes(w->gz);
+    return rc;
+}
+
 static bool answer_metrics(const struct route *rt)
 {
     promc_http_server *s = rt->s;
@@ -162,17 +210,21 @@ static bool answer_metrics(const struct route *rt)
                              ? terminate(rt->c, req->accept, req->accept_len)
                              : NULL;
     promc_format f = promc_negotiate(accept, &r.content_type);
+    bool gzip = !s->opts.disable_gzip && wants_gzip(req);
+    size_t exposition_bytes = 0;
     promc__buf_reset(wb);
     int64_t t0 = promc__mono_ns();
     const promc_http_server *outer = enter_callbacks(s);
-    int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
+    int rc = encode_body(s, rt->w, f, &gzip, &exposition_bytes);
     leave_callbacks(outer);
+    r.vary_encoding = !s->opts.disable_gzip;
     /* Partial output is served only when it is what the encoder meant to
      * write: not when memory ran out, in it or in the body buffer. */
     bool partial_ok = s->opts.serve_partial_on_error && rc != PROMC_ENOMEM && !wb->oom;
     double seconds = (double)(promc__mono_ns() - t0) / 1e9;
     bool serving = rc == PROMC_OK || partial_ok;
     if (!serving) {
+        gzip = false;
         r.status = 500;
         r.content_type = NULL;
         promc__buf_reset(wb);
@@ -182,13 +234,14 @@ static bool answer_metrics(const struct route *rt)
     }
     if (rc != PROMC_OK)
         promc__http_self_scrape_failed(&s->self);
+    r.gzip = gzip;
     r.body = wb->p;
     r.body_len = wb->len;
-    size_t encoded = wb->len;
+    size_t body_bytes = wb->len;
     bool ok = promc__http_deliver(s, rt->c, &r);
     /* What was sent: a 503 instead when there was no room for the body. */
     if (serving && r.status == 200)
-        promc__http_self_scrape_encoded(&s->self, seconds, encoded);
+        promc__http_self_scrape_encoded(&s->self, seconds, exposition_bytes, body_bytes);
     promc__http_self_scrape_finished(&s->self, r.status);
     return ok && r.keep_alive;
 }
@@ -303,7 +356,8 @@ static bool answer_handler(const struct route *rt)
 /* Dispatch                                                               */
 /* ===================================================================== */
 
-bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb)
+bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c,
+                        struct promc__http_scratch *w)
 {
     const struct promc__http_request *req = &c->req;
     struct route rt = {.s = s,
@@ -312,7 +366,8 @@ bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c, struct
                        .get = span_eq(req->method, req->method_len, "GET"),
                        .head = span_eq(req->method, req->method_len, "HEAD"),
                        .metrics = promc__http_is_metrics(s, req),
-                       .wb = wb};
+                       .w = w,
+                       .wb = &w->body};
     /* With a handler, the application owns every path but the metrics one. */
     bool healthy = !s->opts.handler && path_is(req, "/-/healthy");
     bool index = !s->opts.handler && path_is(req, "/");

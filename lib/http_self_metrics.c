@@ -2,7 +2,8 @@
  * The HTTP server's own metrics, registered in the registry it serves:
  * requests to the metrics endpoint by status, scrapes in flight, scrapes
  * whose exposition failed, slow readers shed to make room for responses,
- * and the duration and size of the last scrape.
+ * the bytes of expositions and of the bodies sent for them (smaller when
+ * compressed), and the duration and size of the last scrape.
  * Only the metrics endpoint is counted; a server that finds them already
  * registered goes without.
  */
@@ -16,7 +17,7 @@ void promc__http_self_metrics_drop(struct promc__http_self_metrics *m)
         promc_registry_unregister(m->registry, promc_counter_vec_metric(m->requests));
         promc_counter_vec_free(m->requests);
     }
-    promc_counter *c[] = {m->scrape_errors, m->shed};
+    promc_counter *c[] = {m->scrape_errors, m->shed, m->exposition_bytes, m->response_bytes};
     for (size_t i = 0; i < sizeof c / sizeof *c; i++)
         if (c[i]) {
             promc_registry_unregister(m->registry, promc_counter_metric(c[i]));
@@ -47,14 +48,23 @@ void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_regi
         "Connections closed before their response was whole, to make room for another "
         "response within max_pending_bytes: the slow readers that had waited longest.",
         NULL);
+    m->exposition_bytes = promc_counter_new(
+        reg, "promc_http_scrape_exposition_bytes",
+        "Bytes of the expositions served with status 200, before compression.", NULL);
+    m->response_bytes = promc_counter_new(
+        reg, "promc_http_scrape_response_bytes",
+        "Bytes of the response bodies sent for them: smaller than the expositions when "
+        "compressed.",
+        NULL);
     m->in_flight =
         promc_gauge_new(reg, "promc_http_requests_in_flight", "Scrapes being served now.", NULL);
     m->scrape_seconds = promc_gauge_new(reg, "promc_http_last_scrape_duration_seconds",
                                         "Time the last scrape took to encode, in seconds.", NULL);
-    m->scrape_bytes = promc_gauge_new(reg, "promc_http_last_scrape_bytes",
-                                      "Size of the last scrape's body in bytes.", NULL);
-    if (!m->requests || !m->scrape_errors || !m->shed || !m->in_flight || !m->scrape_seconds ||
-        !m->scrape_bytes) {
+    m->scrape_bytes =
+        promc_gauge_new(reg, "promc_http_last_scrape_bytes",
+                        "Size of the last scrape's exposition in bytes, before compression.", NULL);
+    if (!m->requests || !m->scrape_errors || !m->shed || !m->exposition_bytes ||
+        !m->response_bytes || !m->in_flight || !m->scrape_seconds || !m->scrape_bytes) {
         promc__http_self_metrics_drop(m);
         return;
     }
@@ -85,12 +95,14 @@ void promc__http_self_scrape_failed(struct promc__http_self_metrics *m)
 }
 
 void promc__http_self_scrape_encoded(struct promc__http_self_metrics *m, double seconds,
-                                     size_t bytes)
+                                     size_t exposition_bytes, size_t body_bytes)
 {
     if (!m->scrape_seconds)
         return;
     promc_gauge_set(m->scrape_seconds, seconds);
-    promc_gauge_set(m->scrape_bytes, (double)bytes);
+    promc_gauge_set(m->scrape_bytes, (double)exposition_bytes);
+    promc_counter_add_int(m->exposition_bytes, exposition_bytes);
+    promc_counter_add_int(m->response_bytes, body_bytes);
 }
 
 void promc__http_self_scrape_finished(struct promc__http_self_metrics *m, int status)

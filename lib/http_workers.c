@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gzip.h"
 #include "http_internal.h"
 #include "internal.h"
 
@@ -66,10 +67,10 @@ static void give_back(promc_http_server *s, struct promc__http_conn *c)
 
 /* Serves a connection's requests while they are complete in its buffer
  * (pipelining), then hands it back to the loop. */
-static void serve(promc_http_server *s, struct promc__http_conn *c, struct promc__buf *wb)
+static void serve(promc_http_server *s, struct promc__http_conn *c, struct promc__http_scratch *w)
 {
     for (;;) {
-        bool keep = promc__http_answer(s, c, wb);
+        bool keep = promc__http_answer(s, c, w);
         promc__http_conn_next(c);
         if (!keep || atomic_load(&s->stopping)) {
             /* A response still being written is finished before closing. */
@@ -102,7 +103,7 @@ static void serve(promc_http_server *s, struct promc__http_conn *c, struct promc
 static void *worker_main(void *arg)
 {
     promc_http_server *s = arg;
-    struct promc__buf wb = {0};
+    struct promc__http_scratch w = {0};
     for (;;) {
         pthread_mutex_lock(&s->qlock);
         while (!s->qlen && !s->workers_stop)
@@ -115,9 +116,10 @@ static void *worker_main(void *arg)
         s->qhead = (s->qhead + 1) % s->opts.max_queue;
         s->qlen--;
         pthread_mutex_unlock(&s->qlock);
-        serve(s, c, &wb);
+        serve(s, c, &w);
     }
-    promc__free(wb.p);
+    promc__free(w.body.p);
+    promc__gzip_free(w.gz);
     return NULL;
 }
 

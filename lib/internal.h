@@ -69,6 +69,16 @@ void promc__iov_consume(struct iovec **iov, int *n, size_t done);
 /* A promc_write_fn appending to a struct promc__buf (ctx). */
 int promc__buf_writer(void *ctx, const char *data, size_t len);
 
+/* What Accept-Encoding headers allow (negotiate.c): start zeroed, add
+ * each header's value, then ask whether to answer with gzip. q-values are
+ * in thousandths. */
+struct promc__accept_encoding {
+    int gzip_q, identity_q, star_q;
+    bool gzip_named, identity_named, star_named;
+};
+void promc__accept_encoding_add(struct promc__accept_encoding *ae, const char *value, size_t len);
+bool promc__accept_encoding_gzip(const struct promc__accept_encoding *ae);
+
 /* A read-write lock that does not starve writers (glibc: writer preference;
  * a thread must then never take the same read lock twice: family.c and
  * gather.c make sure a callback cannot make it). */

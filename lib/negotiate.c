@@ -2,7 +2,8 @@
  * Content negotiation: picks text 0.0.4 or OpenMetrics 1.0.0 from an HTTP
  * Accept header the way a server should -- by q-value, ties going to the
  * earlier entry -- and always falls back to text, which every Prometheus
- * understands. Parsing never reads past the header's NUL and allocates nothing.
+ * understands; and reads Accept-Encoding headers for gzip. Parsing never
+ * reads past the header and allocates nothing.
  */
 #include <string.h>
 
@@ -129,4 +130,49 @@ const char *promc_content_type(promc_format format)
 {
     return format == PROMC_FORMAT_OPENMETRICS ? PROMC_CONTENT_TYPE_OPENMETRICS
                                               : PROMC_CONTENT_TYPE_TEXT;
+}
+
+/* Accept-Encoding (RFC 9110 12.5.3): a list of codings, each with an
+ * optional q. gzip (or its alias x-gzip) is used when its q, or that of "*"
+ * when it is not named, is above 0 and, if identity is named, not below
+ * identity's. Identity is always the fallback, even when refused: an
+ * uncompressed exposition beats a 406 for a scraper. */
+void promc__accept_encoding_add(struct promc__accept_encoding *ae, const char *v, size_t len)
+{
+    const char *p = v, *end = v + len;
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *iend = comma ? comma : end;
+        const char *semi = memchr(p, ';', (size_t)(iend - p));
+        const char *t = skip_ws(p, iend);
+        const char *tend = trim_end(t, semi ? semi : iend);
+        int q = 1000;
+        for (const char *param = semi; param && param < iend;) {
+            const char *next = memchr(param + 1, ';', (size_t)(iend - param - 1));
+            const char *pend = next ? next : iend;
+            const char *k = skip_ws(param + 1, pend);
+            const char *eq = memchr(k, '=', (size_t)(pend - k));
+            if (eq && ieq(k, (size_t)(trim_end(k, eq) - k), "q"))
+                q = parse_q(skip_ws(eq + 1, pend), trim_end(eq + 1, pend));
+            param = next;
+        }
+        size_t tl = (size_t)(tend - t);
+        if (ieq(t, tl, "gzip") || ieq(t, tl, "x-gzip")) {
+            ae->gzip_q = ae->gzip_named && ae->gzip_q > q ? ae->gzip_q : q;
+            ae->gzip_named = true;
+        } else if (ieq(t, tl, "identity")) {
+            ae->identity_q = ae->identity_named && ae->identity_q > q ? ae->identity_q : q;
+            ae->identity_named = true;
+        } else if (ieq(t, tl, "*")) {
+            ae->star_q = ae->star_named && ae->star_q > q ? ae->star_q : q;
+            ae->star_named = true;
+        }
+        p = comma ? comma + 1 : end;
+    }
+}
+
+bool promc__accept_encoding_gzip(const struct promc__accept_encoding *ae)
+{
+    int gzip = ae->gzip_named ? ae->gzip_q : ae->star_named ? ae->star_q : 0;
+    return gzip > 0 && (!ae->identity_named || gzip >= ae->identity_q);
 }

@@ -2,7 +2,8 @@
 # End to end with a real Prometheus server: it scrapes a small promc program
 # every second, and the values of a counter, a gauge, a labelled histogram
 # (through histogram_quantile) and an info must come back through its query
-# API. Run twice: with Prometheus' default Accept header (2.42 prefers
+# API. Prometheus asks for gzip, so this also proves the compressed answers
+# are what it stored; the server's byte counters show they were compressed. Run twice: with Prometheus' default Accept header (2.42 prefers
 # OpenMetrics, so promc answers OpenMetrics) and with the target forced to
 # the text format 0.0.4. (Prometheus 2.42 has no scrape_protocols setting.)
 #
@@ -101,6 +102,9 @@ YML
         'histogram_quantile(0.5, sum by (le) (e2e_request_duration_seconds_bucket{path="/a"}))' 0.3
     check "$name: +Inf bucket" wait_value 'e2e_request_duration_seconds_bucket{path="/b",le="+Inf"}' 1
     check "$name: info" wait_value 'e2e_build_info{version="1.2.3",branch="main"}' 1
+    # Prometheus asks for gzip: what it stored above came compressed.
+    check "$name: scrapes were gzip-compressed" wait_value \
+        'count(promc_http_scrape_response_bytes_total < 0.8 * promc_http_scrape_exposition_bytes_total)' 1
     check "$name: target healthy, no scrape error" target_clean
     check "$name: metadata type $meta_type" metadata_is "$meta_metric" "$meta_type"
 

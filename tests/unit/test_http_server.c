@@ -12,6 +12,7 @@
 
 #include "helpers.h"
 #include "raw_http.h"
+#include "inflate.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1489,6 +1490,226 @@ static void test_scrape_error_serves_partial(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Compression                                                         */
+/* ------------------------------------------------------------------ */
+
+#define GET_ENC(path, enc) "GET " path " HTTP/1.1\r\n" HOST_HDR "Accept-Encoding: " enc "\r\n\r\n"
+
+/* The body of r decoded: gzip when the response says so, else as sent. */
+static char *decoded_body(const response *r)
+{
+    const char *ce = hdr(r, "Content-Encoding");
+    if (!ce) {
+        char *s = malloc(r->body_len + 1);
+        memcpy(s, r->body, r->body_len);
+        s[r->body_len] = '\0';
+        return s;
+    }
+    assert_string_equal(ce, "gzip");
+    unsigned char *out;
+    size_t n;
+    int rc = test_inflate_gzip((const unsigned char *)r->body, r->body_len, &out, &n);
+    if (rc)
+        fail_msg("gzip body of %zu bytes does not decode: %d", r->body_len, rc);
+    char *s = realloc(out, n + 1);
+    s[n] = '\0';
+    return s;
+}
+
+/* What each Accept-Encoding gets: gzip by q-value over identity. */
+static void test_gzip_negotiation(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    promc_http_server *s = serve(f.reg, &(promc_http_opts){.disable_self_metrics = 1});
+    int port = promc_http_server_port(s);
+    char *want = test_render(f.reg, PROMC_FORMAT_TEXT);
+    static const struct {
+        const char *raw;
+        bool gzip;
+    } cases[] = {
+        {GET("/metrics"), false},
+        {GET_ENC("/metrics", "gzip"), true},
+        {GET_ENC("/metrics", "gzip, deflate, br"), true}, /* what browsers send */
+        {GET_ENC("/metrics", "x-gzip"), true},
+        {GET_ENC("/metrics", "GZIP;q=0.5"), true},
+        {GET_ENC("/metrics", "gzip;q=0"), false},
+        {GET_ENC("/metrics", "gzip ; q=0.000"), false},
+        {GET_ENC("/metrics", "identity;q=1, gzip;q=0.5"), false},
+        {GET_ENC("/metrics", "identity;q=0.5, gzip;q=0.5"), true}, /* a tie goes to gzip */
+        {GET_ENC("/metrics", "identity;q=0, gzip;q=0.1"), true},
+        {GET_ENC("/metrics", "*"), true},
+        {GET_ENC("/metrics", "*;q=0"), false}, /* nothing acceptable: identity anyway */
+        {GET_ENC("/metrics", "*, gzip;q=0"), false},
+        {GET_ENC("/metrics", "br, deflate"), false},
+        {GET_ENC("/metrics", ""), false},
+        {GET_ENC("/metrics", ",,; ;q=,gzip"), true},
+        /* two headers are one list */
+        {"GET /metrics HTTP/1.1\r\n" HOST_HDR "Accept-Encoding: identity;q=0.2\r\n"
+         "Accept-Encoding: gzip\r\n\r\n",
+         true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        response r;
+        request(port, cases[i].raw, &r);
+        assert_int_equal(r.status, 200);
+        if ((hdr(&r, "Content-Encoding") != NULL) != cases[i].gzip)
+            fail_msg("case %zu: Content-Encoding %s", i, hdr(&r, "Content-Encoding"));
+        assert_string_equal(hdr(&r, "Vary"), "Accept-Encoding");
+        assert_int_equal(r.content_length, (long)r.body_len);
+        char *body = decoded_body(&r);
+        assert_string_equal(body, want);
+        free(body);
+        resp_free(&r);
+    }
+    promc_free(want);
+    promc_http_server_free(s);
+    fixture_free(&f);
+}
+
+/* A compressed body in every format, HEAD with the compressed length, and
+ * no compression at all with disable_gzip. */
+static void test_gzip_formats_head_and_off(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    /* Enough series that compression shows. */
+    promc_counter_vec *many =
+        promc_counter_vec_new(f.reg, "many", "Many.", PROMC_LABELS("i"), NULL);
+    for (int i = 0; i < 500; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", i);
+        promc_counter_add_int(promc_counter_vec_labels(many, v), (uint64_t)i * 7);
+    }
+    promc_http_server *s = serve(f.reg, &(promc_http_opts){.disable_self_metrics = 1});
+    int port = promc_http_server_port(s);
+    char *text = test_render(f.reg, PROMC_FORMAT_TEXT);
+    char *om = test_render(f.reg, PROMC_FORMAT_OPENMETRICS);
+
+    response r;
+    request(port, GET_ENC("/metrics", "gzip"), &r);
+    assert_string_equal(hdr(&r, "Content-Encoding"), "gzip");
+    assert_true(r.body_len * 4 < strlen(text));
+    long gz_len = (long)r.body_len;
+    char *body = decoded_body(&r);
+    assert_string_equal(body, text);
+    free(body);
+    resp_free(&r);
+
+    request(port,
+            "GET /metrics HTTP/1.1\r\n" HOST_HDR "Accept: application/openmetrics-text; "
+            "version=1.0.0\r\nAccept-Encoding: gzip\r\n\r\n",
+            &r);
+    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_OPENMETRICS);
+    body = decoded_body(&r);
+    assert_string_equal(body, om);
+    free(body);
+    resp_free(&r);
+
+    request(port, "HEAD /metrics HTTP/1.1\r\n" HOST_HDR "Accept-Encoding: gzip\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Content-Encoding"), "gzip");
+    assert_int_equal(r.content_length, gz_len);
+    resp_free(&r);
+
+    /* keep-alive: several compressed scrapes on one connection, each whole */
+    client c = cli_open(port);
+    for (int i = 0; i < 3; i++) {
+        cli_send_str(&c, GET_ENC("/metrics", "gzip"));
+        expect_response(&c, &r, false);
+        body = decoded_body(&r);
+        assert_string_equal(body, text);
+        free(body);
+        resp_free(&r);
+    }
+    cli_close(&c);
+    promc_http_server_free(s);
+
+    s = serve(f.reg, &(promc_http_opts){.disable_self_metrics = 1, .disable_gzip = 1});
+    port = promc_http_server_port(s);
+    request(port, GET_ENC("/metrics", "gzip"), &r);
+    assert_null(hdr(&r, "Content-Encoding"));
+    assert_null(hdr(&r, "Vary"));
+    assert_string_equal(r.body, text);
+    resp_free(&r);
+    promc_http_server_free(s);
+    promc_free(text);
+    promc_free(om);
+    promc_counter_vec_free(many);
+    fixture_free(&f);
+}
+
+/* An error body is never compressed; a partial exposition served on error
+ * is a whole gzip stream. */
+static void test_gzip_on_scrape_errors(void **state)
+{
+    (void)state;
+    promc_gauge_vec *padding;
+    promc_metric *col;
+    promc_registry *reg = failing_registry(&padding, &col);
+    promc_http_server *s = serve(reg, &(promc_http_opts){.workers = 1});
+    int port = promc_http_server_port(s);
+    atomic_store(&collector_fails, 1);
+    response r;
+    request(port, GET_ENC("/metrics", "gzip"), &r);
+    assert_int_equal(r.status, 500);
+    assert_null(hdr(&r, "Content-Encoding"));
+    assert_int_equal(strncmp(r.body, "500 exposition failed: ", 23), 0);
+    resp_free(&r);
+    promc_http_server_free(s);
+
+    s = serve(reg, &(promc_http_opts){.workers = 1, .serve_partial_on_error = 1});
+    port = promc_http_server_port(s);
+    request(port, GET_ENC("/metrics", "gzip"), &r);
+    assert_int_equal(r.status, 200);
+    char *body = decoded_body(&r);
+    assert_int_equal(strncmp(body, "# HELP padding Comes first.\n", 28), 0);
+    assert_null(strstr(body, "sometimes_failing"));
+    free(body);
+    resp_free(&r);
+    atomic_store(&collector_fails, 0);
+    promc_http_server_free(s);
+    promc_metric_free(col);
+    promc_gauge_vec_free(padding);
+    promc_registry_free(reg);
+}
+
+/* The self-metrics count the exposition's bytes and the bytes sent. */
+static void test_gzip_self_metrics(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    promc_http_server *s = serve(f.reg, &(promc_http_opts){.workers = 1});
+    int port = promc_http_server_port(s);
+    response r;
+    request(port, GET_ENC("/metrics", "gzip"), &r);
+    size_t sent = r.body_len;
+    char *body = decoded_body(&r);
+    size_t plain = strlen(body);
+    free(body);
+    resp_free(&r);
+    /* One worker: once it answers the next request, it has counted this one. */
+    assert_int_equal(status_of(port, GET("/")), 200);
+    assert_true(sent < plain);
+    assert_true(test_value(f.reg, "promc_http_scrape_exposition_bytes_total", NULL, 0) ==
+                (double)plain);
+    assert_true(test_value(f.reg, "promc_http_scrape_response_bytes_total", NULL, 0) ==
+                (double)sent);
+    assert_true(test_value(f.reg, "promc_http_last_scrape_bytes", NULL, 0) == (double)plain);
+    /* uncompressed: both grow by the same */
+    request(port, GET("/metrics"), &r);
+    assert_int_equal(status_of(port, GET("/")), 200);
+    double before = (double)plain;
+    assert_true(test_value(f.reg, "promc_http_scrape_exposition_bytes_total", NULL, 0) ==
+                before + (double)r.body_len);
+    assert_true(test_value(f.reg, "promc_http_scrape_response_bytes_total", NULL, 0) ==
+                (double)sent + (double)r.body_len);
+    resp_free(&r);
+    promc_http_server_free(s);
+    fixture_free(&f);
+}
+
+/* ------------------------------------------------------------------ */
 /* Freeing a server from its own callbacks                             */
 /* ------------------------------------------------------------------ */
 
@@ -2340,6 +2561,10 @@ int main(void)
         cmocka_unit_test(test_self_metrics),
         cmocka_unit_test(test_scrape_error_answers_500),
         cmocka_unit_test(test_scrape_error_serves_partial),
+        cmocka_unit_test(test_gzip_negotiation),
+        cmocka_unit_test(test_gzip_formats_head_and_off),
+        cmocka_unit_test(test_gzip_on_scrape_errors),
+        cmocka_unit_test(test_gzip_self_metrics),
         cmocka_unit_test(test_free_from_own_callback),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
