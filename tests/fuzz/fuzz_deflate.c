@@ -103,8 +103,8 @@ const char *const *fuzz_seed_inputs(size_t *n)
         "\x05# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 1\n",
         "\xe6http_requests_total{route=\"/a\",status=\"200\"} 12345\n",
         "\xe1\x00\x01\x02\x03\xff\xfe",
-        "\x07"
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ("\x07"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
     };
     *n = sizeof seeds / sizeof seeds[0];
     return seeds;
