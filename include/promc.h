@@ -828,16 +828,23 @@ PROMC_API promc_metric *promc_default_process_collector(void);
 /* Exposition                                                             */
 /* ===================================================================== */
 
-/* The exposition formats. */
+/* The exposition formats. PROMC_FORMAT_PROTOBUF is binary: a sequence of
+ * io.prometheus.client.MetricFamily messages, each preceded by its length as
+ * a varint (docs/FORMATS.md); Prometheus asks for it when its native
+ * histograms are enabled. */
 typedef enum promc_format {
-    PROMC_FORMAT_TEXT,       /* text/plain; version=0.0.4 */
-    PROMC_FORMAT_OPENMETRICS /* application/openmetrics-text; version=1.0.0 */
+    PROMC_FORMAT_TEXT,        /* text/plain; version=0.0.4 */
+    PROMC_FORMAT_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
+    PROMC_FORMAT_PROTOBUF     /* application/vnd.google.protobuf, delimited */
 } promc_format;
 
 /* The Content-Type to send with PROMC_FORMAT_TEXT. */
 #define PROMC_CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
 /* The Content-Type to send with PROMC_FORMAT_OPENMETRICS. */
 #define PROMC_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+/* The Content-Type to send with PROMC_FORMAT_PROTOBUF. */
+#define PROMC_CONTENT_TYPE_PROTOBUF                                                                \
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
 
 /* Receives the exposition in chunks; return 0 to go on, non-zero to stop
  * (the scrape then fails with PROMC_EIO). It may call promc functions,
@@ -858,7 +865,9 @@ typedef int (*promc_write_fn)(void *ctx, const char *data, size_t len);
  * Any thread; scrapes run concurrently with each other and with updates. */
 PROMC_API int promc_encode(promc_registry *reg, promc_format format, promc_write_fn fn, void *ctx);
 /* The exposition in one NUL-terminated buffer from the library allocator
- * (free with promc_free); its length in *len if len is not NULL.
+ * (free with promc_free); its length in *len if len is not NULL. The
+ * terminating NUL is not counted in *len; a PROMC_FORMAT_PROTOBUF body is
+ * binary and may itself contain NUL bytes, so use *len, not strlen.
  * Errors: NULL with promc_encode's errors. Any thread. */
 PROMC_API char *promc_encode_buffer(promc_registry *reg, promc_format format, size_t *len);
 /* Writes the exposition to f (not flushed, not closed).
@@ -867,12 +876,16 @@ PROMC_API char *promc_encode_buffer(promc_registry *reg, promc_format format, si
 PROMC_API int promc_encode_file(promc_registry *reg, promc_format format, FILE *f);
 
 /* Chooses the format for an HTTP Accept header (NULL or "" = text),
- * honouring q-values, and returns it; *content_type (if not NULL) gets the
- * exact Content-Type to send with it (static storage). Cannot fail; any
- * thread. */
+ * honouring q-values (ties go to the earlier entry), and returns it;
+ * *content_type (if not NULL) gets the exact Content-Type to send with it
+ * (static storage). Protobuf is chosen only for
+ * application/vnd.google.protobuf with proto=io.prometheus.client.MetricFamily
+ * and encoding=delimited (as Prometheus sends them); the wildcard ranges
+ * never get it (any type or text/ any: text; application/ any: OpenMetrics).
+ * Cannot fail; any thread. */
 PROMC_API promc_format promc_negotiate(const char *accept, const char **content_type);
 /* The Content-Type of a format (static storage; the text one for an unknown
- * value). Cannot fail; any thread. */
+ * value), e.g. PROMC_CONTENT_TYPE_PROTOBUF. Cannot fail; any thread. */
 PROMC_API const char *promc_content_type(promc_format format);
 
 #ifdef __cplusplus

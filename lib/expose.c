@@ -1,23 +1,34 @@
 /*
- * The public exposition calls: resolve the registry, put a text sink on the
- * caller's writer (a callback, a growing buffer, a FILE), and gather.
+ * The public exposition calls: resolve the registry, put the format's sink
+ * (text, OpenMetrics or protobuf) on the caller's writer (a callback, a
+ * growing buffer, a FILE), and gather.
  */
+#include "encode_protobuf.h"
 #include "encode_text.h"
 #include "gather.h"
 #include "internal.h"
 #include "registry.h"
 
-/* The text sink's buffer: lines are flushed to the writer in chunks of this
- * size, so a scrape of any size streams in constant memory. */
+/* The sinks' buffer: text lines are flushed to the writer in chunks of this
+ * size, so a text scrape of any size streams in constant memory; the
+ * protobuf sink starts here and moves to the heap for a larger family. */
 #define ENC_BUFSIZE 16384
 
 int promc_encode(promc_registry *reg, promc_format format, promc_write_fn fn, void *ctx)
 {
-    if (!fn || (format != PROMC_FORMAT_TEXT && format != PROMC_FORMAT_OPENMETRICS))
+    if (!fn || (format != PROMC_FORMAT_TEXT && format != PROMC_FORMAT_OPENMETRICS &&
+                format != PROMC_FORMAT_PROTOBUF))
         return promc__fail(PROMC_EINVAL, "promc_encode needs a writer and a known format");
     if (promc__registry_arg(reg, "promc_encode", &reg) != PROMC_OK)
         return promc_last_error_code();
     char buf[ENC_BUFSIZE];
+    if (format == PROMC_FORMAT_PROTOBUF) {
+        struct promc__protobuf_sink p;
+        promc__protobuf_sink_init(&p, fn, ctx, buf, sizeof buf);
+        int rc = promc__gather(reg, &p.base);
+        promc__protobuf_sink_release(&p);
+        return rc;
+    }
     struct promc__text_sink t;
     promc__text_sink_init(&t, format, fn, ctx, buf, sizeof buf);
     return promc__gather(reg, &t.base);
@@ -27,7 +38,7 @@ char *promc_encode_buffer(promc_registry *reg, promc_format format, size_t *len)
 {
     struct promc__buf b = {0};
     int rc = promc_encode(reg, format, promc__buf_writer, &b);
-    if (rc == PROMC_OK && !b.p) /* empty text exposition */
+    if (rc == PROMC_OK && !b.p) /* an empty exposition */
         promc__buf_put(&b, "", 0);
     if (rc != PROMC_OK || b.oom) {
         promc__free(b.p);

@@ -1,9 +1,9 @@
 /*
- * Content negotiation: picks text 0.0.4 or OpenMetrics 1.0.0 from an HTTP
- * Accept header the way a server should -- by q-value, ties going to the
- * earlier entry -- and always falls back to text, which every Prometheus
- * understands; and reads Accept-Encoding headers for gzip. Parsing never
- * reads past the header and allocates nothing.
+ * Content negotiation: picks text 0.0.4, OpenMetrics 1.0.0 or delimited
+ * protobuf from an HTTP Accept header the way a server should -- by q-value,
+ * ties going to the earlier entry -- and always falls back to text, which
+ * every Prometheus understands; and reads Accept-Encoding headers for gzip.
+ * Parsing never reads past the header and allocates nothing.
  */
 #include <string.h>
 
@@ -61,18 +61,52 @@ static int parse_q(const char *p, const char *end)
     return q > 1000 ? 1000 : q;
 }
 
+/* A parameter value (RFC 9110 §5.6.6: a token, or a quoted-string with
+ * backslash escapes, the two equivalent) equals want exactly: the values
+ * compared here (versions, a message name, an encoding) are case-sensitive. */
+static bool value_is(const char *v, size_t vlen, const char *want)
+{
+    if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+        const char *end = v + vlen - 1;
+        for (v++; v < end; v++, want++) {
+            if (*v == '\\' && v + 1 < end)
+                v++;
+            if (!*want || *v != *want)
+                return false;
+        }
+        return !*want;
+    }
+    return strlen(want) == vlen && memcmp(v, want, vlen) == 0;
+}
+
 enum { NONE = -1 };
 
+/* A parameter of a media range: its value, if it was given. */
+struct param {
+    const char *v;
+    size_t len;
+    bool given;
+};
+
 /* Classifies one media range; returns the format it asks for or NONE. */
-static int classify(const char *type, size_t tlen, const char *version, size_t vlen,
-                    bool has_version)
+static int classify(const char *type, size_t tlen, struct param version, struct param proto,
+                    struct param encoding)
 {
+    if (ieq(type, tlen, "application/vnd.google.protobuf"))
+        return proto.given && encoding.given &&
+                       value_is(proto.v, proto.len, "io.prometheus.client.MetricFamily") &&
+                       value_is(encoding.v, encoding.len, "delimited")
+                   ? PROMC_FORMAT_PROTOBUF
+                   : NONE;
+    const char *vv = version.v;
+    size_t vlen = version.len;
+    bool has_version = version.given;
     if (ieq(type, tlen, "application/openmetrics-text"))
-        return !has_version || ieq(version, vlen, "1.0.0") || ieq(version, vlen, "0.0.1")
+        return !has_version || value_is(vv, vlen, "1.0.0") || value_is(vv, vlen, "0.0.1")
                    ? PROMC_FORMAT_OPENMETRICS
                    : NONE;
     if (ieq(type, tlen, "text/plain"))
-        return !has_version || ieq(version, vlen, "0.0.4") ? PROMC_FORMAT_TEXT : NONE;
+        return !has_version || value_is(vv, vlen, "0.0.4") ? PROMC_FORMAT_TEXT : NONE;
     if (ieq(type, tlen, "*/*") || ieq(type, tlen, "text/*"))
         return PROMC_FORMAT_TEXT;
     if (ieq(type, tlen, "application/*"))
@@ -91,9 +125,7 @@ promc_format promc_negotiate(const char *accept, const char **content_type)
         const char *semi = memchr(p, ';', (size_t)(end - p));
         const char *tend = trim_end(p, semi ? semi : end);
         const char *type = skip_ws(p, tend);
-        const char *version = NULL;
-        size_t vlen = 0;
-        bool has_version = false;
+        struct param version = {0}, proto = {0}, encoding = {0};
         int q = 1000;
         for (const char *param = semi; param && param < end;) {
             const char *next = memchr(param + 1, ';', (size_t)(end - param - 1));
@@ -104,17 +136,20 @@ promc_format promc_negotiate(const char *accept, const char **content_type)
                 const char *kend = trim_end(k, eq);
                 const char *v = skip_ws(eq + 1, pend);
                 const char *vend = trim_end(v, pend);
-                if (ieq(k, (size_t)(kend - k), "q")) {
+                size_t klen = (size_t)(kend - k);
+                struct param got = {v, (size_t)(vend - v), true};
+                if (ieq(k, klen, "q"))
                     q = parse_q(v, vend);
-                } else if (ieq(k, (size_t)(kend - k), "version")) {
-                    has_version = true;
-                    version = v;
-                    vlen = (size_t)(vend - v);
-                }
+                else if (ieq(k, klen, "version"))
+                    version = got;
+                else if (ieq(k, klen, "proto"))
+                    proto = got;
+                else if (ieq(k, klen, "encoding"))
+                    encoding = got;
             }
             param = next;
         }
-        int f = classify(type, (size_t)(tend - type), version, vlen, has_version);
+        int f = classify(type, (size_t)(tend - type), version, proto, encoding);
         if (f != NONE && q > 0 && q > best_q) {
             best = f;
             best_q = q;
@@ -128,8 +163,14 @@ promc_format promc_negotiate(const char *accept, const char **content_type)
 
 const char *promc_content_type(promc_format format)
 {
-    return format == PROMC_FORMAT_OPENMETRICS ? PROMC_CONTENT_TYPE_OPENMETRICS
-                                              : PROMC_CONTENT_TYPE_TEXT;
+    switch (format) {
+    case PROMC_FORMAT_OPENMETRICS:
+        return PROMC_CONTENT_TYPE_OPENMETRICS;
+    case PROMC_FORMAT_PROTOBUF:
+        return PROMC_CONTENT_TYPE_PROTOBUF;
+    default:
+        return PROMC_CONTENT_TYPE_TEXT;
+    }
 }
 
 /* Accept-Encoding (RFC 9110 12.5.3): a list of codings, each with an

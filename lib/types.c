@@ -17,16 +17,16 @@ static const char *const info_claims[] = {"", "_info", NULL};
 
 static const struct promc__type_info types[] = {
     [PROMC_COUNTER] = {"counter", "counter", "counter", "_total", "_total", "_total",
-                       counter_claims, NULL, true},
-    [PROMC_GAUGE] = {"gauge", "gauge", "gauge", NULL, "", "", gauge_claims, NULL, true},
+                       counter_claims, NULL, true, 0},
+    [PROMC_GAUGE] = {"gauge", "gauge", "gauge", NULL, "", "", gauge_claims, NULL, true, 1},
     [PROMC_HISTOGRAM] = {"histogram", "histogram", "histogram", NULL, "", "", histogram_claims,
-                         "le", true},
+                         "le", true, 4},
     [PROMC_SUMMARY] = {"summary", "summary", "summary", NULL, "", "", summary_claims, "quantile",
-                       true},
+                       true, 2},
     /* The stateset's reserved label is its own name: checked where the name is known. */
-    [PROMC_STATESET] = {"stateset", "gauge", "stateset", NULL, "", "", gauge_claims, NULL, false},
-    [PROMC_INFO] = {"info", "gauge", "info", "_info", "_info", "_info", info_claims, NULL, false},
-    [PROMC_UNTYPED] = {"untyped", "untyped", "unknown", NULL, "", "", gauge_claims, NULL, true},
+    [PROMC_STATESET] = {"stateset", "gauge", "stateset", NULL, "", "", gauge_claims, NULL, false, 1},
+    [PROMC_INFO] = {"info", "gauge", "info", "_info", "_info", "_info", info_claims, NULL, false, 1},
+    [PROMC_UNTYPED] = {"untyped", "untyped", "unknown", NULL, "", "", gauge_claims, NULL, true, 3},
 };
 
 const struct promc__type_info *promc__type(promc_type t)

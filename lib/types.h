@@ -2,7 +2,8 @@
  * What each metric type means, written once: the words its TYPE line uses in
  * each format, the suffix folded off a name given with one ("_total",
  * "_info"), the suffixes of the samples it emits (which a registry claims),
- * whether it may have a unit, and the label name it reserves. Every other
+ * whether it may have a unit, the label name it reserves, and its protobuf
+ * MetricType. Every other
  * file asks here instead of keeping its own table.
  */
 #ifndef PROMC_TYPES_H
@@ -22,6 +23,7 @@ struct promc__type_info {
     const char *const *claims; /* every sample-name suffix the family may emit */
     const char *reserved;      /* the label name it reserves ("le"), or NULL */
     bool unit_allowed;
+    int proto_type; /* MetricFamily.type in the protobuf format (io.prometheus.client.MetricType) */
 };
 
 /* The entry for t; NULL for a value outside promc_type. */

@@ -85,6 +85,46 @@ static inline void test_golden(const char *name, const char *got)
     free(want);
 }
 
+/* Compares the binary got[0..len) with tests/data/<name> byte for byte
+ * (PROMC_UPDATE_GOLDEN=1 rewrites it, as test_golden). */
+static inline void test_golden_bin(const char *name, const char *got, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "tests/data/%s", name);
+    if (getenv("PROMC_UPDATE_GOLDEN")) {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(got, 1, len, f), len);
+        fclose(f);
+        return;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("golden file %s missing (run with PROMC_UPDATE_GOLDEN=1)", path);
+    char *want = malloc(len + 1);
+    assert_non_null(want);
+    size_t n = fread(want, 1, len + 1, f);
+    fclose(f);
+    if (n != len || memcmp(want, got, len) != 0) {
+        free(want);
+        fail_msg("output differs from %s (%zu bytes, want %zu)", path, len, n);
+    }
+    free(want);
+}
+
+/* The protobuf exposition of reg compared with the golden tests/data/<name>
+ * (tests/integration/check_protobuf.sh decodes each one and compares its
+ * samples with those client_python reads from the text golden file). */
+static inline void test_golden_protobuf(promc_registry *reg, const char *name)
+{
+    size_t len = 0;
+    char *s = promc_encode_buffer(reg, PROMC_FORMAT_PROTOBUF, &len);
+    assert_non_null(s);
+    assert_int_equal(s[len], '\0');
+    test_golden_bin(name, s, len);
+    promc_free(s);
+}
+
 /* The value of one sample, failing the test when it is missing. */
 static inline double test_value(promc_registry *reg, const char *name, const promc_label *labels,
                                 size_t n)

@@ -404,6 +404,7 @@ static void collector_all_types_match_golden_files(void **state)
     char *om = render_valid(reg, PROMC_FORMAT_OPENMETRICS);
     test_golden("collector.om", om);
     promc_free(om);
+    test_golden_protobuf(reg, "collector.pb");
     promc_metric_free(m);
     promc_registry_free(reg);
 }

@@ -95,6 +95,14 @@ static void test_openmetrics_golden(void **state)
     promc_registry_free(r);
 }
 
+static void test_protobuf_golden(void **state)
+{
+    (void)state;
+    promc_registry *r = build_registry();
+    test_golden_protobuf(r, "every_type.pb");
+    promc_registry_free(r);
+}
+
 static void test_openmetrics_without_created(void **state)
 {
     (void)state;
@@ -284,6 +292,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text_golden),
         cmocka_unit_test(test_openmetrics_golden),
+        cmocka_unit_test(test_protobuf_golden),
         cmocka_unit_test(test_openmetrics_without_created),
         cmocka_unit_test(test_empty_registry),
         cmocka_unit_test(test_streaming_matches_buffer),

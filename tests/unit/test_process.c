@@ -95,6 +95,7 @@ static void test_basic_golden(void **state)
     char *om = test_render(r, PROMC_FORMAT_OPENMETRICS);
     test_golden("process_basic.om", om);
     promc_free(om);
+    test_golden_protobuf(r, "process_basic.pb");
     promc_registry_free(r);
 }
 
