@@ -64,7 +64,7 @@ COMMON_LIB     := $(BUILD)/libexcommon.a
 COMMON_USERS   := test_json test_cli fuzz_json
 
 .PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs check-contract check-dlopen \
-        sanitize check-clang tsan valgrind interop integration examples-test bench bench-peers bench-build soak fuzz-build fuzz-smoke fuzz run demo install \
+        sanitize check-clang tsan valgrind check-protobuf interop integration examples-test bench bench-peers bench-build soak fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
 .SECONDEXPANSION:
@@ -219,8 +219,14 @@ valgrind: $(BUILD)/tests/test_lifecycle
 	$(Q)valgrind --quiet --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
 	    --error-exitcode=1 $(BUILD)/tests/test_lifecycle
 
-interop: $(BUILD)/integration/interop_dump $(BUILD)/integration/exemplar_dump
-	$(Q)tests/integration/interop.sh $(BUILD)/integration/interop_dump
+# The protobuf golden files decoded by python3-protobuf, compared with what
+# client_python reads from the text ones (it compiles metrics.proto into
+# $(BUILD)/proto, which interop then uses too).
+check-protobuf:
+	$(Q)tests/integration/check_protobuf.sh $(BUILD)
+
+interop: $(BUILD)/integration/interop_dump $(BUILD)/integration/exemplar_dump check-protobuf
+	$(Q)tests/integration/interop.sh $(BUILD)/integration/interop_dump $(BUILD)/proto/upstream
 	$(Q)tests/integration/exemplars.sh $(BUILD)/integration/exemplar_dump
 
 # Real Prometheus, node_exporter and Pushgateway on 127.0.0.1.
@@ -320,7 +326,7 @@ bench-peers:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory check-format check-docs
-	$(Q)$(MAKE) --no-print-directory check-unit
+	$(Q)$(MAKE) --no-print-directory check-unit check-protobuf
 	$(Q)$(MAKE) --no-print-directory check-symbols check-contract
 	$(Q)$(MAKE) --no-print-directory check-install check-dlopen
 	$(Q)$(MAKE) --no-print-directory sanitize

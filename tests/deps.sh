@@ -25,6 +25,13 @@ need golang-github-prometheus-client-golang-dev \
     test -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus
 need prometheus-node-exporter command -v prometheus-node-exporter
 need prometheus-pushgateway command -v prometheus-pushgateway
+# The protobuf format: protoc compiles Debian's metrics.proto (with the
+# well-known timestamp.proto from libprotobuf-dev) for python3-protobuf.
+need protobuf-compiler command -v protoc
+need libprotobuf-dev test -f /usr/include/google/protobuf/timestamp.proto
+need python3-protobuf /usr/bin/python3 -c 'import google.protobuf'
+need golang-github-prometheus-client-model-dev \
+    test -f /usr/share/gocode/src/github.com/prometheus/client_model/io/prometheus/client/metrics.proto
 
 # A comma-decimal locale lets the encoder tests prove number rendering
 # ignores LC_NUMERIC; generate one when we can (glibc's locales data is there).

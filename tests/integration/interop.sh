@@ -5,17 +5,20 @@
 #   - client_python's text parser reads text.txt      (check_parse.py text)
 #   - client_python's OpenMetrics parser reads om.txt (check_parse.py openmetrics)
 #   - promtool check metrics parses and lints text.txt
+#   - proto.pb, decoded by python3-protobuf (metrics.proto compiled by
+#     check_protobuf.sh into PROTO_DIR), holds the samples text.txt holds
 # Always Debian's /usr/bin/python3 (python3-prometheus-client), never the
 # python3 on PATH.
 #
-# usage: tests/integration/interop.sh build/integration/interop_dump
+# usage: tests/integration/interop.sh build/integration/interop_dump [PROTO_DIR]
 set -eu
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 PATH/TO/interop_dump" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+    echo "usage: $0 PATH/TO/interop_dump [PROTO_DIR]" >&2
     exit 2
 fi
 dump=$1
+proto_dir=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 
@@ -78,6 +81,17 @@ if [ "$status" -eq 0 ] && [ ! -s "$tmp/promtool.err" ]; then
 else
     cat "$tmp/promtool.out" "$tmp/promtool.err" >&2
     fail "promtool check metrics < text.txt (exit $status)"
+fi
+
+# 5. The protobuf exposition: the same samples as text.txt, created
+# timestamps and units as om.txt.
+if [ -n "$proto_dir" ]; then
+    if "$python" "$here/check_protobuf.py" "$proto_dir" samples "$tmp/proto.pb" "$tmp/text.txt" \
+        "$tmp/om.txt"; then
+        pass
+    else
+        fail "protobuf decode of proto.pb"
+    fi
 fi
 
 echo "interop: $passed passed, $failed failed"

@@ -4,6 +4,7 @@
  *
  *   DIR/text.txt       the registry in text 0.0.4 (promc_encode_file)
  *   DIR/om.txt         the registry in OpenMetrics 1.0.0
+ *   DIR/proto.pb       the registry in the delimited protobuf format
  *   DIR/expected.json  what a parser must read back from each, as this
  *                      program knows it from what it did to the metrics --
  *                      never from the encoder's output
@@ -678,6 +679,7 @@ int main(int argc, char **argv)
     int bad = self_check(reg);
     dump(reg, dir, "text.txt", PROMC_FORMAT_TEXT);
     dump(reg, dir, "om.txt", PROMC_FORMAT_OPENMETRICS);
+    dump(reg, dir, "proto.pb", PROMC_FORMAT_PROTOBUF);
     double t1 = wall_clock();
 
     FILE *f = open_out(dir, "expected.json");
