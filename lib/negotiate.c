@@ -9,20 +9,19 @@
 
 #include "internal.h"
 
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
 static bool ieq(const char *a, size_t alen, const char *b)
 {
     size_t blen = strlen(b);
     if (alen != blen)
         return false;
-    for (size_t i = 0; i < alen; i++) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
+    for (size_t i = 0; i < alen; i++)
+        if (lower(a[i]) != lower(b[i]))
             return false;
-    }
     return true;
 }
 
@@ -62,8 +61,10 @@ static int parse_q(const char *p, const char *end)
 }
 
 /* A parameter value (RFC 9110 §5.6.6: a token, or a quoted-string with
- * backslash escapes, the two equivalent) equals want exactly: the values
- * compared here (versions, a message name, an encoding) are case-sensitive. */
+ * backslash escapes, the two equivalent) equals want, ignoring ASCII case.
+ * The values compared here (versions, a message name, an encoding) are
+ * case-sensitive strictly speaking; accepting them in any case is lenient
+ * and asks nothing of the client (Prometheus sends them as written here). */
 static bool value_is(const char *v, size_t vlen, const char *want)
 {
     if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
@@ -71,12 +72,12 @@ static bool value_is(const char *v, size_t vlen, const char *want)
         for (v++; v < end; v++, want++) {
             if (*v == '\\' && v + 1 < end)
                 v++;
-            if (!*want || *v != *want)
+            if (!*want || lower(*v) != lower(*want))
                 return false;
         }
         return !*want;
     }
-    return strlen(want) == vlen && memcmp(v, want, vlen) == 0;
+    return ieq(v, vlen, want);
 }
 
 enum { NONE = -1 };

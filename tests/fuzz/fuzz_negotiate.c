@@ -81,8 +81,14 @@ static int qvalue(const char *v, size_t n)
 enum { UNKNOWN = -1, MALFORMED = -2 };
 
 /* The format docs/FORMATS.md gives a media range, or UNKNOWN. */
-static int classify(const char *type, size_t tlen, const char *version, size_t vlen)
+static int classify(const char *type, size_t tlen, const char *version, size_t vlen,
+                    const char *proto, size_t plen, const char *encoding, size_t elen)
 {
+    if (span_is(type, tlen, "application/vnd.google.protobuf"))
+        return proto && encoding && span_is(proto, plen, "io.prometheus.client.metricfamily") &&
+                       span_is(encoding, elen, "delimited")
+                   ? PROMC_FORMAT_PROTOBUF
+                   : UNKNOWN;
     if (span_is(type, tlen, "application/openmetrics-text"))
         return !version || span_is(version, vlen, "1.0.0") || span_is(version, vlen, "0.0.1")
                    ? PROMC_FORMAT_OPENMETRICS
@@ -116,8 +122,8 @@ static int reference(const char *p)
             return MALFORMED;
         size_t tlen = n + 1 + token(p + n + 1);
         p += tlen;
-        const char *version = NULL;
-        size_t vlen = 0;
+        const char *version = NULL, *proto = NULL, *encoding = NULL;
+        size_t vlen = 0, plen = 0, elen = 0;
         int q = 1000;
         bool seen_q = false;
         for (;;) {
@@ -139,13 +145,23 @@ static int reference(const char *p)
                     return MALFORMED;
                 version = v;
                 vlen = len;
+            } else if (span_is(k, klen, "proto")) {
+                if (proto)
+                    return MALFORMED;
+                proto = v;
+                plen = len;
+            } else if (span_is(k, klen, "encoding")) {
+                if (encoding)
+                    return MALFORMED;
+                encoding = v;
+                elen = len;
             }
             p = v + len;
         }
         p = ows(p);
         if (*p && *p != ',')
             return MALFORMED;
-        int f = classify(type, tlen, version, vlen);
+        int f = classify(type, tlen, version, vlen, proto, plen, encoding, elen);
         if (f != UNKNOWN && q > best_q) {
             best = f;
             best_q = q;
@@ -161,10 +177,12 @@ static promc_format negotiate(const char *accept)
 {
     const char *ct = NULL;
     promc_format f = promc_negotiate(accept, &ct);
-    if (f != PROMC_FORMAT_TEXT && f != PROMC_FORMAT_OPENMETRICS)
+    if (f != PROMC_FORMAT_TEXT && f != PROMC_FORMAT_OPENMETRICS && f != PROMC_FORMAT_PROTOBUF)
         fail("result out of range", accept);
-    if (!ct || strcmp(ct, f == PROMC_FORMAT_TEXT ? PROMC_CONTENT_TYPE_TEXT
-                                                 : PROMC_CONTENT_TYPE_OPENMETRICS) != 0)
+    const char *want = f == PROMC_FORMAT_TEXT          ? PROMC_CONTENT_TYPE_TEXT
+                       : f == PROMC_FORMAT_OPENMETRICS ? PROMC_CONTENT_TYPE_OPENMETRICS
+                                                       : PROMC_CONTENT_TYPE_PROTOBUF;
+    if (!ct || strcmp(ct, want) != 0)
         fail("Content-Type does not match the format", accept);
     if (promc_negotiate(accept, NULL) != f)
         fail("result differs without content_type", accept);
@@ -184,8 +202,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     int want = reference(accept);
     if (want != MALFORMED && (int)got != want)
-        fail(want == PROMC_FORMAT_TEXT ? "well-formed header: want text, got OpenMetrics"
-                                       : "well-formed header: want OpenMetrics, got text",
+        fail(want == PROMC_FORMAT_TEXT          ? "well-formed header: text expected"
+             : want == PROMC_FORMAT_OPENMETRICS ? "well-formed header: OpenMetrics expected"
+                                                : "well-formed header: protobuf expected",
              accept);
 
     /* An unknown range at the end is ignored, whatever came before. */
@@ -195,7 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (negotiate(variant) != got)
         fail("an unknown media range appended changed the result", accept);
 
-    /* Types, parameter names and versions are case-insensitive. */
+    /* Types, parameter names and the values compared are case-insensitive. */
     for (size_t i = 0; i <= len; i++) {
         char c = accept[i];
         variant[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;

@@ -1,8 +1,9 @@
 /*
  * Content negotiation (promc_negotiate): the Accept headers real Prometheus
  * versions send, q-value ordering, exclusion by q=0, case and whitespace
- * tolerance, ties, unsupported versions falling back to text, and robustness
- * against huge and random headers. Also the exact Content-Type strings.
+ * tolerance, ties, unsupported versions falling back to text, the protobuf
+ * parameters, and robustness against huge and random headers. Also the exact
+ * Content-Type strings.
  */
 #include "helpers.h"
 
@@ -20,18 +21,26 @@ static const char PROM_3_DEFAULT[] =
     "openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
     "text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
 
+static const char *format_name(promc_format f)
+{
+    return f == PROMC_FORMAT_TEXT          ? "text"
+           : f == PROMC_FORMAT_OPENMETRICS ? "OpenMetrics"
+           : f == PROMC_FORMAT_PROTOBUF    ? "protobuf"
+                                           : "?";
+}
+
 /* Negotiates accept and checks both the format and the Content-Type. */
 static void expect_format(const char *accept, promc_format want)
 {
     const char *ct = NULL;
     promc_format got = promc_negotiate(accept, &ct);
     if (got != want)
-        fail_msg("Accept \"%s\": got %s, want %s", accept ? accept : "(null)",
-                 got == PROMC_FORMAT_TEXT ? "text" : "OpenMetrics",
-                 want == PROMC_FORMAT_TEXT ? "text" : "OpenMetrics");
+        fail_msg("Accept \"%s\": got %s, want %s", accept ? accept : "(null)", format_name(got),
+                 format_name(want));
     assert_non_null(ct);
-    assert_string_equal(ct, want == PROMC_FORMAT_TEXT ? PROMC_CONTENT_TYPE_TEXT
-                                                      : PROMC_CONTENT_TYPE_OPENMETRICS);
+    assert_string_equal(ct, want == PROMC_FORMAT_TEXT          ? PROMC_CONTENT_TYPE_TEXT
+                            : want == PROMC_FORMAT_OPENMETRICS ? PROMC_CONTENT_TYPE_OPENMETRICS
+                                                               : PROMC_CONTENT_TYPE_PROTOBUF);
     /* content_type is optional. */
     assert_int_equal(promc_negotiate(accept, NULL), want);
 }
@@ -46,6 +55,11 @@ static void content_type_strings_are_exact(void **state)
                         "text/plain; version=0.0.4; charset=utf-8");
     assert_string_equal(promc_content_type(PROMC_FORMAT_OPENMETRICS),
                         "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    /* What client_golang's expfmt sends (FmtProtoDelim). */
+    assert_string_equal(promc_content_type(PROMC_FORMAT_PROTOBUF),
+                        "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+                        "encoding=delimited");
+    assert_string_equal(PROMC_CONTENT_TYPE_PROTOBUF, promc_content_type(PROMC_FORMAT_PROTOBUF));
 }
 
 static void missing_or_garbage_header_gives_text(void **state)
@@ -73,14 +87,74 @@ static void prometheus_3_default_header_gives_openmetrics(void **state)
     expect_format(PROM_3_DEFAULT, PROMC_FORMAT_OPENMETRICS);
 }
 
-static void protobuf_first_header_falls_to_openmetrics(void **state)
+/* Prometheus 2.42 with --enable-feature=native-histograms (scrape.go's
+ * scrapeAcceptHeaderWithProtobuf). */
+static void prometheus_2_42_native_histograms_header_gives_protobuf(void **state)
 {
     (void)state;
-    expect_format(PROM_242_PROTOBUF, PROMC_FORMAT_OPENMETRICS);
-    /* Protobuf alone is not supported: text. */
+    expect_format(PROM_242_PROTOBUF, PROMC_FORMAT_PROTOBUF);
     expect_format("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
                   "encoding=delimited",
+                  PROMC_FORMAT_PROTOBUF);
+}
+
+static void protobuf_needs_both_parameters(void **state)
+{
+    (void)state;
+    /* Parameter order is free, whitespace and quoting as RFC 9110 allows. */
+    expect_format("application/vnd.google.protobuf;encoding=delimited;"
+                  "proto=io.prometheus.client.MetricFamily",
+                  PROMC_FORMAT_PROTOBUF);
+    expect_format("application/vnd.google.protobuf ; proto = \"io.prometheus.client.MetricFamily\" ;"
+                  " encoding=\"delimited\" ; q=0.9, text/plain;q=0.5",
+                  PROMC_FORMAT_PROTOBUF);
+    expect_format("Application/Vnd.Google.Protobuf;PROTO=io.prometheus.client.MetricFamily;"
+                  "Encoding=delimited",
+                  PROMC_FORMAT_PROTOBUF);
+    /* Anything else is not the delimited stream: the next choice, or text. */
+    expect_format("application/vnd.google.protobuf", PROMC_FORMAT_TEXT);
+    expect_format("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily",
                   PROMC_FORMAT_TEXT);
+    expect_format("application/vnd.google.protobuf;encoding=delimited", PROMC_FORMAT_TEXT);
+    expect_format("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                  "encoding=text",
+                  PROMC_FORMAT_TEXT);
+    expect_format("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                  "encoding=compact-text,application/openmetrics-text;q=0.5",
+                  PROMC_FORMAT_OPENMETRICS);
+    expect_format("application/vnd.google.protobuf;proto=io.prometheus.write.WriteRequest;"
+                  "encoding=delimited",
+                  PROMC_FORMAT_TEXT);
+    expect_format("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamilyX;"
+                  "encoding=delimited",
+                  PROMC_FORMAT_TEXT);
+    expect_format("application/x-protobuf;proto=io.prometheus.client.MetricFamily;"
+                  "encoding=delimited",
+                  PROMC_FORMAT_TEXT);
+}
+
+static void protobuf_competes_by_q_value(void **state)
+{
+    (void)state;
+    static const char pb[] = "application/vnd.google.protobuf;proto=io.prometheus.client."
+                             "MetricFamily;encoding=delimited";
+    char h[512];
+    snprintf(h, sizeof h, "%s;q=0.5,application/openmetrics-text;q=0.6", pb);
+    expect_format(h, PROMC_FORMAT_OPENMETRICS);
+    snprintf(h, sizeof h, "text/plain;q=0.5,%s;q=0.6", pb);
+    expect_format(h, PROMC_FORMAT_PROTOBUF);
+    /* Ties go to the earlier entry. */
+    snprintf(h, sizeof h, "text/plain;q=0.5,%s;q=0.5", pb);
+    expect_format(h, PROMC_FORMAT_TEXT);
+    snprintf(h, sizeof h, "%s;q=0.5,text/plain;q=0.5", pb);
+    expect_format(h, PROMC_FORMAT_PROTOBUF);
+    snprintf(h, sizeof h, "%s;q=0,text/plain;q=0.1", pb);
+    expect_format(h, PROMC_FORMAT_TEXT);
+    /* Wildcards never get protobuf. */
+    expect_format("*/*", PROMC_FORMAT_TEXT);
+    expect_format("application/*", PROMC_FORMAT_OPENMETRICS);
+    snprintf(h, sizeof h, "application/*,%s", pb);
+    expect_format(h, PROMC_FORMAT_OPENMETRICS);
 }
 
 static void plain_text_requests_give_text(void **state)
@@ -248,6 +322,10 @@ static void random_headers_never_crash(void **state)
         ";;",
         ",,",
         "escaping=allow-utf-8",
+        "application/vnd.google.protobuf",
+        "proto=io.prometheus.client.MetricFamily",
+        "encoding=delimited",
+        "\\",
         "\xff",
         "\xc3\xa9",
     };
@@ -279,7 +357,8 @@ static void random_headers_never_crash(void **state)
         memcpy(h, buf, len + 1);
         const char *ct = NULL;
         promc_format f = promc_negotiate(h, &ct);
-        assert_true(f == PROMC_FORMAT_TEXT || f == PROMC_FORMAT_OPENMETRICS);
+        assert_true(f == PROMC_FORMAT_TEXT || f == PROMC_FORMAT_OPENMETRICS ||
+                    f == PROMC_FORMAT_PROTOBUF);
         assert_ptr_equal(ct, promc_content_type(f));
         free(h);
     }
@@ -292,7 +371,9 @@ int main(void)
         cmocka_unit_test(missing_or_garbage_header_gives_text),
         cmocka_unit_test(prometheus_2_42_default_header_gives_openmetrics),
         cmocka_unit_test(prometheus_3_default_header_gives_openmetrics),
-        cmocka_unit_test(protobuf_first_header_falls_to_openmetrics),
+        cmocka_unit_test(prometheus_2_42_native_histograms_header_gives_protobuf),
+        cmocka_unit_test(protobuf_needs_both_parameters),
+        cmocka_unit_test(protobuf_competes_by_q_value),
         cmocka_unit_test(plain_text_requests_give_text),
         cmocka_unit_test(openmetrics_versions),
         cmocka_unit_test(q_values_order_the_choice),
