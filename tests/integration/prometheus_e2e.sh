@@ -3,9 +3,15 @@
 # every second, and the values of a counter, a gauge, a labelled histogram
 # (through histogram_quantile) and an info must come back through its query
 # API. Prometheus asks for gzip, so this also proves the compressed answers
-# are what it stored; the server's byte counters show they were compressed. Run twice: with Prometheus' default Accept header (2.42 prefers
-# OpenMetrics, so promc answers OpenMetrics) and with the target forced to
-# the text format 0.0.4. (Prometheus 2.42 has no scrape_protocols setting.)
+# are what it stored; the server's byte counters show they were compressed.
+# Run three times: with Prometheus' default Accept header (2.42 prefers
+# OpenMetrics, so promc answers OpenMetrics), with the target forced to the
+# text format 0.0.4, and with --enable-feature=native-histograms, which makes
+# 2.42 ask for protobuf first. (Prometheus 2.42 has no scrape_protocols
+# setting.) Which format was parsed shows in what Prometheus stored: an info
+# is "info" metadata only from OpenMetrics, and the bucket le="1" is stored
+# as le="1.0" from OpenMetrics and protobuf (Prometheus formats the bound),
+# as "1" from text.
 #
 # usage: tests/integration/prometheus_e2e.sh build/integration/e2e_target
 set -eu
@@ -68,11 +74,13 @@ if types != [sys.argv[3]]:
 PY
 }
 
-run_round() { # run_round NAME META_METRIC META_TYPE [text]
+run_round() { # run_round NAME META_METRIC META_TYPE LE_ONE PROMETHEUS_FLAGS [text]
     name=$1
     meta_metric=$2
     meta_type=$3
-    shift 3
+    le_one=$4
+    prom_flags=$5
+    shift 5
     dir=$(new_tmpdir)
     tport=$(free_port)
     start "$target_bin" "$tport" "$@"
@@ -89,7 +97,7 @@ scrape_configs:
       - targets: ['127.0.0.1:$tport']
 YML
     start prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
-        --web.listen-address="127.0.0.1:$pport" --log.level=warn 2>"$dir/prometheus.log"
+        --web.listen-address="127.0.0.1:$pport" --log.level=warn $prom_flags 2>"$dir/prometheus.log"
     prom_pid=$LAST_PID
     prom_url="http://127.0.0.1:$pport"
     wait_http "$prom_url/-/ready" 30
@@ -107,6 +115,8 @@ YML
         'count(promc_http_scrape_response_bytes_total < 0.8 * promc_http_scrape_exposition_bytes_total)' 1
     check "$name: target healthy, no scrape error" target_clean
     check "$name: metadata type $meta_type" metadata_is "$meta_metric" "$meta_type"
+    check "$name: bucket le=\"$le_one\"" wait_value \
+        "e2e_request_duration_seconds_bucket{path=\"/a\",le=\"$le_one\"}" 10
 
     [ "$FAILED" -eq 0 ] || cat "$dir/prometheus.log" >&2
     kill "$prom_pid" "$target_pid" 2>/dev/null || true
@@ -114,7 +124,8 @@ YML
     wait "$target_pid" 2>/dev/null || true
 }
 
-run_round openmetrics e2e_build info
-run_round text e2e_build_info gauge text
+run_round openmetrics e2e_build info 1.0 ""
+run_round text e2e_build_info gauge 1 "" text
+run_round protobuf e2e_build_info gauge 1.0 --enable-feature=native-histograms
 echo "prometheus e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

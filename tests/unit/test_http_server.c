@@ -371,6 +371,57 @@ static void test_negotiation(void **state)
     fixture_free(&f);
 }
 
+/* Prometheus 2.42 with --enable-feature=native-histograms gets the
+ * delimited protobuf stream: binary, NUL bytes and all, exactly what
+ * promc_encode_buffer makes, with its Content-Type and length. */
+static void test_protobuf_scrape(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    promc_http_opts o = {.disable_self_metrics = 1};
+    promc_http_server *s = serve(f.reg, &o);
+    int port = promc_http_server_port(s);
+    size_t want_len = 0;
+    char *want = promc_encode_buffer(f.reg, PROMC_FORMAT_PROTOBUF, &want_len);
+    assert_non_null(want);
+    assert_non_null(memchr(want, '\0', want_len)); /* the body really is binary */
+
+    response r;
+    request(port,
+            "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: "
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+            "encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,"
+            "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"
+            "*/*;q=0.1\r\n\r\n",
+            &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_PROTOBUF);
+    assert_int_equal(r.content_length, (long)want_len);
+    assert_int_equal(r.body_len, want_len);
+    assert_memory_equal(r.body, want, want_len);
+    resp_free(&r);
+
+    /* HEAD: the same head, no body. */
+    client c = cli_open(port);
+    cli_send_str(&c, "HEAD /metrics HTTP/1.1\r\nHost: t\r\nAccept: application/vnd.google."
+                     "protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited\r\n\r\n");
+    expect_response(&c, &r, true);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_PROTOBUF);
+    assert_int_equal(r.content_length, (long)want_len);
+    resp_free(&r);
+    cli_close(&c);
+
+    /* Prometheus 2.42 without the feature flag still gets OpenMetrics. */
+    request(port,
+            "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: " PROMETHEUS_2_42_ACCEPT "\r\n\r\n", &r);
+    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_OPENMETRICS);
+    resp_free(&r);
+    promc_free(want);
+    promc_http_server_free(s);
+    fixture_free(&f);
+}
+
 static void test_head(void **state)
 {
     (void)state;
@@ -2543,6 +2594,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_metrics),
         cmocka_unit_test(test_negotiation),
+        cmocka_unit_test(test_protobuf_scrape),
         cmocka_unit_test(test_head),
         cmocka_unit_test(test_methods_and_paths),
         cmocka_unit_test(test_metrics_path_limits),
