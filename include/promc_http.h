@@ -95,7 +95,8 @@ typedef struct promc_http_opts {
     /* Non-zero: do not register the server's own metrics. */
     int disable_self_metrics;
     /* Non-zero: always answer in the text format 0.0.4, whatever Accept says
-     * (client_golang's default; OpenMetrics is on here by default). */
+     * -- no OpenMetrics, no protobuf (client_golang's default; both are on
+     * here by default). */
     int disable_openmetrics;
     /* What a scrape whose exposition fails (a collector failed, families
      * clashed) gets. 0 (default, client_golang's HTTPErrorOnError): 500 with

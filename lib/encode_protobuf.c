@@ -207,8 +207,7 @@ static void exemplar(struct promc__pb *b, uint32_t field, const struct promc__ex
 
 static void flush(struct promc__protobuf_sink *p)
 {
-    if (p->b.len && !p->base.error &&
-        p->write(p->ctx, (const char *)p->b.p, p->b.len) != 0)
+    if (p->b.len && !p->base.error && p->write(p->ctx, (const char *)p->b.p, p->b.len) != 0)
         p->base.error = PROMC_EIO;
     p->b.len = 0;
 }

@@ -24,8 +24,10 @@ static const struct promc__type_info types[] = {
     [PROMC_SUMMARY] = {"summary", "summary", "summary", NULL, "", "", summary_claims, "quantile",
                        true, 2},
     /* The stateset's reserved label is its own name: checked where the name is known. */
-    [PROMC_STATESET] = {"stateset", "gauge", "stateset", NULL, "", "", gauge_claims, NULL, false, 1},
-    [PROMC_INFO] = {"info", "gauge", "info", "_info", "_info", "_info", info_claims, NULL, false, 1},
+    [PROMC_STATESET] = {"stateset", "gauge", "stateset", NULL, "", "", gauge_claims, NULL, false,
+                        1},
+    [PROMC_INFO] = {"info", "gauge", "info", "_info", "_info", "_info", info_claims, NULL, false,
+                    1},
     [PROMC_UNTYPED] = {"untyped", "untyped", "unknown", NULL, "", "", gauge_claims, NULL, true, 3},
 };
 

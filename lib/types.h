@@ -3,8 +3,7 @@
  * each format, the suffix folded off a name given with one ("_total",
  * "_info"), the suffixes of the samples it emits (which a registry claims),
  * whether it may have a unit, the label name it reserves, and its protobuf
- * MetricType. Every other
- * file asks here instead of keeping its own table.
+ * MetricType. Every other file asks here instead of keeping its own table.
  */
 #ifndef PROMC_TYPES_H
 #define PROMC_TYPES_H

@@ -413,8 +413,8 @@ static void test_protobuf_scrape(void **state)
     cli_close(&c);
 
     /* Prometheus 2.42 without the feature flag still gets OpenMetrics. */
-    request(port,
-            "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: " PROMETHEUS_2_42_ACCEPT "\r\n\r\n", &r);
+    request(port, "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: " PROMETHEUS_2_42_ACCEPT "\r\n\r\n",
+            &r);
     assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_OPENMETRICS);
     resp_free(&r);
     promc_free(want);

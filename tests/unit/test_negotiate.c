@@ -105,9 +105,10 @@ static void protobuf_needs_both_parameters(void **state)
     expect_format("application/vnd.google.protobuf;encoding=delimited;"
                   "proto=io.prometheus.client.MetricFamily",
                   PROMC_FORMAT_PROTOBUF);
-    expect_format("application/vnd.google.protobuf ; proto = \"io.prometheus.client.MetricFamily\" ;"
-                  " encoding=\"delimited\" ; q=0.9, text/plain;q=0.5",
-                  PROMC_FORMAT_PROTOBUF);
+    expect_format(
+        "application/vnd.google.protobuf ; proto = \"io.prometheus.client.MetricFamily\" ;"
+        " encoding=\"delimited\" ; q=0.9, text/plain;q=0.5",
+        PROMC_FORMAT_PROTOBUF);
     expect_format("Application/Vnd.Google.Protobuf;PROTO=io.prometheus.client.MetricFamily;"
                   "Encoding=delimited",
                   PROMC_FORMAT_PROTOBUF);

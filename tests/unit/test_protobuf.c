@@ -83,13 +83,12 @@ static void zigzag_maps_signed_to_unsigned(void **state)
     uint8_t storage[64];
     struct promc__pb b;
     promc__pb_init(&b, storage, sizeof storage);
-    promc__pb_sint32_field(&b, 5, -1);       /* tag 0x28, zigzag 1 */
-    promc__pb_sint64_field(&b, 10, -65);     /* tag 0x50, zigzag 129 */
+    promc__pb_sint32_field(&b, 5, -1);        /* tag 0x28, zigzag 1 */
+    promc__pb_sint64_field(&b, 10, -65);      /* tag 0x50, zigzag 129 */
     promc__pb_sint32_field(&b, 1, INT32_MIN); /* zigzag 2^32 - 1 */
-    expect_bytes(&b,
-                 (const uint8_t[]){0x28, 0x01, 0x50, 0x81, 0x01, 0x08, 0xff, 0xff, 0xff, 0xff,
-                                   0x0f},
-                 11);
+    expect_bytes(
+        &b, (const uint8_t[]){0x28, 0x01, 0x50, 0x81, 0x01, 0x08, 0xff, 0xff, 0xff, 0xff, 0x0f},
+        11);
 }
 
 static void double_is(double d, const uint8_t want[8])
@@ -133,13 +132,13 @@ static void tags_and_strings(void **state)
     uint8_t storage[64];
     struct promc__pb b;
     promc__pb_init(&b, storage, sizeof storage);
-    promc__pb_uint_field(&b, 1, 150);       /* 08 96 01 */
+    promc__pb_uint_field(&b, 1, 150);           /* 08 96 01 */
     promc__pb_bytes_field(&b, 2, "testing", 7); /* 12 07 "testing" */
-    promc__pb_bytes_field(&b, 16, "", 0);   /* tag 16: 82 01, length 0 */
-    promc__pb_uint_field(&b, 3, 0);         /* a zero is written when asked */
+    promc__pb_bytes_field(&b, 16, "", 0);       /* tag 16: 82 01, length 0 */
+    promc__pb_uint_field(&b, 3, 0);             /* a zero is written when asked */
     expect_bytes(&b,
-                 (const uint8_t[]){0x08, 0x96, 0x01, 0x12, 0x07, 't', 'e', 's', 't', 'i', 'n',
-                                   'g', 0x82, 0x01, 0x00, 0x18, 0x00},
+                 (const uint8_t[]){0x08, 0x96, 0x01, 0x12, 0x07, 't', 'e', 's', 't', 'i', 'n', 'g',
+                                   0x82, 0x01, 0x00, 0x18, 0x00},
                  17);
 }
 
@@ -233,8 +232,8 @@ static void drive_cases(struct promc__sink *s)
     static const char *const cnames[] = {"method", "path"}, *const cvalues[] = {"GET", "/a"};
     struct promc__labels l1 = {"method=\"GET\",path=\"/a\"", 23, 2, cnames, cvalues};
     struct promc__exemplar ex = {1, trace, abc, 0.5, 1700000000.5};
-    struct promc__series x = {.labels = &l1, .created = 1700000000.25, .value = promc__vu(3),
-                              .exemplar = &ex};
+    struct promc__series x = {
+        .labels = &l1, .created = 1700000000.25, .value = promc__vu(3), .exemplar = &ex};
     promc__sink_series(s, &x);
     static const char rendered[] = "method=\"PO\\\"ST\",path=\"a\\\\b\\nc\"";
     struct promc__labels l2 = {rendered, sizeof rendered - 1, 2, cnames, NULL};
@@ -358,13 +357,13 @@ static void a_counter_byte_by_byte(void **state)
     char *s = promc_encode_buffer(r, PROMC_FORMAT_PROTOBUF, &len);
     assert_non_null(s);
     static const uint8_t want[] = {
-        26,                                                    /* family length */
-        0x0a, 7, 'x', '_', 't', 'o', 't', 'a', 'l',           /* name "x_total" */
-        0x12, 0,                                              /* help "" */
-        0x18, 0,                                              /* type COUNTER */
-        0x22, 11,                                             /* metric */
-        0x1a, 9,                                              /* counter */
-        0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,                   /* value 1.0 */
+        26,                                            /* family length */
+        0x0a, 7,  'x', '_', 't', 'o', 't', 'a',  'l',  /* name "x_total" */
+        0x12, 0,                                       /* help "" */
+        0x18, 0,                                       /* type COUNTER */
+        0x22, 11,                                      /* metric */
+        0x1a, 9,                                       /* counter */
+        0x09, 0,  0,   0,   0,   0,   0,   0xf0, 0x3f, /* value 1.0 */
     };
     assert_int_equal(len, sizeof want);
     assert_memory_equal(s, want, sizeof want);
@@ -393,8 +392,8 @@ static promc_registry *big_registry(void)
     promc_registry *r = promc_registry_new();
     promc_counter_vec *v =
         promc_counter_vec_new(r, "requests_total", "Requests.", PROMC_LABELS("path", "code"), NULL);
-    promc_histogram_vec *h = promc_histogram_vec_new(r, "latency_seconds", "Latency.",
-                                                     PROMC_LABELS("path"), NULL);
+    promc_histogram_vec *h =
+        promc_histogram_vec_new(r, "latency_seconds", "Latency.", PROMC_LABELS("path"), NULL);
     promc_gauge *g = promc_gauge_new(r, "temperature", "T.", NULL);
     char path[64];
     for (int i = 0; i < 600; i++) {
