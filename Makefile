@@ -221,9 +221,12 @@ valgrind: $(BUILD)/tests/test_lifecycle
 
 # The protobuf golden files decoded by python3-protobuf, compared with what
 # client_python reads from the text ones (it compiles metrics.proto into
-# $(BUILD)/proto, which interop then uses too).
-check-protobuf:
+# $(BUILD)/proto, which interop then uses too); then promc's bytes against
+# client_golang 1.14's for the same registry.
+check-protobuf: $(BUILD)/integration/protobuf_peer
 	$(Q)tests/integration/check_protobuf.sh $(BUILD)
+	$(Q)tests/integration/compare_golang.sh $(BUILD) $(BUILD)/integration/protobuf_peer \
+	    $(BUILD)/proto/upstream
 
 interop: $(BUILD)/integration/interop_dump $(BUILD)/integration/exemplar_dump check-protobuf
 	$(Q)tests/integration/interop.sh $(BUILD)/integration/interop_dump $(BUILD)/proto/upstream

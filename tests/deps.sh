@@ -32,6 +32,11 @@ need libprotobuf-dev test -f /usr/include/google/protobuf/timestamp.proto
 need python3-protobuf /usr/bin/python3 -c 'import google.protobuf'
 need golang-github-prometheus-client-model-dev \
     test -f /usr/share/gocode/src/github.com/prometheus/client_model/io/prometheus/client/metrics.proto
+# client_golang 1.14, built offline, writes the protobuf bytes promc's are
+# compared with (tests/integration/compare_golang.sh).
+need golang-go command -v go
+need golang-github-prometheus-client-golang-dev \
+    test -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus
 
 # A comma-decimal locale lets the encoder tests prove number rendering
 # ignores LC_NUMERIC; generate one when we can (glibc's locales data is there).
