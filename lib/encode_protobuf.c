@@ -152,14 +152,18 @@ static void labels(struct promc__pb *b, const struct promc__labels *ls)
         const char *eq = memchr(p, '=', (size_t)(end - p));
         if (!eq || end - eq < 3)
             return;
-        const char *v = eq + 2, *q = v;
-        size_t vl = 0;
-        while (q < end && *q != '"') {
-            q += *q == '\\' ? 2 : 1;
-            vl++;
+        const char *v = eq + 2;
+        /* Most values hold no escape: the first quote ends them. */
+        const char *q = memchr(v, '"', (size_t)(end - v));
+        size_t vl;
+        if (q && !memchr(v, '\\', (size_t)(q - v))) {
+            vl = (size_t)(q - v);
+        } else {
+            for (q = v, vl = 0; q < end && *q != '"'; vl++)
+                q += *q == '\\' ? 2 : 1;
+            if (q > end)
+                q = end;
         }
-        if (q > end)
-            q = end;
         label_pair_escaped(b, p, (size_t)(eq - p), v, (size_t)(q - v), vl);
         p = q + 1;
         if (p < end && *p == ',')
@@ -174,9 +178,10 @@ static void timestamp(struct promc__pb *b, uint32_t field, double t)
 {
     if (!(t > -62135596800.0 && t < 253402300800.0)) /* years 1 to 9999 */
         return;
-    double sec = floor(t);
-    int64_t s = (int64_t)sec;
-    int64_t ns = (int64_t)llround((t - sec) * 1e9);
+    int64_t s = (int64_t)t; /* floor, without a libm call on every series */
+    if ((double)s > t)
+        s--;
+    int64_t ns = (int64_t)((t - (double)s) * 1e9 + 0.5); /* nearest: the operand is >= 0 */
     if (ns >= 1000000000) {
         s++;
         ns -= 1000000000;
