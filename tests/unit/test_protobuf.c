@@ -89,6 +89,7 @@ static void zigzag_maps_signed_to_unsigned(void **state)
     expect_bytes(
         &b, (const uint8_t[]){0x28, 0x01, 0x50, 0x81, 0x01, 0x08, 0xff, 0xff, 0xff, 0xff, 0x0f},
         11);
+    promc__pb_free(&b);
 }
 
 static void double_is(double d, const uint8_t want[8])
@@ -100,6 +101,7 @@ static void double_is(double d, const uint8_t want[8])
     uint8_t all[9] = {0x09};
     memcpy(all + 1, want, 8);
     expect_bytes(&b, all, 9);
+    promc__pb_free(&b);
 }
 
 static double from_bits(uint64_t u)
@@ -140,6 +142,7 @@ static void tags_and_strings(void **state)
                  (const uint8_t[]){0x08, 0x96, 0x01, 0x12, 0x07, 't', 'e', 's', 't', 'i', 'n', 'g',
                                    0x82, 0x01, 0x00, 0x18, 0x00},
                  17);
+    promc__pb_free(&b);
 }
 
 /* A nested message of n body bytes: its length prefix takes
