@@ -3,7 +3,8 @@
 # offline): golang_peer/main.go and protobuf_peer.c fill a registry the same
 # way -- a labelled counter with escapes in help and label values, a gauge
 # with an empty help, an untyped, a labelled histogram (one child without
-# observations), a summary, and a native histogram -- and each writes it in
+# observations), a summary, a counter and a histogram with exemplars (+Inf
+# bucket included), and a native histogram -- and each writes it in
 # the delimited protobuf format. Every family must be byte for byte the same
 # (client_golang sorts families by name, promc keeps registration order, so
 # families are matched by name); a difference is shown decoded.

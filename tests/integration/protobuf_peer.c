@@ -5,14 +5,17 @@
  * given in sorted order, created samples off: client_golang 1.14 has none),
  * then a native histogram holding the buckets client_golang computes for
  * the same observations, driven through the protobuf sink by hand (promc
- * has no native histograms of its own yet). compare_golang.sh compares the
- * two outputs family by family, byte for byte.
+ * has no native histograms of its own yet). Exemplars are stamped with the
+ * wall clock pinned to the instant the Go program gives its own.
+ * compare_golang.sh compares the two outputs family by family, byte for
+ * byte.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "encode_protobuf.h"
+#include "internal.h"
 #include "promc.h"
 
 static void check(int ok, const char *what)
@@ -21,6 +24,11 @@ static void check(int ok, const char *what)
         fprintf(stderr, "protobuf_peer: %s: %s\n", what, promc_last_error());
         exit(1);
     }
+}
+
+static double pinned(void)
+{
+    return 1700000000.125;
 }
 
 static int untyped(promc_emitter *e, void *ud)
@@ -75,6 +83,21 @@ int main(void)
     promc_summary_observe(s, 2);
     promc_summary_observe(s, 3);
 
+    promc__clock = pinned;
+    promc_counter *ec = promc_counter_new(r, "gc_exemplar_total", "With an exemplar.", NULL);
+    check(ec != NULL, "exemplar counter");
+    const promc_label t1[] = {{"trace_id", "KOO5S4vxi0o"}};
+    check(promc_counter_add_exemplar(ec, 2.5, t1, 1) == PROMC_OK, "counter exemplar");
+    promc_histogram *eh = promc_histogram_new(
+        r, "gc_exemplar_seconds", "Bucket exemplars.",
+        &(promc_histogram_opts){.buckets = (double[]){0.1, 0.5, 1}, .nbuckets = 3});
+    check(eh != NULL, "exemplar histogram");
+    const promc_label t2[] = {{"trace_id", "a\"b\\c\nd"}}, t3[] = {{"trace_id", "slow"}};
+    check(promc_histogram_observe_exemplar(eh, 0.07, t2, 1) == PROMC_OK, "bucket exemplar");
+    promc_histogram_observe(eh, 0.3);
+    /* Above every bound: client_golang writes the +Inf bucket for it. */
+    check(promc_histogram_observe_exemplar(eh, 7, t3, 1) == PROMC_OK, "+Inf exemplar");
+
     check(promc_encode(r, PROMC_FORMAT_PROTOBUF, out, stdout) == PROMC_OK, "encode");
 
     /* Observations 1.5, 3, -0.5 and 0 at schema 3 (bucket factor 1.1):
@@ -99,6 +122,8 @@ int main(void)
     promc_metric_free(u);
     promc_histogram_vec_free(h);
     promc_summary_free(s);
+    promc_counter_free(ec);
+    promc_histogram_free(eh);
     promc_registry_free(r);
     return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -7,9 +7,20 @@ package main
 import (
 	"os"
 
+	"github.com/golang/protobuf/ptypes/timestamp"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
+
+// client_golang stamps exemplars with the current time; the gathered
+// families get the instant promc's clock is pinned to instead (one a double
+// holds exactly).
+func fix(e *dto.Exemplar) {
+	if e != nil {
+		e.Timestamp = &timestamp.Timestamp{Seconds: 1700000000, Nanos: 125000000}
+	}
+}
 
 func main() {
 	r := prometheus.NewRegistry()
@@ -45,9 +56,30 @@ func main() {
 		n.Observe(v)
 	}
 
+	ec := prometheus.NewCounter(prometheus.CounterOpts{Name: "gc_exemplar_total", Help: "With an exemplar."})
+	r.MustRegister(ec)
+	ec.(prometheus.ExemplarAdder).AddWithExemplar(2.5, prometheus.Labels{"trace_id": "KOO5S4vxi0o"})
+	eh := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "gc_exemplar_seconds", Help: "Bucket exemplars.", Buckets: []float64{0.1, 0.5, 1}})
+	r.MustRegister(eh)
+	eh.(prometheus.ExemplarObserver).ObserveWithExemplar(0.07, prometheus.Labels{"trace_id": "a\"b\\c\nd"})
+	eh.Observe(0.3)
+	eh.(prometheus.ExemplarObserver).ObserveWithExemplar(7, prometheus.Labels{"trace_id": "slow"})
+
 	mfs, err := r.Gather()
 	if err != nil {
 		panic(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.Metric {
+			if m.Counter != nil {
+				fix(m.Counter.Exemplar)
+			}
+			if m.Histogram != nil {
+				for _, b := range m.Histogram.Bucket {
+					fix(b.Exemplar)
+				}
+			}
+		}
 	}
 	enc := expfmt.NewEncoder(os.Stdout, expfmt.FmtProtoDelim)
 	for _, mf := range mfs {
