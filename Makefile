@@ -64,7 +64,7 @@ COMMON_LIB     := $(BUILD)/libexcommon.a
 COMMON_USERS   := test_json test_cli fuzz_json
 
 .PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs check-contract check-dlopen \
-        sanitize check-clang tsan valgrind check-protobuf interop integration examples-test bench bench-peers bench-build soak fuzz-build fuzz-smoke fuzz run demo install \
+        sanitize check-clang tsan valgrind check-protobuf interop native-interop integration examples-test bench bench-peers bench-build soak fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
 .SECONDEXPANSION:
@@ -232,6 +232,10 @@ interop: $(BUILD)/integration/interop_dump $(BUILD)/integration/exemplar_dump ch
 	$(Q)tests/integration/interop.sh $(BUILD)/integration/interop_dump $(BUILD)/proto/upstream
 	$(Q)tests/integration/exemplars.sh $(BUILD)/integration/exemplar_dump
 
+# Native histograms against client_golang 1.14 itself (built offline).
+native-interop: $(BUILD)/integration/native_dump
+	$(Q)tests/integration/native_vs_go.sh $(BUILD)/integration/native_dump $(BUILD)
+
 # Real Prometheus, node_exporter and Pushgateway on 127.0.0.1.
 integration: $(BUILD)/integration/e2e_target $(BUILD)/integration/textfile_writer \
              $(BUILD)/integration/push_client $(BUILD)/integration/gzip_tool
@@ -337,6 +341,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory tsan
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory interop
+	$(Q)$(MAKE) --no-print-directory native-interop
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory examples-test
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke

@@ -491,7 +491,36 @@ typedef struct promc_histogram_opts {
      * buckets; nbuckets 0 with non-NULL buckets = only +Inf. */
     const double *buckets;
     size_t nbuckets;
+    /* Native (sparse, exponential) buckets, as client_golang 1.14 keeps
+     * them (its NativeHistogram* options). native_bucket_factor > 1 turns
+     * them on: each bucket's upper bound is at most this factor times its
+     * lower bound (the schema is picked from it, between -4 and 8); 0 keeps
+     * the histogram classic only, and then every other native_* field must be
+     * 0 too. With native buckets on and buckets NULL the histogram is
+     * native-only: no classic buckets, only the +Inf one. */
+    double native_bucket_factor;
+    /* Values with |v| at most this go to the zero bucket. 0 = the default,
+     * 2^-128 (2.938735877055719e-39); PROMC_NATIVE_ZERO_THRESHOLD_ZERO = a
+     * zero bucket of width 0 (exact zeros only). Otherwise finite and > 0. */
+    double native_zero_threshold;
+    /* At most this many native buckets (both signs); 0 = no limit. Past it,
+     * one step a observation: reset if native_min_reset_seconds have passed
+     * since the last reset, else widen the zero bucket (up to
+     * native_max_zero_threshold), else halve the resolution (down to schema
+     * -4). */
+    uint32_t native_max_buckets;
+    /* Seconds that must pass before the bucket limit may reset the whole
+     * histogram (all counts, classic ones too); 0 = never reset. Finite,
+     * >= 0, at most 1e9. */
+    double native_min_reset_seconds;
+    /* How far the bucket limit may widen the zero bucket; 0 = never.
+     * Finite, >= 0. */
+    double native_max_zero_threshold;
 } promc_histogram_opts;
+
+/* native_zero_threshold for a zero bucket of width 0 (client_golang's
+ * NativeHistogramZeroThresholdZero). */
+#define PROMC_NATIVE_ZERO_THRESHOLD_ZERO (-1.0)
 
 /* Fills out[0..count) with start, start+width, ...
  * Errors: PROMC_EINVAL for out NULL, count 0, width <= 0, non-finite input or
@@ -503,12 +532,20 @@ PROMC_API int promc_buckets_linear(double *out, double start, double width, size
 PROMC_API int promc_buckets_exponential(double *out, double start, double factor, size_t count);
 
 /* Creates an unlabelled histogram (opts NULL = default buckets); as
- * promc_counter_new, and PROMC_EINVAL for bad buckets. */
+ * promc_counter_new, and PROMC_EINVAL for bad buckets or native options (a
+ * factor that is NaN, infinite, negative or in (0, 1]; a zero threshold that
+ * is not 0, PROMC_NATIVE_ZERO_THRESHOLD_ZERO or finite > 0; a min reset or
+ * max zero threshold negative, NaN or too large; native_* options without a
+ * factor). */
 PROMC_API promc_histogram *promc_histogram_new(promc_registry *reg, const char *name,
                                                const char *help, const promc_histogram_opts *opts);
 /* Records v: lock-free, allocation-free, never waits; NULL is a no-op. NaN is
- * counted in +Inf and _count and makes _sum NaN (client_golang's behaviour).
- * Any thread. */
+ * counted in +Inf and _count and makes _sum NaN (client_golang's behaviour),
+ * and in no native bucket; +-Inf go to the native bucket after the one of
+ * +-DBL_MAX. With native buckets, a value whose native bucket does not exist
+ * yet takes a lock and may allocate (if that fails, the value still counts
+ * in _count, _sum and the classic buckets), and past native_max_buckets an
+ * observation takes a lock for one bucket-limit step. Any thread. */
 PROMC_API void promc_histogram_observe(promc_histogram *h, double v);
 /* Records v as promc_histogram_observe does and keeps {labels} with value v
  * as the exemplar of the bucket v falls in (see the exemplar rules at

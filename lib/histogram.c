@@ -1,11 +1,14 @@
 /*
- * Histograms with explicit buckets: the bucket layouts (linear, exponential,
- * the default), validation of user bounds, the branch-free bucket search of
- * the hot path, and the snapshot a scrape takes through the hot/cold counts
- * (hotcold.c), so that _count equals the +Inf bucket and _sum belongs to the
- * same observations while observers keep going.
+ * Histograms: the bucket layouts (linear, exponential, the default),
+ * validation of user bounds and native-bucket options, the branch-free
+ * bucket search of the hot path, and the snapshot a scrape takes -- through
+ * the hot/cold counts (hotcold.c) for classic histograms, through the native
+ * counts (native_histogram.c) when native buckets are on -- so that _count
+ * equals the +Inf bucket and _sum belongs to the same observations while
+ * observers keep going.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "constructor.h"
@@ -13,10 +16,8 @@
 #include "family.h"
 #include "hotcold.h"
 #include "internal.h"
-
-/* ===================================================================== */
-/* Hot/cold counts                                                        */
-/* ===================================================================== */
+#include "native_buckets.h"
+#include "native_histogram.h"
 
 /* ===================================================================== */
 /* Buckets                                                                */
@@ -61,14 +62,30 @@ struct hist_data {
     uint64_t *scratch;         /* snapshot space (cumulative counts), guarded by snap */
     struct promc__xcopy xcopy; /* exemplars read for a snapshot, guarded by snap */
     pthread_mutex_t snap;      /* serialises snapshots of this family's children */
+    bool native;               /* native buckets on: children are struct native_child */
+    struct promc__native_config ncfg;
+    struct promc__native_scratch nscratch; /* guarded by snap */
 };
 
+/* A classic child and a native one share their head: the family's child,
+ * then the exemplars of the classic buckets (client_golang 1.14 keeps a
+ * native histogram's exemplars there too, the +Inf one for a native-only
+ * histogram). */
 struct hist_child {
     struct promc__child base;
-    struct promc__hotcold hc;
     struct promc__xset *_Atomic exemplars; /* one per bucket; NULL until the first */
+    struct promc__hotcold hc;
     /* the two count sets follow */
 };
+
+struct native_child {
+    struct promc__child base;
+    struct promc__xset *_Atomic exemplars; /* as in hist_child */
+    struct promc__native nh;               /* its classic counts follow */
+};
+
+_Static_assert(offsetof(struct hist_child, exemplars) == offsetof(struct native_child, exemplars),
+               "exemplars at the same place in both children");
 
 static struct hist_data *hdata(const struct promc_metric *m)
 {
@@ -85,12 +102,17 @@ static void hist_fini(struct promc_metric *m)
     promc__free_strings(d->le_om, d->nfinite + 1);
     promc__free(d->scratch);
     promc__xcopy_free(&d->xcopy);
+    promc__native_scratch_free(&d->nscratch);
     pthread_mutex_destroy(&d->snap);
     promc__free(d);
 }
 
 static int hist_init_child(struct promc_metric *m, struct promc__child *c)
 {
+    if (hdata(m)->native) {
+        promc__native_init(&((struct native_child *)c)->nh, &hdata(m)->ncfg);
+        return PROMC_OK;
+    }
     struct hist_child *h = (struct hist_child *)c;
     size_t head = (sizeof *h + 15) / 16 * 16;
     promc__hotcold_init(&h->hc, (char *)h + head, hdata(m)->nfinite + 1);
@@ -109,6 +131,7 @@ static void hist_child_series(struct promc_metric *m, struct promc__child *c, st
                                        .le_text = (const char *const *)d->le_text,
                                        .le_om = (const char *const *)d->le_om};
     struct promc__series x = {.labels = ls, .created = c->created, .hist = &hd};
+    struct promc__native_data nd;
     pthread_mutex_lock(&d->snap);
     struct promc__xset *ex = atomic_load_explicit(&h->exemplars, memory_order_acquire);
     /* The exemplars before the counts: an observer counts, then stores its
@@ -116,7 +139,20 @@ static void hist_child_series(struct promc_metric *m, struct promc__child *c, st
      * of memory copying them: the counts go out without exemplars. */
     if (ex && promc__xset_read(ex, &d->xcopy) == PROMC_OK)
         hd.exemplars = d->xcopy.by_slot;
-    promc__hotcold_snapshot(&h->hc, nb, d->scratch, &hd.count, &hd.sum);
+    if (d->native) {
+        int rc = promc__native_snapshot(&((struct native_child *)c)->nh, &d->ncfg, &d->nscratch,
+                                        d->scratch, &hd.count, &hd.sum, &nd);
+        if (rc != PROMC_OK) {
+            promc__fail(rc, "histogram \"%s\": out of memory for a scrape of native buckets",
+                        m->desc.name);
+            s->error = rc;
+            pthread_mutex_unlock(&d->snap);
+            return;
+        }
+        hd.native = &nd;
+    } else {
+        promc__hotcold_snapshot(&h->hc, nb, d->scratch, &hd.count, &hd.sum);
+    }
     for (size_t i = 1; i < nb; i++)
         d->scratch[i] += d->scratch[i - 1];
     promc__sink_series(s, &x);
@@ -127,7 +163,10 @@ static void hist_reset_child(struct promc_metric *m, struct promc__child *c)
 {
     struct hist_data *d = hdata(m);
     pthread_mutex_lock(&d->snap);
-    promc__hotcold_reset(&((struct hist_child *)c)->hc, d->nfinite + 1, d->scratch);
+    if (d->native)
+        promc__native_reset(&((struct native_child *)c)->nh, &d->ncfg);
+    else
+        promc__hotcold_reset(&((struct hist_child *)c)->hc, d->nfinite + 1, d->scratch);
     pthread_mutex_unlock(&d->snap);
     struct promc__xset *ex =
         atomic_load_explicit(&((struct hist_child *)c)->exemplars, memory_order_acquire);
@@ -137,8 +176,9 @@ static void hist_reset_child(struct promc_metric *m, struct promc__child *c)
 
 static void hist_fini_child(struct promc_metric *m, struct promc__child *c)
 {
-    (void)m;
     promc__xset_free(atomic_load(&((struct hist_child *)c)->exemplars));
+    if (hdata(m)->native)
+        promc__native_fini(&((struct native_child *)c)->nh);
 }
 
 static const struct promc__ops hist_ops = {
@@ -199,19 +239,92 @@ oom:
                             name ? name : "(null)");
 }
 
+/* Checks the native_* options and fills cfg; *on tells whether native
+ * buckets are on. */
+static int native_config(const char *name, const promc_histogram_opts *o,
+                         struct promc__native_config *cfg, bool *on)
+{
+    *on = false;
+    if (!o)
+        return PROMC_OK;
+    double f = o->native_bucket_factor;
+    if (f == 0) {
+        if (o->native_zero_threshold != 0 || o->native_max_buckets != 0 ||
+            o->native_min_reset_seconds != 0 || o->native_max_zero_threshold != 0)
+            return promc__fail(PROMC_EINVAL,
+                               "histogram \"%s\": native_* options need native_bucket_factor > 1",
+                               name);
+        return PROMC_OK;
+    }
+    if (!(f > 1) || !isfinite(f))
+        return promc__fail(PROMC_EINVAL,
+                           "histogram \"%s\": native_bucket_factor must be 0 or finite and > 1 "
+                           "(got %g)",
+                           name, f);
+    double zt = o->native_zero_threshold;
+    if (zt == PROMC_NATIVE_ZERO_THRESHOLD_ZERO)
+        zt = 0;
+    else if (zt == 0)
+        zt = PROMC__NATIVE_DEFAULT_ZERO_THRESHOLD;
+    else if (!(zt > 0) || !isfinite(zt))
+        return promc__fail(PROMC_EINVAL,
+                           "histogram \"%s\": native_zero_threshold must be 0, "
+                           "PROMC_NATIVE_ZERO_THRESHOLD_ZERO or finite and > 0 (got %g)",
+                           name, o->native_zero_threshold);
+    double reset = o->native_min_reset_seconds;
+    if (!(reset >= 0 && reset <= 1e9))
+        return promc__fail(PROMC_EINVAL,
+                           "histogram \"%s\": native_min_reset_seconds must be between 0 and "
+                           "1e9 (got %g)",
+                           name, reset);
+    double mzt = o->native_max_zero_threshold;
+    if (!(mzt >= 0) || !isfinite(mzt))
+        return promc__fail(PROMC_EINVAL,
+                           "histogram \"%s\": native_max_zero_threshold must be finite and >= 0 "
+                           "(got %g)",
+                           name, mzt);
+    cfg->schema = promc__native_schema(f);
+    cfg->zero_threshold = zt;
+    cfg->max_buckets = o->native_max_buckets;
+    /* client_golang's time.Duration: whole nanoseconds. */
+    cfg->min_reset_ns = (int64_t)llround(reset * 1e9);
+    cfg->max_zero_threshold = mzt;
+    *on = true;
+    return PROMC_OK;
+}
+
 static struct promc_metric *create(promc_registry *reg, const char *name, const char *help,
                                    const char *const *label_names, bool vec,
                                    const promc_histogram_opts *opts)
 {
+    const char *shown = name ? name : "(null)";
     const double *bounds = opts && opts->buckets ? opts->buckets : NULL;
     if (opts && !opts->buckets && opts->nbuckets)
         return promc__fail_null(PROMC_EINVAL,
-                                "histogram \"%s\": nbuckets is %zu but buckets is NULL",
-                                name ? name : "(null)", opts->nbuckets);
-    struct hist_data *d = hist_data_new(name, bounds, bounds ? opts->nbuckets : 0);
+                                "histogram \"%s\": nbuckets is %zu but buckets is NULL", shown,
+                                opts->nbuckets);
+    struct promc__native_config cfg = {0};
+    bool native;
+    if (native_config(shown, opts, &cfg, &native) != PROMC_OK)
+        return NULL;
+    /* client_golang: native buckets and no buckets given = native only. */
+    static const double none[1];
+    if (native && !bounds)
+        bounds = none;
+    struct hist_data *d = hist_data_new(name, bounds, opts && opts->buckets ? opts->nbuckets : 0);
     if (!d)
         return NULL;
-    size_t head = (sizeof(struct hist_child) + 15) / 16 * 16;
+    size_t head, size;
+    if (native) {
+        d->native = true;
+        cfg.nclassic = d->nfinite + 1;
+        d->ncfg = cfg;
+        head = offsetof(struct native_child, nh);
+        size = promc__native_size(cfg.nclassic);
+    } else {
+        head = (sizeof(struct hist_child) + 15) / 16 * 16;
+        size = promc__hotcold_size(d->nfinite + 1);
+    }
     struct promc__new_args a = {.reg = reg,
                                 .ops = &hist_ops,
                                 .name = name,
@@ -220,7 +333,7 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                 .vec = vec,
                                 .unit = opts ? opts->unit : NULL,
                                 .max_children = opts ? opts->max_children : 0,
-                                .child_size = head + promc__hotcold_size(d->nfinite + 1),
+                                .child_size = head + size,
                                 .type_data = d};
     return promc__metric_create(&a);
 }
@@ -274,7 +387,12 @@ void promc_histogram_observe(promc_histogram *h, double v)
     if (!h)
         return;
     struct hist_child *c = (struct hist_child *)h;
-    promc__hotcold_observe(&c->hc, find_bucket(hdata(c->base.family), v), v);
+    const struct hist_data *d = hdata(c->base.family);
+    if (d->native) {
+        promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, find_bucket(d, v), v);
+        return;
+    }
+    promc__hotcold_observe(&c->hc, find_bucket(d, v), v);
 }
 
 int promc_histogram_observe_exemplar(promc_histogram *h, double v, const promc_label *labels,
@@ -285,8 +403,12 @@ int promc_histogram_observe_exemplar(promc_histogram *h, double v, const promc_l
     size_t bucket = 0;
     /* The observation first: a bad exemplar never costs the count. */
     if (c) {
-        bucket = find_bucket(hdata(m), v);
-        promc__hotcold_observe(&c->hc, bucket, v);
+        const struct hist_data *d = hdata(m);
+        bucket = find_bucket(d, v);
+        if (d->native)
+            promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, bucket, v);
+        else
+            promc__hotcold_observe(&c->hc, bucket, v);
     }
     struct promc__xinput in;
     int rc =

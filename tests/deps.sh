@@ -33,7 +33,8 @@ need python3-protobuf /usr/bin/python3 -c 'import google.protobuf'
 need golang-github-prometheus-client-model-dev \
     test -f /usr/share/gocode/src/github.com/prometheus/client_model/io/prometheus/client/metrics.proto
 # client_golang 1.14, built offline, writes the protobuf bytes promc's are
-# compared with (tests/integration/compare_golang.sh).
+# compared with (tests/integration/compare_golang.sh), and is the oracle of
+# native histograms (tests/integration/native_vs_go.sh).
 need golang-go command -v go
 need golang-github-prometheus-client-golang-dev \
     test -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus

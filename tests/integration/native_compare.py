@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""Compares what client_golang (GO file) and promc (PROMC file) printed for
+the native-histogram oracle, field by field (NaN equals NaN; the text
+exposition sample by sample). Exits 1 on the first differences (at most 20
+shown)."""
+import json
+import math
+import sys
+
+
+def same(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        a, b = float(a), float(b)
+        return (math.isnan(a) and math.isnan(b)) or a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def samples(text):
+    """The lines of a text exposition: comments as they are, samples as
+    (name{labels}, value as a float)."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("#") or not line:
+            out.append(line)
+            continue
+        key, value = line.rsplit(" ", 1)
+        out.append((key, float(value)))
+    return out
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+go, promc = load(sys.argv[1]), load(sys.argv[2])
+errors = []
+if len(go) != len(promc):
+    errors.append(f"{len(go)} records from client_golang, {len(promc)} from promc")
+fields = ["count", "sum", "buckets", "native", "schema", "zero_threshold", "zero_count",
+          "pos_spans", "pos_deltas", "neg_spans", "neg_deltas"]
+scrapes = 0
+for g, p in zip(go, promc):
+    where = f"{g.get('case')} scrape {g.get('scrape', 'text')}"
+    if g.get("case") != p.get("case"):
+        errors.append(f"{where}: out of step with promc's {p.get('case')}")
+        break
+    if "text" in g:
+        gs, ps = samples(g["text"]), samples(p["text"])
+        if len(gs) != len(ps) or not all(
+                (x == y) if isinstance(x, str) else (x[0] == y[0] and same(x[1], y[1]))
+                for x, y in zip(gs, ps)):
+            errors.append(f"{where}: text differs:\n--- client_golang\n{g['text']}--- promc\n{p['text']}")
+        continue
+    scrapes += 1
+    for k in fields:
+        if not same(g.get(k), p.get(k)):
+            errors.append(f"{where}: {k}: client_golang {g.get(k)!r}, promc {p.get(k)!r}")
+for e in errors[:20]:
+    print("native_vs_go:", e, file=sys.stderr)
+if errors:
+    sys.exit(1)
+print(f"native_vs_go: {scrapes} scrapes and {len(go) - scrapes} text expositions identical")
