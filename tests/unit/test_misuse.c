@@ -662,6 +662,41 @@ static void bad_options_are_refused_not_ignored(void **state)
         promc_histogram_new(PROMC_NO_REGISTRY, "h", "H.",
                             &(promc_histogram_opts){.buckets = (double[]){2, 1}, .nbuckets = 2}));
     expect_error(PROMC_EINVAL, "increasing");
+    /* Native-bucket options: each bad value refused, naming the histogram. */
+    static const struct {
+        promc_histogram_opts o;
+        const char *mentions;
+    } native[] = {
+        {{.native_bucket_factor = 1}, "native_bucket_factor"},
+        {{.native_bucket_factor = 0.5}, "native_bucket_factor"},
+        {{.native_bucket_factor = -2}, "native_bucket_factor"},
+        {{.native_bucket_factor = NAN}, "native_bucket_factor"},
+        {{.native_bucket_factor = INFINITY}, "native_bucket_factor"},
+        {{.native_bucket_factor = 1.1, .native_zero_threshold = -0.5}, "native_zero_threshold"},
+        {{.native_bucket_factor = 1.1, .native_zero_threshold = NAN}, "native_zero_threshold"},
+        {{.native_bucket_factor = 1.1, .native_zero_threshold = INFINITY}, "native_zero_threshold"},
+        {{.native_bucket_factor = 1.1, .native_min_reset_seconds = -1}, "native_min_reset_seconds"},
+        {{.native_bucket_factor = 1.1, .native_min_reset_seconds = NAN},
+         "native_min_reset_seconds"},
+        {{.native_bucket_factor = 1.1, .native_min_reset_seconds = 1e10},
+         "native_min_reset_seconds"},
+        {{.native_bucket_factor = 1.1, .native_max_zero_threshold = -1},
+         "native_max_zero_threshold"},
+        {{.native_bucket_factor = 1.1, .native_max_zero_threshold = INFINITY},
+         "native_max_zero_threshold"},
+        {{.native_max_buckets = 100}, "need native_bucket_factor"},
+        {{.native_zero_threshold = 1e-9}, "need native_bucket_factor"},
+        {{.native_min_reset_seconds = 60}, "need native_bucket_factor"},
+        {{.native_max_zero_threshold = 1e-3}, "need native_bucket_factor"},
+    };
+    for (size_t i = 0; i < sizeof native / sizeof native[0]; i++) {
+        assert_null(promc_histogram_new(PROMC_NO_REGISTRY, "nh", "H.", &native[i].o));
+        expect_error(PROMC_EINVAL, native[i].mentions);
+        expect_error(PROMC_EINVAL, "\"nh\"");
+        assert_null(promc_histogram_vec_new(PROMC_NO_REGISTRY, "nv", "H.", PROMC_LABELS("k"),
+                                            &native[i].o));
+        expect_error(PROMC_EINVAL, "\"nv\"");
+    }
     assert_null(
         promc_summary_new(PROMC_NO_REGISTRY, "s", "S.", &(promc_summary_opts){.nobjectives = 2}));
     expect_error(PROMC_EINVAL, "objectives is NULL");

@@ -12,6 +12,7 @@
 
 #include "failalloc.h"
 
+#include <math.h>
 #include <stdbool.h>
 
 static long alloc_surfaced; /* injected failures a call reported */
@@ -545,6 +546,43 @@ static void test_oom_recording_exemplars_is_an_error_not_a_leak(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* (d2) native histogram buckets                                       */
+/* ------------------------------------------------------------------ */
+
+/* A new native bucket that cannot be allocated loses only that bucket: the
+ * observation still counts in _count and _sum; a scrape that cannot grow its
+ * space fails with ENOMEM and loses nothing; nothing leaks. */
+static void test_oom_in_native_buckets_loses_no_count_and_no_memory(void **state)
+{
+    (void)state;
+    long start = alloc_live;
+    bool injected = true;
+    for (long n = 1; injected; n++) {
+        promc_registry *reg = promc_registry_new();
+        assert_non_null(reg);
+        promc_histogram_opts o = {.native_bucket_factor = 1.1, .native_max_buckets = 2};
+        promc_histogram *h = promc_histogram_new(reg, "nh", "H.", &o);
+        assert_non_null(h);
+        arm(n);
+        for (int k = 0; k < 6; k++)
+            promc_histogram_observe(h, ldexp(1, k * 9));
+        char *text = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, NULL);
+        if (!text)
+            assert_int_equal(promc_last_error_code(), PROMC_ENOMEM);
+        injected = alloc_injected;
+        disarm();
+        promc_free(text);
+        text = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, NULL);
+        assert_non_null(text);
+        assert_non_null(strstr(text, "nh_count 6\n"));
+        promc_free(text);
+        promc_histogram_free(h);
+        promc_registry_free(reg);
+        assert_int_equal(alloc_live, start);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* (e) the lazily created default registry                            */
 /* ------------------------------------------------------------------ */
 
@@ -609,6 +647,7 @@ int main(void)
         cmocka_unit_test(test_oom_registering_in_a_second_registry_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_scraping_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_recording_exemplars_is_an_error_not_a_leak),
+        cmocka_unit_test(test_oom_in_native_buckets_loses_no_count_and_no_memory),
         cmocka_unit_test(test_oom_creating_the_default_registry_is_not_permanent),
         cmocka_unit_test(test_oom_in_the_default_registry_is_an_error_not_a_leak),
     };
