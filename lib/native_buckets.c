@@ -571,13 +571,31 @@ static int32_t search(const double *b, int32_t n, double x)
     return lo;
 }
 
+/* frexp, without the call for normal numbers (the hot path): the
+ * exponent field gives exp, and the mantissa with the exponent of 0.5 gives
+ * frac in [0.5, 1). Zero, subnormals (and infinities, never passed) go to
+ * frexp itself. */
+static double split(double a, int *exp)
+{
+    union {
+        double d;
+        uint64_t u;
+    } x = {.d = a};
+    unsigned e = (unsigned)(x.u >> 52) & 0x7ff;
+    if (e == 0 || e == 0x7ff)
+        return frexp(a, exp);
+    *exp = (int)e - 1022;
+    x.u = (x.u & ~(UINT64_C(0x7ff) << 52)) | (UINT64_C(1022) << 52);
+    return x.d;
+}
+
 int promc__native_locate(double v, int32_t schema, double zero_threshold, int32_t *key)
 {
     bool is_inf = isinf(v);
     if (is_inf)
         v = v > 0 ? DBL_MAX : -DBL_MAX;
     int exp;
-    double frac = frexp(fabs(v), &exp);
+    double frac = split(fabs(v), &exp);
     int32_t k;
     if (schema > 0) {
         int32_t n = (int32_t)1 << schema;

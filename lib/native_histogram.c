@@ -235,6 +235,7 @@ void promc__native_init(struct promc__native *nh, const struct promc__native_con
     atomic_init(&nh->count_and_hot, 0);
     atomic_init(&nh->stuck_at, 0);
     atomic_init(&nh->last_reset_ns, promc__mono_ns());
+    nh->nclassic = cfg->nclassic;
     for (int i = 0; i < 2; i++) {
         set_t *s = &nh->sets[i];
         s->classic = classic + (size_t)i * cfg->nclassic;
@@ -286,7 +287,10 @@ static void add_native(struct promc__native *nh, set_t *s, double v)
  * the observation: a flip waiting for it then sees everything above. */
 static void set_observe(struct promc__native *nh, set_t *s, size_t classic, double v)
 {
-    atomic_fetch_add_explicit(&s->classic[classic], 1, memory_order_relaxed);
+    /* The +Inf bucket (the last) is not counted: it is count minus the
+     * others, as in client_golang; a native-only histogram saves an atomic. */
+    if (classic + 1 < nh->nclassic)
+        atomic_fetch_add_explicit(&s->classic[classic], 1, memory_order_relaxed);
     promc__atomic_add_double(&s->sum_bits, v);
     if (v == v)
         add_native(nh, s, v);
@@ -538,8 +542,10 @@ int promc__native_snapshot(struct promc__native *nh, const struct promc__native_
     set_t *hot = &nh->sets[(cold - nh->sets) ^ 1];
     *count = started;
     *sum = promc__bits_to_double(atomic_load_explicit(&cold->sum_bits, memory_order_relaxed));
-    for (size_t i = 0; i < cfg->nclassic; i++)
-        classic[i] = atomic_load_explicit(&cold->classic[i], memory_order_relaxed);
+    uint64_t finite = 0;
+    for (size_t i = 0; i + 1 < cfg->nclassic; i++)
+        finite += classic[i] = atomic_load_explicit(&cold->classic[i], memory_order_relaxed);
+    classic[cfg->nclassic - 1] = started - finite;
     out->schema = atomic_load_explicit(&cold->schema, memory_order_relaxed);
     out->zero_threshold = promc__bits_to_double(
         atomic_load_explicit(&cold->zero_threshold_bits, memory_order_relaxed));

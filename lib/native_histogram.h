@@ -47,6 +47,7 @@ struct promc__native {
     _Atomic uint64_t count_and_hot; /* bit 63: hot set; low bits: observations started */
     _Atomic uint32_t stuck_at;      /* bucket number at which no limit step helped; 0 none */
     _Atomic int64_t last_reset_ns;  /* monotonic */
+    size_t nclassic;                /* classic buckets, +Inf included (never counted) */
     pthread_mutex_t flip;           /* scrapes, resets and bucket-limit steps */
     pthread_mutex_t grow;           /* a new bucket in either set */
     struct promc__native_set sets[2];

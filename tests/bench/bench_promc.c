@@ -18,12 +18,18 @@
  *   XD     D with an exemplar: promc_histogram_observe_exemplar, the same ids
  *   E10k   text render of 100 counter families x 100 children plus 10
  *          histograms x 10 children; E100k the same with 1,000 families
+ *   G      native histogram observe (factor 1.1, schema 3, native only), not
+ *          in the peer comparison: G1/G2 into existing buckets, 1 and 2
+ *          threads, cycling through 1,024 log-uniform values over
+ *          [0.001, 20) (all their buckets created beforehand); G1new/G2new
+ *          observations that each create a bucket (2,048 powers of two a
+ *          fresh histogram, 2 threads: one positive, one negative)
  *   serve PORT [SECONDS]
  *          the HTTP server with 1,000 counter series (workload F; the runner
  *          drives it with wrk)
  *
  * Usage: bench_promc [--quick] [--ops N] [--renders N] [WORKLOAD...]
- * With no workload, runs A B C D XA XD E10k E100k. --ops overrides the operation
+ * With no workload, runs A B C D XA XD E10k E100k G. --ops overrides the operation
  * count of A-D (the runner uses it to subtract setup from perf counts).
  */
 #include <math.h>
@@ -31,6 +37,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +338,84 @@ static void bench_xd(void)
     promc_registry_free(reg);
 }
 
+/* ------------------------------------------------------------------ G */
+
+#define G_VALUES 1024
+#define G_NEW    2048
+
+struct g_arg {
+    promc_histogram *h;
+    long long n;
+    atomic_int *go;
+    int cpu;
+    double sign; /* new buckets: the powers of two of this sign */
+};
+
+static void *g_thread(void *p)
+{
+    struct g_arg *a = p;
+    pin_to(a->cpu);
+    while (!atomic_load_explicit(a->go, memory_order_acquire))
+        ;
+    if (a->sign == 0)
+        for (long long i = 0; i < a->n; i++)
+            promc_histogram_observe(a->h, values[i & (G_VALUES - 1)]);
+    else
+        for (long long i = 0; i < a->n; i++)
+            promc_histogram_observe(a->h, a->sign * ldexp(1, (int)i - G_NEW / 2));
+    return NULL;
+}
+
+/* Wall-clock ns per observation of nthreads threads running g_thread. */
+static double g_run(promc_histogram *h, int nthreads, long long n, bool new_buckets)
+{
+    atomic_int go = 0;
+    struct g_arg args[2] = {{h, n / nthreads, &go, 0, new_buckets ? 1 : 0},
+                            {h, n / nthreads, &go, 1, new_buckets ? -1 : 0}};
+    pthread_t t[2];
+    for (int i = 0; i < nthreads; i++)
+        pthread_create(&t[i], NULL, g_thread, &args[i]);
+    sleep_ms(5);
+    double t0 = now_ns();
+    atomic_store_explicit(&go, 1, memory_order_release);
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(t[i], NULL);
+    return (now_ns() - t0) / (double)(n / nthreads * nthreads);
+}
+
+static promc_histogram *g_histogram(double factor)
+{
+    promc_histogram_opts o = {.native_bucket_factor = factor};
+    promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, "bench_g_seconds", "G.", &o);
+    if (!h)
+        die("native histogram");
+    return h;
+}
+
+static void bench_g(void)
+{
+    for (int threads = 1; threads <= 2; threads++) {
+        promc_histogram *h = g_histogram(1.1);
+        for (int i = 0; i < G_VALUES; i++)
+            promc_histogram_observe(h, values[i]);
+        double ns = g_run(h, threads, ops_for(50000000LL), false);
+        figure(threads == 1 ? "G1" : "G2", "ns_per_op", ns);
+        promc_histogram_free(h);
+    }
+    /* Each observation a new bucket: a fresh histogram (schema 8) every
+     * G_NEW observations a thread; creation and freeing are not timed. */
+    int rounds = quick ? 20 : 200;
+    for (int threads = 1; threads <= 2; threads++) {
+        double total = 0;
+        for (int r = 0; r < rounds; r++) {
+            promc_histogram *h = g_histogram(1.0001);
+            total += g_run(h, threads, (long long)G_NEW * threads, true);
+            promc_histogram_free(h);
+        }
+        figure(threads == 1 ? "G1new" : "G2new", "ns_per_op", total / rounds);
+    }
+}
+
 /* ------------------------------------------------------------------ E */
 
 /* nfam counter families x 100 children, plus 10 histograms x 10 children
@@ -499,7 +584,7 @@ static int dump(const char *which)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: bench_promc [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...\n"
+            "usage: bench_promc [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k|G]...\n"
             "       bench_promc serve PORT [SECONDS]\n"
             "       bench_promc dump F|E10k|E100k\n");
     exit(2);
@@ -525,7 +610,7 @@ int main(int argc, char **argv)
         else
             work[nwork++] = argv[i];
     }
-    static const char *const all[] = {"A", "B", "C", "D", "XA", "XD", "E10k", "E100k"};
+    static const char *const all[] = {"A", "B", "C", "D", "XA", "XD", "E10k", "E100k", "G"};
     if (!nwork)
         for (; nwork < (int)(sizeof all / sizeof all[0]); nwork++)
             work[nwork] = all[nwork];
@@ -548,6 +633,8 @@ int main(int argc, char **argv)
             bench_e("E10k", 100, quick ? 11 : 51);
         else if (strcmp(work[i], "E100k") == 0)
             bench_e("E100k", 1000, quick ? 3 : 11);
+        else if (strcmp(work[i], "G") == 0)
+            bench_g();
         else
             usage();
     }
