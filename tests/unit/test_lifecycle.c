@@ -7,6 +7,8 @@
  */
 #include "helpers.h"
 
+#include <math.h>
+
 static int userdata_frees;
 
 static void free_userdata(void *p)
@@ -106,6 +108,26 @@ static void test_every_type_created_used_scraped_and_freed_leaves_nothing(void *
     const promc_label root_le[] = {{"route", "/"}, {"le", "0.25"}};
     want_sample(reg, "life_latency_seconds_bucket", root_le, 2, 1);
 
+    /* Native histogram: buckets created, the limit halving the resolution
+     * and widening the zero bucket, a child removed, reset and removed. */
+    const promc_histogram_opts nopts = {.native_bucket_factor = 1.05,
+                                        .native_max_buckets = 12,
+                                        .native_max_zero_threshold = 1e-3,
+                                        .buckets = (const double[]){1, 10},
+                                        .nbuckets = 2};
+    promc_histogram_vec *nh = promc_histogram_vec_new(reg, "life_native_seconds", "Native.",
+                                                      PROMC_LABELS("route"), &nopts);
+    assert_non_null(nh);
+    for (int k = -30; k <= 30; k++) {
+        promc_histogram_observe(promc_histogram_vec_labels(nh, "/"), ldexp(1.3, k));
+        promc_histogram_observe(promc_histogram_vec_labels(nh, "/gone"), -ldexp(1, k));
+    }
+    assert_int_equal(promc_histogram_vec_remove(nh, "/gone"), PROMC_OK);
+    promc_histogram_observe(promc_histogram_vec_labels(nh, "/gone"), 2);
+    assert_int_equal(promc_histogram_vec_remove(nh, "/gone"), PROMC_OK);
+    const promc_label native_root[] = {{"route", "/"}};
+    want_sample(reg, "life_native_seconds_count", native_root, 1, 61);
+
     /* Summary with objectives: each child owns a quantile window. */
     static const promc_objective obj[] = {{0.5, 0.05}, {0.9, 0.01}};
     const promc_summary_opts sopts = {.objectives = obj, .nobjectives = 2};
@@ -173,6 +195,7 @@ static void test_every_type_created_used_scraped_and_freed_leaves_nothing(void *
     assert_int_equal(promc_registry_unregister(reg2, promc_histogram_vec_metric(h)), PROMC_OK);
     promc_histogram_observe(promc_histogram_vec_labels(h, "/"), 1);
     promc_histogram_vec_free(h);
+    promc_histogram_vec_free(nh);
     /* A collector freed by its creator lives on in the registry. */
     promc_metric_free(coll);
     assert_int_equal(userdata_frees, frees);
