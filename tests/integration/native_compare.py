@@ -1,8 +1,13 @@
 #!/usr/bin/python3
 """Compares what client_golang (GO file) and promc (PROMC file) printed for
 the native-histogram oracle, field by field (NaN equals NaN; the text
-exposition sample by sample). Exits 1 on the first differences (at most 20
-shown)."""
+exposition sample by sample). When promc's records carry protobuf bytes
+("pb") and PB_DIR (a directory holding metrics_pb2.py, protoc's output for
+Debian's metrics.proto) is given, those bytes are decoded and compared with
+client_golang's fields too. Exits 1 on the first differences (at most 20
+shown).
+
+usage: native_compare.py GO PROMC [PB_DIR]"""
 import json
 import math
 import sys
@@ -30,13 +35,42 @@ def samples(text):
     return out
 
 
+def from_protobuf(hexbytes):
+    """The fields of the one histogram series in a delimited protobuf
+    exposition, named as in the JSON records."""
+    from google.protobuf.internal.decoder import _DecodeVarint
+    import metrics_pb2
+    data = bytes.fromhex(hexbytes)
+    n, pos = _DecodeVarint(data, 0)
+    mf = metrics_pb2.MetricFamily()
+    mf.ParseFromString(data[pos:pos + n])
+    if pos + n != len(data) or len(mf.metric) != 1:
+        raise ValueError("expected one family with one series")
+    h = mf.metric[0].histogram
+    rec = {"count": h.sample_count, "sum": h.sample_sum,
+           "buckets": [[b.upper_bound, b.cumulative_count] for b in h.bucket
+                       if not math.isinf(b.upper_bound)]}
+    if h.HasField("schema"):
+        rec.update({"native": True, "schema": h.schema, "zero_threshold": h.zero_threshold,
+                    "zero_count": h.zero_count,
+                    "pos_spans": [[s.offset, s.length] for s in h.positive_span],
+                    "pos_deltas": list(h.positive_delta),
+                    "neg_spans": [[s.offset, s.length] for s in h.negative_span],
+                    "neg_deltas": list(h.negative_delta)})
+    return rec
+
+
 def load(path):
     with open(path) as f:
         return [json.loads(line) for line in f]
 
 
 go, promc = load(sys.argv[1]), load(sys.argv[2])
+pb_dir = sys.argv[3] if len(sys.argv) > 3 else None
+if pb_dir:
+    sys.path.insert(0, pb_dir)
 errors = []
+pb_compared = 0
 if len(go) != len(promc):
     errors.append(f"{len(go)} records from client_golang, {len(promc)} from promc")
 fields = ["count", "sum", "buckets", "native", "schema", "zero_threshold", "zero_count",
@@ -58,8 +92,16 @@ for g, p in zip(go, promc):
     for k in fields:
         if not same(g.get(k), p.get(k)):
             errors.append(f"{where}: {k}: client_golang {g.get(k)!r}, promc {p.get(k)!r}")
+    if pb_dir and "pb" in p:
+        pb_compared += 1
+        d = from_protobuf(p["pb"])
+        for k in fields:
+            if not same(g.get(k), d.get(k)):
+                errors.append(f"{where}: {k} (protobuf): client_golang {g.get(k)!r}, "
+                              f"promc {d.get(k)!r}")
 for e in errors[:20]:
     print("native_vs_go:", e, file=sys.stderr)
 if errors:
     sys.exit(1)
-print(f"native_vs_go: {scrapes} scrapes and {len(go) - scrapes} text expositions identical")
+print(f"native_vs_go: {scrapes} scrapes ({pb_compared} also through protobuf bytes) and "
+      f"{len(go) - scrapes} text expositions identical")

@@ -4,7 +4,10 @@
  * with promc and prints every scrape as the same JSON object a line. A scrape
  * goes through a sink of this program's own that prints the structured
  * series promc__histogram_data (with its native part) the library hands to
- * every sink; the last one of a case also prints the text exposition.
+ * every sink; the last one of a case also prints the text exposition. When
+ * the library has the protobuf format, every scrape also carries the bytes a
+ * protobuf scrape of the same series writes ("pb", hex), which the compare
+ * script decodes with python3-protobuf and checks like the rest.
  */
 #include <math.h>
 #include <stdio.h>
@@ -69,7 +72,6 @@ static void series(struct promc__sink *s, const struct promc__series *x)
         if (n->nexemplars || n->exemplars)
             fprintf(stderr, "native_dump: unexpected exemplars\n"), exit(1);
     }
-    printf("}\n");
 }
 
 static int finish(struct promc__sink *s)
@@ -78,6 +80,29 @@ static int finish(struct promc__sink *s)
 }
 
 static const struct promc__sink_ops dump_ops = {family, series, finish};
+
+/* The protobuf exposition of h alone, as hex, or nothing when the library
+ * has no protobuf format. */
+static void protobuf(promc_histogram *h)
+{
+#ifdef PROMC_CONTENT_TYPE_PROTOBUF
+    promc_registry *reg = promc_registry_new();
+    if (promc_registry_register(reg, promc_histogram_metric(h)) != PROMC_OK)
+        fprintf(stderr, "native_dump: %s\n", promc_last_error()), exit(1);
+    size_t len = 0;
+    char *pb = promc_encode_buffer(reg, PROMC_FORMAT_PROTOBUF, &len);
+    if (!pb)
+        fprintf(stderr, "native_dump: %s\n", promc_last_error()), exit(1);
+    printf(",\"pb\":\"");
+    for (size_t i = 0; i < len; i++)
+        printf("%02x", (unsigned char)pb[i]);
+    printf("\"");
+    promc_free(pb);
+    promc_registry_free(reg);
+#else
+    (void)h;
+#endif
+}
 
 static void scrape(promc_histogram *h, const char *name, int idx)
 {
@@ -88,6 +113,8 @@ static void scrape(promc_histogram *h, const char *name, int idx)
     m->ops->child_series(m, c, &s.base, &ls);
     if (s.base.error)
         fprintf(stderr, "native_dump: scrape failed: %s\n", promc_last_error()), exit(1);
+    protobuf(h);
+    printf("}\n");
 }
 
 static void text(promc_histogram *h, const char *name)

@@ -8,7 +8,10 @@
 # the resolution, widen the zero bucket or reset -- and every scrape's
 # schema, zero threshold, zero count, spans, deltas, count, sum and classic
 # buckets must be identical (native_compare.py), as must the text
-# exposition. client_golang's answer is the expected one.
+# exposition. When the library writes protobuf, promc's records also carry
+# the bytes of a protobuf scrape of the same series: they are decoded by
+# python3-protobuf with Debian's metrics.proto, compiled here by protoc, and
+# compared the same way. client_golang's answer is the expected one.
 #
 # usage: tests/integration/native_vs_go.sh build/integration/native_dump BUILD_DIR
 set -eu
@@ -35,4 +38,16 @@ out=$(cd "$out" && pwd)
 "$python" "$here/native_cases.py" >"$out/input.txt"
 "$out/native_go" <"$out/input.txt" >"$out/client_golang.json"
 "$dump" <"$out/input.txt" >"$out/promc.json"
-"$python" "$here/native_compare.py" "$out/client_golang.json" "$out/promc.json"
+pb_dir=
+if grep -q '"pb":' "$out/promc.json"; then
+    model=/usr/share/gocode/src/github.com/prometheus/client_model
+    if ! command -v protoc >/dev/null 2>&1 || ! "$python" -c 'import google.protobuf' 2>/dev/null; then
+        echo "native_vs_go: needs protobuf-compiler and python3-protobuf" >&2
+        exit 1
+    fi
+    pb_dir=$out/pb
+    mkdir -p "$pb_dir"
+    protoc -I"$model" --python_out="$pb_dir" io/prometheus/client/metrics.proto
+    cp "$pb_dir/io/prometheus/client/metrics_pb2.py" "$pb_dir/metrics_pb2.py"
+fi
+"$python" "$here/native_compare.py" "$out/client_golang.json" "$out/promc.json" $pb_dir
