@@ -573,7 +573,10 @@ int promc__native_snapshot(struct promc__native *nh, const struct promc__native_
     pthread_mutex_unlock(&nh->flip);
     if (rc != PROMC_OK)
         return rc;
-    qsort(sc->entries, m, sizeof *sc->entries, cmp_entry);
+    if (m == 0) /* no bucket: no span (client_golang 1.14 adds none either) */
+        return PROMC_OK;
+    if (m > 1)
+        qsort(sc->entries, m, sizeof *sc->entries, cmp_entry);
     size_t npos = 0;
     while (npos < m && sc->entries[npos].sign > 0)
         npos++;

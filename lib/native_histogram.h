@@ -51,6 +51,10 @@ struct promc__native {
     pthread_mutex_t flip;           /* scrapes, resets and bucket-limit steps */
     pthread_mutex_t grow;           /* a new bucket in either set */
     struct promc__native_set sets[2];
+    /* Exemplars of the native buckets (a ring of recent ones) belong here,
+     * beside the sets: written by observers that pass one, copied into
+     * promc__native_data.exemplars by the snapshot. None yet: the snapshot
+     * leaves them NULL/0. */
     /* the two sets' classic counts follow */
 };
 
