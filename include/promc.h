@@ -504,7 +504,7 @@ typedef struct promc_histogram_opts {
      * zero bucket of width 0 (exact zeros only). Otherwise finite and > 0. */
     double native_zero_threshold;
     /* At most this many native buckets (both signs); 0 = no limit. Past it,
-     * one step a observation: reset if native_min_reset_seconds have passed
+     * one step per observation: reset if native_min_reset_seconds have passed
      * since the last reset, else widen the zero bucket (up to
      * native_max_zero_threshold), else halve the resolution (down to schema
      * -4). */

@@ -228,6 +228,35 @@ static void test_removed_child_comes_back_at_zero_and_initial_schema(void **stat
     promc_histogram_vec_free(v);
 }
 
+/* A minimum reset duration not yet passed: the limit halves the resolution
+ * instead, keeping every count; one that has always passed (1 ns) resets,
+ * keeping only the observation that crossed the limit. */
+static void test_the_limit_resets_only_after_the_minimum_duration(void **state)
+{
+    (void)state;
+    promc_histogram_opts o = {
+        .native_bucket_factor = 1.1, .native_max_buckets = 4, .native_min_reset_seconds = 3600};
+    promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, "h", "H.", &o);
+    for (int k = 0; k < 10; k++)
+        promc_histogram_observe(h, ldexp(1, k * 3));
+    struct snap s;
+    take(h, &s);
+    assert_int_equal(s.count, 10);
+    assert_int_equal(s.buckets, 10);
+    assert_true(s.schema < 3);
+    promc_histogram_free(h);
+
+    o.native_min_reset_seconds = 1e-9;
+    h = promc_histogram_new(PROMC_NO_REGISTRY, "h", "H.", &o);
+    for (int k = 0; k < 5; k++)
+        promc_histogram_observe(h, ldexp(1, k * 3));
+    take(h, &s);
+    assert_int_equal(s.count, 1); /* the fifth bucket reset everything */
+    assert_true(s.sum == ldexp(1, 12));
+    assert_int_equal(s.schema, 3);
+    promc_histogram_free(h);
+}
+
 /* ------------------------------------------------------------------ */
 /* Concurrency                                                         */
 /* ------------------------------------------------------------------ */
@@ -382,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_classic_buckets_stay_beside_native_ones),
         cmocka_unit_test(test_zero_threshold_zero_keeps_only_exact_zeros),
         cmocka_unit_test(test_removed_child_comes_back_at_zero_and_initial_schema),
+        cmocka_unit_test(test_the_limit_resets_only_after_the_minimum_duration),
         cmocka_unit_test(test_snapshots_stay_consistent_while_the_limit_reshapes_buckets),
         cmocka_unit_test(test_a_child_reset_while_observed_keeps_snapshots_consistent),
     };
