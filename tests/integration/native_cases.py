@@ -4,11 +4,12 @@ stdout: cases of settings and value sequences, fixed by a seed, for
 native_go/main.go (client_golang) and native_dump (promc) to observe alike.
 Line format: see native_go/main.go."""
 import math
+import os
 import random
 import struct
 import sys
 
-rng = random.Random(20260101)
+rng = random.Random(int(os.environ.get("NATIVE_SEED", "20260101")))
 ZERO = -1  # PROMC_NATIVE_ZERO_THRESHOLD_ZERO / NativeHistogramZeroThresholdZero
 out = []
 
@@ -117,5 +118,29 @@ for maxzt in (1e-3, 0.05, 1, 1e6):
 # limit is exceeded, so both reset at every excess.
 case("reset_1ns", wide[:1500], 1.1, maxb=20, reset=1e-9, every=300)
 case("reset_1ns_classic", wide[:1500], 1.1, maxb=20, reset=1e-9, buckets=[1, 10], every=300)
+
+# Random settings and value mixes (NATIVE_RANDOM_CASES of them, 60 by
+# default; NATIVE_SEED changes them all).
+def random_value():
+    r = rng.random()
+    if r < 0.02:
+        return rng.choice([math.nan, math.inf, -math.inf, 0.0, -0.0])
+    if r < 0.1:
+        return rng.choice([-1, 1]) * math.ldexp(rng.choice([0.5, 0.7071067811865475, 1.0]),
+                                                rng.randint(-1074, 1023))
+    v = math.exp(rng.gauss(rng.choice([-20, -3, 0, 5]), rng.choice([0.1, 2, 8])))
+    return -v if rng.random() < 0.3 else v
+
+
+for i in range(int(os.environ.get("NATIVE_RANDOM_CASES", "60"))):
+    f = rng.choice([1 + 10 ** rng.uniform(-6, 0.5), rng.choice(FACTORS)])
+    zt = rng.choice([0, ZERO, 10 ** rng.uniform(-40, 0)])
+    maxb = rng.choice([0, 0, rng.randint(1, 300)])
+    maxzt = rng.choice([0, 10 ** rng.uniform(-30, 2)])
+    reset = rng.choice([0, 0, 0, 1e-9])
+    buckets = rng.choice([None, None, sorted({round(rng.uniform(-5, 50), 3) for _ in range(6)})])
+    vals = [random_value() for _ in range(rng.randint(0, 1500))]
+    case(f"random{i}", vals, f, zt=zt, maxb=maxb, reset=reset, maxzt=maxzt, buckets=buckets,
+         every=rng.choice([0, 97, 500]))
 
 sys.stdout.write("\n".join(out) + "\n")

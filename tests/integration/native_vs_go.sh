@@ -8,9 +8,11 @@
 # the resolution, widen the zero bucket or reset -- and every scrape's
 # schema, zero threshold, zero count, spans, deltas, count, sum and classic
 # buckets must be identical (native_compare.py), as must the text
-# exposition. When the library writes protobuf, promc's records also carry
-# the bytes of a protobuf scrape of the same series: they are decoded by
-# python3-protobuf with Debian's metrics.proto, compiled here by protoc, and
+# exposition. native_cases.py adds 60 cases of random settings and values
+# (NATIVE_SEED and NATIVE_RANDOM_CASES change them). When the library writes
+# protobuf, promc's records also carry the bytes of a protobuf scrape of the
+# same series: they are decoded by python3-protobuf with Debian's
+# metrics.proto, compiled here by protoc, and
 # compared the same way. client_golang's answer is the expected one.
 #
 # usage: tests/integration/native_vs_go.sh build/integration/native_dump BUILD_DIR
