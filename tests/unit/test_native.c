@@ -228,6 +228,34 @@ static void test_removed_child_comes_back_at_zero_and_initial_schema(void **stat
     promc_histogram_vec_free(v);
 }
 
+/* client_golang 1.14 keeps a native histogram's exemplars in its classic
+ * buckets: the +Inf one for a native-only histogram. */
+static void test_exemplars_of_a_native_only_histogram_go_to_inf(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_histogram_opts o = {.native_bucket_factor = 2};
+    promc_histogram_vec *v = promc_histogram_vec_new(reg, "n", "N.", PROMC_LABELS("k"), &o);
+    promc_histogram *h = promc_histogram_vec_labels(v, "a");
+    static const promc_label ex[] = {{"trace_id", "abc"}};
+    assert_int_equal(promc_histogram_observe_exemplar(h, 3, ex, 1), PROMC_OK);
+    char *om = test_render(reg, PROMC_FORMAT_OPENMETRICS);
+    assert_non_null(strstr(om, "n_bucket{k=\"a\",le=\"+Inf\"} 1 # {trace_id=\"abc\"} 3.0 "));
+    promc_free(om);
+    struct snap s;
+    take(h, &s); /* asserts native->exemplars is NULL */
+    assert_int_equal(s.count, 1);
+    assert_int_equal(s.buckets, 1);
+    /* Removed and back: no exemplar, no count. */
+    assert_int_equal(promc_histogram_vec_remove(v, "a"), PROMC_OK);
+    assert_ptr_equal(promc_histogram_vec_labels(v, "a"), h);
+    om = test_render(reg, PROMC_FORMAT_OPENMETRICS);
+    assert_non_null(strstr(om, "n_bucket{k=\"a\",le=\"+Inf\"} 0\n"));
+    promc_free(om);
+    promc_histogram_vec_free(v);
+    promc_registry_free(reg);
+}
+
 /* A minimum reset duration not yet passed: the limit halves the resolution
  * instead, keeping every count; one that has always passed (1 ns) resets,
  * keeping only the observation that crossed the limit. */
@@ -412,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_zero_threshold_zero_keeps_only_exact_zeros),
         cmocka_unit_test(test_removed_child_comes_back_at_zero_and_initial_schema),
         cmocka_unit_test(test_the_limit_resets_only_after_the_minimum_duration),
+        cmocka_unit_test(test_exemplars_of_a_native_only_histogram_go_to_inf),
         cmocka_unit_test(test_snapshots_stay_consistent_while_the_limit_reshapes_buckets),
         cmocka_unit_test(test_a_child_reset_while_observed_keeps_snapshots_consistent),
     };
