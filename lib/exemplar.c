@@ -2,11 +2,13 @@
  * Exemplars: validation of the labels a caller gives (names, UTF-8,
  * duplicates, the OpenMetrics limit of 128 characters), the compact record
  * an exemplar is kept in, a lock-guarded set of slots (histogram buckets, or
- * a ring of recent ones) and a per-family table keyed by child (counters).
+ * a native histogram's few, kept spread over its values as client_golang
+ * keeps them) and a per-family table keyed by child (counters).
  * Writers take a short mutex and copy; readers copy under the same mutex
  * and decode outside it, so what a scrape renders is always one whole
  * exemplar, and a slow client never holds up a writer.
  */
+#include <math.h>
 #include <string.h>
 
 #include "exemplar.h"
@@ -141,7 +143,7 @@ static void drop_all(struct promc__xset *set)
         promc__free(set->slot[i]);
         set->slot[i] = NULL;
     }
-    set->head = set->used = 0;
+    set->used = 0;
 }
 
 void promc__xset_free(struct promc__xset *set)
@@ -168,15 +170,88 @@ int promc__xset_put(struct promc__xset *set, size_t i, const struct promc__xinpu
     return rc;
 }
 
-int promc__xset_push(struct promc__xset *set, const struct promc__xinput *in)
+/* Where in (not yet in the set) replaces an exemplar of a full set of two
+ * or more: client_golang's choice, comparison for comparison, IEEE
+ * arithmetic included (values at or below zero have a -Inf or NaN
+ * logarithm; a NaN distance is never below another, so a NaN first pair
+ * stays the choice). Returns the slot that goes; *at is where in goes,
+ * counted before that slot is removed. */
+static size_t spread_victim(const struct promc__xset *set, const struct promc__xinput *in,
+                            double ttl, size_t *at)
+{
+    struct promc__xrec *const *x = set->slot;
+    size_t len = set->used, oldest = 0, victim = 0, place = len;
+    double closest = -1, prev_log = 0, cur_log = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (i == 0 || x[i]->timestamp < x[oldest]->timestamp)
+            oldest = i;
+        if (place == len && in->value <= x[i]->value)
+            place = i;
+        prev_log = cur_log;
+        cur_log = log(x[i]->value);
+        if (i == 0)
+            continue;
+        double d = fabs(cur_log - prev_log);
+        if (closest == -1 || d < closest) {
+            closest = d;
+            victim = x[i]->timestamp < x[i - 1]->timestamp ? i : i - 1;
+        }
+    }
+    *at = place;
+    /* client_golang's Sub and TTL are whole nanoseconds; here seconds. */
+    if (in->timestamp - x[oldest]->timestamp > ttl)
+        return oldest;
+    double v_log = log(in->value);
+    if (place > 0) {
+        double d = fabs(v_log - log(x[place - 1]->value));
+        if (d < closest) {
+            closest = d;
+            victim = place - 1;
+        }
+    }
+    if (place < len && fabs(log(x[place]->value) - v_log) < closest)
+        victim = place;
+    return victim;
+}
+
+int promc__xset_add_spread(struct promc__xset *set, const struct promc__xinput *in, double ttl)
 {
     if (!set->n)
         return PROMC_OK;
     pthread_mutex_lock(&set->lock);
-    int rc = rec_store(&set->slot[set->head], in);
-    if (rc == PROMC_OK) {
-        set->head = (set->head + 1) % set->n;
-        set->used += set->used < set->n;
+    struct promc__xrec **x = set->slot;
+    size_t len = set->used;
+    int rc;
+    if (len < set->n) {
+        /* Room: in goes after every value not above it. */
+        size_t at = 0;
+        while (at < len && !(in->value < x[at]->value))
+            at++;
+        struct promc__xrec *rec = NULL;
+        rc = rec_store(&rec, in);
+        if (rc == PROMC_OK) {
+            memmove(&x[at + 1], &x[at], (len - at) * sizeof *x);
+            x[at] = rec;
+            set->used++;
+        }
+    } else if (len == 1) {
+        rc = rec_store(&x[0], in);
+    } else {
+        size_t at, gone = spread_victim(set, in, ttl, &at);
+        /* The record that goes is reused for in (allocation-free when in
+         * fits), then moved to in's place: x[:gone] x[gone+1:at] in x[at:]
+         * or x[:at] in x[at:gone] x[gone+1:]. */
+        struct promc__xrec *rec = x[gone];
+        rc = rec_store(&rec, in);
+        if (rc == PROMC_OK) {
+            if (gone < at) {
+                memmove(&x[gone], &x[gone + 1], (at - 1 - gone) * sizeof *x);
+                x[at - 1] = rec;
+            } else {
+                memmove(&x[at + 1], &x[at], (gone - at) * sizeof *x);
+                x[at] = rec;
+            }
+        }
     }
     pthread_mutex_unlock(&set->lock);
     return rc;
@@ -205,14 +280,12 @@ int promc__xset_read(struct promc__xset *set, struct promc__xcopy *copy)
         return promc__fail(PROMC_ENOMEM, "out of memory reading exemplars");
     for (size_t i = 0; i < set->n; i++)
         copy->by_slot[i] = NULL;
-    /* The records in read order: oldest first for a ring. Each is copied
-     * whole (header and text) so decoding happens without the lock. */
+    /* The records in slot order. Each is copied whole (header and text) so
+     * decoding happens without the lock. */
     pthread_mutex_lock(&set->lock);
-    bool ring = set->used > 0;
-    size_t first = ring ? (set->head + set->n - set->used) % set->n : 0;
     size_t text = 0, labels = 0, count = 0;
-    for (size_t k = 0; k < set->n; k++) {
-        const struct promc__xrec *r = set->slot[(first + k) % set->n];
+    for (size_t i = 0; i < set->n; i++) {
+        const struct promc__xrec *r = set->slot[i];
         if (r) {
             text += r->len;
             labels += r->nlabels;
@@ -229,8 +302,7 @@ int promc__xset_read(struct promc__xset *set, struct promc__xcopy *copy)
               reserve((void **)&copy->strs, &copy->strs_cap, 2 * labels + 1, sizeof *copy->strs);
     char *p = copy->text;
     if (ok)
-        for (size_t k = 0, j = 0; k < set->n; k++) {
-            size_t i = (first + k) % set->n;
+        for (size_t i = 0, j = 0; i < set->n; i++) {
             const struct promc__xrec *r = set->slot[i];
             if (!r)
                 continue;

@@ -1,8 +1,8 @@
 /*
  * Exemplars (exemplar.c): validating the labels a caller gives, the compact
  * form an exemplar is stored in, and the two containers that keep them: a
- * set of slots under one lock (a histogram child's buckets, or a ring of
- * the K most recent for native histograms) and a per-family table keyed by
+ * set of slots under one lock (a histogram child's buckets, or the few a
+ * native histogram keeps spread over its values) and a per-family table keyed by
  * child (counters, whose children must not grow). Readers copy under the
  * lock and decode outside it, so a scrape never renders a torn exemplar and
  * never holds the lock while it writes.
@@ -64,13 +64,13 @@ struct promc__xview {
 /* ===================================================================== */
 
 /* n slots under one lock: put keeps the most recent exemplar per slot
- * (classic histogram buckets, +Inf last); push uses the slots as a ring of
- * the n most recent (native histograms). Use one way per set. */
+ * (classic histogram buckets, +Inf last); add_spread keeps up to n in order
+ * of value, replacing as client_golang does (native histograms). Use one
+ * way per set. */
 struct promc__xset {
     pthread_mutex_t lock;
     size_t n;
-    size_t head; /* ring: the next slot push writes */
-    size_t used; /* ring: slots holding an exemplar */
+    size_t used; /* add_spread: slots [0, used) hold exemplars, by value */
     struct promc__xrec *slot[];
 };
 
@@ -82,14 +82,20 @@ void promc__xset_clear(struct promc__xset *set);
 /* Stores in slot i (< n), replacing what it held. PROMC_ENOMEM (message
  * recorded) leaves the slot as it was. */
 int promc__xset_put(struct promc__xset *set, size_t i, const struct promc__xinput *in);
-/* Stores as the most recent of the ring, replacing the oldest when full. */
-int promc__xset_push(struct promc__xset *set, const struct promc__xinput *in);
+/* Keeps in among up to n exemplars sorted by value, as client_golang's
+ * nativeExemplars.addExemplar (v1.21 and later) does: while there is room,
+ * in joins in value order; once full, one goes -- the oldest if it is more
+ * than ttl seconds older than in (a negative ttl: always the oldest), else
+ * the older of the two values closest together on a log scale, or a
+ * neighbour of in's place when in would be closer to it than that pair.
+ * PROMC_ENOMEM (message recorded) leaves the set as it was. */
+int promc__xset_add_spread(struct promc__xset *set, const struct promc__xinput *in, double ttl);
 
 /* Where a reader copies a set to: reused from scrape to scrape by one
  * reader at a time (the owner serialises), freed by promc__xcopy_free. */
 struct promc__xcopy {
     size_t n;                               /* exemplars read */
-    struct promc__exemplar *x;              /* n: ring order, oldest first */
+    struct promc__exemplar *x;              /* n, in slot order */
     const struct promc__exemplar **by_slot; /* slot order, NULL where empty */
     const char **strs;
     char *text;
@@ -97,7 +103,8 @@ struct promc__xcopy {
 };
 
 /* Copies the set under its lock and decodes it outside: by_slot (set->n
- * entries) for a set of slots; x (oldest first) for a ring. PROMC_ENOMEM
+ * entries) for a set of slots; x (in slot order: by value for add_spread)
+ * for both. PROMC_ENOMEM
  * leaves copy empty (n 0, by_slot entries NULL if it has them). */
 int promc__xset_read(struct promc__xset *set, struct promc__xcopy *copy);
 void promc__xcopy_free(struct promc__xcopy *copy);

@@ -3,8 +3,8 @@
  * that text 0.0.4 shows nothing), every refusal of a bad exemplar with the
  * increment or observation still recorded, series that come back without
  * their exemplars, many children in one family's table, exemplars beside
- * concurrent scrapes, and the ring native histograms use (out of memory:
- * test_oom.c).
+ * concurrent scrapes, and the set native histograms keep, case by case as
+ * client_golang keeps it (out of memory: test_oom.c).
  */
 #include "helpers.h"
 
@@ -370,42 +370,187 @@ static void test_concurrent_scrapes(void **state)
     promc_registry_free(reg);
 }
 
-/* The ring native histograms use: the K most recent, oldest first. */
-static void test_ring(void **state)
+/* ------------------------------------------------------------------ */
+/* The set native histograms keep (client_golang's nativeExemplars)    */
+/* ------------------------------------------------------------------ */
+
+/* The cases below are worked by hand from client_golang's
+ * nativeExemplars.addExemplar (prometheus/histogram.go, v1.21 and later);
+ * tests/integration/native_exemplars.sh checks many random ones against
+ * the answers client_golang's own code gave. Times are whole seconds, so
+ * every difference is exact. */
+
+static double spread_time;
+
+static double spread_clock(void)
+{
+    return spread_time;
+}
+
+/* Adds value at time t (seconds after TEST_TIME), labelled {id=id}. */
+static void spread_add(struct promc__xset *set, double value, double t, const char *id, double ttl)
+{
+    promc_label l[] = {{"id", id}};
+    struct promc__xinput in;
+    spread_time = TEST_TIME + t;
+    promc__clock = spread_clock;
+    assert_int_equal(promc__exemplar_check(&in, l, 1, value, "histogram", "h"), PROMC_OK);
+    assert_int_equal(promc__xset_add_spread(set, &in, ttl), PROMC_OK);
+    test_pin_clock();
+}
+
+/* The ids of what set keeps, in order, space-separated (static copy). */
+static const char *spread_ids(struct promc__xset *set)
+{
+    static char out[256];
+    struct promc__xcopy copy = {0};
+    assert_int_equal(promc__xset_read(set, &copy), PROMC_OK);
+    out[0] = '\0';
+    for (size_t i = 0; i < copy.n; i++) {
+        assert_int_equal(copy.x[i].nlabels, 1);
+        assert_string_equal(copy.x[i].names[0], "id");
+        if (i)
+            strcat(out, " ");
+        strcat(out, copy.x[i].values[0]);
+        if (i)
+            assert_true(copy.x[i - 1].value <= copy.x[i].value);
+    }
+    promc__xcopy_free(&copy);
+    return out;
+}
+
+/* Four exemplars valued 1, 2, 10, 100 (ids a b c d) at the given times. */
+static struct promc__xset *spread_four(double ta, double tb, double tc, double td, double ttl)
+{
+    struct promc__xset *set = promc__xset_new(4);
+    assert_non_null(set);
+    spread_add(set, 100, td, "d", ttl);
+    spread_add(set, 1, ta, "a", ttl);
+    spread_add(set, 10, tc, "c", ttl);
+    spread_add(set, 2, tb, "b", ttl);
+    assert_string_equal(spread_ids(set), "a b c d");
+    return set;
+}
+
+/* Until full, every exemplar is kept, in order of value; one equal to a kept
+ * value goes after it. */
+static void test_spread_keeps_all_in_value_order_until_full(void **state)
 {
     (void)state;
-    test_pin_clock();
-    struct promc__xset *ring = promc__xset_new(3);
-    assert_non_null(ring);
-    struct promc__xcopy copy = {0};
-    assert_int_equal(promc__xset_read(ring, &copy), PROMC_OK);
-    assert_int_equal(copy.n, 0);
-    for (int i = 1; i <= 5; i++) {
-        char v[24];
-        snprintf(v, sizeof v, "%d", i);
-        promc_label l[] = {{"trace_id", v}, {"i", i % 2 ? "odd" : "even"}};
-        struct promc__xinput in;
-        assert_int_equal(promc__exemplar_check(&in, l, i == 5 ? 1 : 2, i, "histogram", "h"),
-                         PROMC_OK);
-        assert_int_equal(promc__xset_push(ring, &in), PROMC_OK);
-        assert_int_equal(promc__xset_read(ring, &copy), PROMC_OK);
-        assert_int_equal(copy.n, i < 3 ? i : 3);
-        assert_true(copy.x[copy.n - 1].value == i); /* newest last */
-    }
-    for (size_t k = 0; k < 3; k++) {
-        char v[24];
-        snprintf(v, sizeof v, "%zu", k + 3);
-        assert_string_equal(copy.x[k].names[0], "trace_id");
-        assert_string_equal(copy.x[k].values[0], v);
-        assert_int_equal(copy.x[k].nlabels, k == 2 ? 1 : 2);
-        assert_true(copy.x[k].timestamp == TEST_TIME);
-    }
-    assert_string_equal(copy.x[1].values[1], "even");
-    promc__xset_clear(ring);
-    assert_int_equal(promc__xset_read(ring, &copy), PROMC_OK);
-    assert_int_equal(copy.n, 0);
-    promc__xcopy_free(&copy);
-    promc__xset_free(ring);
+    struct promc__xset *set = promc__xset_new(4);
+    assert_non_null(set);
+    assert_string_equal(spread_ids(set), "");
+    spread_add(set, 5, 0, "a", 300);
+    spread_add(set, 1, 1, "b", 300);
+    spread_add(set, 3, 2, "c", 300);
+    assert_string_equal(spread_ids(set), "b c a");
+    spread_add(set, 3, 3, "d", 300);
+    assert_string_equal(spread_ids(set), "b c d a");
+    promc__xset_clear(set);
+    assert_string_equal(spread_ids(set), "");
+    spread_add(set, 7, 4, "e", 300);
+    assert_string_equal(spread_ids(set), "e");
+    promc__xset_free(set);
+}
+
+/* Full, nothing expired: of the two values closest together on a log scale
+ * (1 and 2), the older goes, and the new one takes its place in value order. */
+static void test_spread_drops_the_older_of_the_closest_pair(void **state)
+{
+    (void)state;
+    struct promc__xset *set = spread_four(0, 1, 2, 3, 300);
+    spread_add(set, 40, 4, "e", 300);
+    assert_string_equal(spread_ids(set), "b c e d");
+    /* Now 40 and 100 are closest (a factor 2.5); 100 is the older. */
+    spread_add(set, 0.5, 5, "f", 300);
+    assert_string_equal(spread_ids(set), "f b c e");
+    promc__xset_free(set);
+
+    /* The same pair, 2 older than 1: 2 goes. */
+    set = spread_four(1, 0, 2, 3, 300);
+    spread_add(set, 40, 4, "e", 300);
+    assert_string_equal(spread_ids(set), "a c e d");
+    promc__xset_free(set);
+
+    /* The pair's two exemplars equally old: the lower one goes. */
+    set = spread_four(1, 1, 2, 3, 300);
+    spread_add(set, 40, 4, "e", 300);
+    assert_string_equal(spread_ids(set), "b c e d");
+    promc__xset_free(set);
+}
+
+/* Full, nothing expired, and the new value lies closer to a neighbour than
+ * the closest pair: that neighbour goes, however recent, so the values stay
+ * spread out. */
+static void test_spread_replaces_a_neighbour_closer_than_the_closest_pair(void **state)
+{
+    (void)state;
+    struct promc__xset *set = spread_four(0, 1, 9, 3, 300);
+    spread_add(set, 11, 10, "e", 300); /* 10 (c, the newest) is nearer than 2 is to 1 */
+    assert_string_equal(spread_ids(set), "a b e d");
+    promc__xset_free(set);
+
+    set = spread_four(0, 1, 2, 9, 300);
+    spread_add(set, 90, 10, "e", 300); /* 100 (d) is nearer */
+    assert_string_equal(spread_ids(set), "a b c e");
+    promc__xset_free(set);
+
+    set = spread_four(0, 1, 2, 3, 300);
+    spread_add(set, 1, 10, "e", 300); /* equal to 1 (a): at distance 0, a goes */
+    assert_string_equal(spread_ids(set), "e b c d");
+    promc__xset_free(set);
+}
+
+/* Full and the oldest older than the TTL (strictly): the oldest goes,
+ * whatever the values. A negative TTL: always the oldest. */
+static void test_spread_drops_the_oldest_once_expired(void **state)
+{
+    (void)state;
+    struct promc__xset *set = spread_four(10, 20, 30, 0, 60);
+    spread_add(set, 11, 60, "e", 60); /* d is exactly 60 s old: not expired */
+    assert_string_equal(spread_ids(set), "a b e d");
+    spread_add(set, 12, 61, "f", 60); /* now it is */
+    assert_string_equal(spread_ids(set), "a b e f");
+    promc__xset_free(set);
+
+    set = spread_four(3, 2, 1, 0, -1);
+    spread_add(set, 1.5, 4, "e", -1);
+    assert_string_equal(spread_ids(set), "a e b c");
+    spread_add(set, 1.5, 5, "f", -1);
+    assert_string_equal(spread_ids(set), "a f e b");
+    promc__xset_free(set);
+}
+
+/* One place: the newest replaces it. */
+static void test_spread_of_one_keeps_the_newest(void **state)
+{
+    (void)state;
+    struct promc__xset *set = promc__xset_new(1);
+    assert_non_null(set);
+    spread_add(set, 5, 0, "a", 300);
+    spread_add(set, 1, 1, "b", 300);
+    assert_string_equal(spread_ids(set), "b");
+    promc__xset_free(set);
+}
+
+/* Values at or below zero have no logarithm (-Inf, NaN): client_golang's
+ * comparisons then fall as IEEE arithmetic has them. Here the first pair's
+ * distance is NaN, which no later distance is below: that pair's older
+ * member goes. */
+static void test_spread_with_a_negative_value_follows_ieee(void **state)
+{
+    (void)state;
+    struct promc__xset *set = promc__xset_new(3);
+    assert_non_null(set);
+    spread_add(set, -1, 0, "a", 300);
+    spread_add(set, 1, 1, "b", 300);
+    spread_add(set, 2, 2, "c", 300);
+    spread_add(set, 2.1, 3, "d", 300); /* near 2, but the NaN pair goes */
+    assert_string_equal(spread_ids(set), "b c d");
+    /* Zero: log is -Inf, distances to it infinite, never the closest. */
+    spread_add(set, 0, 4, "e", 300);
+    assert_string_equal(spread_ids(set), "e b d");
+    promc__xset_free(set);
 }
 
 int main(void)
@@ -417,7 +562,12 @@ int main(void)
         cmocka_unit_test(test_removed_children_come_back_without),
         cmocka_unit_test(test_many_children),
         cmocka_unit_test(test_concurrent_scrapes),
-        cmocka_unit_test(test_ring),
+        cmocka_unit_test(test_spread_keeps_all_in_value_order_until_full),
+        cmocka_unit_test(test_spread_drops_the_older_of_the_closest_pair),
+        cmocka_unit_test(test_spread_replaces_a_neighbour_closer_than_the_closest_pair),
+        cmocka_unit_test(test_spread_drops_the_oldest_once_expired),
+        cmocka_unit_test(test_spread_of_one_keeps_the_newest),
+        cmocka_unit_test(test_spread_with_a_negative_value_follows_ieee),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
