@@ -232,9 +232,12 @@ interop: $(BUILD)/integration/interop_dump $(BUILD)/integration/exemplar_dump ch
 	$(Q)tests/integration/interop.sh $(BUILD)/integration/interop_dump $(BUILD)/proto/upstream
 	$(Q)tests/integration/exemplars.sh $(BUILD)/integration/exemplar_dump
 
-# Native histograms against client_golang 1.14 itself (built offline).
-native-interop: $(BUILD)/integration/native_dump
+# Native histograms against client_golang 1.14 itself (built offline), and
+# the exemplars they keep against what client_golang's newer code kept for
+# the same cases (tests/data/native_exemplars.golden).
+native-interop: $(BUILD)/integration/native_dump $(BUILD)/integration/native_exemplar_dump
 	$(Q)tests/integration/native_vs_go.sh $(BUILD)/integration/native_dump $(BUILD)
+	$(Q)tests/integration/native_exemplars.sh $(BUILD)/integration/native_exemplar_dump $(BUILD)
 
 # Real Prometheus, node_exporter and Pushgateway on 127.0.0.1.
 integration: $(BUILD)/integration/e2e_target $(BUILD)/integration/textfile_writer \
