@@ -312,10 +312,12 @@ PROMC_API void promc_counter_add_int(promc_counter *c, uint64_t n);
 /* Exemplars: a small label set (typically {trace_id="..."}) attached to one
  * increment or observation, so that a dashboard can jump from a sample to a
  * trace. A series keeps its most recent exemplar (a histogram: one per
- * bucket, +Inf included), stamped with the wall clock (CLOCK_REALTIME) at
- * the call; OpenMetrics shows it after the _total or _bucket sample, text
- * 0.0.4 never does. The labels must be valid label names (no "__" prefix),
- * each once, with UTF-8 values; names and values together may have at most
+ * bucket, +Inf included; with native buckets a few more, see
+ * promc_histogram_observe_exemplar), stamped with the wall clock
+ * (CLOCK_REALTIME) at the call; OpenMetrics shows it after the _total or
+ * _bucket sample, protobuf carries it too, text 0.0.4 never does. The
+ * labels must be valid label names (no "__" prefix), each once, with UTF-8
+ * values; names and values together may have at most
  * PROMC_EXEMPLAR_MAX_RUNES characters, as OpenMetrics requires. The
  * increment or observation is recorded whenever it is valid on its own: a
  * bad exemplar is refused whole (never truncated) without losing the data
@@ -516,6 +518,18 @@ typedef struct promc_histogram_opts {
     /* How far the bucket limit may widen the zero bucket; 0 = never.
      * Finite, >= 0. */
     double native_max_zero_threshold;
+    /* How many exemplars promc_histogram_observe_exemplar keeps for the
+     * native buckets (client_golang's NativeHistogramMaxExemplars), beside
+     * the one each classic bucket keeps: 0 = 10; negative = none; at most
+     * 1000 (each exemplar kept walks them all under the series' lock).
+     * They are kept in order of value and exposed only in protobuf. */
+    int native_max_exemplars;
+    /* When they are all taken, the oldest is replaced if it is more than
+     * this many seconds older than the new one; otherwise one of the two
+     * closest in value, so they stay spread over the distribution
+     * (NativeHistogramExemplarTTL). 0 = 300; negative = always the oldest.
+     * Finite, between -1e9 and 1e9. */
+    double native_exemplar_ttl_seconds;
 } promc_histogram_opts;
 
 /* native_zero_threshold for a zero bucket of width 0 (client_golang's
@@ -549,11 +563,16 @@ PROMC_API promc_histogram *promc_histogram_new(promc_registry *reg, const char *
 PROMC_API void promc_histogram_observe(promc_histogram *h, double v);
 /* Records v as promc_histogram_observe does and keeps {labels} with value v
  * as the exemplar of the bucket v falls in (see the exemplar rules at
- * promc_counter_add_exemplar). labels is copied. NULL h is a no-op
- * (PROMC_OK once the exemplar is checked).
- * Errors: PROMC_EINVAL for a bad exemplar, PROMC_ENOMEM; v is recorded
- * either way and the bucket keeps its previous exemplar. Takes a short lock
- * (per series) and may allocate; any thread. */
+ * promc_counter_add_exemplar). With native buckets, unless v is NaN, it is
+ * also kept among the few exemplars of the native buckets, which protobuf
+ * scrapes carry: sorted by value, and once native_max_exemplars are kept it
+ * replaces one as client_golang chooses (native_exemplar_ttl_seconds).
+ * labels is copied. NULL h is a no-op (PROMC_OK once the exemplar is
+ * checked).
+ * Errors: PROMC_EINVAL for a bad exemplar (nothing kept), PROMC_ENOMEM; v
+ * is recorded either way, and where the exemplar could not be stored the
+ * previous ones stay. Takes a short lock (per series) and may allocate; any
+ * thread. */
 PROMC_API int promc_histogram_observe_exemplar(promc_histogram *h, double v,
                                                const promc_label *labels, size_t nlabels);
 /* Timing a block: t = promc_histogram_timer_start(h); ...;

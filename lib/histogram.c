@@ -68,9 +68,9 @@ struct hist_data {
 };
 
 /* A classic child and a native one share their head: the family's child,
- * then the exemplars of the classic buckets (client_golang 1.14 keeps a
- * native histogram's exemplars there too, the +Inf one for a native-only
- * histogram). */
+ * then the exemplars of the classic buckets (client_golang keeps a native
+ * histogram's exemplars there too, the +Inf one for a native-only
+ * histogram, besides those of the native buckets in struct promc__native). */
 struct hist_child {
     struct promc__child base;
     struct promc__xset *_Atomic exemplars; /* one per bucket; NULL until the first */
@@ -250,7 +250,8 @@ static int native_config(const char *name, const promc_histogram_opts *o,
     double f = o->native_bucket_factor;
     if (f == 0) {
         if (o->native_zero_threshold != 0 || o->native_max_buckets != 0 ||
-            o->native_min_reset_seconds != 0 || o->native_max_zero_threshold != 0)
+            o->native_min_reset_seconds != 0 || o->native_max_zero_threshold != 0 ||
+            o->native_max_exemplars != 0 || o->native_exemplar_ttl_seconds != 0)
             return promc__fail(PROMC_EINVAL,
                                "histogram \"%s\": native_* options need native_bucket_factor > 1",
                                name);
@@ -283,12 +284,29 @@ static int native_config(const char *name, const promc_histogram_opts *o,
                            "histogram \"%s\": native_max_zero_threshold must be finite and >= 0 "
                            "(got %g)",
                            name, mzt);
+    int maxx = o->native_max_exemplars;
+    if (maxx > 1000)
+        return promc__fail(PROMC_EINVAL,
+                           "histogram \"%s\": native_max_exemplars must be at most 1000 (got %d)",
+                           name, maxx);
+    double ttl = o->native_exemplar_ttl_seconds;
+    if (!(ttl >= -1e9 && ttl <= 1e9))
+        return promc__fail(PROMC_EINVAL,
+                           "histogram \"%s\": native_exemplar_ttl_seconds must be between -1e9 "
+                           "and 1e9 (got %g)",
+                           name, ttl);
     cfg->schema = promc__native_schema(f);
     cfg->zero_threshold = zt;
     cfg->max_buckets = o->native_max_buckets;
     /* client_golang's time.Duration: whole nanoseconds. */
     cfg->min_reset_ns = (int64_t)llround(reset * 1e9);
     cfg->max_zero_threshold = mzt;
+    /* client_golang's makeNativeExemplars: 0 = 10 and 5 minutes; a negative
+     * maximum keeps none. (There a TTL of exactly -1 ns keeps none too, an
+     * artefact of its "disabled" mark; here every negative TTL means
+     * "always the oldest", as its documentation says.) */
+    cfg->max_exemplars = maxx == 0 ? 10 : maxx < 0 ? 0 : (size_t)maxx;
+    cfg->exemplar_ttl = ttl == 0 ? 300 : ttl;
     *on = true;
     return PROMC_OK;
 }
@@ -430,6 +448,14 @@ int promc_histogram_observe_exemplar(promc_histogram *h, double v, const promc_l
             promc__xset_free(mine);
     }
     rc = promc__xset_put(ex, bucket, &in);
+    /* With native buckets it is kept among their exemplars too (client_golang
+     * keeps both), unless v is NaN, which is in no native bucket. */
+    const struct hist_data *d = hdata(m);
+    if (d->native && v == v) {
+        int nrc = promc__native_add_exemplar(&((struct native_child *)h)->nh, &d->ncfg, &in);
+        if (rc == PROMC_OK)
+            rc = nrc;
+    }
     return rc == PROMC_OK ? promc__ok() : rc;
 }
 

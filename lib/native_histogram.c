@@ -39,6 +39,12 @@
  * no step helps, stuck_at remembers the bucket number, so observations into
  * existing buckets do not take the lock for nothing until a bucket or a
  * flip changes the picture (or a reset becomes due).
+ *
+ * Exemplars (client_golang 1.21's nativeExemplars): a set of a few, beside
+ * the counts, made on the first one and kept spread over the values by
+ * promc__xset_add_spread under the set's own lock. A scrape copies them
+ * before it flips; the bucket limit leaves them alone, as client_golang's
+ * does; promc__native_reset drops them.
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -243,6 +249,7 @@ void promc__native_init(struct promc__native *nh, const struct promc__native_con
         atomic_init(&s->schema, cfg->schema);
         atomic_init(&s->table, NULL);
     }
+    atomic_init(&nh->exemplars, NULL);
 }
 
 void promc__native_fini(struct promc__native *nh)
@@ -251,6 +258,7 @@ void promc__native_fini(struct promc__native *nh)
         clear_buckets(&nh->sets[i]);
         promc__free(atomic_load_explicit(&nh->sets[i].table, memory_order_relaxed));
     }
+    promc__xset_free(atomic_load_explicit(&nh->exemplars, memory_order_acquire));
     pthread_mutex_destroy(&nh->flip);
     pthread_mutex_destroy(&nh->grow);
 }
@@ -476,16 +484,47 @@ void promc__native_observe(struct promc__native *nh, const struct promc__native_
 }
 
 /* ===================================================================== */
+/* Exemplars                                                              */
+/* ===================================================================== */
+
+int promc__native_add_exemplar(struct promc__native *nh, const struct promc__native_config *cfg,
+                               const struct promc__xinput *in)
+{
+    if (!cfg->max_exemplars)
+        return PROMC_OK;
+    struct promc__xset *set = atomic_load_explicit(&nh->exemplars, memory_order_acquire);
+    if (!set) {
+        /* The first exemplar of the series: concurrent first-timers agree
+         * through a CAS and the loser frees its set. */
+        struct promc__xset *mine = promc__xset_new(cfg->max_exemplars);
+        if (!mine)
+            return promc__fail(PROMC_ENOMEM, "out of memory for native exemplars");
+        if (atomic_compare_exchange_strong_explicit(&nh->exemplars, &set, mine,
+                                                    memory_order_acq_rel, memory_order_acquire))
+            set = mine;
+        else
+            promc__xset_free(mine);
+    }
+    return promc__xset_add_spread(set, in, cfg->exemplar_ttl);
+}
+
+/* ===================================================================== */
 /* Snapshot and reset                                                     */
 /* ===================================================================== */
 
-void promc__native_scratch_free(struct promc__native_scratch *sc)
+static void free_arrays(struct promc__native_scratch *sc)
 {
     promc__free(sc->entries);
     promc__free(sc->keys);
     promc__free(sc->counts);
     promc__free(sc->spans);
     promc__free(sc->deltas);
+}
+
+void promc__native_scratch_free(struct promc__native_scratch *sc)
+{
+    free_arrays(sc);
+    promc__xcopy_free(&sc->xcopy);
     memset(sc, 0, sizeof *sc);
 }
 
@@ -502,10 +541,11 @@ static int scratch_reserve(struct promc__native_scratch *sc, size_t n)
         .spans = promc__calloc(cap, sizeof *nw.spans),
         .deltas = cap <= SIZE_MAX / 3 ? promc__calloc(3 * cap, sizeof *nw.deltas) : NULL};
     if (!nw.entries || !nw.keys || !nw.counts || !nw.spans || !nw.deltas) {
-        promc__native_scratch_free(&nw);
+        free_arrays(&nw);
         return PROMC_ENOMEM;
     }
-    promc__native_scratch_free(sc);
+    free_arrays(sc);
+    nw.xcopy = sc->xcopy;
     *sc = nw;
     return PROMC_OK;
 }
@@ -536,6 +576,13 @@ int promc__native_snapshot(struct promc__native *nh, const struct promc__native_
                            double *sum, struct promc__native_data *out)
 {
     memset(out, 0, sizeof *out);
+    /* The exemplars before the counts: an observer counts, then keeps its
+     * exemplar, so the counts read after include every exemplar shown. */
+    struct promc__xset *ex = atomic_load_explicit(&nh->exemplars, memory_order_acquire);
+    if (ex && promc__xset_read(ex, &sc->xcopy) == PROMC_OK && sc->xcopy.n) {
+        out->exemplars = sc->xcopy.x;
+        out->nexemplars = sc->xcopy.n;
+    }
     pthread_mutex_lock(&nh->flip);
     uint64_t started;
     set_t *cold = flip(nh, &started);
@@ -610,4 +657,7 @@ void promc__native_reset(struct promc__native *nh, const struct promc__native_co
     atomic_store_explicit(&nh->last_reset_ns, promc__mono_ns(), memory_order_relaxed);
     atomic_store_explicit(&nh->stuck_at, 0, memory_order_relaxed);
     pthread_mutex_unlock(&nh->flip);
+    struct promc__xset *ex = atomic_load_explicit(&nh->exemplars, memory_order_acquire);
+    if (ex)
+        promc__xset_clear(ex);
 }

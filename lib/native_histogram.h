@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exemplar.h"
 #include "sink.h"
 
 /* What a family's options fixed (read-only once the family exists). */
@@ -24,6 +25,8 @@ struct promc__native_config {
     int64_t min_reset_ns;      /* 0: never reset */
     double max_zero_threshold; /* 0: never widen */
     size_t nclassic;           /* classic buckets counted beside (finite bounds + 1) */
+    size_t max_exemplars;      /* exemplars kept for the native buckets; 0: none */
+    double exemplar_ttl;       /* seconds (negative: the oldest always goes) */
 };
 
 struct promc__native_table; /* native_histogram.c */
@@ -51,10 +54,11 @@ struct promc__native {
     pthread_mutex_t flip;           /* scrapes, resets and bucket-limit steps */
     pthread_mutex_t grow;           /* a new bucket in either set */
     struct promc__native_set sets[2];
-    /* Exemplars of the native buckets (a ring of recent ones) belong here,
-     * beside the sets: written by observers that pass one, copied into
-     * promc__native_data.exemplars by the snapshot. None yet: the snapshot
-     * leaves them NULL/0. */
+    /* The exemplars of the native buckets, kept spread over the values as
+     * client_golang keeps them (promc__xset_add_spread), beside the sets:
+     * NULL until the first, never reset by the bucket limit (client_golang
+     * does not either); a removed child that comes back starts without. */
+    struct promc__xset *_Atomic exemplars;
     /* the two sets' classic counts follow */
 };
 
@@ -66,7 +70,8 @@ struct promc__native_scratch {
     int32_t *keys;
     uint64_t *counts;
     struct promc__span *spans;
-    int64_t *deltas; /* 3 * cap */
+    int64_t *deltas;           /* 3 * cap */
+    struct promc__xcopy xcopy; /* the exemplars read */
 };
 
 /* Bytes of a struct promc__native with nclassic classic buckets. */
@@ -81,17 +86,26 @@ void promc__native_fini(struct promc__native *nh);
 void promc__native_observe(struct promc__native *nh, const struct promc__native_config *cfg,
                            size_t classic, double v);
 
+/* Keeps in (a validated exemplar of a value that is not NaN) among the
+ * native exemplars, if cfg keeps any. Takes the set's lock; allocates the
+ * set on the first exemplar and a record while the set fills.
+ * PROMC_ENOMEM (message recorded) keeps what was kept. */
+int promc__native_add_exemplar(struct promc__native *nh, const struct promc__native_config *cfg,
+                               const struct promc__xinput *in);
+
 /* A consistent snapshot: the classic buckets (non-cumulative) into classic,
  * count, sum and the native part into *out (pointing into sc, valid until
- * the next call with sc). Callers serialise calls with the same sc.
- * Returns PROMC_OK, or PROMC_ENOMEM when sc could not grow (the counts are
- * then kept, the snapshot incomplete). */
+ * the next call with sc), the native exemplars included -- read before the
+ * counts, so the counts include every exemplar's observation; out of memory
+ * copying them, the snapshot goes without. Callers serialise calls with the
+ * same sc. Returns PROMC_OK, or PROMC_ENOMEM when sc could not grow (the
+ * counts are then kept, the snapshot incomplete). */
 int promc__native_snapshot(struct promc__native *nh, const struct promc__native_config *cfg,
                            struct promc__native_scratch *sc, uint64_t *classic, uint64_t *count,
                            double *sum, struct promc__native_data *out);
 
-/* Forgets every observation (a removed child that comes back) while
- * observers may keep going; schema and zero threshold return to the
+/* Forgets every observation and exemplar (a removed child that comes back)
+ * while observers may keep going; schema and zero threshold return to the
  * configured ones. */
 void promc__native_reset(struct promc__native *nh, const struct promc__native_config *cfg);
 

@@ -109,7 +109,8 @@ static void test_every_type_created_used_scraped_and_freed_leaves_nothing(void *
     want_sample(reg, "life_latency_seconds_bucket", root_le, 2, 1);
 
     /* Native histogram: buckets created, the limit halving the resolution
-     * and widening the zero bucket, a child removed, reset and removed. */
+     * and widening the zero bucket, exemplars kept (more than fit), a child
+     * removed, reset and removed. */
     const promc_histogram_opts nopts = {.native_bucket_factor = 1.05,
                                         .native_max_buckets = 12,
                                         .native_max_zero_threshold = 1e-3,
@@ -120,10 +121,13 @@ static void test_every_type_created_used_scraped_and_freed_leaves_nothing(void *
     assert_non_null(nh);
     for (int k = -30; k <= 30; k++) {
         promc_histogram_observe(promc_histogram_vec_labels(nh, "/"), ldexp(1.3, k));
-        promc_histogram_observe(promc_histogram_vec_labels(nh, "/gone"), -ldexp(1, k));
+        const promc_label ex[] = {{"trace_id", k % 2 ? "odd" : "an even longer trace id"}};
+        assert_int_equal(promc_histogram_observe_exemplar(promc_histogram_vec_labels(nh, "/gone"),
+                                                          -ldexp(1, k), ex, 1),
+                         PROMC_OK);
     }
     assert_int_equal(promc_histogram_vec_remove(nh, "/gone"), PROMC_OK);
-    promc_histogram_observe(promc_histogram_vec_labels(nh, "/gone"), 2);
+    promc_histogram_observe_exemplar(promc_histogram_vec_labels(nh, "/gone"), 2, NULL, 0);
     assert_int_equal(promc_histogram_vec_remove(nh, "/gone"), PROMC_OK);
     const promc_label native_root[] = {{"route", "/"}};
     want_sample(reg, "life_native_seconds_count", native_root, 1, 61);

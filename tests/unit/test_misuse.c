@@ -688,6 +688,16 @@ static void bad_options_are_refused_not_ignored(void **state)
         {{.native_zero_threshold = 1e-9}, "need native_bucket_factor"},
         {{.native_min_reset_seconds = 60}, "need native_bucket_factor"},
         {{.native_max_zero_threshold = 1e-3}, "need native_bucket_factor"},
+        {{.native_bucket_factor = 1.1, .native_max_exemplars = 1001}, "native_max_exemplars"},
+        {{.native_bucket_factor = 1.1, .native_exemplar_ttl_seconds = NAN},
+         "native_exemplar_ttl_seconds"},
+        {{.native_bucket_factor = 1.1, .native_exemplar_ttl_seconds = INFINITY},
+         "native_exemplar_ttl_seconds"},
+        {{.native_bucket_factor = 1.1, .native_exemplar_ttl_seconds = -2e9},
+         "native_exemplar_ttl_seconds"},
+        {{.native_max_exemplars = 5}, "need native_bucket_factor"},
+        {{.native_max_exemplars = -1}, "need native_bucket_factor"},
+        {{.native_exemplar_ttl_seconds = 60}, "need native_bucket_factor"},
     };
     for (size_t i = 0; i < sizeof native / sizeof native[0]; i++) {
         assert_null(promc_histogram_new(PROMC_NO_REGISTRY, "nh", "H.", &native[i].o));
@@ -696,6 +706,18 @@ static void bad_options_are_refused_not_ignored(void **state)
         assert_null(promc_histogram_vec_new(PROMC_NO_REGISTRY, "nv", "H.", PROMC_LABELS("k"),
                                             &native[i].o));
         expect_error(PROMC_EINVAL, "\"nv\"");
+    }
+    /* The limits themselves are accepted. */
+    static const promc_histogram_opts edges[] = {
+        {.native_bucket_factor = 1.1, .native_max_exemplars = 1000},
+        {.native_bucket_factor = 1.1, .native_max_exemplars = -1000000},
+        {.native_bucket_factor = 1.1, .native_exemplar_ttl_seconds = 1e9},
+        {.native_bucket_factor = 1.1, .native_exemplar_ttl_seconds = -1e9},
+    };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, "nh", "H.", &edges[i]);
+        assert_non_null(h);
+        promc_histogram_free(h);
     }
     assert_null(
         promc_summary_new(PROMC_NO_REGISTRY, "s", "S.", &(promc_summary_opts){.nobjectives = 2}));

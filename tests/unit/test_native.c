@@ -2,7 +2,8 @@
  * Native histograms: what a scrape hands the sinks (the structured
  * promc__native_data, read here through a sink of the test's own), the text
  * formats of a native-only histogram, a removed child coming back at zero,
- * and snapshots that stay consistent while threads observe, new buckets
+ * the exemplars a native histogram keeps and where they show, and
+ * snapshots that stay consistent while threads observe, new buckets
  * appear and the bucket limit halves the resolution and widens the zero
  * bucket. The bucket arithmetic itself is checked against client_golang by
  * tests/integration/native_vs_go.sh.
@@ -35,6 +36,11 @@ struct snap {
     size_t npos_spans, nneg_spans, npos, nneg;
     struct promc__span pos_spans[MAXB];
     int64_t pos_deltas[MAXB];
+    /* the native exemplars: value, first label's value, timestamp */
+    size_t nex;
+    double ex_value[64];
+    char ex_id[64][32];
+    double ex_time[64];
 };
 
 struct keep_sink {
@@ -87,8 +93,28 @@ static void keep_series(struct promc__sink *s, const struct promc__series *x)
     for (size_t i = 0; i < n->npos && i < MAXB; i++)
         o->pos_deltas[i] = n->pos_deltas[i];
     o->buckets = total(n->pos_deltas, n->npos) + total(n->neg_deltas, n->nneg);
-    assert_null(n->exemplars);
-    assert_int_equal(n->nexemplars, 0);
+    assert_true(n->nexemplars <= 64);
+    assert_true((n->exemplars == NULL) == (n->nexemplars == 0));
+    o->nex = n->nexemplars;
+    for (size_t i = 0; i < n->nexemplars; i++) {
+        const struct promc__exemplar *e = &n->exemplars[i];
+        o->ex_value[i] = e->value;
+        o->ex_time[i] = e->timestamp;
+        snprintf(o->ex_id[i], sizeof o->ex_id[i], "%s", e->nlabels ? e->values[0] : "");
+    }
+}
+
+/* The first labels' values of the native exemplars, space-separated. */
+static const char *ex_ids(const struct snap *s)
+{
+    static char out[64 * 33];
+    out[0] = '\0';
+    for (size_t i = 0; i < s->nex; i++) {
+        if (i)
+            strcat(out, " ");
+        strcat(out, s->ex_id[i]);
+    }
+    return out;
 }
 
 static int keep_finish(struct promc__sink *s)
@@ -228,8 +254,8 @@ static void test_removed_child_comes_back_at_zero_and_initial_schema(void **stat
     promc_histogram_vec_free(v);
 }
 
-/* client_golang 1.14 keeps a native histogram's exemplars in its classic
- * buckets: the +Inf one for a native-only histogram. */
+/* client_golang keeps a native histogram's exemplars in its classic buckets
+ * too: the +Inf one for a native-only histogram. */
 static void test_exemplars_of_a_native_only_histogram_go_to_inf(void **state)
 {
     (void)state;
@@ -243,17 +269,152 @@ static void test_exemplars_of_a_native_only_histogram_go_to_inf(void **state)
     assert_non_null(strstr(om, "n_bucket{k=\"a\",le=\"+Inf\"} 1 # {trace_id=\"abc\"} 3.0 "));
     promc_free(om);
     struct snap s;
-    take(h, &s); /* asserts native->exemplars is NULL */
+    take(h, &s);
     assert_int_equal(s.count, 1);
     assert_int_equal(s.buckets, 1);
+    assert_string_equal(ex_ids(&s), "abc"); /* and in the native ones */
     /* Removed and back: no exemplar, no count. */
     assert_int_equal(promc_histogram_vec_remove(v, "a"), PROMC_OK);
     assert_ptr_equal(promc_histogram_vec_labels(v, "a"), h);
     om = test_render(reg, PROMC_FORMAT_OPENMETRICS);
     assert_non_null(strstr(om, "n_bucket{k=\"a\",le=\"+Inf\"} 0\n"));
     promc_free(om);
+    take(h, &s);
+    assert_int_equal(s.nex, 0);
     promc_histogram_vec_free(v);
     promc_registry_free(reg);
+}
+
+/* Observes v with the exemplar {trace_id=id}. */
+static void observe_ex(promc_histogram *h, double v, const char *id)
+{
+    const promc_label l[] = {{"trace_id", id}};
+    assert_int_equal(promc_histogram_observe_exemplar(h, v, l, 1), PROMC_OK);
+}
+
+/* As client_golang (1.21 and later): by default the 10 exemplars a native
+ * histogram keeps, by value, spread as its nativeExemplars keeps them
+ * (tests/integration/native_exemplars.sh checks the choice itself); NaN
+ * observations keep none there. The classic buckets keep theirs as ever,
+ * and only they show in the text formats. */
+static void test_native_exemplars_are_kept_by_value_and_only_in_protobuf(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_histogram_opts o = {.native_bucket_factor = 2};
+    promc_histogram *h = promc_histogram_new(reg, "n", "N.", &o);
+    assert_non_null(h);
+    static const char *const ids[] = {"t0", "t1", "t2", "t3", "t4", "t5",
+                                      "t6", "t7", "t8", "t9", "t10"};
+    for (int i = 9; i >= 0; i--)
+        observe_ex(h, i + 1, ids[i]);
+    struct snap s;
+    take(h, &s);
+    assert_string_equal(ex_ids(&s), "t0 t1 t2 t3 t4 t5 t6 t7 t8 t9");
+    for (size_t i = 0; i < s.nex; i++) {
+        assert_true(s.ex_value[i] == (double)i + 1);
+        assert_true(s.ex_time[i] == TEST_TIME);
+    }
+    /* Full: a value equal to a kept one replaces it (at distance 0). */
+    observe_ex(h, 5, ids[10]);
+    observe_ex(h, NAN, "nan");
+    take(h, &s);
+    assert_string_equal(ex_ids(&s), "t0 t1 t2 t3 t10 t5 t6 t7 t8 t9");
+    assert_int_equal(s.count, 12);
+
+    char *om = test_render(reg, PROMC_FORMAT_OPENMETRICS);
+    assert_string_equal(om, "# TYPE n histogram\n"
+                            "# HELP n N.\n"
+                            "n_bucket{le=\"+Inf\"} 12 # {trace_id=\"nan\"} NaN 1.700000000123e+09\n"
+                            "n_created 1.700000000123e+09\n"
+                            "# EOF\n");
+    promc_free(om);
+    char *text = test_render(reg, PROMC_FORMAT_TEXT);
+    assert_null(strstr(text, "trace_id"));
+    promc_free(text);
+    promc_histogram_free(h);
+    promc_registry_free(reg);
+}
+
+/* The golden scrape: a native-only histogram and one with classic buckets
+ * beside, both with native exemplars, in protobuf (Histogram.exemplars,
+ * field 16, after created_timestamp); tests/data/native_exemplars_scrape
+ * .textproto is what python3-protobuf must decode from it (make
+ * check-protobuf). */
+static void test_native_exemplars_protobuf_golden(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_histogram *n = promc_histogram_new(reg, "rpc_seconds", "Native only.",
+                                             &(promc_histogram_opts){.native_bucket_factor = 1.1});
+    promc_histogram *b = promc_histogram_new(reg, "io_bytes", "Both kinds.",
+                                             &(promc_histogram_opts){.buckets = (double[]){1024},
+                                                                     .nbuckets = 1,
+                                                                     .native_bucket_factor = 2,
+                                                                     .native_max_exemplars = 2});
+    assert_non_null(n);
+    assert_non_null(b);
+    observe_ex(n, 0.25, "a1");
+    const promc_label two[] = {{"trace_id", "a2"}, {"span_id", "s\"2"}};
+    assert_int_equal(promc_histogram_observe_exemplar(n, 0.125, two, 2), PROMC_OK);
+    assert_int_equal(promc_histogram_observe_exemplar(n, 3, NULL, 0), PROMC_OK);
+    promc_histogram_observe(n, 0.5);
+    observe_ex(b, 100, "b1");
+    observe_ex(b, 4096, "b2");
+    observe_ex(b, 2000, "b3"); /* full: 4096 is the nearer neighbour */
+    test_golden_protobuf(reg, "native_exemplars_scrape.pb");
+    promc_histogram_free(n);
+    promc_histogram_free(b);
+    promc_registry_free(reg);
+}
+
+/* native_max_exemplars and native_exemplar_ttl_seconds, as client_golang's
+ * NativeHistogramMaxExemplars and NativeHistogramExemplarTTL: a negative
+ * maximum keeps none (the classic buckets still do); a negative TTL always
+ * replaces the oldest (all equally old here: the first, the lowest). */
+static void test_native_exemplar_options(void **state)
+{
+    (void)state;
+    promc_histogram_opts o = {
+        .native_bucket_factor = 2, .native_max_exemplars = 3, .native_exemplar_ttl_seconds = -1};
+    promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, "h", "H.", &o);
+    assert_non_null(h);
+    observe_ex(h, 1, "a");
+    observe_ex(h, 2, "b");
+    observe_ex(h, 3, "c");
+    observe_ex(h, 1.5, "d");
+    struct snap s;
+    take(h, &s);
+    assert_string_equal(ex_ids(&s), "d b c");
+    promc_histogram_free(h);
+
+    o.native_max_exemplars = -1;
+    o.native_exemplar_ttl_seconds = 0;
+    h = promc_histogram_new(PROMC_NO_REGISTRY, "h", "H.", &o);
+    assert_non_null(h);
+    observe_ex(h, 1, "a");
+    take(h, &s);
+    assert_int_equal(s.nex, 0);
+    assert_int_equal(s.count, 1);
+    promc_histogram_free(h);
+}
+
+/* A reset by the bucket limit forgets the counts, not the exemplars (as in
+ * client_golang, whose maybeReset leaves nativeExemplars alone). */
+static void test_native_exemplars_outlive_a_bucket_limit_reset(void **state)
+{
+    (void)state;
+    promc_histogram_opts o = {
+        .native_bucket_factor = 2, .native_max_buckets = 1, .native_min_reset_seconds = 1e-9};
+    promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, "h", "H.", &o);
+    assert_non_null(h);
+    observe_ex(h, 1, "a");
+    observe_ex(h, 100, "b"); /* a second bucket: reset */
+    struct snap s;
+    take(h, &s);
+    assert_int_equal(s.count, 1);
+    assert_string_equal(ex_ids(&s), "a b");
+    promc_histogram_free(h);
 }
 
 /* A minimum reset duration not yet passed: the limit halves the resolution
@@ -431,6 +592,73 @@ static void test_a_child_reset_while_observed_keeps_snapshots_consistent(void **
     promc_histogram_vec_free(v);
 }
 
+/* Observers keep exemplars while scrapes run: every snapshot holds at most
+ * the maximum, in value order, each exemplar whole (its label spells its
+ * value), and none of an observation the snapshot's count leaves out. */
+#define EX_OBSERVERS    2
+#define EX_PER_OBSERVER 20000
+
+static void *exemplar_observer_main(void *arg)
+{
+    struct observer *o = arg;
+    for (uint64_t i = 0; i < EX_PER_OBSERVER; i++) {
+        double v = (double)(i * EX_OBSERVERS + (uint64_t)o->id + 1);
+        char id[32];
+        snprintf(id, sizeof id, "%.17g", v);
+        const promc_label l[] = {{"trace_id", id}};
+        assert_int_equal(promc_histogram_observe_exemplar(o->h[0], v, l, 1), PROMC_OK);
+    }
+    atomic_fetch_sub(&observers_left, 1);
+    return NULL;
+}
+
+static void check_exemplars(const struct snap *s, size_t max)
+{
+    assert_true(s->nex <= max);
+    assert_true(s->nex <= s->count);
+    for (size_t i = 0; i < s->nex; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%.17g", s->ex_value[i]);
+        assert_string_equal(s->ex_id[i], want);
+        /* Value v is observer (v - 1) % N's observation (v - 1) / N: the
+         * count includes at least that many + 1. */
+        assert_true((uint64_t)(s->ex_value[i] - 1) / EX_OBSERVERS + 1 <= s->count);
+        if (i)
+            assert_true(s->ex_value[i - 1] <= s->ex_value[i]);
+    }
+}
+
+static void test_native_exemplars_stay_whole_while_observed(void **state)
+{
+    (void)state;
+    promc_histogram_opts opts = {
+        .native_bucket_factor = 1.5, .native_max_buckets = 16, .native_max_exemplars = 5};
+    promc_histogram *h = promc_histogram_new(PROMC_NO_REGISTRY, "x", "X.", &opts);
+    assert_non_null(h);
+    pthread_t t[EX_OBSERVERS];
+    struct observer o[EX_OBSERVERS];
+    atomic_store(&observers_left, EX_OBSERVERS);
+    for (int i = 0; i < EX_OBSERVERS; i++) {
+        o[i] = (struct observer){{h, h}, i};
+        assert_int_equal(pthread_create(&t[i], NULL, exemplar_observer_main, &o[i]), 0);
+    }
+    struct snap s;
+    long scrapes = 0;
+    while (atomic_load(&observers_left) > 0) {
+        take(h, &s);
+        check_exemplars(&s, 5);
+        scrapes++;
+    }
+    for (int i = 0; i < EX_OBSERVERS; i++)
+        pthread_join(t[i], NULL);
+    take(h, &s);
+    check_exemplars(&s, 5);
+    assert_int_equal(s.nex, 5);
+    assert_int_equal(s.count, EX_OBSERVERS * EX_PER_OBSERVER);
+    print_message("%ld scrapes while keeping exemplars\n", scrapes);
+    promc_histogram_free(h);
+}
+
 int main(void)
 {
     test_pin_clock();
@@ -441,8 +669,13 @@ int main(void)
         cmocka_unit_test(test_removed_child_comes_back_at_zero_and_initial_schema),
         cmocka_unit_test(test_the_limit_resets_only_after_the_minimum_duration),
         cmocka_unit_test(test_exemplars_of_a_native_only_histogram_go_to_inf),
+        cmocka_unit_test(test_native_exemplars_are_kept_by_value_and_only_in_protobuf),
+        cmocka_unit_test(test_native_exemplars_protobuf_golden),
+        cmocka_unit_test(test_native_exemplar_options),
+        cmocka_unit_test(test_native_exemplars_outlive_a_bucket_limit_reset),
         cmocka_unit_test(test_snapshots_stay_consistent_while_the_limit_reshapes_buckets),
         cmocka_unit_test(test_a_child_reset_while_observed_keeps_snapshots_consistent),
+        cmocka_unit_test(test_native_exemplars_stay_whole_while_observed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -582,6 +582,46 @@ static void test_oom_in_native_buckets_loses_no_count_and_no_memory(void **state
     }
 }
 
+/* A native histogram's exemplars with the nth allocation failing: each
+ * call succeeds or returns PROMC_ENOMEM with the observation counted; a
+ * scrape succeeds or fails with PROMC_ENOMEM; nothing leaks. */
+static void test_oom_in_native_exemplars_loses_no_count_and_no_memory(void **state)
+{
+    (void)state;
+    static const promc_label trace[] = {{"trace_id", "KOO5S4vxi0o"}};
+    long start = alloc_live;
+    bool injected = true;
+    for (long n = 1; injected; n++) {
+        promc_registry *reg = promc_registry_new();
+        assert_non_null(reg);
+        promc_histogram_opts o = {.native_bucket_factor = 2, .native_max_exemplars = 2};
+        promc_histogram *h = promc_histogram_new(reg, "nh", "H.", &o);
+        assert_non_null(h);
+        arm(n);
+        int failed = 0;
+        for (int k = 0; k < 4; k++) {
+            int rc = promc_histogram_observe_exemplar(h, k + 1, trace, 1);
+            assert_true(rc == PROMC_OK || rc == PROMC_ENOMEM);
+            failed += rc != PROMC_OK;
+        }
+        size_t len = 0;
+        char *pb = promc_encode_buffer(reg, PROMC_FORMAT_PROTOBUF, &len);
+        if (!pb)
+            assert_int_equal(promc_last_error_code(), PROMC_ENOMEM);
+        injected = alloc_injected;
+        disarm();
+        assert_true(injected || failed == 0);
+        promc_free(pb);
+        char *text = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, NULL);
+        assert_non_null(text);
+        assert_non_null(strstr(text, "nh_count 4\n"));
+        promc_free(text);
+        promc_histogram_free(h);
+        promc_registry_free(reg);
+        assert_int_equal(alloc_live, start);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* (e) the lazily created default registry                            */
 /* ------------------------------------------------------------------ */
@@ -648,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_oom_scraping_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_recording_exemplars_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_in_native_buckets_loses_no_count_and_no_memory),
+        cmocka_unit_test(test_oom_in_native_exemplars_loses_no_count_and_no_memory),
         cmocka_unit_test(test_oom_creating_the_default_registry_is_not_permanent),
         cmocka_unit_test(test_oom_in_the_default_registry_is_an_error_not_a_leak),
     };
