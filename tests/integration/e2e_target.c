@@ -1,7 +1,9 @@
 /*
  * A small program on promc for the end-to-end test: a counter, a gauge, a
- * labelled histogram and an info with known values, served over HTTP until
- * SIGTERM. usage: e2e_target PORT [text]  ("text" disables OpenMetrics).
+ * labelled histogram, a native-only histogram and an info with known
+ * values, exemplars on the counter and on both histograms, served over HTTP
+ * until SIGTERM. usage: e2e_target PORT [text]  ("text" disables
+ * OpenMetrics). tests/integration/prometheus_e2e.sh knows every value.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -34,16 +36,35 @@ int main(int argc, char **argv)
     promc_info *info =
         promc_info_new(r, "e2e_build", "Build information.",
                        (promc_label[]){{"version", "1.2.3"}, {"branch", "main"}}, 2, NULL);
-    if (!jobs || !temp || !lat || !info) {
+    /* Native only, schema 3 (factor 1.1). */
+    promc_histogram *native =
+        promc_histogram_new(r, "e2e_native_seconds", "Native latency.",
+                            &(promc_histogram_opts){.native_bucket_factor = 1.1});
+    if (!jobs || !temp || !lat || !info || !native) {
         fprintf(stderr, "e2e_target: %s\n", promc_last_error());
         return 1;
     }
-    promc_counter_add_int(jobs, 42);
+    int rc = PROMC_OK;
+    promc_counter_add_int(jobs, 41);
+    rc |= promc_counter_inc_exemplar(jobs, (promc_label[]){{"trace_id", "e2e-counter"}}, 1);
     promc_gauge_set(temp, 21.5);
     promc_histogram *a = promc_histogram_vec_labels(lat, "/a");
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 9; i++)
         promc_histogram_observe(a, 0.3); /* all in (0.1, 0.5]: median 0.3 */
+    rc |= promc_histogram_observe_exemplar(a, 0.3, (promc_label[]){{"trace_id", "e2e-classic"}}, 1);
     promc_histogram_observe(promc_histogram_vec_labels(lat, "/b"), 2);
+    /* Count 9, sum 59, median 5; every value with an exemplar, 17 last
+     * (so also the +Inf bucket's). */
+    static const double nv[] = {0, 1, 2, 3, 5, 7, 11, 13, 17};
+    for (size_t i = 0; i < sizeof nv / sizeof nv[0]; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "native-%g", nv[i]);
+        rc |= promc_histogram_observe_exemplar(native, nv[i], (promc_label[]){{"trace_id", id}}, 1);
+    }
+    if (rc != PROMC_OK) {
+        fprintf(stderr, "e2e_target: %s\n", promc_last_error());
+        return 1;
+    }
 
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%s", argv[1]);
@@ -64,6 +85,7 @@ int main(int argc, char **argv)
     promc_gauge_free(temp);
     promc_histogram_vec_free(lat);
     promc_info_free(info);
+    promc_histogram_free(native);
     promc_registry_free(r);
     return 0;
 }
