@@ -18,17 +18,28 @@
  *   XD     D with an exemplar: promc_histogram_observe_exemplar, the same ids
  *   E10k   text render of 100 counter families x 100 children plus 10
  *          histograms x 10 children; E100k the same with 1,000 families
- *   G      native histogram observe (factor 1.1, schema 3, native only), not
- *          in the peer comparison: G1/G2 into existing buckets, 1 and 2
- *          threads, cycling through 1,024 log-uniform values over
- *          [0.001, 20) (all their buckets created beforehand); G1new/G2new
- *          observations that each create a bucket (2,048 powers of two a
- *          fresh histogram, 2 threads: one positive, one negative)
+ *   G      native histogram observe (factor 1.1, schema 3, native only):
+ *          G1/G2 into existing buckets, 1 and 2 threads, cycling through
+ *          1,024 log-uniform values over [0.001, 20) (all their buckets
+ *          created beforehand; client_golang's program does the same);
+ *          G1new/G2new, promc's only, observations that each create a bucket
+ *          (2,048 powers of two a fresh histogram, 2 threads: one positive,
+ *          one negative)
  *   serve PORT [SECONDS]
- *          the HTTP server with 1,000 counter series (workload F; the runner
- *          drives it with wrk)
+ *          the HTTP server with 1,000 counter series (workloads F, H and Fz;
+ *          the runner drives it with wrk)
+ *   dump F|E10k|E100k
+ *          an exposition in the text format on stdout
+ *   gzip LABEL FILE [OUT]
+ *          workload Z: FILE compressed into a gzip member in memory by the
+ *          library's own compressor (lib/gzip.h, not public API), --reps
+ *          times after one untimed run; prints the input and compressed
+ *          sizes and MB/s (1e6 bytes of input a second) of the median run,
+ *          and writes the compressed bytes to OUT when given.
+ *          tests/bench/peers/zlib/zlib1.c does the same with zlib level 1.
  *
  * Usage: bench_promc [--quick] [--ops N] [--renders N] [WORKLOAD...]
+ *        bench_promc [--reps N] gzip LABEL FILE [OUT]
  * With no workload, runs A B C D XA XD E10k E100k G. --ops overrides the operation
  * count of A-D (the runner uses it to subtract setup from perf counts).
  */
@@ -45,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gzip.h" /* internal: workload Z times the compressor alone */
 #include "promc.h"
 #include "promc_http.h"
 
@@ -52,6 +64,7 @@ static const char *IMPL = "promc";
 static int quick;
 static long long ops_override = -1;
 static int renders_override = -1;
+static int reps = 11;
 
 static double now_ns(void)
 {
@@ -579,6 +592,73 @@ static int dump(const char *which)
     return rc == PROMC_OK ? 0 : 1;
 }
 
+/* ------------------------------------------------------------------ Z */
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *p = malloc(cap);
+    size_t got;
+    while (p && (got = fread(p + n, 1, cap - n, f)) > 0)
+        if ((n += got) == cap)
+            p = realloc(p, cap *= 2);
+    if (!p || ferror(f)) {
+        fprintf(stderr, "bench_promc: cannot read %s\n", path);
+        exit(1);
+    }
+    fclose(f);
+    *len = n;
+    return p;
+}
+
+/* Input bytes, compressed bytes and MB/s of the median of reps runs, each
+ * a whole gzip member from start to trailer, into a reused buffer. */
+static int gzip_bench(const char *label, const char *path, const char *save)
+{
+    size_t n;
+    char *in = read_file(path, &n);
+    struct promc__gzip *g = promc__gzip_new();
+    double *t = malloc((size_t)reps * sizeof *t);
+    if (!g || !t || reps < 1) {
+        fprintf(stderr, "bench_promc: gzip: out of memory or --reps < 1\n");
+        return 1;
+    }
+    struct out o = {0};
+    for (int i = -1; i < reps; i++) { /* -1: untimed, sizes the buffer */
+        o.len = 0;
+        double t0 = now_ns();
+        promc__gzip_start(g, out_write, &o);
+        if (promc__gzip_write(g, in, n) != PROMC_OK || promc__gzip_finish(g) != PROMC_OK) {
+            fprintf(stderr, "bench_promc: gzip: output failed\n");
+            return 1;
+        }
+        if (i >= 0)
+            t[i] = now_ns() - t0;
+    }
+    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    double med = t[reps / 2];
+    figure(label, "in_bytes", (double)n);
+    figure(label, "gz_bytes", (double)o.len);
+    figure(label, "mb_per_s", (double)n / med * 1e3);
+    if (save) {
+        FILE *f = fopen(save, "wb");
+        if (!f || fwrite(o.p, 1, o.len, f) != o.len || fclose(f) != 0) {
+            perror(save);
+            return 1;
+        }
+    }
+    promc__gzip_free(g);
+    free(o.p);
+    free(t);
+    free(in);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void usage(void)
@@ -586,7 +666,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_promc [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k|G]...\n"
             "       bench_promc serve PORT [SECONDS]\n"
-            "       bench_promc dump F|E10k|E100k\n");
+            "       bench_promc dump F|E10k|E100k\n"
+            "       bench_promc [--reps N] gzip LABEL FILE [OUT]\n");
     exit(2);
 }
 
@@ -605,6 +686,10 @@ int main(int argc, char **argv)
             return serve(atoi(argv[i + 1]), i + 2 < argc ? atof(argv[i + 2]) : 0);
         else if (strcmp(argv[i], "dump") == 0 && i + 1 < argc)
             return dump(argv[i + 1]);
+        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "gzip") == 0 && i + 2 < argc)
+            return gzip_bench(argv[i + 1], argv[i + 2], i + 3 < argc ? argv[i + 3] : NULL);
         else if (argv[i][0] == '-' || nwork == 16)
             usage();
         else
