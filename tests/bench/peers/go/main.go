@@ -4,7 +4,7 @@
 //
 //	client_golang A ns_per_op 4.21
 //
-// Usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...
+// Usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|G|E10k|E100k]...
 //
 //	bench_go serve PORT [SECONDS]
 //
@@ -260,6 +260,51 @@ func benchXD() {
 	figure("XD", "ns_per_op", float64(el.Nanoseconds())/float64(n))
 }
 
+// G: native histogram observe into existing buckets, as bench_promc.c's G1
+// and G2: NativeHistogramBucketFactor 1.1 (schema 3) and no classic buckets
+// (client_golang adds none when a factor is set and Buckets is empty), the
+// first gValues observation values observed once beforehand so that every
+// bucket the timed loops touch exists; then each of 1 or 2 goroutines, pinned
+// as in B, cycles through those values from the first. Wall time / total ops.
+const gValues = 1024
+
+func gRun(threads int, n int64) float64 {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "bench_g_seconds", Help: "G.",
+		NativeHistogramBucketFactor: 1.1})
+	for i := 0; i < gValues; i++ {
+		h.Observe(values[i])
+	}
+	per := n / int64(threads)
+	start := make(chan struct{})
+	var ready, done sync.WaitGroup
+	for t := 0; t < threads; t++ {
+		ready.Add(1)
+		done.Add(1)
+		go func(t int) {
+			pinTo(t)
+			ready.Done()
+			<-start
+			for i := int64(0); i < per; i++ {
+				h.Observe(values[i&(gValues-1)])
+			}
+			done.Done()
+		}(t)
+	}
+	ready.Wait()
+	time.Sleep(5 * time.Millisecond)
+	t0 := time.Now()
+	close(start)
+	done.Wait()
+	el := time.Since(t0)
+	return float64(el.Nanoseconds()) / float64(per*int64(threads))
+}
+
+func benchG() {
+	n := opsFor(50000000)
+	figure("G1", "ns_per_op", gRun(1, n))
+	figure("G2", "ns_per_op", gRun(2, n))
+}
+
 // buildRegistry: nfam counter families x 100 children, plus 10 histograms x
 // 10 children when hists. Returns the number of exposed series.
 func buildRegistry(reg *prometheus.Registry, nfam int, hists bool) int {
@@ -375,7 +420,7 @@ func serve(port int, seconds float64) {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...\n       bench_go serve PORT [SECONDS]")
+	fmt.Fprintln(os.Stderr, "usage: bench_go [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|G|E10k|E100k]...\n       bench_go serve PORT [SECONDS]")
 	os.Exit(2)
 }
 
@@ -407,7 +452,7 @@ func main() {
 		}
 	}
 	if len(work) == 0 {
-		work = []string{"A", "B", "C", "D", "XA", "XD", "E10k", "E100k"}
+		work = []string{"A", "B", "C", "D", "XA", "XD", "E10k", "E100k", "G"}
 	}
 	fillValues()
 	fillTraceIDs()
@@ -425,6 +470,8 @@ func main() {
 			benchXA()
 		case "XD":
 			benchXD()
+		case "G":
+			benchG()
 		case "E10k":
 			r := 51
 			if quick {
