@@ -6,7 +6,7 @@ prometheus_client's normal public API, printing one line per figure:
 
     client_python A ns_per_op 412.3
 
-Usage: bench.py [--quick] [--ops N] [--renders N] [A|B|C|D|E10k|E100k]...
+Usage: bench.py [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...
        bench.py serve PORT [SECONDS]
 
 Operation counts are 100x smaller than the compiled peers' (an operation costs
@@ -167,6 +167,50 @@ def bench_d():
     figure("D", "ns_per_op", el / n)
 
 
+# 1024 trace ids of 16 hex digits, from the shared sequence (drawn after the
+# observation values, as the other programs do).
+NIDS = 1024
+TRACE_IDS = []
+
+
+def fill_trace_ids():
+    for _ in range(NIDS):
+        TRACE_IDS.append("%016x" % rng())
+
+
+def bench_xa():
+    """A with an exemplar {trace_id=<16 hex>}, as a caller writes it."""
+    reg = CollectorRegistry()
+    c = Counter("bench_xa_total", "XA.", registry=reg)
+    n = ops_for(1000000)
+    inc = c.inc
+    ids = TRACE_IDS
+    for i in range(n // 20):
+        inc(1, {"trace_id": ids[i & (NIDS - 1)]})
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        inc(1, {"trace_id": ids[i & (NIDS - 1)]})
+    el = time.perf_counter_ns() - t0
+    figure("XA", "ns_per_op", el / n)
+
+
+def bench_xd():
+    """D with an exemplar."""
+    reg = CollectorRegistry()
+    h = Histogram("bench_xd_seconds", "XD.", buckets=GO_BUCKETS, registry=reg)
+    n = ops_for(1000000)
+    observe = h.observe
+    values = VALUES
+    ids = TRACE_IDS
+    for i in range(n // 20):
+        observe(values[i & (NVALUES - 1)], {"trace_id": ids[i & (NIDS - 1)]})
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        observe(values[i & (NVALUES - 1)], {"trace_id": ids[i & (NIDS - 1)]})
+    el = time.perf_counter_ns() - t0
+    figure("XD", "ns_per_op", el / n)
+
+
 def build_registry(reg, nfam, hists):
     series = 0
     for f in range(nfam):
@@ -227,7 +271,7 @@ def serve(port, seconds):
 
 
 def usage():
-    sys.stderr.write("usage: bench.py [--quick] [--ops N] [--renders N] [A|B|C|D|E10k|E100k]...\n"
+    sys.stderr.write("usage: bench.py [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...\n"
                      "       bench.py serve PORT [SECONDS]\n")
     sys.exit(2)
 
@@ -255,8 +299,9 @@ def main(argv):
             work.append(a)
         i += 1
     if not work:
-        work = ["A", "B", "C", "D", "E10k", "E100k"]
+        work = ["A", "B", "C", "D", "XA", "XD", "E10k", "E100k"]
     fill_values()
+    fill_trace_ids()
     for w in work:
         if w == "A":
             bench_a()
@@ -266,6 +311,10 @@ def main(argv):
             bench_c()
         elif w == "D":
             bench_d()
+        elif w == "XA":
+            bench_xa()
+        elif w == "XD":
+            bench_xd()
         elif w == "E10k":
             bench_e("E10k", 100, 5 if QUICK else 21)
         elif w == "E100k":
