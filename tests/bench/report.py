@@ -3,9 +3,10 @@
 [min-max] over rounds for each implementation, promc's ratio to each peer
 (ratio of medians, with the range of the per-round ratios -- rounds are
 interleaved, so a round's ratio compares runs made under the same load), and
-the target for that figure, met or missed. Prints the table and, with --doc,
-rewrites the generated section of docs/PERFORMANCE.md between its markers
-(creating the file when missing).
+the target for that figure, met or missed. Prints the tables -- the clients,
+then promc's gzip against zlib level 1 -- and, with --doc, rewrites the
+generated section of docs/PERFORMANCE.md between its markers (creating the
+file when missing).
 
 Input lines: "ROUND IMPL WORKLOAD METRIC VALUE".
 """
@@ -15,7 +16,24 @@ import statistics
 import sys
 
 IMPLS = ["promc", "client_golang", "prometheus-cpp", "client_python"]
-SHORT = {"client_golang": "golang", "prometheus-cpp": "cpp", "client_python": "python"}
+Z_IMPLS = ["promc", "zlib"]
+SHORT = {"client_golang": "golang", "prometheus-cpp": "cpp", "client_python": "python", "zlib": "zlib"}
+NAME = {"zlib": "zlib level 1"}
+
+# What a library does not have at all: "—" in its cells, and a note under the
+# table. (Missing results of a library that has the feature show "–".) The
+# runner adds to this through meta lines "absent.IMPL.WORKLOAD=reason", e.g.
+# for a server found not to compress.
+ABSENT = {
+    ("prometheus-cpp", "XA"): "no exemplars",
+    ("prometheus-cpp", "XD"): "no exemplars",
+    ("prometheus-cpp", "G1"): "no native histograms",
+    ("prometheus-cpp", "G2"): "no native histograms",
+    ("client_python", "G1"): "no native histograms",
+    ("client_python", "G2"): "no native histograms",
+    ("prometheus-cpp", "H"): "no protobuf exposition",
+    ("client_python", "H"): "no protobuf exposition",
+}
 
 # (workload, metric, description, lower_is_better); lower_is_better None: no
 # "better" (sizes).
@@ -24,6 +42,10 @@ FIGURES = [
     ("B", "ns_per_op", "B counter inc, 2 threads (wall ns / total ops)", True),
     ("C", "ns_per_op", "C labels(method, code) lookup + inc, 12 children (ns/op)", True),
     ("D", "ns_per_op", "D histogram observe, 11 buckets (ns/op)", True),
+    ("XA", "ns_per_op", "XA counter inc with exemplar {trace_id} (ns/op)", True),
+    ("XD", "ns_per_op", "XD histogram observe with exemplar, 11 buckets (ns/op)", True),
+    ("G1", "ns_per_op", "G native histogram observe, factor 1.1, existing buckets, 1 thread (ns/op)", True),
+    ("G2", "ns_per_op", "G native histogram observe, 2 threads, one series (wall ns / total ops)", True),
     ("E10k", "render_ms", "E 11.4k series: text render (ms)", True),
     ("E10k", "ns_per_series", "E 11.4k series: render ns/series", True),
     ("E10k", "bytes", "E 11.4k series: output bytes", None),
@@ -37,9 +59,31 @@ FIGURES = [
     ("F", "p99_ms", "F latency p99 (ms)", True),
     ("F", "cpu_us_per_req", "F server CPU per request (us)", True),
     ("F", "body_bytes", "F response body bytes", None),
+    ("H", "rps", "H protobuf scrape, 1k series: requests/s", False),
+    ("H", "p50_ms", "H latency p50 (ms)", True),
+    ("H", "p99_ms", "H latency p99 (ms)", True),
+    ("H", "cpu_us_per_req", "H server CPU per request (us)", True),
+    ("H", "body_bytes", "H response body bytes", None),
+    ("Fz", "rps", "Fz gzip text scrape, 1k series: requests/s", False),
+    ("Fz", "p50_ms", "Fz latency p50 (ms)", True),
+    ("Fz", "p99_ms", "Fz latency p99 (ms)", True),
+    ("Fz", "cpu_us_per_req", "Fz server CPU per request (us)", True),
+    ("Fz", "body_bytes", "Fz response body bytes, compressed", None),
+    ("Fz", "text_bytes", "Fz response body bytes, decompressed", None),
+    ("Fz", "gz_ratio", "Fz compressed / decompressed body", None),
     ("A", "instr_per_op", "A instructions/op (perf)", True),
     ("C", "instr_per_op", "C instructions/op (perf)", True),
     ("D", "instr_per_op", "D instructions/op (perf)", True),
+]
+
+# Workload Z: promc's gzip against zlib level 1 on the same text.
+Z_FIGURES = [
+    ("Z1k", "in_bytes", "Z 1k series: input text bytes", None),
+    ("Z1k", "gz_bytes", "Z 1k series: gzip bytes", True),
+    ("Z1k", "mb_per_s", "Z 1k series: compression MB/s", False),
+    ("Z100k", "in_bytes", "Z 101.4k series: input text bytes", None),
+    ("Z100k", "gz_bytes", "Z 101.4k series: gzip bytes", True),
+    ("Z100k", "mb_per_s", "Z 101.4k series: compression MB/s", False),
 ]
 
 # (workload, metric) -> (peer, comparison, bound): promc/peer must satisfy it.
@@ -54,6 +98,17 @@ TARGETS = {
     ("E100k", "mem_bytes_per_series"): ("prometheus-cpp", "<=", 0.4),
     ("F", "rps"): ("prometheus-cpp", ">=", 3.0),
     ("F", "cpu_us_per_req"): ("prometheus-cpp", "<=", 0.2),
+    ("XA", "ns_per_op"): ("client_golang", "<=", 0.5),
+    ("XD", "ns_per_op"): ("client_golang", "<=", 0.5),
+    ("G1", "ns_per_op"): ("client_golang", "<=", 0.5),
+    ("G2", "ns_per_op"): ("client_golang", "<=", 0.5),
+    ("H", "cpu_us_per_req"): ("client_golang", "<=", 0.2),
+    ("Fz", "cpu_us_per_req"): ("client_golang", "<=", 0.3),
+    ("Fz", "body_bytes"): ("client_golang", "<=", 1.1),
+    ("Z1k", "gz_bytes"): ("zlib", "<=", 1.1),
+    ("Z1k", "mb_per_s"): ("zlib", ">=", 1.5),
+    ("Z100k", "gz_bytes"): ("zlib", "<=", 1.1),
+    ("Z100k", "mb_per_s"): ("zlib", ">=", 1.5),
 }
 
 BEGIN = "<!-- BEGIN generated by tests/bench/run_peers.sh: do not edit by hand -->"
@@ -134,27 +189,29 @@ def ratio_cell(rt):
     return "%.3g× [%.3g–%.3g]" % (r, lo, hi)
 
 
-def build_table(data, impls):
+def build_table(data, impls, figures, absent, best_column=True):
     peers = [i for i in impls if i != "promc"]
-    head = ["figure"] + impls + ["promc / %s" % SHORT.get(p, p) for p in peers] + ["promc / best peer", "target", "status"]
+    head = (["figure"] + [NAME.get(i, i) for i in impls] + ["promc / %s" % SHORT.get(p, p) for p in peers]
+            + (["promc / best peer"] if best_column else []) + ["target", "status"])
     rows = []
     results = []
-    for w, m, desc, lower in FIGURES:
+    for w, m, desc, lower in figures:
         if not any((i, w, m) in data for i in impls):
             continue
-        row = [desc] + [cell(data.get((i, w, m))) for i in impls]
-        row += [ratio_cell(ratio(data, w, m, p)) for p in peers]
-        # best peer: the one with the best median
-        best = None
-        if lower is not None:
-            meds = [(statistics.median(data[(p, w, m)].values()), p) for p in peers if (p, w, m) in data]
-            if meds:
-                best = (min if lower else max)(meds)[1]
-        if best:
-            r = ratio(data, w, m, best)[0]
-            row.append("%.3g× (%s)" % (r, SHORT.get(best, best)) if r is not None else "–")
-        else:
-            row.append("–")
+        row = [desc] + ["—" if (i, w) in absent else cell(data.get((i, w, m))) for i in impls]
+        row += ["—" if (p, w) in absent else ratio_cell(ratio(data, w, m, p)) for p in peers]
+        if best_column:
+            # best peer: the one with the best median
+            best = None
+            if lower is not None:
+                meds = [(statistics.median(data[(p, w, m)].values()), p) for p in peers if (p, w, m) in data]
+                if meds:
+                    best = (min if lower else max)(meds)[1]
+            if best:
+                r = ratio(data, w, m, best)[0]
+                row.append("%.3g× (%s)" % (r, SHORT.get(best, best)) if r is not None else "–")
+            else:
+                row.append("–")
         t = TARGETS.get((w, m))
         if t:
             peer, op, bound = t
@@ -175,8 +232,37 @@ def build_table(data, impls):
     return "\n".join(lines), results
 
 
-def generated(data, meta, impls):
-    table, results = build_table(data, impls)
+def absent_of(meta):
+    absent = dict(ABSENT)
+    for k, v in meta.items():
+        parts = k.split(".")
+        if len(parts) == 3 and parts[0] == "absent":
+            absent[(parts[1], parts[2])] = v
+    return absent
+
+
+def absent_note(absent, impls):
+    """One sentence: which library lacks what, for the "—" cells shown."""
+    by = {}  # impl -> {reason: [workloads]}
+    for (impl, w), why in sorted(absent.items()):
+        if impl in impls:
+            ws = by.setdefault(impl, {}).setdefault(why, [])
+            w = "G" if w in ("G1", "G2") else w
+            if w not in ws:
+                ws.append(w)
+    if not by:
+        return None
+    return "—: not in that library: " + "; ".join(
+        "%s: %s" % (impl, ", ".join("%s (%s)" % (why, ", ".join(ws)) for why, ws in by[impl].items()))
+        for impl in impls if impl in by) + "."
+
+
+def generated(data, meta, impls, z_impls):
+    absent = absent_of(meta)
+    table, results = build_table(data, impls, FIGURES, absent)
+    z_table, z_results = (build_table(data, z_impls, Z_FIGURES, absent, best_column=False) if len(z_impls) > 1
+                          else (None, []))
+    results += z_results
     rounds = meta.get("rounds", "?")
     quick = meta.get("quick") == "1"
     out = []
@@ -185,6 +271,18 @@ def generated(data, meta, impls):
                % (meta.get("date", "?"), rounds, " (QUICK smoke run: 1/10 of the operations, wrk -d%ss)" % meta.get("f_seconds") if quick else ", wrk -d%ss" % meta.get("f_seconds", "10")))
     out.append("")
     out.append(table)
+    note = absent_note(absent, impls)
+    if note:
+        out.append("")
+        out.append(note)
+    if z_table:
+        out.append("")
+        out.append("Compression (Z): the same text compressed in memory into one gzip member, promc's "
+                   "compressor (`lib/gzip.h`, as the HTTP server uses it) against zlib's deflate at level 1; "
+                   "MB/s is 10^6 input bytes a second of the median of %s (1k) and %s (101.4k) repetitions "
+                   "a round." % (meta.get("z_reps_Z1k", "?"), meta.get("z_reps_Z100k", "?")))
+        out.append("")
+        out.append(z_table)
     out.append("")
     met = sum(1 for r in results if r[5])
     out.append("Targets met: %d of %d." % (met, len(results)))
@@ -193,17 +291,26 @@ def generated(data, meta, impls):
         out.append("Missed: " + "; ".join("%s (%.3g×, target %s %g× %s)" % (d, r, op.replace("<=", "≤").replace(">=", "≥"), b, SHORT.get(p, p))
                                           for d, r, op, b, p, _ in missed) + ".")
     out.append("")
+    out.append("Conditions: A–D, XA, XD and G in one process per implementation and workload; G observes "
+               "1,024 log-uniform values whose buckets exist beforehand, G2 from 2 threads pinned to the two "
+               "CPUs on one series; XA and XD cycle through 1,024 trace ids. F, H and Fz scrape the same "
+               "server of 1,000 counter series (10 families × 100 children) with `wrk -t2 -c8`, plain, with "
+               "`Accept: %s`, and with `Accept-Encoding: gzip`; body bytes are one response's body as sent "
+               "(compressed for Fz), fetched with curl before the timed run, which also checks its "
+               "Content-Type and Content-Encoding." % "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+    out.append("")
     out.append("Machine: %s CPUs (%s), %s, kernel %s, %s. Shared and noisy: compare the ranges, not only the medians."
                % (meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("memory", "?"), meta.get("kernel", "?"), meta.get("os", "?")))
     out.append("")
-    out.append("Versions: promc %s; %s; client_golang %s (%s); prometheus-cpp %s (%s); client_python %s (%s); wrk %s."
+    out.append("Versions: promc %s; %s; client_golang %s (%s); prometheus-cpp %s (%s); client_python %s (%s); zlib %s; wrk %s."
                % (meta.get("promc", "?"), meta.get("gcc", "?"), meta.get("client_golang", "?"), meta.get("go", "?"),
                   meta.get("prometheus-cpp", "?"), meta.get("g++", "?"), meta.get("client_python", "?"),
-                  meta.get("python", "?"), meta.get("wrk", "?")))
+                  meta.get("python", "?"), meta.get("zlib", "?"), meta.get("wrk", "?")))
     out.append("")
     out.append("Flags: promc's benchmark as `make` builds it (`-std=c11 -O2 -g`, then `-O2`, against the static "
                "library built with `-O2 -g`); prometheus-cpp's with `g++ -O2 -std=c++17` against Debian's shared "
-               "libraries; client_golang with `go build` defaults (GOMAXPROCS = %s); client_python on %s."
+               "libraries; client_golang with `go build` defaults (GOMAXPROCS = %s); client_python on %s; "
+               "the zlib program with `cc -O2` against Debian's shared libz."
                % (meta.get("nproc", "?"), meta.get("python", "?")))
     out.append("")
     out.append("Instructions per operation: %s." % meta.get("perf", "not measured"))
@@ -305,7 +412,8 @@ def main():
     meta = load_meta(a.meta)
     present = {k[0] for k in data}
     impls = [i for i in IMPLS if i in present]
-    body, _ = generated(data, meta, impls)
+    z_impls = [i for i in Z_IMPLS if i in present]
+    body, _ = generated(data, meta, impls, z_impls)
     print(body)
     if a.doc:
         write_doc(a.doc, body)

@@ -1,15 +1,17 @@
 #!/bin/bash
 # promc against client_golang, prometheus-cpp and client_python on the same
-# workloads (A-F, see docs/PERFORMANCE.md), in interleaved rounds, then the
-# table of medians [min-max] and promc/peer ratios, written into
-# docs/PERFORMANCE.md between its markers (tests/bench/report.py).
+# workloads (A-H, XA, XD, Fz, see docs/PERFORMANCE.md), and promc's gzip
+# against zlib level 1 (Z), in interleaved rounds, then the table of medians
+# [min-max] and promc/peer ratios, written into docs/PERFORMANCE.md between
+# its markers (tests/bench/report.py).
 #
 #   tests/bench/run_peers.sh          # full run: 7 rounds, wrk -d10s (~10 min)
 #   QUICK=1 tests/bench/run_peers.sh  # smoke run: 2 rounds, 1/10 of the ops, wrk -d2s;
 #                                     # prints the table, leaves the doc alone
 #
 # Environment: ROUNDS (default 7, QUICK 2), F_SECONDS (wrk duration, default
-# 10, QUICK 2), PEERS (default "client_golang prometheus-cpp client_python"),
+# 10, QUICK 2), PEERS (default "client_golang prometheus-cpp client_python
+# zlib"),
 # NO_DOC=1 (print the table only; the default with QUICK=1, NO_DOC=0 writes), NO_INSTALL=1 (never apt-get), PROMC_REV
 # (what to call the promc source in the report, e.g. for a `git archive` copy).
 # Missing Debian packages are installed when run as root; otherwise the
@@ -28,12 +30,14 @@ else
     F_SECONDS=${F_SECONDS:-10}
     QARG=
 fi
-PEERS=${PEERS:-"client_golang prometheus-cpp client_python"}
+PEERS=${PEERS:-"client_golang prometheus-cpp client_python zlib"}
 OUT=$ROOT/build/bench/peers
 RESULTS=$OUT/results.txt
 META=$OUT/meta.txt
 PY=/usr/bin/python3 # Debian's, where python3-prometheus-client installs
-WORKLOADS="A B C D E10k E100k"
+WORKLOADS="A B C D XA XD G E10k E100k"
+HTTP_WORKLOADS="F H Fz"
+PROTOBUF='application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -60,6 +64,9 @@ for p in $PEERS; do
         ;;
     client_python)
         "$PY" -c 'import prometheus_client' 2>/dev/null || missing="$missing python3-prometheus-client"
+        ;;
+    zlib)
+        [ -f /usr/include/zlib.h ] || missing="$missing zlib1g-dev"
         ;;
     esac
 done
@@ -108,6 +115,13 @@ for p in $PEERS; do
             log "skipping client_python: prometheus_client not importable by $PY"
         fi
         ;;
+    zlib)
+        if cc -O2 -Wall -Wextra tests/bench/peers/zlib/zlib1.c -o "$OUT/bench_zlib" -lz >&2; then
+            IMPLS="$IMPLS zlib"
+        else
+            log "skipping zlib: build failed"
+        fi
+        ;;
     *) log "unknown peer $p" ;;
     esac
 done
@@ -119,7 +133,23 @@ cmd_of() {
     client_golang) echo "$OUT/bench_go" ;;
     prometheus-cpp) echo "$OUT/bench_cpp" ;;
     client_python) echo "$PY $ROOT/tests/bench/peers/python/bench.py" ;;
+    zlib) echo "$OUT/bench_zlib" ;;
     esac
+}
+
+# Whether implementation $1 has workload $2 at all: prometheus-cpp has no
+# exemplars, native histograms or protobuf exposition, client_python no
+# native histograms or protobuf; zlib is only Z's reference, and Z compares
+# promc's compressor with it alone. (Whether a server compresses, Fz, is
+# checked on its first answer instead.)
+supports() {
+    case $1:$2 in
+    zlib:Z) return 0 ;;
+    zlib:* | client_golang:Z | prometheus-cpp:Z | client_python:Z) return 1 ;;
+    prometheus-cpp:XA | prometheus-cpp:XD | prometheus-cpp:G | prometheus-cpp:H) return 1 ;;
+    client_python:G | client_python:H) return 1 ;;
+    esac
+    return 0
 }
 
 # The implementations rotated by $1 places, so no one always runs first.
@@ -155,6 +185,7 @@ rotated() {
     echo "client_python=$("$PY" -c 'import importlib.metadata as m; print(m.version("prometheus_client"))' 2>/dev/null)"
     echo "python=$("$PY" --version 2>&1)"
     echo "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
+    echo "zlib=$(dpkg-query -W -f '${Version}' zlib1g-dev 2>/dev/null)"
     echo "rounds=$ROUNDS"
     echo "quick=$QUICK"
     echo "f_seconds=$F_SECONDS"
@@ -174,7 +205,7 @@ else
     echo "perf=perf stat -e instructions: not supported here ($(perf stat -x, -e instructions true 2>&1 >/dev/null | head -1 | cut -d, -f1-3))" >>"$META"
 fi
 
-# ------------------------------------------------------------ A-E
+# ------------------------------------------------------------ A-E, G, XA, XD
 
 : >"$RESULTS"
 run_one() { # round impl workload
@@ -188,7 +219,7 @@ run_one() { # round impl workload
     fi
 }
 
-# ------------------------------------------------------------ F
+# ------------------------------------------------------------ F, H, Fz
 
 # Seconds of CPU (user + system, all threads) a process has used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -203,27 +234,67 @@ wrk_ms() {
         else { sub(/s$/, "", v); print v * 1000 } }'
 }
 
-run_f() { # round impl port
-    local r=$1 impl=$2 port=$3 pid i ok=0 t0 t1 w
+# Every server gets a port of its own: no run waits on the last one's.
+PORT=19200
+
+# A scrape workload against implementation $2's server: F plain text, H
+# delimited protobuf (Accept), Fz text with gzip (Accept-Encoding). The first
+# answer, fetched with curl and the same header, must be in the format asked
+# for; its body, as it came over the wire, is the body_bytes figure.
+run_http() { # round impl workload
+    local r=$1 impl=$2 kind=$3 port=$PORT pid i ok=0 t0 t1 w
+    PORT=$((PORT + 1))
+    local hdr=()
+    case $kind in
+    H) hdr=(-H "Accept: $PROTOBUF") ;;
+    Fz) hdr=(-H "Accept-Encoding: gzip") ;;
+    esac
+    local head=$OUT/head.$impl.$kind body=$OUT/body.$impl.$kind url=http://127.0.0.1:$port/metrics
     # shellcheck disable=SC2046
     $(cmd_of "$impl") serve "$port" $((F_SECONDS * 3 + 60)) >/dev/null 2>&1 &
     pid=$!
     for i in $(seq 1 100); do
-        if curl -sf -o "$OUT/body.$impl" "http://127.0.0.1:$port/metrics"; then
+        if curl -sf "${hdr[@]}" -D "$head" -o "$body" "$url"; then
             ok=1
             break
         fi
         sleep 0.1
     done
     if [ $ok = 0 ]; then
-        log "  [round $r] $impl F: server did not come up"
+        log "  [round $r] $impl $kind: server did not come up"
         kill "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
         return
     fi
-    wrk -t2 -c8 -d1s "http://127.0.0.1:$port/metrics" >/dev/null 2>&1 # warm-up
+    local ctype cenc
+    ctype=$(tr -d '\r' <"$head" | sed -n 's/^[Cc]ontent-[Tt]ype: *//p' | tail -1)
+    cenc=$(tr -d '\r' <"$head" | sed -n 's/^[Cc]ontent-[Ee]ncoding: *//p' | tail -1)
+    [ "$r" = 1 ] && log "  [round $r] $impl $kind: Content-Type: $ctype${cenc:+; Content-Encoding: $cenc}; $(wc -c <"$body") body bytes"
+    case $kind in
+    H) case $ctype in
+        application/vnd.google.protobuf*proto=io.prometheus.client.MetricFamily*encoding=delimited*) ;;
+        *)
+            ok=0
+            log "  [round $r] $impl H: answered \"$ctype\", not delimited protobuf: skipped"
+            ;;
+        esac ;;
+    Fz) if [ "$cenc" != gzip ]; then
+            ok=0
+            log "  [round $r] $impl Fz: answered without gzip: skipped"
+            echo "absent.$impl.Fz=does not compress" >>"$META"
+        elif ! gzip -t <"$body" 2>/dev/null; then
+            ok=0
+            log "  [round $r] $impl Fz: the gzip body does not decompress: skipped"
+        fi ;;
+    esac
+    if [ $ok = 0 ]; then
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        return
+    fi
+    wrk -t2 -c8 -d1s "${hdr[@]}" "$url" >/dev/null 2>&1 # warm-up
     t0=$(cpu_ticks "$pid")
-    w=$(wrk -t2 -c8 -d"${F_SECONDS}s" --latency "http://127.0.0.1:$port/metrics" 2>&1)
+    w=$(wrk -t2 -c8 -d"${F_SECONDS}s" "${hdr[@]}" --latency "$url" 2>&1)
     t1=$(cpu_ticks "$pid")
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
@@ -235,20 +306,81 @@ run_f() { # round impl port
     non2xx=$(printf '%s\n' "$w" | awk '/Non-2xx/ {print $NF}')
     timeouts=$(printf '%s\n' "$w" | awk '/Socket errors/ {print $NF}')
     if [ -z "$rps" ] || [ -z "$reqs" ] || [ "$reqs" = 0 ]; then
-        log "  [round $r] $impl F: wrk failed: $w"
+        log "  [round $r] $impl $kind: wrk failed: $w"
         return
     fi
-    [ -n "$non2xx" ] && log "  [round $r] $impl F: $non2xx non-2xx responses"
-    [ -n "$timeouts" ] && [ "$timeouts" != 0 ] && log "  [round $r] $impl F: $timeouts timeouts"
-    local cpu_us
+    [ -n "$non2xx" ] && log "  [round $r] $impl $kind: $non2xx non-2xx responses"
+    [ -n "$timeouts" ] && [ "$timeouts" != 0 ] && log "  [round $r] $impl $kind: $timeouts timeouts"
+    local cpu_us bytes
     cpu_us=$(awk -v a="$t0" -v b="$t1" -v t="$TCK" -v n="$reqs" 'BEGIN {printf "%.4g", (b - a) / t / n * 1e6}')
+    bytes=$(wc -c <"$body")
     {
-        echo "$r $impl F rps $rps"
-        echo "$r $impl F p50_ms $p50"
-        echo "$r $impl F p99_ms $p99"
-        echo "$r $impl F cpu_us_per_req $cpu_us"
-        echo "$r $impl F body_bytes $(wc -c <"$OUT/body.$impl")"
+        echo "$r $impl $kind rps $rps"
+        echo "$r $impl $kind p50_ms $p50"
+        echo "$r $impl $kind p99_ms $p99"
+        echo "$r $impl $kind cpu_us_per_req $cpu_us"
+        echo "$r $impl $kind body_bytes $bytes"
+        # The servers' expositions differ a little (self-metrics, number
+        # formats; see F's body bytes): the ratio to the decompressed size
+        # compares the compression itself.
+        if [ "$kind" = Fz ]; then
+            local text
+            text=$(gzip -dc <"$body" | wc -c)
+            echo "$r $impl $kind text_bytes $text"
+            echo "$r $impl $kind gz_ratio $(awk -v a="$bytes" -v b="$text" 'BEGIN {printf "%.4g", a / b}')"
+        fi
     } | tee -a "$RESULTS" | sed "s/^$r /  [round $r] /" >&2
+}
+
+# ------------------------------------------------------------ Z
+
+# The inputs: promc's text exposition of F's 1,000 series and of E100k's
+# 101,400, written once; every implementation compresses the same bytes.
+# Repetitions per run: about 200 MB of input (QUICK 20 MB), 11 to 501 (5 to
+# 51), the same for both.
+Z_LABELS="Z1k Z100k"
+z_input() { echo "$OUT/z_$1.txt"; }
+if ! "$ROOT/build/bench/bench_promc" dump F >"$(z_input Z1k)" ||
+    ! "$ROOT/build/bench/bench_promc" dump E100k >"$(z_input Z100k)"; then
+    log "cannot write Z's inputs"
+    exit 1
+fi
+z_reps() {
+    local size
+    size=$(wc -c <"$(z_input "$1")")
+    if [ "$QUICK" = 1 ]; then
+        awk -v s="$size" 'BEGIN {n = int(20e6 / s); print (n < 5 ? 5 : (n > 51 ? 51 : n))}'
+    else
+        awk -v s="$size" 'BEGIN {n = int(200e6 / s); print (n < 11 ? 11 : (n > 501 ? 501 : n))}'
+    fi
+}
+for z in $Z_LABELS; do echo "z_reps_$z=$(z_reps "$z")" >>"$META"; done
+
+# Each compressor's output, once, must gunzip back to its input.
+Z_IMPLS=""
+for impl in $IMPLS; do
+    supports "$impl" Z || continue
+    okz=1
+    for z in $Z_LABELS; do
+        # shellcheck disable=SC2046
+        if ! $(cmd_of "$impl") --reps 1 gzip "$z" "$(z_input "$z")" "$OUT/z.$impl.gz" >/dev/null ||
+            ! gzip -dc <"$OUT/z.$impl.gz" | cmp -s - "$(z_input "$z")"; then
+            log "skipping $impl Z: its $z output does not decompress to the input"
+            okz=0
+        fi
+    done
+    [ $okz = 1 ] && Z_IMPLS="$Z_IMPLS $impl"
+done
+
+run_z() { # round impl label
+    local r=$1 impl=$2 z=$3 out
+    # shellcheck disable=SC2046
+    if out=$(timeout 600 $(cmd_of "$impl") --reps "$(z_reps "$z")" gzip "$z" "$(z_input "$z")"); then
+        printf '%s\n' "$out" | sed "s/^/$r /" >>"$RESULTS"
+        printf '%s\n' "$out" | sed "s/^/  [round $r] /" >&2
+    else
+        log "  [round $r] $impl $z FAILED"
+    fi
 }
 
 # ------------------------------------------------------------ rounds
@@ -258,13 +390,18 @@ for r in $(seq 1 "$ROUNDS"); do
     order=$(rotated $((r - 1)))
     for w in $WORKLOADS; do
         for impl in $order; do
-            run_one "$r" "$impl" "$w"
+            supports "$impl" "$w" && run_one "$r" "$impl" "$w"
         done
     done
-    idx=0
-    for impl in $order; do
-        run_f "$r" "$impl" $((19200 + r * 10 + idx))
-        idx=$((idx + 1))
+    for w in $HTTP_WORKLOADS; do
+        for impl in $order; do
+            supports "$impl" "$w" && run_http "$r" "$impl" "$w"
+        done
+    done
+    for z in $Z_LABELS; do
+        for impl in $order; do
+            case " $Z_IMPLS " in *" $impl "*) run_z "$r" "$impl" "$z" ;; esac
+        done
     done
 done
 
