@@ -902,6 +902,27 @@ typedef enum promc_format {
 #define PROMC_CONTENT_TYPE_PROTOBUF                                                                \
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
 
+/* How a scrape writes metric and label names outside the legacy grammars
+ * (possible only in a registry with promc_registry_set_utf8_names): the
+ * "escaping" parameter of the Accept and Content-Type headers, applied as
+ * prometheus/common's model.EscapeName does (docs/FORMATS.md has the rules
+ * and examples). Legacy names are written as they are in every scheme. */
+typedef enum promc_escaping {
+    /* escaping=underscores, the default: each character outside the legacy
+     * grammar becomes '_' ("my.metric" -> "my_metric"). */
+    PROMC_ESCAPING_UNDERSCORES,
+    /* escaping=dots: '.' becomes "_dot_", '_' becomes "__", any other
+     * character outside the grammar "__" ("my.metric" -> "my_dot_metric"). */
+    PROMC_ESCAPING_DOTS,
+    /* escaping=values: "U__", then '_' as "__" and any character outside the
+     * grammar as its code point in hex between underscores ("my.metric" ->
+     * "U__my_2e_metric"); reversible. */
+    PROMC_ESCAPING_VALUES,
+    /* escaping=allow-utf-8: names as they are, in the quoted syntax where
+     * they are not legacy names: {"my.metric","a.b"="x"} 1. */
+    PROMC_ESCAPING_ALLOW_UTF8
+} promc_escaping;
+
 /* Receives the exposition in chunks; return 0 to go on, non-zero to stop
  * (the scrape then fails with PROMC_EIO). It may call promc functions,
  * except those that change the family being written (a new child of it,

@@ -8,30 +8,38 @@
 
 #include "internal.h"
 
-void promc__buf_put(struct promc__buf *b, const char *s, size_t n)
+char *promc__buf_extend(struct promc__buf *b, size_t n)
 {
     if (b->oom)
-        return;
+        return NULL;
     if (n >= b->cap - b->len) {
         size_t cap = b->cap ? b->cap : 512;
         while (n >= cap - b->len) {
             if (cap > SIZE_MAX / 2) {
                 b->oom = true;
-                return;
+                return NULL;
             }
             cap *= 2;
         }
         char *p = promc__realloc(b->p, cap);
         if (!p) {
             b->oom = true;
-            return;
+            return NULL;
         }
         b->p = p;
         b->cap = cap;
     }
-    memcpy(b->p + b->len, s, n);
+    char *at = b->p + b->len;
     b->len += n;
     b->p[b->len] = '\0';
+    return at;
+}
+
+void promc__buf_put(struct promc__buf *b, const char *s, size_t n)
+{
+    char *at = promc__buf_extend(b, n);
+    if (at && n)
+        memcpy(at, s, n);
 }
 
 void promc__buf_str(struct promc__buf *b, const char *s)

@@ -26,8 +26,31 @@
 /* Validation and escaping                                                */
 /* ===================================================================== */
 
+struct promc__buf;
+
+/* names.c: the legacy grammars (metric names [a-zA-Z_:][a-zA-Z0-9_:]*,
+ * label names [a-zA-Z_][a-zA-Z0-9_]* and no "__" prefix), and the UTF-8
+ * names a registry may allow (utf8: any non-empty valid UTF-8, label names
+ * still without the "__" prefix). NULL is never valid. */
 bool promc__valid_metric_name(const char *s);
-bool promc__valid_label_name(const char *s); /* grammar and no "__" prefix */
+bool promc__valid_label_name(const char *s);
+bool promc__valid_name(const char *s, bool utf8);
+bool promc__valid_label(const char *s, bool utf8);
+/* Is s[0..len) a legacy metric name (label: a legacy label name, the "__"
+ * prefix allowed)? The escaping schemes leave those as they are. */
+bool promc__legacy_name(const char *s, size_t len, bool label);
+/* Escapes s[0..len) exactly as prometheus/common's model.EscapeName does
+ * with this scheme (label: as for a label name, where ':' must be escaped
+ * too), into out (NULL: only count); returns the length. Invalid UTF-8 is
+ * taken byte by byte as U+FFFD, as Go's range over a string does. At most
+ * 3 + 6 * len bytes. */
+size_t promc__escape_name(char *out, const char *s, size_t len, promc_escaping scheme, bool label);
+/* Appends the name a scrape with this escaping shows for s[0..len): s itself
+ * when it is a legacy name or the escaping is allow-utf-8, its escaped form
+ * otherwise. Returns whether what it appended is a legacy name (false: it
+ * must be written in the quoted syntax). */
+bool promc__buf_exposed_name(struct promc__buf *b, const char *s, size_t len, promc_escaping scheme,
+                             bool label);
 bool promc__valid_utf8(const char *s, size_t len);
 /* Escaped length of a label value (\\, \", \n) or a HELP text (\\, \n and,
  * with quote, \"). */
@@ -52,6 +75,9 @@ struct promc__buf {
 };
 
 void promc__buf_put(struct promc__buf *b, const char *s, size_t n);
+/* Makes room for n more bytes at the end and returns where they go (the
+ * length grows by n; the caller writes them), or NULL once out of memory. */
+char *promc__buf_extend(struct promc__buf *b, size_t n);
 /* Empties the buffer, keeping its memory for reuse. */
 static inline void promc__buf_reset(struct promc__buf *b)
 {

@@ -1,42 +1,13 @@
 /*
- * Small shared helpers: the name grammars of the exposition formats, UTF-8
- * validation (Prometheus fails a whole scrape on one invalid label value, so
- * we refuse them at the door), escaping, and the clocks.
+ * Small shared helpers: UTF-8 validation (Prometheus fails a whole scrape
+ * on one invalid label value, so we refuse them at the door), the escaping
+ * of label values and help texts, and the clocks. The name grammars are in
+ * names.c.
  */
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
-
-static bool is_alpha_(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-bool promc__valid_metric_name(const char *s)
-{
-    if (!s || !(is_alpha_(*s) || *s == ':'))
-        return false;
-    for (s++; *s; s++)
-        if (!(is_alpha_(*s) || is_digit(*s) || *s == ':'))
-            return false;
-    return true;
-}
-
-bool promc__valid_label_name(const char *s)
-{
-    if (!s || !is_alpha_(*s) || (s[0] == '_' && s[1] == '_'))
-        return false;
-    for (s++; *s; s++)
-        if (!(is_alpha_(*s) || is_digit(*s)))
-            return false;
-    return true;
-}
 
 /* Accepts exactly the well-formed sequences of RFC 3629: no overlongs, no
  * surrogates, nothing above U+10FFFF. Never reads past len. */
