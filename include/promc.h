@@ -191,8 +191,9 @@ PROMC_API void promc_shutdown(void);
  * is already in reg, or when a sample name m emits (x, x_total, x_created,
  * x_bucket, x_count, x_sum, x_info) is emitted by a metric already in reg or
  * reserved by the library (promc_children_refused_total); the message names
- * both; PROMC_ENOMEM. Any thread, also from a collector: a scrape already
- * running does not include m. */
+ * both; PROMC_EINVAL for a metric with names outside the legacy grammars in a
+ * registry without promc_registry_set_utf8_names; PROMC_ENOMEM. Any thread,
+ * also from a collector: a scrape already running does not include m. */
 PROMC_API int promc_registry_register(promc_registry *reg, promc_metric *m);
 /* Removes a metric from a registry and drops the registry's reference. A
  * scrape already running may still include it. reg NULL = default.
@@ -212,6 +213,18 @@ PROMC_API int promc_registry_set_max_children(promc_registry *reg, size_t max_ch
 /* Whether OpenMetrics output of this registry carries _created samples
  * (default on). Errors: as promc_registry_set_max_children. Any thread. */
 PROMC_API int promc_registry_set_created(promc_registry *reg, int enabled);
+/* Whether metric, label, info key and collector family names in this
+ * registry may use UTF-8 (default off: the legacy grammars,
+ * [a-zA-Z_:][a-zA-Z0-9_:]* for metric names and [a-zA-Z_][a-zA-Z0-9_]* for
+ * label names). When on, metrics and collectors created in the registry from
+ * now on, and metrics registered into it, may have any non-empty valid UTF-8
+ * name; invalid UTF-8 is still refused with PROMC_EINVAL, and so are the
+ * reserved names (a "__" label prefix, le, quantile). Such names are escaped
+ * in every exposition unless the scraper asks for escaping=allow-utf-8 (see
+ * promc_encode_escaped and docs/FORMATS.md). Turning it off later leaves the
+ * metrics already in the registry as they are.
+ * Errors: as promc_registry_set_max_children. Any thread. */
+PROMC_API int promc_registry_set_utf8_names(promc_registry *reg, int enabled);
 
 /* A label name and value, or an info metric's key and value. */
 typedef struct promc_label {
@@ -292,7 +305,8 @@ typedef struct promc_counter_vec promc_counter_vec;
  * PROMC_NO_REGISTRY = none) and returns its one series, exported at 0 from
  * now on. The name may end in "_total" or not: the sample is "<base>_total"
  * either way (family "<base>" in OpenMetrics). help may be "" but not NULL.
- * opts may be NULL.
+ * opts may be NULL. Names follow the legacy grammar unless reg allows UTF-8
+ * names (promc_registry_set_utf8_names); so do label names everywhere.
  * Errors: NULL with PROMC_EINVAL (name, help, unit), PROMC_EEXIST (the
  * registry already emits one of its names), PROMC_ENOMEM. Any thread. */
 PROMC_API promc_counter *promc_counter_new(promc_registry *reg, const char *name, const char *help,

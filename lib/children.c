@@ -13,7 +13,7 @@
 #include "internal.h"
 #include "thread_state.h"
 
-const struct promc__labels promc__no_labels = {"", 0, 0, NULL, NULL};
+const struct promc__labels promc__no_labels = {"", 0, 0, NULL, NULL, false};
 
 /* ===================================================================== */
 /* Families this thread is writing to a sink                              */

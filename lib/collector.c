@@ -14,7 +14,8 @@ promc_metric *promc_collector_new(promc_registry *reg, promc_collect_fn fn, void
     promc_registry *target;
     if (promc__registry_for_new(reg, &target) != PROMC_OK)
         return NULL;
-    struct promc_metric *m = promc__collector_create(fn, userdata, free_fn, names);
+    struct promc_metric *m = promc__collector_create(fn, userdata, free_fn, names,
+                                                     target && promc__registry_utf8(target));
     if (!m)
         return NULL;
     if (target && promc__registry_add(target, m) != PROMC_OK) {

@@ -51,9 +51,10 @@ struct promc_metric *promc__metric_create(const struct promc__new_args *a)
     size_t max_children = a->max_children;
     if (!max_children && target)
         max_children = promc__registry_max_children(target);
+    bool utf8 = a->utf8_names || (target && promc__registry_utf8(target));
     struct promc_metric *m =
         promc__family_new(a->ops, base, a->help, a->vec ? a->label_names : NULL, a->unit,
-                          max_children, a->child_size, a->reserved, a->type_data);
+                          max_children, a->child_size, a->reserved, utf8, a->type_data);
     if (base != small)
         promc__free(base);
     return promc__registry_publish(target, m);

@@ -22,11 +22,13 @@ struct promc__new_args {
     size_t max_children;
     size_t child_size;
     const char *reserved; /* a label name reserved beyond the type's, or NULL */
+    bool utf8_names;      /* UTF-8 names allowed even if reg does not say so */
     void *type_data;      /* owned by the metric from the call on */
 };
 
 /* Resolves the registry, folds the name (counter x_total -> x), applies the
- * registry's child limit, creates the family and registers it. Returns it,
+ * registry's child limit and name rules (no registry: the legacy grammars),
+ * creates the family and registers it. Returns it,
  * or NULL with the error recorded (type_data released). */
 struct promc_metric *promc__metric_create(const struct promc__new_args *a);
 

@@ -64,14 +64,18 @@ static const struct promc__ops collector_ops = {
 };
 
 struct promc_metric *promc__collector_create(promc_collect_fn fn, void *userdata,
-                                             void (*free_fn)(void *), const char *const *names)
+                                             void (*free_fn)(void *), const char *const *names,
+                                             bool utf8)
 {
     if (!fn)
         return promc__fail_null(PROMC_EINVAL, "a collector needs a callback");
-    for (size_t i = 0; names && names[i]; i++)
-        if (!promc__valid_metric_name(names[i]))
+    bool legacy = true;
+    for (size_t i = 0; names && names[i]; i++) {
+        if (!promc__valid_name(names[i], utf8))
             return promc__fail_null(PROMC_EINVAL, "collector: invalid metric name \"%s\"",
                                     names[i]);
+        legacy = legacy && promc__valid_metric_name(names[i]);
+    }
     struct collector_data *d = promc__calloc(1, sizeof *d);
     if (!d)
         return promc__fail_null(PROMC_ENOMEM, "out of memory creating a collector");
@@ -81,6 +85,7 @@ struct promc_metric *promc__collector_create(promc_collect_fn fn, void *userdata
         &collector_ops, names && names[0] ? names[0] : "collector", "custom collector", names, d);
     if (!m)
         return NULL; /* d was freed with the metric, free_fn not yet set */
+    m->utf8_names = !legacy;
     d->free_fn = free_fn;
     return m;
 }
@@ -215,8 +220,9 @@ static int open_family(promc_emitter *em, const char *name, const char *help, pr
     if (!base)
         return promc__fail(PROMC_ENOMEM, "out of memory in collector");
     base[promc__base_len(type, name)] = '\0';
-    int rc = promc__check_family(type, "collector: ", base, help, unit);
-    if (rc == PROMC_OK && type == PROMC_STATESET && !promc__valid_label_name(base))
+    bool utf8 = promc__registry_utf8(em->scrape->reg);
+    int rc = promc__check_family(type, "collector: ", base, help, unit, utf8);
+    if (rc == PROMC_OK && type == PROMC_STATESET && !promc__valid_label(base, utf8))
         rc = promc__fail(PROMC_EINVAL, "collector: stateset \"%s\" must also be a valid label name",
                          base);
     if (rc == PROMC_OK)
@@ -282,9 +288,10 @@ static int prepare_labels(promc_emitter *em, const promc_label *labels, size_t n
     if (n && !labels)
         return promc__fail(PROMC_EINVAL, "collector: labels missing");
     size_t need = 1;
+    bool utf8 = promc__registry_utf8(em->scrape->reg), utf8_names = false;
     for (size_t i = 0; i < n; i++) {
         const char *ln = labels[i].name, *lv = labels[i].value;
-        if (!promc__valid_label_name(ln))
+        if (!promc__valid_label(ln, utf8))
             return promc__fail(PROMC_EINVAL, "collector: \"%s\": invalid label name \"%s\"",
                                em->name, ln ? ln : "(null)");
         if (reserved && strcmp(ln, reserved) == 0)
@@ -298,7 +305,9 @@ static int prepare_labels(promc_emitter *em, const promc_label *labels, size_t n
             return promc__fail(PROMC_EINVAL,
                                "collector: \"%s\": value of label \"%s\" is NULL or not UTF-8",
                                em->name, ln);
-        need += strlen(ln) + 4 + promc__escaped_len(lv, true);
+        size_t nl = strlen(ln);
+        need += nl + 4 + promc__escaped_len(lv, true);
+        utf8_names = utf8_names || !promc__legacy_name(ln, nl, true);
     }
     if (n == 0) { /* no buffer needed (and no arithmetic on a NULL one) */
         *out = promc__no_labels;
@@ -328,6 +337,7 @@ static int prepare_labels(promc_emitter *em, const promc_label *labels, size_t n
     out->n = n;
     out->names = names;
     out->values = values;
+    out->utf8_names = utf8_names;
     return PROMC_OK;
 }
 

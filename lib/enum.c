@@ -8,6 +8,7 @@
 #include "constructor.h"
 #include "family.h"
 #include "internal.h"
+#include "registry.h"
 
 struct enum_data {
     size_t n;
@@ -100,8 +101,11 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                    const char *const *states, const promc_metric_opts *opts)
 {
     /* The state label is named after the metric, so the name must also be a
-     * valid label name (no colons). */
-    if (name && !promc__valid_label_name(name))
+     * valid label name (no colons, unless the registry allows UTF-8). */
+    promc_registry *target;
+    if (promc__registry_for_new(reg, &target) != PROMC_OK)
+        return NULL;
+    if (name && !promc__valid_label(name, target && promc__registry_utf8(target)))
         return promc__fail_null(PROMC_EINVAL,
                                 "enum \"%s\": the name must also be a valid label name", name);
     struct enum_data *d = enum_data_new(name, states);

@@ -50,12 +50,12 @@ void promc__claims_free(char **claims)
 /* ===================================================================== */
 
 static int check_label_names(const char *name, const char *const *label_names,
-                             const char *reserved1, const char *reserved2, size_t *count)
+                             const char *reserved1, const char *reserved2, bool utf8, size_t *count)
 {
     size_t n = 0;
     for (; label_names && label_names[n]; n++) {
         const char *l = label_names[n];
-        if (!promc__valid_label_name(l))
+        if (!promc__valid_label(l, utf8))
             return promc__fail(PROMC_EINVAL, "metric \"%s\": invalid label name \"%s\"", name, l);
         if ((reserved1 && strcmp(l, reserved1) == 0) || (reserved2 && strcmp(l, reserved2) == 0))
             return promc__fail(PROMC_EINVAL, "metric \"%s\": label name \"%s\" is reserved", name,
@@ -135,14 +135,14 @@ static struct promc_metric *metric_alloc(const struct promc__ops *ops, const cha
 struct promc_metric *promc__family_new(const struct promc__ops *ops, const char *name,
                                        const char *help, const char *const *label_names,
                                        const char *unit, size_t max_children, size_t child_size,
-                                       const char *reserved, void *type_data)
+                                       const char *reserved, bool utf8, void *type_data)
 {
     const struct promc__type_info *ti = promc__type(ops->type);
     size_t nlabels = 0;
     if (unit && !*unit)
         unit = NULL;
-    if (promc__check_family(ops->type, "", name, help, unit) != PROMC_OK ||
-        check_label_names(name, label_names, ti->reserved, reserved, &nlabels) != PROMC_OK)
+    if (promc__check_family(ops->type, "", name, help, unit, utf8) != PROMC_OK ||
+        check_label_names(name, label_names, ti->reserved, reserved, utf8, &nlabels) != PROMC_OK)
         goto fail;
     struct promc_metric *m = metric_alloc(ops, name, help, unit, ti->claims, name, type_data);
     if (!m)
@@ -150,6 +150,12 @@ struct promc_metric *promc__family_new(const struct promc__ops *ops, const char 
     /* Children keep their rendered labels right after the type's struct. */
     m->child_size = round_up8(child_size);
     m->max_children = max_children;
+    for (size_t i = 0; i < nlabels; i++)
+        if (!promc__legacy_name(label_names[i], strlen(label_names[i]), true))
+            m->utf8_labels = true;
+    /* A stateset's states are labelled with its name. */
+    m->utf8_names = m->utf8_labels || !promc__valid_metric_name(name) ||
+                    (ops->type == PROMC_STATESET && !promc__valid_label_name(name));
     if (nlabels) {
         m->label_names = promc__calloc(nlabels, sizeof(char *));
         m->label_name_len = promc__calloc(nlabels, sizeof(size_t));

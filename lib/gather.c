@@ -68,7 +68,7 @@ static void collect_refusals(struct promc_metric **items, size_t n, struct promc
         }
         snprintf(rendered, len + 1, "metric=\"%s\"", m->desc.name);
         const char *values[] = {m->desc.name};
-        struct promc__labels ls = {rendered, len, 1, names, values};
+        struct promc__labels ls = {rendered, len, 1, names, values, false};
         struct promc__series x = {
             .labels = &ls,
             .value = promc__vu(atomic_load_explicit(&m->refused, memory_order_relaxed))};

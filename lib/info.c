@@ -55,7 +55,8 @@ promc_info *promc_info_new(promc_registry *reg, const char *name, const char *he
                                 .label_names = keys,
                                 .vec = npairs > 0,
                                 .unit = opts ? opts->unit : NULL,
-                                .child_size = sizeof(struct promc__child)};
+                                .child_size = sizeof(struct promc__child),
+                                .utf8_names = target && promc__registry_utf8(target)};
     struct promc_metric *m = promc__metric_create(&a);
     if (!m)
         return NULL;

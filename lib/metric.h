@@ -74,6 +74,8 @@ struct promc_metric {
 
     /* Sample names this family emits, for duplicate detection (NULL-terminated). */
     char **claims;
+    bool utf8_names;  /* a name of it (metric, label, declared) is not a legacy one */
+    bool utf8_labels; /* a label name is not a legacy one: the sinks rewrite them */
 
     void *type_data; /* per type: buckets, objectives, states, collector */
 };
@@ -93,8 +95,12 @@ static inline const char *promc__child_rendered(const struct promc__child *c)
 /* The labels view of a child (values NULL: read them from the rendering). */
 static inline struct promc__labels promc__child_labels(const struct promc__child *c)
 {
-    struct promc__labels ls = {promc__child_rendered(c), c->rendered_len, c->family->nlabels,
-                               (const char *const *)c->family->label_names, NULL};
+    struct promc__labels ls = {promc__child_rendered(c),
+                               c->rendered_len,
+                               c->family->nlabels,
+                               (const char *const *)c->family->label_names,
+                               NULL,
+                               c->family->utf8_labels};
     return ls;
 }
 

@@ -114,6 +114,7 @@ promc_registry *promc__registry_create(void)
     atomic_init(&r->refs, 1);
     atomic_init(&r->released, false);
     atomic_init(&r->created, 1);
+    atomic_init(&r->utf8_names, false);
     promc__rwlock_init(&r->lock);
     if (claims_reserve(r, 0) != PROMC_OK) {
         pthread_rwlock_destroy(&r->lock);
@@ -178,6 +179,14 @@ int promc__registry_add(promc_registry *reg, struct promc_metric *m)
             rc = promc__fail(PROMC_EEXIST, "metric \"%s\" is already registered", m->desc.name);
             goto out;
         }
+    if (m->utf8_names && !promc__registry_utf8(reg)) {
+        rc = promc__fail(PROMC_EINVAL,
+                         "%s \"%s\" has names outside the legacy grammars, and this registry does "
+                         "not allow UTF-8 names (promc_registry_set_utf8_names)",
+                         m->ops->collect ? "collector" : promc__type(m->desc.type)->name,
+                         m->desc.name);
+        goto out;
+    }
     for (char **c = m->claims; c && *c; c++) {
         struct promc__claim *slot = claim_slot(reg->claims, reg->claims_size, *c);
         if (!slot->name)

@@ -32,6 +32,7 @@ struct promc_registry {
     size_t claims_size, claims_used;
     size_t default_max_children;
     atomic_int created;
+    atomic_bool utf8_names; /* names outside the legacy grammars allowed */
 };
 
 /* The library's own family, reserved in every registry. */
@@ -50,6 +51,12 @@ void promc__registry_clear(promc_registry *reg);
 /* For constructors: registers a new metric in reg (NULL: none) and returns
  * it, or destroys it and returns NULL when registration fails. */
 struct promc_metric *promc__registry_publish(promc_registry *reg, struct promc_metric *m);
+
+/* Whether the registry allows UTF-8 names (promc_registry_set_utf8_names). */
+static inline bool promc__registry_utf8(promc_registry *reg)
+{
+    return atomic_load_explicit(&reg->utf8_names, memory_order_relaxed);
+}
 
 /* The registry's default child limit for metrics created in it. */
 size_t promc__registry_max_children(promc_registry *reg);

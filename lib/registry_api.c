@@ -43,6 +43,14 @@ int promc_registry_set_max_children(promc_registry *reg, size_t max_children)
     return promc__ok();
 }
 
+int promc_registry_set_utf8_names(promc_registry *reg, int enabled)
+{
+    if (promc__registry_arg(reg, "promc_registry_set_utf8_names", &reg) != PROMC_OK)
+        return promc_last_error_code();
+    atomic_store(&reg->utf8_names, enabled != 0);
+    return promc__ok();
+}
+
 int promc_registry_set_created(promc_registry *reg, int enabled)
 {
     if (promc__registry_arg(reg, "promc_registry_set_created", &reg) != PROMC_OK)

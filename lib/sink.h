@@ -27,13 +27,17 @@ struct promc__desc {
 
 /* A label set: the pre-escaped body `a="x",b="y"` (no braces; "" when there
  * are no labels) for the text sinks, and the names with their raw values
- * (values NULL: read them back from the rendering) for matching. */
+ * (values NULL: read them back from the rendering) for matching. The body
+ * holds the names as given: when utf8_names says one of them is not a
+ * legacy label name, a sink writes the names itself (escaped or quoted),
+ * reading each value after its name, whose length it knows. */
 struct promc__labels {
     const char *rendered;
     size_t rendered_len;
     size_t n;
     const char *const *names;
     const char *const *values;
+    bool utf8_names;
 };
 
 extern const struct promc__labels promc__no_labels;

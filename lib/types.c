@@ -59,12 +59,12 @@ static bool valid_unit(const char *u)
 }
 
 int promc__check_family(promc_type t, const char *prefix, const char *base, const char *help,
-                        const char *unit)
+                        const char *unit, bool utf8)
 {
     const struct promc__type_info *ti = promc__type(t);
     if (!ti)
         return promc__fail(PROMC_EINVAL, "%sunknown metric type %d", prefix, (int)t);
-    if (!promc__valid_metric_name(base))
+    if (!promc__valid_name(base, utf8))
         return promc__fail(PROMC_EINVAL, "%sinvalid metric name \"%s\"", prefix,
                            base ? base : "(null)");
     if (!help)

@@ -34,11 +34,11 @@ const struct promc__type_info *promc__type(promc_type t);
 size_t promc__base_len(promc_type t, const char *name);
 
 /* Checks a family's base name, help and unit against the rules every
- * family shares (name grammar, help not NULL and UTF-8, unit grammar, unit
- * a "_<unit>" suffix of the name, no unit where the type has none) and
- * records an error, its message starting with prefix ("", "collector: "),
- * on failure. */
+ * family shares (name grammar -- with utf8, any non-empty UTF-8 -- help not
+ * NULL and UTF-8, unit grammar, unit a "_<unit>" suffix of the name, no unit
+ * where the type has none) and records an error, its message starting with
+ * prefix ("", "collector: "), on failure. */
 int promc__check_family(promc_type t, const char *prefix, const char *base, const char *help,
-                        const char *unit);
+                        const char *unit, bool utf8);
 
 #endif

@@ -225,8 +225,8 @@ static void any_series(struct input *in, promc_type type, struct series_m *s)
     }
     render(s);
     s->raw = pick(in, 2);
-    s->ls = (struct promc__labels){s->rendered, strlen(s->rendered), s->nlabels, s->names,
-                                   s->raw ? s->values : NULL};
+    s->ls = (struct promc__labels){s->rendered, strlen(s->rendered),       s->nlabels,
+                                   s->names,    s->raw ? s->values : NULL, false};
     s->x.labels = &s->ls;
     s->x.created = pick(in, 2) ? any_time(in) : 0;
     if (pick(in, 2))

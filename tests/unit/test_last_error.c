@@ -185,6 +185,16 @@ static struct outcome ok_promc_registry_set_created(void)
     return seen(promc_registry_set_created(reg, 1));
 }
 
+static struct outcome fail_promc_registry_set_utf8_names(void)
+{
+    return seen(promc_registry_set_utf8_names(PROMC_NO_REGISTRY, 1));
+}
+static struct outcome ok_promc_registry_set_utf8_names(void)
+{
+    dirty();
+    return seen(promc_registry_set_utf8_names(reg, 0));
+}
+
 static struct outcome fail_promc_registry_get_sample_value(void)
 {
     double v;
@@ -821,6 +831,7 @@ static const struct row {
     ROW(promc_registry_clear),
     ROW(promc_registry_set_max_children),
     ROW(promc_registry_set_created),
+    ROW(promc_registry_set_utf8_names),
     ROW(promc_registry_get_sample_value),
     ROW(promc_metric_free),
     ROW(promc_metric_reclaim_removed),

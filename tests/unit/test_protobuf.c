@@ -233,13 +233,13 @@ static void drive_cases(struct promc__sink *s)
     static const struct promc__desc c = {"c", "A counter.", NULL, PROMC_COUNTER};
     promc__sink_family(s, &c);
     static const char *const cnames[] = {"method", "path"}, *const cvalues[] = {"GET", "/a"};
-    struct promc__labels l1 = {"method=\"GET\",path=\"/a\"", 23, 2, cnames, cvalues};
+    struct promc__labels l1 = {"method=\"GET\",path=\"/a\"", 23, 2, cnames, cvalues, false};
     struct promc__exemplar ex = {1, trace, abc, 0.5, 1700000000.5};
     struct promc__series x = {
         .labels = &l1, .created = 1700000000.25, .value = promc__vu(3), .exemplar = &ex};
     promc__sink_series(s, &x);
     static const char rendered[] = "method=\"PO\\\"ST\",path=\"a\\\\b\\nc\"";
-    struct promc__labels l2 = {rendered, sizeof rendered - 1, 2, cnames, NULL};
+    struct promc__labels l2 = {rendered, sizeof rendered - 1, 2, cnames, NULL, false};
     struct promc__series y = {.labels = &l2, .value = promc__vd(1.5)};
     promc__sink_series(s, &y);
 
@@ -293,7 +293,7 @@ static void drive_cases(struct promc__sink *s)
     static const struct promc__desc st = {"st", "", NULL, PROMC_STATESET};
     promc__sink_family(s, &st);
     static const char *const xname[] = {"x"};
-    struct promc__labels lx = {"x=\"1\"", 5, 1, xname, NULL};
+    struct promc__labels lx = {"x=\"1\"", 5, 1, xname, NULL, false};
     static const char *const states[] = {"a", "b\"q"};
     struct promc__stateset_data ssd = {2, states, NULL, 1};
     struct promc__series stx = {.labels = &lx, .stateset = &ssd};
@@ -302,7 +302,7 @@ static void drive_cases(struct promc__sink *s)
     static const struct promc__desc in = {"i", "Info.", NULL, PROMC_INFO};
     promc__sink_family(s, &in);
     static const char *const vname[] = {"version"}, *const vvalue[] = {"1.0"};
-    struct promc__labels lv = {"version=\"1.0\"", 13, 1, vname, vvalue};
+    struct promc__labels lv = {"version=\"1.0\"", 13, 1, vname, vvalue, false};
     struct promc__series ix = {.labels = &lv, .value = promc__vu(1)};
     promc__sink_series(s, &ix);
 }

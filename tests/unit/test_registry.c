@@ -2,7 +2,8 @@
  * Pins registry behaviour: duplicate detection over every sample name a
  * family emits (with both names in the message), registering one metric in
  * several registries, unregister and clear, the reference counting that
- * decides when a metric dies, the default registry, and get_sample_value.
+ * decides when a metric dies, the default registry, get_sample_value, and
+ * the registry's UTF-8 names option.
  */
 #include "helpers.h"
 
@@ -201,6 +202,131 @@ static void test_metric_outlives_its_handle_while_registered(void **state)
     promc_registry_free(r);
 }
 
+/* ---------------------------------------------------------------- UTF-8 names */
+
+static int utf8_collect(promc_emitter *e, void *ud)
+{
+    (void)ud;
+    promc_emit_family(e, "my.family", "F.", PROMC_GAUGE, NULL);
+    promc_emit_sample(e, (promc_label[]){{"a.b", "1"}}, 1, 2);
+    return 0;
+}
+
+static void test_utf8_names_refused_by_default(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    assert_null(promc_counter_new(r, "my.metric", "M.", NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_non_null(strstr(promc_last_error(), "my.metric"));
+    assert_null(promc_gauge_vec_new(r, "g", "G.", PROMC_LABELS("error.message"), NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_null(promc_gauge_vec_new(r, "g", "G.", PROMC_LABELS("a:b"), NULL));
+    assert_null(promc_info_new(r, "i", "I.", (promc_label[]){{"k.e.y", "v"}}, 1, NULL));
+    assert_null(promc_collector_new(r, utf8_collect, NULL, NULL, PROMC_LABELS("my.family")));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    /* A collector's family with such names is a scrape error. */
+    promc_metric *c = promc_collector_new(r, utf8_collect, NULL, NULL, NULL);
+    assert_non_null(c);
+    size_t len;
+    assert_null(promc_encode_buffer(r, PROMC_FORMAT_TEXT, &len));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_non_null(strstr(promc_last_error(), "my.family"));
+    promc_metric_free(c);
+    promc_registry_free(r);
+}
+
+static void test_utf8_names_allowed_when_enabled(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    assert_int_equal(promc_registry_set_utf8_names(r, 1), PROMC_OK);
+    promc_counter_vec *c = promc_counter_vec_new(r, "my.metric_total", "M.",
+                                                 PROMC_LABELS("error.message", "a:b"), NULL);
+    assert_non_null(c);
+    assert_string_equal(promc_metric_name(promc_counter_vec_metric(c)), "my.metric");
+    promc_counter_add(promc_counter_vec_labels(c, "Not Found", "x"), 2);
+    /* Samples are found by the names as given. */
+    assert_true(test_value(r, "my.metric_total",
+                           (promc_label[]){{"error.message", "Not Found"}, {"a:b", "x"}}, 2) == 2);
+    promc_gauge *g = promc_gauge_new(r, "\xE8\x8A\xB1\xE7\x81\xAB", "Fireworks.", NULL);
+    assert_non_null(g);
+    promc_histogram *h = promc_histogram_new(r, "1 histogram", "H.", NULL);
+    assert_non_null(h);
+    promc_info *i =
+        promc_info_new(r, "build.info", "B.", (promc_label[]){{"git.sha", "abc"}}, 1, NULL);
+    assert_non_null(i);
+    promc_enum *e = promc_enum_new(r, "my.state", "S.", PROMC_LABELS("up", "down"), NULL);
+    assert_non_null(e);
+    promc_metric *col = promc_collector_new(r, utf8_collect, NULL, NULL, PROMC_LABELS("my.family"));
+    assert_non_null(col);
+    assert_true(test_value(r, "my.family", (promc_label[]){{"a.b", "1"}}, 1) == 2);
+    promc_metric_free(col);
+    promc_enum_free(e);
+    promc_info_free(i);
+    promc_histogram_free(h);
+    promc_gauge_free(g);
+    promc_counter_vec_free(c);
+    promc_registry_free(r);
+}
+
+/* Invalid UTF-8 and the reserved names stay refused with UTF-8 names. */
+static void test_utf8_names_still_refuse_invalid_and_reserved(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    promc_registry_set_utf8_names(r, 1);
+    assert_null(promc_gauge_new(r, "bad\xC5", "B.", NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_null(promc_gauge_new(r, "", "B.", NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_null(promc_gauge_vec_new(r, "g", "G.", PROMC_LABELS("bad\xFF"), NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_null(promc_gauge_vec_new(r, "g", "G.", PROMC_LABELS("__a.b"), NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_null(promc_histogram_vec_new(r, "h.x", "H.", PROMC_LABELS("le"), NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_null(promc_summary_vec_new(r, "s.x", "S.", PROMC_LABELS("quantile"), NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_null(promc_info_new(r, "i", "I.", (promc_label[]){{"__k", "v"}}, 1, NULL));
+    assert_null(promc_collector_new(r, utf8_collect, NULL, NULL, PROMC_LABELS("x\xC0")));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    promc_registry_free(r);
+}
+
+/* A metric with such names goes only into registries that allow them;
+ * turning the option off keeps what is registered. */
+static void test_utf8_metric_only_in_utf8_registries(void **state)
+{
+    (void)state;
+    promc_registry *u = promc_registry_new(), *legacy = promc_registry_new(),
+                   *u2 = promc_registry_new();
+    promc_registry_set_utf8_names(u, 1);
+    promc_registry_set_utf8_names(u2, 1);
+    promc_gauge_vec *g = promc_gauge_vec_new(u, "g", "G.", PROMC_LABELS("a.b"), NULL);
+    assert_non_null(g);
+    promc_metric *m = promc_gauge_vec_metric(g);
+    assert_int_equal(promc_registry_register(legacy, m), PROMC_EINVAL);
+    assert_non_null(strstr(promc_last_error(), "\"g\""));
+    assert_int_equal(promc_registry_register(u2, m), PROMC_OK);
+    /* Legacy names go anywhere. */
+    promc_gauge *plain = promc_gauge_new(u, "plain", "P.", NULL);
+    assert_int_equal(promc_registry_register(legacy, promc_gauge_metric(plain)), PROMC_OK);
+    /* Constructors without a registry apply the legacy rules. */
+    assert_null(promc_gauge_new(PROMC_NO_REGISTRY, "a.b", "A.", NULL));
+    assert_int_equal(promc_registry_set_utf8_names(u, 0), PROMC_OK);
+    assert_null(promc_gauge_new(u, "c.d", "C.", NULL));
+    assert_true(test_value(u, "plain", NULL, 0) == 0);
+    promc_gauge_set(promc_gauge_vec_labels(g, "1"), 5);
+    assert_true(test_value(u, "g", (promc_label[]){{"a.b", "1"}}, 1) == 5);
+    assert_int_equal(promc_registry_set_utf8_names(PROMC_NO_REGISTRY, 1), PROMC_EINVAL);
+    promc_gauge_free(plain);
+    promc_gauge_vec_free(g);
+    promc_registry_free(u);
+    promc_registry_free(u2);
+    promc_registry_free(legacy);
+}
+
 int main(void)
 {
     test_pin_clock();
@@ -213,6 +339,10 @@ int main(void)
         cmocka_unit_test(test_default_registry),
         cmocka_unit_test(test_get_sample_value),
         cmocka_unit_test(test_metric_outlives_its_handle_while_registered),
+        cmocka_unit_test(test_utf8_names_refused_by_default),
+        cmocka_unit_test(test_utf8_names_allowed_when_enabled),
+        cmocka_unit_test(test_utf8_names_still_refuse_invalid_and_reserved),
+        cmocka_unit_test(test_utf8_metric_only_in_utf8_registries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
