@@ -965,6 +965,23 @@ PROMC_API char *promc_encode_buffer(promc_registry *reg, promc_format format, si
  * Errors: PROMC_EINVAL (f NULL), PROMC_EIO (a short write), and promc_encode's
  * errors. Any thread. */
 PROMC_API int promc_encode_file(promc_registry *reg, promc_format format, FILE *f);
+/* promc_encode with names written as `escaping` says (promc_encode is this
+ * with PROMC_ESCAPING_UNDERSCORES). Pass what promc_negotiate_escaping chose,
+ * and send the Content-Type it gave.
+ * Errors: promc_encode's, and PROMC_EINVAL for an unknown escaping. Any
+ * thread. */
+PROMC_API int promc_encode_escaped(promc_registry *reg, promc_format format,
+                                   promc_escaping escaping, promc_write_fn fn, void *ctx);
+/* promc_encode_buffer with names written as `escaping` says; the buffer is
+ * the caller's (promc_free).
+ * Errors: NULL with promc_encode_escaped's errors. Any thread. */
+PROMC_API char *promc_encode_buffer_escaped(promc_registry *reg, promc_format format,
+                                            promc_escaping escaping, size_t *len);
+/* promc_encode_file with names written as `escaping` says.
+ * Errors: as promc_encode_file, and PROMC_EINVAL for an unknown escaping.
+ * Any thread. */
+PROMC_API int promc_encode_file_escaped(promc_registry *reg, promc_format format,
+                                        promc_escaping escaping, FILE *f);
 
 /* Chooses the format for an HTTP Accept header (NULL or "" = text),
  * honouring q-values (ties go to the earlier entry), and returns it;

@@ -136,21 +136,50 @@ static void label_pair_escaped(struct promc__pb *b, const char *name, size_t nl,
     b->len = (size_t)(p - b->p);
 }
 
+/* A label name as this scrape shows it: as given when the label set has only
+ * legacy names (plain), when it is a legacy one or when the escaping is
+ * allow-utf-8 (names are plain strings here); else escaped into the sink's
+ * scratch buffer. Sets *len. */
+static const char *label_name(struct promc__protobuf_sink *p, const char *name, bool plain,
+                              size_t *len)
+{
+    *len = strlen(name);
+    promc_escaping e = p->base.escaping;
+    if (plain || e == PROMC_ESCAPING_ALLOW_UTF8 || promc__legacy_name(name, *len, true))
+        return name;
+    promc__buf_reset(&p->scratch);
+    promc__buf_exposed_name(&p->scratch, name, *len, e, true);
+    if (p->scratch.oom) {
+        p->b.oom = true; /* reported as PROMC_ENOMEM with the family */
+        *len = 0;
+        return "";
+    }
+    *len = p->scratch.len;
+    return p->scratch.p;
+}
+
 /* The series' labels, in the order the text format writes them. A family's
  * own children carry only the rendered text `a="x",b="y"`, which is read
- * back here (the names never need escaping; values have \\, \" and \n). */
-static void labels(struct promc__pb *b, const struct promc__labels *ls)
+ * back here: each value after its name, whose length is known (a UTF-8 name
+ * may hold '=' or '"'); values have \\, \" and \n. */
+static void labels(struct promc__protobuf_sink *sink, const struct promc__labels *ls)
 {
+    struct promc__pb *b = &sink->b;
+    bool plain = !ls->utf8_names;
     if (ls->values) {
-        for (size_t i = 0; i < ls->n; i++)
-            label_pair(b, METRIC_LABEL, ls->names[i], strlen(ls->names[i]), ls->values[i],
-                       strlen(ls->values[i]));
+        for (size_t i = 0; i < ls->n; i++) {
+            size_t nl;
+            const char *name = label_name(sink, ls->names[i], plain, &nl);
+            label_pair(b, METRIC_LABEL, name, nl, ls->values[i], strlen(ls->values[i]));
+        }
         return;
     }
     const char *p = ls->rendered, *end = p + ls->rendered_len;
-    while (p < end) {
-        const char *eq = memchr(p, '=', (size_t)(end - p));
-        if (!eq || end - eq < 3)
+    for (size_t i = 0; i < ls->n && p < end; i++) {
+        const char *eq = p + strlen(ls->names[i]);
+        size_t nl;
+        const char *name = label_name(sink, ls->names[i], plain, &nl);
+        if (end - eq < 3)
             return;
         const char *v = eq + 2;
         /* Most values hold no escape: the first quote ends them. */
@@ -164,7 +193,7 @@ static void labels(struct promc__pb *b, const struct promc__labels *ls)
             if (q > end)
                 q = end;
         }
-        label_pair_escaped(b, p, (size_t)(eq - p), v, (size_t)(q - v), vl);
+        label_pair_escaped(b, name, nl, v, (size_t)(q - v), vl);
         p = q + 1;
         if (p < end && *p == ',')
             p++;
@@ -249,7 +278,21 @@ static void open_family(struct promc__protobuf_sink *p)
     p->family_mark = promc__pb_open(b, 0);
     p->family_open = true;
     size_t nl = strlen(d->name), sl = strlen(ti->text_name), hl = strlen(d->help);
-    if (promc__pb_room(b, 2 * PROMC__PB_VARINT_MAX + nl + sl)) {
+    if (p->base.escaping != PROMC_ESCAPING_ALLOW_UTF8 && !promc__legacy_name(d->name, nl, false)) {
+        /* Escaped as the text format's family name is: the whole name,
+         * "_total" or "_info" included (docs/FORMATS.md). */
+        struct promc__buf *n = &p->scratch;
+        promc__buf_reset(n);
+        promc__buf_put(n, d->name, nl);
+        promc__buf_put(n, ti->text_name, sl);
+        promc__buf_reset(&p->names);
+        if (!n->oom)
+            promc__buf_exposed_name(&p->names, n->p, n->len, p->base.escaping, false);
+        if (n->oom || p->names.oom)
+            b->oom = true;
+        else
+            promc__pb_bytes_field(b, FAMILY_NAME, p->names.p, p->names.len);
+    } else if (promc__pb_room(b, 2 * PROMC__PB_VARINT_MAX + nl + sl)) {
         uint8_t *q = promc__pb_put_varint(b->p + b->len, promc__pb_tag(FAMILY_NAME, PROMC__PB_LEN));
         q = promc__pb_put_varint(q, nl + sl);
         memcpy(q, d->name, nl);
@@ -280,9 +323,12 @@ static void value_metric(struct promc__protobuf_sink *p, const struct promc__ser
 {
     struct promc__pb *b = &p->b;
     size_t m = promc__pb_open(b, FAMILY_METRIC);
-    labels(b, ls);
-    if (xname)
-        label_pair(b, METRIC_LABEL, xname, strlen(xname), xvalue, strlen(xvalue));
+    labels(p, ls);
+    if (xname) { /* a stateset's label, named after the family */
+        size_t xl;
+        const char *shown = label_name(p, xname, false, &xl);
+        label_pair(b, METRIC_LABEL, shown, xl, xvalue, strlen(xvalue));
+    }
     size_t k = promc__pb_open(b, kind);
     promc__pb_double_field(b, VALUE_VALUE, v);
     if (kind == METRIC_COUNTER) {
@@ -300,7 +346,7 @@ static void summary(struct promc__protobuf_sink *p, const struct promc__series *
     const struct promc__summary_data *x = s->summary;
     struct promc__pb *b = &p->b;
     size_t m = promc__pb_open(b, FAMILY_METRIC);
-    labels(b, s->labels);
+    labels(p, s->labels);
     size_t k = promc__pb_open(b, METRIC_SUMMARY);
     promc__pb_uint_field(b, SUMMARY_COUNT, x->count);
     promc__pb_double_field(b, SUMMARY_SUM, x->sum);
@@ -369,7 +415,7 @@ static void histogram(struct promc__protobuf_sink *p, const struct promc__series
     const struct promc__histogram_data *x = s->hist;
     struct promc__pb *b = &p->b;
     size_t m = promc__pb_open(b, FAMILY_METRIC);
-    labels(b, s->labels);
+    labels(p, s->labels);
     size_t k = promc__pb_open(b, METRIC_HISTOGRAM);
     promc__pb_uint_field(b, HISTOGRAM_COUNT, x->count);
     promc__pb_double_field(b, HISTOGRAM_SUM, x->sum);
@@ -451,4 +497,8 @@ void promc__protobuf_sink_init(struct promc__protobuf_sink *p, promc_write_fn fn
 void promc__protobuf_sink_release(struct promc__protobuf_sink *p)
 {
     promc__pb_free(&p->b);
+    promc__free(p->names.p);
+    promc__free(p->scratch.p);
+    memset(&p->names, 0, sizeof p->names);
+    memset(&p->scratch, 0, sizeof p->scratch);
 }

@@ -6,6 +6,7 @@
 #ifndef PROMC_ENCODE_PROTOBUF_H
 #define PROMC_ENCODE_PROTOBUF_H
 
+#include "internal.h"
 #include "promc.h"
 #include "protobuf_wire.h"
 #include "sink.h"
@@ -15,8 +16,9 @@ struct promc__protobuf_sink {
     promc_write_fn write;
     void *ctx;
     struct promc__pb b;
-    size_t family_mark; /* the open family's length byte */
-    bool family_open;   /* the current family's header is written */
+    size_t family_mark;               /* the open family's length byte */
+    bool family_open;                 /* the current family's header is written */
+    struct promc__buf names, scratch; /* names outside the legacy grammars, escaped */
 };
 
 /* Prepares p to write into fn, buffering in storage[cap] first (a family is

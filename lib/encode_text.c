@@ -69,6 +69,119 @@ static void put_escaped(struct promc__text_sink *t, const char *s, bool quote)
     put(t, run, (size_t)(s - run));
 }
 
+/* "name" + suffix in the quoted syntax: \\, \" and \n escaped, as in a
+ * label value. */
+static void put_quoted(struct promc__text_sink *t, const char *name, const char *suffix)
+{
+    put(t, "\"", 1);
+    put_escaped(t, name, true);
+    put_str(t, suffix);
+    put(t, "\"", 1);
+}
+
+/* ===================================================================== */
+/* Names                                                                  */
+/* ===================================================================== */
+
+/* Decides how this scrape names the family (docs/FORMATS.md, "UTF-8 names
+ * and escaping"). Legacy names are used as they are, without a copy: the
+ * common case costs one scan of the name. Otherwise the escaping works on
+ * the text family name -- the name plus "_total" or "_info" -- as
+ * prometheus/common escapes a MetricFamily's name, and the samples are named
+ * from the result less that suffix (dots turns counter "a.b" into
+ * a_dot_b__total, family a_dot_b_ in OpenMetrics, as client_golang writes
+ * it); with allow-utf-8 the names stay as they are, quoted. */
+static void set_names(struct promc__text_sink *t, const struct promc__desc *d)
+{
+    const char *suffix = promc__type(d->type)->text_name;
+    size_t blen = strlen(d->name), slen = strlen(suffix);
+    bool legacy = promc__legacy_name(d->name, blen, false);
+    bool label_legacy = d->type != PROMC_STATESET || promc__legacy_name(d->name, blen, true);
+    t->name = t->state_label = d->name;
+    t->name_len = t->state_label_len = blen;
+    t->quoted = t->state_label_quoted = t->slow = false;
+    if (legacy && label_legacy)
+        return;
+    promc_escaping e = t->base.escaping;
+    if (e == PROMC_ESCAPING_ALLOW_UTF8) {
+        t->quoted = !legacy;
+        t->state_label_quoted = !label_legacy;
+        t->slow = true;
+        return;
+    }
+    struct promc__buf *n = &t->names, *text_name = &t->scratch;
+    promc__buf_reset(n);
+    size_t name_end = 0;
+    if (!legacy) {
+        promc__buf_reset(text_name);
+        promc__buf_put(text_name, d->name, blen);
+        promc__buf_put(text_name, suffix, slen);
+        if (!text_name->oom)
+            promc__buf_exposed_name(n, text_name->p, text_name->len, e, false);
+        name_end = n->len;
+        promc__buf_put(n, "", 1); /* the state label starts after a NUL */
+    }
+    if (!label_legacy)
+        promc__buf_exposed_name(n, d->name, blen, e, true);
+    if (n->oom || text_name->oom) {
+        t->base.error = PROMC_ENOMEM;
+        return;
+    }
+    if (!legacy) {
+        t->name = n->p;
+        t->name_len = name_end;
+        if (name_end > slen && memcmp(n->p + name_end - slen, suffix, slen) == 0)
+            t->name_len -= slen;
+    }
+    if (!label_legacy) {
+        t->state_label = n->p + (legacy ? 0 : name_end + 1);
+        t->state_label_len = strlen(t->state_label);
+    }
+}
+
+/* A label name as this scrape shows it. */
+static void put_label_name(struct promc__text_sink *t, const char *name, size_t len)
+{
+    if (promc__legacy_name(name, len, true)) {
+        put(t, name, len);
+    } else if (t->base.escaping == PROMC_ESCAPING_ALLOW_UTF8) {
+        put_quoted(t, name, "");
+    } else {
+        promc__buf_reset(&t->scratch);
+        promc__buf_exposed_name(&t->scratch, name, len, t->base.escaping, true);
+        if (t->scratch.oom)
+            t->base.error = PROMC_ENOMEM;
+        else
+            put(t, t->scratch.p, t->scratch.len);
+    }
+}
+
+/* A series' label body with the names rewritten: each value is read from the
+ * rendering after its name (whose length is known, so a name may hold '='
+ * or '"'), already escaped. */
+static void put_labels(struct promc__text_sink *t, const struct promc__labels *ls)
+{
+    if (!ls->utf8_names) {
+        put(t, ls->rendered, ls->rendered_len);
+        return;
+    }
+    const char *p = ls->rendered;
+    for (size_t i = 0; i < ls->n; i++) {
+        size_t nl = strlen(ls->names[i]);
+        p += nl + 2 + (i > 0); /* [,]name=" */
+        const char *v = p;
+        while (*p != '"')
+            p += *p == '\\' ? 2 : 1;
+        if (i)
+            put(t, ",", 1);
+        put_label_name(t, ls->names[i], nl);
+        put(t, "=\"", 2);
+        put(t, v, (size_t)(p - v));
+        put(t, "\"", 1);
+        p++;
+    }
+}
+
 /* ===================================================================== */
 /* Family header                                                          */
 /* ===================================================================== */
@@ -78,9 +191,13 @@ static void put_escaped(struct promc__text_sink *t, const char *s, bool quote)
  * names the family by its base name. */
 static void put_family_name(struct promc__text_sink *t, const struct promc__desc *d)
 {
-    put_str(t, d->name);
-    if (t->format == PROMC_FORMAT_TEXT)
-        put_str(t, promc__type(d->type)->text_name);
+    const char *suffix = t->format == PROMC_FORMAT_TEXT ? promc__type(d->type)->text_name : "";
+    if (t->quoted) {
+        put_quoted(t, t->name, suffix);
+        return;
+    }
+    put(t, t->name, t->name_len);
+    put_str(t, suffix);
 }
 
 static void put_meta(struct promc__text_sink *t, const char *kind, const struct promc__desc *d)
@@ -93,7 +210,7 @@ static void put_meta(struct promc__text_sink *t, const char *kind, const struct 
 static void family(struct promc__sink *s, const struct promc__desc *d)
 {
     struct promc__text_sink *t = ts(s);
-    t->name_len = strlen(d->name);
+    set_names(t, d);
     const struct promc__type_info *ti = promc__type(d->type);
     bool om = t->format == PROMC_FORMAT_OPENMETRICS;
     /* OpenMetrics recommends TYPE, UNIT, HELP; text keeps the customary
@@ -147,6 +264,46 @@ static void put_exemplar(struct promc__text_sink *t, const struct promc__exempla
     }
 }
 
+/* A line whose names need the quoted syntax or rewritten label names,
+ * piecewise: {"name<suffix>",labels,xname="xvalue"} or name<suffix>{...}. */
+static void line_names(struct promc__text_sink *t, const char *suffix,
+                       const struct promc__labels *ls, const char *xname, const char *xvalue,
+                       const char *num, size_t numlen, const struct promc__exemplar *ex)
+{
+    char open = '{';
+    if (t->quoted) {
+        put(t, "{", 1);
+        put_quoted(t, t->name, suffix);
+        open = ',';
+    } else {
+        put(t, t->name, t->name_len);
+        put_str(t, suffix);
+    }
+    if (ls->n) {
+        put(t, &open, 1);
+        open = ',';
+        put_labels(t, ls);
+    }
+    if (xname) {
+        put(t, &open, 1);
+        open = ',';
+        if (xname == t->state_label && t->state_label_quoted)
+            put_quoted(t, xname, "");
+        else
+            put_str(t, xname);
+        put(t, "=\"", 2);
+        put_str(t, xvalue);
+        put(t, "\"", 1);
+    }
+    if (open == ',')
+        put(t, "}", 1);
+    put(t, " ", 1);
+    put(t, num, numlen);
+    if (ex && t->format == PROMC_FORMAT_OPENMETRICS)
+        put_exemplar(t, ex);
+    put(t, "\n", 1);
+}
+
 /* One line: <name><suffix>{labels,xname="xvalue"} value, then the exemplar
  * ex (NULL: none) in OpenMetrics. xname may be NULL; xvalue is written as
  * given (already escaped). */
@@ -164,8 +321,12 @@ static void line_ex(struct promc__text_sink *t, const char *suffix, const struct
         numlen = promc__format_canonical(num, v.d);
     else
         numlen = promc__format_double(num, v.d);
+    if (t->slow || ls->utf8_names) {
+        line_names(t, suffix, ls, xname, xvalue, num, numlen, ex);
+        return;
+    }
 
-    const char *name = t->base.desc->name;
+    const char *name = t->name;
     size_t name_len = t->name_len, suffix_len = strlen(suffix);
     size_t xname_len = xname ? strlen(xname) : 0, xvalue_len = xname ? strlen(xvalue) : 0;
     bool braces = ls->rendered_len || xname;
@@ -309,7 +470,7 @@ static void summary(struct promc__text_sink *t, const struct promc__series *s)
 static void stateset(struct promc__text_sink *t, const struct promc__series *s)
 {
     const struct promc__stateset_data *x = s->stateset;
-    const char *label = t->base.desc->name;
+    const char *label = t->state_label;
     for (size_t i = 0; i < x->nstates && !t->base.error; i++) {
         struct promc__value v = promc__vu(i == x->current);
         if (x->states_escaped) {
@@ -359,6 +520,7 @@ static int finish(struct promc__sink *s)
     if (t->format == PROMC_FORMAT_OPENMETRICS)
         put(t, "# EOF\n", 6);
     flush(t);
+    promc__text_sink_release(t);
     return t->base.error;
 }
 
@@ -375,4 +537,12 @@ void promc__text_sink_init(struct promc__text_sink *t, promc_format format, prom
     t->ctx = ctx;
     t->buf = buf;
     t->cap = cap;
+}
+
+void promc__text_sink_release(struct promc__text_sink *t)
+{
+    promc__free(t->names.p);
+    promc__free(t->scratch.p);
+    memset(&t->names, 0, sizeof t->names);
+    memset(&t->scratch, 0, sizeof t->scratch);
 }

@@ -5,6 +5,7 @@
 #ifndef PROMC_ENCODE_TEXT_H
 #define PROMC_ENCODE_TEXT_H
 
+#include "internal.h"
 #include "promc.h"
 #include "sink.h"
 
@@ -15,11 +16,23 @@ struct promc__text_sink {
     void *ctx;
     char *buf;
     size_t len, cap;
-    size_t name_len; /* of the current family's name */
+    /* The current family's names as this scrape shows them: name is what
+     * its sample names start with (the family name in OpenMetrics), quoted
+     * says it goes in the quoted syntax, state_label names a stateset's
+     * label (quoted likewise). They point at the family's own name, or into
+     * names when escaping or quoting changed them. */
+    const char *name, *state_label;
+    size_t name_len, state_label_len;
+    bool quoted, state_label_quoted;
+    bool slow; /* some name of the family needs the piecewise path */
+    struct promc__buf names, scratch;
 };
 
 /* Prepares t to write format into fn through buf[cap]. */
 void promc__text_sink_init(struct promc__text_sink *t, promc_format format, promc_write_fn fn,
                            void *ctx, char *buf, size_t cap);
+/* Frees what the sink allocated (names outside the legacy grammars need a
+ * little memory); finish does it too. Safe to call twice. */
+void promc__text_sink_release(struct promc__text_sink *t);
 
 #endif

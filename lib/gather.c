@@ -58,15 +58,20 @@ static void collect_refusals(struct promc_metric **items, size_t n, struct promc
             promc__sink_family(s, &desc);
             header = true;
         }
-        /* A metric name is valid in a label value as it is: no escaping. */
-        size_t len = strlen(m->desc.name) + sizeof "metric=\"\"" - 1;
+        /* The name as given, escaped as a label value: a UTF-8 name may
+         * hold a quote or a backslash. */
+        size_t len = promc__escaped_len(m->desc.name, true) + sizeof "metric=\"\"" - 1;
         char small[256];
         char *rendered = len < sizeof small ? small : promc__malloc(len + 1);
         if (!rendered) {
             s->error = PROMC_ENOMEM;
             break;
         }
-        snprintf(rendered, len + 1, "metric=\"%s\"", m->desc.name);
+        char *p = rendered;
+        memcpy(p, "metric=\"", 8);
+        p += 8;
+        p += promc__escape(p, m->desc.name, true);
+        memcpy(p, "\"", 2);
         const char *values[] = {m->desc.name};
         struct promc__labels ls = {rendered, len, 1, names, values, false};
         struct promc__series x = {

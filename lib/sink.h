@@ -177,6 +177,7 @@ struct promc__sink {
     const struct promc__sink_ops *ops;
     int error;                      /* the first failure of the sink; once set, it writes nothing */
     bool created;                   /* the registry wants _created samples */
+    promc_escaping escaping;        /* how names outside the legacy grammars are written */
     const struct promc__desc *desc; /* the current family */
 };
 

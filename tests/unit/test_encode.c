@@ -2,7 +2,9 @@
  * Pins the exposition bytes: one registry with every type, rendered in text
  * 0.0.4 and OpenMetrics 1.0.0 and compared with golden files byte for byte;
  * plus the writer contract (chunking, errors), the FILE and buffer
- * conveniences, and locale independence of number rendering.
+ * conveniences, and locale independence of number rendering; and names
+ * outside the legacy grammars, quoted or escaped, against the vectors of
+ * prometheus/common v0.70.1's expfmt and model tests.
  */
 #include <locale.h>
 #include <math.h>
@@ -257,6 +259,308 @@ static void test_line_longer_than_the_buffer(void **state)
     free(value);
 }
 
+/* ---------------------------------------------------------------- UTF-8 names */
+
+static char *render_escaped(promc_registry *r, promc_format f, promc_escaping e)
+{
+    size_t len = 0;
+    char *s = promc_encode_buffer_escaped(r, f, e, &len);
+    assert_non_null(s);
+    assert_int_equal(strlen(s), len);
+    return s;
+}
+
+/* expfmt/text_create_test.go case 2 and openmetrics_create_test.go case 4:
+ * a gauge whose metric and label names need the quoted syntax. */
+static promc_registry *go_quoted_gauge(const char *name)
+{
+    promc_registry *r = promc_registry_new();
+    promc_registry_set_utf8_names(r, 1);
+    promc_gauge_vec *g = promc_gauge_vec_new(r, name, "gauge\ndoc\nstr\"ing",
+                                             PROMC_LABELS("name.1", "name*2"), NULL);
+    assert_non_null(g);
+    promc_gauge_set(
+        promc_gauge_vec_labels(g, "val with\nnew line", "val with \\backslash and \"quotes\""),
+        INFINITY);
+    promc_gauge_set(promc_gauge_vec_labels(g, "Bj\xC3\xB6rn", "\xE4\xBD\x96\xE4\xBD\xA5"), 3.14e42);
+    promc_gauge_vec_free(g);
+    return r;
+}
+
+static void test_quoted_names_text_match_go(void **state)
+{
+    (void)state;
+    promc_registry *r = go_quoted_gauge("gauge.name");
+    char *out = render_escaped(r, PROMC_FORMAT_TEXT, PROMC_ESCAPING_ALLOW_UTF8);
+    assert_string_equal(out, "# HELP \"gauge.name\" gauge\\ndoc\\nstr\"ing\n"
+                             "# TYPE \"gauge.name\" gauge\n"
+                             "{\"gauge.name\",\"name.1\"=\"val with\\nnew line\",\"name*2\"=\"val "
+                             "with \\\\backslash and \\\"quotes\\\"\"} +Inf\n"
+                             "{\"gauge.name\",\"name.1\"=\"Bj\xC3\xB6rn\",\"name*2\"=\"\xE4\xBD\x96"
+                             "\xE4\xBD\xA5\"} 3.14e+42\n");
+    promc_free(out);
+    promc_registry_free(r);
+}
+
+/* Go writes HELP before TYPE in OpenMetrics; promc the recommended TYPE
+ * first. The lines themselves are Go's. */
+static void test_quoted_names_openmetrics_match_go(void **state)
+{
+    (void)state;
+    promc_registry *r = go_quoted_gauge("gauge.name\"");
+    char *out = render_escaped(r, PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_ALLOW_UTF8);
+    assert_string_equal(out, "# TYPE \"gauge.name\\\"\" gauge\n"
+                             "# HELP \"gauge.name\\\"\" gauge\\ndoc\\nstr\\\"ing\n"
+                             "{\"gauge.name\\\"\",\"name.1\"=\"val with\\nnew line\",\"name*2\"="
+                             "\"val with \\\\backslash and \\\"quotes\\\"\"} +Inf\n"
+                             "{\"gauge.name\\\"\",\"name.1\"=\"Bj\xC3\xB6rn\",\"name*2\"=\"\xE4\xBD"
+                             "\x96\xE4\xBD\xA5\"} 3.14e+42\n"
+                             "# EOF\n");
+    promc_free(out);
+    promc_registry_free(r);
+}
+
+/* model/metric_test.go TestEscapeMetricFamily's families (gauges here),
+ * written out in text 0.0.4. */
+static void test_escaped_families_match_go(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    promc_registry_set_utf8_names(r, 1);
+    promc_gauge_vec *g =
+        promc_gauge_vec_new(r, "my.metric", "some help text", PROMC_LABELS("some?label"), NULL);
+    promc_gauge_set(promc_gauge_vec_labels(g, "label??value"), 34.2);
+    char *out = render_escaped(r, PROMC_FORMAT_TEXT, PROMC_ESCAPING_VALUES);
+    assert_string_equal(out, "# HELP U__my_2e_metric some help text\n"
+                             "# TYPE U__my_2e_metric gauge\n"
+                             "U__my_2e_metric{U__some_3f_label=\"label??value\"} 34.2\n");
+    promc_free(out);
+    promc_gauge_vec_free(g);
+    promc_registry_clear(r);
+    g = promc_gauge_vec_new(r, "unicode.and.dots.\xE8\x8A\xB1\xE7\x81\xAB", "some help text",
+                            PROMC_LABELS("some_label"), NULL);
+    promc_gauge_set(promc_gauge_vec_labels(g, "label??value"), 34.2);
+    out = render_escaped(r, PROMC_FORMAT_TEXT, PROMC_ESCAPING_DOTS);
+    assert_string_equal(out,
+                        "# HELP unicode_dot_and_dot_dots_dot_____ some help text\n"
+                        "# TYPE unicode_dot_and_dot_dots_dot_____ gauge\n"
+                        "unicode_dot_and_dot_dots_dot_____{some_label=\"label??value\"} 34.2\n");
+    promc_free(out);
+    promc_gauge_vec_free(g);
+    promc_registry_free(r);
+}
+
+/* A counter's name is escaped with its _total, as client_golang's family
+ * name carries it; OpenMetrics takes the family name from that less _total
+ * (dots: a_dot_b_, samples a_dot_b__total and a_dot_b__created, what
+ * expfmt writes for that family). */
+static void test_counter_suffix_before_escaping(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    promc_registry_set_utf8_names(r, 1);
+    promc_counter *c = promc_counter_new(r, "a.b", "C.", NULL);
+    char *out = render_escaped(r, PROMC_FORMAT_TEXT, PROMC_ESCAPING_ALLOW_UTF8);
+    assert_string_equal(out, "# HELP \"a.b_total\" C.\n# TYPE \"a.b_total\" counter\n"
+                             "{\"a.b_total\"} 0\n");
+    promc_free(out);
+    out = render_escaped(r, PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_ALLOW_UTF8);
+    assert_string_equal(out, "# TYPE \"a.b\" counter\n# HELP \"a.b\" C.\n{\"a.b_total\"} 0\n"
+                             "{\"a.b_created\"} 1.700000000123e+09\n# EOF\n");
+    promc_free(out);
+    out = render_escaped(r, PROMC_FORMAT_TEXT, PROMC_ESCAPING_DOTS);
+    assert_string_equal(out, "# HELP a_dot_b__total C.\n# TYPE a_dot_b__total counter\n"
+                             "a_dot_b__total 0\n");
+    promc_free(out);
+    out = render_escaped(r, PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_DOTS);
+    assert_string_equal(out, "# TYPE a_dot_b_ counter\n# HELP a_dot_b_ C.\na_dot_b__total 0\n"
+                             "a_dot_b__created 1.700000000123e+09\n# EOF\n");
+    promc_free(out);
+    out = render_escaped(r, PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_UNDERSCORES);
+    assert_string_equal(out, "# TYPE a_b counter\n# HELP a_b C.\na_b_total 0\n"
+                             "a_b_created 1.700000000123e+09\n# EOF\n");
+    promc_free(out);
+    /* promc_encode is underscores. */
+    out = test_render(r, PROMC_FORMAT_TEXT);
+    assert_string_equal(out, "# HELP a_b_total C.\n# TYPE a_b_total counter\na_b_total 0\n");
+    promc_free(out);
+    promc_counter_free(c);
+    promc_registry_free(r);
+}
+
+static int utf8_collect(promc_emitter *e, void *ud)
+{
+    (void)ud;
+    promc_emit_family(e, "coll.family", "From a collector.", PROMC_GAUGE, NULL);
+    promc_emit_sample(e, (promc_label[]){{"x.y", "1"}, {"plain", "p"}}, 2, 7);
+    promc_emit_family(e, "coll.state", "A stateset.", PROMC_STATESET, NULL);
+    promc_emit_stateset(e, NULL, 0, (const char *const[]){"on", "off"}, 2, 1);
+    return 0;
+}
+
+/* Every type with names outside the legacy grammars, for the golden files. */
+static promc_registry *utf8_registry(void)
+{
+    promc_registry *r = promc_registry_new();
+    promc_registry_set_utf8_names(r, 1);
+    promc_counter_vec *c = promc_counter_vec_new(r, "http.requests_total", "Requests.",
+                                                 PROMC_LABELS("http.method", "code"), NULL);
+    promc_counter_inc(promc_counter_vec_labels(c, "GET", "200"));
+    promc_counter *jobs = promc_counter_new(r, "jobs.done", "Jobs.", NULL);
+    promc_counter_add(jobs, 2);
+    promc_gauge_vec *g =
+        promc_gauge_vec_new(r, "temp.room_celsius", "Temperature.", PROMC_LABELS("room.name"),
+                            &(promc_metric_opts){.unit = "celsius", .max_children = 100});
+    promc_gauge_set(promc_gauge_vec_labels(g, "kitchen \"K\""), 21.5);
+    promc_gauge *fire = promc_gauge_new(r, "\xE8\x8A\xB1\xE7\x81\xAB", "Fireworks.", NULL);
+    promc_gauge_set(fire, 3);
+    promc_gauge *odd = promc_gauge_new(r, "quote\"back\\slash\nnl", "Odd.", NULL);
+    promc_gauge_vec *colon =
+        promc_gauge_vec_new(r, "colon_label", "Colon label.", PROMC_LABELS("a:b", "ok"), NULL);
+    promc_gauge_set(promc_gauge_vec_labels(colon, "1", "2"), 1);
+    promc_histogram_vec *h = promc_histogram_vec_new(
+        r, "request.latency_seconds", "Latency.", PROMC_LABELS("svc.name"),
+        &(promc_histogram_opts){.unit = "seconds", .buckets = (double[]){0.1, 1}, .nbuckets = 2});
+    promc_histogram_observe(promc_histogram_vec_labels(h, "api"), 0.5);
+    promc_summary *s = promc_summary_new(
+        r, "rpc.duration_seconds", "RPC.",
+        &(promc_summary_opts){.objectives = (promc_objective[]){{0.5, 0.05}}, .nobjectives = 1});
+    promc_summary_observe(s, 1.5);
+    promc_info *i = promc_info_new(r, "app.build", "Build.",
+                                   (promc_label[]){{"git.sha", "abc"}, {"version", "1"}}, 2, NULL);
+    promc_enum *e = promc_enum_new(r, "task.state", "State.", PROMC_LABELS("up", "down"), NULL);
+    promc_gauge *plain = promc_gauge_new(r, "plain_value", "Legacy names only.", NULL);
+    promc_metric *col = promc_collector_new(r, utf8_collect, NULL, NULL, NULL);
+    assert_true(c && jobs && g && fire && odd && colon && h && s && i && e && plain && col);
+    promc_counter_vec_free(c);
+    promc_counter_free(jobs);
+    promc_gauge_vec_free(g);
+    promc_gauge_free(fire);
+    promc_gauge_free(odd);
+    promc_gauge_vec_free(colon);
+    promc_histogram_vec_free(h);
+    promc_summary_free(s);
+    promc_info_free(i);
+    promc_enum_free(e);
+    promc_gauge_free(plain);
+    promc_metric_free(col);
+    return r;
+}
+
+static void test_utf8_names_golden(void **state)
+{
+    (void)state;
+    static const struct {
+        promc_format f;
+        promc_escaping e;
+        const char *golden;
+    } cases[] = {
+        {PROMC_FORMAT_TEXT, PROMC_ESCAPING_ALLOW_UTF8, "utf8_names.txt"},
+        {PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_ALLOW_UTF8, "utf8_names.om"},
+        {PROMC_FORMAT_TEXT, PROMC_ESCAPING_UNDERSCORES, "utf8_names.underscores.txt"},
+        {PROMC_FORMAT_TEXT, PROMC_ESCAPING_DOTS, "utf8_names.dots.txt"},
+        {PROMC_FORMAT_TEXT, PROMC_ESCAPING_VALUES, "utf8_names.values.txt"},
+        {PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_VALUES, "utf8_names.values.om"},
+    };
+    promc_registry *r = utf8_registry();
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *out = render_escaped(r, cases[k].f, cases[k].e);
+        test_golden(cases[k].golden, out);
+        /* Streamed through a writer and into a FILE, the same bytes. */
+        static struct sink sk;
+        memset(&sk, 0, sizeof sk);
+        assert_int_equal(promc_encode_escaped(r, cases[k].f, cases[k].e, sink_write, &sk),
+                         PROMC_OK);
+        assert_int_equal(sk.len, strlen(out));
+        assert_memory_equal(sk.data, out, sk.len);
+        FILE *f = tmpfile();
+        assert_int_equal(promc_encode_file_escaped(r, cases[k].f, cases[k].e, f), PROMC_OK);
+        assert_int_equal(ftell(f), (long)strlen(out));
+        fclose(f);
+        promc_free(out);
+    }
+    promc_registry_free(r);
+}
+
+/* Legacy names come out the same in every escaping, and as before. */
+static void test_legacy_names_unchanged_by_escaping(void **state)
+{
+    (void)state;
+    promc_registry *r = build_registry();
+    char *want = test_render(r, PROMC_FORMAT_TEXT);
+    for (int e = PROMC_ESCAPING_UNDERSCORES; e <= PROMC_ESCAPING_ALLOW_UTF8; e++) {
+        char *got = render_escaped(r, PROMC_FORMAT_TEXT, (promc_escaping)e);
+        assert_string_equal(got, want);
+        promc_free(got);
+    }
+    promc_free(want);
+    promc_registry_free(r);
+}
+
+static bool has_bytes(const char *hay, size_t n, const char *needle)
+{
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(hay + i, needle, m) == 0)
+            return true;
+    return false;
+}
+
+/* Protobuf names are plain strings: escaped unless allow-utf-8, where they
+ * are as given (a field tag, a length, the bytes). */
+static void test_protobuf_names(void **state)
+{
+    (void)state;
+    promc_registry *r = utf8_registry();
+    size_t n;
+    char *pb = promc_encode_buffer_escaped(r, PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_ALLOW_UTF8, &n);
+    assert_non_null(pb);
+    assert_true(has_bytes(pb, n, "\x0a\x13http.requests_total"));    /* MetricFamily.name */
+    assert_true(has_bytes(pb, n, "\x0a\x0bhttp.method\x12\x03GET")); /* LabelPair */
+    assert_true(has_bytes(pb, n,
+                          "\x0a\x03"
+                          "a:b\x12\x01"
+                          "1"));
+    assert_true(has_bytes(pb, n,
+                          "\x0a\x0b"
+                          "coll.family"));
+    assert_true(has_bytes(pb, n,
+                          "\x0a\x03x.y\x12\x01"
+                          "1"));
+    assert_true(has_bytes(pb, n, "\x0a\x0atask.state\x12\x02up"));
+    promc_free(pb);
+    pb = promc_encode_buffer_escaped(r, PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_VALUES, &n);
+    assert_non_null(pb);
+    assert_true(has_bytes(pb, n, "\x0a\x1aU__http_2e_requests__total"));
+    assert_true(has_bytes(pb, n, "\x0a\x11U__http_2e_method\x12\x03GET"));
+    assert_true(has_bytes(pb, n,
+                          "\x0a\x09U__a_3a_b\x12\x01"
+                          "1"));
+    assert_true(has_bytes(pb, n, "\x0a\x10U__task_2e_state\x12\x02up"));
+    assert_false(has_bytes(pb, n, "http.requests"));
+    promc_free(pb);
+    /* promc_encode_buffer escapes with underscores. */
+    pb = promc_encode_buffer(r, PROMC_FORMAT_PROTOBUF, &n);
+    assert_true(has_bytes(pb, n, "\x0a\x13http_requests_total"));
+    assert_true(has_bytes(pb, n, "\x0a\x0bhttp_method"));
+    promc_free(pb);
+    promc_registry_free(r);
+}
+
+static void test_encode_escaped_rejects_unknown_escaping(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    assert_int_equal(
+        promc_encode_escaped(r, PROMC_FORMAT_TEXT, (promc_escaping)9, sink_write, NULL),
+        PROMC_EINVAL);
+    assert_null(promc_encode_buffer_escaped(r, PROMC_FORMAT_TEXT, (promc_escaping)-1, NULL));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_int_equal(promc_encode_file_escaped(r, PROMC_FORMAT_TEXT, (promc_escaping)4, stdout),
+                     PROMC_EINVAL);
+    promc_registry_free(r);
+}
+
 /* ---------------------------------------------------------------- locale */
 
 static void test_locale_independent(void **state)
@@ -301,6 +605,14 @@ int main(void)
         cmocka_unit_test(test_encode_file),
         cmocka_unit_test(test_line_longer_than_the_buffer),
         cmocka_unit_test(test_locale_independent),
+        cmocka_unit_test(test_quoted_names_text_match_go),
+        cmocka_unit_test(test_quoted_names_openmetrics_match_go),
+        cmocka_unit_test(test_escaped_families_match_go),
+        cmocka_unit_test(test_counter_suffix_before_escaping),
+        cmocka_unit_test(test_utf8_names_golden),
+        cmocka_unit_test(test_legacy_names_unchanged_by_escaping),
+        cmocka_unit_test(test_protobuf_names),
+        cmocka_unit_test(test_encode_escaped_rejects_unknown_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

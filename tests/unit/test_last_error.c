@@ -701,6 +701,45 @@ static struct outcome ok_promc_encode_file(void)
     return o;
 }
 
+static struct outcome fail_promc_encode_escaped(void)
+{
+    return seen(
+        promc_encode_escaped(reg, PROMC_FORMAT_TEXT, (promc_escaping)9, write_nothing, NULL));
+}
+static struct outcome ok_promc_encode_escaped(void)
+{
+    dirty();
+    return seen(promc_encode_escaped(reg, PROMC_FORMAT_TEXT, PROMC_ESCAPING_ALLOW_UTF8,
+                                     write_nothing, NULL));
+}
+
+static struct outcome fail_promc_encode_buffer_escaped(void)
+{
+    return seen_ptr(promc_encode_buffer_escaped(reg, PROMC_FORMAT_TEXT, (promc_escaping)9, NULL));
+}
+static struct outcome ok_promc_encode_buffer_escaped(void)
+{
+    dirty();
+    char *s = promc_encode_buffer_escaped(reg, PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_DOTS, NULL);
+    struct outcome o = seen_ptr(s);
+    promc_free(s);
+    return o;
+}
+
+static struct outcome fail_promc_encode_file_escaped(void)
+{
+    return seen(promc_encode_file_escaped(reg, PROMC_FORMAT_TEXT, PROMC_ESCAPING_VALUES, NULL));
+}
+static struct outcome ok_promc_encode_file_escaped(void)
+{
+    FILE *f = fopen("/dev/null", "w");
+    dirty();
+    struct outcome o =
+        seen(promc_encode_file_escaped(reg, PROMC_FORMAT_TEXT, PROMC_ESCAPING_VALUES, f));
+    fclose(f);
+    return o;
+}
+
 static struct outcome fail_promc_textfile_write(void)
 {
     return seen(promc_textfile_write(reg, "/nonexistent-dir/x.prom"));
@@ -895,6 +934,9 @@ static const struct row {
     ROW(promc_encode),
     ROW(promc_encode_buffer),
     ROW(promc_encode_file),
+    ROW(promc_encode_escaped),
+    ROW(promc_encode_buffer_escaped),
+    ROW(promc_encode_file_escaped),
     ROW(promc_textfile_write),
     ROW(promc_http_server_new),
     ROW(promc_http_server_free),

@@ -501,6 +501,56 @@ static void test_oom_scraping_is_an_error_not_a_leak(void **state)
     free_pair(ref_scrape_text, ref_scrape_om);
 }
 
+/* UTF-8 names: escaping and quoting take a little memory per scrape (for
+ * the escaped names); with the nth allocation failing, each format and
+ * escaping gives the whole exposition or PROMC_ENOMEM, and leaks nothing. */
+static promc_registry *utf8_reg;
+static char *utf8_ref[3][4];
+
+static void run_utf8_scrape(long n)
+{
+    arm(n);
+    for (int f = PROMC_FORMAT_TEXT; f <= PROMC_FORMAT_PROTOBUF; f++)
+        for (int e = PROMC_ESCAPING_UNDERSCORES; e <= PROMC_ESCAPING_ALLOW_UTF8; e++) {
+            size_t len = 0;
+            long before = alloc_seen;
+            char *s =
+                promc_encode_buffer_escaped(utf8_reg, (promc_format)f, (promc_escaping)e, &len);
+            if (!s) {
+                expect_oom("promc_encode_buffer_escaped", before, promc_last_error_code());
+                continue;
+            }
+            assert_memory_equal(s, utf8_ref[f][e], len);
+            promc_free(s);
+        }
+}
+
+static void test_oom_scraping_utf8_names_is_an_error_not_a_leak(void **state)
+{
+    (void)state;
+    utf8_reg = promc_registry_new();
+    promc_registry_set_utf8_names(utf8_reg, 1);
+    promc_counter_vec *c =
+        promc_counter_vec_new(utf8_reg, "a.b", "C.", PROMC_LABELS("c.d", "e"), NULL);
+    promc_counter_inc(promc_counter_vec_labels(c, "x", "y"));
+    promc_enum *st = promc_enum_new(utf8_reg, "s.t", "S.", PROMC_LABELS("on", "off"), NULL);
+    assert_true(c && st);
+    for (int f = PROMC_FORMAT_TEXT; f <= PROMC_FORMAT_PROTOBUF; f++)
+        for (int e = PROMC_ESCAPING_UNDERSCORES; e <= PROMC_ESCAPING_ALLOW_UTF8; e++) {
+            utf8_ref[f][e] =
+                promc_encode_buffer_escaped(utf8_reg, (promc_format)f, (promc_escaping)e, NULL);
+            assert_non_null(utf8_ref[f][e]);
+        }
+    long runs = exhaust("(d') UTF-8 names, 3 formats x 4 escapings", run_utf8_scrape);
+    assert_true(runs >= 4);
+    for (int f = PROMC_FORMAT_TEXT; f <= PROMC_FORMAT_PROTOBUF; f++)
+        for (int e = PROMC_ESCAPING_UNDERSCORES; e <= PROMC_ESCAPING_ALLOW_UTF8; e++)
+            promc_free(utf8_ref[f][e]);
+    promc_counter_vec_free(c);
+    promc_enum_free(st);
+    promc_registry_free(utf8_reg);
+}
+
 /* ------------------------------------------------------------------ */
 /* Exemplars                                                           */
 /* ------------------------------------------------------------------ */
@@ -686,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_oom_creating_children_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_registering_in_a_second_registry_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_scraping_is_an_error_not_a_leak),
+        cmocka_unit_test(test_oom_scraping_utf8_names_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_recording_exemplars_is_an_error_not_a_leak),
         cmocka_unit_test(test_oom_in_native_buckets_loses_no_count_and_no_memory),
         cmocka_unit_test(test_oom_in_native_exemplars_loses_no_count_and_no_memory),
