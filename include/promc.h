@@ -995,6 +995,19 @@ PROMC_API promc_format promc_negotiate(const char *accept, const char **content_
 /* The Content-Type of a format (static storage; the text one for an unknown
  * value), e.g. PROMC_CONTENT_TYPE_PROTOBUF. Cannot fail; any thread. */
 PROMC_API const char *promc_content_type(promc_format format);
+/* promc_negotiate, and the escaping the chosen media range asks for with its
+ * "escaping" parameter (allow-utf-8, underscores, dots or values, in any
+ * ASCII case; missing or unknown: underscores) into *escaping (if not NULL).
+ * *content_type (if not NULL) gets the Content-Type to send, which always
+ * names the escaping applied, as client_golang's does:
+ * "text/plain; version=0.0.4; charset=utf-8; escaping=underscores" (static
+ * storage). Cannot fail; any thread. */
+PROMC_API promc_format promc_negotiate_escaping(const char *accept, promc_escaping *escaping,
+                                                const char **content_type);
+/* The Content-Type of a format written with an escaping, as
+ * promc_negotiate_escaping gives it (static storage; the text format's, and
+ * underscores, for values out of range). Cannot fail; any thread. */
+PROMC_API const char *promc_content_type_escaped(promc_format format, promc_escaping escaping);
 
 #ifdef __cplusplus
 }

@@ -177,19 +177,19 @@ static int gzip_writer(void *ctx, const char *data, size_t len)
  * uncompressed). Returns the encoder's code; *gzip says whether the body is
  * compressed and *exposition_bytes its size before compression. */
 static int encode_body(promc_http_server *s, struct promc__http_scratch *w, promc_format f,
-                       bool *gzip, size_t *exposition_bytes)
+                       promc_escaping e, bool *gzip, size_t *exposition_bytes)
 {
     struct promc__buf *wb = &w->body;
     if (*gzip && !w->gz)
         w->gz = promc__gzip_new();
     *gzip = *gzip && w->gz;
     if (!*gzip) {
-        int rc = promc_encode(s->registry, f, promc__buf_writer, wb);
+        int rc = promc_encode_escaped(s->registry, f, e, promc__buf_writer, wb);
         *exposition_bytes = wb->len;
         return rc;
     }
     promc__gzip_start(w->gz, promc__buf_writer, wb);
-    int rc = promc_encode(s->registry, f, gzip_writer, w->gz);
+    int rc = promc_encode_escaped(s->registry, f, e, gzip_writer, w->gz);
     /* The stream is ended whatever the encoder said, so that a partial
      * exposition served on error is still a whole gzip member; a failed
      * compressor write can only be the body buffer running out of memory,
@@ -209,13 +209,14 @@ static bool answer_metrics(const struct route *rt)
     const char *accept = req->accept && !s->opts.disable_openmetrics
                              ? terminate(rt->c, req->accept, req->accept_len)
                              : NULL;
-    promc_format f = promc_negotiate(accept, &r.content_type);
+    promc_escaping e;
+    promc_format f = promc_negotiate_escaping(accept, &e, &r.content_type);
     bool gzip = !s->opts.disable_gzip && wants_gzip(req);
     size_t exposition_bytes = 0;
     promc__buf_reset(wb);
     int64_t t0 = promc__mono_ns();
     const promc_http_server *outer = enter_callbacks(s);
-    int rc = encode_body(s, rt->w, f, &gzip, &exposition_bytes);
+    int rc = encode_body(s, rt->w, f, e, &gzip, &exposition_bytes);
     leave_callbacks(outer);
     r.vary_encoding = !s->opts.disable_gzip;
     /* Partial output is served only when it is what the encoder meant to

@@ -2,8 +2,10 @@
  * Content negotiation: picks text 0.0.4, OpenMetrics 1.0.0 or delimited
  * protobuf from an HTTP Accept header the way a server should -- by q-value,
  * ties going to the earlier entry -- and always falls back to text, which
- * every Prometheus understands; and reads Accept-Encoding headers for gzip.
- * Parsing never reads past the header and allocates nothing.
+ * every Prometheus understands; takes the name escaping from the chosen
+ * media range's "escaping" parameter (Prometheus 3); and reads
+ * Accept-Encoding headers for gzip. Parsing never reads past the header and
+ * allocates nothing.
  */
 #include <string.h>
 
@@ -115,9 +117,26 @@ static int classify(const char *type, size_t tlen, struct param version, struct 
     return NONE;
 }
 
-promc_format promc_negotiate(const char *accept, const char **content_type)
+/* The escaping an "escaping" parameter asks for; missing or unknown values
+ * are the default, underscores (prometheus/common ignores unknown ones too). */
+static promc_escaping escaping_of(struct param e)
+{
+    if (!e.given)
+        return PROMC_ESCAPING_UNDERSCORES;
+    if (value_is(e.v, e.len, "allow-utf-8"))
+        return PROMC_ESCAPING_ALLOW_UTF8;
+    if (value_is(e.v, e.len, "dots"))
+        return PROMC_ESCAPING_DOTS;
+    if (value_is(e.v, e.len, "values"))
+        return PROMC_ESCAPING_VALUES;
+    return PROMC_ESCAPING_UNDERSCORES;
+}
+
+promc_format promc_negotiate_escaping(const char *accept, promc_escaping *escaping,
+                                      const char **content_type)
 {
     int best = PROMC_FORMAT_TEXT, best_q = -1;
+    promc_escaping best_escaping = PROMC_ESCAPING_UNDERSCORES;
     const char *p = accept ? accept : "";
     while (*p) {
         const char *end = strchr(p, ',');
@@ -126,7 +145,7 @@ promc_format promc_negotiate(const char *accept, const char **content_type)
         const char *semi = memchr(p, ';', (size_t)(end - p));
         const char *tend = trim_end(p, semi ? semi : end);
         const char *type = skip_ws(p, tend);
-        struct param version = {0}, proto = {0}, encoding = {0};
+        struct param version = {0}, proto = {0}, encoding = {0}, escape = {0};
         int q = 1000;
         for (const char *param = semi; param && param < end;) {
             const char *next = memchr(param + 1, ';', (size_t)(end - param - 1));
@@ -147,6 +166,8 @@ promc_format promc_negotiate(const char *accept, const char **content_type)
                     proto = got;
                 else if (ieq(k, klen, "encoding"))
                     encoding = got;
+                else if (ieq(k, klen, "escaping"))
+                    escape = got;
             }
             param = next;
         }
@@ -154,12 +175,23 @@ promc_format promc_negotiate(const char *accept, const char **content_type)
         if (f != NONE && q > 0 && q > best_q) {
             best = f;
             best_q = q;
+            best_escaping = escaping_of(escape);
         }
         p = *end ? end + 1 : end;
     }
+    if (escaping)
+        *escaping = best_escaping;
     if (content_type)
-        *content_type = promc_content_type((promc_format)best);
+        *content_type = promc_content_type_escaped((promc_format)best, best_escaping);
     return (promc_format)best;
+}
+
+promc_format promc_negotiate(const char *accept, const char **content_type)
+{
+    promc_format f = promc_negotiate_escaping(accept, NULL, NULL);
+    if (content_type)
+        *content_type = promc_content_type(f);
+    return f;
 }
 
 const char *promc_content_type(promc_format format)
@@ -172,6 +204,28 @@ const char *promc_content_type(promc_format format)
     default:
         return PROMC_CONTENT_TYPE_TEXT;
     }
+}
+
+/* The Content-Types with the escaping applied, as client_golang sends them
+ * (expfmt.Format: the format's own string, then "; escaping=<scheme>"). */
+#define WITH_ESCAPING(ct)                                                                          \
+    {                                                                                              \
+        ct "; escaping=underscores", ct "; escaping=dots", ct "; escaping=values",                 \
+            ct "; escaping=allow-utf-8"                                                            \
+    }
+static const char *const escaped_types[][4] = {
+    [PROMC_FORMAT_TEXT] = WITH_ESCAPING(PROMC_CONTENT_TYPE_TEXT),
+    [PROMC_FORMAT_OPENMETRICS] = WITH_ESCAPING(PROMC_CONTENT_TYPE_OPENMETRICS),
+    [PROMC_FORMAT_PROTOBUF] = WITH_ESCAPING(PROMC_CONTENT_TYPE_PROTOBUF),
+};
+
+const char *promc_content_type_escaped(promc_format format, promc_escaping escaping)
+{
+    if ((unsigned)format > PROMC_FORMAT_PROTOBUF)
+        format = PROMC_FORMAT_TEXT;
+    if ((unsigned)escaping > PROMC_ESCAPING_ALLOW_UTF8)
+        escaping = PROMC_ESCAPING_UNDERSCORES;
+    return escaped_types[format][escaping];
 }
 
 /* Accept-Encoding (RFC 9110 12.5.3): a list of codings, each with an

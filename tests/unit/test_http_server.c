@@ -31,6 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Every scrape's Content-Type names the escaping applied (underscores unless
+ * the scraper asks for another), as client_golang's does. */
+#define CT_TEXT        PROMC_CONTENT_TYPE_TEXT "; escaping=underscores"
+#define CT_OPENMETRICS PROMC_CONTENT_TYPE_OPENMETRICS "; escaping=underscores"
+#define CT_PROTOBUF    PROMC_CONTENT_TYPE_PROTOBUF "; escaping=underscores"
+
 /* ------------------------------------------------------------------ */
 /* Fixtures                                                            */
 /* ------------------------------------------------------------------ */
@@ -272,7 +278,7 @@ static void test_get_metrics(void **state)
     response r;
     request(port, GET("/metrics"), &r);
     assert_int_equal(r.status, 200);
-    assert_string_equal(hdr(&r, "Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    assert_string_equal(hdr(&r, "Content-Type"), CT_TEXT);
     assert_int_equal(r.content_length, (long)r.body_len);
     assert_string_equal(hdr(&r, "Connection"), "keep-alive");
     check_imf_fixdate(hdr(&r, "Date"));
@@ -314,8 +320,7 @@ static void test_negotiation(void **state)
         response r;
         request(port, req, &r);
         assert_int_equal(r.status, 200);
-        assert_string_equal(hdr(&r, "Content-Type"),
-                            "application/openmetrics-text; version=1.0.0; charset=utf-8");
+        assert_string_equal(hdr(&r, "Content-Type"), CT_OPENMETRICS);
         assert_true(r.body_len >= 6);
         assert_string_equal(r.body + r.body_len - 6, "# EOF\n");
         assert_string_equal(r.body, om);
@@ -335,8 +340,7 @@ static void test_negotiation(void **state)
     response lr;
     request(port, req, &lr);
     assert_int_equal(lr.status, 200);
-    assert_string_equal(hdr(&lr, "Content-Type"),
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    assert_string_equal(hdr(&lr, "Content-Type"), CT_OPENMETRICS);
     assert_string_equal(lr.body, om);
     resp_free(&lr);
     free(req);
@@ -348,7 +352,7 @@ static void test_negotiation(void **state)
             "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: text/plain;version=0.0.4;q=0.9,"
             "application/openmetrics-text;q=0.5\r\n\r\n",
             &r);
-    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_TEXT);
+    assert_string_equal(hdr(&r, "Content-Type"), CT_TEXT);
     resp_free(&r);
 
     promc_free(om);
@@ -362,7 +366,7 @@ static void test_negotiation(void **state)
             "application/openmetrics-text;version=1.0.0\r\n\r\n",
             &r);
     assert_int_equal(r.status, 200);
-    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_TEXT);
+    assert_string_equal(hdr(&r, "Content-Type"), CT_TEXT);
     char *text = test_render(f.reg, PROMC_FORMAT_TEXT);
     assert_string_equal(r.body, text);
     promc_free(text);
@@ -395,7 +399,7 @@ static void test_protobuf_scrape(void **state)
             "*/*;q=0.1\r\n\r\n",
             &r);
     assert_int_equal(r.status, 200);
-    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_PROTOBUF);
+    assert_string_equal(hdr(&r, "Content-Type"), CT_PROTOBUF);
     assert_int_equal(r.content_length, (long)want_len);
     assert_int_equal(r.body_len, want_len);
     assert_memory_equal(r.body, want, want_len);
@@ -407,7 +411,7 @@ static void test_protobuf_scrape(void **state)
                      "protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited\r\n\r\n");
     expect_response(&c, &r, true);
     assert_int_equal(r.status, 200);
-    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_PROTOBUF);
+    assert_string_equal(hdr(&r, "Content-Type"), CT_PROTOBUF);
     assert_int_equal(r.content_length, (long)want_len);
     resp_free(&r);
     cli_close(&c);
@@ -415,11 +419,56 @@ static void test_protobuf_scrape(void **state)
     /* Prometheus 2.42 without the feature flag still gets OpenMetrics. */
     request(port, "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: " PROMETHEUS_2_42_ACCEPT "\r\n\r\n",
             &r);
-    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_OPENMETRICS);
+    assert_string_equal(hdr(&r, "Content-Type"), CT_OPENMETRICS);
     resp_free(&r);
     promc_free(want);
     promc_http_server_free(s);
     fixture_free(&f);
+}
+
+/* A registry with UTF-8 names: Prometheus 3 asks for escaping=allow-utf-8
+ * and gets the names quoted; Prometheus 2.42 asks for nothing and gets them
+ * escaped with underscores; each response says which. */
+static void test_utf8_names_scrape(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_registry_set_utf8_names(reg, 1);
+    promc_gauge_vec *g =
+        promc_gauge_vec_new(reg, "my.metric", "M.", PROMC_LABELS("error.message"), NULL);
+    promc_gauge_set(promc_gauge_vec_labels(g, "Not Found"), 1);
+    promc_http_opts o = {.disable_self_metrics = 1};
+    promc_http_server *s = serve(reg, &o);
+    int port = promc_http_server_port(s);
+    response r;
+    request(port,
+            "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: "
+            "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
+            "application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;"
+            "escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1\r\n\r\n",
+            &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Content-Type"),
+                        PROMC_CONTENT_TYPE_OPENMETRICS "; escaping=allow-utf-8");
+    assert_string_equal(r.body, "# TYPE \"my.metric\" gauge\n# HELP \"my.metric\" M.\n"
+                                "{\"my.metric\",\"error.message\"=\"Not Found\"} 1.0\n# EOF\n");
+    resp_free(&r);
+    request(port, "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: " PROMETHEUS_2_42_ACCEPT "\r\n\r\n",
+            &r);
+    assert_string_equal(hdr(&r, "Content-Type"), CT_OPENMETRICS);
+    assert_string_equal(r.body, "# TYPE my_metric gauge\n# HELP my_metric M.\n"
+                                "my_metric{error_message=\"Not Found\"} 1.0\n# EOF\n");
+    resp_free(&r);
+    request(port,
+            "GET /metrics HTTP/1.1\r\nHost: t\r\nAccept: text/plain;escaping=values\r\n"
+            "Accept-Encoding: gzip\r\n\r\n",
+            &r);
+    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_TEXT "; escaping=values");
+    assert_string_equal(hdr(&r, "Content-Encoding"), "gzip");
+    resp_free(&r);
+    promc_http_server_free(s);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
 }
 
 static void test_head(void **state)
@@ -442,7 +491,7 @@ static void test_head(void **state)
     expect_response(&c, &r, true);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.content_length, (long)get.body_len);
-    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_TEXT);
+    assert_string_equal(hdr(&r, "Content-Type"), CT_TEXT);
     resp_free(&r);
     expect_response(&c, &r, false);
     assert_int_equal(r.status, 200);
@@ -1513,7 +1562,7 @@ static void test_scrape_error_serves_partial(void **state)
         response r;
         request(port, GET("/metrics"), &r);
         assert_int_equal(r.status, 200);
-        assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_TEXT);
+        assert_string_equal(hdr(&r, "Content-Type"), CT_TEXT);
         assert_int_equal(r.content_length, (long)r.body_len);
         /* Every valid family, before and after the failing collector (the
          * encoder goes on past a collector's failure), and no error text. */
@@ -1651,7 +1700,7 @@ static void test_gzip_formats_head_and_off(void **state)
             "GET /metrics HTTP/1.1\r\n" HOST_HDR "Accept: application/openmetrics-text; "
             "version=1.0.0\r\nAccept-Encoding: gzip\r\n\r\n",
             &r);
-    assert_string_equal(hdr(&r, "Content-Type"), PROMC_CONTENT_TYPE_OPENMETRICS);
+    assert_string_equal(hdr(&r, "Content-Type"), CT_OPENMETRICS);
     body = decoded_body(&r);
     assert_string_equal(body, om);
     free(body);
@@ -2595,6 +2644,7 @@ int main(void)
         cmocka_unit_test(test_get_metrics),
         cmocka_unit_test(test_negotiation),
         cmocka_unit_test(test_protobuf_scrape),
+        cmocka_unit_test(test_utf8_names_scrape),
         cmocka_unit_test(test_head),
         cmocka_unit_test(test_methods_and_paths),
         cmocka_unit_test(test_metrics_path_limits),

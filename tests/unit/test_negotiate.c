@@ -3,7 +3,8 @@
  * versions send, q-value ordering, exclusion by q=0, case and whitespace
  * tolerance, ties, unsupported versions falling back to text, the protobuf
  * parameters, and robustness against huge and random headers. Also the exact
- * Content-Type strings.
+ * Content-Type strings, and the escaping= parameter (promc_negotiate_escaping)
+ * against prometheus/common v0.70.1's expfmt/encode_test.go.
  */
 #include "helpers.h"
 
@@ -365,6 +366,135 @@ static void random_headers_never_crash(void **state)
     }
 }
 
+/* ---------------------------------------------------------------- escaping */
+
+static void expect_escaping(const char *accept, promc_format want_format, promc_escaping want,
+                            const char *want_ct)
+{
+    promc_escaping e = (promc_escaping)-1;
+    const char *ct = NULL;
+    promc_format f = promc_negotiate_escaping(accept, &e, &ct);
+    if (f != want_format || e != want || !ct || strcmp(ct, want_ct) != 0)
+        fail_msg("Accept \"%s\": got %s, escaping %d, \"%s\"; want %s, %d, \"%s\"", accept,
+                 format_name(f), (int)e, ct ? ct : "(null)", format_name(want_format), (int)want,
+                 want_ct);
+    assert_int_equal(promc_negotiate_escaping(accept, NULL, NULL), want_format);
+    /* The old call chooses the same format and keeps its Content-Types. */
+    assert_int_equal(promc_negotiate(accept, &ct), want_format);
+    assert_string_equal(ct, promc_content_type(want_format));
+}
+
+#define PB_DELIMITED                                                                               \
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+
+/* expfmt/encode_test.go TestNegotiate and TestNegotiateOpenMetrics, where
+ * the format is one promc writes: the same Content-Type, escaping included
+ * (the default scheme is underscores, as model.NameEscapingScheme's). */
+static void escaping_content_types_match_go(void **state)
+{
+    (void)state;
+    const char *pb = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily";
+    char accept[256];
+    snprintf(accept, sizeof accept, "%s;encoding=delimited", pb);
+    expect_escaping(accept, PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_UNDERSCORES,
+                    PB_DELIMITED "; escaping=underscores");
+    snprintf(accept, sizeof accept, "%s;encoding=delimited; escaping=allow-utf-8;", pb);
+    expect_escaping(accept, PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_ALLOW_UTF8,
+                    PB_DELIMITED "; escaping=allow-utf-8");
+    snprintf(accept, sizeof accept, "%s;encoding=delimited; escaping=underscores;", pb);
+    expect_escaping(accept, PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_UNDERSCORES,
+                    PB_DELIMITED "; escaping=underscores");
+    expect_escaping("text/plain;version=0.0.4", PROMC_FORMAT_TEXT, PROMC_ESCAPING_UNDERSCORES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    expect_escaping("text/plain;version=0.0.4;", PROMC_FORMAT_TEXT, PROMC_ESCAPING_UNDERSCORES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    expect_escaping("text/plain;version=0.0.4; escaping=values;", PROMC_FORMAT_TEXT,
+                    PROMC_ESCAPING_VALUES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=values");
+    expect_escaping("text/plain;version=0.0.4; escaping=allow-utf-8", PROMC_FORMAT_TEXT,
+                    PROMC_ESCAPING_ALLOW_UTF8,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=allow-utf-8");
+    expect_escaping("application/openmetrics-text;version=1.0.0; escaping=values;",
+                    PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_VALUES,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=values");
+    /* Go answers 0.0.1 here; promc writes OpenMetrics 1.0.0, the same bytes. */
+    expect_escaping(
+        "application/openmetrics-text;version=0.0.1; escaping=underscores",
+        PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_UNDERSCORES,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores");
+    expect_escaping(NULL, PROMC_FORMAT_TEXT, PROMC_ESCAPING_UNDERSCORES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    expect_escaping("text/plain;version=0.0.4;escaping=dots", PROMC_FORMAT_TEXT,
+                    PROMC_ESCAPING_DOTS, "text/plain; version=0.0.4; charset=utf-8; escaping=dots");
+}
+
+/* What Prometheus 3 sends by default, and protobuf first (its acceptHeader:
+ * escaping=allow-utf-8 on every range but OpenMetrics 0.0.1 and text 0.0.4). */
+static void prometheus_3_gets_utf8_names(void **state)
+{
+    (void)state;
+    expect_escaping(
+        PROM_3_DEFAULT, PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_ALLOW_UTF8,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8");
+    expect_escaping(
+        "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding="
+        "delimited;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=1.0.0;"
+        "escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;"
+        "version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+        PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_ALLOW_UTF8, PB_DELIMITED "; escaping=allow-utf-8");
+    /* Prometheus 2.42 asks for no escaping: underscores. */
+    expect_escaping(
+        PROM_242_DEFAULT, PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_UNDERSCORES,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores");
+}
+
+/* The escaping is the chosen range's own: a parameter of a range promc does
+ * not serve says nothing of the one it serves (Go's NegotiateAccept would
+ * carry allow-utf-8 over from the text 1.0.0 range here). */
+static void escaping_comes_from_the_chosen_range(void **state)
+{
+    (void)state;
+    expect_escaping("text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;"
+                    "q=0.2",
+                    PROMC_FORMAT_TEXT, PROMC_ESCAPING_UNDERSCORES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    expect_escaping("application/openmetrics-text;escaping=dots;q=0.5,text/plain;escaping=values",
+                    PROMC_FORMAT_TEXT, PROMC_ESCAPING_VALUES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=values");
+    expect_escaping(
+        "application/openmetrics-text;escaping=dots;q=0.5,text/plain;escaping=values;q=0",
+        PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_DOTS,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots");
+    /* A wildcard range's parameter counts too. */
+    expect_escaping("*/*;escaping=allow-utf-8", PROMC_FORMAT_TEXT, PROMC_ESCAPING_ALLOW_UTF8,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=allow-utf-8");
+}
+
+static void escaping_values_unknown_case_and_quotes(void **state)
+{
+    (void)state;
+    /* Unknown values are ignored, as Go ignores them: the default. */
+    expect_escaping("text/plain;escaping=utf-8", PROMC_FORMAT_TEXT, PROMC_ESCAPING_UNDERSCORES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    expect_escaping("text/plain;escaping=", PROMC_FORMAT_TEXT, PROMC_ESCAPING_UNDERSCORES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    expect_escaping("text/plain;escaping=allow-utf8", PROMC_FORMAT_TEXT, PROMC_ESCAPING_UNDERSCORES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    /* Names and values in any ASCII case; a quoted-string value. */
+    expect_escaping("TEXT/PLAIN;ESCAPING=Allow-UTF-8", PROMC_FORMAT_TEXT, PROMC_ESCAPING_ALLOW_UTF8,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=allow-utf-8");
+    expect_escaping("text/plain; escaping = \"dots\"", PROMC_FORMAT_TEXT, PROMC_ESCAPING_DOTS,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=dots");
+    /* The last of two escaping parameters counts, as with version. */
+    expect_escaping("text/plain;escaping=dots;escaping=values", PROMC_FORMAT_TEXT,
+                    PROMC_ESCAPING_VALUES,
+                    "text/plain; version=0.0.4; charset=utf-8; escaping=values");
+    assert_string_equal(promc_content_type_escaped((promc_format)9, (promc_escaping)9),
+                        "text/plain; version=0.0.4; charset=utf-8; escaping=underscores");
+    assert_string_equal(promc_content_type_escaped(PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_DOTS),
+                        PB_DELIMITED "; escaping=dots");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +514,10 @@ int main(void)
         cmocka_unit_test(ties_go_to_the_earlier_entry),
         cmocka_unit_test(very_long_header_is_handled),
         cmocka_unit_test(random_headers_never_crash),
+        cmocka_unit_test(escaping_content_types_match_go),
+        cmocka_unit_test(prometheus_3_gets_utf8_names),
+        cmocka_unit_test(escaping_comes_from_the_chosen_range),
+        cmocka_unit_test(escaping_values_unknown_case_and_quotes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
