@@ -7,6 +7,9 @@
 #   - promtool check metrics parses and lints text.txt
 #   - proto.pb, decoded by python3-protobuf (metrics.proto compiled by
 #     check_protobuf.sh into PROTO_DIR), holds the samples text.txt holds
+#   - the escaped UTF-8-name goldens (tests/data/utf8_names.*) parse with
+#     client_python's parsers and promtool, which know only legacy names,
+#     and hold the samples of the quoted one (check_escaped.py)
 # Always Debian's /usr/bin/python3 (python3-prometheus-client), never the
 # python3 on PATH.
 #
@@ -93,6 +96,26 @@ if [ -n "$proto_dir" ]; then
         fail "protobuf decode of proto.pb"
     fi
 fi
+
+# 6. Names escaped for scrapers without UTF-8 support read back as legacy
+# names, with the samples of the quoted exposition; promtool lints them.
+data=$here/../data
+if "$python" "$here/check_escaped.py" "$data"; then
+    pass
+else
+    fail "client_python parsers on the escaped tests/data/utf8_names.*"
+fi
+for f in "$data"/utf8_names.underscores.txt "$data"/utf8_names.dots.txt \
+    "$data"/utf8_names.values.txt; do
+    status=0
+    promtool check metrics <"$f" >"$tmp/promtool.out" 2>"$tmp/promtool.err" || status=$?
+    if [ "$status" -eq 0 ] && [ ! -s "$tmp/promtool.err" ]; then
+        pass
+    else
+        cat "$tmp/promtool.out" "$tmp/promtool.err" >&2
+        fail "promtool check metrics < $f (exit $status)"
+    fi
+done
 
 echo "interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
