@@ -1,11 +1,13 @@
 /*
- * Fuzz target for promc_negotiate (lib/negotiate.c). The input is an Accept
- * header, negotiated from an exact-size NUL-terminated heap copy. The result
- * and Content-Type must agree; a header that is well-formed by RFC 9110
- * (token media ranges, token parameter values, valid qvalues) must get what
- * an independent reading of the rules in docs/FORMATS.md gives; and for any
- * header, an unknown media range appended or ASCII case changed must not
- * change the answer. Any broken invariant aborts.
+ * Fuzz target for promc_negotiate and promc_negotiate_escaping
+ * (lib/negotiate.c). The input is an Accept header, negotiated from an
+ * exact-size NUL-terminated heap copy. The result and Content-Type must
+ * agree, and both calls choose the same format; a header that is well-formed
+ * by RFC 9110 (token media ranges, token parameter values, valid qvalues)
+ * must get the format and the escaping (the chosen range's escaping
+ * parameter) an independent reading of the rules in docs/FORMATS.md gives;
+ * and for any header, an unknown media range appended or ASCII case changed
+ * must not change the answer. Any broken invariant aborts.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,6 +82,17 @@ static int qvalue(const char *v, size_t n)
 
 enum { UNKNOWN = -1, MALFORMED = -2 };
 
+/* The escaping an escaping parameter's value names; underscores when it
+ * names none. */
+static int escaping_of(const char *v, size_t n)
+{
+    return !v                             ? PROMC_ESCAPING_UNDERSCORES
+           : span_is(v, n, "allow-utf-8") ? PROMC_ESCAPING_ALLOW_UTF8
+           : span_is(v, n, "dots")        ? PROMC_ESCAPING_DOTS
+           : span_is(v, n, "values")      ? PROMC_ESCAPING_VALUES
+                                          : PROMC_ESCAPING_UNDERSCORES;
+}
+
 /* The format docs/FORMATS.md gives a media range, or UNKNOWN. */
 static int classify(const char *type, size_t tlen, const char *version, size_t vlen,
                     const char *proto, size_t plen, const char *encoding, size_t elen)
@@ -103,11 +116,13 @@ static int classify(const char *type, size_t tlen, const char *version, size_t v
 }
 
 /* Accept = #( media-range *( OWS ";" OWS token "=" token ) ), empty list
- * elements allowed; q at most once and a qvalue, version at most once.
- * Returns the format the header asks for, or MALFORMED. */
-static int reference(const char *p)
+ * elements allowed; q at most once and a qvalue, version at most once (the
+ * last escaping counts). Returns the format the header asks for, or
+ * MALFORMED, and the escaping in *escaping. */
+static int reference(const char *p, int *escaping)
 {
     int best = PROMC_FORMAT_TEXT, best_q = 0;
+    *escaping = PROMC_ESCAPING_UNDERSCORES;
     for (;;) {
         p = ows(p);
         if (*p == ',') {
@@ -122,8 +137,8 @@ static int reference(const char *p)
             return MALFORMED;
         size_t tlen = n + 1 + token(p + n + 1);
         p += tlen;
-        const char *version = NULL, *proto = NULL, *encoding = NULL;
-        size_t vlen = 0, plen = 0, elen = 0;
+        const char *version = NULL, *proto = NULL, *encoding = NULL, *esc = NULL;
+        size_t vlen = 0, plen = 0, elen = 0, esclen = 0;
         int q = 1000;
         bool seen_q = false;
         for (;;) {
@@ -155,6 +170,9 @@ static int reference(const char *p)
                     return MALFORMED;
                 encoding = v;
                 elen = len;
+            } else if (span_is(k, klen, "escaping")) {
+                esc = v;
+                esclen = len;
             }
             p = v + len;
         }
@@ -165,6 +183,7 @@ static int reference(const char *p)
         if (f != UNKNOWN && q > best_q) {
             best = f;
             best_q = q;
+            *escaping = escaping_of(esc, esclen);
         }
     }
 }
@@ -186,7 +205,20 @@ static promc_format negotiate(const char *accept)
         fail("Content-Type does not match the format", accept);
     if (promc_negotiate(accept, NULL) != f)
         fail("result differs without content_type", accept);
+    promc_escaping e = (promc_escaping)-1;
+    if (promc_negotiate_escaping(accept, &e, &ct) != f)
+        fail("promc_negotiate_escaping chose another format", accept);
+    if ((unsigned)e > PROMC_ESCAPING_ALLOW_UTF8 || !ct ||
+        strcmp(ct, promc_content_type_escaped(f, e)) != 0 || strncmp(ct, want, strlen(want)) != 0)
+        fail("escaping or its Content-Type out of line", accept);
     return f;
+}
+
+static promc_escaping negotiated_escaping(const char *accept)
+{
+    promc_escaping e;
+    promc_negotiate_escaping(accept, &e, NULL);
+    return e;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -200,18 +232,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     accept[size] = '\0';
     promc_format got = negotiate(accept);
 
-    int want = reference(accept);
+    int want_escaping;
+    int want = reference(accept, &want_escaping);
     if (want != MALFORMED && (int)got != want)
         fail(want == PROMC_FORMAT_TEXT          ? "well-formed header: text expected"
              : want == PROMC_FORMAT_OPENMETRICS ? "well-formed header: OpenMetrics expected"
                                                 : "well-formed header: protobuf expected",
              accept);
+    promc_escaping got_escaping = negotiated_escaping(accept);
+    if (want != MALFORMED && (int)got_escaping != want_escaping)
+        fail("well-formed header: another escaping expected", accept);
 
     /* An unknown range at the end is ignored, whatever came before. */
     size_t len = strlen(accept);
     memcpy(variant, accept, len);
     memcpy(variant + len, ",application/x-unknown", sizeof ",application/x-unknown");
-    if (negotiate(variant) != got)
+    if (negotiate(variant) != got || negotiated_escaping(variant) != got_escaping)
         fail("an unknown media range appended changed the result", accept);
 
     /* Types, parameter names and the values compared are case-insensitive. */
@@ -219,7 +255,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char c = accept[i];
         variant[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
     }
-    if (negotiate(variant) != got)
+    if (negotiate(variant) != got || negotiated_escaping(variant) != got_escaping)
         fail("upper case changed the result", accept);
 
     free(variant);
@@ -241,6 +277,9 @@ const char *const *fuzz_seed_inputs(size_t *n)
         "openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
         "text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
         "text/plain;version=0.0.4;q=1.000 , APPLICATION/*;Q=0.999",
+        "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding="
+        "delimited;escaping=allow-utf-8;q=0.6,text/plain;version=0.0.4;escaping=values;q=0.2",
+        "text/plain;escaping=dots;escaping=Allow-UTF-8,*/*;escaping=underscores;q=0.5",
         "application/openmetrics-text; q=0, text/*;q=\"0.5\", ,,\t*/*",
         "",
     };

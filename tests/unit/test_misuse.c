@@ -603,6 +603,28 @@ static void null_strings_are_refused(void **state)
     promc_registry_free(reg);
 }
 
+/* UTF-8 names where the registry does not allow them: refused, naming the
+ * name; where it does, invalid UTF-8 is still refused. */
+static void utf8_names_without_the_option_are_refused(void **state)
+{
+    (void)state;
+    promc_registry *legacy = promc_registry_new(), *u = promc_registry_new();
+    promc_registry_set_utf8_names(u, 1);
+    assert_null(promc_gauge_new(legacy, "my.metric", "M.", NULL));
+    expect_error(PROMC_EINVAL, "\"my.metric\"");
+    assert_null(promc_gauge_vec_new(legacy, "g", "G.", PROMC_LABELS("error.message"), NULL));
+    expect_error(PROMC_EINVAL, "\"error.message\"");
+    promc_gauge *g = promc_gauge_new(u, "my.metric", "M.", NULL);
+    assert_non_null(g);
+    assert_int_equal(promc_registry_register(legacy, promc_gauge_metric(g)), PROMC_EINVAL);
+    expect_error(PROMC_EINVAL, "promc_registry_set_utf8_names");
+    assert_null(promc_gauge_new(u, "my.\xff", "M.", NULL));
+    expect_error(PROMC_EINVAL, "invalid metric name");
+    promc_gauge_free(g);
+    promc_registry_free(u);
+    promc_registry_free(legacy);
+}
+
 static void wrong_label_counts_and_bad_utf8_are_refused(void **state)
 {
     (void)state;
@@ -787,6 +809,7 @@ int main(void)
         cmocka_unit_test(lookup_cache_survives_a_generation_jump_of_2_pow_32),
         cmocka_unit_test(null_strings_are_refused),
         cmocka_unit_test(wrong_label_counts_and_bad_utf8_are_refused),
+        cmocka_unit_test(utf8_names_without_the_option_are_refused),
         cmocka_unit_test(registering_twice_and_clashing_names_are_refused),
         cmocka_unit_test(bad_options_are_refused_not_ignored),
         cmocka_unit_test(last_error_is_cleared_by_the_next_success),
