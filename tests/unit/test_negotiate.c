@@ -428,8 +428,10 @@ static void escaping_content_types_match_go(void **state)
                     PROMC_ESCAPING_DOTS, "text/plain; version=0.0.4; charset=utf-8; escaping=dots");
 }
 
-/* What Prometheus 3 sends by default, and protobuf first (its acceptHeader:
- * escaping=allow-utf-8 on every range but OpenMetrics 0.0.1 and text 0.0.4). */
+/* What Prometheus 3 sends by default, and protobuf first: its acceptHeader
+ * (scrape/scrape.go) puts escaping= on the text 1.0.0 and OpenMetrics 1.0.0
+ * ranges only, so a protobuf scrape gets underscores, from Go's expfmt too
+ * (the protobuf range comes first: there is nothing to carry over). */
 static void prometheus_3_gets_utf8_names(void **state)
 {
     (void)state;
@@ -438,10 +440,17 @@ static void prometheus_3_gets_utf8_names(void **state)
         "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8");
     expect_escaping(
         "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding="
-        "delimited;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=1.0.0;"
-        "escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;"
-        "version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
-        PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_ALLOW_UTF8, PB_DELIMITED "; escaping=allow-utf-8");
+        "delimited;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
+        "application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping="
+        "allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+        PROMC_FORMAT_PROTOBUF, PROMC_ESCAPING_UNDERSCORES, PB_DELIMITED "; escaping=underscores");
+    /* A scrape configured with another escaping scheme sends that one. */
+    expect_escaping(
+        "application/openmetrics-text;version=1.0.0;escaping=dots;q=0.5,application/"
+        "openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=dots;q=0.3,"
+        "text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+        PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_DOTS,
+        "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots");
     /* Prometheus 2.42 asks for no escaping: underscores. */
     expect_escaping(
         PROM_242_DEFAULT, PROMC_FORMAT_OPENMETRICS, PROMC_ESCAPING_UNDERSCORES,
