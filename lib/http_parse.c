@@ -474,3 +474,39 @@ long promc__base64_decode(const char *in, size_t len, char *out, size_t cap)
     }
     return (long)o;
 }
+
+/* ===================================================================== */
+/* Query strings                                                          */
+/* ===================================================================== */
+
+static int hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long promc__http_query_decode(const char *in, size_t len, char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '+') {
+            out[n++] = ' ';
+        } else if (c != '%') {
+            out[n++] = (char)c;
+        } else {
+            int hi = i + 1 < len ? hex_digit((unsigned char)in[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_digit((unsigned char)in[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return -1;
+            out[n++] = (char)(hi << 4 | lo);
+            i += 2;
+        }
+    }
+    return (long)n;
+}

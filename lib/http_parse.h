@@ -100,4 +100,13 @@ bool promc__http_consttime_equal(const char *a, size_t alen, const char *b, size
  * when cap is too small (out's contents are then unspecified). */
 long promc__base64_decode(const char *in, size_t len, char *out, size_t cap);
 
+/* Decodes one component of a query string (a parameter's name or value),
+ * as Go's url.QueryUnescape does for promhttp's req.URL.Query(): "%XY" (two
+ * hex digits, either case) is that byte, '+' is a space, every other byte
+ * stands for itself. out needs room for len bytes (decoding never
+ * lengthens). Returns the decoded length, or -1 at a '%' that two hex
+ * digits do not follow (out's contents are then unspecified). Never reads
+ * in[len] or beyond. */
+long promc__http_query_decode(const char *in, size_t len, char *out);
+
 #endif /* PROMC_HTTP_PARSE_H */

@@ -4,7 +4,7 @@
  * and again at up to 64 of its prefixes, which must agree with the whole:
  * INCOMPLETE before the head ends, the same head after, the same error.
  * Any broken invariant aborts. Also feeds Authorization to the base64 and
- * constant-time helpers.
+ * constant-time helpers, and the target's query to the query decoder.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +69,20 @@ static void check_ok(const char *buf, size_t size, int rc, const struct promc__h
                                                 r->authorization, r->authorization_len);
         if (!same)
             fail("consttime_equal", size, size, rc);
+    }
+
+    /* The query after the path decodes to no more bytes than it has, or
+     * is refused. */
+    const char *tend = r->target + r->target_len, *q = r->path + r->path_len;
+    if (q < tend && *q == '?') {
+        size_t qlen = (size_t)(tend - q - 1);
+        char *out = malloc(qlen ? qlen : 1);
+        if (!out)
+            abort();
+        long d = promc__http_query_decode(q + 1, qlen, out);
+        if (d < -1 || (d >= 0 && (size_t)d > qlen))
+            fail("query decode length", size, size, rc);
+        free(out);
     }
 }
 

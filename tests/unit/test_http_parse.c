@@ -1008,6 +1008,53 @@ static void test_base64(void **state)
     expect_b64_bad(S("Zm.v"));
 }
 
+/* ------------------------------------------------------------------ */
+/* Query components                                                    */
+/* ------------------------------------------------------------------ */
+
+static void expect_query(const char *in, size_t n, const char *want, size_t wn)
+{
+    char out[64];
+    memset(out, 0x5a, sizeof out);
+    long got = promc__http_query_decode(at_guard(in, n), n, out);
+    if (got != (long)wn || memcmp(out, want, wn) != 0)
+        fail_msg("query-decode \"%.*s\": got %ld", (int)n, in, got);
+    assert_int_equal(out[wn], 0x5a); /* nothing written past the result */
+}
+
+static void expect_query_bad(const char *in, size_t n)
+{
+    char out[64];
+    long got = promc__http_query_decode(at_guard(in, n), n, out);
+    if (got != -1)
+        fail_msg("query-decode \"%.*s\": got %ld, want -1", (int)n, in, got);
+}
+
+/* As Go's url.QueryUnescape (what promhttp's req.URL.Query() applies):
+ * %XY in either case, '+' a space, other bytes as they are. */
+static void test_query_decode(void **state)
+{
+    (void)state;
+    expect_query(S(""), S(""));
+    expect_query(S("name[]"), S("name[]"));
+    expect_query(S("name%5B%5D"), S("name[]"));
+    expect_query(S("name%5b%5d"), S("name[]"));
+    expect_query(S("a+b"), S("a b"));
+    expect_query(S("a%2Bb"), S("a+b"));
+    expect_query(S("%25"), S("%"));
+    expect_query(S("%00"), S("\0"));
+    expect_query(S("%C3%A4"), S("\xc3\xa4"));
+    expect_query(S("\xc3\xa4"), S("\xc3\xa4"));
+    expect_query(S("x%2e_%2E"), S("x._."));
+    expect_query_bad(S("%"));
+    expect_query_bad(S("%2"));
+    expect_query_bad(S("a%"));
+    expect_query_bad(S("a%g1"));
+    expect_query_bad(S("a%1g"));
+    expect_query_bad(S("%%41"));
+    expect_query_bad(S("ok%2"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1035,6 +1082,7 @@ int main(void)
         cmocka_unit_test(test_find_header),
         cmocka_unit_test(test_consttime_equal),
         cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_query_decode),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
