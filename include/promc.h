@@ -966,7 +966,8 @@ PROMC_API char *promc_encode_buffer(promc_registry *reg, promc_format format, si
  * errors. Any thread. */
 PROMC_API int promc_encode_file(promc_registry *reg, promc_format format, FILE *f);
 /* promc_encode with names written as `escaping` says (promc_encode is this
- * with PROMC_ESCAPING_UNDERSCORES). Pass what promc_negotiate_escaping chose,
+ * with PROMC_ESCAPING_UNDERSCORES; promc_encode_ex with only .escaping set
+ * is the same call). Pass what promc_negotiate_escaping chose,
  * and send the Content-Type it gave.
  * Errors: promc_encode's, and PROMC_EINVAL for an unknown escaping. Any
  * thread. */
@@ -982,6 +983,45 @@ PROMC_API char *promc_encode_buffer_escaped(promc_registry *reg, promc_format fo
  * Any thread. */
 PROMC_API int promc_encode_file_escaped(promc_registry *reg, promc_format format,
                                         promc_escaping escaping, FILE *f);
+
+/* What one scrape exposes (promc_encode_ex and the calls that take it). All
+ * optional: zero or NULL means the default, and the pointer itself may be
+ * NULL, which is what promc_encode does. The struct and its strings are read
+ * during the call only. */
+typedef struct promc_scrape_opts {
+    /* Only the families with these names (NULL-terminated, e.g.
+     * PROMC_LABELS("http_requests_total", "queue_depth")), in the registry's
+     * order. A family's name is the one text 0.0.4 and protobuf give it,
+     * which is what client_golang's promhttp matches ?name[]= against: a
+     * counter's with "_total", an info's with "_info", a histogram's or a
+     * summary's without "_bucket", "_count" or "_sum". A name that matches
+     * no family adds nothing, so an unknown name alone gives a valid empty
+     * exposition; an empty list (names[0] NULL) exposes no family. NULL:
+     * every family. The library's own families (promc_children_refused_total)
+     * and those of custom collectors are filtered the same way; collectors
+     * still run, and their errors still fail the scrape, as client_golang
+     * gathers everything before it filters. */
+    const char *const *names;
+    /* How names outside the legacy grammars are written (possible only in a
+     * registry with promc_registry_set_utf8_names): pass what
+     * promc_negotiate_escaping chose. 0 is PROMC_ESCAPING_UNDERSCORES, what
+     * promc_encode does; a value outside the enum fails with PROMC_EINVAL. */
+    promc_escaping escaping;
+} promc_scrape_opts;
+
+/* promc_encode with options (see promc_scrape_opts); opts NULL is
+ * promc_encode.
+ * Errors: as promc_encode. Any thread. */
+PROMC_API int promc_encode_ex(promc_registry *reg, promc_format format, promc_write_fn fn,
+                              void *ctx, const promc_scrape_opts *opts);
+/* promc_encode_buffer with options; opts NULL is promc_encode_buffer.
+ * Errors: NULL with promc_encode's errors. Any thread. */
+PROMC_API char *promc_encode_buffer_ex(promc_registry *reg, promc_format format, size_t *len,
+                                       const promc_scrape_opts *opts);
+/* promc_encode_file with options; opts NULL is promc_encode_file.
+ * Errors: as promc_encode_file. Any thread. */
+PROMC_API int promc_encode_file_ex(promc_registry *reg, promc_format format, FILE *f,
+                                   const promc_scrape_opts *opts);
 
 /* Chooses the format for an HTTP Accept header (NULL or "" = text),
  * honouring q-values (ties go to the earlier entry), and returns it;

@@ -274,6 +274,9 @@ typedef struct promc_push_opts {
     double timeout; /* seconds; default 10 */
     const char *basic_user;
     const char *basic_password;
+    /* What the pushed scrape exposes (e.g. only some families); NULL: the
+     * whole registry. */
+    const promc_scrape_opts *scrape;
 } promc_push_opts;
 
 /* PUT: replaces every metric of the group (job + grouping) with reg's (NULL
@@ -306,6 +309,11 @@ PROMC_API int promc_push_delete(const char *gateway, const char *job, const prom
  * text; the temporary file is removed); the scrape's errors (as
  * promc_encode); PROMC_ENOMEM. Any thread. */
 PROMC_API int promc_textfile_write(promc_registry *reg, const char *path);
+/* promc_textfile_write with scrape options (e.g. only some families; see
+ * promc_scrape_opts); opts NULL is promc_textfile_write.
+ * Errors: as promc_textfile_write. Any thread. */
+PROMC_API int promc_textfile_write_ex(promc_registry *reg, const char *path,
+                                      const promc_scrape_opts *opts);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,7 @@ struct promc_emitter {
     struct promc__scrape *scrape;
     struct promc_metric *self;
     bool in_family; /* a valid family is open */
+    bool skip;      /* ... that the scrape's name filter leaves out */
     struct promc__desc desc;
     char *name, *help, *unit; /* owned copies for the open family */
     char *scratch;            /* rendered labels */
@@ -245,7 +246,11 @@ static int open_family(promc_emitter *em, const char *name, const char *help, pr
     em->desc.unit = em->unit;
     em->desc.type = type;
     em->in_family = true;
-    promc__sink_family(em->scrape->sink, &em->desc);
+    /* Left out by the name filter: validated and claimed all the same, so
+     * that the scrape's errors do not depend on the filter. */
+    em->skip = !promc__scrape_wants(em->scrape, &em->desc);
+    if (!em->skip)
+        promc__sink_family(em->scrape->sink, &em->desc);
     return promc__ok();
 }
 
@@ -456,7 +461,8 @@ static int emit(promc_emitter *em, const struct promc__series *x)
     int rc = remember_series(em, x->labels);
     if (rc != PROMC_OK)
         return fail(em, rc);
-    promc__sink_series(em->scrape->sink, x);
+    if (!em->skip)
+        promc__sink_series(em->scrape->sink, x);
     return promc__ok();
 }
 

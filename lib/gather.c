@@ -8,6 +8,7 @@
  * while it runs. A collector's failure does not stop the walk: the valid
  * families are all written, and the first error is returned at the end.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "family.h"
@@ -15,6 +16,7 @@
 #include "internal.h"
 #include "registry.h"
 #include "thread_state.h"
+#include "types.h"
 
 /* The registries this thread is scraping, innermost last: a collector or
  * writer that scrapes the registry it is called for would recurse forever,
@@ -32,6 +34,67 @@ bool promc__scrape_has(const struct promc__scrape *sc, const struct promc_metric
     return false;
 }
 
+/* ===================================================================== */
+/* Name filters                                                           */
+/* ===================================================================== */
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Orders want against the exposed name base + suffix as strcmp would order
+ * want against their concatenation, without building it. */
+static int cmp_exposed(const char *want, const char *base, size_t blen, const char *suffix)
+{
+    int c = strncmp(want, base, blen);
+    return c ? c : strcmp(want + blen, suffix);
+}
+
+bool promc__scrape_wants(const struct promc__scrape *sc, const struct promc__desc *d)
+{
+    const struct promc__filter *f = &sc->filter;
+    if (!f->active)
+        return true;
+    const char *suffix = promc__type(d->type)->text_name;
+    size_t blen = strlen(d->name);
+    size_t lo = 0, hi = f->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp_exposed(f->names[mid], d->name, blen, suffix);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* The filter of opts: the names copied (pointers only) and sorted. */
+static int filter_init(struct promc__filter *f, const promc_scrape_opts *opts)
+{
+    *f = (struct promc__filter){0};
+    if (!opts || !opts->names)
+        return PROMC_OK;
+    f->active = true;
+    while (opts->names[f->n])
+        f->n++;
+    if (!f->n)
+        return PROMC_OK;
+    f->names = promc__calloc(f->n, sizeof *f->names);
+    if (!f->names)
+        return promc__fail(PROMC_ENOMEM, "out of memory for %zu family names", f->n);
+    memcpy(f->names, opts->names, f->n * sizeof *f->names);
+    qsort(f->names, f->n, sizeof *f->names, cmp_names);
+    return PROMC_OK;
+}
+
+/* ===================================================================== */
+/* Walking the registry                                                   */
+/* ===================================================================== */
+
 int promc__scrape_fail(struct promc__scrape *sc, int code)
 {
     if (sc->error == PROMC_OK) {
@@ -43,12 +106,16 @@ int promc__scrape_fail(struct promc__scrape *sc, int code)
 
 /* promc_children_refused_total{metric}: one series per member with a child
  * limit. Its names are reserved in every registry (registry.c). */
-static void collect_refusals(struct promc_metric **items, size_t n, struct promc__sink *s)
+static void collect_refusals(const struct promc__scrape *sc, struct promc__sink *s)
 {
+    struct promc_metric **items = sc->items;
+    size_t n = sc->nitems;
     static const struct promc__desc desc = {
         PROMC__REFUSED_FAMILY, "Label sets refused because the metric reached its child limit.",
         NULL, PROMC_COUNTER};
     static const char *const names[] = {"metric"};
+    if (!promc__scrape_wants(sc, &desc))
+        return;
     bool header = false;
     for (size_t i = 0; i < n && !s->error; i++) {
         struct promc_metric *m = items[i];
@@ -83,24 +150,31 @@ static void collect_refusals(struct promc_metric **items, size_t n, struct promc
     }
 }
 
-static int walk(promc_registry *reg, struct promc__sink *sink)
+static int walk(promc_registry *reg, struct promc__sink *sink, const promc_scrape_opts *opts)
 {
     sink->created = atomic_load(&reg->created) != 0;
+    struct promc__scrape sc = {.reg = reg, .sink = sink};
+    if (filter_init(&sc.filter, opts) != PROMC_OK)
+        return PROMC_ENOMEM;
     size_t n = 0;
     struct promc_metric **items = promc__registry_snapshot(reg, &n);
-    if (!items)
+    if (!items) {
+        promc__free(sc.filter.names);
         return promc__fail(PROMC_ENOMEM, "out of memory starting a scrape");
-    struct promc__scrape sc = {.reg = reg, .sink = sink, .items = items, .nitems = n};
+    }
+    sc.items = items;
+    sc.nitems = n;
     for (size_t i = 0; i < n && !sink->error; i++) {
         struct promc_metric *m = items[i];
         if (m->ops->collect)
             m->ops->collect(m, &sc);
-        else
+        else if (promc__scrape_wants(&sc, &m->desc))
             promc__family_collect(m, sink);
     }
-    collect_refusals(items, n, sink);
+    collect_refusals(&sc, sink);
     promc__registry_snapshot_free(items, n);
     promc__free_strings(sc.seen, sc.nseen);
+    promc__free(sc.filter.names);
     int rc = sink->ops->finish(sink);
     if (rc == PROMC_EIO)
         return promc__fail(rc, "exposition aborted by the writer");
@@ -111,7 +185,7 @@ static int walk(promc_registry *reg, struct promc__sink *sink)
     return promc__ok();
 }
 
-int promc__gather(promc_registry *reg, struct promc__sink *sink)
+int promc__gather(promc_registry *reg, struct promc__sink *sink, const promc_scrape_opts *opts)
 {
     for (unsigned i = 0; i < nscraping; i++)
         if (scraping[i] == reg)
@@ -122,7 +196,7 @@ int promc__gather(promc_registry *reg, struct promc__sink *sink)
     /* The registry outlives the scrape even if its owner frees it meanwhile. */
     promc__registry_ref(reg);
     scraping[nscraping++] = reg;
-    int rc = walk(reg, sink);
+    int rc = walk(reg, sink, opts);
     nscraping--;
     promc__registry_unref(reg);
     return rc;

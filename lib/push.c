@@ -141,7 +141,7 @@ static int push(const char *method, promc_registry *reg, const char *gateway, co
     size_t body_len = 0;
     if (strcmp(method, "DELETE") != 0) {
         promc__ok(); /* so that a failure's code below is this call's */
-        body = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &body_len);
+        body = promc_encode_buffer_ex(reg, PROMC_FORMAT_TEXT, &body_len, o.scrape);
         if (!body) {
             promc__free(url.p);
             return promc_last_error_code() ? promc_last_error_code() : PROMC_EIO;

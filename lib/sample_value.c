@@ -150,7 +150,7 @@ int promc_registry_get_sample_value(promc_registry *reg, const char *name,
         return promc_last_error_code();
     struct match_sink q = {
         .base = {.ops = &match_ops}, .name = name, .labels = labels, .n = nlabels};
-    int rc = promc__gather(reg, &q.base);
+    int rc = promc__gather(reg, &q.base, NULL);
     if (rc != PROMC_OK)
         return rc;
     if (!q.found)

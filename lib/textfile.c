@@ -31,7 +31,7 @@ static int fd_write(void *ctx, const char *data, size_t len)
     return 0;
 }
 
-int promc_textfile_write(promc_registry *reg, const char *path)
+int promc_textfile_write_ex(promc_registry *reg, const char *path, const promc_scrape_opts *opts)
 {
     if (!path || !*path)
         return promc__fail(PROMC_EINVAL, "textfile: no path");
@@ -61,7 +61,7 @@ int promc_textfile_write(promc_registry *reg, const char *path)
         rc = promc__fail(PROMC_EIO, "textfile: cannot create %s: %s", tmp, strerror(errno));
         goto out;
     }
-    rc = promc_encode(reg, PROMC_FORMAT_TEXT, fd_write, &fd);
+    rc = promc_encode_ex(reg, PROMC_FORMAT_TEXT, fd_write, &fd, opts);
     if (rc != PROMC_OK) {
         rc = promc__fail(rc, "textfile: writing %s failed: %s", tmp,
                          rc == PROMC_EIO ? strerror(errno) : promc_strerror(rc));
@@ -86,4 +86,9 @@ out:
     promc__free(tmp);
     promc__free(dir);
     return rc;
+}
+
+int promc_textfile_write(promc_registry *reg, const char *path)
+{
+    return promc_textfile_write_ex(reg, path, NULL);
 }

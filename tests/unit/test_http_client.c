@@ -808,6 +808,26 @@ static void test_push_methods(void **state)
     promc_registry_free(reg);
 }
 
+/* The scrape options reach the body: only the families asked for. */
+static void test_push_name_filter(void **state)
+{
+    (void)state;
+    promc_registry *reg = push_registry();
+    promc_gauge *g = promc_gauge_new(reg, "queue_depth", "Queue depth.", NULL);
+    assert_non_null(g);
+    static char got[65536];
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    promc_push_opts o = {.timeout = 5,
+                         .scrape = &(promc_scrape_opts){.names = PROMC_LABELS("queue_depth")}};
+    assert_int_equal(push_against(ok, 0, reg, "j", &o, got, sizeof got, false), PROMC_OK);
+    const char *body = strstr(got, "\r\n\r\n");
+    assert_non_null(body);
+    assert_string_equal(body + 4, "# HELP queue_depth Queue depth.\n# TYPE queue_depth gauge\n"
+                                  "queue_depth 0\n");
+    promc_gauge_free(g);
+    promc_registry_free(reg);
+}
+
 static void test_push_errors(void **state)
 {
     (void)state;
@@ -907,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_push_url_and_body),
         cmocka_unit_test(test_push_methods),
+        cmocka_unit_test(test_push_name_filter),
         cmocka_unit_test(test_push_errors),
         cmocka_unit_test(test_push_invalid),
     };

@@ -756,6 +756,60 @@ static struct outcome ok_promc_textfile_write(void)
     return o;
 }
 
+static const promc_scrape_opts only_jobs = {.names = PROMC_LABELS("jobs_total")};
+
+static struct outcome fail_promc_encode_ex(void)
+{
+    return seen(promc_encode_ex(reg, PROMC_FORMAT_TEXT, NULL, NULL, &only_jobs));
+}
+static struct outcome ok_promc_encode_ex(void)
+{
+    dirty();
+    return seen(promc_encode_ex(reg, PROMC_FORMAT_TEXT, write_nothing, NULL, &only_jobs));
+}
+
+static struct outcome fail_promc_encode_buffer_ex(void)
+{
+    return seen_ptr(promc_encode_buffer_ex(reg, (promc_format)7, NULL, &only_jobs));
+}
+static struct outcome ok_promc_encode_buffer_ex(void)
+{
+    dirty();
+    char *s = promc_encode_buffer_ex(reg, PROMC_FORMAT_OPENMETRICS, NULL, &only_jobs);
+    struct outcome o = seen_ptr(s);
+    promc_free(s);
+    return o;
+}
+
+static struct outcome fail_promc_encode_file_ex(void)
+{
+    return seen(promc_encode_file_ex(reg, PROMC_FORMAT_TEXT, NULL, &only_jobs));
+}
+static struct outcome ok_promc_encode_file_ex(void)
+{
+    FILE *f = fopen("/dev/null", "w");
+    dirty();
+    struct outcome o = seen(promc_encode_file_ex(reg, PROMC_FORMAT_TEXT, f, &only_jobs));
+    fclose(f);
+    return o;
+}
+
+static struct outcome fail_promc_textfile_write_ex(void)
+{
+    return seen(promc_textfile_write_ex(reg, "/nonexistent-dir/x.prom", &only_jobs));
+}
+static struct outcome ok_promc_textfile_write_ex(void)
+{
+    char path[] = "/tmp/promc-last-error-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    dirty();
+    struct outcome o = seen(promc_textfile_write_ex(reg, path, &only_jobs));
+    unlink(path);
+    return o;
+}
+
 static struct outcome fail_promc_http_fetch(void)
 {
     promc_http_result r;
@@ -938,6 +992,10 @@ static const struct row {
     ROW(promc_encode_buffer_escaped),
     ROW(promc_encode_file_escaped),
     ROW(promc_textfile_write),
+    ROW(promc_encode_ex),
+    ROW(promc_encode_buffer_ex),
+    ROW(promc_encode_file_ex),
+    ROW(promc_textfile_write_ex),
     ROW(promc_http_server_new),
     ROW(promc_http_server_free),
     ROW(promc_http_fetch),
