@@ -268,6 +268,12 @@ void promc__http_workers_stop(promc_http_server *s);
 struct promc__http_scratch {
     struct promc__buf body; /* response bodies are built here */
     struct promc__gzip *gz; /* made on the first compressed scrape */
+    /* A scrape's ?name[]= values: decoded one after another, each
+     * NUL-terminated, and the NULL-terminated list of them. */
+    char *names;
+    size_t names_cap;
+    const char **name_list;
+    size_t name_list_cap;
 };
 
 /* Answers the request parsed in c->req (its head is c->buf[0..head_len)) on

@@ -177,19 +177,19 @@ static int gzip_writer(void *ctx, const char *data, size_t len)
  * uncompressed). Returns the encoder's code; *gzip says whether the body is
  * compressed and *exposition_bytes its size before compression. */
 static int encode_body(promc_http_server *s, struct promc__http_scratch *w, promc_format f,
-                       promc_escaping e, bool *gzip, size_t *exposition_bytes)
+                       const promc_scrape_opts *so, bool *gzip, size_t *exposition_bytes)
 {
     struct promc__buf *wb = &w->body;
     if (*gzip && !w->gz)
         w->gz = promc__gzip_new();
     *gzip = *gzip && w->gz;
     if (!*gzip) {
-        int rc = promc_encode_escaped(s->registry, f, e, promc__buf_writer, wb);
+        int rc = promc_encode_ex(s->registry, f, promc__buf_writer, wb, so);
         *exposition_bytes = wb->len;
         return rc;
     }
     promc__gzip_start(w->gz, promc__buf_writer, wb);
-    int rc = promc_encode_escaped(s->registry, f, e, gzip_writer, w->gz);
+    int rc = promc_encode_ex(s->registry, f, gzip_writer, w->gz, so);
     /* The stream is ended whatever the encoder said, so that a partial
      * exposition served on error is still a whole gzip member; a failed
      * compressor write can only be the body buffer running out of memory,
@@ -199,24 +199,104 @@ static int encode_body(promc_http_server *s, struct promc__http_scratch *w, prom
     return rc;
 }
 
+/* Makes room for cap bytes (or elements of size elem) in *p. */
+static bool reserve(void **p, size_t *have, size_t want, size_t elem)
+{
+    if (*have >= want)
+        return true;
+    void *q = promc__realloc(*p, want * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *have = want;
+    return true;
+}
+
+/* The query string of the request (after the path's '?'), or NULL. */
+static const char *query_of(const struct promc__http_request *req, size_t *len)
+{
+    const char *end = req->target + req->target_len;
+    const char *q = req->path + req->path_len;
+    if (q >= end || *q != '?')
+        return NULL;
+    *len = (size_t)(end - q - 1);
+    return q + 1;
+}
+
+/* The values of the query's name[] parameters (client_golang's promhttp
+ * filter), percent-decoded into the worker's scratch, as a NULL-terminated
+ * list in *names; *names NULL when the query has none. Every parameter is
+ * decoded, so a malformed escape anywhere is PROMC_EINVAL; PROMC_ENOMEM. A
+ * value with a NUL byte cannot name a family: it is left out of the list,
+ * but still makes it a filter. */
+static int query_names(struct promc__http_scratch *w, const struct promc__http_request *req,
+                       const char *const **names)
+{
+    *names = NULL;
+    size_t qlen = 0;
+    const char *q = query_of(req, &qlen);
+    if (!q)
+        return PROMC_OK;
+    /* Each pair decodes to at most its own length plus a NUL, and there is
+     * at most one pair a byte, plus one. */
+    if (!reserve((void **)&w->names, &w->names_cap, 2 * qlen + 2, 1) ||
+        !reserve((void **)&w->name_list, &w->name_list_cap, qlen + 2, sizeof(char *)))
+        return PROMC_ENOMEM;
+    size_t used = 0, n = 0;
+    bool filter = false;
+    for (const char *p = q, *end = q + qlen; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pair_end = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pair_end - p));
+        const char *key_end = eq ? eq : pair_end;
+        const char *value = eq ? eq + 1 : pair_end;
+        char *out = w->names + used;
+        long klen = promc__http_query_decode(p, (size_t)(key_end - p), out);
+        if (klen < 0)
+            return PROMC_EINVAL;
+        bool is_name = klen == 6 && memcmp(out, "name[]", 6) == 0;
+        long vlen = promc__http_query_decode(value, (size_t)(pair_end - value), out);
+        if (vlen < 0)
+            return PROMC_EINVAL;
+        if (is_name) {
+            filter = true;
+            if (!memchr(out, '\0', (size_t)vlen)) {
+                out[vlen] = '\0';
+                w->name_list[n++] = out;
+                used += (size_t)vlen + 1;
+            }
+        }
+        p = pair_end + (amp != NULL);
+    }
+    w->name_list[n] = NULL;
+    if (filter)
+        *names = w->name_list;
+    return PROMC_OK;
+}
+
 static bool answer_metrics(const struct route *rt)
 {
     promc_http_server *s = rt->s;
     const struct promc__http_request *req = rt->req;
     struct promc__buf *wb = rt->wb;
     struct promc__http_reply r = base_reply(rt);
+    promc_scrape_opts so = {0};
+    int qrc = query_names(rt->w, req, &so.names);
+    if (qrc == PROMC_EINVAL)
+        return answer_error(rt, 400, "400 malformed query: a '%' not followed by two hex digits\n");
+    if (qrc != PROMC_OK)
+        return answer_error(rt, 500, "500 out of memory\n");
     promc__http_self_scrape_started(&s->self);
     const char *accept = req->accept && !s->opts.disable_openmetrics
                              ? terminate(rt->c, req->accept, req->accept_len)
                              : NULL;
-    promc_escaping e;
-    promc_format f = promc_negotiate_escaping(accept, &e, &r.content_type);
+    promc_format f = promc_negotiate_escaping(accept, &so.escaping, &r.content_type);
     bool gzip = !s->opts.disable_gzip && wants_gzip(req);
     size_t exposition_bytes = 0;
     promc__buf_reset(wb);
     int64_t t0 = promc__mono_ns();
     const promc_http_server *outer = enter_callbacks(s);
-    int rc = encode_body(s, rt->w, f, e, &gzip, &exposition_bytes);
+    int rc = encode_body(s, rt->w, f, &so, &gzip, &exposition_bytes);
     leave_callbacks(outer);
     r.vary_encoding = !s->opts.disable_gzip;
     /* Partial output is served only when it is what the encoder meant to

@@ -120,6 +120,8 @@ static void *worker_main(void *arg)
     }
     promc__free(w.body.p);
     promc__gzip_free(w.gz);
+    promc__free(w.names);
+    promc__free(w.name_list);
     return NULL;
 }
 

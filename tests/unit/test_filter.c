@@ -1,8 +1,9 @@
 /*
  * Name filters: a scrape that exposes only the families asked for, through
  * the library (promc_scrape_opts.names on promc_encode_ex and the calls
- * built on it), matching family names as client_golang's promhttp does: the
- * name text 0.0.4 and protobuf give the family.
+ * built on it) and through the HTTP server (GET /metrics?name[]=a&name[]=b,
+ * percent-encoded or not), matching family names as client_golang's promhttp
+ * does: the name text 0.0.4 and protobuf give the family.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,6 +12,7 @@
 #include "promc_http.h"
 
 #include "helpers.h"
+#include "raw_http.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixture: one family of every kind, and a collector                  */
@@ -309,6 +311,136 @@ static void test_ex_calls(void **state)
     fixture_free(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* HTTP: ?name[]=                                                      */
+/* ------------------------------------------------------------------ */
+
+static promc_http_server *serve(promc_registry *reg)
+{
+    promc_http_server *s =
+        promc_http_server_new(reg, "127.0.0.1:0", &(promc_http_opts){.disable_self_metrics = 1});
+    if (!s)
+        fail_msg("promc_http_server_new: %s", promc_last_error());
+    return s;
+}
+
+/* The families of GET target, which must answer 200. */
+static void expect_http_families(int port, const char *target, const char *want)
+{
+    char req[2048];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", target);
+    response r;
+    request(port, req, &r);
+    if (r.status != 200)
+        fail_msg("GET %s: %d %s", target, r.status, r.body);
+    char got[1024];
+    family_list(r.body, got, sizeof got);
+    if (strcmp(got, want) != 0)
+        fail_msg("GET %s families:\n%swant:\n%s", target, got, want);
+    resp_free(&r);
+}
+
+static void test_http_name_filter(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    promc_http_server *s = serve(f.reg);
+    int port = promc_http_server_port(s);
+    expect_http_families(port, "/metrics?name[]=jobs_total", "jobs_total\n");
+    expect_http_families(port, "/metrics?name[]=jobs_total&name[]=col_depth",
+                         "jobs_total\ncol_depth\n");
+    /* Percent-encoded brackets (what Prometheus' params: sends) and names. */
+    expect_http_families(port, "/metrics?name%5B%5D=temp_celsius&name%5b%5d=build%5Finfo",
+                         "temp_celsius\nbuild_info\n");
+    expect_http_families(port, "/metrics?name[]=lat%5fseconds", "lat_seconds\n");
+    /* Other parameters are ignored; empty pairs too. */
+    expect_http_families(port, "/metrics?x=1&&name[]=jobs_total&name=temp_celsius&y",
+                         "jobs_total\n");
+    /* No name[]: everything. */
+    char *all = test_render(f.reg, PROMC_FORMAT_TEXT);
+    response r;
+    request(port, GET("/metrics?name=jobs_total"), &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, all);
+    resp_free(&r);
+    promc_free(all);
+    /* Unknown names, an empty name and a name with a NUL: a valid, empty
+     * exposition. */
+    expect_http_families(port, "/metrics?name[]=nope", "");
+    expect_http_families(port, "/metrics?name[]=", "");
+    expect_http_families(port, "/metrics?name[]=jobs_total%00x", "");
+    request(port,
+            "GET /metrics?name[]=nope HTTP/1.1\r\nHost: t\r\nAccept: "
+            "application/openmetrics-text\r\n\r\n",
+            &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "# EOF\n");
+    resp_free(&r);
+    /* HEAD: the length of what GET would send. */
+    request(port, HEAD("/metrics?name[]=temp_celsius"), &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.content_length, (long)strlen("# HELP temp_celsius Temperature.\n"
+                                                    "# TYPE temp_celsius gauge\n"
+                                                    "temp_celsius 21.5\n"));
+    resp_free(&r);
+    promc_http_server_free(s);
+    fixture_free(&f);
+}
+
+/* A percent sign that does not start an escape of two hex digits is a
+ * malformed query: 400, wherever it is. */
+static void test_http_malformed_query(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    promc_http_server *s = serve(f.reg);
+    int port = promc_http_server_port(s);
+    static const char *const bad[] = {
+        "/metrics?name[]=%",       "/metrics?name[]=a%2", "/metrics?name[]=a%zz",
+        "/metrics?name%5=x",       "/metrics?other=%G0",  "/metrics?name[]=ok&x=%",
+        "/metrics?name%5B%5D=%4g",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char req[256];
+        snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", bad[i]);
+        response r;
+        request(port, req, &r);
+        if (r.status != 400)
+            fail_msg("GET %s: %d, want 400", bad[i], r.status);
+        assert_non_null(strstr(r.body, "query"));
+        resp_free(&r);
+    }
+    promc_http_server_free(s);
+    fixture_free(&f);
+}
+
+/* The filter applies to the server's own metrics too, and the request is
+ * counted as any scrape. */
+static void test_http_filter_self_metrics(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_http_server *s =
+        promc_http_server_new(reg, "127.0.0.1:0", &(promc_http_opts){.workers = 1});
+    assert_non_null(s);
+    int port = promc_http_server_port(s);
+    expect_http_families(port, "/metrics?name[]=promc_http_requests_total",
+                         "promc_http_requests_total\n");
+    response r;
+    request(port, GET("/metrics?name[]=%"), &r);
+    assert_int_equal(r.status, 400);
+    resp_free(&r);
+    /* One worker: it counted both answers before it takes the next
+     * request (a client may read an answer before it is counted). */
+    request(port, GET("/metrics?name[]=promc_http_requests_total"), &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "promc_http_requests_total{code=\"200\"} 1\n"));
+    assert_non_null(strstr(r.body, "promc_http_requests_total{code=\"400\"} 1\n"));
+    resp_free(&r);
+    promc_http_server_free(s);
+    promc_registry_free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +450,9 @@ int main(void)
         cmocka_unit_test(test_protobuf_filtered),
         cmocka_unit_test(test_collector_errors_are_not_filtered_away),
         cmocka_unit_test(test_ex_calls),
+        cmocka_unit_test(test_http_name_filter),
+        cmocka_unit_test(test_http_malformed_query),
+        cmocka_unit_test(test_http_filter_self_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
