@@ -178,9 +178,11 @@ PROMC_API int promc_registry_free(promc_registry *reg);
 PROMC_API promc_registry *promc_default_registry(void);
 /* Releases the default registry and its process collector (metrics in it
  * lose the registry's reference; a running HTTP server keeps serving it
- * until it is freed). For programs that want a clean exit under leak
- * checkers. A later promc_default_registry() starts a new, empty one, again
- * with a process collector. Cannot fail.
+ * until it is freed), and stops the library's collector threads (see
+ * promc_scrape_opts.timeout), waiting for the collections they still run.
+ * For programs that want a clean exit under leak checkers. A later
+ * promc_default_registry() starts a new, empty one, again with a process
+ * collector; collector threads start again when needed. Cannot fail.
  * Thread safety: NONE -- call it once, at the end, when no other thread uses
  * promc. */
 PROMC_API void promc_shutdown(void);
@@ -818,34 +820,82 @@ typedef enum promc_type {
  * during the callback it is given to. */
 typedef struct promc_emitter promc_emitter;
 
-/* Called on every scrape of a registry the collector is in, possibly from
- * several threads at once (one emitter each). Emit with the promc_emit_*
- * functions; return 0, or non-zero to report a failure (the scrape goes on
- * with the other metrics, then fails with PROMC_EIO naming the collector).
- * The callback may create, register and unregister metrics (itself
- * included) and scrape other registries; scraping the registry it is being
- * collected for fails with PROMC_ESTATE. */
+/* Called when a scrape of a registry the collector is in needs its
+ * samples. Scrapes that need them at the same time share one call (its
+ * output is recorded and each of them writes it), so the callback never runs
+ * twice at once; it may run on any thread: the scraping one, or, for a
+ * scrape with a deadline (promc_scrape_opts.timeout), one of the library's
+ * collector threads. Emit with the promc_emit_* functions; return 0, or
+ * non-zero to report a failure (the scrapes go on with the other metrics,
+ * then fail with PROMC_EIO naming the collector). promc_emitter_timeout says
+ * how long it has. The callback may create, register and unregister metrics
+ * (itself included) and scrape other registries; scraping the registry it
+ * is being collected for fails with PROMC_ESTATE, and so does a scrape that
+ * would wait for a collection waiting for this one. */
 typedef int (*promc_collect_fn)(promc_emitter *e, void *userdata);
 
 /* A metric whose samples come from a callback, registered as
  * promc_counter_new does. `names` optionally lists the family names it will
  * emit (NULL-terminated; copied), for duplicate detection at registration.
- * free_fn (may be NULL) is called on userdata when the collector is
- * destroyed; on failure it is not called: userdata stays the caller's.
- * Errors: NULL with PROMC_EINVAL (fn NULL, an invalid name), PROMC_EEXIST,
- * PROMC_ENOMEM. Any thread. */
+ * Its name (promc_metric_name; the collector label of the promc_collector_*
+ * families) is the first of `names`, or "collector_<n>" with n unique in
+ * the process: promc_collector_new_opts gives it one. free_fn (may be NULL)
+ * is called on userdata when the collector is destroyed: once its creator
+ * and every registry let go of it and no collection of it runs any more
+ * (a collection that outlived its scrape's deadline keeps it alive until it
+ * ends; free_fn then runs on that collection's thread). On failure free_fn
+ * is not called: userdata stays the caller's.
+ * Errors: NULL with PROMC_EINVAL (fn NULL, an invalid name), PROMC_EEXIST
+ * (also: a collector of the same name is in reg), PROMC_ENOMEM. Any
+ * thread. */
 PROMC_API promc_metric *promc_collector_new(promc_registry *reg, promc_collect_fn fn,
                                             void *userdata, void (*free_fn)(void *),
                                             const char *const *names);
+
+/* Options of promc_collector_new_opts; all optional (zero = default), the
+ * pointer itself may be NULL. Read during the call only. */
+typedef struct promc_collector_opts {
+    /* The collector's name (copied): non-empty UTF-8, unique among the
+     * collectors of a registry. It names the collector in error messages
+     * and labels its promc_collector_duration_seconds and
+     * promc_collector_timeouts_total series. Default: as promc_collector_new. */
+    const char *name;
+    /* Seconds a complete collection's output may stand in for one still
+     * running at a scrape's deadline: a late collector's families are then
+     * its last output if that is at most this old. 0: never (they are left
+     * out). Finite and not negative. */
+    double max_stale;
+} promc_collector_opts;
+
+/* promc_collector_new with options (see promc_collector_opts); opts NULL is
+ * promc_collector_new.
+ * Errors: as promc_collector_new, and PROMC_EINVAL for an empty or
+ * non-UTF-8 name or a max_stale that is negative, NaN or infinite. Any
+ * thread. */
+PROMC_API promc_metric *promc_collector_new_opts(promc_registry *reg, promc_collect_fn fn,
+                                                 void *userdata, void (*free_fn)(void *),
+                                                 const char *const *names,
+                                                 const promc_collector_opts *opts);
+
+/* Seconds the collection this emitter records has left before the scrape
+ * that started it stops waiting for it (promc_scrape_opts.timeout, or the
+ * HTTP server's scrape deadline): bound upstream requests by it, a little
+ * less to leave time for emitting. INFINITY without a deadline (and for
+ * NULL), 0 once it has passed: a collection that goes on past it is left
+ * behind, not stopped. Cannot fail; only from the collector's callback. */
+PROMC_API double promc_emitter_timeout(const promc_emitter *e);
 
 /* Starts a family. Same naming rules as the typed constructors (counter names
  * fold "_total", info names fold "_info"; help "" allowed); unit may be NULL.
  * Errors: PROMC_EINVAL (bad name, help, unit or type), PROMC_EEXIST (a name
  * another metric of the registry, the library, or an earlier family of this
- * scrape emits), PROMC_ENOMEM. A failed family is skipped with its samples,
- * and the scrape then fails with this error after the valid output (see
- * promc_encode): a collector cannot produce an invalid exposition, nor fail
- * silently. Only from the collector's callback. */
+ * collection emits -- or of a collector before it in the scrape, when the
+ * collection runs on the scraping thread), PROMC_ENOMEM. A failed family is
+ * skipped with its samples, and the scrape then fails with this error after
+ * the valid output (see promc_encode): a collector cannot produce an invalid
+ * exposition, nor fail silently. Each scrape writing the collection checks
+ * the names against its own registry and collectors again, with the same
+ * outcome for a clash. Only from the collector's callback. */
 PROMC_API int promc_emit_family(promc_emitter *e, const char *name, const char *help,
                                 promc_type type, const char *unit);
 /* One sample of the current counter, gauge or untyped family; for an info
@@ -1007,6 +1057,19 @@ typedef struct promc_scrape_opts {
      * promc_negotiate_escaping chose. 0 is PROMC_ESCAPING_UNDERSCORES, what
      * promc_encode does; a value outside the enum fails with PROMC_EINVAL. */
     promc_escaping escaping;
+    /* Seconds the scrape may wait for custom collectors, from the call on;
+     * 0, negative, NaN or infinite: no limit (collectors run on the calling
+     * thread, one after the other, as long as they take). With a limit,
+     * every collector starts at once on a collector thread of the library
+     * (see promc_collect_fn), and one still running when the time is up is
+     * left behind: the exposition has everything else, the collector's last
+     * output if it is recent enough (promc_collector_opts.max_stale), and
+     * the library's families promc_collector_duration_seconds{collector}
+     * (gauge: seconds its last complete collection took) and
+     * promc_collector_timeouts_total{collector} (counter: scrapes that gave
+     * up on it, this one included). A late collector is not an error of the
+     * scrape. Those two families are written by scrapes with a limit only. */
+    double timeout;
 } promc_scrape_opts;
 
 /* promc_encode with options (see promc_scrape_opts); opts NULL is

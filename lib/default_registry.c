@@ -7,6 +7,7 @@
  * only ever sees real registries, and the default registry with its process
  * collector is assembled above the core instead of inside it.
  */
+#include "collection.h"
 #include "process.h"
 #include "family.h"
 #include "internal.h"
@@ -97,6 +98,7 @@ void promc_shutdown(void)
     if (r)
         promc__registry_unref(r);
     promc__metric_unref(p);
+    promc__collection_threads_stop();
 }
 
 promc_metric *promc_process_collector_new(promc_registry *reg, const char *proc_root)

@@ -1,16 +1,23 @@
 /*
- * Custom collectors inside: the collector metric (a callback and its data),
- * and the emitter its callback writes through during a scrape. The emitter
- * applies the rules of the built-in types -- name grammar and folding, unit
- * rule, reserved labels, UTF-8, no family twice, no name another metric of
- * the registry or the library emits -- and hands valid families to the
- * scrape's sink as structured series. Anything invalid is left out and
- * recorded as the scrape's error, so a collector can neither produce an
- * invalid exposition nor fail silently.
+ * Custom collectors inside: the collector metric (a callback, its data, and
+ * what coalescing keeps between collections), the emitter its callback
+ * writes through, and how a recorded collection is replayed into a scrape.
+ *
+ * The emitter applies the rules of the built-in types -- name grammar and
+ * folding, unit rule, reserved labels, UTF-8, no family twice, no name
+ * another metric of the registry or the library emits -- and records valid
+ * families, as structured series, into the collection's result
+ * (collection.c), which every scrape sharing the collection replays into its
+ * sink. Anything invalid is left out and recorded as the collection's error,
+ * so a collector can neither produce an invalid exposition nor fail
+ * silently. What depends on the scrape is checked again at replay: a name
+ * another collector of the same scrape emitted first, a metric of the
+ * scrape's registry, and the scrape's name filter.
  */
 #include <math.h>
 #include <string.h>
 
+#include "collection.h"
 #include "emitter.h"
 #include "family.h"
 #include "gather.h"
@@ -22,16 +29,17 @@ struct collector_data {
     promc_collect_fn fn;
     void *userdata;
     void (*free_fn)(void *);
+    struct promc__coalesce co;
 };
 
 struct promc_emitter {
-    struct promc__scrape *scrape;
+    struct promc__run *run;       /* the collection being recorded */
+    struct promc__result *result; /* run->result */
     struct promc_metric *self;
     bool in_family; /* a valid family is open */
-    bool skip;      /* ... that the scrape's name filter leaves out */
     struct promc__desc desc;
-    char *name, *help, *unit; /* owned copies for the open family */
-    char *scratch;            /* rendered labels */
+    const char *name; /* the open family's (base) name, in the result */
+    char *scratch;    /* rendered labels */
     size_t scratch_cap;
     const char **ptrs; /* label names then values, views for the sink */
     size_t ptrs_cap;
@@ -42,31 +50,53 @@ struct promc_emitter {
     size_t keys_len, keys_cap;
     size_t *slots;
     size_t nslots, nseries;
+    /* Sample names of this collection's families so far. */
+    char **seen;
+    size_t nseen, capseen;
+    /* The label names of the last series recorded, in the result: the next
+     * series with the same names shares them. */
+    const char *const *last_names;
+    size_t last_nnames;
 };
 
 /* ===================================================================== */
 /* Collector lifetime                                                     */
 /* ===================================================================== */
 
-static void collector_collect(struct promc_metric *m, struct promc__scrape *sc);
+static void *collector_start(struct promc_metric *m, struct promc__scrape *sc);
+static void collector_collect(struct promc_metric *m, struct promc__scrape *sc, void *started);
+static void collector_abandon(struct promc_metric *m, void *started);
+static void collector_stats(struct promc_metric *m, struct promc__collector_stats *st);
 
 static void collector_fini(struct promc_metric *m)
 {
     struct collector_data *d = m->type_data;
-    if (d && d->free_fn)
+    if (!d)
+        return;
+    promc__coalesce_fini(&d->co);
+    if (d->free_fn)
         d->free_fn(d->userdata);
     promc__free(d);
 }
 
 static const struct promc__ops collector_ops = {
     .type = PROMC_UNTYPED,
+    .start = collector_start,
     .collect = collector_collect,
+    .abandon = collector_abandon,
+    .stats = collector_stats,
     .fini = collector_fini,
 };
 
+/* A collector's name: non-empty UTF-8 (it becomes a label value). */
+static bool valid_collector_name(const char *s)
+{
+    return s && *s && promc__valid_utf8(s, strlen(s));
+}
+
 struct promc_metric *promc__collector_create(promc_collect_fn fn, void *userdata,
                                              void (*free_fn)(void *), const char *const *names,
-                                             bool utf8)
+                                             bool utf8, const promc_collector_opts *opts)
 {
     if (!fn)
         return promc__fail_null(PROMC_EINVAL, "a collector needs a callback");
@@ -77,13 +107,31 @@ struct promc_metric *promc__collector_create(promc_collect_fn fn, void *userdata
                                     names[i]);
         legacy = legacy && promc__valid_metric_name(names[i]);
     }
+    const char *name = opts ? opts->name : NULL;
+    double max_stale = opts ? opts->max_stale : 0;
+    if (name && !valid_collector_name(name))
+        return promc__fail_null(PROMC_EINVAL, "collector: a name must be non-empty UTF-8");
+    if (!(max_stale >= 0) || isinf(max_stale))
+        return promc__fail_null(PROMC_EINVAL,
+                                "collector: max_stale must be a finite number of seconds, at "
+                                "least 0");
+    /* Without a name of its own: its first declared family, else a name
+     * unique in the process. */
+    char generated[32];
+    if (!name && names && names[0])
+        name = names[0];
+    if (!name) {
+        snprintf(generated, sizeof generated, "collector_%llu",
+                 (unsigned long long)promc__new_family_id());
+        name = generated;
+    }
     struct collector_data *d = promc__calloc(1, sizeof *d);
     if (!d)
         return promc__fail_null(PROMC_ENOMEM, "out of memory creating a collector");
     d->fn = fn;
     d->userdata = userdata;
-    struct promc_metric *m = promc__metric_new(
-        &collector_ops, names && names[0] ? names[0] : "collector", "custom collector", names, d);
+    promc__coalesce_init(&d->co, max_stale);
+    struct promc_metric *m = promc__metric_new(&collector_ops, name, "custom collector", names, d);
     if (!m)
         return NULL; /* d was freed with the metric, free_fn not yet set */
     m->utf8_names = !legacy;
@@ -99,58 +147,49 @@ void promc__collector_disarm(struct promc_metric *m)
 
 static void emitter_close(promc_emitter *em)
 {
-    promc__free(em->name);
-    promc__free(em->help);
-    promc__free(em->unit);
-    em->name = em->help = em->unit = NULL;
+    em->name = NULL;
     em->in_family = false;
     em->keys_len = em->nseries = 0;
     if (em->slots)
         memset(em->slots, 0, em->nslots * sizeof *em->slots);
 }
 
-static void collector_collect(struct promc_metric *m, struct promc__scrape *sc)
-{
-    struct collector_data *d = m->type_data;
-    promc_emitter em = {.scrape = sc, .self = m};
-    int rc = d->fn(&em, d->userdata);
-    emitter_close(&em);
-    promc__free(em.scratch);
-    promc__free(em.ptrs);
-    promc__free(em.keys);
-    promc__free(em.slots);
-    if (rc != 0) {
-        promc__fail(PROMC_EIO, "collector \"%s\" failed (its callback returned %d)", m->desc.name,
-                    rc);
-        promc__scrape_fail(sc, PROMC_EIO);
-    }
-}
-
-/* Every failure of an emit call is the scrape's failure too. */
+/* Every failure of an emit call is the collection's failure too. */
 static int fail(promc_emitter *em, int code)
 {
     if (em)
-        promc__scrape_fail(em->scrape, code);
+        promc__result_fail(em->result, code, promc_last_error());
     return code;
 }
 
 /* ===================================================================== */
-/* Families                                                               */
+/* Sample names                                                           */
 /* ===================================================================== */
 
-static bool seen_in_scrape(const struct promc__scrape *sc, const char *name)
+static bool seen_in(char *const *seen, size_t n, const char *name)
 {
-    for (size_t i = 0; i < sc->nseen; i++)
-        if (strcmp(sc->seen[i], name) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(seen[i], name) == 0)
             return true;
     return false;
 }
 
-/* Every sample name the family would emit must be free: not claimed by a
- * registered metric or the library, and not emitted earlier in this scrape
- * by any collector (gauge "x_total" then counter "x" would both write
- * x_total). */
-static int check_claims(promc_emitter *em, const char *base, promc_type type)
+/* Where a family's sample names must be free: the registry (a metric that
+ * is a member of `members`, or the library; self may claim them), and the
+ * names already emitted (`seen`, and a second list or NULL). */
+struct claim_check {
+    promc_registry *reg;
+    const struct promc__members *members;
+    const struct promc_metric *self;
+    char *const *seen;
+    size_t nseen;
+    char *const *seen2;
+    size_t nseen2;
+};
+
+/* Every sample name the family would emit must be free (gauge "x_total"
+ * then counter "x" would both write x_total). */
+static int check_claims(const struct claim_check *cc, const char *base, promc_type type)
 {
     size_t blen = strlen(base);
     for (const char *const *s = promc__type(type)->claims; *s; s++) {
@@ -164,15 +203,15 @@ static int check_claims(promc_emitter *em, const char *base, promc_type type)
         const struct promc_metric *owner;
         char owner_name[128];
         int rc = PROMC_OK;
-        /* The library's names, or those of another member of this scrape
+        /* The library's names, or those of another member of the scrape
          * (the linear search runs only on a clash). */
-        if (promc__registry_claimed(em->scrape->reg, name, &owner, owner_name, sizeof owner_name) &&
-            owner != em->self && (!owner || promc__scrape_has(em->scrape, owner)))
+        if (promc__registry_claimed(cc->reg, name, &owner, owner_name, sizeof owner_name) &&
+            owner != cc->self && (!owner || promc__members_has(cc->members, owner)))
             rc = promc__fail(PROMC_EEXIST,
                              "collector: family \"%s\" would emit \"%s\", already emitted by "
                              "\"%s\"",
                              base, name, owner_name);
-        else if (seen_in_scrape(em->scrape, name))
+        else if (seen_in(cc->seen, cc->nseen, name) || seen_in(cc->seen2, cc->nseen2, name))
             rc = promc__fail(PROMC_EEXIST,
                              "collector: family \"%s\" would emit \"%s\", already emitted in "
                              "this scrape",
@@ -185,17 +224,17 @@ static int check_claims(promc_emitter *em, const char *base, promc_type type)
     return PROMC_OK;
 }
 
-static int remember(promc_emitter *em, const char *base, promc_type type)
+/* Adds the family's sample names to a seen list. */
+static int remember(char ***seen, size_t *n, size_t *cap, const char *base, promc_type type)
 {
-    struct promc__scrape *sc = em->scrape;
     for (const char *const *s = promc__type(type)->claims; *s; s++) {
-        if (sc->nseen == sc->capseen) {
-            size_t cap = sc->capseen ? sc->capseen * 2 : 16;
-            char **seen = promc__realloc(sc->seen, cap * sizeof *seen);
-            if (!seen)
+        if (*n == *cap) {
+            size_t c = *cap ? *cap * 2 : 16;
+            char **grown = promc__realloc(*seen, c * sizeof *grown);
+            if (!grown)
                 return PROMC_ENOMEM;
-            sc->seen = seen;
-            sc->capseen = cap;
+            *seen = grown;
+            *cap = c;
         }
         size_t bl = strlen(base), sl = strlen(*s);
         char *copy = promc__malloc(bl + sl + 1);
@@ -203,10 +242,14 @@ static int remember(promc_emitter *em, const char *base, promc_type type)
             return PROMC_ENOMEM;
         memcpy(copy, base, bl);
         memcpy(copy + bl, *s, sl + 1);
-        sc->seen[sc->nseen++] = copy;
+        (*seen)[(*n)++] = copy;
     }
     return PROMC_OK;
 }
+
+/* ===================================================================== */
+/* Families                                                               */
+/* ===================================================================== */
 
 static int open_family(promc_emitter *em, const char *name, const char *help, promc_type type,
                        const char *unit)
@@ -221,36 +264,44 @@ static int open_family(promc_emitter *em, const char *name, const char *help, pr
     if (!base)
         return promc__fail(PROMC_ENOMEM, "out of memory in collector");
     base[promc__base_len(type, name)] = '\0';
-    bool utf8 = promc__registry_utf8(em->scrape->reg);
+    bool utf8 = promc__registry_utf8(em->run->reg);
     int rc = promc__check_family(type, "collector: ", base, help, unit, utf8);
     if (rc == PROMC_OK && type == PROMC_STATESET && !promc__valid_label(base, utf8))
         rc = promc__fail(PROMC_EINVAL, "collector: stateset \"%s\" must also be a valid label name",
                          base);
-    if (rc == PROMC_OK)
-        rc = check_claims(em, base, type);
-    if (rc == PROMC_OK && remember(em, base, type) != PROMC_OK)
+    if (rc == PROMC_OK) {
+        /* Against the registry of the scrape that started the collection,
+         * and, recorded on its thread, the collectors before it: so the
+         * callback hears of a clash. Each scrape checks again at replay. */
+        const struct promc__run *run = em->run;
+        const struct promc__scrape *sc = run->scrape;
+        struct claim_check cc = {run->reg,  run->members,         em->self,          em->seen,
+                                 em->nseen, sc ? sc->seen : NULL, sc ? sc->nseen : 0};
+        rc = check_claims(&cc, base, type);
+    }
+    if (rc == PROMC_OK && remember(&em->seen, &em->nseen, &em->capseen, base, type) != PROMC_OK)
         rc = promc__fail(PROMC_ENOMEM, "out of memory in collector");
+    struct promc__rec *rec = NULL;
+    if (rc == PROMC_OK) {
+        struct promc__result *r = em->result;
+        rec = promc__result_append(r, PROMC__REC_FAMILY);
+        char *n = rec ? promc__result_strdup(r, base) : NULL;
+        char *h = n ? promc__result_strdup(r, help) : NULL;
+        char *u = h && unit ? promc__result_strdup(r, unit) : NULL;
+        if (!h || (unit && !u))
+            rc = promc__fail(PROMC_ENOMEM, "out of memory in collector");
+        else
+            rec->desc = (struct promc__desc){n, h, u, type};
+    }
+    promc__free(base);
     if (rc != PROMC_OK) {
-        promc__free(base);
+        if (rec) /* an unfinished record: replay skips a family without a name */
+            rec->desc.name = NULL;
         return rc;
     }
-    em->name = base;
-    em->help = promc__strdup(help);
-    em->unit = unit ? promc__strdup(unit) : NULL;
-    if (!em->help || (unit && !em->unit)) {
-        emitter_close(em);
-        return promc__fail(PROMC_ENOMEM, "out of memory in collector");
-    }
-    em->desc.name = em->name;
-    em->desc.help = em->help;
-    em->desc.unit = em->unit;
-    em->desc.type = type;
+    em->desc = rec->desc;
+    em->name = rec->desc.name;
     em->in_family = true;
-    /* Left out by the name filter: validated and claimed all the same, so
-     * that the scrape's errors do not depend on the filter. */
-    em->skip = !promc__scrape_wants(em->scrape, &em->desc);
-    if (!em->skip)
-        promc__sink_family(em->scrape->sink, &em->desc);
     return promc__ok();
 }
 
@@ -262,6 +313,14 @@ int promc_emit_family(promc_emitter *em, const char *name, const char *help, pro
     emitter_close(em);
     int rc = open_family(em, name, help, type, unit);
     return rc == PROMC_OK ? rc : fail(em, rc);
+}
+
+double promc_emitter_timeout(const promc_emitter *em)
+{
+    if (!em || !em->run->deadline_ns)
+        return INFINITY;
+    double left = (double)(em->run->deadline_ns - promc__mono_ns()) / 1e9;
+    return left > 0 ? left : 0;
 }
 
 /* ===================================================================== */
@@ -293,7 +352,7 @@ static int prepare_labels(promc_emitter *em, const promc_label *labels, size_t n
     if (n && !labels)
         return promc__fail(PROMC_EINVAL, "collector: labels missing");
     size_t need = 1;
-    bool utf8 = promc__registry_utf8(em->scrape->reg), utf8_names = false;
+    bool utf8 = promc__registry_utf8(em->run->reg), utf8_names = false;
     for (size_t i = 0; i < n; i++) {
         const char *ln = labels[i].name, *lv = labels[i].value;
         if (!promc__valid_label(ln, utf8))
@@ -456,13 +515,119 @@ static int remember_series(promc_emitter *em, const struct promc__labels *ls)
     return PROMC_OK;
 }
 
+/* ---- Recording a series into the result ---- */
+
+/* A copy of n elements of size elem in the result (NULL for none). */
+static const void *copy_array(struct promc__result *r, const void *p, size_t n, size_t elem,
+                              bool *oom)
+{
+    if (!n || !p)
+        return NULL;
+    void *q = promc__result_alloc(r, n * elem);
+    if (!q) {
+        *oom = true;
+        return NULL;
+    }
+    memcpy(q, p, n * elem);
+    return q;
+}
+
+/* Copies of n strings in the result, as an array (NULL for none). */
+static const char *const *copy_strings(struct promc__result *r, const char *const *v, size_t n,
+                                       bool *oom)
+{
+    if (!n || !v)
+        return NULL;
+    const char **q = promc__result_alloc(r, n * sizeof *q);
+    if (!q) {
+        *oom = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        q[i] = promc__result_strdup(r, v[i]);
+        if (!q[i]) {
+            *oom = true;
+            return NULL;
+        }
+    }
+    return q;
+}
+
+/* The series x of the open family, everything it points at copied into the
+ * result, as a record. */
+static int record_series(promc_emitter *em, const struct promc__series *x)
+{
+    struct promc__result *r = em->result;
+    bool oom = false;
+    struct promc__labels *ls = promc__result_alloc(r, sizeof *ls);
+    char *rendered = ls ? promc__result_alloc(r, x->labels->rendered_len + 1) : NULL;
+    if (!rendered)
+        return promc__fail(PROMC_ENOMEM, "out of memory in collector");
+    memcpy(rendered, x->labels->rendered, x->labels->rendered_len + 1);
+    /* The values are in the rendering already (the sinks read them back
+     * from it, as they do a child's); the names are mostly those of the
+     * series before. */
+    *ls = (struct promc__labels){.rendered = rendered,
+                                 .rendered_len = x->labels->rendered_len,
+                                 .n = x->labels->n,
+                                 .utf8_names = x->labels->utf8_names};
+    bool same = em->last_names && em->last_nnames == x->labels->n;
+    for (size_t i = 0; same && i < x->labels->n; i++)
+        same = strcmp(em->last_names[i], x->labels->names[i]) == 0;
+    ls->names = same ? em->last_names : copy_strings(r, x->labels->names, x->labels->n, &oom);
+    if (!oom && ls->names) {
+        em->last_names = ls->names;
+        em->last_nnames = x->labels->n;
+    }
+    struct promc__series y = *x;
+    y.labels = ls;
+    switch (em->desc.type) {
+    case PROMC_HISTOGRAM: {
+        struct promc__histogram_data *h = promc__result_alloc(r, sizeof *h);
+        if (!h)
+            return promc__fail(PROMC_ENOMEM, "out of memory in collector");
+        *h = *x->hist;
+        h->bounds = copy_array(r, x->hist->bounds, h->nbounds, sizeof *h->bounds, &oom);
+        h->cumulative = copy_array(r, x->hist->cumulative, h->nbounds, sizeof *h->cumulative, &oom);
+        y.hist = h;
+        break;
+    }
+    case PROMC_SUMMARY: {
+        struct promc__summary_data *sd = promc__result_alloc(r, sizeof *sd);
+        if (!sd)
+            return promc__fail(PROMC_ENOMEM, "out of memory in collector");
+        *sd = *x->summary;
+        sd->quantiles = copy_array(r, x->summary->quantiles, sd->nquantiles, sizeof(double), &oom);
+        sd->qvalues = copy_array(r, x->summary->qvalues, sd->nquantiles, sizeof(double), &oom);
+        y.summary = sd;
+        break;
+    }
+    case PROMC_STATESET: {
+        struct promc__stateset_data *st = promc__result_alloc(r, sizeof *st);
+        if (!st)
+            return promc__fail(PROMC_ENOMEM, "out of memory in collector");
+        *st = *x->stateset;
+        st->states = copy_strings(r, x->stateset->states, st->nstates, &oom);
+        y.stateset = st;
+        break;
+    }
+    default:
+        break;
+    }
+    struct promc__rec *rec = oom ? NULL : promc__result_append(r, PROMC__REC_SERIES);
+    if (!rec)
+        return promc__fail(PROMC_ENOMEM, "out of memory in collector");
+    rec->series = y;
+    return PROMC_OK;
+}
+
 static int emit(promc_emitter *em, const struct promc__series *x)
 {
     int rc = remember_series(em, x->labels);
+    if (rc == PROMC_OK)
+        rc = record_series(em, x);
     if (rc != PROMC_OK)
         return fail(em, rc);
-    if (!em->skip)
-        promc__sink_series(em->scrape->sink, x);
     return promc__ok();
 }
 
@@ -579,4 +744,129 @@ int promc_emit_stateset(promc_emitter *em, const promc_label *labels, size_t nla
     struct promc__stateset_data sd = {.nstates = nstates, .states = states, .current = current};
     struct promc__series x = {.labels = &ls, .stateset = &sd};
     return emit(em, &x);
+}
+
+/* ===================================================================== */
+/* Collections and scrapes                                                */
+/* ===================================================================== */
+
+/* Records one collection (promc__run_fn): the callback, with an emitter
+ * writing into the run's result. */
+static void record(struct promc__run *run)
+{
+    struct promc_metric *m = run->collector;
+    struct collector_data *d = m->type_data;
+    promc_emitter em = {.run = run, .result = run->result, .self = m};
+    int rc = d->fn(&em, d->userdata);
+    emitter_close(&em);
+    promc__free(em.scratch);
+    promc__free(em.ptrs);
+    promc__free(em.keys);
+    promc__free(em.slots);
+    promc__free_strings(em.seen, em.nseen);
+    if (rc != 0) {
+        promc__fail(PROMC_EIO, "collector \"%s\" failed (its callback returned %d)", m->desc.name,
+                    rc);
+        promc__result_fail(run->result, PROMC_EIO, promc_last_error());
+    }
+}
+
+/* The result's error becomes the scrape's, where it happened. */
+static void replay_error(struct promc__scrape *sc, const struct promc__result *r)
+{
+    promc__fail(r->error, "%s", r->message);
+    promc__scrape_fail(sc, r->error);
+}
+
+/* Writes a complete result into the scrape: each family checked against
+ * the scrape's registry and the collectors before this one, and left out
+ * when it clashes (the scrape's error) or the name filter does not want
+ * it. */
+static void replay(struct promc__scrape *sc, struct promc_metric *self,
+                   const struct promc__result *r)
+{
+    struct claim_check cc = {sc->reg, sc->members, self, sc->seen, sc->nseen, NULL, 0};
+    bool writing = false;
+    if (r->error != PROMC_OK && !r->error_after)
+        replay_error(sc, r);
+    for (const struct promc__rec *rec = r->first; rec; rec = rec->next) {
+        if (rec->kind == PROMC__REC_FAMILY) {
+            writing = false;
+            const struct promc__desc *d = &rec->desc;
+            if (d->name) {
+                cc.seen = sc->seen;
+                cc.nseen = sc->nseen;
+                int rc = check_claims(&cc, d->name, d->type);
+                if (rc == PROMC_OK &&
+                    remember(&sc->seen, &sc->nseen, &sc->capseen, d->name, d->type) != PROMC_OK)
+                    rc = promc__fail(PROMC_ENOMEM, "out of memory in collector");
+                if (rc != PROMC_OK)
+                    promc__scrape_fail(sc, rc);
+                else if (promc__scrape_wants(sc, d)) {
+                    promc__sink_family(sc->sink, d);
+                    writing = true;
+                }
+            }
+        } else if (writing) {
+            promc__sink_series(sc->sink, &rec->series);
+        }
+        if (r->error != PROMC_OK && r->error_after == rec)
+            replay_error(sc, r);
+    }
+}
+
+static void *collector_start(struct promc_metric *m, struct promc__scrape *sc)
+{
+    struct collector_data *d = m->type_data;
+    struct promc__run *run;
+    if (promc__run_acquire(&d->co, m, sc, record, true, &run) != PROMC_OK)
+        promc__scrape_fail(sc, promc_last_error_code());
+    return run;
+}
+
+static void collector_collect(struct promc_metric *m, struct promc__scrape *sc, void *started)
+{
+    struct collector_data *d = m->type_data;
+    struct promc__run *run = started;
+    if (!run && sc->deadline_ns)
+        return; /* it could not be started: the scrape has the error */
+    if (!run && promc__run_acquire(&d->co, m, sc, record, false, &run) != PROMC_OK) {
+        promc__scrape_fail(sc, promc_last_error_code());
+        return;
+    }
+    switch (promc__run_wait(run, sc->deadline_ns)) {
+    case PROMC__RUN_DONE:
+        replay(sc, m, run->result);
+        break;
+    case PROMC__RUN_CIRCLE:
+        promc__fail(PROMC_ESTATE,
+                    "collector \"%s\" is being collected for a scrape that waits for this one "
+                    "(collectors scraping each other's registries)",
+                    m->desc.name);
+        promc__scrape_fail(sc, PROMC_ESTATE);
+        break;
+    default: { /* late: counted, and its last result if recent enough */
+        atomic_fetch_add_explicit(&d->co.timeouts, 1, memory_order_relaxed);
+        struct promc__result *stale = promc__coalesce_stale(&d->co);
+        if (stale) {
+            replay(sc, m, stale);
+            promc__result_unref(stale);
+        }
+    }
+    }
+    promc__run_release(run);
+}
+
+static void collector_abandon(struct promc_metric *m, void *started)
+{
+    (void)m;
+    promc__run_release(started);
+}
+
+static void collector_stats(struct promc_metric *m, struct promc__collector_stats *st)
+{
+    struct collector_data *d = m->type_data;
+    uint64_t ns = atomic_load_explicit(&d->co.duration_ns, memory_order_relaxed);
+    st->duration = ns == UINT64_MAX ? NAN : (double)ns / 1e9;
+    st->timeouts = atomic_load_explicit(&d->co.timeouts, memory_order_relaxed);
 }

@@ -13,11 +13,11 @@
 struct promc_metric;
 
 /* A collector metric, unregistered; its declared names may be UTF-8 when
- * utf8 says so. On failure (NULL, error recorded) free_fn is not called:
- * userdata stays the caller's. */
+ * utf8 says so (opts may be NULL). On failure (NULL, error recorded) free_fn
+ * is not called: userdata stays the caller's. */
 struct promc_metric *promc__collector_create(promc_collect_fn fn, void *userdata,
                                              void (*free_fn)(void *), const char *const *names,
-                                             bool utf8);
+                                             bool utf8, const promc_collector_opts *opts);
 /* Makes sure free_fn is not called when the collector is destroyed (for a
  * constructor whose registration failed: userdata goes back to the caller). */
 void promc__collector_disarm(struct promc_metric *m);

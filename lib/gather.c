@@ -1,13 +1,18 @@
 /*
  * A scrape: walks a registry's members in registration order into a sink --
  * the built-in families child by child, custom collectors through their
- * callbacks -- then the library's own family (label sets refused by child
- * limits), then finishes the sink. The member list is copied (with
+ * callbacks -- then the library's own families (label sets refused by child
+ * limits; with a deadline, what each collector took and how often a scrape
+ * gave up on it), then finishes the sink. The member list is copied (with
  * references) under the registry's read lock and walked without it, so a
  * collector may create, register and unregister metrics, itself included,
  * while it runs. A collector's failure does not stop the walk: the valid
  * families are all written, and the first error is returned at the end.
+ * With a deadline every collector is started before the walk, so that they
+ * run side by side on collector threads and the scrape waits for the
+ * slowest, not their sum (emitter.c, collection.c).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,17 +26,43 @@
 /* The registries this thread is scraping, innermost last: a collector or
  * writer that scrapes the registry it is called for would recurse forever,
  * and nesting is bounded so the family bookkeeping of children.c holds. */
-#define MAX_NESTED_SCRAPES 8
-
-static _Thread_local promc_registry *scraping[MAX_NESTED_SCRAPES] PROMC__TLS;
+static _Thread_local promc_registry *scraping[PROMC__MAX_NESTED_SCRAPES] PROMC__TLS;
 static _Thread_local unsigned nscraping PROMC__TLS;
+/* The owner of the callbacks this thread runs (an HTTP server). */
+static _Thread_local const void *callback_owner PROMC__TLS;
 
 bool promc__scrape_has(const struct promc__scrape *sc, const struct promc_metric *m)
 {
-    for (size_t i = 0; i < sc->nitems; i++)
-        if (sc->items[i] == m)
-            return true;
-    return false;
+    return promc__members_has(sc->members, m);
+}
+
+void promc__scrape_context_get(struct promc__scrape_context *c)
+{
+    memcpy(c->scraping, scraping, nscraping * sizeof scraping[0]);
+    c->nscraping = nscraping;
+    c->owner = callback_owner;
+}
+
+void promc__scrape_context_swap(struct promc__scrape_context *c)
+{
+    struct promc__scrape_context old;
+    promc__scrape_context_get(&old);
+    memcpy(scraping, c->scraping, c->nscraping * sizeof scraping[0]);
+    nscraping = c->nscraping;
+    callback_owner = c->owner;
+    *c = old;
+}
+
+const void *promc__callback_owner(void)
+{
+    return callback_owner;
+}
+
+const void *promc__callback_owner_set(const void *owner)
+{
+    const void *old = callback_owner;
+    callback_owner = owner;
+    return old;
 }
 
 /* ===================================================================== */
@@ -150,29 +181,121 @@ static void collect_refusals(const struct promc__scrape *sc, struct promc__sink 
     }
 }
 
+/* One series of a promc_collector_* family: {collector="<name>"}. */
+static void collector_series(struct promc__sink *s, const char *name, struct promc__value v)
+{
+    static const char *const names[] = {"collector"};
+    size_t len = sizeof "collector=\"\"" - 1 + promc__escaped_len(name, true);
+    char small[256];
+    char *rendered = len < sizeof small ? small : promc__malloc(len + 1);
+    if (!rendered) {
+        s->error = PROMC_ENOMEM;
+        return;
+    }
+    char *p = rendered;
+    memcpy(p, "collector=\"", 11);
+    p += 11;
+    p += promc__escape(p, name, true);
+    *p++ = '"';
+    *p = '\0';
+    const char *values[] = {name};
+    struct promc__labels ls = {rendered, len, 1, names, values, false};
+    struct promc__series x = {.labels = &ls, .value = v};
+    promc__sink_series(s, &x);
+    if (rendered != small)
+        promc__free(rendered);
+}
+
+/* promc_collector_duration_seconds{collector} and
+ * promc_collector_timeouts_total{collector}: how long each custom collector
+ * of the scrape took last time, and how often a scrape gave up waiting for
+ * it. Written by scrapes with a deadline, the only ones that can give up;
+ * their names are reserved in every registry (registry.c). */
+static void collect_collector_stats(const struct promc__scrape *sc, struct promc__sink *s)
+{
+    static const struct promc__desc duration = {
+        PROMC__COLLECTOR_DURATION_FAMILY,
+        "Seconds the last complete collection of each custom collector took.", "seconds",
+        PROMC_GAUGE};
+    static const struct promc__desc timeouts = {
+        PROMC__COLLECTOR_TIMEOUTS_FAMILY,
+        "Scrapes that answered without waiting for a custom collector still running at their "
+        "deadline.",
+        NULL, PROMC_COUNTER};
+    for (int pass = 0; pass < 2; pass++) {
+        const struct promc__desc *d = pass ? &timeouts : &duration;
+        if (!promc__scrape_wants(sc, d))
+            continue;
+        bool header = false;
+        for (size_t i = 0; i < sc->nitems && !s->error; i++) {
+            struct promc_metric *m = sc->items[i];
+            if (!m->ops->stats)
+                continue;
+            struct promc__collector_stats st;
+            m->ops->stats(m, &st);
+            if (!pass && isnan(st.duration)) /* never completed: nothing to say */
+                continue;
+            if (!header) {
+                promc__sink_family(s, d);
+                header = true;
+            }
+            collector_series(s, m->desc.name,
+                             pass ? promc__vu(st.timeouts) : promc__vd(st.duration));
+        }
+    }
+}
+
+/* The monotonic deadline of a scrape given timeout seconds from now; 0 for
+ * none (0, negative, NaN, infinite). Beyond a year is no deadline either:
+ * the nanoseconds would not fit. */
+static int64_t deadline_of(const promc_scrape_opts *opts)
+{
+    double t = opts ? opts->timeout : 0;
+    if (!(t > 0) || !(t < 365.0 * 86400))
+        return 0;
+    int64_t d = promc__mono_ns() + (int64_t)(t * 1e9);
+    return d ? d : 1;
+}
+
 static int walk(promc_registry *reg, struct promc__sink *sink, const promc_scrape_opts *opts)
 {
     sink->created = atomic_load(&reg->created) != 0;
-    struct promc__scrape sc = {.reg = reg, .sink = sink};
+    struct promc__scrape sc = {.reg = reg, .sink = sink, .deadline_ns = deadline_of(opts)};
     if (filter_init(&sc.filter, opts) != PROMC_OK)
         return PROMC_ENOMEM;
-    size_t n = 0;
-    struct promc_metric **items = promc__registry_snapshot(reg, &n);
-    if (!items) {
+    sc.members = promc__registry_members(reg);
+    void **started = NULL;
+    if (sc.members && sc.deadline_ns)
+        started = promc__calloc(sc.members->n ? sc.members->n : 1, sizeof *started);
+    if (!sc.members || (sc.deadline_ns && !started)) {
+        promc__members_unref(sc.members);
         promc__free(sc.filter.names);
         return promc__fail(PROMC_ENOMEM, "out of memory starting a scrape");
     }
-    sc.items = items;
-    sc.nitems = n;
+    sc.items = sc.members->items;
+    sc.nitems = sc.members->n;
+    size_t n = sc.nitems;
+    for (size_t i = 0; started && i < n; i++)
+        if (sc.items[i]->ops->start)
+            started[i] = sc.items[i]->ops->start(sc.items[i], &sc);
     for (size_t i = 0; i < n && !sink->error; i++) {
-        struct promc_metric *m = items[i];
-        if (m->ops->collect)
-            m->ops->collect(m, &sc);
-        else if (promc__scrape_wants(&sc, &m->desc))
+        struct promc_metric *m = sc.items[i];
+        if (m->ops->collect) {
+            m->ops->collect(m, &sc, started ? started[i] : NULL);
+            if (started)
+                started[i] = NULL;
+        } else if (promc__scrape_wants(&sc, &m->desc)) {
             promc__family_collect(m, sink);
+        }
     }
+    for (size_t i = 0; started && i < n; i++) /* the walk stopped early */
+        if (started[i])
+            sc.items[i]->ops->abandon(sc.items[i], started[i]);
+    promc__free(started);
     collect_refusals(&sc, sink);
-    promc__registry_snapshot_free(items, n);
+    if (sc.deadline_ns)
+        collect_collector_stats(&sc, sink);
+    promc__members_unref(sc.members);
     promc__free_strings(sc.seen, sc.nseen);
     promc__free(sc.filter.names);
     int rc = sink->ops->finish(sink);
@@ -191,8 +314,9 @@ int promc__gather(promc_registry *reg, struct promc__sink *sink, const promc_scr
         if (scraping[i] == reg)
             return promc__fail(PROMC_ESTATE, "a registry cannot be scraped from inside its own "
                                              "scrape (a collector or writer called back into it)");
-    if (nscraping == MAX_NESTED_SCRAPES)
-        return promc__fail(PROMC_ESTATE, "scrapes nested more than %d deep", MAX_NESTED_SCRAPES);
+    if (nscraping == PROMC__MAX_NESTED_SCRAPES)
+        return promc__fail(PROMC_ESTATE, "scrapes nested more than %d deep",
+                           PROMC__MAX_NESTED_SCRAPES);
     /* The registry outlives the scrape even if its owner frees it meanwhile. */
     promc__registry_ref(reg);
     scraping[nscraping++] = reg;

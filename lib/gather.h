@@ -1,13 +1,16 @@
 /*
  * A scrape (gather.c): walking a registry's members into a sink, with the
- * state a scrape carries -- the first collection error, and the sample
- * names custom collectors emitted so far (for duplicate detection).
+ * state a scrape carries -- its name filter and deadline, the first
+ * collection error, and the sample names custom collectors emitted so far
+ * (for duplicate detection) -- and the thread-local context of scrapes
+ * that a collector thread takes over (collection.c).
  */
 #ifndef PROMC_GATHER_H
 #define PROMC_GATHER_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "promc.h"
 #include "sink.h"
@@ -21,11 +24,15 @@ struct promc__filter {
     const char **names;
 };
 
+struct promc__members; /* registry.h */
+
 struct promc__scrape {
     promc_registry *reg;
     struct promc__filter filter;
+    int64_t deadline_ns; /* monotonic; 0: none (promc_scrape_opts.timeout) */
     struct promc__sink *sink;
-    struct promc_metric **items; /* the members this scrape walks */
+    struct promc__members *members; /* what this scrape walks: */
+    struct promc_metric **items;    /* members->items */
     size_t nitems;
     int error;         /* the first collection error, PROMC_OK if none */
     char message[256]; /* its message */
@@ -45,9 +52,46 @@ bool promc__scrape_wants(const struct promc__scrape *sc, const struct promc__des
  * collection error, unless one is recorded already. Returns the code. */
 int promc__scrape_fail(struct promc__scrape *sc, int code);
 
+/* What a custom collector tells the scrape about itself, for the library's
+ * promc_collector_* families (promc__ops.stats). */
+struct promc__collector_stats {
+    double duration;   /* seconds the last complete collection took; NaN: none yet */
+    uint64_t timeouts; /* scrapes that gave up waiting for it */
+};
+
+/* ---- The thread's scraping context ---- */
+
+/* Scrapes one thread may nest (a collector or writer scraping another
+ * registry); bounded so that children.c's bookkeeping holds. */
+#define PROMC__MAX_NESTED_SCRAPES 8
+
+/* What a thread is in the middle of: the registries it scrapes, innermost
+ * last (scraping one of them again is refused), and the owner of the
+ * callbacks it runs (an HTTP server, for promc_http_server_free to refuse
+ * freeing itself from them). A collection run on a collector thread takes
+ * over the context of the scrape that started it, so both refusals hold
+ * there too. */
+struct promc__scrape_context {
+    promc_registry *scraping[PROMC__MAX_NESTED_SCRAPES];
+    unsigned nscraping;
+    const void *owner;
+};
+
+/* The calling thread's context. */
+void promc__scrape_context_get(struct promc__scrape_context *c);
+/* Makes *c the calling thread's context, and leaves the previous one in *c. */
+void promc__scrape_context_swap(struct promc__scrape_context *c);
+/* The owner of the callbacks the thread runs (NULL: none), and setting it
+ * (returning the previous one, to put back). */
+const void *promc__callback_owner(void);
+const void *promc__callback_owner_set(const void *owner);
+
 /* Walks reg into sink: every member in registration order, then the
- * library's own family; then finishes the sink. opts (may be NULL) narrows
- * the families written. Returns PROMC_OK, the sink's error (the writer
+ * library's own families; then finishes the sink. opts (may be NULL) narrows
+ * the families written and sets a deadline: custom collectors then all
+ * start at once, on collector threads, and one still running at the
+ * deadline is left out (or stands in with its last result) and counted,
+ * which is not an error of the scrape. Returns PROMC_OK, the sink's error (the writer
  * failed) or the first collection error, recorded as the thread's last
  * error. PROMC_ESTATE when this thread is already scraping reg (a collector
  * or writer scraping its own registry); PROMC_ENOMEM. */

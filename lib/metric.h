@@ -18,7 +18,8 @@
 #include "promc.h"
 #include "sink.h"
 
-struct promc__scrape; /* gather.h */
+struct promc__scrape;          /* gather.h */
+struct promc__collector_stats; /* gather.h */
 
 struct promc__child {
     struct promc_metric *family;
@@ -43,9 +44,19 @@ struct promc__ops {
     /* Hands one child to the sink as a series; the family header is sent. */
     void (*child_series)(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
                          const struct promc__labels *ls);
-    /* Collects the whole family (custom collectors); when set, replaces the
-     * header + child_series walk. Errors go to the scrape. */
-    void (*collect)(struct promc_metric *m, struct promc__scrape *sc);
+    /* Custom collectors; when collect is set, it replaces the header +
+     * child_series walk. start, for a scrape with a deadline, starts (or
+     * joins) a collection ahead of the walk so that collectors run side by
+     * side, and returns what collect gets as started (NULL: it failed, the
+     * error is the scrape's). collect writes the family's output (waiting
+     * for it as long as the scrape's deadline allows); abandon releases
+     * what start returned when the walk stopped before collect. stats
+     * reports for the library's promc_collector_* families. Errors go to
+     * the scrape. */
+    void *(*start)(struct promc_metric *m, struct promc__scrape *sc);
+    void (*collect)(struct promc_metric *m, struct promc__scrape *sc, void *started);
+    void (*abandon)(struct promc_metric *m, void *started);
+    void (*stats)(struct promc_metric *m, struct promc__collector_stats *st);
     /* Releases the type's family data. */
     void (*fini)(struct promc_metric *m);
 };

@@ -408,7 +408,8 @@ struct promc_metric *promc__process_collector_create(const char *proc_root)
     d->page_size = page > 0 ? (double)page : 0;
     /* On failure the collector does not call process_free: d is still ours. */
     struct promc_metric *m =
-        promc__collector_create(process_collect, d, process_free, process_names, false);
+        promc__collector_create(process_collect, d, process_free, process_names, false,
+                                &(promc_collector_opts){.name = "process"});
     if (!m)
         process_free(d);
     return m;

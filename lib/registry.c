@@ -3,9 +3,12 @@
  * a hash set of every sample name they emit, so that a second family that
  * would emit x_total, x_created, x_bucket... beside an existing one is refused
  * at registration with both names in the message, not found at scrape time.
- * The library's own family (promc_children_refused) is claimed in every
- * registry from its creation. A registry is reference-counted: its creator,
- * each running scrape and each HTTP server serving it hold one.
+ * The library's own families (promc_children_refused, promc_collector_*)
+ * are claimed in every registry from its creation, and two custom
+ * collectors of one name are refused (the name labels their series). A
+ * registry is reference-counted: its creator, each running scrape, each
+ * collection started by one, and each HTTP server serving it hold one; so
+ * is the member list a scrape walks.
  */
 #include <string.h>
 
@@ -14,8 +17,14 @@
 #include "registry.h"
 #include "types.h"
 
-static const char *const reserved_claims[] = {PROMC__REFUSED_FAMILY, PROMC__REFUSED_FAMILY "_total",
-                                              PROMC__REFUSED_FAMILY "_created", NULL};
+static const char *const reserved_claims[] = {PROMC__REFUSED_FAMILY,
+                                              PROMC__REFUSED_FAMILY "_total",
+                                              PROMC__REFUSED_FAMILY "_created",
+                                              PROMC__COLLECTOR_DURATION_FAMILY,
+                                              PROMC__COLLECTOR_TIMEOUTS_FAMILY,
+                                              PROMC__COLLECTOR_TIMEOUTS_FAMILY "_total",
+                                              PROMC__COLLECTOR_TIMEOUTS_FAMILY "_created",
+                                              NULL};
 
 /* ===================================================================== */
 /* The claims set                                                         */
@@ -174,11 +183,20 @@ int promc__registry_add(promc_registry *reg, struct promc_metric *m)
 {
     int rc = PROMC_OK;
     pthread_rwlock_wrlock(&reg->lock);
-    for (size_t i = 0; i < reg->n; i++)
+    for (size_t i = 0; i < reg->n; i++) {
         if (reg->items[i] == m) {
             rc = promc__fail(PROMC_EEXIST, "metric \"%s\" is already registered", m->desc.name);
             goto out;
         }
+        /* A collector's name labels its promc_collector_* series: one
+         * collector a name in a registry. */
+        if (m->ops->collect && reg->items[i]->ops->collect &&
+            strcmp(reg->items[i]->desc.name, m->desc.name) == 0) {
+            rc = promc__fail(PROMC_EEXIST, "a collector named \"%s\" is already registered",
+                             m->desc.name);
+            goto out;
+        }
+    }
     if (m->utf8_names && !promc__registry_utf8(reg)) {
         rc = promc__fail(PROMC_EINVAL,
                          "%s \"%s\" has names outside the legacy grammars, and this registry does "
@@ -281,24 +299,41 @@ size_t promc__registry_max_children(promc_registry *reg)
     return n;
 }
 
-struct promc_metric **promc__registry_snapshot(promc_registry *reg, size_t *n)
+struct promc__members *promc__registry_members(promc_registry *reg)
 {
     pthread_rwlock_rdlock(&reg->lock);
-    struct promc_metric **items = promc__calloc(reg->n ? reg->n : 1, sizeof *items);
-    if (items) {
+    struct promc__members *ms =
+        promc__malloc(sizeof *ms + (reg->n ? reg->n : 1) * sizeof ms->items[0]);
+    if (ms) {
+        atomic_init(&ms->refs, 1);
+        ms->n = reg->n;
         for (size_t i = 0; i < reg->n; i++) {
-            items[i] = reg->items[i];
-            promc__metric_ref(items[i]);
+            ms->items[i] = reg->items[i];
+            promc__metric_ref(ms->items[i]);
         }
-        *n = reg->n;
     }
     pthread_rwlock_unlock(&reg->lock);
-    return items;
+    return ms;
 }
 
-void promc__registry_snapshot_free(struct promc_metric **items, size_t n)
+void promc__members_ref(struct promc__members *ms)
 {
-    for (size_t i = 0; i < n; i++)
-        promc__metric_unref(items[i]);
-    promc__free(items);
+    atomic_fetch_add_explicit(&ms->refs, 1, memory_order_relaxed);
+}
+
+void promc__members_unref(struct promc__members *ms)
+{
+    if (!ms || atomic_fetch_sub_explicit(&ms->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    for (size_t i = 0; i < ms->n; i++)
+        promc__metric_unref(ms->items[i]);
+    promc__free(ms);
+}
+
+bool promc__members_has(const struct promc__members *ms, const struct promc_metric *m)
+{
+    for (size_t i = 0; i < ms->n; i++)
+        if (ms->items[i] == m)
+            return true;
+    return false;
 }

@@ -35,8 +35,12 @@ struct promc_registry {
     atomic_bool utf8_names; /* names outside the legacy grammars allowed */
 };
 
-/* The library's own family, reserved in every registry. */
-#define PROMC__REFUSED_FAMILY "promc_children_refused"
+/* The library's own families, reserved in every registry: label sets
+ * refused by child limits, and what custom collectors took and how often a
+ * scrape gave up on them (gather.c). */
+#define PROMC__REFUSED_FAMILY            "promc_children_refused"
+#define PROMC__COLLECTOR_DURATION_FAMILY "promc_collector_duration_seconds"
+#define PROMC__COLLECTOR_TIMEOUTS_FAMILY "promc_collector_timeouts"
 
 promc_registry *promc__registry_create(void);
 void promc__registry_ref(promc_registry *reg);
@@ -61,11 +65,24 @@ static inline bool promc__registry_utf8(promc_registry *reg)
 /* The registry's default child limit for metrics created in it. */
 size_t promc__registry_max_children(promc_registry *reg);
 
-/* A scrape's view of the members: a referenced copy of the list, taken
- * under the read lock and walked without it (so that collectors may
- * register and unregister). Release with promc__registry_snapshot_free. */
-struct promc_metric **promc__registry_snapshot(promc_registry *reg, size_t *n);
-void promc__registry_snapshot_free(struct promc_metric **items, size_t n);
+/* A scrape's view of the members: a copy of the list, each member
+ * referenced, taken under the read lock and walked without it (so that
+ * collectors may register and unregister). Reference-counted itself, so
+ * that a collection outliving its scrape can keep it (emitter.c). */
+struct promc__members {
+    atomic_size_t refs;
+    size_t n;
+    struct promc_metric *items[];
+};
+
+/* The members of reg now (one reference, the caller's); NULL when out of
+ * memory. */
+struct promc__members *promc__registry_members(promc_registry *reg);
+void promc__members_ref(struct promc__members *ms);
+/* Drops a reference; the last drops the members' references too. */
+void promc__members_unref(struct promc__members *ms);
+/* Is m one of them? (A metric registered after the copy was taken is not.) */
+bool promc__members_has(const struct promc__members *ms, const struct promc_metric *m);
 
 /* Is `name` claimed by a metric of this registry, or by the library? When
  * it is, returns true with the owner in *owner (NULL: the library; compare

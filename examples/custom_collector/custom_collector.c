@@ -23,7 +23,9 @@ struct queues {
     struct queue q[2];
 };
 
-/* Called on every scrape, possibly from several threads at once. Copies
+/* Called when a scrape needs the numbers: on the scraping thread or a
+ * collector thread, never twice at once (concurrent scrapes share a call).
+ * The application's own threads change the queues meanwhile, so it copies
  * what it needs under the application's lock, then emits without it. */
 static int collect_queues(promc_emitter *e, void *userdata)
 {

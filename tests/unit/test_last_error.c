@@ -541,6 +541,21 @@ static struct outcome ok_promc_collector_new(void)
     return o;
 }
 
+static struct outcome fail_promc_collector_new_opts(void)
+{
+    return seen_ptr(promc_collector_new_opts(reg, collect_nothing, NULL, NULL, NULL,
+                                             &(promc_collector_opts){.max_stale = -1}));
+}
+static struct outcome ok_promc_collector_new_opts(void)
+{
+    dirty();
+    promc_metric *m = promc_collector_new_opts(PROMC_NO_REGISTRY, collect_nothing, NULL, NULL, NULL,
+                                               &(promc_collector_opts){.name = "named"});
+    struct outcome o = seen_ptr(m);
+    promc_metric_free(m);
+    return o;
+}
+
 static struct outcome fail_promc_process_collector_new(void)
 {
     return seen_ptr(promc_process_collector_new(PROMC_NO_REGISTRY, ""));
@@ -979,6 +994,7 @@ static const struct row {
     ROW(promc_info_new),
     ROW(promc_info_free),
     ROW(promc_collector_new),
+    ROW(promc_collector_new_opts),
     ROW(promc_emit_family),
     ROW(promc_emit_sample),
     ROW(promc_emit_histogram),

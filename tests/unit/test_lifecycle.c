@@ -3,11 +3,14 @@
  * a metric lives until its creator and every registry holding it have let go,
  * in either order; children die with remove, clear and their family; a full
  * create/use/scrape/free cycle of every type, in own registries and in the
- * default one (emptied with promc_registry_clear), leaves nothing allocated.
+ * default one (emptied with promc_registry_clear), leaves nothing allocated;
+ * so does a collection that outlived its scrape's deadline and its
+ * collector, once promc_shutdown joined the collector threads.
  */
 #include "helpers.h"
 
 #include <math.h>
+#include <time.h>
 
 static int userdata_frees;
 
@@ -297,6 +300,47 @@ static void test_default_registry_cleared_then_handles_freed_leaves_nothing(void
     promc_shutdown();
 }
 
+/* Takes half a second: longer than the scrape below waits. */
+static int collect_slowly(promc_emitter *e, void *userdata)
+{
+    struct timespec ts = {0, 500000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    if (promc_emit_family(e, "life_slow", "Slow.", PROMC_GAUGE, NULL) != PROMC_OK ||
+        promc_emit_sample(e, NULL, 0, *(const double *)userdata) != PROMC_OK)
+        return 1;
+    return 0;
+}
+
+/* A scrape with a deadline leaves a collection running on a collector
+ * thread; its collector and registry are freed meanwhile; the collection
+ * ends, drops the last reference (free_fn runs) and promc_shutdown joins
+ * the thread: nothing is left. */
+static void test_late_collection_and_shutdown_leave_nothing(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    double *value = malloc(sizeof *value);
+    assert_true(reg && value);
+    *value = 3;
+    int frees = userdata_frees;
+    promc_metric *m =
+        promc_collector_new_opts(reg, collect_slowly, value, free_userdata, NULL,
+                                 &(promc_collector_opts){.name = "slowly", .max_stale = 60});
+    assert_non_null(m);
+    char *text =
+        promc_encode_buffer_ex(reg, PROMC_FORMAT_TEXT, NULL, &(promc_scrape_opts){.timeout = 0.02});
+    assert_non_null(text);
+    assert_null(strstr(text, "life_slow"));
+    assert_non_null(strstr(text, "promc_collector_timeouts_total{collector=\"slowly\"} 1\n"));
+    promc_free(text);
+    promc_metric_free(m);
+    promc_registry_free(reg);
+    assert_int_equal(userdata_frees, frees); /* the collection still runs */
+    promc_shutdown();                        /* waits for it */
+    assert_int_equal(userdata_frees, frees + 1);
+}
+
 int main(void)
 {
     test_pin_clock();
@@ -304,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_every_type_created_used_scraped_and_freed_leaves_nothing),
         cmocka_unit_test(test_metric_outside_any_registry_is_freed_by_its_creator),
         cmocka_unit_test(test_default_registry_cleared_then_handles_freed_leaves_nothing),
+        cmocka_unit_test(test_late_collection_and_shutdown_leave_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
