@@ -239,11 +239,14 @@ native-interop: $(BUILD)/integration/native_dump $(BUILD)/integration/native_exe
 	$(Q)tests/integration/native_vs_go.sh $(BUILD)/integration/native_dump $(BUILD)
 	$(Q)tests/integration/native_exemplars.sh $(BUILD)/integration/native_exemplar_dump $(BUILD)
 
-# Real Prometheus, node_exporter and Pushgateway on 127.0.0.1.
+# Real Prometheus (also against collectors slower than its scrape_timeout),
+# node_exporter and Pushgateway on 127.0.0.1.
 integration: $(BUILD)/integration/e2e_target $(BUILD)/integration/textfile_writer \
-             $(BUILD)/integration/push_client $(BUILD)/integration/gzip_tool
+             $(BUILD)/integration/push_client $(BUILD)/integration/gzip_tool \
+             $(BUILD)/integration/slow_target
 	$(Q)tests/integration/gzip_roundtrip.sh $(BUILD)/integration/gzip_tool
 	$(Q)tests/integration/prometheus_e2e.sh $(BUILD)/integration/e2e_target
+	$(Q)tests/integration/slow_collector.sh $(BUILD)/integration/slow_target
 	$(Q)tests/integration/node_exporter.sh $(BUILD)/integration/textfile_writer
 	$(Q)tests/integration/pushgateway.sh $(BUILD)/integration/push_client
 

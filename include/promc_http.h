@@ -110,6 +110,22 @@ typedef struct promc_http_opts {
      * and every metrics response says "Vary: Accept-Encoding". */
     int disable_gzip;
 
+    /* --- Scrape deadline (docs/HTTP.md) ------------------------------ */
+    /* Seconds a scrape may wait for custom collectors at most; a scrape's
+     * deadline is its X-Prometheus-Scrape-Timeout-Seconds (which Prometheus
+     * sends) less scrape_timeout_offset, within this; without the header,
+     * this. A collector still running then is left behind (see
+     * promc_scrape_opts.timeout): the answer has everything else and
+     * promc_collector_timeouts_total counts it. Default 10 (Prometheus's
+     * default scrape_timeout); negative or +INFINITY: no maximum (without
+     * the header, no deadline at all). NaN is refused. */
+    double max_scrape_timeout;
+    /* Seconds taken off the header's timeout to leave time for encoding and
+     * sending, never more than half of it (as blackbox_exporter's
+     * --timeout-offset). Default 0.5; negative: none. NaN and infinity are
+     * refused. */
+    double scrape_timeout_offset;
+
     /* --- Threads and queue ------------------------------------------- */
     /* Worker threads that run scrapes and handlers; default 2, at most 256. */
     unsigned workers;
@@ -187,7 +203,8 @@ typedef struct promc_http_opts {
  *                 malformed or not resolvable; only one of the Basic
  *                 credentials, or credentials over 512 bytes; a metrics
  *                 path that no request could ask for; workers or max_queue
- *                 above their bounds
+ *                 above their bounds; a NaN max_scrape_timeout, a NaN or
+ *                 infinite scrape_timeout_offset
  *   PROMC_EIO     addr cannot be bound (in use, no permission), or the
  *                 event loop or the threads cannot be set up
  *   PROMC_ENOMEM  out of memory

@@ -4,9 +4,11 @@
  * the 401/404/405 errors, after Basic authentication. Runs on worker
  * threads, except the health check, which the event loop answers itself.
  */
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 
+#include "gather.h"
 #include "gzip.h"
 #include "http_internal.h"
 #include "internal.h"
@@ -16,26 +18,23 @@
 /* ===================================================================== */
 
 /* The server whose callback this thread is running (a handler, on_sent, or
- * the collectors of a scrape), so that promc_http_server_free can refuse
- * to be called from it: it would wait for this very thread to finish. */
-static _Thread_local const promc_http_server *running_callback_of;
-
-/* Marks the thread as running s's callbacks; returns what to restore. */
-static const promc_http_server *enter_callbacks(const promc_http_server *s)
+ * the collectors of a scrape) is the thread's callback owner (gather.c),
+ * so that promc_http_server_free can refuse to be called from it: it would
+ * wait for this very thread to finish. A collection that runs on a
+ * collector thread for the scrape takes the owner along. */
+static const void *enter_callbacks(const promc_http_server *s)
 {
-    const promc_http_server *outer = running_callback_of;
-    running_callback_of = s;
-    return outer;
+    return promc__callback_owner_set(s);
 }
 
-static void leave_callbacks(const promc_http_server *outer)
+static void leave_callbacks(const void *outer)
 {
-    running_callback_of = outer;
+    promc__callback_owner_set(outer);
 }
 
 bool promc__http_in_callback_of(const promc_http_server *s)
 {
-    return running_callback_of == s;
+    return promc__callback_owner() == s;
 }
 
 static bool span_eq(const char *p, size_t n, const char *str)
@@ -274,6 +273,56 @@ static int query_names(struct promc__http_scratch *w, const struct promc__http_r
     return PROMC_OK;
 }
 
+/* Parses a decimal number of seconds as Prometheus writes it ("10",
+ * "1.5"): digits with at most one '.', at least one digit. Locale-free,
+ * unlike strtod. False for anything else, or not above 0. */
+static bool parse_seconds(const char *p, size_t n, double *out)
+{
+    double v = 0, scale = 1;
+    bool dot = false, digit = false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '.' && !dot) {
+            dot = true;
+        } else if (p[i] >= '0' && p[i] <= '9') {
+            digit = true;
+            if (dot)
+                v += (p[i] - '0') * (scale /= 10);
+            else
+                v = v * 10 + (p[i] - '0');
+        } else {
+            return false;
+        }
+    }
+    *out = v;
+    return digit && v > 0 && isfinite(v);
+}
+
+/* The seconds the scrape may wait for collectors: the client's
+ * X-Prometheus-Scrape-Timeout-Seconds less the offset (at most half of it),
+ * within the server's maximum; 0 for no limit. False for a header that is
+ * not a positive number. */
+static bool scrape_timeout(const promc_http_server *s, const struct promc__http_request *req,
+                           double *timeout)
+{
+    static const char name[] = "x-prometheus-scrape-timeout-seconds";
+    *timeout = 0;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const struct promc__http_header *h = &req->headers[i];
+        if (h->name_len != sizeof name - 1 || strncasecmp(h->name, name, sizeof name - 1) != 0)
+            continue;
+        double t;
+        if (!parse_seconds(h->value, h->value_len, &t))
+            return false;
+        double offset = s->opts.scrape_timeout_offset;
+        *timeout = t - (offset < t / 2 ? offset : t / 2);
+        break;
+    }
+    double max = s->opts.max_scrape_timeout;
+    if (max > 0 && (*timeout == 0 || *timeout > max))
+        *timeout = max;
+    return true;
+}
+
 static bool answer_metrics(const struct route *rt)
 {
     promc_http_server *s = rt->s;
@@ -286,6 +335,10 @@ static bool answer_metrics(const struct route *rt)
         return answer_error(rt, 400, "400 malformed query: a '%' not followed by two hex digits\n");
     if (qrc != PROMC_OK)
         return answer_error(rt, 500, "500 out of memory\n");
+    if (!scrape_timeout(s, req, &so.timeout))
+        return answer_error(rt, 400,
+                            "400 X-Prometheus-Scrape-Timeout-Seconds is not a positive number "
+                            "of seconds\n");
     promc__http_self_scrape_started(&s->self);
     const char *accept = req->accept && !s->opts.disable_openmetrics
                              ? terminate(rt->c, req->accept, req->accept_len)
@@ -295,7 +348,7 @@ static bool answer_metrics(const struct route *rt)
     size_t exposition_bytes = 0;
     promc__buf_reset(wb);
     int64_t t0 = promc__mono_ns();
-    const promc_http_server *outer = enter_callbacks(s);
+    const void *outer = enter_callbacks(s);
     int rc = encode_body(s, rt->w, f, &so, &gzip, &exposition_bytes);
     leave_callbacks(outer);
     r.vary_encoding = !s->opts.disable_gzip;
@@ -405,7 +458,7 @@ static bool answer_handler(const struct route *rt)
     /* An absolute-form target without a path ("http://host") means "/". */
     const char *path = req->path_len ? terminate(rt->c, req->path, req->path_len) : "/";
     promc_http_response resp = {.status = 200};
-    const promc_http_server *outer = enter_callbacks(s);
+    const void *outer = enter_callbacks(s);
     s->opts.handler(s->opts.handler_data, method, path, &resp);
     leave_callbacks(outer);
     struct promc__http_reply r = base_reply(rt);

@@ -4,6 +4,7 @@
  * the server works, and which file does which job, is described in
  * http_internal.h.
  */
+#include <math.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,12 @@ static void server_free(promc_http_server *s)
 #define DEFAULT_READ_TIMEOUT    10.0
 #define DEFAULT_IDLE_TIMEOUT    60.0
 #define DEFAULT_WRITE_TIMEOUT   30.0
+/* Prometheus's own default scrape_timeout; what a scrape without the
+ * header may take. */
+#define DEFAULT_MAX_SCRAPE_TIMEOUT 10.0
+/* blackbox_exporter's default --timeout-offset: time left for encoding and
+ * the network after the collectors. */
+#define DEFAULT_SCRAPE_TIMEOUT_OFFSET 0.5
 /* 64 MiB holds a few large expositions (100,000 series are ~10 MB) behind
  * slow readers, yet bounds what many stalled readers can pin. */
 #define DEFAULT_MAX_PENDING ((size_t)64 << 20)
@@ -107,6 +114,15 @@ static void apply_defaults(promc_http_opts *o)
         o->write_timeout = DEFAULT_WRITE_TIMEOUT;
     if (!o->max_pending_bytes)
         o->max_pending_bytes = DEFAULT_MAX_PENDING;
+    /* Internally 0 means none for both (a NaN is refused by check_opts). */
+    if (o->max_scrape_timeout == 0)
+        o->max_scrape_timeout = DEFAULT_MAX_SCRAPE_TIMEOUT;
+    else if (o->max_scrape_timeout < 0 || isinf(o->max_scrape_timeout))
+        o->max_scrape_timeout = 0;
+    if (o->scrape_timeout_offset == 0)
+        o->scrape_timeout_offset = DEFAULT_SCRAPE_TIMEOUT_OFFSET;
+    else if (o->scrape_timeout_offset < 0 && !isinf(o->scrape_timeout_offset))
+        o->scrape_timeout_offset = 0;
 }
 
 /* Checks reg and the options (with their defaults applied); records and
@@ -127,6 +143,9 @@ static int check_opts(promc_registry *reg, const promc_http_opts *o)
                            PROMC__HTTP_AUTH_MAX);
     if (!o->disable_metrics && check_metrics_path(o->metrics_path, o->max_target) != PROMC_OK)
         return PROMC_EINVAL; /* check_metrics_path said why */
+    if (isnan(o->max_scrape_timeout) || !isfinite(o->scrape_timeout_offset))
+        return promc__fail(PROMC_EINVAL, "max_scrape_timeout is NaN, or scrape_timeout_offset "
+                                         "is NaN or infinite");
     if (o->workers > MAX_WORKERS || o->max_queue > MAX_QUEUE)
         return promc__fail(PROMC_EINVAL, "too many workers or too long a queue (at most %d and %d)",
                            MAX_WORKERS, MAX_QUEUE);

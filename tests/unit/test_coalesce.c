@@ -7,12 +7,15 @@
  * promc_collector_* families; the collector learns its deadline through the
  * emitter; a collection that outlives its scrape, and a collector freed
  * while it runs late, touch no freed memory; collectors that wait for each
- * other get PROMC_ESTATE instead of a deadlock.
+ * other get PROMC_ESTATE instead of a deadlock; the HTTP server takes its
+ * deadline from X-Prometheus-Scrape-Timeout-Seconds within its maximum.
  */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
+
+#include "promc_http.h"
 
 #include "helpers.h"
 #include "raw_http.h"
@@ -629,6 +632,145 @@ static void test_waiting_circle_is_refused(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* HTTP: X-Prometheus-Scrape-Timeout-Seconds                           */
+/* ------------------------------------------------------------------ */
+
+static int64_t timed_request(int port, const char *raw, response *r)
+{
+    int64_t t0 = mono_ms();
+    request(port, raw, r);
+    return mono_ms() - t0;
+}
+
+#define SCRAPE_WITH_TIMEOUT(t)                                                                     \
+    "GET /metrics HTTP/1.1\r\nHost: t\r\nX-Prometheus-Scrape-Timeout-Seconds: " t "\r\n\r\n"
+
+static void test_http_scrape_timeout_header(void **state)
+{
+    (void)state;
+    slow s;
+    slow_init(&s, 0);
+    atomic_store(&s.hold, 1);
+    promc_metric *col;
+    promc_registry *reg = slow_registry(&s, NULL, &col);
+    promc_http_server *srv = promc_http_server_new(reg, "127.0.0.1:0", NULL);
+    assert_non_null(srv);
+    int port = promc_http_server_port(srv);
+
+    /* The collector is held: an answer comes only at a deadline, so the
+     * lower bounds check the deadline and the upper ones are only there to
+     * fail fast. 1 s from Prometheus, less the 0.5 s offset: about 0.5 s. */
+    response r;
+    int64_t took = timed_request(port, SCRAPE_WITH_TIMEOUT("1"), &r);
+    print_message("header 1 s, collector held: answered in %lld ms\n", (long long)took);
+    assert_int_equal(r.status, 200);
+    assert_true(took >= 450 && took < 3000);
+    assert_non_null(strstr(r.body, "\nfast 42\n"));
+    assert_null(strstr(r.body, "slow_value"));
+    assert_non_null(strstr(r.body, "promc_collector_timeouts_total{collector=\"slow\"} 1\n"));
+    resp_free(&r);
+    /* The offset never takes more than half: 0.4 s becomes 0.2 s. */
+    took = timed_request(port, SCRAPE_WITH_TIMEOUT("0.4"), &r);
+    assert_int_equal(r.status, 200);
+    assert_true(took >= 180 && took < 3000);
+    resp_free(&r);
+    /* Not a positive number of seconds: 400. */
+    static const char *const bad[] = {"", "x", "-1", "0", "1e999", "nan", "1,5", " 1 2", "0x10"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char req[256];
+        snprintf(req, sizeof req, SCRAPE_WITH_TIMEOUT("%s"), bad[i]);
+        response b;
+        request(port, req, &b);
+        if (b.status != 400)
+            fail_msg("timeout header \"%s\": %d, want 400", bad[i], b.status);
+        assert_non_null(strstr(b.body, "X-Prometheus-Scrape-Timeout-Seconds"));
+        resp_free(&b);
+    }
+    promc_http_server_free(srv);
+
+    /* The server's maximum caps the header and stands in when it is absent. */
+    srv = promc_http_server_new(reg, "127.0.0.1:0", &(promc_http_opts){.max_scrape_timeout = 0.3});
+    assert_non_null(srv);
+    port = promc_http_server_port(srv);
+    took = timed_request(port, SCRAPE_WITH_TIMEOUT("100"), &r);
+    assert_int_equal(r.status, 200);
+    assert_true(took >= 280 && took < 3000);
+    resp_free(&r);
+    took = timed_request(port, GET("/metrics"), &r);
+    assert_int_equal(r.status, 200);
+    assert_true(took >= 280 && took < 3000);
+    resp_free(&r);
+    promc_http_server_free(srv);
+
+    /* No maximum (negative) and no header: the scrape waits for the
+     * collector; an offset of its own. */
+    srv = promc_http_server_new(
+        reg, "127.0.0.1:0",
+        &(promc_http_opts){.max_scrape_timeout = -1, .scrape_timeout_offset = 0.1});
+    assert_non_null(srv);
+    port = promc_http_server_port(srv);
+    took = timed_request(port, SCRAPE_WITH_TIMEOUT("0.5"), &r);
+    assert_true(took >= 380 && took < 3000);
+    resp_free(&r);
+    atomic_store(&s.hold, 0);
+    await_finished(&s, 1);
+    atomic_store(&s.sleep_ms, 300);
+    took = timed_request(port, GET("/metrics"), &r);
+    assert_int_equal(r.status, 200);
+    assert_true(took >= 280);
+    assert_non_null(strstr(r.body, "\nslow_value 1\n"));
+    assert_null(strstr(r.body, "promc_collector_")); /* no deadline */
+    resp_free(&r);
+    promc_http_server_free(srv);
+
+    /* Options out of range. */
+    assert_null(
+        promc_http_server_new(reg, "127.0.0.1:0", &(promc_http_opts){.max_scrape_timeout = NAN}));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_null(promc_http_server_new(reg, "127.0.0.1:0",
+                                      &(promc_http_opts){.scrape_timeout_offset = INFINITY}));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    promc_metric_free(col);
+    promc_registry_free(reg);
+    await_freed(&s);
+}
+
+/* A collector run by an HTTP scrape, on a collector thread, still cannot
+ * free the server whose scrape waits for it. */
+static atomic_int free_rc;
+static promc_http_server *free_target;
+
+static int collect_freeing_server(promc_emitter *e, void *ud)
+{
+    (void)e;
+    (void)ud;
+    promc_http_server *s = free_target;
+    if (s)
+        atomic_store(&free_rc, promc_http_server_free(s));
+    return 0;
+}
+
+static void test_http_collector_cannot_free_its_server(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_metric *m = promc_collector_new(reg, collect_freeing_server, NULL, NULL, NULL);
+    promc_http_server *srv = promc_http_server_new(reg, "127.0.0.1:0", NULL);
+    assert_true(m && srv);
+    atomic_store(&free_rc, 99);
+    free_target = srv;
+    response r;
+    request(promc_http_server_port(srv), SCRAPE_WITH_TIMEOUT("10"), &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(atomic_load(&free_rc), PROMC_ESTATE);
+    free_target = NULL;
+    assert_int_equal(promc_http_server_free(srv), PROMC_OK);
+    promc_metric_free(m);
+    promc_registry_free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +785,8 @@ int main(void)
         cmocka_unit_test(test_collector_names),
         cmocka_unit_test(test_self_scrape_refused),
         cmocka_unit_test(test_waiting_circle_is_refused),
+        cmocka_unit_test(test_http_scrape_timeout_header),
+        cmocka_unit_test(test_http_collector_cannot_free_its_server),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     promc_shutdown(); /* joins the collector threads */

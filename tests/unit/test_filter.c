@@ -315,10 +315,13 @@ static void test_ex_calls(void **state)
 /* HTTP: ?name[]=                                                      */
 /* ------------------------------------------------------------------ */
 
+/* Without a scrape deadline, so that a scrape is byte for byte what
+ * promc_encode writes (no promc_collector_* families). */
 static promc_http_server *serve(promc_registry *reg)
 {
-    promc_http_server *s =
-        promc_http_server_new(reg, "127.0.0.1:0", &(promc_http_opts){.disable_self_metrics = 1});
+    promc_http_server *s = promc_http_server_new(
+        reg, "127.0.0.1:0",
+        &(promc_http_opts){.disable_self_metrics = 1, .max_scrape_timeout = -1});
     if (!s)
         fail_msg("promc_http_server_new: %s", promc_last_error());
     return s;
