@@ -561,6 +561,42 @@ static void test_encode_escaped_rejects_unknown_escaping(void **state)
     promc_registry_free(r);
 }
 
+/* promc_scrape_opts.escaping is the escaping of the _escaped calls, and it
+ * combines with the name filter (which matches the name as registered). */
+static void test_scrape_opts_escaping(void **state)
+{
+    (void)state;
+    promc_registry *r = utf8_registry();
+    const promc_escaping all[] = {PROMC_ESCAPING_UNDERSCORES, PROMC_ESCAPING_DOTS,
+                                  PROMC_ESCAPING_VALUES, PROMC_ESCAPING_ALLOW_UTF8};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        size_t n1, n2;
+        char *a = promc_encode_buffer_escaped(r, PROMC_FORMAT_OPENMETRICS, all[i], &n1);
+        char *b = promc_encode_buffer_ex(r, PROMC_FORMAT_OPENMETRICS, &n2,
+                                         &(promc_scrape_opts){.escaping = all[i]});
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(a, b, n1);
+        promc_free(a);
+        promc_free(b);
+    }
+    size_t n;
+    char *dots =
+        promc_encode_buffer_ex(r, PROMC_FORMAT_TEXT, &n,
+                               &(promc_scrape_opts){.names = PROMC_LABELS("jobs.done_total"),
+                                                    .escaping = PROMC_ESCAPING_DOTS});
+    assert_non_null(dots);
+    assert_string_equal(dots, "# HELP jobs_dot_done__total Jobs.\n"
+                              "# TYPE jobs_dot_done__total counter\n"
+                              "jobs_dot_done__total 2\n");
+    promc_free(dots);
+    assert_null(promc_encode_buffer_ex(r, PROMC_FORMAT_TEXT, &n,
+                                       &(promc_scrape_opts){.escaping = (promc_escaping)7}));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    promc_registry_free(r);
+}
+
 /* ---------------------------------------------------------------- locale */
 
 static void test_locale_independent(void **state)
@@ -613,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_legacy_names_unchanged_by_escaping),
         cmocka_unit_test(test_protobuf_names),
         cmocka_unit_test(test_encode_escaped_rejects_unknown_escaping),
+        cmocka_unit_test(test_scrape_opts_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
