@@ -249,8 +249,11 @@ typedef struct promc_http_client_opts {
     const char *basic_user;
     const char *basic_password;
     const char *bearer_token;
-    const char *content_type;   /* of the request body; default text/plain */
-    const char *const *headers; /* extra "Name: value" lines, NULL-terminated */
+    const char *content_type; /* of the request body; default text/plain */
+    /* Extra "Name: value" lines, NULL-terminated. An Accept line among them
+     * replaces the default Accept (any type); Host, Content-Length,
+     * Transfer-Encoding and Connection are the client's own (refused). */
+    const char *const *headers;
 } promc_http_client_opts;
 
 /* A response promc_http_fetch received; owned by the caller, released with
@@ -261,6 +264,9 @@ typedef struct promc_http_result {
     size_t body_len;
     char *content_type; /* NULL if absent */
     char *location;     /* Location header of a redirect, NULL if absent */
+    /* Retry-After header as sent (delta-seconds or an HTTP-date), NULL if
+     * absent; with a 429 or 503, how long the server asks callers to wait. */
+    char *retry_after;
 } promc_http_result;
 
 /* Performs one request to an http:// URL ("http://host[:port]/path?query",

@@ -278,6 +278,15 @@ static int check_opts(const char *method, const char *body, size_t body_len,
     return rc;
 }
 
+/* Whether the caller's extra headers have one named name (any case). */
+static bool has_header(const char *const *headers, const char *name)
+{
+    for (const char *const *h = headers; h && *h; h++)
+        if (span_ieq(*h, strcspn(*h, ":"), name))
+            return true;
+    return false;
+}
+
 static bool wants_length(const char *method)
 {
     return !strcmp(method, "PUT") || !strcmp(method, "POST") || !strcmp(method, "PATCH");
@@ -291,8 +300,10 @@ static int build_request(struct promc__buf *b, const char *method, const struct 
     promc__buf_put(b, t->path, t->path_len);
     promc__buf_str(b, " HTTP/1.1\r\nHost: ");
     promc__buf_str(b, t->authority);
-    promc__buf_str(b, "\r\nUser-Agent: promc/" PROMC_VERSION_STRING "\r\nAccept: */*\r\n"
-                      "Connection: close\r\n");
+    promc__buf_str(b, "\r\nUser-Agent: promc/" PROMC_VERSION_STRING "\r\n");
+    if (!has_header(o->headers, "Accept"))
+        promc__buf_str(b, "Accept: */*\r\n");
+    promc__buf_str(b, "Connection: close\r\n");
     if (o->basic_user) {
         struct promc__buf cred = {0};
         promc__buf_str(&cred, o->basic_user);
@@ -565,12 +576,14 @@ struct head {
     uint64_t length;
     char *content_type;
     char *location;
+    char *retry_after;
 };
 
 static void head_reset(struct head *h)
 {
     promc__free(h->content_type);
     promc__free(h->location);
+    promc__free(h->retry_after);
     memset(h, 0, sizeof *h);
 }
 
@@ -638,6 +651,8 @@ static int header_field(struct xfer *x, struct head *h, const char *line, size_t
         return dup_value(&h->content_type, v, vl);
     } else if (span_ieq(line, nl, "Location")) {
         return dup_value(&h->location, v, vl);
+    } else if (span_ieq(line, nl, "Retry-After")) {
+        return dup_value(&h->retry_after, v, vl);
     }
     return PROMC_OK;
 }
@@ -932,6 +947,7 @@ int promc_http_fetch(const char *method, const char *url, const char *body, size
     out->body_len = b.len;
     out->content_type = h.content_type;
     out->location = h.location;
+    out->retry_after = h.retry_after;
     promc__ok();
     return PROMC_OK;
 }
@@ -943,5 +959,6 @@ void promc_http_result_free(promc_http_result *r)
     promc__free(r->body);
     promc__free(r->content_type);
     promc__free(r->location);
+    promc__free(r->retry_after);
     memset(r, 0, sizeof *r);
 }

@@ -131,7 +131,8 @@ static void response_mode(uint8_t mode, const uint8_t *data, size_t size)
         fail("body", (int)r.b.len);
     if (r.b.len && (head_request || r.h.status == 204 || r.h.status == 304 || r.h.status < 200))
         fail("a body where none may be", r.h.status);
-    if (!clean_value(r.h.content_type) || !clean_value(r.h.location))
+    if (!clean_value(r.h.content_type) || !clean_value(r.h.location) ||
+        !clean_value(r.h.retry_after))
         fail("control character in a header value", 0);
 
     if (r.b.len) {

@@ -186,6 +186,7 @@ static void assert_zeroed(const promc_http_result *r)
     assert_int_equal(r->body_len, 0);
     assert_null(r->content_type);
     assert_null(r->location);
+    assert_null(r->retry_after);
 }
 
 /* ------------------------------------------------------------------ */
@@ -207,6 +208,7 @@ static void test_get_content_length(void **state)
     assert_string_equal(r.body, "hello world");
     assert_string_equal(r.content_type, "text/plain; version=0.0.4");
     assert_null(r.location);
+    assert_null(r.retry_after);
     promc_http_result_free(&r);
     assert_null(r.body);
     pthread_join(f->thread, NULL);
@@ -314,6 +316,33 @@ static void test_redirect_not_followed(void **state)
     fake_end(f); /* and elsewhere.invalid was never resolved: the call was OK */
 }
 
+/* Retry-After comes back as sent (delta-seconds or an HTTP-date: the
+ * caller decides what it means), the first one if repeated, whatever the
+ * status. */
+static void test_retry_after_kept(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *reply, *want;
+    } cases[] = {
+        {"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n", "120"},
+        {"HTTP/1.1 503 Service Unavailable\r\nretry-after:  Wed, 21 Oct 2015 07:28:00 GMT \r\n"
+         "Retry-After: 5\r\nContent-Length: 0\r\n\r\n",
+         "Wed, 21 Oct 2015 07:28:00 GMT"},
+        {"HTTP/1.1 200 OK\r\nRetry-After: 1\r\nContent-Length: 2\r\n\r\nok", "1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct fake *f = fake(cases[i].reply);
+        promc_http_result r;
+        assert_int_equal(get(f, "/", NULL, &r), PROMC_OK);
+        assert_non_null(r.retry_after);
+        assert_string_equal(r.retry_after, cases[i].want);
+        promc_http_result_free(&r);
+        assert_null(r.retry_after);
+        fake_end(f);
+    }
+}
+
 /* HEAD, 1xx, 204 and 304 have no body whatever the headers say; interim
  * 1xx responses are skipped. linger: waiting for a body would time out. */
 static void test_no_body(void **state)
@@ -405,6 +434,17 @@ static void test_request_bodies(void **state)
              "PUT /p HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" UA
              "Accept: */*\r\nConnection: close\r\nContent-Type: text/plain\r\n"
              "Content-Length: 4\r\nX-One: 1\r\nX-Two:two words\r\n\r\na 1\n",
+             port);
+    assert_string_equal(got, want);
+
+    /* An Accept of the caller's replaces the default one, whatever its
+     * case. */
+    const char *const accept[] = {"accept: application/json", "X-One: 1", NULL};
+    o = (promc_http_client_opts){.headers = accept};
+    got = request_of("GET", NULL, 0, &o, &port);
+    snprintf(want, sizeof want,
+             "GET /p HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" UA
+             "Connection: close\r\naccept: application/json\r\nX-One: 1\r\n\r\n",
              port);
     assert_string_equal(got, want);
 
@@ -913,6 +953,7 @@ int main(void)
         cmocka_unit_test(test_body_until_close),
         cmocka_unit_test(test_error_status_is_ok),
         cmocka_unit_test(test_redirect_not_followed),
+        cmocka_unit_test(test_retry_after_kept),
         cmocka_unit_test(test_no_body),
         cmocka_unit_test(test_auth_headers),
         cmocka_unit_test(test_request_bodies),
