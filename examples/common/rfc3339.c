@@ -67,11 +67,13 @@ static int expect(const char *s, size_t *pos, char a, char b)
     return 0;
 }
 
-int ex_rfc3339_parse(const char *s, size_t len, double *unix_seconds)
+/* Both parsers: with zone_required false, a timestamp that ends after the
+ * seconds or the fraction is UTC. */
+static int parse(const char *s, size_t len, int zone_required, double *unix_seconds)
 {
     /* "YYYY-MM-DDTHH:MM:SS" is 19 bytes, checked once here; the fraction and
      * the zone are bounds-checked as they are read. */
-    if (!s || len < 20)
+    if (!s || len < 19 + (size_t)(zone_required != 0))
         return -1;
     size_t pos = 0;
     int year = digits(s, &pos, 4);
@@ -96,7 +98,7 @@ int ex_rfc3339_parse(const char *s, size_t len, double *unix_seconds)
     /* Fraction: the first 18 digits are kept exactly (more than a double
      * holds), the rest only checked. */
     double fraction = 0;
-    if (s[pos] == '.') {
+    if (pos < len && s[pos] == '.') {
         pos++;
         int64_t num = 0, den = 1;
         size_t start = pos;
@@ -113,9 +115,10 @@ int ex_rfc3339_parse(const char *s, size_t len, double *unix_seconds)
     }
 
     int offset = 0; /* seconds east of UTC */
-    if (pos >= len)
-        return -1;
-    if (s[pos] == 'Z' || s[pos] == 'z') {
+    if (pos >= len) {
+        if (zone_required)
+            return -1;
+    } else if (s[pos] == 'Z' || s[pos] == 'z') {
         pos++;
     } else if (s[pos] == '+' || s[pos] == '-') {
         int sign = s[pos] == '-' ? -1 : 1;
@@ -148,6 +151,16 @@ int ex_rfc3339_parse(const char *s, size_t len, double *unix_seconds)
     if (unix_seconds)
         *unix_seconds = (double)secs + fraction;
     return 0;
+}
+
+int ex_rfc3339_parse(const char *s, size_t len, double *unix_seconds)
+{
+    return parse(s, len, 1, unix_seconds);
+}
+
+int ex_rfc3339_parse_utc_default(const char *s, size_t len, double *unix_seconds)
+{
+    return parse(s, len, 0, unix_seconds);
 }
 
 size_t ex_rfc3339_format(double unix_seconds, char *buf, size_t cap)

@@ -19,6 +19,12 @@
  * leap seconds, and this keeps events in order. Thread-safe. */
 int ex_rfc3339_parse(const char *s, size_t len, double *unix_seconds);
 
+/* ex_rfc3339_parse, and also the same date-time without a zone
+ * (YYYY-MM-DDTHH:MM:SS[.fraction]), read as UTC: what Python's
+ * datetime.isoformat() writes for a naive datetime, which some APIs send.
+ * Thread-safe. */
+int ex_rfc3339_parse_utc_default(const char *s, size_t len, double *unix_seconds);
+
 /* Enough for every timestamp ex_rfc3339_format writes, NUL included. */
 #define EX_RFC3339_BUFSIZE 32
 

@@ -730,6 +730,63 @@ static void test_rfc3339_invalid_vectors(void **state)
     assert_int_equal(ex_rfc3339_parse(NULL, 20, NULL), -1);
 }
 
+/* The same timestamps, and the ones without a zone that Python's
+ * datetime.isoformat() writes for a naive datetime, read as UTC. */
+static void test_rfc3339_zone_optional(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        double unix_seconds;
+    } good[] = {
+        {"2024-01-02T03:04:05", 1704164645},
+        {"2024-01-02t03:04:05", 1704164645},
+        {"2024-01-02T03:04:05.123456", 1704164645.123456},
+        {"2024-01-02T03:04:05.5", 1704164645.5},
+        {"2016-12-31T23:59:60", 1483228799.999999},
+        {"2024-01-02T03:04:05Z", 1704164645},
+        {"2024-01-02T03:04:05-08:00", 1704193445},
+        {"2026-07-08T10:58:02.104000Z", 1783508282.104},
+        {"2026-07-08T10:58:02.104000+00:00", 1783508282.104},
+        {"2026-07-08T12:58:02.104000+02:00", 1783508282.104},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        double t = -12345;
+        const char *text = good[i].text;
+        if (ex_rfc3339_parse_utc_default(text, strlen(text), &t) != 0)
+            fail_msg("%s rejected", text);
+        if (t != good[i].unix_seconds)
+            fail_msg("%s: got %.9f want %.9f", text, t, good[i].unix_seconds);
+    }
+    static const char *const bad[] = {
+        "",
+        "2024-01-02",
+        "2024-01-02T03:04",
+        "2024-01-02T03:04:05.",
+        "2024-01-02T03:04:05 ",
+        "2024-01-02 03:04:05",
+        "2024-01-02T03:04:05+05",
+        "2024-01-02T03:04:05UTC",
+        "2024-01-02T24:00:00",
+        "2023-02-29T00:00:00",
+        "2024-01-02T03:04:05.5Zjunk",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double t = 0;
+        if (ex_rfc3339_parse_utc_default(bad[i], strlen(bad[i]), &t) == 0)
+            fail_msg("\"%s\" accepted as %f", bad[i], t);
+    }
+    /* Cut by len: a prefix is valid exactly where it ends after the seconds
+     * or a fraction digit. */
+    const char *full = "2024-01-02T03:04:05.25+01:00";
+    for (size_t k = 0; k < strlen(full); k++)
+        assert_int_equal(ex_rfc3339_parse_utc_default(full, k, NULL),
+                         k == 19 || k == 21 || k == 22 ? 0 : -1);
+    assert_int_equal(ex_rfc3339_parse_utc_default(NULL, 20, NULL), -1);
+    /* The strict parser still wants the zone. */
+    assert_int_equal(ex_rfc3339_parse("2024-01-02T03:04:05", 19, NULL), -1);
+}
+
 static void test_rfc3339_format(void **state)
 {
     (void)state;
@@ -1006,6 +1063,7 @@ int main(void)
         cmocka_unit_test(test_listen_addresses),
         cmocka_unit_test(test_rfc3339_valid_vectors),
         cmocka_unit_test(test_rfc3339_invalid_vectors),
+        cmocka_unit_test(test_rfc3339_zone_optional),
         cmocka_unit_test(test_rfc3339_format),
         cmocka_unit_test(test_log_line_format),
         cmocka_unit_test(test_log_lines_from_threads_stay_whole),
