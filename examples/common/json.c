@@ -243,7 +243,8 @@ static int parse_number(struct parser *p, struct node *nd)
     size_t n = pos - start;
     nd->kind = EX_JSON_NUMBER;
     /* "-0" stays a double so that its sign survives. */
-    if (integral && !(n == 2 && s[start] == '-') && exact_integer(s + start, n, &nd->u.i)) {
+    if (integral && !(n == 2 && s[start] == '-' && s[start + 1] == '0') &&
+        exact_integer(s + start, n, &nd->u.i)) {
         nd->flags = FLAG_INT;
         p->pos = pos;
         return 0;
@@ -686,6 +687,16 @@ bool ex_json_integer(const ex_json_doc *doc, ex_json_node node, int64_t *out)
     }
     if (out)
         *out = v;
+    return true;
+}
+
+bool ex_json_integer_literal(const ex_json_doc *doc, ex_json_node node, int64_t *out)
+{
+    const struct node *nd = at(doc, node);
+    if (!nd || nd->kind != EX_JSON_NUMBER || !(nd->flags & FLAG_INT))
+        return false;
+    if (out)
+        *out = nd->u.i;
     return true;
 }
 

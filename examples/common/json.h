@@ -94,6 +94,13 @@ bool ex_json_number(const ex_json_doc *doc, ex_json_node node, double *out);
  * an integer here. out may be NULL to only test. */
 bool ex_json_integer(const ex_json_doc *doc, ex_json_node node, int64_t *out);
 
+/* true and *out = the value when node is a number written as an integer
+ * literal (no fraction, no exponent) within int64: "60" and "-7" qualify,
+ * "60.0", "6e1", "-0" and 2^63 do not. For printing a number the way its
+ * source wrote it, as Python's str() of a parsed value does. out may be
+ * NULL to only test. */
+bool ex_json_integer_literal(const ex_json_doc *doc, ex_json_node node, int64_t *out);
+
 /* true and *out = the value when node is true or false. */
 bool ex_json_bool(const ex_json_doc *doc, ex_json_node node, bool *out);
 

@@ -463,6 +463,46 @@ static void test_numbers_values_and_integerness(void **state)
     ex_json_free(doc);
 }
 
+/* Written as an integer (no fraction, no exponent) and within int64: what
+ * a program that prints numbers as their source did needs to know. */
+static void test_integer_literals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        bool literal;
+        int64_t value;
+    } cases[] = {
+        {"0", true, 0},
+        {"-1", true, -1},
+        {"60", true, 60},
+        {"9223372036854775807", true, INT64_MAX},
+        {"-9223372036854775808", true, INT64_MIN},
+        {"9223372036854775808", false, 0},
+        {"2.0", false, 0},
+        {"1e3", false, 0},
+        {"0.5", false, 0},
+        {"-0", false, 0}, /* a double, to keep its sign */
+        {"\"7\"", false, 0},
+        {"true", false, 0},
+        {"null", false, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[96];
+        snprintf(text, sizeof text, "[%s]", cases[i].text);
+        ex_json_node e;
+        ex_json_doc *doc = parse_one(text, &e);
+        int64_t v = -999;
+        if (ex_json_integer_literal(doc, e, &v) != cases[i].literal)
+            fail_msg("%s: literal %d", cases[i].text, !cases[i].literal);
+        if (cases[i].literal)
+            assert_true(v == cases[i].value);
+        assert_int_equal(ex_json_integer_literal(doc, e, NULL), cases[i].literal);
+        ex_json_free(doc);
+    }
+    assert_false(ex_json_integer_literal(NULL, EX_JSON_NONE, NULL));
+}
+
 static void test_numbers_rejected(void **state)
 {
     (void)state;
@@ -1166,6 +1206,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_top_level_scalars_accepted),
         cmocka_unit_test(test_numbers_values_and_integerness),
+        cmocka_unit_test(test_integer_literals),
         cmocka_unit_test(test_numbers_rejected),
         cmocka_unit_test(test_string_escapes_decoded),
         cmocka_unit_test(test_string_invalid_escapes_rejected),
