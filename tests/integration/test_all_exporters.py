@@ -1,4 +1,4 @@
-"""All six example exporters at once behind a real Prometheus server: each
+"""All seven example exporters at once behind a real Prometheus server: each
 runs against a fake upstream (or its own web app), Prometheus scrapes them
 every second, and one value from each must come back through the query API."""
 
@@ -32,6 +32,33 @@ prowjobs = {"apiVersion": "prow.k8s.io/v1", "kind": "ProwJobList", "metadata": {
 prow_file = os.path.join(tmp, "prowjobs.json")
 with open(prow_file, "w") as f:
     json.dump(prowjobs, f)
+
+
+def prefect_route(items):
+    """A Prefect filter endpoint: reads the JSON body, answers its page."""
+    def answer(h):
+        body = json.loads(h.rfile.read(int(h.headers.get("Content-Length") or 0)) or b"{}")
+        page = items[body.get("offset", 0):body.get("offset", 0) + body.get("limit", 200)]
+        return 200, {"Content-Type": "application/json"}, json.dumps(page).encode()
+    return answer
+
+
+prefect = FakeUpstream({
+    "/api/health": json_route(True),
+    "/api/deployments/filter": prefect_route([
+        {"id": "d1", "name": "etl-nightly", "flow_id": "f1", "paused": False, "status": "READY",
+         "tags": ["prod"], "work_queue_name": "default", "work_pool_name": "k8s-pool", "path": "."}]),
+    "/api/flows/filter": prefect_route([{"id": "f1", "name": "etl"}]),
+    "/api/flow_runs/filter": prefect_route([]),
+    "/api/work_pools/filter": prefect_route([
+        {"id": "p1", "name": "k8s-pool", "type": "kubernetes", "is_paused": False, "status": "READY"}]),
+    "/api/work_queues/filter": prefect_route([
+        {"id": "q1", "name": "default", "is_paused": False, "priority": 1,
+         "work_pool_name": "k8s-pool", "status": "READY"}]),
+    "/api/work_queues/q1/status": json_route(
+        {"healthy": True, "late_runs_count": 2,
+         "health_check_policy": {"maximum_late_runs": 0, "maximum_seconds_since_last_polled": 60}}),
+})
 access_log = os.path.join(tmp, "access.log")
 with open(access_log, "w") as f:
     for _ in range(3):
@@ -39,7 +66,7 @@ with open(access_log, "w") as f:
 
 ports = {name: free_port() for name in
          ("http_counter", "jenkins_exporter", "hitl_exporter", "prow_exporter", "httpd_exporter",
-          "success_rate")}
+          "success_rate", "prefect_exporter")}
 apps = {"http_counter": free_port(), "success_rate": free_port()}
 procs = [
     Proc([binary("http_counter"), "--listen=127.0.0.1:%d" % ports["http_counter"],
@@ -54,6 +81,9 @@ procs = [
           "--log-file=" + access_log, "--from-start"]),
     Proc([binary("success_rate"), "--listen=127.0.0.1:%d" % ports["success_rate"],
           "--app-listen=127.0.0.1:%d" % apps["success_rate"], "--seed=1", "100"]),
+    # Collects on every scrape: within Prometheus' scrape_timeout of 1 s.
+    Proc([binary("prefect_exporter"), "--listen=127.0.0.1:%d" % ports["prefect_exporter"],
+          "--timeout=0.8s"], env={"PREFECT_API_URL": prefect.url + "/api"}),
 ]
 for name, port in ports.items():
     c.check("%s serves metrics" % name,
@@ -86,17 +116,21 @@ def expect(desc, q, want):
     c.check(desc, got, "(query %s = %r, want %r)" % (q, query(q), want))
 
 
-expect("every target up", 'count(up{job="examples"} == 1)', 6.0)
+expect("every target up", 'count(up{job="examples"} == 1)', 7.0)
 expect("http_counter", 'sum(http_requests_total{status_code="200"})', 1.0)
 expect("jenkins_exporter", "jenkins_jobs_count", 3.0)
 expect("hitl_exporter", 'hitl_psql_health_status{hitl_psql_health_status="healthy"}', 1.0)
 expect("prow_exporter", 'prow_job_labels{job_name="unit-tests",label_team="infra"}', 1.0)
 expect("httpd_exporter", 'httpd_requests_total{status_code="200"}', 3.0)
 expect("success_rate", 'requests_total{http_code="200"}', 1.0)
+expect("prefect_exporter", 'prefect_work_queues_late_runs_count{work_queue_name="default",healthy="True"}',
+       2.0)
+expect("prefect_exporter: up", 'prefect_up', 1.0)
 
 c.equal("prometheus exits 0", prom.stop(), 0)
 for p in procs:
     c.equal("%s exits 0 on SIGTERM" % p.name, p.stop(), 0)
 jenkins.stop()
 hitl.stop()
+prefect.stop()
 c.done()
