@@ -145,10 +145,12 @@ FUZZ_COMMON_USERS := fuzz_cli fuzz_prowjobs fuzz_jenkins
 FUZZ_MAIN ?= tests/fuzz/replay.c
 FUZZ_LINK ?=
 fuzz_common_for = $(if $(filter $(1),$(COMMON_USERS) $(FUZZ_COMMON_USERS)),$(COMMON_LIB))
+# With two sources, -MF keeps the dependencies of the last one: the target
+# goes last, so that a change in the code it includes rebuilds it.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(STATIC) $$(call fuzz_common_for,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -o $@ $< $(FUZZ_MAIN) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -o $@ $(FUZZ_MAIN) $< \
 	    $(call fuzz_common_for,$*) $(STATIC) $(FUZZ_LINK) $(LDLIBS)
 
 deps:
