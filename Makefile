@@ -141,7 +141,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(STATIC)
 # `make fuzz` builds them for libFuzzer with clang instead, through this same
 # rule (FUZZ_MAIN empty, FUZZ_LINK=-fsanitize=fuzzer). Targets of the
 # examples' code link examples/common: those of COMMON_USERS and these.
-FUZZ_COMMON_USERS := fuzz_cli fuzz_prowjobs fuzz_jenkins
+FUZZ_COMMON_USERS := fuzz_cli fuzz_prowjobs fuzz_jenkins fuzz_prefect
 FUZZ_MAIN ?= tests/fuzz/replay.c
 FUZZ_LINK ?=
 fuzz_common_for = $(if $(filter $(1),$(COMMON_USERS) $(FUZZ_COMMON_USERS)),$(COMMON_LIB))
