@@ -894,9 +894,11 @@ for th in threads:
 for th in threads:
     th.join(60)
 c.equal("valgrind: concurrent scrapes", [r[0] for r in results], [200] * 2)
+api.stop()  # refused from now on
+s, _ = scrape_checked(m, "valgrind, refused", timeout=30)
+c.equal("valgrind, refused: up 0", s.value("prefect_up"), 0.0)
 rc = p.stop(timeout=60)
 out = p.output()
 c.check("valgrind: exit 0 after SIGTERM, no errors", rc == 0 and "ERROR SUMMARY: 0 errors" in out,
         out[-3000:])
-api.stop()
 c.done()
