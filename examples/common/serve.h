@@ -10,5 +10,10 @@
 /* Starts serving; on failure logs "metrics server: <reason>" and returns
  * NULL (the caller exits 1). */
 promc_http_server *ex_serve_metrics(const char *listen_address, const char *telemetry_path);
+/* The same, for an exporter whose collection may take longer than the
+ * server's default deadline (10 s) when Prometheus sends no scrape timeout:
+ * a scrape then waits for custom collectors max_scrape_timeout seconds. */
+promc_http_server *ex_serve_metrics_within(const char *listen_address, const char *telemetry_path,
+                                           double max_scrape_timeout);
 
 #endif /* EX_SERVE_H */

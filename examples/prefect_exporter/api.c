@@ -22,7 +22,6 @@
 
 #include "promc_http.h"
 
-#include "coalesce.h"
 #include "log.h"
 #include "rfc3339.h"
 #include "signals.h"
@@ -40,12 +39,20 @@ struct pf_api {
     const pf_api_config *cfg;
     char client_id[37]; /* the CSRF client, a UUID made at start */
     _Atomic unsigned long long errors[PF_EP_COUNT];
-    /* Touched by one collection at a time (coalesce.c orders them). */
+    /* Touched by one collection at a time (the library never runs a
+     * collector twice at once). */
     char *csrf_token;
     double csrf_expires;  /* Unix seconds */
     double backoff_until; /* Unix seconds: Retry-After */
     char csrf_header[2][512];
 };
+
+double pf_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static double unix_now(void)
 {
@@ -202,7 +209,7 @@ static bool attempt_failed(pf_session *s, int rc, promc_http_result *res, size_t
         if (rc == PROMC_ELIMIT)
             snprintf(why, cap, "answer larger than %zu bytes", max_body);
         else if (pf_monotonic() >= s->deadline)
-            snprintf(why, cap, "no answer within --timeout");
+            snprintf(why, cap, "no answer before the deadline (%s)", s->deadline_why);
         else
             snprintf(why, cap, "%s", promc_last_error());
         /* A URL the client refuses or a body over the cap fails again. */
@@ -248,7 +255,7 @@ static int request(pf_session *s, enum pf_endpoint ep, const char *method, const
             stop(s, "%zu bytes read in this collection already", s->bytes);
         double left = s->deadline - pf_monotonic();
         if (left <= 0)
-            stop(s, "the collection's --timeout passed");
+            stop(s, "the deadline (%s) passed", s->deadline_why);
         if (s->stopped && attempt == 0) {
             s->nskipped++;
             return -1;
@@ -274,7 +281,8 @@ static int request(pf_session *s, enum pf_endpoint ep, const char *method, const
         if (pf_monotonic() + backoff >= s->deadline) {
             if (pf_monotonic() < s->deadline)
                 snprintf(why + strlen(why), sizeof why - strlen(why),
-                         "; no time left in --timeout for attempt %lld", attempt + 1);
+                         "; no time left before the deadline (%s) for attempt %lld",
+                         s->deadline_why, attempt + 1);
             break;
         }
         ex_sleep_interruptible(backoff);
@@ -285,10 +293,12 @@ static int request(pf_session *s, enum pf_endpoint ep, const char *method, const
     /* No answer at all (refused, reset, timed out): the other queries
      * would only spend the deadline the same way. An HTTP error may be one
      * endpoint's: the others are still asked. */
-    if (transport)
-        stop(s, "%s",
-             pf_monotonic() >= s->deadline ? "the collection's --timeout passed"
-                                           : "the API did not answer");
+    if (transport) {
+        if (pf_monotonic() >= s->deadline)
+            stop(s, "the deadline (%s) passed", s->deadline_why);
+        else
+            stop(s, "the API did not answer");
+    }
     return -1;
 }
 
@@ -471,9 +481,9 @@ static int fetch_csrf(pf_session *s)
     return rc;
 }
 
-int pf_session_begin(pf_session *s, pf_api *api, double deadline)
+int pf_session_begin(pf_session *s, pf_api *api, double deadline, const char *why)
 {
-    *s = (pf_session){.api = api, .deadline = deadline};
+    *s = (pf_session){.api = api, .deadline = deadline, .deadline_why = why};
     double now = unix_now();
     if (now < api->backoff_until) {
         stop(s, "the API asked to wait %.0f s more (Retry-After)", ceil(api->backoff_until - now));

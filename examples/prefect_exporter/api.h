@@ -52,6 +52,9 @@ unsigned long long pf_api_errors(const pf_api *api, enum pf_endpoint ep);
  * API answered 2xx, else -1 and why. For the log line at start. */
 int pf_api_health(pf_api *api, double timeout, char *why, size_t cap);
 
+/* CLOCK_MONOTONIC in seconds: the clock of every deadline here. */
+double pf_monotonic(void);
+
 /* ===================================================================== */
 /* A collection's requests                                                */
 /* ===================================================================== */
@@ -63,10 +66,11 @@ int pf_api_health(pf_api *api, double timeout, char *why, size_t cap);
 
 typedef struct pf_session {
     pf_api *api;
-    double deadline;    /* monotonic seconds */
-    bool stopped;       /* no more requests in this collection */
-    char stop_why[160]; /* why, e.g. "the collection's --timeout passed" */
-    size_t bytes;       /* bytes of answers read so far */
+    double deadline;          /* monotonic seconds */
+    const char *deadline_why; /* what set it: "--timeout" or "the scrape timeout" */
+    bool stopped;             /* no more requests in this collection */
+    char stop_why[160];       /* why, e.g. "the deadline (--timeout) passed" */
+    size_t bytes;             /* bytes of answers read so far */
     /* What failed, for one log line: "what: why; what: why", the first
      * PF_FAILURES_NAMED of nfailures. */
     char *failures;
@@ -74,11 +78,12 @@ typedef struct pf_session {
     size_t nskipped; /* requests not made once the session stopped */
 } pf_session;
 
-/* Starts a collection: fetches the CSRF token when enabled and missing or
- * expired; or, while a Retry-After from an earlier collection lasts, stops
- * the session at once. 0, or -1 when nothing can be asked (every query
- * then fails at once, saying why). */
-int pf_session_begin(pf_session *s, pf_api *api, double deadline);
+/* Starts a collection that ends by deadline (monotonic seconds; why names
+ * what set it, for the log): fetches the CSRF token when enabled and
+ * missing or expired; or, while a Retry-After from an earlier collection
+ * lasts, stops the session at once. 0, or -1 when nothing can be asked
+ * (every query then fails at once, saying why). */
+int pf_session_begin(pf_session *s, pf_api *api, double deadline, const char *why);
 /* Records a failure of its own (what the collection makes of an answer). */
 void pf_session_fail(pf_session *s, const char *what, const char *why);
 void pf_session_end(pf_session *s);

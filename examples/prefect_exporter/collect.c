@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "coalesce.h"
 #include "log.h"
 #include "rfc3339.h"
 
@@ -96,9 +95,8 @@ static void init_families(pf_result *r, bool run_name)
     }
 }
 
-void pf_result_free(void *result)
+void pf_result_free(pf_result *r)
 {
-    pf_result *r = result;
     if (!r)
         return;
     for (size_t i = 0; i < PF_NFAMILIES; i++)
@@ -648,9 +646,8 @@ static void report(const pf_session *s, const answers *a, double seconds)
     reported = true;
 }
 
-void *pf_collect(void *ctx, double deadline)
+pf_result *pf_collect(const pf_collect_config *cfg, double deadline, const char *why)
 {
-    const pf_collect_config *cfg = ctx;
     pf_result *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
@@ -658,7 +655,7 @@ void *pf_collect(void *ctx, double deadline)
     double started = pf_monotonic();
     pf_session s;
     answers a = {0};
-    pf_session_begin(&s, cfg->api, deadline);
+    pf_session_begin(&s, cfg->api, deadline, why);
     ask(cfg, &s, &a);
 
     struct timespec ts;

@@ -47,11 +47,11 @@ typedef struct pf_result {
 /* A family's name (for promc_collector_new's list). */
 const char *pf_family_name(enum pf_family_id id);
 
-/* Runs one collection (ctx: a pf_collect_config) ending by deadline
- * (monotonic seconds). A pf_result, or NULL out of memory. Matches
- * pf_collect_fn of coalesce.h. */
-void *pf_collect(void *ctx, double deadline);
-/* Frees a pf_result (void * for coalesce.h). */
-void pf_result_free(void *result);
+/* Runs one collection ending by deadline (monotonic seconds, see
+ * pf_monotonic; why names what set it, for the log). A pf_result, or NULL
+ * out of memory. One at a time per cfg->api. */
+pf_result *pf_collect(const pf_collect_config *cfg, double deadline, const char *why);
+/* Frees a pf_result; NULL is a no-op. */
+void pf_result_free(pf_result *r);
 
 #endif /* PF_COLLECT_H */

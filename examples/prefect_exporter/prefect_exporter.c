@@ -3,9 +3,11 @@
  * work queues as the 14 gauge families of PrefectHQ's exporter, collected
  * from the Prefect REST API on every scrape by a custom collector. Unlike
  * the original it keeps serving when the API is down, bounds every scrape
- * by --timeout, shares one collection among concurrent scrapes, and says in
+ * by --timeout and by Prometheus's scrape timeout, shares one collection
+ * among concurrent scrapes (the library's shared collections), and says in
  * prefect_up when an answer is missing.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,6 @@
 
 #include "api.h"
 #include "cli.h"
-#include "coalesce.h"
 #include "collect.h"
 #include "create.h"
 #include "serve.h"
@@ -108,7 +109,8 @@ static ex_flag flags[] = {
     {.name = "timeout",
      .env = "PREFECT_EXPORTER_TIMEOUT",
      .def = "8s",
-     .help = "Time allowed for a scrape's collection, every request and retry included.",
+     .help = "Time allowed for a scrape's collection, every request and retry included "
+             "(Prometheus's scrape timeout bounds it too).",
      .duration = &timeout,
      .min = 0.01,
      .max = 3600},
@@ -232,24 +234,61 @@ static int emit_result(promc_emitter *e, const pf_result *r)
     return first != PROMC_OK ? first : rc;
 }
 
-/* Each scrape: the collection running or just made, or a new one. */
-static int collect(promc_emitter *e, void *userdata)
+/* What the collector keeps between scrapes. The library never runs the
+ * callback twice at once (concurrent scrapes share its call), so no lock:
+ * each call sees what the one before it left, whatever its thread. */
+struct collector_state {
+    const pf_collect_config *cfg;
+    pf_result *last;      /* the latest collection, for --cache-ttl */
+    double last_finished; /* monotonic seconds */
+};
+
+/* The emission after a collection takes milliseconds; this much of the
+ * scrape's deadline (at most a tenth of it) is left for it, so that a
+ * collection ending by its own deadline is never left behind by the
+ * scrape's, which would drop prefect_up with the rest. */
+#define EMIT_MARGIN 0.25
+
+/* The collection's deadline: --timeout from now, or the scrape's
+ * (promc_emitter_timeout, less the margin) when that comes first. */
+static double deadline_for(const promc_emitter *e, const char **why)
 {
-    pf_coalesce *c = userdata;
-    pf_shared_result *held = pf_coalesce_get(c);
-    const pf_result *r = pf_shared_value(held);
-    int rc = PROMC_ENOMEM;
-    if (r)
-        rc = emit_result(e, r);
-    else
-        ex_log(EX_LOG_ERROR, "out of memory collecting from the Prefect API");
-    pf_coalesce_release(c, held);
-    return rc;
+    double now = pf_monotonic(), left = promc_emitter_timeout(e);
+    *why = "--timeout";
+    if (isfinite(left)) {
+        double margin = left / 10 < EMIT_MARGIN ? left / 10 : EMIT_MARGIN;
+        if (left - margin < timeout) {
+            *why = "the scrape timeout";
+            return now + (left - margin);
+        }
+    }
+    return now + timeout;
 }
 
-static void free_coalesce(void *c)
+/* Each scrape: a collection younger than --cache-ttl, or a new one. */
+static int collect(promc_emitter *e, void *userdata)
 {
-    pf_coalesce_free(c);
+    struct collector_state *st = userdata;
+    if (!(cache_ttl > 0 && st->last && pf_monotonic() - st->last_finished < cache_ttl)) {
+        const char *why;
+        double deadline = deadline_for(e, &why);
+        pf_result *r = pf_collect(st->cfg, deadline, why);
+        if (!r) {
+            ex_log(EX_LOG_ERROR, "out of memory collecting from the Prefect API");
+            return PROMC_ENOMEM;
+        }
+        pf_result_free(st->last);
+        st->last = r;
+        st->last_finished = pf_monotonic();
+    }
+    return emit_result(e, st->last);
+}
+
+static void free_state(void *userdata)
+{
+    struct collector_state *st = userdata;
+    pf_result_free(st->last);
+    free(st);
 }
 
 /* ===================================================================== */
@@ -295,30 +334,34 @@ int main(int argc, char **argv)
         .failed_limit = failed_limit,
         .flow_run_name = flow_run_name,
     };
-    pf_coalesce *shared =
-        api ? pf_coalesce_new(pf_collect, pf_result_free, &collect_cfg, timeout, cache_ttl) : NULL;
-    if (!shared) {
+    struct collector_state *state = api ? calloc(1, sizeof *state) : NULL;
+    if (!state) {
         ex_log(EX_LOG_ERROR, "out of memory");
         return 1;
     }
+    state->cfg = &collect_cfg;
     const char *names[PF_NFAMILIES + 3];
     for (size_t i = 0; i < PF_NFAMILIES; i++)
         names[i] = pf_family_name((enum pf_family_id)i);
     names[PF_NFAMILIES] = "prefect_up";
     names[PF_NFAMILIES + 1] = "prefect_api_errors";
     names[PF_NFAMILIES + 2] = NULL;
-    promc_metric *collector = promc_collector_new(NULL, collect, shared, free_coalesce, names);
+    promc_metric *collector = promc_collector_new_opts(NULL, collect, state, free_state, names,
+                                                       &(promc_collector_opts){.name = "prefect"});
     if (!collector) {
-        pf_coalesce_free(shared);
+        free_state(state);
         return ex_metric_failed("prefect_*");
     }
 
-    promc_http_server *server = ex_serve_metrics(listen_address, telemetry_path);
+    /* Without Prometheus's timeout header a scrape's deadline is the
+     * server's maximum: room for a whole --timeout and the emission. */
+    promc_http_server *server =
+        ex_serve_metrics_within(listen_address, telemetry_path, timeout + 1);
     if (!server)
         return 1;
     ex_log(EX_LOG_INFO,
            "Prefect API at %s (%s, pages of %lld%s); metrics on %s%s (port %d), each scrape "
-           "collecting within %g s",
+           "collecting within %g s or the scrape timeout less 0.5 s",
            url,
            *api_key ? "API key"
            : user   ? "auth string"
@@ -338,7 +381,7 @@ int main(int argc, char **argv)
     ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
     promc_http_server_free(server);
     promc_metric_free(collector);
-    promc_shutdown(); /* frees the collector, and with it shared */
+    promc_shutdown(); /* frees the collector, and with it state */
     pf_api_free(api);
     free(user);
     free(url);

@@ -27,7 +27,6 @@
 #include <string.h>
 
 #include "../../examples/prefect_exporter/series.c"
-#include "../../examples/prefect_exporter/coalesce.c"
 #include "../../examples/prefect_exporter/api.c"
 #include "../../examples/prefect_exporter/collect.c"
 int prefect_exporter_main(int argc, char **argv);

@@ -71,11 +71,13 @@ class Proc:
             return f.read().decode("utf-8", "replace")
 
 
-def get(url, accept=None, timeout=5):
+def get(url, accept=None, timeout=5, headers=None):
     """(status, content_type, body) of a GET; status 0 when nothing answered."""
     req = urllib.request.Request(url)
     if accept:
         req.add_header("Accept", accept)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, r.headers.get("Content-Type"), r.read().decode("utf-8")

@@ -347,11 +347,11 @@ def unique_series(body):
     return dup
 
 
-def scrape_checked(url, desc, timeout=5):
+def scrape_checked(url, desc, timeout=5, headers=None):
     """A scrape that must be HTTP 200, valid for promtool and without a
     repeated series; returns (Scrape, seconds)."""
     t = time.monotonic()
-    status, _, body = get(url, timeout=timeout)
+    status, _, body = get(url, timeout=timeout, headers=headers)
     took = time.monotonic() - t
     c.equal("%s: HTTP 200" % desc, status, 200)
     ok, detail = promtool(body)
@@ -718,7 +718,7 @@ CASES = [
     ("work_pools", "huge", "larger than", "work_pools/filter"),
     ("work_queues", "notarray", "expected a JSON array", "work_queues/filter"),
     ("status:q2", "500", "HTTP 500", "work_queues/status"),
-    ("flow_runs", "hang", "requests not made: the collection's --timeout passed", "flow_runs/filter"),
+    ("flow_runs", "hang", "requests not made: the deadline (--timeout) passed", "flow_runs/filter"),
 ]
 for route, mode, logged, endpoint in CASES:
     desc = "%s %s" % (route, mode)
@@ -752,6 +752,27 @@ out = p.output()
 c.check("failures: logged when they start, recovery logged",
         out.count("collection incomplete") == len(CASES) and
         out.count("collection complete again") == len(CASES), out[-3000:])
+
+# Prometheus's scrape timeout comes before --timeout (8 s by default): the
+# collection ends by it, less the server's 0.5 s offset and a margin for the
+# emission, so prefect_up is still written, not left behind.
+p, m = start(api.url)
+api.fail["flows"] = "hang"
+s, took = scrape_checked(m, "scrape timeout", headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"})
+c.check("scrape timeout: answered within Prometheus's 2 s", 1.2 < took < 2.0, "%.2f s" % took)
+c.equal("scrape timeout: prefect_up 0", s.value("prefect_up"), 0.0)
+c.equal("scrape timeout: what came before the hang is there",
+        (s.value("prefect_deployments_total") is not None, s.value("prefect_flows_total")),
+        (True, None))
+c.equal("scrape timeout: the collection was not left behind",
+        s.value("promc_collector_timeouts_total", collector="prefect"), 0.0)
+c.check("scrape timeout: logged", "requests not made: the deadline (the scrape timeout) passed"
+        in p.output(), p.output()[-1500:])
+del api.fail["flows"]
+s, _ = scrape_checked(m, "scrape timeout, recovered",
+                      headers={"X-Prometheus-Scrape-Timeout-Seconds": "2"})
+c.equal("scrape timeout: recovers", s.value("prefect_up"), 1.0)
+c.equal("scrape timeout: exit 0", p.stop(), 0)
 
 # Refused: nothing listens at the URL.
 dead = "http://127.0.0.1:%d/api" % free_port()
@@ -791,7 +812,7 @@ api.fail["deployments"] = "500"
 s, took = scrape_checked(m, "retries bounded")
 c.check("retries bounded by the deadline: 2 s, not 1 + 2 + 4 + 8", took < 3.0, "%.2f s" % took)
 c.equal("retries bounded: two attempts fit", len(api.requests("deployments", mark)), 2)
-c.check("retries bounded: logged", "no time left in --timeout for attempt 3" in p.output(), p.output())
+c.check("retries bounded: logged", "no time left before the deadline (--timeout) for attempt 3" in p.output(), p.output())
 del api.fail["deployments"]
 c.equal("retries bounded: exit 0", p.stop(), 0)
 
@@ -848,7 +869,8 @@ for th in threads:
     th.join(15)
 c.equal("concurrent scrapes: both answered 200", [r[0] for r in results], [200] * 2)
 c.equal("concurrent scrapes: one collection", len(api.requests("deployments", mark)), 1)
-bodies = [re.sub(r"^(process_|promc_http_).*\n", "", r[2], flags=re.M) for r in results]
+bodies = [re.sub(r"^(process_|promc_http_|promc_collector_).*\n", "", r[2], flags=re.M)
+          for r in results]
 c.check("concurrent scrapes: the same values", len(set(bodies)) == 1)
 del api.delay["deployments"]
 c.equal("concurrent scrapes: exit 0", p.stop(), 0)
