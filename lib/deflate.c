@@ -370,6 +370,56 @@ static uint64_t dynamic_codes(const struct promc__deflate *d, struct codes *c)
     return bits + symbol_bits(d, c->llen, c->dlen);
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The whole bytes of the bit buffer, stored eight at a time: the buffer's
+ * bytes are the output's in this byte order, and the out buffer has room
+ * past its end (OUTCAP's slack), so one unaligned store and a shift replace
+ * a loop. Leaves fewer than 8 bits pending; *nbits must be below 64. */
+static inline unsigned char *spill(unsigned char *o, uint64_t *bits, unsigned *nbits)
+{
+    memcpy(o, bits, 8);
+    o += *nbits >> 3;
+    *bits >>= *nbits & ~7u; /* *nbits < 64: callers keep it so */
+    *nbits &= 7;
+    return o;
+}
+
+/* The block's symbols with the given codes, then end-of-block. The bit
+ * buffer lives in registers: before each symbol fewer than 8 bits are
+ * pending, and a symbol adds at most 48 (a 15-bit length code, 5 extra
+ * bits, a 15-bit distance code, 13 extra bits), so one spill a symbol
+ * keeps it within 64 bits. */
+static void put_symbols(struct promc__deflate *d, const uint8_t *llen, const uint16_t *lcode,
+                        const uint8_t *dlen, const uint16_t *dcode)
+{
+    uint64_t bits = d->bits;
+    unsigned nbits = d->nbits;
+    unsigned char *o = spill(d->out_buf + d->outlen, &bits, &nbits);
+    const uint16_t *sl = d->sym_len, *sv = d->sym_val;
+    for (size_t i = 0, n = d->nsym; i < n; i++) {
+        unsigned l = sl[i], v = sv[i];
+        if (!l) {
+            bits |= (uint64_t)lcode[v] << nbits;
+            nbits += llen[v];
+        } else {
+            unsigned lc = len_code[l], dc = dist_code(v);
+            bits |= (uint64_t)lcode[257 + lc] << nbits;
+            nbits += llen[257 + lc];
+            bits |= (uint64_t)(l - len_base[lc]) << nbits; /* 0 when no extra bits */
+            nbits += len_extra[lc];
+            bits |= (uint64_t)dcode[dc] << nbits;
+            nbits += dlen[dc];
+            bits |= (uint64_t)(v - dist_base[dc]) << nbits;
+            nbits += dist_extra[dc];
+        }
+        o = spill(o, &bits, &nbits);
+    }
+    d->bits = bits;
+    d->nbits = nbits;
+    d->outlen = (size_t)(o - d->out_buf);
+    put(d, lcode[256], llen[256]);
+}
+#else
 static void put_symbols(struct promc__deflate *d, const uint8_t *llen, const uint16_t *lcode,
                         const uint8_t *dlen, const uint16_t *dcode)
 {
@@ -389,6 +439,7 @@ static void put_symbols(struct promc__deflate *d, const uint8_t *llen, const uin
     }
     put(d, lcode[256], llen[256]);
 }
+#endif
 
 static void put_dynamic_header(struct promc__deflate *d, const struct codes *c)
 {
