@@ -3,15 +3,28 @@
  * buckets, in C.
  *
  * Two count sets, each with its own bucket table, schema and zero threshold.
- * An observer increments count_and_hot (which also says which set is hot),
- * adds to that set's classic bucket, sum and native bucket (or zero bucket)
- * and finally, with release, to the set's count: the observation is then
+ * An observer increments its stripe's count_and_hot (which also says which
+ * set is hot), adds to that set's classic bucket, to its stripe's sum of the
+ * set and to the set's native bucket (or zero bucket), and finally, with
+ * release, to its stripe's count of the set: the observation is then
  * complete. A flip (scrape, reset, bucket-limit step; all under `flip`) adds
- * the hot bit, waits until the old hot set's count reaches the number of
- * observations started before the flip, and from then on that set is
- * quiescent: nobody writes it until the next flip makes it hot again. So the
- * cold set can be read, cleared or rebuilt freely under `flip`; only the hot
- * set is shared with observers.
+ * the hot bit to every stripe, waits until each stripe's count of the old
+ * hot set reaches the observations started on that stripe before its flip,
+ * and from then on that set is quiescent: nobody writes it until the next
+ * flip makes it hot again. So the cold set can be read, cleared or rebuilt
+ * freely under `flip`; only the hot set is shared with observers.
+ *
+ * Stripes: threads are dealt one of PROMC__NATIVE_STRIPES stripes each, in
+ * turn, so that two threads observing one series do not take turns on one
+ * cache line for the started count, the sum and the completed count (three
+ * of an observation's four atomic operations); only a bucket they both hit
+ * is shared. Each stripe's counts are those of client_golang's one set of
+ * them, and a stripe is flipped as client_golang flips its one: an
+ * observation lands whole in the set its stripe made hot, and a flip's
+ * snapshot is the union of each stripe's. The buckets, the schema, the zero
+ * bucket and so the bucket limit stay shared: the limit strategy sees every
+ * bucket of the series as client_golang's does, and a single-threaded
+ * series (one stripe) gives its very sums.
  *
  * The bucket table of a set is open addressing over pointers to nodes
  * {key, sign, count}; nodes live in chunks that never move. Finding an
@@ -53,8 +66,25 @@
 #include "internal.h"
 #include "native_buckets.h"
 #include "native_histogram.h"
+#include "thread_state.h"
 
-#define HOT_BIT (UINT64_C(1) << 63)
+#define HOT_BIT  (UINT64_C(1) << 63)
+#define NSTRIPES PROMC__NATIVE_STRIPES
+
+typedef struct promc__native_stripe stripe_t;
+
+/* The calling thread's stripe + 1 (0: not dealt yet). */
+static _Thread_local unsigned my_stripe PROMC__TLS;
+static atomic_uint next_stripe;
+
+static stripe_t *stripe_of_thread(struct promc__native *nh)
+{
+    unsigned i = my_stripe;
+    if (!i)
+        my_stripe = i =
+            atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) % NSTRIPES + 1;
+    return &nh->stripes[i - 1];
+}
 
 struct promc__native_node {
     int32_t key;
@@ -210,18 +240,26 @@ static void clear_buckets(set_t *s)
 }
 
 /* Every count of a cold set back to zero, schema and threshold to the
- * configured ones (client_golang's resetCounts). */
+ * configured ones (client_golang's resetCounts); its stripes' count and sum
+ * are reset_stripes'. */
 static void reset_set(set_t *s, const struct promc__native_config *cfg)
 {
     clear_buckets(s);
-    atomic_store_explicit(&s->count, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->sum_bits, 0, memory_order_relaxed);
     atomic_store_explicit(&s->zero_count, 0, memory_order_relaxed);
     atomic_store_explicit(&s->zero_threshold_bits, promc__double_to_bits(cfg->zero_threshold),
                           memory_order_relaxed);
     atomic_store_explicit(&s->schema, cfg->schema, memory_order_relaxed);
     for (size_t i = 0; i < cfg->nclassic; i++)
         atomic_store_explicit(&s->classic[i], 0, memory_order_relaxed);
+}
+
+/* The stripes' count and sum of cold set idx back to zero. */
+static void reset_stripes(struct promc__native *nh, unsigned idx)
+{
+    for (unsigned i = 0; i < NSTRIPES; i++) {
+        atomic_store_explicit(&nh->stripes[i].count[idx], 0, memory_order_relaxed);
+        atomic_store_explicit(&nh->stripes[i].sum_bits[idx], 0, memory_order_relaxed);
+    }
 }
 
 /* ===================================================================== */
@@ -238,7 +276,14 @@ void promc__native_init(struct promc__native *nh, const struct promc__native_con
     _Atomic uint64_t *classic = (_Atomic uint64_t *)(nh + 1);
     pthread_mutex_init(&nh->flip, NULL);
     pthread_mutex_init(&nh->grow, NULL);
-    atomic_init(&nh->count_and_hot, 0);
+    for (unsigned i = 0; i < NSTRIPES; i++) {
+        stripe_t *st = &nh->stripes[i];
+        atomic_init(&st->count_and_hot, 0);
+        for (int k = 0; k < 2; k++) {
+            atomic_init(&st->count[k], 0);
+            atomic_init(&st->sum_bits[k], 0);
+        }
+    }
     atomic_init(&nh->stuck_at, 0);
     atomic_init(&nh->last_reset_ns, promc__mono_ns());
     nh->nclassic = cfg->nclassic;
@@ -290,51 +335,93 @@ static void add_native(struct promc__native *nh, set_t *s, double v)
         atomic_fetch_add_explicit(&n->count, 1, memory_order_relaxed);
 }
 
-/* client_golang's histogramCounts.observe. NaN goes to the sum and the
- * count (and the classic +Inf bucket) only. The release on count completes
- * the observation: a flip waiting for it then sees everything above. */
-static void set_observe(struct promc__native *nh, set_t *s, size_t classic, double v)
+/* client_golang's histogramCounts.observe, into set idx through stripe st.
+ * NaN goes to the sum and the count (and the classic +Inf bucket) only. The
+ * release on the count completes the observation: a flip waiting for it
+ * then sees everything above. */
+static void set_observe(struct promc__native *nh, stripe_t *st, unsigned idx, size_t classic,
+                        double v)
 {
+    set_t *s = &nh->sets[idx];
     /* The +Inf bucket (the last) is not counted: it is count minus the
      * others, as in client_golang; a native-only histogram saves an atomic. */
     if (classic + 1 < nh->nclassic)
         atomic_fetch_add_explicit(&s->classic[classic], 1, memory_order_relaxed);
-    promc__atomic_add_double(&s->sum_bits, v);
+    promc__atomic_add_double(&st->sum_bits[idx], v);
     if (v == v)
         add_native(nh, s, v);
-    atomic_fetch_add_explicit(&s->count, 1, memory_order_release);
+    atomic_fetch_add_explicit(&st->count[idx], 1, memory_order_release);
 }
 
-/* Waits until set s holds all `started` observations. Observers that
- * started before a flip finish within a few instructions (or one
- * allocation); yield rather than burn the core while they do. */
-static void cooldown(set_t *s, uint64_t started)
+/* Waits until set idx holds all the observations started[i] started on each
+ * stripe i. Observers that started before a flip finish within a few
+ * instructions (or one allocation); yield rather than burn the core while
+ * they do. */
+static void cooldown(struct promc__native *nh, unsigned idx, const uint64_t *started)
 {
-    while (atomic_load_explicit(&s->count, memory_order_acquire) != started)
-        sched_yield();
+    for (unsigned i = 0; i < NSTRIPES; i++)
+        while (atomic_load_explicit(&nh->stripes[i].count[idx], memory_order_acquire) != started[i])
+            sched_yield();
 }
 
-/* Makes the cold set hot; returns the old hot set, now cold and complete,
- * with *started the observations it holds. Under `flip`. */
-static set_t *flip(struct promc__native *nh, uint64_t *started)
+/* Makes the cold set hot on every stripe; returns the old hot set's index,
+ * the set now cold and complete, with *total the observations it holds.
+ * Under `flip`, so every stripe has the same hot set. */
+static unsigned flip(struct promc__native *nh, uint64_t *total)
 {
-    uint64_t n = atomic_fetch_add_explicit(&nh->count_and_hot, HOT_BIT, memory_order_acq_rel);
-    set_t *cold = &nh->sets[n >> 63];
-    *started = n & ~HOT_BIT;
-    cooldown(cold, *started);
+    uint64_t started[NSTRIPES], n = 0;
+    *total = 0;
+    for (unsigned i = 0; i < NSTRIPES; i++) {
+        n = atomic_fetch_add_explicit(&nh->stripes[i].count_and_hot, HOT_BIT, memory_order_acq_rel);
+        started[i] = n & ~HOT_BIT;
+        *total += started[i];
+    }
+    unsigned cold = (unsigned)(n >> 63);
+    cooldown(nh, cold, started);
     atomic_store_explicit(&nh->stuck_at, 0, memory_order_relaxed);
     return cold;
 }
 
-/* addAndResetCounts: count, sum, zero bucket and classic buckets of the
- * cold set moved into the hot one. */
-static void fold_counts(const struct promc__native_config *cfg, set_t *hot, set_t *cold)
+/* Every stripe's hot set made idx, its started count `one` on stripe 0 and
+ * 0 elsewhere; then waits for the observations started in the old hot set,
+ * whose index it returns (a reset: they are discarded with it). Under
+ * `flip`. */
+static unsigned restart(struct promc__native *nh, unsigned idx, uint64_t one)
 {
-    atomic_fetch_add_explicit(&hot->count,
-                              atomic_exchange_explicit(&cold->count, 0, memory_order_relaxed),
-                              memory_order_relaxed);
-    promc__atomic_add_double(&hot->sum_bits, promc__bits_to_double(atomic_exchange_explicit(
-                                                 &cold->sum_bits, 0, memory_order_relaxed)));
+    uint64_t started[NSTRIPES], n = 0;
+    for (unsigned i = 0; i < NSTRIPES; i++) {
+        n = atomic_exchange_explicit(&nh->stripes[i].count_and_hot,
+                                     ((uint64_t)idx << 63) + (i == 0 ? one : 0),
+                                     memory_order_acq_rel);
+        started[i] = n & ~HOT_BIT;
+    }
+    unsigned old = (unsigned)(n >> 63);
+    cooldown(nh, old, started);
+    return old;
+}
+
+/* The hot set's index; only under `flip`, which alone moves it. */
+static unsigned hot_index(struct promc__native *nh)
+{
+    return (unsigned)(atomic_load_explicit(&nh->stripes[0].count_and_hot, memory_order_relaxed) >>
+                      63);
+}
+
+/* addAndResetCounts: count, sum, zero bucket and classic buckets of set
+ * `from` (cold) moved into set `to` (hot). */
+static void fold_counts(struct promc__native *nh, const struct promc__native_config *cfg,
+                        unsigned to, unsigned from)
+{
+    set_t *hot = &nh->sets[to], *cold = &nh->sets[from];
+    for (unsigned i = 0; i < NSTRIPES; i++) {
+        stripe_t *st = &nh->stripes[i];
+        atomic_fetch_add_explicit(
+            &st->count[to], atomic_exchange_explicit(&st->count[from], 0, memory_order_relaxed),
+            memory_order_relaxed);
+        uint64_t bits = atomic_exchange_explicit(&st->sum_bits[from], 0, memory_order_relaxed);
+        if (bits)
+            promc__atomic_add_double(&st->sum_bits[to], promc__bits_to_double(bits));
+    }
     atomic_fetch_add_explicit(&hot->zero_count,
                               atomic_exchange_explicit(&cold->zero_count, 0, memory_order_relaxed),
                               memory_order_relaxed);
@@ -367,20 +454,20 @@ static bool reset_due(struct promc__native *nh, const struct promc__native_confi
                cfg->min_reset_ns;
 }
 
-/* maybeReset: a fresh start holding only this observation. */
+/* maybeReset: a fresh start holding only this observation (counted on
+ * stripe 0, which restart() gives the one started observation). */
 static bool maybe_reset(struct promc__native *nh, const struct promc__native_config *cfg,
-                        set_t *hot, set_t *cold, size_t classic, double v)
+                        unsigned hot, unsigned cold, size_t classic, double v)
 {
     int64_t now = cfg->min_reset_ns ? promc__mono_ns() : 0;
     if (!reset_due(nh, cfg, now))
         return false;
-    reset_set(cold, cfg);
-    set_observe(nh, cold, classic, v);
-    uint64_t idx = (uint64_t)(cold - nh->sets);
-    uint64_t n =
-        atomic_exchange_explicit(&nh->count_and_hot, (idx << 63) + 1, memory_order_acq_rel);
-    cooldown(hot, n & ~HOT_BIT);
-    reset_set(hot, cfg);
+    reset_set(&nh->sets[cold], cfg);
+    reset_stripes(nh, cold);
+    set_observe(nh, &nh->stripes[0], cold, classic, v);
+    restart(nh, cold, 1);
+    reset_set(&nh->sets[hot], cfg);
+    reset_stripes(nh, hot);
     atomic_store_explicit(&nh->last_reset_ns, now, memory_order_relaxed);
     atomic_store_explicit(&nh->stuck_at, 0, memory_order_relaxed);
     return true;
@@ -389,8 +476,9 @@ static bool maybe_reset(struct promc__native *nh, const struct promc__native_con
 /* maybeWidenZeroBucket: the lowest bucket (of either sign) joins the zero
  * bucket, whose threshold becomes that bucket's upper bound. */
 static bool maybe_widen(struct promc__native *nh, const struct promc__native_config *cfg,
-                        set_t *hot, set_t *cold)
+                        unsigned hot_idx, unsigned cold_idx)
 {
+    set_t *hot = &nh->sets[hot_idx], *cold = &nh->sets[cold_idx];
     double current = promc__bits_to_double(
         atomic_load_explicit(&hot->zero_threshold_bits, memory_order_relaxed));
     if (current >= cfg->max_zero_threshold)
@@ -411,8 +499,8 @@ static bool maybe_widen(struct promc__native *nh, const struct promc__native_con
     clear_buckets(cold);
     atomic_store_explicit(&cold->zero_threshold_bits, bits, memory_order_relaxed);
     uint64_t started;
-    set_t *old = flip(nh, &started); /* == hot */
-    fold_counts(cfg, cold, old);
+    set_t *old = &nh->sets[flip(nh, &started)]; /* == hot */
+    fold_counts(nh, cfg, cold_idx, hot_idx);
     atomic_store_explicit(&old->zero_threshold_bits, bits, memory_order_relaxed);
     pthread_mutex_lock(&nh->grow);
     FOR_EACH_NODE(old, n)
@@ -430,8 +518,9 @@ static bool maybe_widen(struct promc__native *nh, const struct promc__native_con
 
 /* doubleBucketWidth: schema - 1, each pair of buckets merged into one. */
 static bool double_width(struct promc__native *nh, const struct promc__native_config *cfg,
-                         set_t *cold)
+                         unsigned hot_idx, unsigned cold_idx)
 {
+    set_t *cold = &nh->sets[cold_idx];
     int32_t schema = atomic_load_explicit(&cold->schema, memory_order_relaxed);
     if (schema == PROMC__NATIVE_SCHEMA_MIN)
         return false;
@@ -439,8 +528,8 @@ static bool double_width(struct promc__native *nh, const struct promc__native_co
     clear_buckets(cold);
     atomic_store_explicit(&cold->schema, schema, memory_order_relaxed);
     uint64_t started;
-    set_t *old = flip(nh, &started);
-    fold_counts(cfg, cold, old);
+    set_t *old = &nh->sets[flip(nh, &started)]; /* == hot */
+    fold_counts(nh, cfg, cold_idx, hot_idx);
     atomic_store_explicit(&old->schema, schema, memory_order_relaxed);
     pthread_mutex_lock(&nh->grow);
     FOR_EACH_NODE(old, n)
@@ -461,11 +550,10 @@ static void limit_buckets(struct promc__native *nh, const struct promc__native_c
         return;
     pthread_mutex_lock(&nh->flip);
     /* `flip` held: nobody else moves the hot bit. */
-    uint64_t n = atomic_load_explicit(&nh->count_and_hot, memory_order_relaxed);
-    set_t *hot = &nh->sets[n >> 63], *cold = &nh->sets[(n >> 63) ^ 1];
-    uint32_t now = atomic_load_explicit(&hot->nbuckets, memory_order_relaxed);
+    unsigned hot = hot_index(nh), cold = hot ^ 1;
+    uint32_t now = atomic_load_explicit(&nh->sets[hot].nbuckets, memory_order_relaxed);
     if (now > cfg->max_buckets && !maybe_reset(nh, cfg, hot, cold, classic, v) &&
-        !maybe_widen(nh, cfg, hot, cold) && !double_width(nh, cfg, cold))
+        !maybe_widen(nh, cfg, hot, cold) && !double_width(nh, cfg, hot, cold))
         atomic_store_explicit(&nh->stuck_at, now, memory_order_relaxed);
     pthread_mutex_unlock(&nh->flip);
 }
@@ -473,11 +561,12 @@ static void limit_buckets(struct promc__native *nh, const struct promc__native_c
 void promc__native_observe(struct promc__native *nh, const struct promc__native_config *cfg,
                            size_t classic, double v)
 {
-    uint64_t n = atomic_fetch_add_explicit(&nh->count_and_hot, 1, memory_order_acquire);
-    set_t *s = &nh->sets[n >> 63];
-    set_observe(nh, s, classic, v);
+    stripe_t *st = stripe_of_thread(nh);
+    uint64_t n = atomic_fetch_add_explicit(&st->count_and_hot, 1, memory_order_acquire);
+    unsigned idx = (unsigned)(n >> 63);
+    set_observe(nh, st, idx, classic, v);
     if (cfg->max_buckets && v == v) {
-        uint32_t nbuckets = atomic_load_explicit(&s->nbuckets, memory_order_relaxed);
+        uint32_t nbuckets = atomic_load_explicit(&nh->sets[idx].nbuckets, memory_order_relaxed);
         if (nbuckets > cfg->max_buckets)
             limit_buckets(nh, cfg, nbuckets, classic, v);
     }
@@ -585,10 +674,18 @@ int promc__native_snapshot(struct promc__native *nh, const struct promc__native_
     }
     pthread_mutex_lock(&nh->flip);
     uint64_t started;
-    set_t *cold = flip(nh, &started);
-    set_t *hot = &nh->sets[(cold - nh->sets) ^ 1];
+    unsigned cold_idx = flip(nh, &started);
+    set_t *cold = &nh->sets[cold_idx];
     *count = started;
-    *sum = promc__bits_to_double(atomic_load_explicit(&cold->sum_bits, memory_order_relaxed));
+    /* Stripe by stripe; a stripe's sum is never -0.0, so one stripe's sum
+     * comes out bit for bit. */
+    *sum = 0;
+    for (unsigned i = 0; i < NSTRIPES; i++) {
+        uint64_t bits =
+            atomic_load_explicit(&nh->stripes[i].sum_bits[cold_idx], memory_order_relaxed);
+        if (bits)
+            *sum += promc__bits_to_double(bits);
+    }
     uint64_t finite = 0;
     for (size_t i = 0; i + 1 < cfg->nclassic; i++)
         finite += classic[i] = atomic_load_explicit(&cold->classic[i], memory_order_relaxed);
@@ -604,7 +701,8 @@ int promc__native_snapshot(struct promc__native *nh, const struct promc__native_
     size_t m = 0;
     /* Read the cold set, fold it into the hot one, keep its nodes at zero
      * (the next flip makes this set hot with every bucket already there). */
-    fold_counts(cfg, hot, cold);
+    set_t *hot = &nh->sets[cold_idx ^ 1];
+    fold_counts(nh, cfg, cold_idx ^ 1, cold_idx);
     pthread_mutex_lock(&nh->grow);
     FOR_EACH_NODE(cold, n)
     {
@@ -647,13 +745,12 @@ int promc__native_snapshot(struct promc__native *nh, const struct promc__native_
 void promc__native_reset(struct promc__native *nh, const struct promc__native_config *cfg)
 {
     pthread_mutex_lock(&nh->flip);
-    uint64_t n = atomic_load_explicit(&nh->count_and_hot, memory_order_relaxed);
-    set_t *hot = &nh->sets[n >> 63], *cold = &nh->sets[(n >> 63) ^ 1];
-    reset_set(cold, cfg);
-    uint64_t idx = (uint64_t)(cold - nh->sets);
-    n = atomic_exchange_explicit(&nh->count_and_hot, idx << 63, memory_order_acq_rel);
-    cooldown(hot, n & ~HOT_BIT);
-    reset_set(hot, cfg);
+    unsigned hot = hot_index(nh), cold = hot ^ 1;
+    reset_set(&nh->sets[cold], cfg);
+    reset_stripes(nh, cold);
+    restart(nh, cold, 0);
+    reset_set(&nh->sets[hot], cfg);
+    reset_stripes(nh, hot);
     atomic_store_explicit(&nh->last_reset_ns, promc__mono_ns(), memory_order_relaxed);
     atomic_store_explicit(&nh->stuck_at, 0, memory_order_relaxed);
     pthread_mutex_unlock(&nh->flip);

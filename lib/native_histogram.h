@@ -32,10 +32,9 @@ struct promc__native_config {
 struct promc__native_table; /* native_histogram.c */
 struct promc__native_chunk;
 
-/* One of the two count sets (hot: observers write it; cold: quiescent). */
+/* One of the two count sets (hot: observers write it; cold: quiescent).
+ * Its _count and _sum are kept per stripe (below). */
 struct promc__native_set {
-    _Atomic uint64_t count; /* observations completed in this set (incremented last) */
-    _Atomic uint64_t sum_bits;
     _Atomic uint64_t zero_count;
     _Atomic uint64_t zero_threshold_bits;
     _Atomic int32_t schema;
@@ -46,13 +45,25 @@ struct promc__native_set {
     _Atomic uint64_t *classic;           /* nclassic counts, after the struct */
 };
 
-struct promc__native {
+/* The counts every observation writes, one set of them per stripe of
+ * threads, so that threads observing one series do not take turns on one
+ * cache line for them. 128 bytes apart: the 40 used stay on lines of their
+ * own whatever the alignment of the memory around them (16 at least). */
+#define PROMC__NATIVE_STRIPES 8
+struct promc__native_stripe {
     _Atomic uint64_t count_and_hot; /* bit 63: hot set; low bits: observations started */
-    _Atomic uint32_t stuck_at;      /* bucket number at which no limit step helped; 0 none */
-    _Atomic int64_t last_reset_ns;  /* monotonic */
-    size_t nclassic;                /* classic buckets, +Inf included (never counted) */
-    pthread_mutex_t flip;           /* scrapes, resets and bucket-limit steps */
-    pthread_mutex_t grow;           /* a new bucket in either set */
+    _Atomic uint64_t count[2];      /* per set: observations completed (incremented last) */
+    _Atomic uint64_t sum_bits[2];   /* per set: the sum of those observations */
+    char pad[128 - 5 * sizeof(uint64_t)];
+};
+
+struct promc__native {
+    struct promc__native_stripe stripes[PROMC__NATIVE_STRIPES];
+    _Atomic uint32_t stuck_at;     /* bucket number at which no limit step helped; 0 none */
+    _Atomic int64_t last_reset_ns; /* monotonic */
+    size_t nclassic;               /* classic buckets, +Inf included (never counted) */
+    pthread_mutex_t flip;          /* scrapes, resets and bucket-limit steps */
+    pthread_mutex_t grow;          /* a new bucket in either set */
     struct promc__native_set sets[2];
     /* The exemplars of the native buckets, kept spread over the values as
      * client_golang keeps them (promc__xset_add_spread), beside the sets:

@@ -466,6 +466,7 @@ static atomic_int observers_left;
 struct observer {
     promc_histogram *h[2];
     int id;
+    uint64_t n; /* observations into each; 0: PER_OBSERVER */
 };
 
 static double value_for(uint64_t i, int id)
@@ -478,8 +479,9 @@ static double value_for(uint64_t i, int id)
 static void *observer_main(void *arg)
 {
     struct observer *o = arg;
-    for (uint64_t i = 0; i < PER_OBSERVER; i++) {
-        double v = value_for(i, o->id);
+    uint64_t n = o->n ? o->n : PER_OBSERVER;
+    for (uint64_t i = 0; i < n; i++) {
+        double v = value_for(i * (PER_OBSERVER / n), o->id);
         promc_histogram_observe(o->h[0], v);
         promc_histogram_observe(o->h[1], v);
     }
@@ -526,7 +528,7 @@ static void test_snapshots_stay_consistent_while_the_limit_reshapes_buckets(void
     struct observer o[OBSERVERS];
     atomic_store(&observers_left, OBSERVERS);
     for (int i = 0; i < OBSERVERS; i++) {
-        o[i] = (struct observer){{h[0], h[1]}, i};
+        o[i] = (struct observer){{h[0], h[1]}, i, 0};
         assert_int_equal(pthread_create(&t[i], NULL, observer_main, &o[i]), 0);
     }
     struct snap s;
@@ -570,7 +572,7 @@ static void test_a_child_reset_while_observed_keeps_snapshots_consistent(void **
     struct observer o[OBSERVERS];
     atomic_store(&observers_left, OBSERVERS);
     for (int i = 0; i < OBSERVERS; i++) {
-        o[i] = (struct observer){{h, h}, i};
+        o[i] = (struct observer){{h, h}, i, 0};
         assert_int_equal(pthread_create(&t[i], NULL, observer_main, &o[i]), 0);
     }
     struct snap s;
@@ -590,6 +592,53 @@ static void test_a_child_reset_while_observed_keeps_snapshots_consistent(void **
     check_snapshot(&s);
     print_message("%ld resets while observing\n", resets);
     promc_histogram_vec_free(v);
+}
+
+/* More observers than the stripes that keep _count and _sum (so stripes
+ * are shared too), into a histogram whose limit halves the resolution and
+ * one that resets whenever it is over the limit: snapshots stay consistent
+ * across the stripes, and the first loses no observation. */
+#define MANY_OBSERVERS 12
+#define MANY_PER       20000
+
+static void test_more_threads_than_stripes_keep_snapshots_consistent(void **state)
+{
+    (void)state;
+    promc_histogram_opts halve = {.buckets = classic_bounds,
+                                  .nbuckets = NCLASSIC,
+                                  .native_bucket_factor = 1.1,
+                                  .native_max_buckets = 8};
+    promc_histogram_opts reset = halve;
+    reset.native_min_reset_seconds = 1e-9;
+    promc_histogram *h[2] = {promc_histogram_new(PROMC_NO_REGISTRY, "a", "A.", &halve),
+                             promc_histogram_new(PROMC_NO_REGISTRY, "r", "R.", &reset)};
+    assert_non_null(h[0]);
+    assert_non_null(h[1]);
+    pthread_t t[MANY_OBSERVERS];
+    struct observer o[MANY_OBSERVERS];
+    atomic_store(&observers_left, MANY_OBSERVERS);
+    for (int i = 0; i < MANY_OBSERVERS; i++) {
+        o[i] = (struct observer){{h[0], h[1]}, i, MANY_PER};
+        assert_int_equal(pthread_create(&t[i], NULL, observer_main, &o[i]), 0);
+    }
+    struct snap s;
+    long scrapes = 0;
+    while (atomic_load(&observers_left) > 0) {
+        take(h[scrapes & 1], &s);
+        check_snapshot(&s);
+        scrapes++;
+    }
+    for (int i = 0; i < MANY_OBSERVERS; i++)
+        pthread_join(t[i], NULL);
+    take(h[0], &s);
+    check_snapshot(&s);
+    assert_int_equal(s.count, (uint64_t)MANY_OBSERVERS * MANY_PER);
+    take(h[1], &s);
+    check_snapshot(&s);
+    assert_true(s.count < (uint64_t)MANY_OBSERVERS * MANY_PER); /* resets dropped some */
+    print_message("%ld scrapes while %d threads observed\n", scrapes, MANY_OBSERVERS);
+    promc_histogram_free(h[0]);
+    promc_histogram_free(h[1]);
 }
 
 /* Observers keep exemplars while scrapes run: every snapshot holds at most
@@ -639,7 +688,7 @@ static void test_native_exemplars_stay_whole_while_observed(void **state)
     struct observer o[EX_OBSERVERS];
     atomic_store(&observers_left, EX_OBSERVERS);
     for (int i = 0; i < EX_OBSERVERS; i++) {
-        o[i] = (struct observer){{h, h}, i};
+        o[i] = (struct observer){{h, h}, i, 0};
         assert_int_equal(pthread_create(&t[i], NULL, exemplar_observer_main, &o[i]), 0);
     }
     struct snap s;
@@ -675,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_native_exemplars_outlive_a_bucket_limit_reset),
         cmocka_unit_test(test_snapshots_stay_consistent_while_the_limit_reshapes_buckets),
         cmocka_unit_test(test_a_child_reset_while_observed_keeps_snapshots_consistent),
+        cmocka_unit_test(test_more_threads_than_stripes_keep_snapshots_consistent),
         cmocka_unit_test(test_native_exemplars_stay_whole_while_observed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
