@@ -258,6 +258,17 @@ examples-test: examples
 	    PROMC_BUILD=$(BUILD) /usr/bin/python3 $$t || { echo "FAILED: $$t" >&2; failed=1; }; \
 	done; [ $$failed -eq 0 ]
 
+# The exporters' alerting and recording rules (examples/*/rules.yml): valid
+# for promtool, each alert firing and quiet and each recording rule's value
+# in a promtool unit test (rules_test.yml beside each). Their dashboards run
+# against a real Prometheus in tests/integration/test_all_exporters.py.
+RULE_FILES := $(sort $(wildcard examples/*/rules.yml))
+.PHONY: check-rules
+check-rules:
+	$(Q)promtool check rules $(RULE_FILES)
+	$(Q)/usr/bin/python3 tests/check_rule_tests.py $(RULE_FILES)
+	$(Q)promtool test rules $(RULE_FILES:rules.yml=rules_test.yml)
+
 bench-build: $(BENCH_BIN)
 
 fuzz-build: $(FUZZ_BIN)
@@ -351,6 +362,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory interop
 	$(Q)$(MAKE) --no-print-directory native-interop
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory check-rules
 	$(Q)$(MAKE) --no-print-directory examples-test
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 	$(Q)$(MAKE) --no-print-directory bench-build

@@ -20,6 +20,7 @@ need clang-format command -v clang-format
 need clang command -v clang
 need prometheus command -v promtool
 need python3-prometheus-client /usr/bin/python3 -c 'import prometheus_client'
+need python3-yaml /usr/bin/python3 -c 'import yaml'
 need golang-go command -v go
 need golang-github-prometheus-client-golang-dev \
     test -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus
