@@ -12,6 +12,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(__file__))
 from promcheck import (Checks, FakeUpstream, Proc, free_port, get, json_route,  # noqa: E402
                        wait_until)
+import rules_dashboards  # noqa: E402
 
 BUILD = os.environ.get("PROMC_BUILD", "build")
 c = Checks("all_exporters")
@@ -126,6 +127,11 @@ expect("success_rate", 'requests_total{http_code="200"}', 1.0)
 expect("prefect_exporter", 'prefect_work_queues_late_runs_count{work_queue_name="default",healthy="True"}',
        2.0)
 expect("prefect_exporter: up", 'prefect_up', 1.0)
+
+# The exporters' rules.yml and dashboard.json behind a second Prometheus
+# (tests/integration/rules_dashboards.py); it changes the fixtures, so it
+# comes after the checks above.
+rules_dashboards.check(c, tmp, ports, prow_file=prow_file, access_log=access_log, prefect=prefect)
 
 c.equal("prometheus exits 0", prom.stop(), 0)
 for p in procs:
