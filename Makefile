@@ -95,10 +95,16 @@ $(BUILD)/libpromc.so: $(SHARED)
 	$(Q)ln -sf libpromc.so.$(VERSION) $(BUILD)/$(SONAME)
 	$(Q)ln -sf $(SONAME) $@
 
+# promc.pc is a template filled by sed. Directories under PREFIX are written
+# relative to ${prefix}, so pkg-config can relocate them (--define-prefix).
+PC_LIBDIR     = $(patsubst $(PREFIX)/%,$${exec_prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+FILL       = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g'
+FILL_PC    = $(FILL) -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g'
+
 $(BUILD)/promc.pc: pkgconfig/promc.pc.in include/promc.h Makefile
 	@mkdir -p $(BUILD)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	$(Q)$(FILL_PC) $< > $@
 
 # ---------------------------------------------------------------- examples
 
@@ -385,9 +391,8 @@ install: lib
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libpromc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpromc.so
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	    pkgconfig/promc.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
+	$(FILL_PC) pkgconfig/promc.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
+	@pkgconfig/ldconfig_hint.sh '$(LIBDIR)' $(SONAME)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(HEADERS)))
