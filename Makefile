@@ -95,12 +95,16 @@ $(BUILD)/libpromc.so: $(SHARED)
 	$(Q)ln -sf libpromc.so.$(VERSION) $(BUILD)/$(SONAME)
 	$(Q)ln -sf $(SONAME) $@
 
-# promc.pc is a template filled by sed. Directories under PREFIX are written
-# relative to ${prefix}, so pkg-config can relocate them (--define-prefix).
+# promc.pc and the CMake package files (cmake/*.in) are templates filled by
+# sed, as CMakeLists.txt and meson.build fill them. In promc.pc, directories
+# under PREFIX are written relative to ${prefix}, so pkg-config can relocate
+# them (--define-prefix); the CMake files name them in full.
 PC_LIBDIR     = $(patsubst $(PREFIX)/%,$${exec_prefix}/%,$(LIBDIR))
 PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 FILL       = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g'
 FILL_PC    = $(FILL) -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g'
+FILL_CMAKE = $(FILL) -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g'
+CMAKEDIR  ?= $(LIBDIR)/cmake/promc
 
 $(BUILD)/promc.pc: pkgconfig/promc.pc.in include/promc.h Makefile
 	@mkdir -p $(BUILD)
@@ -385,13 +389,17 @@ run: all
 # ---------------------------------------------------------------- install
 
 install: lib
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(CMAKEDIR)
 	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libpromc.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpromc.so
 	$(FILL_PC) pkgconfig/promc.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
+	$(FILL_CMAKE) cmake/promcConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/promcConfig.cmake
+	$(FILL_CMAKE) cmake/promcConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/promcConfigVersion.cmake
+	$(FILL_CMAKE) cmake/promcTargets-make.cmake.in > $(DESTDIR)$(CMAKEDIR)/promcTargets.cmake
 	@pkgconfig/ldconfig_hint.sh '$(LIBDIR)' $(SONAME)
 
 uninstall:
@@ -399,6 +407,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libpromc.a $(DESTDIR)$(LIBDIR)/libpromc.so \
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpromc.so.$(VERSION) \
 	      $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
+	rm -f $(addprefix $(DESTDIR)$(CMAKEDIR)/,promcConfig.cmake promcConfigVersion.cmake promcTargets.cmake)
 
 format:
 	clang-format -i $(LIB_SRC) $(HEADERS) $(wildcard lib/*.h tests/*/*.c tests/*/*.h examples/*/*.c examples/*/*.h)
