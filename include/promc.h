@@ -61,7 +61,8 @@ extern "C" {
 /* Version                                                                */
 /* ===================================================================== */
 
-/* The single source of the version (the Makefile reads these three lines).
+/* The single source of the version (the Makefile and CMakeLists.txt read
+ * these three lines; meson.build repeats them and make test checks it).
  * The major version counts incompatible changes (while it is 0, the minor
  * does). */
 #define PROMC_VERSION_MAJOR 0
