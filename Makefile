@@ -175,6 +175,12 @@ check-symbols: $(SHARED)
 check-install:
 	$(Q)tests/check_install.sh
 
+# The CMake and Meson builds against the Makefile's library, and a consumer
+# for each way of using promc from CMake and Meson (built in $(BUILD)/packaging).
+.PHONY: check-packaging
+check-packaging:
+	$(Q)tests/check_packaging.sh $(BUILD)
+
 # The shared library loads with dlopen (plugins, bindings, ctypes): its
 # thread-locals fit the static TLS a dlopen'ed library may use.
 $(BUILD)/check_dlopen: tests/check_dlopen.c include/promc.h
@@ -365,6 +371,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check-unit check-protobuf
 	$(Q)$(MAKE) --no-print-directory check-symbols check-contract
 	$(Q)$(MAKE) --no-print-directory check-install check-dlopen
+	$(Q)$(MAKE) --no-print-directory check-packaging
 	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory check-clang
 	$(Q)$(MAKE) --no-print-directory tsan

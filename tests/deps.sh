@@ -40,6 +40,11 @@ need golang-go command -v go
 need golang-github-prometheus-client-golang-dev \
     test -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus
 
+# The CMake and Meson builds and their consumers (tests/check_packaging.sh).
+need cmake command -v cmake
+need meson command -v meson
+need ninja-build command -v ninja
+
 # A comma-decimal locale lets the encoder tests prove number rendering
 # ignores LC_NUMERIC; generate one when we can (glibc's locales data is there).
 if [ "$(id -u)" -eq 0 ] && command -v localedef >/dev/null 2>&1 &&
