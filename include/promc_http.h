@@ -52,7 +52,7 @@ typedef struct promc_http_response {
 
 /* Answers a request the server does not answer itself. With a handler,
  * only the metrics path (and authentication) is built in: the handler gets
- * every other path, / and /-/healthy included, with any method.
+ * every other path, /, /-/healthy and /-/ready included, with any method.
  *
  * method and path (without the query string) are whole and NUL-terminated;
  * the server owns them and they stay valid until on_sent returns. userdata
@@ -76,6 +76,23 @@ typedef void (*promc_http_handler)(void *userdata, const char *method, const cha
  * it. It must not call promc_http_server_free on its own server. */
 typedef void (*promc_http_sent_fn)(void *userdata, const char *method, const char *path,
                                    const promc_http_response *response, int written_ok);
+
+/* Decides whether HTTP Basic credentials may use the server (see
+ * promc_http_opts.basic_auth_check): returns non-zero to let the request
+ * through, 0 to answer it 401.
+ *
+ * user and password are what the client's "Authorization: Basic" header
+ * decodes to, split at the first ':', each NUL-terminated; the server owns
+ * them and they are valid during the call only. userdata is
+ * opts.basic_auth_data. It is never called for a request without Basic
+ * credentials, or with credentials that are not base64, have no ':', hold
+ * a NUL byte or are over 512 bytes decoded: those get the 401 at once.
+ *
+ * Compare secrets in constant time: the server cannot hide how long this
+ * call takes. Thread safety: runs on worker threads, several at once with
+ * more than one worker. It must not call promc_http_server_free on its own
+ * server. */
+typedef int (*promc_http_basic_auth_fn)(void *userdata, const char *user, const char *password);
 
 /* Options of promc_http_server_new. Zero-initialise and set what you need
  * (designated initializers): every zero field means its default. The
@@ -166,14 +183,42 @@ typedef struct promc_http_opts {
     size_t max_pending_bytes;
 
     /* --- Authentication ---------------------------------------------- */
-    /* HTTP Basic authentication for everything but /-/healthy: both set,
+    /* HTTP Basic authentication for everything but /-/healthy and
+     * /-/ready: both set,
      * or both NULL; at most 512 bytes as "user:password". Compared in
      * constant time. A failure is a 401 with WWW-Authenticate. */
     const char *basic_auth_user;
     const char *basic_auth_password;
+    /* HTTP Basic authentication decided by the application instead (e.g.
+     * against bcrypt hashes, as exporter-toolkit's basic_auth_users): the
+     * same routes are protected, a request without acceptable credentials
+     * gets the same 401, and every other one is given to this callback
+     * (see promc_http_basic_auth_fn). Not together with basic_auth_user
+     * (refused). basic_auth_data is passed to it, borrowed until
+     * promc_http_server_free returns. */
+    promc_http_basic_auth_fn basic_auth_check;
+    void *basic_auth_data;
+
+    /* --- Response headers and index page ----------------------------- */
+    /* Extra header lines "Name: value" sent with every response the server
+     * answers (not with the 400/431/503 it sends before reading a whole
+     * request), NULL-terminated; e.g. exporter-toolkit's
+     * http_server_config.headers. Names are HTTP tokens, values at most 256
+     * bytes without control characters, at most 32 lines and 4096 bytes in
+     * all; a name may not repeat, nor be one the server sets itself (Date,
+     * Content-Type, Content-Length, Content-Encoding, Transfer-Encoding,
+     * Connection, Vary, Allow, WWW-Authenticate). Copied. */
+    const char *const *headers;
+    /* The index page at "/" (exporter-toolkit's landing page): a title
+     * (default "promc exporter"), a line of description and a version, each
+     * at most 1024 bytes, shown HTML-escaped; NULL leaves a line out.
+     * Copied. */
+    const char *index_name;
+    const char *index_description;
+    const char *index_version;
 
     /* --- Custom requests (see promc_http_handler) -------------------- */
-    promc_http_handler handler; /* NULL: the built-in /, /-/healthy, 404 */
+    promc_http_handler handler; /* NULL: the built-in /, /-/healthy, /-/ready, 404 */
     promc_http_sent_fn on_sent; /* may be NULL */
     void *handler_data;         /* passed to both; borrowed */
 } promc_http_opts;
@@ -201,7 +246,9 @@ typedef struct promc_http_opts {
  * with promc_last_error_code() and a message in promc_last_error():
  *   PROMC_EINVAL  PROMC_NO_REGISTRY without disable_metrics; addr NULL,
  *                 malformed or not resolvable; only one of the Basic
- *                 credentials, or credentials over 512 bytes; a metrics
+ *                 credentials, or credentials over 512 bytes;
+ *                 basic_auth_check together with basic_auth_user; a header
+ *                 line or index text that breaks its rules; a metrics
  *                 path that no request could ask for; workers or max_queue
  *                 above their bounds; a NaN max_scrape_timeout, a NaN or
  *                 infinite scrape_timeout_offset

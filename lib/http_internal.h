@@ -55,6 +55,13 @@
  * more cannot match and is not decoded further. Real credentials are tens
  * of bytes; 512 leaves room for long generated secrets. */
 #define PROMC__HTTP_AUTH_MAX 512
+/* Extra header lines (promc_http_opts.headers): at most this many, and this
+ * many bytes formatted ("Name: value\r\n" each), so that a response head
+ * has a fixed bound (http_reply.c's HEAD_MAX). */
+#define PROMC__HTTP_EXTRA_HEADERS     32
+#define PROMC__HTTP_EXTRA_HEADERS_MAX 4096
+/* Bytes of each index page text (promc_http_opts.index_*). */
+#define PROMC__HTTP_INDEX_TEXT_MAX 1024
 
 /* ===================================================================== */
 /* The server's own metrics (http_self_metrics.c)                         */
@@ -130,6 +137,10 @@ struct promc_http_server {
     promc_http_opts opts;     /* defaults applied; its strings are these: */
     char *metrics_path;
     char *auth; /* "user:password" or NULL */
+    /* The extra header lines, formatted ("Name: value\r\n"...), or "". */
+    char *extra_headers;
+    /* The index page's texts (NULL: left out; index_name: the default). */
+    char *index_name, *index_description, *index_version;
     int port;
     int listen_fd; /* bound by http_listen.c, watched by the loop */
 
@@ -184,12 +195,13 @@ struct promc__http_reply {
     const char *content_type; /* NULL: text/plain; charset=utf-8 */
     const char *body;
     size_t body_len;
-    bool head_only;      /* HEAD: Content-Length of the body, no body */
-    bool keep_alive;     /* Connection: keep-alive, else close */
-    const char *allow;   /* an Allow header, or NULL */
-    bool auth_challenge; /* a WWW-Authenticate header for Basic */
-    bool gzip;           /* Content-Encoding: gzip (the body is compressed) */
-    bool vary_encoding;  /* Vary: Accept-Encoding (the body depends on it) */
+    bool head_only;            /* HEAD: Content-Length of the body, no body */
+    bool keep_alive;           /* Connection: keep-alive, else close */
+    const char *allow;         /* an Allow header, or NULL */
+    bool auth_challenge;       /* a WWW-Authenticate header for Basic */
+    bool gzip;                 /* Content-Encoding: gzip (the body is compressed) */
+    bool vary_encoding;        /* Vary: Accept-Encoding (the body depends on it) */
+    const char *extra_headers; /* formatted lines to add, or NULL */
 };
 
 /* The reason phrase of a status code (its class for unknown codes). */

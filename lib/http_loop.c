@@ -141,12 +141,13 @@ static void arm_reading(promc_http_server *s, struct promc__http_conn *c)
     list_append(s, c);
 }
 
-/* /-/healthy is answered by the loop itself, so a health check passes even
- * while every worker is busy and the queue is full. Returns false when the
- * connection was closed. */
+/* /-/healthy and /-/ready are answered by the loop itself, so a health
+ * check passes even while every worker is busy and the queue is full.
+ * Returns false when the connection was closed. */
 static bool answer_health_now(promc_http_server *s, struct promc__http_conn *c)
 {
     struct promc__http_reply r = promc__http_health_reply(&c->req);
+    r.extra_headers = s->extra_headers;
     if (!promc__http_send_now(c->fd, &r) || !r.keep_alive) {
         conn_close(s, c);
         return false;

@@ -139,9 +139,10 @@ bool promc__http_safe_header_value(const char *v)
  * with the longest reason (46), Date (37), Content-Length with 20 digits
  * (38), Connection (24), WWW-Authenticate (58), Content-Encoding (24), Vary
  * (23), the Content-Type and Allow names (25) and the final CRLF; the two values a handler chooses
- * are at most PROMC__HTTP_HEADER_VALUE_MAX each. Were it ever too small, format_head would refuse
+ * are at most PROMC__HTTP_HEADER_VALUE_MAX each, the server's extra header lines at most
+ * PROMC__HTTP_EXTRA_HEADERS_MAX together. Were it ever too small, format_head would refuse
  * (the connection closes), never truncate. */
-#define HEAD_MAX (320 + 2 * PROMC__HTTP_HEADER_VALUE_MAX)
+#define HEAD_MAX (320 + 2 * PROMC__HTTP_HEADER_VALUE_MAX + PROMC__HTTP_EXTRA_HEADERS_MAX)
 
 /* 1xx, 204 and 304 carry no body and no Content-Length. */
 static bool bodiless(int status)
@@ -160,7 +161,7 @@ static size_t format_head(char *h, size_t cap, const struct promc__http_reply *r
         snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->body_len);
     int n = snprintf(h, cap,
                      "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n%s%s%s"
-                     "Connection: %s\r\n%s%s%s%s\r\n",
+                     "Connection: %s\r\n%s%s%s%s%s\r\n",
                      r->status, promc__http_reason(r->status), date,
                      r->content_type ? r->content_type : "text/plain; charset=utf-8",
                      r->gzip ? "Content-Encoding: gzip\r\n" : "",
@@ -169,7 +170,8 @@ static size_t format_head(char *h, size_t cap, const struct promc__http_reply *r
                      r->allow ? r->allow : "", r->allow ? "\r\n" : "",
                      r->auth_challenge ? "WWW-Authenticate: Basic realm=\"metrics\", "
                                          "charset=\"UTF-8\"\r\n"
-                                       : "");
+                                       : "",
+                     r->extra_headers ? r->extra_headers : "");
     return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
@@ -341,6 +343,7 @@ static bool refuse(promc_http_server *s, struct promc__http_conn *c, struct prom
 bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
                          struct promc__http_reply *r)
 {
+    r->extra_headers = s->extra_headers;
     char head[HEAD_MAX];
     size_t hlen = format_head(head, sizeof head, r);
     if (!hlen)

@@ -52,12 +52,19 @@ bool promc__http_is_metrics(const promc_http_server *s, const struct promc__http
     return s->registry && path_is(q, s->metrics_path);
 }
 
-/* With a handler, the application owns /-/healthy. */
+/* /-/healthy and /-/ready (Prometheus's own pair): the server is up, and
+ * once it answers at all it is ready to be scraped. */
+static bool path_is_health(const struct promc__http_request *q)
+{
+    return path_is(q, "/-/healthy") || path_is(q, "/-/ready");
+}
+
+/* With a handler, the application owns /-/healthy and /-/ready. */
 bool promc__http_is_health_check(const promc_http_server *s, const struct promc__http_request *q)
 {
     bool get_or_head =
         span_eq(q->method, q->method_len, "GET") || span_eq(q->method, q->method_len, "HEAD");
-    return !s->opts.handler && get_or_head && !q->chunked && path_is(q, "/-/healthy");
+    return !s->opts.handler && get_or_head && !q->chunked && path_is_health(q);
 }
 
 struct promc__http_reply promc__http_health_reply(const struct promc__http_request *q)
@@ -72,7 +79,7 @@ struct promc__http_reply promc__http_health_reply(const struct promc__http_reque
 
 static bool authorized(promc_http_server *s, const struct promc__http_request *req)
 {
-    if (!s->auth)
+    if (!s->auth && !s->opts.basic_auth_check)
         return true;
     const char *a = req->authorization;
     size_t n = req->authorization_len;
@@ -84,11 +91,22 @@ static bool authorized(promc_http_server *s, const struct promc__http_request *r
         a++;
         n--;
     }
-    char decoded[PROMC__HTTP_AUTH_MAX];
-    long dlen = promc__base64_decode(a, n, decoded, sizeof decoded);
+    char decoded[PROMC__HTTP_AUTH_MAX + 1]; /* room for a NUL */
+    long dlen = promc__base64_decode(a, n, decoded, PROMC__HTTP_AUTH_MAX);
     if (dlen < 0)
         return false;
-    return promc__http_consttime_equal(decoded, (size_t)dlen, s->auth, strlen(s->auth));
+    if (s->auth)
+        return promc__http_consttime_equal(decoded, (size_t)dlen, s->auth, strlen(s->auth));
+    /* The application's check: user and password NUL-terminated apart. */
+    char *colon = memchr(decoded, ':', (size_t)dlen);
+    if (!colon || memchr(decoded, '\0', (size_t)dlen))
+        return false;
+    *colon = '\0';
+    decoded[dlen] = '\0';
+    const void *outer = enter_callbacks(s);
+    int ok = s->opts.basic_auth_check(s->opts.basic_auth_data, decoded, colon + 1);
+    leave_callbacks(outer);
+    return ok != 0;
 }
 
 /* ===================================================================== */
@@ -423,14 +441,28 @@ static bool answer_index(const struct route *rt)
     promc_http_server *s = rt->s;
     struct promc__buf *wb = rt->wb;
     promc__buf_reset(wb);
-    promc__buf_str(wb, "<!DOCTYPE html>\n<html><head><title>promc exporter</title></head>\n"
-                       "<body><h1>promc exporter</h1>\n");
-    if (s->registry) {
-        promc__buf_str(wb, "<p><a href=\"");
-        put_html(wb, s->metrics_path);
-        promc__buf_str(wb, "\">Metrics</a></p>\n");
+    promc__buf_str(wb, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"UTF-8\">"
+                       "<title>");
+    put_html(wb, s->index_name);
+    promc__buf_str(wb, "</title></head>\n<body>\n<header><h1>");
+    put_html(wb, s->index_name);
+    promc__buf_str(wb, "</h1></header>\n<main>\n");
+    if (s->index_description) {
+        promc__buf_str(wb, "<h2>");
+        put_html(wb, s->index_description);
+        promc__buf_str(wb, "</h2>\n");
     }
-    promc__buf_str(wb, "</body></html>\n");
+    if (s->index_version) {
+        promc__buf_str(wb, "<div>Version: ");
+        put_html(wb, s->index_version);
+        promc__buf_str(wb, "</div>\n");
+    }
+    if (s->registry) {
+        promc__buf_str(wb, "<div><ul><li><a href=\"");
+        put_html(wb, s->metrics_path);
+        promc__buf_str(wb, "\">Metrics</a></li></ul></div>\n");
+    }
+    promc__buf_str(wb, "</main>\n</body></html>\n");
     if (wb->oom)
         return answer_error(rt, 500, "500 out of memory\n");
     struct promc__http_reply r = base_reply(rt);
@@ -503,7 +535,7 @@ bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c,
                        .w = w,
                        .wb = &w->body};
     /* With a handler, the application owns every path but the metrics one. */
-    bool healthy = !s->opts.handler && path_is(req, "/-/healthy");
+    bool healthy = !s->opts.handler && path_is_health(req);
     bool index = !s->opts.handler && path_is(req, "/");
 
     if (!healthy && !authorized(s, req))

@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +37,10 @@ static void server_free(promc_http_server *s)
     promc__free(s->workers);
     promc__free(s->metrics_path);
     promc__free(s->auth);
+    promc__free(s->extra_headers);
+    promc__free(s->index_name);
+    promc__free(s->index_description);
+    promc__free(s->index_version);
     promc__free(s);
 }
 
@@ -125,6 +130,123 @@ static void apply_defaults(promc_http_opts *o)
         o->scrape_timeout_offset = 0;
 }
 
+/* ===================================================================== */
+/* Extra headers and the index page's texts                               */
+/* ===================================================================== */
+
+/* RFC 9110's tchar: what a header name is made of. */
+static bool is_tchar(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+/* The headers the server writes itself: an extra line may not repeat or
+ * contradict them. */
+static bool server_header(const char *name, size_t len)
+{
+    static const char *const own[] = {
+        "Date",       "Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding",
+        "Connection", "Vary",         "Allow",          "WWW-Authenticate"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (strlen(own[i]) == len && strncasecmp(own[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+/* One extra header line "Name: value" (optional whitespace around the
+ * value): the name's span and the value's; false (recorded) when it breaks
+ * a rule. */
+static bool split_header(const char *line, const char **name, size_t *nlen, const char **value,
+                         size_t *vlen)
+{
+    const char *colon = strchr(line, ':');
+    size_t n = colon ? (size_t)(colon - line) : 0;
+    for (size_t i = 0; i < n; i++)
+        if (!is_tchar((unsigned char)line[i]))
+            n = 0;
+    if (!n || n > 64) {
+        promc__fail(PROMC_EINVAL,
+                    "header line \"%.80s\": expected \"Name: value\" with a name of "
+                    "1 to 64 token characters",
+                    line);
+        return false;
+    }
+    const char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t vl = strlen(v);
+    while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+        vl--;
+    for (size_t i = 0; i < vl; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            promc__fail(PROMC_EINVAL, "header %.*s: the value holds a control character", (int)n,
+                        line);
+            return false;
+        }
+    }
+    if (vl > PROMC__HTTP_HEADER_VALUE_MAX) {
+        promc__fail(PROMC_EINVAL, "header %.*s: the value is over %d bytes", (int)n, line,
+                    PROMC__HTTP_HEADER_VALUE_MAX);
+        return false;
+    }
+    if (server_header(line, n)) {
+        promc__fail(PROMC_EINVAL, "header %.*s is the server's own and cannot be set", (int)n,
+                    line);
+        return false;
+    }
+    *name = line;
+    *nlen = n;
+    *value = v;
+    *vlen = vl;
+    return true;
+}
+
+/* Checks opts->headers and formats them into out (PROMC__HTTP_EXTRA_HEADERS_MAX
+ * + 1 bytes, or NULL to check only). */
+static int format_extra_headers(const char *const *headers, char *out)
+{
+    size_t used = 0, count = 0;
+    const char *names[PROMC__HTTP_EXTRA_HEADERS];
+    size_t lens[PROMC__HTTP_EXTRA_HEADERS];
+    for (; headers && headers[count]; count++) {
+        if (count == PROMC__HTTP_EXTRA_HEADERS)
+            return promc__fail(PROMC_EINVAL, "more than %d extra header lines",
+                               PROMC__HTTP_EXTRA_HEADERS);
+        const char *name, *value;
+        size_t nlen, vlen;
+        if (!split_header(headers[count], &name, &nlen, &value, &vlen))
+            return PROMC_EINVAL;
+        for (size_t j = 0; j < count; j++)
+            if (lens[j] == nlen && strncasecmp(names[j], name, nlen) == 0)
+                return promc__fail(PROMC_EINVAL, "header %.*s is given twice", (int)nlen, name);
+        names[count] = name;
+        lens[count] = nlen;
+        size_t line = nlen + 2 + vlen + 2;
+        if (line > PROMC__HTTP_EXTRA_HEADERS_MAX - used)
+            return promc__fail(PROMC_EINVAL, "the extra header lines are over %d bytes in all",
+                               PROMC__HTTP_EXTRA_HEADERS_MAX);
+        if (out) {
+            memcpy(out + used, name, nlen);
+            memcpy(out + used + nlen, ": ", 2);
+            memcpy(out + used + nlen + 2, value, vlen);
+            memcpy(out + used + nlen + 2 + vlen, "\r\n", 2);
+        }
+        used += line;
+    }
+    if (out)
+        out[used] = '\0';
+    return PROMC_OK;
+}
+
+static int check_index_text(const char *field, const char *text)
+{
+    if (text && strlen(text) > PROMC__HTTP_INDEX_TEXT_MAX)
+        return promc__fail(PROMC_EINVAL, "%s is over %d bytes", field, PROMC__HTTP_INDEX_TEXT_MAX);
+    return PROMC_OK;
+}
+
 /* Checks reg and the options (with their defaults applied); records and
  * returns the first problem. */
 static int check_opts(promc_registry *reg, const promc_http_opts *o)
@@ -141,6 +263,14 @@ static int check_opts(promc_registry *reg, const promc_http_opts *o)
                            "basic auth user and password are too long (at most %d bytes with "
                            "the colon between them)",
                            PROMC__HTTP_AUTH_MAX);
+    if (o->basic_auth_check && o->basic_auth_user)
+        return promc__fail(PROMC_EINVAL, "basic_auth_check and basic_auth_user are two ways to "
+                                         "authenticate: set one");
+    if (format_extra_headers(o->headers, NULL) != PROMC_OK ||
+        check_index_text("index_name", o->index_name) != PROMC_OK ||
+        check_index_text("index_description", o->index_description) != PROMC_OK ||
+        check_index_text("index_version", o->index_version) != PROMC_OK)
+        return PROMC_EINVAL; /* they said why */
     if (!o->disable_metrics && check_metrics_path(o->metrics_path, o->max_target) != PROMC_OK)
         return PROMC_EINVAL; /* check_metrics_path said why */
     if (isnan(o->max_scrape_timeout) || !isfinite(o->scrape_timeout_offset))
@@ -190,10 +320,23 @@ static promc_http_server *server_alloc(const promc_http_opts *o, promc_registry 
     s->workers = promc__calloc(o->workers, sizeof *s->workers);
     if (o->basic_auth_user)
         s->auth = join_credentials(o->basic_auth_user, o->basic_auth_password);
+    s->extra_headers = promc__malloc(PROMC__HTTP_EXTRA_HEADERS_MAX + 1);
+    if (s->extra_headers)
+        format_extra_headers(o->headers, s->extra_headers); /* checked already */
+    bool texts_ok = true;
+    const char *texts[] = {o->index_name ? o->index_name : "promc exporter", o->index_description,
+                           o->index_version};
+    char **copies[] = {&s->index_name, &s->index_description, &s->index_version};
+    for (int i = 0; i < 3; i++)
+        if (texts[i] && !(*copies[i] = promc__strdup(texts[i])))
+            texts_ok = false;
     /* The caller's strings are not kept. */
     s->opts.metrics_path = s->metrics_path;
     s->opts.basic_auth_user = s->opts.basic_auth_password = NULL;
-    if (!s->metrics_path || !s->queue || !s->workers || (o->basic_auth_user && !s->auth)) {
+    s->opts.headers = NULL;
+    s->opts.index_name = s->opts.index_description = s->opts.index_version = NULL;
+    if (!s->metrics_path || !s->queue || !s->workers || (o->basic_auth_user && !s->auth) ||
+        !s->extra_headers || !texts_ok) {
         server_free(s);
         return promc__fail_null(PROMC_ENOMEM, "out of memory starting the HTTP server");
     }

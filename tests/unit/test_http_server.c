@@ -1077,6 +1077,194 @@ static void test_basic_auth(void **state)
     fixture_free(&f);
 }
 
+/* What the application's check saw, and what it answers. */
+static struct {
+    atomic_int calls;
+    char user[600], password[600];
+} checked;
+
+static int check_alice(void *ud, const char *user, const char *password)
+{
+    assert_ptr_equal(ud, &checked);
+    atomic_fetch_add(&checked.calls, 1);
+    snprintf(checked.user, sizeof checked.user, "%s", user);
+    snprintf(checked.password, sizeof checked.password, "%s", password);
+    return strcmp(user, "alice") == 0 && strcmp(password, "s3:cret") == 0;
+}
+
+static void test_basic_auth_check(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    promc_http_opts o = {.basic_auth_check = check_alice, .basic_auth_data = &checked};
+    promc_http_server *s = serve(f.reg, &o);
+    int port = promc_http_server_port(s);
+    char header[128];
+
+    /* No credentials, or ones that are not Basic: 401 without a call. */
+    response r;
+    request(port, GET("/metrics"), &r);
+    assert_int_equal(r.status, 401);
+    assert_non_null(hdr(&r, "WWW-Authenticate"));
+    resp_free(&r);
+    assert_int_equal(auth_status(port, "/metrics", "Bearer abc"), 401);
+    assert_int_equal(auth_status(port, "/metrics", "Basic !!!!"), 401);
+    test_base64(header, "no colon");
+    char full[160];
+    snprintf(full, sizeof full, "Basic %s", header);
+    assert_int_equal(auth_status(port, "/metrics", full), 401);
+    assert_int_equal(atomic_load(&checked.calls), 0);
+
+    /* The user and the password split at the first ':' (the password may
+     * hold more); the callback decides. */
+    test_base64(header, "alice:s3:cret");
+    snprintf(full, sizeof full, "Basic %s", header);
+    assert_int_equal(auth_status(port, "/metrics", full), 200);
+    assert_string_equal(checked.user, "alice");
+    assert_string_equal(checked.password, "s3:cret");
+    assert_int_equal(auth_status(port, "/", full), 200);
+    test_base64(header, "alice:wrong");
+    snprintf(full, sizeof full, "Basic %s", header);
+    assert_int_equal(auth_status(port, "/metrics", full), 401);
+    assert_string_equal(checked.password, "wrong");
+    test_base64(header, ":");
+    snprintf(full, sizeof full, "Basic %s", header);
+    assert_int_equal(auth_status(port, "/metrics", full), 401);
+    assert_string_equal(checked.user, "");
+    int calls = atomic_load(&checked.calls);
+    /* A NUL byte in the credentials ("a\0:b" = YQA6Yg==) never reaches it. */
+    assert_int_equal(auth_status(port, "/metrics", "Basic YQA6Yg=="), 401);
+    assert_int_equal(atomic_load(&checked.calls), calls);
+    /* Health checks stay open. */
+    assert_int_equal(auth_status(port, "/-/healthy", NULL), 200);
+    assert_int_equal(auth_status(port, "/-/ready", NULL), 200);
+    promc_http_server_free(s);
+
+    /* Two ways to authenticate at once are refused. */
+    o.basic_auth_user = "u";
+    o.basic_auth_password = "p";
+    assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &o));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    assert_non_null(strstr(promc_last_error(), "basic_auth_check"));
+    fixture_free(&f);
+}
+
+static void test_extra_headers(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    static const char *const headers[] = {"X-Frame-Options: deny",
+                                          "Content-Security-Policy:  default-src 'self'  ",
+                                          "X-Content-Type-Options:nosniff", NULL};
+    promc_http_opts o = {.headers = headers, .basic_auth_user = "u", .basic_auth_password = "p"};
+    promc_http_server *s = serve(f.reg, &o);
+    int port = promc_http_server_port(s);
+    /* base64("u:p") = "dTpw" */
+    static const char *const reqs[] = {
+        "GET /metrics HTTP/1.1\r\nHost: t\r\nAuthorization: Basic dTpw\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: t\r\nAuthorization: Basic dTpw\r\n\r\n",
+        "GET /nope HTTP/1.1\r\nHost: t\r\nAuthorization: Basic dTpw\r\n\r\n",
+        GET("/metrics"),   /* 401 */
+        GET("/-/healthy"), /* answered by the event loop */
+        GET("/-/ready"),
+    };
+    static const int want[] = {200, 200, 404, 401, 200, 200};
+    for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+        response r;
+        request(port, reqs[i], &r);
+        assert_int_equal(r.status, want[i]);
+        assert_string_equal(hdr(&r, "X-Frame-Options"), "deny");
+        assert_string_equal(hdr(&r, "Content-Security-Policy"), "default-src 'self'");
+        assert_string_equal(hdr(&r, "X-Content-Type-Options"), "nosniff");
+        resp_free(&r);
+    }
+    promc_http_server_free(s);
+
+    /* Lines that would make a malformed or contradictory head. */
+    static const char *const bad[][2] = {
+        {"NoColon", NULL},
+        {": value", NULL},
+        {"Bad Name: x", NULL},
+        {"X-A: line\r\nInjected: 1", NULL},
+        {"Content-Length: 5", NULL},
+        {"connection: close", NULL},
+        {"WWW-Authenticate: Basic", NULL},
+        {"X-A: 1", "x-a: 2"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *list[] = {bad[i][0], bad[i][1], NULL};
+        promc_http_opts b = {.headers = list};
+        assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &b));
+        assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    }
+    /* Too long a value, too many lines. */
+    char value[300];
+    memset(value, 'v', sizeof value - 1);
+    value[sizeof value - 1] = '\0';
+    memcpy(value, "X-A: ", 5);
+    const char *one[] = {value, NULL};
+    assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &(promc_http_opts){.headers = one}));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    char names[33][24];
+    const char *many[34];
+    for (int i = 0; i < 33; i++) {
+        snprintf(names[i], sizeof names[i], "X-H%d: 1", i);
+        many[i] = names[i];
+    }
+    many[33] = NULL;
+    assert_null(promc_http_server_new(f.reg, "127.0.0.1:0", &(promc_http_opts){.headers = many}));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    many[32] = NULL; /* 32 lines are fine */
+    s = serve(f.reg, &(promc_http_opts){.headers = many});
+    promc_http_server_free(s);
+    fixture_free(&f);
+}
+
+static void test_index_page(void **state)
+{
+    (void)state;
+    fixture f = fixture_new();
+    promc_http_opts o = {.index_name = "jenkins_exporter",
+                         .index_description = "Counts <jobs> & more",
+                         .index_version = "1.2.3"};
+    promc_http_server *s = serve(f.reg, &o);
+    int port = promc_http_server_port(s);
+    response r;
+    request(port, GET("/"), &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "<title>jenkins_exporter</title>"));
+    assert_non_null(strstr(r.body, "<h1>jenkins_exporter</h1>"));
+    assert_non_null(strstr(r.body, "Counts &lt;jobs&gt; &amp; more"));
+    assert_non_null(strstr(r.body, "Version: 1.2.3"));
+    assert_non_null(strstr(r.body, "<a href=\"/metrics\">Metrics</a>"));
+    resp_free(&r);
+    request(port, GET("/-/ready"), &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "OK\n");
+    resp_free(&r);
+    assert_int_equal(status_of(port, "POST /-/ready HTTP/1.1\r\nHost: t\r\n\r\n"), 405);
+    promc_http_server_free(s);
+
+    /* The defaults: a generic title, no description or version. */
+    s = serve(f.reg, NULL);
+    request(promc_http_server_port(s), GET("/"), &r);
+    assert_non_null(strstr(r.body, "<h1>promc exporter</h1>"));
+    assert_null(strstr(r.body, "Version"));
+    resp_free(&r);
+    promc_http_server_free(s);
+
+    char text[1026];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    assert_null(
+        promc_http_server_new(f.reg, "127.0.0.1:0", &(promc_http_opts){.index_version = text}));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    text[1024] = '\0'; /* 1024 bytes are fine */
+    s = serve(f.reg, &(promc_http_opts){.index_description = text});
+    promc_http_server_free(s);
+    fixture_free(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Work queue and handlers                                             */
 /* ------------------------------------------------------------------ */
@@ -2655,6 +2843,9 @@ int main(void)
         cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_basic_auth),
+        cmocka_unit_test(test_basic_auth_check),
+        cmocka_unit_test(test_extra_headers),
+        cmocka_unit_test(test_index_page),
         cmocka_unit_test(test_queue_limit),
         cmocka_unit_test(test_handler_header_limits),
         cmocka_unit_test(test_handler_gets_whole_path),
