@@ -61,7 +61,7 @@ COMMON_OBJ     := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_LIB     := $(BUILD)/libexcommon.a
 # Tests and fuzz targets of examples/common link it; the library's own do
 # not, so they never depend on the examples' code.
-COMMON_USERS   := test_json test_cli fuzz_json
+COMMON_USERS   := test_json test_cli fuzz_json test_webconfig
 
 .PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs check-contract check-dlopen \
         sanitize check-clang tsan valgrind check-protobuf interop native-interop integration examples-test bench bench-peers bench-build soak fuzz-build fuzz-smoke fuzz run demo install \
@@ -120,20 +120,25 @@ $(COMMON_LIB): $(COMMON_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# The exporters (not the library) check bcrypt passwords with crypt(3).
+EXAMPLE_LDLIBS := -lcrypt
+
 $(BUILD)/examples/%: $(STATIC) $(COMMON_LIB) $$(call example_objs,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(SAN) -o $@ $(filter %.o,$^) $(COMMON_LIB) $(STATIC) $(LDLIBS)
+	$(Q)$(CC) $(SAN) -o $@ $(filter %.o,$^) $(COMMON_LIB) $(STATIC) $(EXAMPLE_LDLIBS) $(LDLIBS)
 
 
 # ---------------------------------------------------------------- tests
 
 common_for = $(if $(filter $(1),$(COMMON_USERS)),$(COMMON_LIB))
+common_ldlibs_for = $(if $(filter $(1),$(COMMON_USERS)),$(EXAMPLE_LDLIBS))
 
 $(BUILD)/tests/%: tests/unit/%.c $(STATIC) $$(call common_for,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -o $@ $< $(call common_for,$*) $(STATIC) -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -o $@ $< $(call common_for,$*) $(STATIC) -lcmocka \
+	    $(call common_ldlibs_for,$*) $(LDLIBS)
 
 # Helper programs of the integration tests (not unit tests themselves).
 $(BUILD)/integration/%: tests/integration/%.c $(STATIC)
@@ -151,7 +156,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(STATIC)
 # `make fuzz` builds them for libFuzzer with clang instead, through this same
 # rule (FUZZ_MAIN empty, FUZZ_LINK=-fsanitize=fuzzer). Targets of the
 # examples' code link examples/common: those of COMMON_USERS and these.
-FUZZ_COMMON_USERS := fuzz_cli fuzz_prowjobs fuzz_jenkins fuzz_prefect
+FUZZ_COMMON_USERS := fuzz_cli fuzz_prowjobs fuzz_jenkins fuzz_prefect fuzz_webconfig
 FUZZ_MAIN ?= tests/fuzz/replay.c
 FUZZ_LINK ?=
 fuzz_common_for = $(if $(filter $(1),$(COMMON_USERS) $(FUZZ_COMMON_USERS)),$(COMMON_LIB))
@@ -161,7 +166,8 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(STATIC) $$(call fuzz_common_for,$
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -Iexamples/common -o $@ $(FUZZ_MAIN) $< \
-	    $(call fuzz_common_for,$*) $(STATIC) $(FUZZ_LINK) $(LDLIBS)
+	    $(call fuzz_common_for,$*) $(STATIC) $(FUZZ_LINK) \
+	    $(if $(call fuzz_common_for,$*),$(EXAMPLE_LDLIBS)) $(LDLIBS)
 
 deps:
 	$(Q)tests/deps.sh

@@ -39,6 +39,10 @@ need golang-github-prometheus-client-model-dev \
 need golang-go command -v go
 need golang-github-prometheus-client-golang-dev \
     test -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus
+# The exporters check --web.config.file passwords with crypt(3) (libcrypt's
+# header comes with libc6-dev); their tests hash them with htpasswd -B.
+need libcrypt-dev test -f /usr/include/crypt.h
+need apache2-utils command -v htpasswd
 
 # The CMake and Meson builds and their consumers (tests/check_packaging.sh).
 need cmake command -v cmake
