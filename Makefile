@@ -123,6 +123,17 @@ $(COMMON_LIB): $(COMMON_OBJ)
 # The exporters (not the library) check bcrypt passwords with crypt(3).
 EXAMPLE_LDLIBS := -lcrypt
 
+# build_info says which commit the exporters were built from; the stamp
+# changes, and exporter.o is rebuilt, only when the commit does.
+REVISION ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+$(BUILD)/obj/examples/common/exporter.o: ALL_CFLAGS += -DEX_REVISION='"$(REVISION)"'
+$(BUILD)/obj/examples/common/exporter.o: $(BUILD)/revision
+$(BUILD)/revision: FORCE
+	@mkdir -p $(BUILD)
+	$(Q)echo '$(REVISION)' | cmp -s - $@ || echo '$(REVISION)' > $@
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/examples/%: $(STATIC) $(COMMON_LIB) $$(call example_objs,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")

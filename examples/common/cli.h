@@ -132,6 +132,22 @@ __attribute__((format(printf, 2, 3), noreturn)) void ex_flags_fail(const ex_cli 
         .check = ex_check_telemetry_path                                                           \
     }
 
+/* The web and log flags every exporter shares beyond the listen ones (see
+ * exporter.h, which acts on them): --web.config.file (exporter-toolkit's
+ * web configuration; webconfig.h) and --log.format (logfmt or json). */
+#define EX_FLAG_WEB_CONFIG_FILE(ptr, env_name)                                                     \
+    {                                                                                              \
+        .name = "web.config.file", .env = (env_name), .metavar = "FILE",                           \
+        .help = "Web configuration file (basic_auth_users, http_server_config.headers), as "       \
+                "exporter-toolkit reads it.",                                                      \
+        .string = (ptr)                                                                            \
+    }
+#define EX_FLAG_LOG_FORMAT(ptr, env_name)                                                          \
+    {                                                                                              \
+        .name = "log.format", .env = (env_name), .def = "logfmt", .metavar = "FORMAT",             \
+        .help = "Log line format: logfmt or json.", .string = (ptr), .check = ex_log_check_format  \
+    }
+
 /* ===================================================================== */
 /* Value parsers                                                          */
 /* ===================================================================== */

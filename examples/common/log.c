@@ -1,5 +1,5 @@
 /*
- * The logfmt logger behind log.h. A line is built in a stack buffer and
+ * The logfmt (or JSON) logger behind log.h. A line is built in a stack buffer and
  * written with a single write(2): lines stay whole when threads log at once
  * (POSIX keeps writes of up to PIPE_BUF bytes to a pipe atomic; longer ones
  * and regular files opened by the shell are whole in practice on Linux).
@@ -20,6 +20,7 @@
 #define LINE_MAX_BYTES 4096
 
 static atomic_int min_level = EX_LOG_INFO;
+static atomic_int line_format = EX_LOG_LOGFMT;
 static int log_fd = 2;
 static double (*log_clock)(void);
 
@@ -80,6 +81,30 @@ const char *ex_log_check_level(const char *value)
                                                 : "not a log level (debug, info, warn, error)";
 }
 
+void ex_log_set_format(ex_log_format format)
+{
+    if (format == EX_LOG_LOGFMT || format == EX_LOG_JSON)
+        atomic_store(&line_format, (int)format);
+}
+
+int ex_log_set_format_name(const char *name)
+{
+    if (name && strcasecmp(name, "logfmt") == 0)
+        ex_log_set_format(EX_LOG_LOGFMT);
+    else if (name && strcasecmp(name, "json") == 0)
+        ex_log_set_format(EX_LOG_JSON);
+    else
+        return -1;
+    return 0;
+}
+
+const char *ex_log_check_format(const char *value)
+{
+    return value && (strcasecmp(value, "logfmt") == 0 || strcasecmp(value, "json") == 0)
+               ? NULL
+               : "not a log format (logfmt, json)";
+}
+
 void ex_log_failure_kind(const char *msg, char *out, size_t cap)
 {
     if (cap == 0)
@@ -115,44 +140,83 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Appends msg quoted into line[*n..cap), leaving room for the closing
- * quote and newline; ends with "..." when it does not fit or was cut
- * already. */
-static void append_quoted(char *line, size_t *n, size_t cap, const char *msg, bool cut)
+/* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xc2 && p[0] <= 0xdf   ? 2
+               : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+               : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+                                              : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    /* Overlong forms, surrogates and code points above U+10FFFF. */
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* The escaped form of one byte c into esc (at most 6 bytes): '"', '\\' and
+ * control characters escaped as JSON escapes them; its length. */
+static size_t escape_byte(unsigned char c, char *esc)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t w = *n, room = cap - 2; /* '"' and '\n' */
+    size_t k = 0;
+    switch (c) {
+    case '"':
+    case '\\':
+        esc[k++] = '\\';
+        esc[k++] = (char)c;
+        break;
+    case '\n':
+        esc[k++] = '\\';
+        esc[k++] = 'n';
+        break;
+    case '\r':
+        esc[k++] = '\\';
+        esc[k++] = 'r';
+        break;
+    case '\t':
+        esc[k++] = '\\';
+        esc[k++] = 't';
+        break;
+    default:
+        if (c < 0x20 || c == 0x7f) {
+            memcpy(esc, "\\u00", 4);
+            k = 4;
+            esc[k++] = hex[c >> 4];
+            esc[k++] = hex[c & 15];
+        } else {
+            esc[k++] = (char)c;
+        }
+    }
+    return k;
+}
+
+/* Appends msg quoted into line[*n..cap), leaving room for the closing
+ * quote and what follows it (tail bytes); ends with "..." when it does not
+ * fit or was cut already. With json, bytes that are not UTF-8 become
+ * \ufffd (a sequence is copied whole or not at all). */
+static void append_quoted(char *line, size_t *n, size_t cap, size_t tail, const char *msg, bool cut,
+                          bool json)
+{
+    size_t w = *n, room = cap - 1 - tail; /* '"' and the tail */
     line[w++] = '"';
     for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
         char esc[7];
-        size_t k = 0;
-        switch (*p) {
-        case '"':
-        case '\\':
-            esc[k++] = '\\';
-            esc[k++] = (char)*p;
-            break;
-        case '\n':
-            esc[k++] = '\\';
-            esc[k++] = 'n';
-            break;
-        case '\r':
-            esc[k++] = '\\';
-            esc[k++] = 'r';
-            break;
-        case '\t':
-            esc[k++] = '\\';
-            esc[k++] = 't';
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f) {
-                memcpy(esc, "\\u00", 4);
-                k = 4;
-                esc[k++] = hex[*p >> 4];
-                esc[k++] = hex[*p & 15];
-            } else {
-                esc[k++] = (char)*p;
-            }
+        size_t seq = json && *p >= 0x80 ? utf8_len(p) : 1, k;
+        if (seq == 0) {
+            memcpy(esc, "\\ufffd", 6);
+            k = 6;
+        } else if (seq > 1) {
+            memcpy(esc, p, seq);
+            k = seq;
+            p += seq - 1;
+        } else {
+            k = escape_byte(*p, esc);
         }
         if (w + k > room - 3) { /* keep space for "..." */
             cut = true;
@@ -184,9 +248,16 @@ void ex_log(ex_log_level level, const char *fmt, ...)
     char ts[EX_RFC3339_BUFSIZE];
     if (ex_rfc3339_format(now_seconds(), ts, sizeof ts) == 0)
         strcpy(ts, "0000-00-00T00:00:00.000Z");
-    int head = snprintf(line, sizeof line, "ts=%s level=%s msg=", ts, ex_log_level_name(level));
+    bool json = atomic_load(&line_format) == EX_LOG_JSON;
+    int head =
+        snprintf(line, sizeof line,
+                 json ? "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":" : "ts=%s level=%s msg=", ts,
+                 ex_log_level_name(level));
     size_t n = head > 0 ? (size_t)head : 0;
-    append_quoted(line, &n, sizeof line, msg, len < 0 || (size_t)len >= sizeof msg);
+    append_quoted(line, &n, sizeof line, json ? 2 : 1, msg, len < 0 || (size_t)len >= sizeof msg,
+                  json);
+    if (json)
+        line[n++] = '}';
     line[n++] = '\n';
 
     size_t off = 0;

@@ -1,8 +1,8 @@
 /*
  * Logging for the example exporters: one logfmt line per message on stderr,
  *     ts=2024-01-02T03:04:05.123Z level=info msg="listening on :9000"
- * as Prometheus' own exporters write them. Thread-safe: each line is one
- * write(2), so lines from several threads never interleave.
+ * as Prometheus' own exporters write them (or JSON, ex_log_set_format). Thread-safe: each line is
+ * one write(2), so lines from several threads never interleave.
  */
 #ifndef EX_LOG_H
 #define EX_LOG_H
@@ -46,6 +46,19 @@ int ex_log_set_level_name(const char *name);
 const char *ex_log_level_name(ex_log_level level);
 /* For ex_flag.check: NULL when value names a level, else why not. */
 const char *ex_log_check_level(const char *value);
+
+/* The line format: logfmt (the default, as above) or JSON, one object a
+ * line, as Prometheus' exporters write with --log.format=json:
+ *     {"ts":"2024-01-02T03:04:05.123Z","level":"info","msg":"listening on :9000"}
+ * The message is escaped the same way in both (JSON's escapes); in JSON,
+ * bytes that are not UTF-8 become U+FFFD, so every line parses. */
+typedef enum ex_log_format { EX_LOG_LOGFMT, EX_LOG_JSON } ex_log_format;
+/* Sets the format. Thread-safe (an atomic). */
+void ex_log_set_format(ex_log_format format);
+/* "logfmt" or "json" (any case): sets it and returns 0, or -1 (unchanged). */
+int ex_log_set_format_name(const char *name);
+/* For ex_flag.check: NULL when value names a format, else why not. */
+const char *ex_log_check_format(const char *value);
 
 /* Test hooks: the file descriptor lines go to (default 2) and the clock
  * giving Unix seconds (NULL = the real time). Not for use while other

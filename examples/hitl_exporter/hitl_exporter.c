@@ -13,6 +13,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "exporter.h"
 #include "create.h"
 #include "serve.h"
 
@@ -20,6 +21,7 @@
 #define MAX_BODY (8u * 1024 * 1024) /* a larger answer counts as a failure */
 
 static const char *hitl_url, *listen_address, *telemetry_path, *log_level;
+static const char *log_format, *web_config_file;
 static double interval, timeout;
 
 static ex_flag flags[] = {
@@ -45,6 +47,8 @@ static ex_flag flags[] = {
     EX_FLAG_LISTEN_ADDRESS(&listen_address, "HITL_WEB_LISTEN_ADDRESS", ":9000"),
     EX_FLAG_TELEMETRY_PATH(&telemetry_path, "HITL_WEB_TELEMETRY_PATH"),
     EX_FLAG_LOG_LEVEL(&log_level, "HITL_LOG_LEVEL"),
+    EX_FLAG_LOG_FORMAT(&log_format, "HITL_LOG_FORMAT"),
+    EX_FLAG_WEB_CONFIG_FILE(&web_config_file, "HITL_WEB_CONFIG_FILE"),
     {0},
 };
 
@@ -162,7 +166,8 @@ static int check_loop(void)
 int main(int argc, char **argv)
 {
     ex_flags_parse(&cli, argc, argv);
-    ex_log_set_level_name(log_level);
+    if (ex_exporter_start(&cli, "hitl_exporter", log_level, log_format, web_config_file) != 0)
+        return 1;
     check_url(hitl_url);
     ex_signals_install();
 
@@ -193,6 +198,7 @@ int main(int argc, char **argv)
     promc_enum_free(status);
     promc_histogram_free(request_time);
     promc_counter_free(poll_errors);
+    ex_exporter_stop();
     promc_shutdown();
     return rc;
 }

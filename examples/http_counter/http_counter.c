@@ -12,12 +12,14 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "exporter.h"
 #include "create.h"
 #include "serve.h"
 
 #define VERSION "1.0.0"
 
 static const char *listen_address, *telemetry_path, *app_listen, *log_level;
+static const char *log_format, *web_config_file;
 
 static ex_flag flags[] = {
     EX_FLAG_LISTEN_ADDRESS(&listen_address, "HTTP_COUNTER_WEB_LISTEN_ADDRESS", ":9000"),
@@ -29,6 +31,8 @@ static ex_flag flags[] = {
      .string = &app_listen,
      .check = ex_check_listen_address},
     EX_FLAG_LOG_LEVEL(&log_level, "HTTP_COUNTER_LOG_LEVEL"),
+    EX_FLAG_LOG_FORMAT(&log_format, "HTTP_COUNTER_LOG_FORMAT"),
+    EX_FLAG_WEB_CONFIG_FILE(&web_config_file, "HTTP_COUNTER_WEB_CONFIG_FILE"),
     {0},
 };
 
@@ -76,7 +80,8 @@ static void sent(void *userdata, const char *method, const char *path, const pro
 int main(int argc, char **argv)
 {
     ex_flags_parse(&cli, argc, argv);
-    ex_log_set_level_name(log_level);
+    if (ex_exporter_start(&cli, "http_counter", log_level, log_format, web_config_file) != 0)
+        return 1;
     ex_signals_install();
 
     struct utsname u;
@@ -117,6 +122,7 @@ int main(int argc, char **argv)
     promc_http_server_free(web);
     promc_http_server_free(metrics);
     promc_counter_vec_free(requests);
+    ex_exporter_stop();
     promc_shutdown();
     return 0;
 }

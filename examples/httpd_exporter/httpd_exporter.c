@@ -10,6 +10,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "exporter.h"
 #include "create.h"
 #include "serve.h"
 #include "logline.h"
@@ -18,6 +19,7 @@
 #define VERSION "1.0.0"
 
 static const char *listen_address, *telemetry_path, *log_file, *log_level;
+static const char *log_format, *web_config_file;
 static bool from_start;
 static double poll_interval;
 
@@ -49,6 +51,8 @@ static ex_flag flags[] = {
      .min = 0.001,
      .max = 3600},
     EX_FLAG_LOG_LEVEL(&log_level, "HTTPD_LOG_LEVEL"),
+    EX_FLAG_LOG_FORMAT(&log_format, "HTTPD_LOG_FORMAT"),
+    EX_FLAG_WEB_CONFIG_FILE(&web_config_file, "HTTPD_WEB_CONFIG_FILE"),
     {0},
 };
 
@@ -125,7 +129,8 @@ static int create_metrics(counters *c, promc_gauge **up)
 int main(int argc, char **argv)
 {
     ex_flags_parse(&cli, argc, argv);
-    ex_log_set_level_name(log_level);
+    if (ex_exporter_start(&cli, "httpd_exporter", log_level, log_format, web_config_file) != 0)
+        return 1;
     ex_signals_install();
 
     static counters c;
@@ -161,6 +166,7 @@ free_metrics:
     promc_counter_free(c.bytes);
     promc_counter_free(c.unparsed);
     promc_gauge_free(up);
+    ex_exporter_stop();
     promc_shutdown();
     return rc;
 }

@@ -14,6 +14,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "exporter.h"
 #include "create.h"
 #include "serve.h"
 #include "json.h"
@@ -23,6 +24,7 @@
 #define MAX_DEPTH 20                 /* needs 2 * (20 + 1) + 1 = 43 < 64 JSON levels */
 
 static const char *listen_address, *telemetry_path, *log_level;
+static const char *log_format, *web_config_file;
 static const char *jenkins_url, *jenkins_user, *jenkins_token;
 static double interval, timeout;
 static long long depth;
@@ -70,6 +72,8 @@ static ex_flag flags[] = {
     EX_FLAG_LISTEN_ADDRESS(&listen_address, "JENKINS_WEB_LISTEN_ADDRESS", ":9000"),
     EX_FLAG_TELEMETRY_PATH(&telemetry_path, "JENKINS_WEB_TELEMETRY_PATH"),
     EX_FLAG_LOG_LEVEL(&log_level, "JENKINS_LOG_LEVEL"),
+    EX_FLAG_LOG_FORMAT(&log_format, "JENKINS_LOG_FORMAT"),
+    EX_FLAG_WEB_CONFIG_FILE(&web_config_file, "JENKINS_WEB_CONFIG_FILE"),
     {0},
 };
 
@@ -253,7 +257,8 @@ static int poll_loop(const char *url)
 int main(int argc, char **argv)
 {
     ex_flags_parse(&cli, argc, argv);
-    ex_log_set_level_name(log_level);
+    if (ex_exporter_start(&cli, "jenkins_exporter", log_level, log_format, web_config_file) != 0)
+        return 1;
     check_url(jenkins_url);
     if (strchr(jenkins_user, ':'))
         ex_flags_fail(&cli, "--jenkins.user may not contain ':' (HTTP Basic authentication)");
@@ -289,6 +294,7 @@ int main(int argc, char **argv)
     promc_gauge_free(jobs_count);
     promc_gauge_free(up);
     promc_counter_free(poll_errors);
+    ex_exporter_stop();
     promc_shutdown();
     return rc;
 }

@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "cli.h"
+#include "exporter.h"
 #include "collect.h"
 #include "create.h"
 #include "serve.h"
@@ -24,6 +25,7 @@
 #define VERSION "1.0.0"
 
 static const char *listen_address, *telemetry_path, *log_level, *api_url, *api_key, *auth_string;
+static const char *log_format, *web_config_file;
 static bool csrf, paginate, flow_run_name;
 static long long page_limit, offset_minutes, failed_offset_minutes, failed_limit, max_retries;
 static double timeout, cache_ttl;
@@ -138,6 +140,8 @@ static ex_flag flags[] = {
      .help = "Only log messages at or above this level: debug, info, warn(ing), error, critical.",
      .string = &log_level,
      .check = check_log_level},
+    EX_FLAG_LOG_FORMAT(&log_format, "PREFECT_EXPORTER_LOG_FORMAT"),
+    EX_FLAG_WEB_CONFIG_FILE(&web_config_file, "PREFECT_EXPORTER_WEB_CONFIG_FILE"),
     {0},
 };
 
@@ -298,7 +302,10 @@ static void free_state(void *userdata)
 int main(int argc, char **argv)
 {
     ex_flags_parse(&cli, argc, argv);
-    ex_log_set_level_name(strcasecmp(log_level, "critical") == 0 ? "error" : log_level);
+    if (ex_exporter_start(&cli, "prefect_exporter",
+                          strcasecmp(log_level, "critical") == 0 ? "error" : log_level, log_format,
+                          web_config_file) != 0)
+        return 1;
     char listen_buf[300], *url = base_url(api_url), *user = NULL;
     const char *password = NULL;
     if (!listen_address)
@@ -381,6 +388,7 @@ int main(int argc, char **argv)
     ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
     promc_http_server_free(server);
     promc_metric_free(collector);
+    ex_exporter_stop();
     promc_shutdown(); /* frees the collector, and with it state */
     pf_api_free(api);
     free(user);

@@ -18,6 +18,7 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "exporter.h"
 #include "create.h"
 #include "serve.h"
 #include "prowjobs.h"
@@ -32,6 +33,7 @@
 
 static const char *listen_address, *telemetry_path, *api_server, *namespace, *token_file,
     *from_file, *log_level;
+static const char *log_format, *web_config_file;
 static double interval, timeout, poll_timeout;
 static long long page_limit, poll_max_items, poll_max_bytes;
 
@@ -107,6 +109,8 @@ static ex_flag flags[] = {
      .min = 65536,
      .max = 1099511627776.0},
     EX_FLAG_LOG_LEVEL(&log_level, "PROW_LOG_LEVEL"),
+    EX_FLAG_LOG_FORMAT(&log_format, "PROW_LOG_FORMAT"),
+    EX_FLAG_WEB_CONFIG_FILE(&web_config_file, "PROW_WEB_CONFIG_FILE"),
     {0},
 };
 
@@ -592,7 +596,8 @@ static char *api_base(void)
 int main(int argc, char **argv)
 {
     ex_flags_parse(&cli, argc, argv);
-    ex_log_set_level_name(log_level);
+    if (ex_exporter_start(&cli, "prow_exporter", log_level, log_format, web_config_file) != 0)
+        return 1;
     ex_signals_install();
     if (from_file && !*from_file)
         from_file = NULL;
@@ -658,6 +663,7 @@ int main(int argc, char **argv)
     promc_histogram_vec_free(runtime);
     promc_gauge_free(up);
     promc_counter_free(poll_errors);
+    ex_exporter_stop();
     promc_shutdown();
     free(base);
     return 0;

@@ -15,12 +15,14 @@
 #include "promc_http.h"
 
 #include "cli.h"
+#include "exporter.h"
 #include "create.h"
 #include "serve.h"
 
 #define VERSION "1.0.0"
 
 static const char *listen_address, *telemetry_path, *app_listen, *log_level;
+static const char *log_format, *web_config_file;
 static double success_rate;
 static long long seed;
 
@@ -49,6 +51,8 @@ static ex_flag flags[] = {
      .string = &app_listen,
      .check = ex_check_listen_address},
     EX_FLAG_LOG_LEVEL(&log_level, "SUCCESS_RATE_LOG_LEVEL"),
+    EX_FLAG_LOG_FORMAT(&log_format, "SUCCESS_RATE_LOG_FORMAT"),
+    EX_FLAG_WEB_CONFIG_FILE(&web_config_file, "SUCCESS_RATE_WEB_CONFIG_FILE"),
     {0},
 };
 
@@ -133,7 +137,8 @@ int main(int argc, char **argv)
             ex_flags_fail(&cli, "success rate \"%s\" is not a percentage from 0 to 100", argv[1]);
         success_rate = pct;
     }
-    ex_log_set_level_name(log_level);
+    if (ex_exporter_start(&cli, "success_rate", log_level, log_format, web_config_file) != 0)
+        return 1;
     ex_signals_install();
     state.rng = seed ? (uint64_t)seed : (uint64_t)time(NULL) ^ 0x9E3779B97F4A7C15ULL;
     if (!state.rng)
@@ -176,6 +181,7 @@ int main(int argc, char **argv)
     promc_http_server_free(metrics);
     promc_counter_vec_free(requests);
     promc_gauge_free(failure_percent);
+    ex_exporter_stop();
     promc_shutdown();
     return 0;
 }

@@ -4,6 +4,7 @@ every second, and one value from each must come back through the query API."""
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,6 +66,15 @@ with open(access_log, "w") as f:
     for _ in range(3):
         f.write('127.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET / HTTP/1.1" 200 2326\n')
 
+hashed = subprocess.run(["htpasswd", "-nbB", "prometheus", "scrape-s3cret"], capture_output=True,
+                        text=True, check=True).stdout.strip().partition(":")[2]
+web_config = os.path.join(tmp, "web.yml")
+with open(web_config, "w") as f:
+    f.write("basic_auth_users:\n  prometheus: %s\n" % hashed)
+password_file = os.path.join(tmp, "password")
+with open(password_file, "w") as f:
+    f.write("scrape-s3cret")
+
 ports = {name: free_port() for name in
          ("http_counter", "jenkins_exporter", "hitl_exporter", "prow_exporter", "httpd_exporter",
           "success_rate", "prefect_exporter")}
@@ -72,8 +82,10 @@ apps = {"http_counter": free_port(), "success_rate": free_port()}
 procs = [
     Proc([binary("http_counter"), "--listen=127.0.0.1:%d" % ports["http_counter"],
           "--app-listen=127.0.0.1:%d" % apps["http_counter"]]),
+    # Behind Basic authentication from a web configuration file, with a
+    # real htpasswd hash: Prometheus scrapes it with basic_auth.
     Proc([binary("jenkins_exporter"), "--listen=127.0.0.1:%d" % ports["jenkins_exporter"],
-          "--jenkins.url=" + jenkins.url, "--interval=0.5s"]),
+          "--jenkins.url=" + jenkins.url, "--interval=0.5s", "--web.config.file=" + web_config]),
     Proc([binary("hitl_exporter"), "--listen=127.0.0.1:%d" % ports["hitl_exporter"],
           "--interval=0.5s"], env={"HITL_URL": hitl.url + "/health"}),
     Proc([binary("prow_exporter"), "--listen=127.0.0.1:%d" % ports["prow_exporter"],
@@ -87,17 +99,21 @@ procs = [
           "--timeout=0.8s"], env={"PREFECT_API_URL": prefect.url + "/api"}),
 ]
 for name, port in ports.items():
+    want = 401 if name == "jenkins_exporter" else 200
     c.check("%s serves metrics" % name,
-            wait_until(lambda: get("http://127.0.0.1:%d/metrics" % port)[0] == 200, 15))
+            wait_until(lambda: get("http://127.0.0.1:%d/metrics" % port)[0] == want, 15))
 get("http://127.0.0.1:%d/" % apps["http_counter"])
 get("http://127.0.0.1:%d/" % apps["success_rate"])
 
 prom_port = free_port()
-targets = ",".join("'127.0.0.1:%d'" % p for p in ports.values())
+targets = ",".join("'127.0.0.1:%d'" % p for n, p in ports.items() if n != "jenkins_exporter")
 config = os.path.join(tmp, "prometheus.yml")
 with open(config, "w") as f:
     f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n"
-            "  - job_name: examples\n    static_configs:\n      - targets: [%s]\n" % targets)
+            "  - job_name: examples\n    static_configs:\n      - targets: [%s]\n"
+            "  - job_name: examples_auth\n    basic_auth:\n      username: prometheus\n"
+            "      password_file: %s\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
+            % (targets, password_file, ports["jenkins_exporter"]))
 prom = Proc(["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + os.path.join(tmp, "data"),
              "--web.listen-address=127.0.0.1:%d" % prom_port, "--log.level=warn"])
 prom_url = "http://127.0.0.1:%d" % prom_port
@@ -117,7 +133,10 @@ def expect(desc, q, want):
     c.check(desc, got, "(query %s = %r, want %r)" % (q, query(q), want))
 
 
-expect("every target up", 'count(up{job="examples"} == 1)', 7.0)
+expect("every target up, jenkins_exporter behind basic auth too",
+       'count(up{job=~"examples|examples_auth"} == 1)',
+       7.0)
+expect("every exporter's build_info", 'count({__name__=~".+_build_info",version="1.0.0"} == 1)', 7.0)
 expect("http_counter", 'sum(http_requests_total{status_code="200"})', 1.0)
 expect("jenkins_exporter", "jenkins_jobs_count", 3.0)
 expect("hitl_exporter", 'hitl_psql_health_status{hitl_psql_health_status="healthy"}', 1.0)

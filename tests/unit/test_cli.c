@@ -913,6 +913,40 @@ static void test_log_line_format(void **state)
     assert_false(ex_log_enabled(EX_LOG_DEBUG));
 }
 
+static void log_json_lines(void)
+{
+    assert_int_equal(ex_log_set_format_name("JSON"), 0);
+    ex_log(EX_LOG_INFO, "listening on %s", ":9000");
+    ex_log(EX_LOG_WARN, "quote \" backslash \\ newline\nline2\ttab\x01 end");
+    /* UTF-8 passes; bytes that are not UTF-8 become U+FFFD. */
+    ex_log(EX_LOG_ERROR, "caf\xc3\xa9 \xff \xc3( \xed\xa0\x80 \xf0\x9f\x98\x80");
+    ex_log_set_level(EX_LOG_DEBUG);
+    assert_int_equal(ex_log_set_format_name("yaml"), -1); /* unchanged */
+    ex_log(EX_LOG_DEBUG, "%s", "");
+    assert_int_equal(ex_log_set_format_name("logfmt"), 0);
+    ex_log(EX_LOG_INFO, "back to logfmt");
+}
+
+static void test_log_json_format(void **state)
+{
+    (void)state;
+    char *got = capture_log(log_json_lines);
+    assert_string_equal(
+        got, "{\"ts\":\"2024-01-02T03:04:05.250Z\",\"level\":\"info\",\"msg\":\"listening on "
+             ":9000\"}\n"
+             "{\"ts\":\"2024-01-02T03:04:05.250Z\",\"level\":\"warn\",\"msg\":\"quote \\\" "
+             "backslash \\\\ newline\\nline2\\ttab\\u0001 end\"}\n"
+             "{\"ts\":\"2024-01-02T03:04:05.250Z\",\"level\":\"error\",\"msg\":\"caf\xc3\xa9 "
+             "\\ufffd \\ufffd( \\ufffd\\ufffd\\ufffd \xf0\x9f\x98\x80\"}\n"
+             "{\"ts\":\"2024-01-02T03:04:05.250Z\",\"level\":\"debug\",\"msg\":\"\"}\n"
+             "ts=2024-01-02T03:04:05.250Z level=info msg=\"back to logfmt\"\n");
+    free(got);
+    assert_null(ex_log_check_format("logfmt"));
+    assert_null(ex_log_check_format("json"));
+    assert_non_null(ex_log_check_format("text"));
+    assert_non_null(ex_log_check_format(NULL));
+}
+
 /* Lines from several threads at once stay whole. */
 static void *log_from_thread(void *arg)
 {
@@ -1066,6 +1100,7 @@ int main(void)
         cmocka_unit_test(test_rfc3339_zone_optional),
         cmocka_unit_test(test_rfc3339_format),
         cmocka_unit_test(test_log_line_format),
+        cmocka_unit_test(test_log_json_format),
         cmocka_unit_test(test_log_lines_from_threads_stay_whole),
         cmocka_unit_test(test_sleep_runs_its_full_time),
         cmocka_unit_test(test_stop_signals),
