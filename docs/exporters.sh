@@ -14,12 +14,12 @@ by `make` into `build/examples/<name>`. This page is generated from their README
 
 | program | what it exports | default metrics address |
 |---|---|---|
-| [http_counter](#http_counter--a-web-application-that-counts-its-requests) | requests its own web app answered, by status (what `make run` starts) | `:9000` |
-| [jenkins_exporter](#jenkins_exporter--number-of-jenkins-jobs) | the number of Jenkins jobs | `:9000` |
-| [hitl_exporter](#hitl_exporter--health-of-a-service-behind-an-http-endpoint) | an HTTP health check as an enum and a latency histogram | `:9000` |
-| [prow_exporter](#prow_exporter--prow-jobs-from-the-kubernetes-api) | ProwJobs: their labels, annotations and state-transition times | `:9090` |
-| [httpd_exporter](#httpd_exporter--requests-and-bytes-from-an-apachenginx-access-log) | requests and bytes from an Apache/nginx access log | `:8000` |
-| [success_rate](#success_rate--a-demo-service-with-failing-requests) | a demo service failing at a chosen rate | `:8000` |
+| [http_counter](#http_counter--a-web-application-that-counts-its-requests) | requests its own web app answered, by status (what `make run` starts; a demo) | `:9000` |
+| [jenkins_exporter](#jenkins_exporter--number-of-jenkins-jobs) | the number of Jenkins jobs | `:9118` |
+| [hitl_exporter](#hitl_exporter--health-of-a-service-behind-an-http-endpoint) | an HTTP health check as an enum and a latency histogram | `:9861` |
+| [prow_exporter](#prow_exporter--prow-jobs-from-the-kubernetes-api) | ProwJobs: their labels, annotations and state-transition times | `:9862` |
+| [httpd_exporter](#httpd_exporter--requests-and-bytes-from-an-apachenginx-access-log) | requests and bytes from an Apache/nginx access log | `:9863` |
+| [success_rate](#success_rate--a-demo-service-with-failing-requests) | a demo service failing at a chosen rate (a demo) | `:8000` |
 | [prefect_exporter](#prefect_exporter--prefect-deployments-flows-runs-work-pools-and-queues) | Prefect deployments, flows, flow runs, work pools and queues, asked on every scrape | `:8000` |
 
 What they share:
@@ -54,6 +54,20 @@ What they share:
 - Tested end to end against fake upstreams (`tests/integration/test_<name>.py`, values read with
   client_python's parser), each once under valgrind, and all seven together behind a real Prometheus
   (`tests/integration/test_all_exporters.py`).
+
+## Default ports
+
+The table above is the one list of default ports. Where the original's port is part of what it
+documents, it is kept: http_counter's `9000` and success_rate's `8000` come from the blog posts
+that introduced them, prefect_exporter's `8000` from its README. The other real exporters each
+have their own port in the range Prometheus keeps for exporters (9100–9999): jenkins_exporter
+`9118`, hitl_exporter `9861`, prow_exporter `9862` and httpd_exporter `9863`. None is a port a
+well-known component uses (9090–9094 are Prometheus, Pushgateway and Alertmanager, 9100
+node_exporter), and no two real exporters share one, so all five run on one host with their
+defaults. The demo success_rate shares `8000` with prefect_exporter: give it `--listen` to run
+both on one host.
+`tests/integration/test_exporter_web.py` reads the defaults from every `--help` and checks these
+rules.
 
 ## Web configuration
 
@@ -107,7 +121,7 @@ scrape_configs:
       username: prometheus
       password_file: /etc/prometheus/jenkins_exporter.password
     static_configs:
-      - targets: ["localhost:9000"]
+      - targets: ["localhost:9118"]
 ```
 MD
     for name in http_counter jenkins_exporter hitl_exporter prow_exporter httpd_exporter success_rate \

@@ -38,13 +38,11 @@ static ex_flag flags[] = {
      .string = &jenkins_url},
     {.name = "jenkins.user",
      .env = "JENKINS_USER",
-     .def = "admin",
      .metavar = "USER",
-     .help = "User for HTTP Basic authentication.",
+     .help = "User for HTTP Basic authentication (none: no credentials are sent).",
      .string = &jenkins_user},
     {.name = "jenkins.token",
      .env = "JENKINS_TOKEN,JENKINS_PASSWORD",
-     .def = "admin",
      .metavar = "TOKEN",
      .help = "API token (or password) for HTTP Basic authentication.",
      .string = &jenkins_token},
@@ -69,7 +67,7 @@ static ex_flag flags[] = {
      .integer = &depth,
      .min = 0,
      .max = MAX_DEPTH},
-    EX_FLAG_LISTEN_ADDRESS(&listen_address, "JENKINS_WEB_LISTEN_ADDRESS", ":9000"),
+    EX_FLAG_LISTEN_ADDRESS(&listen_address, "JENKINS_WEB_LISTEN_ADDRESS", ":9118"),
     EX_FLAG_TELEMETRY_PATH(&telemetry_path, "JENKINS_WEB_TELEMETRY_PATH"),
     EX_FLAG_LOG_LEVEL(&log_level, "JENKINS_LOG_LEVEL"),
     EX_FLAG_LOG_FORMAT(&log_format, "JENKINS_LOG_FORMAT"),
@@ -260,7 +258,12 @@ int main(int argc, char **argv)
     if (ex_exporter_start(&cli, "jenkins_exporter", log_level, log_format, web_config_file) != 0)
         return 1;
     check_url(jenkins_url);
-    if (strchr(jenkins_user, ':'))
+    /* No default credentials: a guessed admin/admin sent to every Jenkins
+     * is a security smell. Half a pair would be ignored silently. */
+    if (!jenkins_user != !jenkins_token)
+        ex_flags_fail(&cli, "--jenkins.user and --jenkins.token go together: give both, or "
+                            "neither for anonymous access");
+    if (jenkins_user && strchr(jenkins_user, ':'))
         ex_flags_fail(&cli, "--jenkins.user may not contain ':' (HTTP Basic authentication)");
     ex_signals_install();
 

@@ -38,7 +38,7 @@ static double interval, timeout, poll_timeout;
 static long long page_limit, poll_max_items, poll_max_bytes;
 
 static ex_flag flags[] = {
-    EX_FLAG_LISTEN_ADDRESS(&listen_address, "PROW_WEB_LISTEN_ADDRESS", ":9090"),
+    EX_FLAG_LISTEN_ADDRESS(&listen_address, "PROW_WEB_LISTEN_ADDRESS", ":9862"),
     EX_FLAG_TELEMETRY_PATH(&telemetry_path, "PROW_WEB_TELEMETRY_PATH"),
     {.name = "api-server",
      .env = "PROW_API_SERVER",

@@ -101,7 +101,8 @@ tls_yml = write("tls.yml", "tls_server_config:\n  cert_file: a.crt\n  key_file: 
 
 # ---------------------------------------------------------------- every program
 for name in NAMES:
-    # The default port, from --help.
+    # The default port, from --help: no two real exporters share one, and
+    # none is Prometheus's (9090-9094) or node_exporter's (9100).
     r = run(name, ["--help"])
     m = re.search(r"--web\.listen-address[^\n]*(?:\n[^-\n][^\n]*)*?\[default: :(\d+)\]", r.stdout)
     c.check("%s: --help shows the default port" % name, r.returncode == 0 and m, r.stdout[-1500:])
@@ -152,6 +153,21 @@ for name in NAMES:
             and "Terminate TLS in front" in r.stderr, r.stderr)
     r = run(name, ["--log.format=xml"])
     c.check("%s: --log.format=xml refused: exit 2" % name, r.returncode == 2, r.stderr)
+
+# The default ports: distinct for the real exporters, none well-known.
+ports = {}
+for name in NAMES:
+    m = re.search(r"\[default: :(\d+)\]", run(name, ["--help"]).stdout.split("--web.listen-address")[1])
+    ports[name] = int(m.group(1)) if m else None
+real = ["jenkins_exporter", "hitl_exporter", "prow_exporter", "httpd_exporter", "prefect_exporter"]
+c.equal("real exporters' default ports are distinct",
+        len({ports[n] for n in real}), len(real))
+c.check("no default port is Prometheus's, Pushgateway's, Alertmanager's or node_exporter's",
+        not set(ports.values()) & {9090, 9091, 9092, 9093, 9094, 9100}, ports)
+c.equal("the ports the blogs and READMEs documented are kept",
+        (ports["http_counter"], ports["success_rate"], ports["prefect_exporter"]), (9000, 8000, 8000))
+c.check("the others are in the exporters' range 9100-9999",
+        all(9100 < ports[n] <= 9999 for n in real[:4]), ports)
 
 # ---------------------------------------------------------------- web configuration in depth
 slow = htpasswd("alice", "wonderland", cost=10)

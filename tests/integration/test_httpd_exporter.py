@@ -97,7 +97,7 @@ def test_cli():
     for word in ["--web.listen-address", "--listen", "HTTPD_WEB_LISTEN_ADDRESS",
                  "--web.telemetry-path", "HTTPD_WEB_TELEMETRY_PATH", "--log-file", "HTTPD_LOG_FILE",
                  "/var/log/apache2/access.log", "from-start", "HTTPD_FROM_START",
-                 "--poll-interval", "HTTPD_POLL_INTERVAL", "0.5s", ":8000", "--log.level"]:
+                 "--poll-interval", "HTTPD_POLL_INTERVAL", "0.5s", ":9863", "--log.level"]:
         c.check("--help mentions %s" % word, word in r.stdout, r.stdout)
     r = subprocess.run([BIN, "--version"], capture_output=True, text=True, timeout=10)
     c.check("--version", r.returncode == 0 and "1.0.0" in r.stdout, r.stdout)

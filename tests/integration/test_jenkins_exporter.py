@@ -163,8 +163,12 @@ c.equal("non-http URL exits 2", r.returncode, 2)
 r = run(["--jenkins.url=http://jenkins:99999", "--listen=127.0.0.1:0"])
 c.check("URL the client refuses: exit 2 at the first poll",
         r.returncode == 2 and "invalid port" in r.stderr, r.stderr)
-r = run(["--jenkins.user=a:b"])
+r = run(["--jenkins.user=a:b", "--jenkins.token=t"])
 c.equal("user with ':' exits 2", r.returncode, 2)
+r = run(["--jenkins.user=alice"])
+c.check("a user without a token exits 2", r.returncode == 2 and "go together" in r.stderr, r.stderr)
+r = run([], env={"JENKINS_PASSWORD": "s3cret"})
+c.check("a token without a user exits 2", r.returncode == 2 and "go together" in r.stderr, r.stderr)
 
 # ---------------------------------------------------------------- happy path
 j = Jenkins()
@@ -227,6 +231,8 @@ for depth, want, tree in ((0, 5.0, "jobs[url]"), (1, 10.0, "jobs[url,jobs[url]]"
     p, m = start(["--jenkins.url", j.url, "--depth=%d" % depth])
     c.equal("depth %d: count" % depth, wait_for(m, "jenkins_jobs_count", want), want)
     c.equal("depth %d: tree parameter" % depth, tree_of(j.requests()[before][1]), tree)
+    c.equal("depth %d: no credentials configured, none sent" % depth,
+            j.requests()[before][2].get("Authorization"), None)
     c.equal("depth %d: exit 0" % depth, p.stop(), 0)
 
 # ---------------------------------------------------------------- 401
