@@ -234,4 +234,24 @@ c.check("a missing file: exit 2", r.returncode == 2 and "missing.yml" in r.stder
 r = run("jenkins_exporter", [], env={"JENKINS_WEB_CONFIG_FILE": tls_yml})
 c.check("from the environment too", r.returncode == 2 and "tls_server_config" in r.stderr, r.stderr)
 
+# Under valgrind: the reader, bcrypt through crypt_r, the cache, and the
+# frees at exit (a cost-4 hash keeps bcrypt quick there).
+VG = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+      "--errors-for-leak-kinds=definite,indirect,possible", "--show-leak-kinds=definite,indirect,possible"]
+vg_yml = write("vg.yml", "basic_auth_users:\n  alice: %s\nhttp_server_config:\n  headers:\n"
+               "    X-Frame-Options: sameorigin\n" % htpasswd("alice", "wonderland", cost=4))
+port = free_port()
+p = Proc(VG + [binary("jenkins_exporter"), "--web.listen-address=127.0.0.1:%d" % port,
+               "--jenkins.url=http://127.0.0.1:1", "--web.config.file=" + vg_yml])
+metrics = "http://127.0.0.1:%d/metrics" % port
+c.check("valgrind: starts", wait_until(lambda: get(metrics)[0] == 401, 60), p.output()[-2000:])
+statuses = [get(metrics, headers={"Authorization": basic(u, pw)}, timeout=30)[0]
+            for u, pw in (("alice", "wonderland"), ("alice", "wonderland"), ("alice", "nope"),
+                          ("mallory", "wonderland"))]
+c.equal("valgrind: right, right again (cached), wrong, unknown", statuses, [200, 200, 401, 401])
+rc = p.stop(timeout=60)
+out = p.output()
+c.check("valgrind: exit 0 after SIGTERM, no errors", rc == 0 and "ERROR SUMMARY: 0 errors" in out,
+        out[-3000:])
+
 c.done()
