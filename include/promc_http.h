@@ -200,14 +200,15 @@ typedef struct promc_http_opts {
     void *basic_auth_data;
 
     /* --- Response headers and index page ----------------------------- */
-    /* Extra header lines "Name: value" sent with every response the server
-     * answers (not with the 400/431/503 it sends before reading a whole
-     * request), NULL-terminated; e.g. exporter-toolkit's
-     * http_server_config.headers. Names are HTTP tokens, values at most 256
-     * bytes without control characters, at most 32 lines and 4096 bytes in
-     * all; a name may not repeat, nor be one the server sets itself (Date,
-     * Content-Type, Content-Length, Content-Encoding, Transfer-Encoding,
-     * Connection, Vary, Allow, WWW-Authenticate). Copied. */
+    /* Extra header lines "Name: value", NULL-terminated, sent with every
+     * response the server gives (not with the errors its event loop sends
+     * itself for a malformed or oversized request or a full queue); e.g.
+     * exporter-toolkit's http_server_config.headers. Names are HTTP
+     * tokens, values at most 256 bytes without control characters, at
+     * most 32 lines and 4096 bytes in all; a name may not repeat, nor be
+     * one the server sets itself (Date, Content-Type, Content-Length,
+     * Content-Encoding, Transfer-Encoding, Connection, Vary, Allow,
+     * WWW-Authenticate). Copied. */
     const char *const *headers;
     /* The index page at "/" (exporter-toolkit's landing page): a title
      * (default "promc exporter"), a line of description and a version, each

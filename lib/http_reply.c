@@ -323,8 +323,11 @@ static bool refuse(promc_http_server *s, struct promc__http_conn *c, struct prom
 {
     static const char body[] = "503 Service Unavailable: too much output is waiting for slow "
                                "readers\n";
-    *r = (struct promc__http_reply){
-        .status = 503, .body = body, .body_len = sizeof body - 1, .head_only = r->head_only};
+    *r = (struct promc__http_reply){.status = 503,
+                                    .body = body,
+                                    .body_len = sizeof body - 1,
+                                    .head_only = r->head_only,
+                                    .extra_headers = s->extra_headers};
     char head[HEAD_MAX];
     size_t hlen = format_head(head, sizeof head, r);
     if (!hlen)
