@@ -87,8 +87,9 @@ basic_auth_users:               # user: bcrypt hash; none: no authentication
 ```
 
 - **Hashes** are bcrypt, as `htpasswd -nbB -C 10 prometheus 'the password'` writes them after the
-  colon (`$2y$`, `$2b$` and `$2a$`, costs 4 to 31). Every request but `/-/healthy` and `/-/ready`
-  needs one of the users; a missing or wrong password, or an unknown user, is a `401` with
+  colon (`$2y$`, `$2b$` and `$2a$`, costs 4 to 31). Every request to the metrics server but
+  `/-/healthy` and `/-/ready` needs one of the users (the demos' own web app on `--app-listen`
+  stays open, as the app it stands for would be); a missing or wrong password, or an unknown user, is a `401` with
   `WWW-Authenticate: Basic`. Passwords are checked with `crypt(3)` from libcrypt (the exporters
   link `-lcrypt`; the promc library itself stays libc-only) and compared in constant time. An
   unknown user is checked against a configured hash too, so it takes as long as a wrong password
