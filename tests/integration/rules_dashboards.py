@@ -187,7 +187,10 @@ def make_events(prow_file, access_log, prefect, pause):
     prefect.routes["/api/flow_runs/filter"] = flow_runs
 
 
-def check(c, tmp, ports, prow_file, access_log, prefect, pause=2.5):
+def check(c, tmp, ports, prow_file, access_log, prefect, pause=2.5, basic_auth=None):
+    """basic_auth: exporter name -> (username, password file) for the
+    exporters that ask for Basic authentication."""
+    basic_auth = basic_auth or {}
     check_rule_files(c)
     dashboards = {}
     for name in JOBS:
@@ -204,8 +207,11 @@ def check(c, tmp, ports, prow_file, access_log, prefect, pause=2.5):
             f.write("  - %s\n" % example(name, "rules.yml"))
         f.write("scrape_configs:\n")
         for name, job in JOBS.items():
-            f.write("  - job_name: %s\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n"
-                    % (job, ports[name]))
+            f.write("  - job_name: %s\n" % job)
+            if name in basic_auth:
+                f.write("    basic_auth:\n      username: %s\n      password_file: %s\n"
+                        % basic_auth[name])
+            f.write("    static_configs:\n      - targets: ['127.0.0.1:%d']\n" % ports[name])
     proc = Proc(["prometheus", "--config.file=" + config,
                  "--storage.tsdb.path=" + os.path.join(tmp, "data-rules"),
                  "--web.listen-address=127.0.0.1:%d" % prom_port, "--log.level=warn"],

@@ -150,7 +150,8 @@ expect("prefect_exporter: up", 'prefect_up', 1.0)
 # The exporters' rules.yml and dashboard.json behind a second Prometheus
 # (tests/integration/rules_dashboards.py); it changes the fixtures, so it
 # comes after the checks above.
-rules_dashboards.check(c, tmp, ports, prow_file=prow_file, access_log=access_log, prefect=prefect)
+rules_dashboards.check(c, tmp, ports, prow_file=prow_file, access_log=access_log, prefect=prefect,
+                       basic_auth={"jenkins_exporter": ("prometheus", password_file)})
 
 c.equal("prometheus exits 0", prom.stop(), 0)
 for p in procs:
