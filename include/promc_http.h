@@ -261,8 +261,36 @@ typedef struct promc_http_opts {
 PROMC_API promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
                                                    const promc_http_opts *opts);
 
-/* The port srv listens on: the one chosen by the system for port 0. -1 for
- * NULL. Cannot fail otherwise.
+/* promc_http_server_new on a socket that is already listening instead of
+ * an address: one systemd passed to a socket-activated service (the
+ * LISTEN_FDS protocol, fds from 3 on), inetd gave, or the program bound
+ * itself (a Unix socket, say). Everything else -- reg, opts, what is served,
+ * the self-metrics -- is as for promc_http_server_new.
+ *
+ * fd: a listening stream socket of any family (IPv4, IPv6, Unix). It is
+ * made non-blocking and close-on-exec.
+ *
+ * Ownership: on success the server owns fd and closes it in
+ * promc_http_server_free; do not close it, or give it to another server.
+ * On failure fd stays open and the caller's.
+ *
+ * Returns the server (free it with promc_http_server_free); its
+ * promc_http_server_port is the socket's port (0 for a Unix socket).
+ * Errors: NULL with promc_last_error_code() and a message in
+ * promc_last_error():
+ *   PROMC_EINVAL  fd negative, not open, not a socket, not a stream
+ *                 socket, or not listening (listen() not called); and
+ *                 every option error of promc_http_server_new
+ *   PROMC_EIO     the event loop or the threads cannot be set up
+ *   PROMC_ENOMEM  out of memory
+ *
+ * Thread safety: may be called from any thread. */
+PROMC_API promc_http_server *promc_http_server_new_fd(promc_registry *reg, int fd,
+                                                      const promc_http_opts *opts);
+
+/* The port srv listens on: the one chosen by the system for port 0; 0 for a
+ * socket without a port (a Unix socket given to promc_http_server_new_fd).
+ * -1 for NULL. Cannot fail otherwise.
  *
  * Thread safety: any thread, while srv has not been freed. */
 PROMC_API int promc_http_server_port(const promc_http_server *srv);

@@ -24,7 +24,7 @@
  *   http_routes.c        what each path answers, authentication
  *   http_reply.c         response heads, sending, the pending-output budget
  *   http_self_metrics.c  the server's own metrics
- *   http_listen.c        listen addresses and binding
+ *   http_listen.c        listen addresses and binding, or a socket given
  */
 #ifndef PROMC_HTTP_INTERNAL_H
 #define PROMC_HTTP_INTERNAL_H
@@ -314,5 +314,10 @@ bool promc__http_in_callback_of(const promc_http_server *s);
  * -1 with the error recorded (PROMC_EINVAL for the address, PROMC_EIO when
  * it cannot be bound). */
 int promc__http_listen(const char *addr, int *port);
+/* Checks that fd is a listening stream socket (one the caller bound, or
+ * systemd passed), makes it non-blocking and close-on-exec, and sets *port
+ * to its port (0 without one, as for a Unix socket). PROMC_EINVAL with the
+ * reason when it is not one. */
+int promc__http_check_listener(int fd, int *port);
 
 #endif /* PROMC_HTTP_INTERNAL_H */

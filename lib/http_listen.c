@@ -1,10 +1,13 @@
 /*
  * Where the HTTP server listens: parsing "host:port", ":port" and
  * "[v6]:port", resolving the host, and binding a non-blocking listening
- * socket, dual-stack for all interfaces where the machine has IPv6.
+ * socket, dual-stack for all interfaces where the machine has IPv6; or
+ * checking a listening socket the caller already has (from systemd's
+ * socket activation, say).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -121,4 +124,39 @@ int promc__http_listen(const char *addr, int *port_out)
     *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                : ((struct sockaddr_in *)&ss)->sin_port);
     return fd;
+}
+
+int promc__http_check_listener(int fd, int *port_out)
+{
+    if (fd < 0)
+        return promc__fail(PROMC_EINVAL, "listening socket fd %d is negative", fd);
+    if (fcntl(fd, F_GETFD) < 0)
+        return promc__fail(PROMC_EINVAL, "listening socket fd %d is not open", fd);
+    int type = 0, listening = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+        return promc__fail(PROMC_EINVAL, "fd %d is not a socket: %s", fd, strerror(errno));
+    if (type != SOCK_STREAM)
+        return promc__fail(PROMC_EINVAL, "fd %d is not a stream socket (HTTP needs one)", fd);
+    len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+        return promc__fail(PROMC_EINVAL, "socket fd %d is not listening (call listen() first)", fd);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+        return promc__fail(PROMC_EINVAL, "cannot read the address of socket fd %d: %s", fd,
+                           strerror(errno));
+    int flags = fcntl(fd, F_GETFL);
+    /* The event loop accepts until EAGAIN: a blocking listener would stall it. */
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+        return promc__fail(PROMC_EINVAL, "cannot make socket fd %d non-blocking: %s", fd,
+                           strerror(errno));
+    if (ss.ss_family == AF_INET6)
+        *port_out = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    else if (ss.ss_family == AF_INET)
+        *port_out = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    else
+        *port_out = 0;
+    return PROMC_OK;
 }

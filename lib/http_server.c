@@ -343,16 +343,18 @@ static promc_http_server *server_alloc(const promc_http_opts *o, promc_registry 
     return s;
 }
 
-promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
-                                         const promc_http_opts *opts)
+/* Starts a server on a listening socket: addr is bound here, or (addr NULL)
+ * fd is one the caller gave, listening on port, which stays the caller's if
+ * this fails. fn names the public call in messages. */
+static promc_http_server *server_start(promc_registry *reg, const char *addr, int fd, int port,
+                                       const promc_http_opts *opts, const char *fn)
 {
     promc_http_opts o = opts ? *opts : (promc_http_opts){0};
     apply_defaults(&o);
     if (check_opts(reg, &o) != PROMC_OK)
         return NULL;
     promc_registry *registry = NULL;
-    if (!o.disable_metrics &&
-        promc__registry_arg(reg, "promc_http_server_new", &registry) != PROMC_OK)
+    if (!o.disable_metrics && promc__registry_arg(reg, fn, &registry) != PROMC_OK)
         return NULL;
     /* The server keeps the registry alive while it serves it. */
     if (registry)
@@ -363,8 +365,12 @@ promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
             promc__registry_unref(registry);
         return NULL;
     }
-    s->listen_fd = promc__http_listen(addr, &s->port);
+    s->listen_fd = addr ? promc__http_listen(addr, &s->port) : fd;
+    if (!addr)
+        s->port = port;
     if (s->listen_fd < 0 || promc__http_loop_init(s) != PROMC_OK) {
+        if (!addr)
+            s->listen_fd = -1; /* not ours to close */
         server_free(s);
         return NULL; /* promc__http_listen or promc__http_loop_init said why */
     }
@@ -374,11 +380,30 @@ promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
     if (!workers_ok || !promc__http_loop_start(s)) {
         if (workers_ok)
             promc__http_workers_stop(s);
+        if (!addr)
+            s->listen_fd = -1;
         server_free(s);
         return promc__fail_null(PROMC_EIO, "cannot start the HTTP server's threads");
     }
     promc__ok();
     return s;
+}
+
+promc_http_server *promc_http_server_new(promc_registry *reg, const char *addr,
+                                         const promc_http_opts *opts)
+{
+    if (!addr)
+        return promc__fail_null(PROMC_EINVAL, "listen address is NULL");
+    return server_start(reg, addr, -1, 0, opts, "promc_http_server_new");
+}
+
+promc_http_server *promc_http_server_new_fd(promc_registry *reg, int fd,
+                                            const promc_http_opts *opts)
+{
+    int port;
+    if (promc__http_check_listener(fd, &port) != PROMC_OK)
+        return NULL; /* it said why */
+    return server_start(reg, NULL, fd, port, opts, "promc_http_server_new_fd");
 }
 
 int promc_http_server_port(const promc_http_server *s)

@@ -8,7 +8,10 @@
  */
 #include "helpers.h"
 
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "failalloc.h"
@@ -869,6 +872,23 @@ static struct outcome ok_promc_http_server_new(void)
     return o;
 }
 
+static struct outcome fail_promc_http_server_new_fd(void)
+{
+    return seen_ptr(promc_http_server_new_fd(reg, -1, NULL));
+}
+static struct outcome ok_promc_http_server_new_fd(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(fd, 8) != 0)
+        return (struct outcome){.rc = PROMC_EIO, .code = PROMC_EIO};
+    dirty();
+    promc_http_server *srv = promc_http_server_new_fd(reg, fd, NULL);
+    struct outcome o = seen_ptr(srv);
+    promc_http_server_free(srv); /* closes fd */
+    return o;
+}
+
 /* The server's own handler freeing it is refused (and the server is freed
  * by main later). */
 static promc_http_server *self_freeing;
@@ -1013,6 +1033,7 @@ static const struct row {
     ROW(promc_encode_file_ex),
     ROW(promc_textfile_write_ex),
     ROW(promc_http_server_new),
+    ROW(promc_http_server_new_fd),
     ROW(promc_http_server_free),
     ROW(promc_http_fetch),
     ROW(promc_push),
