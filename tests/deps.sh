@@ -49,6 +49,9 @@ need cmake command -v cmake
 need meson command -v meson
 need ninja-build command -v ninja
 
+# Socket activation of the exporters through systemd-socket-activate.
+need systemd command -v systemd-socket-activate
+
 # A comma-decimal locale lets the encoder tests prove number rendering
 # ignores LC_NUMERIC; generate one when we can (glibc's locales data is there).
 if [ "$(id -u)" -eq 0 ] && command -v localedef >/dev/null 2>&1 &&

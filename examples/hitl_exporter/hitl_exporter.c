@@ -45,6 +45,7 @@ static ex_flag flags[] = {
      .min = 0.001,
      .max = 3600},
     EX_FLAG_LISTEN_ADDRESS(&listen_address, "HITL_WEB_LISTEN_ADDRESS", ":9861"),
+    EX_FLAG_SYSTEMD_SOCKET("HITL_WEB_SYSTEMD_SOCKET"),
     EX_FLAG_TELEMETRY_PATH(&telemetry_path, "HITL_WEB_TELEMETRY_PATH"),
     EX_FLAG_LOG_LEVEL(&log_level, "HITL_LOG_LEVEL"),
     EX_FLAG_LOG_FORMAT(&log_format, "HITL_LOG_FORMAT"),

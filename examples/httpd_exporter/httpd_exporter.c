@@ -30,6 +30,7 @@ static const char *check_log_file(const char *value)
 
 static ex_flag flags[] = {
     EX_FLAG_LISTEN_ADDRESS(&listen_address, "HTTPD_WEB_LISTEN_ADDRESS", ":9863"),
+    EX_FLAG_SYSTEMD_SOCKET("HTTPD_WEB_SYSTEMD_SOCKET"),
     EX_FLAG_TELEMETRY_PATH(&telemetry_path, "HTTPD_WEB_TELEMETRY_PATH"),
     {.name = "log-file",
      .env = "HTTPD_LOG_FILE",

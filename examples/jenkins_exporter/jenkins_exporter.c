@@ -68,6 +68,7 @@ static ex_flag flags[] = {
      .min = 0,
      .max = MAX_DEPTH},
     EX_FLAG_LISTEN_ADDRESS(&listen_address, "JENKINS_WEB_LISTEN_ADDRESS", ":9118"),
+    EX_FLAG_SYSTEMD_SOCKET("JENKINS_WEB_SYSTEMD_SOCKET"),
     EX_FLAG_TELEMETRY_PATH(&telemetry_path, "JENKINS_WEB_TELEMETRY_PATH"),
     EX_FLAG_LOG_LEVEL(&log_level, "JENKINS_LOG_LEVEL"),
     EX_FLAG_LOG_FORMAT(&log_format, "JENKINS_LOG_FORMAT"),

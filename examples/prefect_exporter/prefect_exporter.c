@@ -132,6 +132,7 @@ static ex_flag flags[] = {
              "[default: :8000]",
      .string = &listen_address,
      .check = ex_check_listen_address},
+    EX_FLAG_SYSTEMD_SOCKET("PREFECT_EXPORTER_WEB_SYSTEMD_SOCKET"),
     EX_FLAG_TELEMETRY_PATH(&telemetry_path, "PREFECT_EXPORTER_WEB_TELEMETRY_PATH"),
     {.name = "log.level",
      .env = "LOG_LEVEL",

@@ -39,6 +39,7 @@ static long long page_limit, poll_max_items, poll_max_bytes;
 
 static ex_flag flags[] = {
     EX_FLAG_LISTEN_ADDRESS(&listen_address, "PROW_WEB_LISTEN_ADDRESS", ":9862"),
+    EX_FLAG_SYSTEMD_SOCKET("PROW_WEB_SYSTEMD_SOCKET"),
     EX_FLAG_TELEMETRY_PATH(&telemetry_path, "PROW_WEB_TELEMETRY_PATH"),
     {.name = "api-server",
      .env = "PROW_API_SERVER",
