@@ -61,7 +61,7 @@ COMMON_OBJ     := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 COMMON_LIB     := $(BUILD)/libexcommon.a
 # Tests and fuzz targets of examples/common link it; the library's own do
 # not, so they never depend on the examples' code.
-COMMON_USERS   := test_json test_cli test_systemd fuzz_json test_webconfig
+COMMON_USERS   := test_json test_cli test_systemd test_manpage fuzz_json test_webconfig
 
 .PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs check-contract check-dlopen \
         sanitize check-clang tsan valgrind check-protobuf interop native-interop integration examples-test bench bench-peers bench-build soak fuzz-build fuzz-smoke fuzz run demo install \

@@ -451,6 +451,14 @@ int ex_flags_try_parse(const ex_cli *cli, int argc, char **argv)
             ex_flags_usage(cli, prog, out_stream(cli));
             return EX_FLAGS_EXIT;
         }
+        if (strcmp(a, "--help-man") == 0) {
+            ex_flags_man(cli, prog, out_stream(cli));
+            return EX_FLAGS_EXIT;
+        }
+        if (strcmp(a, "--help-env") == 0) {
+            ex_flags_env_file(cli, prog, out_stream(cli));
+            return EX_FLAGS_EXIT;
+        }
         if (strcmp(a, "--version") == 0) {
             fprintf(out_stream(cli), "%s %s (promc %s)\n", prog,
                     cli->version ? cli->version : "unknown", PROMC_VERSION_STRING);

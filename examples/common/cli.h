@@ -84,7 +84,8 @@ typedef struct ex_cli {
  * command line wins over its environment variable, which wins over the
  * default; given twice, the last one counts. Then "--help"/"-h" prints the
  * usage built from the table and "--version" prints
- * "<program> <version> (promc <PROMC_VERSION_STRING>)", both exit 0. An
+ * "<program> <version> (promc <PROMC_VERSION_STRING>)", both exit 0, as do
+ * the hidden "--help-man" and "--help-env" (see ex_flags_man). An
  * unknown flag, a missing or invalid value (from argv or the environment)
  * or too many positional arguments prints one line on stderr and exits 2.
  * Returns the number of positional arguments, moved to argv[1..n] in order
@@ -100,6 +101,19 @@ int ex_flags_try_parse(const ex_cli *cli, int argc, char **argv);
 /* Writes the --help text to f. program NULL: cli->program, else the name
  * found by the last parse. */
 void ex_flags_usage(const ex_cli *cli, const char *program, FILE *f);
+
+/* Writes the program's man page (roff, section 1) to f, from the same table
+ * as --help: name and summary, synopsis, every flag with its environment
+ * variables and default, the variables, the exit codes. The hidden flag
+ * --help-man prints it (as Prometheus' Go exporters print theirs) and
+ * exits 0. program NULL: cli->program, else "program". (manpage.c) */
+void ex_flags_man(const ex_cli *cli, const char *program, FILE *f);
+
+/* Writes an environment file for the program's systemd unit to f, as
+ * Debian's /etc/default/prometheus-*-exporter files are: ARGS="" for extra
+ * flags, then every environment variable commented out with its default and
+ * help. The hidden flag --help-env prints it and exits 0. (manpage.c) */
+void ex_flags_env_file(const ex_cli *cli, const char *program, FILE *f);
 
 /* For errors found after parsing (a required flag missing, flags that
  * conflict): prints "<program>: <message> (see --help)" on stderr and
