@@ -42,7 +42,14 @@ endif
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 HEADERS   := $(wildcard include/*.h)
-STATIC    := $(BUILD)/libpromc.a
+# `make STATIC=1` links the example exporters fully static (docs/DEPLOY.md).
+# Inside this Makefile STATIC names the static library: the option is read
+# first, then the name is set over it.
+STATIC_EXPORTERS := $(filter 1,$(STATIC))
+ifneq ($(filter-out 0 1,$(STATIC)),)
+$(error STATIC=$(STATIC): STATIC=1 links the exporters static; 0 or unset does not)
+endif
+override STATIC := $(BUILD)/libpromc.a
 SONAME    := libpromc.so.$(MAJOR)
 SHARED    := $(BUILD)/libpromc.so.$(VERSION)
 
@@ -131,13 +138,21 @@ $(BUILD)/obj/examples/common/exporter.o: $(BUILD)/revision
 $(BUILD)/revision: FORCE
 	@mkdir -p $(BUILD)
 	$(Q)echo '$(REVISION)' | cmp -s - $@ || echo '$(REVISION)' > $@
-.PHONY: FORCE
-FORCE:
 
-$(BUILD)/examples/%: $(STATIC) $(COMMON_LIB) $$(call example_objs,$$*)
+$(BUILD)/examples/%: $(STATIC) $(COMMON_LIB) $(BUILD)/examples.ldflags $$(call example_objs,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(SAN) -o $@ $(filter %.o,$^) $(COMMON_LIB) $(STATIC) $(EXAMPLE_LDLIBS) $(LDLIBS)
+	$(Q)$(CC) $(SAN) $(EXAMPLE_LDFLAGS) -o $@ $(filter %.o,$^) $(COMMON_LIB) $(STATIC) $(EXAMPLE_LDLIBS) $(LDLIBS)
+
+# The examples' link flags, in a file rewritten only when they change, so
+# that switching STATIC relinks them.
+EXAMPLE_LDFLAGS := $(if $(STATIC_EXPORTERS),-static)
+$(BUILD)/examples.ldflags: FORCE
+	@mkdir -p $(BUILD)
+	$(Q)echo '$(EXAMPLE_LDFLAGS)' | cmp -s - $@ || echo '$(EXAMPLE_LDFLAGS)' > $@
+
+.PHONY: FORCE
+FORCE:
 
 
 # ---------------------------------------------------------------- tests
@@ -389,6 +404,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check-symbols check-contract
 	$(Q)$(MAKE) --no-print-directory check-install check-dlopen
 	$(Q)$(MAKE) --no-print-directory check-packaging
+	$(Q)$(MAKE) --no-print-directory check-static
 	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory check-clang
 	$(Q)$(MAKE) --no-print-directory tsan
@@ -432,6 +448,18 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libpromc.so.$(VERSION) \
 	      $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
 	rm -f $(addprefix $(DESTDIR)$(CMAKEDIR)/,promcConfig.cmake promcConfigVersion.cmake promcTargets.cmake)
+
+# The real exporters (not the demos).
+INSTALLED_EXPORTERS := jenkins_exporter hitl_exporter prow_exporter httpd_exporter prefect_exporter
+
+.PHONY: check-static FORCE
+
+# make STATIC=1: the exporters linked fully static (in their own build
+# tree), answering --version and a scrape.
+check-static:
+	$(Q)$(MAKE) --no-print-directory -s STATIC=1 BUILD=$(BUILD)/static \
+	    $(INSTALLED_EXPORTERS:%=$(BUILD)/static/examples/%)
+	$(Q)tests/check_static.sh $(BUILD)/static $(INSTALLED_EXPORTERS)
 
 format:
 	clang-format -i $(LIB_SRC) $(HEADERS) $(wildcard lib/*.h tests/*/*.c tests/*/*.h examples/*/*.c examples/*/*.h)

@@ -49,8 +49,10 @@ need cmake command -v cmake
 need meson command -v meson
 need ninja-build command -v ninja
 
-# Socket activation of the exporters through systemd-socket-activate.
+# Socket activation of the exporters through systemd-socket-activate;
+# static binaries told apart by file(1).
 need systemd command -v systemd-socket-activate
+need file command -v file
 
 # A comma-decimal locale lets the encoder tests prove number rendering
 # ignores LC_NUMERIC; generate one when we can (glibc's locales data is there).
