@@ -404,7 +404,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check-symbols check-contract
 	$(Q)$(MAKE) --no-print-directory check-install check-dlopen
 	$(Q)$(MAKE) --no-print-directory check-packaging
-	$(Q)$(MAKE) --no-print-directory check-static
+	$(Q)$(MAKE) --no-print-directory check-exporter-install check-static
 	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory check-clang
 	$(Q)$(MAKE) --no-print-directory tsan
@@ -449,10 +449,83 @@ uninstall:
 	      $(DESTDIR)$(PKGCONFIGDIR)/promc.pc
 	rm -f $(addprefix $(DESTDIR)$(CMAKEDIR)/,promcConfig.cmake promcConfigVersion.cmake promcTargets.cmake)
 
-# The real exporters (not the demos).
-INSTALLED_EXPORTERS := jenkins_exporter hitl_exporter prow_exporter httpd_exporter prefect_exporter
+# ---------------------------------------------------------------- installed exporters
 
-.PHONY: check-static FORCE
+# The real exporters (not the demos), installed under the names Debian gives
+# its Prometheus exporters (jenkins_exporter is prometheus-jenkins-exporter)
+# with a man page, a systemd unit and an environment file each; the man page
+# and the environment file come from the flag table, as --help does
+# (--help-man, --help-env). docs/DEPLOY.md describes the layout.
+BINDIR         ?= $(PREFIX)/bin
+MANDIR         ?= $(PREFIX)/share/man
+SYSCONFDIR     ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED_EXPORTERS := jenkins_exporter hitl_exporter prow_exporter httpd_exporter prefect_exporter
+package_name = prometheus-$(subst _,-,$(1))
+unit_description_jenkins_exporter := Prometheus exporter for the number of Jenkins jobs
+unit_description_hitl_exporter    := Prometheus exporter for an HTTP health check
+unit_description_prow_exporter    := Prometheus exporter for Prow jobs
+unit_description_httpd_exporter   := Prometheus exporter for an Apache or nginx access log
+unit_description_prefect_exporter := Prometheus exporter for Prefect
+# Debian's web server logs belong to group adm.
+unit_groups_httpd_exporter := adm
+
+# Run under its installed name, so that the page names it.
+$(BUILD)/dist/%.1 $(BUILD)/dist/%.env: $(BUILD)/examples/%
+	@mkdir -p $(BUILD)/dist/bin
+	@$(if $(Q),echo "  GEN     $(BUILD)/dist/$*.1 $(BUILD)/dist/$*.env")
+	$(Q)ln -sf ../../examples/$* $(BUILD)/dist/bin/$(call package_name,$*)
+	$(Q)$(BUILD)/dist/bin/$(call package_name,$*) --help-man > $(BUILD)/dist/$*.1
+	$(Q)$(BUILD)/dist/bin/$(call package_name,$*) --help-env > $(BUILD)/dist/$*.env
+
+# An environment file an operator changed is never overwritten, nor removed
+# by uninstall (which compares it with what the installed binary writes).
+define install_exporter
+	install -m 755 $(BUILD)/examples/$(1) $(DESTDIR)$(BINDIR)/$(call package_name,$(1))
+	install -m 644 $(BUILD)/dist/$(1).1 $(DESTDIR)$(MANDIR)/man1/$(call package_name,$(1)).1
+	sed -e 's|@NAME@|$(call package_name,$(1))|g' -e 's|@DESCRIPTION@|$(unit_description_$(1))|g' \
+	    -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    -e '$(if $(unit_groups_$(1)),s|@GROUPS@|$(unit_groups_$(1))|,/@GROUPS@/d)' \
+	    examples/common/exporter.service.in \
+	    > $(DESTDIR)$(SYSTEMDUNITDIR)/$(call package_name,$(1)).service
+	@env=$(DESTDIR)$(SYSCONFDIR)/default/$(call package_name,$(1)); \
+	if [ -e "$$env" ] && ! cmp -s $(BUILD)/dist/$(1).env "$$env"; then \
+	    echo "install: keeping $$env, which differs from $(BUILD)/dist/$(1).env"; \
+	else echo "install -m 600 $(BUILD)/dist/$(1).env $$env"; \
+	    install -m 600 $(BUILD)/dist/$(1).env "$$env"; fi
+
+endef
+
+define uninstall_exporter
+	@bin=$(DESTDIR)$(BINDIR)/$(call package_name,$(1)); \
+	env=$(DESTDIR)$(SYSCONFDIR)/default/$(call package_name,$(1)); \
+	if [ -e "$$env" ] && { [ ! -x "$$bin" ] || ! "$$bin" --help-env | cmp -s - "$$env"; }; then \
+	    echo "uninstall: keeping $$env: it was changed (or $$bin is gone)"; \
+	else echo "rm -f $$env"; rm -f "$$env"; fi
+	rm -f $(DESTDIR)$(BINDIR)/$(call package_name,$(1)) \
+	      $(DESTDIR)$(MANDIR)/man1/$(call package_name,$(1)).1 \
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/$(call package_name,$(1)).service
+
+endef
+
+.PHONY: install-exporters uninstall-exporters check-exporter-install check-static FORCE
+install: install-exporters
+uninstall: uninstall-exporters
+
+install-exporters: $(INSTALLED_EXPORTERS:%=$(BUILD)/examples/%) \
+                   $(INSTALLED_EXPORTERS:%=$(BUILD)/dist/%.1) $(INSTALLED_EXPORTERS:%=$(BUILD)/dist/%.env)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDUNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/default
+	$(foreach e,$(INSTALLED_EXPORTERS),$(call install_exporter,$(e)))
+
+uninstall-exporters:
+	$(foreach e,$(INSTALLED_EXPORTERS),$(call uninstall_exporter,$(e)))
+
+# make install DESTDIR=... PREFIX=/usr: every file where Debian puts it,
+# the units verified by systemd-analyze, the man pages rendered, then
+# uninstall leaves nothing.
+check-exporter-install: $(INSTALLED_EXPORTERS:%=$(BUILD)/examples/%)
+	$(Q)tests/check_exporter_install.sh $(BUILD) $(INSTALLED_EXPORTERS)
 
 # make STATIC=1: the exporters linked fully static (in their own build
 # tree), answering --version and a scrape.

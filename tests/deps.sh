@@ -49,9 +49,12 @@ need cmake command -v cmake
 need meson command -v meson
 need ninja-build command -v ninja
 
-# Socket activation of the exporters through systemd-socket-activate;
+# The installed exporters: units checked by systemd-analyze, socket
+# activation through systemd-socket-activate, man pages rendered by man(1),
 # static binaries told apart by file(1).
 need systemd command -v systemd-socket-activate
+need man-db command -v man
+need groff-base command -v groff
 need file command -v file
 
 # A comma-decimal locale lets the encoder tests prove number rendering
