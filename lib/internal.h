@@ -52,6 +52,10 @@ size_t promc__escape_name(char *out, const char *s, size_t len, promc_escaping s
 bool promc__buf_exposed_name(struct promc__buf *b, const char *s, size_t len, promc_escaping scheme,
                              bool label);
 bool promc__valid_utf8(const char *s, size_t len);
+/* The code point at s (len > 0) into *cp, and its length in bytes; 0 when s
+ * does not start with a well-formed RFC 3629 sequence (no overlong, no
+ * surrogate, nothing above U+10FFFF). Never reads past len. */
+size_t promc__utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* Escaped length of a label value (\\, \", \n) or a HELP text (\\, \n and,
  * with quote, \"). */
 size_t promc__escaped_len(const char *s, bool quote);

@@ -68,37 +68,9 @@ bool promc__valid_label(const char *s, bool utf8)
  * utf8.DecodeRuneInString (and so its range over a string) does. */
 static size_t decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
-    unsigned c = s[0];
-    size_t n;
-    uint32_t min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        n = 1;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 2;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 3;
-        min = 0x10000;
-    } else {
-        goto bad;
-    }
-    if (len <= n)
-        goto bad;
-    uint32_t v = c & (0x3Fu >> n);
-    for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            goto bad;
-        v = (v << 6) | (s[k] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        goto bad;
-    *cp = v;
-    return n + 1;
-bad:
+    size_t n = promc__utf8_decode(s, len, cp);
+    if (n)
+        return n;
     *cp = 0xFFFD;
     return 1;
 }

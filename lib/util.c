@@ -9,6 +9,40 @@
 
 #include "internal.h"
 
+size_t promc__utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    unsigned c = s[0];
+    size_t n;
+    uint32_t min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len <= n)
+        return 0;
+    uint32_t v = c & (0x3Fu >> n);
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[k] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return n + 1;
+}
+
 /* Accepts exactly the well-formed sequences of RFC 3629: no overlongs, no
  * surrogates, nothing above U+10FFFF. Never reads past len. */
 bool promc__valid_utf8(const char *str, size_t len)
@@ -16,36 +50,15 @@ bool promc__valid_utf8(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
+        if (s[i] < 0x80) {
             i++;
             continue;
         }
-        size_t n;
-        unsigned min;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-            min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            min = 0x10000;
-        } else {
+        uint32_t cp;
+        size_t n = promc__utf8_decode(s + i, len - i, &cp);
+        if (!n)
             return false;
-        }
-        if (len - i <= n)
-            return false;
-        unsigned cp = c & (0x3F >> n);
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
+        i += n;
     }
     return true;
 }
