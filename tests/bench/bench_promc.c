@@ -6,16 +6,36 @@
  *
  *   promc A ns_per_op 4.21
  *
- * Workloads (see docs/PERFORMANCE.md for what each peer's operation does):
+ * Workloads (see docs/PERFORMANCE.md for what each peer's operation does).
+ * Data, the same in every peer: xorshift64* with a fixed seed gives 65,536
+ * log-uniform values over [0.001, 20), then 1,024 trace ids, then Du's
+ * 65,536 values, then 65,536 numbers for C's child order. "2 threads"
+ * means two threads pinned to the two CPUs on one series, timed as wall
+ * time / total ops.
  *   A      unlabelled counter inc, one thread
- *   B      the same counter from 2 threads at once (wall time / total ops)
- *   C      counter{method,code} over 12 label combinations, child looked up
- *          by label values on every operation, then inc
- *   D      histogram observe, the 11 client_golang default buckets, cycling
- *          through 65536 fixed log-uniform values over [0.001, 20)
+ *   B      the same counter from 2 threads at once
+ *   Bx     B after 100 short-lived threads (created and joined 4 at a time)
+ *          have each incremented the same counter 1,000 times
+ *   C      counter{method,code}, 12 children, the child looked up by label
+ *          values on every operation, then inc; C100 counter{route,status}
+ *          with 10 x 10 children, C10k with 100 x 100 ("/r/<i>", "<j>");
+ *          children in a random order (65,536 precomputed indexes, cycled),
+ *          all created before the warm-up
+ *   Dl1/Dl2, Du1/Du2, Dc1/Dc2
+ *          classic histogram observe, the 11 client_golang default buckets,
+ *          1 or 2 threads: l cycles through the first 1,024 log-uniform
+ *          values (the second thread from offset 512), u through 65,536
+ *          values uniform over the 12 buckets (the middle of each; 15 for
+ *          +Inf; the second thread from offset 32,768), c observes 0.3
  *   XA     A with an exemplar: promc_counter_inc_exemplar with
  *          {trace_id=<16 hex digits>}, cycling through 1024 fixed ids
- *   XD     D with an exemplar: promc_histogram_observe_exemplar, the same ids
+ *   XD     histogram observe with an exemplar, cycling through the 65,536
+ *          log-uniform values and the same ids
+ *   S1/S2  summary observe with objectives {0.5: 0.05, 0.9: 0.01, 0.99:
+ *          0.001}, promc's default window (600 s, 5 age buckets), Dl's
+ *          values, 1 or 2 threads
+ *   L      label churn: counter_vec{id} child for "id-<k>" (k cycling over
+ *          1,024), inc, remove, every operation
  *   E10k   text render of 100 counter families x 100 children plus 10
  *          histograms x 10 children; E100k the same with 1,000 families
  *   G      native histogram observe (factor 1.1, schema 3, native only):
@@ -28,6 +48,9 @@
  *   serve PORT [SECONDS]
  *          the HTTP server with 1,000 counter series (workloads F, H and Fz;
  *          the runner drives it with wrk)
+ *   serve1m PORT [SECONDS]
+ *          the HTTP server with 1,000 counter families x 1,000 children
+ *          (workload M: the runner times one scrape and the memory it adds)
  *   dump F|E10k|E100k
  *          an exposition in the text format on stdout
  *   gzip LABEL FILE [OUT]
@@ -40,8 +63,9 @@
  *
  * Usage: bench_promc [--quick] [--ops N] [--renders N] [WORKLOAD...]
  *        bench_promc [--reps N] gzip LABEL FILE [OUT]
- * With no workload, runs A B C D XA XD E10k E100k G. --ops overrides the operation
- * count of A-D (the runner uses it to subtract setup from perf counts).
+ * With no workload, runs all of them but Z and M. --ops overrides the
+ * operation count of the ns/op workloads (the runner uses it to subtract
+ * setup from perf counts).
  */
 #include <math.h>
 #include <pthread.h>
@@ -126,6 +150,28 @@ static void fill_values(void)
 static const double go_buckets[] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
 #define NGO_BUCKETS (sizeof go_buckets / sizeof go_buckets[0])
 
+/* Drawn after the trace ids, in this order, by every peer: Du's 65,536
+ * values, uniform over the 12 buckets (the middle of bucket rng() % 12; the
+ * +Inf bucket's is 15), then the 65,536 numbers C's child indexes come from
+ * (child = picks[i] % number of children). Dc observes dc_value. */
+#define NDU    65536
+#define NPICKS 65536
+static double du_values[NDU];
+static uint64_t picks[NPICKS];
+static const double dc_value = 0.3;
+
+static void fill_du_picks(void)
+{
+    for (int i = 0; i < NDU; i++) {
+        int k = (int)(rng() % (NGO_BUCKETS + 1));
+        du_values[i] = k == 0             ? go_buckets[0] / 2
+                       : k == NGO_BUCKETS ? 15.0
+                                          : (go_buckets[k - 1] + go_buckets[k]) / 2;
+    }
+    for (int i = 0; i < NPICKS; i++)
+        picks[i] = rng();
+}
+
 static const char *const methods[4] = {"GET", "POST", "PUT", "DELETE"};
 static const char *const codes[3] = {"200", "404", "500"};
 
@@ -207,12 +253,32 @@ static void *b_thread(void *p)
     return NULL;
 }
 
-static void bench_b(void)
+/* Bx's short-lived threads: each increments 1,000 times and exits. */
+static void *bx_thread(void *p)
+{
+    for (int i = 0; i < 1000; i++)
+        promc_counter_inc(p);
+    return NULL;
+}
+
+/* B; with churn (Bx), after 100 short-lived threads, 4 at a time, have each
+ * incremented the same counter 1,000 times: what a library that hands out
+ * per-thread state is left with after threads came and went. */
+static void bench_b(int churn)
 {
     promc_registry *reg = promc_registry_new();
     promc_counter *c = promc_counter_new(reg, "bench_b_total", "B.", NULL);
     if (!c)
         die("counter");
+    long long before = 0;
+    for (int i = 0; churn && i < 100; i += 4) {
+        pthread_t s[4];
+        for (int j = 0; j < 4; j++)
+            pthread_create(&s[j], NULL, bx_thread, c);
+        for (int j = 0; j < 4; j++)
+            pthread_join(s[j], NULL);
+        before += 4000;
+    }
     long long n = ops_for(100000000LL);
     atomic_int go = 0;
     struct b_arg args[2] = {{c, n / 2, &go, 0}, {c, n - n / 2, &go, 1}};
@@ -225,69 +291,140 @@ static void bench_b(void)
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
     double t1 = now_ns();
-    if (promc_counter_get(c) != (double)n)
-        fprintf(stderr, "bench_promc: B: counter value mismatch\n");
-    figure("B", "ns_per_op", (t1 - t0) / (double)n);
+    if (promc_counter_get(c) != (double)(before + n))
+        fprintf(stderr, "bench_promc: %s: counter value mismatch\n", churn ? "Bx" : "B");
+    figure(churn ? "Bx" : "B", "ns_per_op", (t1 - t0) / (double)n);
     promc_counter_free(c);
     promc_registry_free(reg);
 }
 
 /* ------------------------------------------------------------------ C */
 
-static void bench_c(void)
+/* Child lookup by label values + inc over n children (C: 12 method x code,
+ * C100: 10 routes x 10 statuses, C10k: 100 x 100), in the order of the
+ * shared pick sequence (child = picks[i] % n); a[j], b[j] are child j's
+ * values. Every child is created before the warm-up. */
+static void bench_cn(const char *label, const char *na, const char *nb, const char *const *a,
+                     const char *const *b, int nchildren, long long full)
 {
     promc_registry *reg = promc_registry_new();
-    promc_counter_vec *c = promc_counter_vec_new(reg, "bench_c_requests_total", "C.",
-                                                 PROMC_LABELS("method", "code"), NULL);
+    promc_counter_vec *c =
+        promc_counter_vec_new(reg, "bench_c_requests_total", "C.", PROMC_LABELS(na, nb), NULL);
     if (!c)
         die("counter");
-    const char *m[12], *k[12];
-    for (int i = 0; i < 12; i++) {
-        m[i] = methods[i % 4];
-        k[i] = codes[i / 4];
+    int *idx = malloc(NPICKS * sizeof *idx);
+    if (!idx)
+        die("malloc");
+    for (int i = 0; i < NPICKS; i++)
+        idx[i] = (int)(picks[i] % (uint64_t)nchildren);
+    for (int j = 0; j < nchildren; j++)
+        promc_counter_inc(promc_counter_vec_labels(c, a[j], b[j]));
+    long long n = ops_for(full);
+    for (long long i = 0; i < n / 20; i++) { /* warm-up */
+        int j = idx[i & (NPICKS - 1)];
+        promc_counter_inc(promc_counter_vec_labels(c, a[j], b[j]));
     }
-    long long n = ops_for(20000000LL);
-    int j = 0;
-    for (long long i = 0; i < n / 20; i++) { /* warm-up; creates the children */
-        promc_counter_inc(promc_counter_vec_labels(c, m[j], k[j]));
-        if (++j == 12)
-            j = 0;
-    }
-    j = 0;
     double t0 = now_ns();
     for (long long i = 0; i < n; i++) {
-        promc_counter_inc(promc_counter_vec_labels(c, m[j], k[j]));
-        if (++j == 12)
-            j = 0;
+        int j = idx[i & (NPICKS - 1)];
+        promc_counter_inc(promc_counter_vec_labels(c, a[j], b[j]));
     }
     double t1 = now_ns();
     double total = 0;
-    for (int i = 0; i < 12; i++)
-        total += promc_counter_get(promc_counter_vec_labels(c, m[i], k[i]));
-    if (total != (double)(n + n / 20))
-        fprintf(stderr, "bench_promc: C: counter value mismatch\n");
-    figure("C", "ns_per_op", (t1 - t0) / (double)n);
+    for (int j = 0; j < nchildren; j++)
+        total += promc_counter_get(promc_counter_vec_labels(c, a[j], b[j]));
+    if (total != (double)(nchildren + n + n / 20))
+        fprintf(stderr, "bench_promc: %s: counter value mismatch\n", label);
+    figure(label, "ns_per_op", (t1 - t0) / (double)n);
+    free(idx);
     promc_counter_vec_free(c);
     promc_registry_free(reg);
 }
 
+static void bench_c(int nchildren)
+{
+    const char **a = malloc((size_t)nchildren * sizeof *a);
+    const char **b = malloc((size_t)nchildren * sizeof *b);
+    char(*text)[2][8] = malloc((size_t)nchildren * sizeof *text);
+    if (!a || !b || !text)
+        die("malloc");
+    if (nchildren == 12) {
+        for (int j = 0; j < 12; j++) {
+            a[j] = methods[j % 4];
+            b[j] = codes[j / 4];
+        }
+        bench_cn("C", "method", "code", a, b, 12, 20000000LL);
+    } else if (nchildren == 100) {
+        for (int j = 0; j < 100; j++) {
+            a[j] = routes[j / 10];
+            b[j] = statuses[j % 10];
+        }
+        bench_cn("C100", "route", "status", a, b, 100, 10000000LL);
+    } else {
+        /* route "/r/<i>", status "<j>", i, j < 100: strings made once */
+        for (int j = 0; j < nchildren; j++) {
+            snprintf(text[j][0], sizeof text[j][0], "/r/%d", j / 100);
+            snprintf(text[j][1], sizeof text[j][1], "%d", j % 100);
+            a[j] = text[j][0];
+            b[j] = text[j][1];
+        }
+        bench_cn("C10k", "route", "status", a, b, nchildren, 10000000LL);
+    }
+    free(text);
+    free(a);
+    free(b);
+}
+
 /* ------------------------------------------------------------------ D */
 
-static void bench_d(void)
+/* Classic histogram observe, client_golang's 11 default buckets, from 1 or
+ * 2 pinned threads on one series (wall time / total ops). Each thread
+ * cycles through a stream of values; the second starts at offset off. */
+struct d_arg {
+    promc_histogram *h;
+    const double *v;
+    long long n, mask, off;
+    atomic_int *go;
+    int cpu;
+};
+
+static void *d_thread(void *p)
+{
+    struct d_arg *a = p;
+    pin_to(a->cpu);
+    while (!atomic_load_explicit(a->go, memory_order_acquire))
+        ;
+    for (long long i = a->off; i < a->n + a->off; i++)
+        promc_histogram_observe(a->h, a->v[i & a->mask]);
+    return NULL;
+}
+
+static void bench_d(const char *label, const double *v, long long len, int threads)
 {
     promc_registry *reg = promc_registry_new();
     promc_histogram_opts o = {.buckets = go_buckets, .nbuckets = NGO_BUCKETS};
     promc_histogram *h = promc_histogram_new(reg, "bench_d_seconds", "D.", &o);
     if (!h)
         die("histogram");
-    long long n = ops_for(50000000LL);
-    for (long long i = 0; i < n / 20; i++)
-        promc_histogram_observe(h, values[i & (NVALUES - 1)]);
+    long long n = ops_for(20000000LL), per = n / threads;
+    for (long long i = 0; i < n / 20; i++) /* warm-up */
+        promc_histogram_observe(h, v[i & (len - 1)]);
+    atomic_int go = 0;
+    struct d_arg args[2] = {{h, v, per, len - 1, 0, &go, 0}, {h, v, per, len - 1, len / 2, &go, 1}};
+    pthread_t t[2];
+    for (int i = 0; i < threads; i++)
+        pthread_create(&t[i], NULL, d_thread, &args[i]);
+    sleep_ms(5);
     double t0 = now_ns();
-    for (long long i = 0; i < n; i++)
-        promc_histogram_observe(h, values[i & (NVALUES - 1)]);
+    atomic_store_explicit(&go, 1, memory_order_release);
+    for (int i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
     double t1 = now_ns();
-    figure("D", "ns_per_op", (t1 - t0) / (double)n);
+    double count = -1;
+    promc_registry_get_sample_value(reg, "bench_d_seconds_count", NULL, 0, &count);
+    if (count != (double)(n / 20 + per * threads))
+        fprintf(stderr, "bench_promc: %s: histogram count mismatch\n", label);
+    figure(label, "ns_per_op", (t1 - t0) / (double)(per * threads));
     promc_histogram_free(h);
     promc_registry_free(reg);
 }
@@ -429,6 +566,105 @@ static void bench_g(void)
     }
 }
 
+/* ------------------------------------------------------------------ S */
+
+/* Summary observe with quantile objectives {0.5: 0.05, 0.9: 0.01, 0.99:
+ * 0.001}, promc's default window (600 s in 5 age buckets), 1 or 2 pinned
+ * threads on one series, the values of Dl (G's 1,024). */
+struct s_arg {
+    promc_summary *s;
+    long long n, off;
+    atomic_int *go;
+    int cpu;
+};
+
+static void *s_thread(void *p)
+{
+    struct s_arg *a = p;
+    pin_to(a->cpu);
+    while (!atomic_load_explicit(a->go, memory_order_acquire))
+        ;
+    for (long long i = a->off; i < a->n + a->off; i++)
+        promc_summary_observe(a->s, values[i & (G_VALUES - 1)]);
+    return NULL;
+}
+
+static void bench_s(int threads)
+{
+    static const promc_objective obj[] = {{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}};
+    promc_registry *reg = promc_registry_new();
+    promc_summary_opts o = {.objectives = obj, .nobjectives = 3};
+    promc_summary *s = promc_summary_new(reg, "bench_s_seconds", "S.", &o);
+    if (!s)
+        die("summary");
+    long long n = ops_for(1000000LL), per = n / threads;
+    for (long long i = 0; i < n / 20; i++) /* warm-up */
+        promc_summary_observe(s, values[i & (G_VALUES - 1)]);
+    atomic_int go = 0;
+    struct s_arg args[2] = {{s, per, 0, &go, 0}, {s, per, G_VALUES / 2, &go, 1}};
+    pthread_t t[2];
+    for (int i = 0; i < threads; i++)
+        pthread_create(&t[i], NULL, s_thread, &args[i]);
+    sleep_ms(5);
+    double t0 = now_ns();
+    atomic_store_explicit(&go, 1, memory_order_release);
+    for (int i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    double t1 = now_ns();
+    double count = -1, median = -1;
+    promc_label q[] = {{"quantile", "0.5"}};
+    promc_registry_get_sample_value(reg, "bench_s_seconds_count", NULL, 0, &count);
+    promc_registry_get_sample_value(reg, "bench_s_seconds", q, 1, &median);
+    if (count != (double)(n / 20 + per * threads))
+        fprintf(stderr, "bench_promc: S%d: summary count mismatch\n", threads);
+    /* the median of 0.001 * 20000^u, u uniform: 0.001 * sqrt(20000) = 0.141 */
+    if (!(median > 0.1 && median < 0.2))
+        fprintf(stderr, "bench_promc: S%d: median %g, not near 0.141\n", threads, median);
+    figure(threads == 1 ? "S1" : "S2", "ns_per_op", (t1 - t0) / (double)(per * threads));
+    promc_summary_free(s);
+    promc_registry_free(reg);
+}
+
+/* ------------------------------------------------------------------ L */
+
+/* Label churn: per operation the child for "id-<k>" (k cycling over 1,024
+ * strings made beforehand) is looked up or created, incremented and
+ * removed again. */
+#define L_IDS 1024
+
+static void bench_l(void)
+{
+    static char ids[L_IDS][16];
+    for (int k = 0; k < L_IDS; k++)
+        snprintf(ids[k], sizeof ids[k], "id-%d", k);
+    promc_registry *reg = promc_registry_new();
+    promc_counter_vec *v =
+        promc_counter_vec_new(reg, "bench_l_total", "L.", PROMC_LABELS("id"), NULL);
+    if (!v)
+        die("counter");
+    long long n = ops_for(2000000LL);
+    for (long long i = 0; i < n / 20; i++) { /* warm-up */
+        const char *s = ids[i & (L_IDS - 1)];
+        promc_counter_inc(promc_counter_vec_labels(v, s));
+        promc_counter_vec_remove(v, s);
+    }
+    double t0 = now_ns();
+    for (long long i = 0; i < n; i++) {
+        const char *s = ids[i & (L_IDS - 1)];
+        promc_counter_inc(promc_counter_vec_labels(v, s));
+        promc_counter_vec_remove(v, s);
+    }
+    double t1 = now_ns();
+    /* Every child removed, and one made again starts from zero. */
+    promc_counter *c = promc_counter_vec_labels(v, ids[0]);
+    promc_counter_inc(c);
+    if (promc_counter_get(c) != 1 || promc_metric_children(promc_counter_vec_metric(v)) != 1)
+        fprintf(stderr, "bench_promc: L: counter value mismatch\n");
+    figure("L", "ns_per_op", (t1 - t0) / (double)n);
+    promc_counter_vec_free(v);
+    promc_registry_free(reg);
+}
+
 /* ------------------------------------------------------------------ E */
 
 /* nfam counter families x 100 children, plus 10 histograms x 10 children
@@ -549,13 +785,40 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static int serve(int port, double seconds)
+/* Workload M's registry: 1,000 counter families x 1,000 children (label
+ * id), 1,000,000 series. */
+static void build_m(promc_registry *reg)
+{
+    char name[64], help[96], id[16];
+    for (int f = 0; f < 1000; f++) {
+        snprintf(name, sizeof name, "bench_m_f%04d_total", f);
+        snprintf(help, sizeof help, "Requests handled by component %d.", f);
+        promc_counter_vec *c = promc_counter_vec_new(reg, name, help, PROMC_LABELS("id"), NULL);
+        if (!c)
+            die("counter");
+        for (int k = 0; k < 1000; k++) {
+            snprintf(id, sizeof id, "id-%d", k);
+            promc_counter *ch = promc_counter_vec_labels(c, id);
+            if (!ch)
+                die("child");
+            promc_counter_add_int(ch, (uint64_t)(f * 1000 + k) * 7 + 1);
+        }
+        promc_counter_vec_free(c);
+    }
+}
+
+/* F's server (1,000 series), or with million set M's (1,000,000 series);
+ * room for a whole response of M in the pending-bytes budget. */
+static int serve(int port, double seconds, int million)
 {
     promc_registry *reg = promc_registry_new();
-    build_registry(reg, 10, 0); /* 10 families x 100 children = 1,000 series */
+    if (million)
+        build_m(reg);
+    else
+        build_registry(reg, 10, 0); /* 10 families x 100 children = 1,000 series */
     char addr[64];
     snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
-    promc_http_opts o = {.workers = 2};
+    promc_http_opts o = {.workers = 2, .max_pending_bytes = (size_t)512 << 20};
     promc_http_server *srv = promc_http_server_new(reg, addr, &o);
     if (!srv)
         die("serve");
@@ -563,7 +826,8 @@ static int serve(int port, double seconds)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    fprintf(stderr, "bench_promc: serving 1,000 series on http://%s/metrics\n", addr);
+    fprintf(stderr, "bench_promc: serving %s series on http://%s/metrics\n",
+            million ? "1,000,000" : "1,000", addr);
     double end = seconds > 0 ? now_ns() + seconds * 1e9 : 0;
     while (!stop_flag && (!end || now_ns() < end))
         sleep_ms(50);
@@ -664,8 +928,9 @@ static int gzip_bench(const char *label, const char *path, const char *save)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: bench_promc [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k|G]...\n"
-            "       bench_promc serve PORT [SECONDS]\n"
+            "usage: bench_promc [--quick] [--ops N] [--renders N] [WORKLOAD]...\n"
+            "       (A B Bx C C100 C10k Dl1 Dl2 Du1 Du2 Dc1 Dc2 XA XD S1 S2 L E10k E100k G)\n"
+            "       bench_promc serve|serve1m PORT [SECONDS]\n"
             "       bench_promc dump F|E10k|E100k\n"
             "       bench_promc [--reps N] gzip LABEL FILE [OUT]\n");
     exit(2);
@@ -673,7 +938,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *work[16];
+    const char *work[32];
     int nwork = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
@@ -683,42 +948,60 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--renders") == 0 && i + 1 < argc)
             renders_override = atoi(argv[++i]);
         else if (strcmp(argv[i], "serve") == 0 && i + 1 < argc)
-            return serve(atoi(argv[i + 1]), i + 2 < argc ? atof(argv[i + 2]) : 0);
+            return serve(atoi(argv[i + 1]), i + 2 < argc ? atof(argv[i + 2]) : 0, 0);
+        else if (strcmp(argv[i], "serve1m") == 0 && i + 1 < argc)
+            return serve(atoi(argv[i + 1]), i + 2 < argc ? atof(argv[i + 2]) : 0, 1);
         else if (strcmp(argv[i], "dump") == 0 && i + 1 < argc)
             return dump(argv[i + 1]);
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
             reps = atoi(argv[++i]);
         else if (strcmp(argv[i], "gzip") == 0 && i + 2 < argc)
             return gzip_bench(argv[i + 1], argv[i + 2], i + 3 < argc ? argv[i + 3] : NULL);
-        else if (argv[i][0] == '-' || nwork == 16)
+        else if (argv[i][0] == '-' || nwork == 32)
             usage();
         else
             work[nwork++] = argv[i];
     }
-    static const char *const all[] = {"A", "B", "C", "D", "XA", "XD", "E10k", "E100k", "G"};
+    static const char *const all[] = {"A",   "B",   "Bx",  "C",    "C100",  "C10k", "Dl1",
+                                      "Dl2", "Du1", "Du2", "Dc1",  "Dc2",   "XA",   "XD",
+                                      "S1",  "S2",  "L",   "E10k", "E100k", "G"};
     if (!nwork)
         for (; nwork < (int)(sizeof all / sizeof all[0]); nwork++)
             work[nwork] = all[nwork];
     fill_values();
     fill_trace_ids();
+    fill_du_picks();
     for (int i = 0; i < nwork; i++) {
-        if (strcmp(work[i], "A") == 0)
+        const char *w = work[i];
+        if (strcmp(w, "A") == 0)
             bench_a();
-        else if (strcmp(work[i], "B") == 0)
-            bench_b();
-        else if (strcmp(work[i], "C") == 0)
-            bench_c();
-        else if (strcmp(work[i], "D") == 0)
-            bench_d();
-        else if (strcmp(work[i], "XA") == 0)
+        else if (strcmp(w, "B") == 0 || strcmp(w, "Bx") == 0)
+            bench_b(w[1] == 'x');
+        else if (strcmp(w, "C") == 0)
+            bench_c(12);
+        else if (strcmp(w, "C100") == 0)
+            bench_c(100);
+        else if (strcmp(w, "C10k") == 0)
+            bench_c(10000);
+        else if (strcmp(w, "Dl1") == 0 || strcmp(w, "Dl2") == 0)
+            bench_d(w, values, G_VALUES, w[2] - '0');
+        else if (strcmp(w, "Du1") == 0 || strcmp(w, "Du2") == 0)
+            bench_d(w, du_values, NDU, w[2] - '0');
+        else if (strcmp(w, "Dc1") == 0 || strcmp(w, "Dc2") == 0)
+            bench_d(w, &dc_value, 1, w[2] - '0');
+        else if (strcmp(w, "XA") == 0)
             bench_xa();
-        else if (strcmp(work[i], "XD") == 0)
+        else if (strcmp(w, "XD") == 0)
             bench_xd();
-        else if (strcmp(work[i], "E10k") == 0)
+        else if (strcmp(w, "S1") == 0 || strcmp(w, "S2") == 0)
+            bench_s(w[1] - '0');
+        else if (strcmp(w, "L") == 0)
+            bench_l();
+        else if (strcmp(w, "E10k") == 0)
             bench_e("E10k", 100, quick ? 11 : 51);
-        else if (strcmp(work[i], "E100k") == 0)
+        else if (strcmp(w, "E100k") == 0)
             bench_e("E100k", 1000, quick ? 3 : 11);
-        else if (strcmp(work[i], "G") == 0)
+        else if (strcmp(w, "G") == 0)
             bench_g();
         else
             usage();
