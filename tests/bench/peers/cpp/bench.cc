@@ -4,8 +4,15 @@
 //
 //   prometheus-cpp A ns_per_op 4.21
 //
-// Usage: bench_cpp [--quick] [--ops N] [--renders N] [A|B|C|D|E10k|E100k]...
-//        bench_cpp serve PORT [SECONDS] [THREADS] [KEEPALIVE yes|no]
+// Usage: bench_cpp [--quick] [--ops N] [--renders N] [WORKLOAD]...
+//        bench_cpp serve|serve1m PORT [SECONDS] [THREADS] [KEEPALIVE yes|no]
+//
+// Workloads, as bench_promc.c's (its comment has the shared data): A, B, Bx,
+// C, C100, C10k, Dl1, Dl2, Du1, Du2, Dc1, Dc2, S1, S2 (the library's default
+// window: 60 s, 5 age buckets), L, E10k, E100k; no exemplars (XA, XD) or
+// native histograms (G) in this library. serve is F's server (1,000
+// series), serve1m M's (1,000,000). Each ns/op workload checks the value it
+// left.
 //
 // Build: g++ -O2 -std=c++17 bench.cc $(pkg-config --cflags --libs
 // prometheus-cpp-pull prometheus-cpp-core) -pthread
@@ -14,6 +21,7 @@
 #include <prometheus/family.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <prometheus/summary.h>
 #include <prometheus/text_serializer.h>
 
 #include <pthread.h>
@@ -86,6 +94,36 @@ static void fill_values()
 static const Histogram::BucketBoundaries go_buckets = {.005, .01, .025, .05, .1, .25,
                                                        .5,   1,   2.5,  5,   10};
 
+// Drawn after the 1,024 trace ids of the other programs (this library has
+// no exemplars, but the sequence is the same), in this order: Du's 65,536
+// values, uniform over the 12 buckets (the middle of bucket rng() % 12; the
+// +Inf bucket's is 15), then the 65,536 numbers C's child indexes come from
+// (child = picks[i] % number of children). Dc observes 0.3.
+static const int NDU = 65536, NPICKS = 65536, G_VALUES = 1024;
+static double du_values[NDU];
+static uint64_t picks[NPICKS];
+static const double dc_value = 0.3;
+
+static void fill_du_picks()
+{
+    for (int i = 0; i < 1024; i++) // the trace ids
+        rng();
+    const uint64_t nb = go_buckets.size();
+    for (int i = 0; i < NDU; i++) {
+        uint64_t k = rng() % (nb + 1);
+        du_values[i] = k == 0    ? go_buckets[0] / 2
+                       : k == nb ? 15.0
+                                 : (go_buckets[k - 1] + go_buckets[k]) / 2;
+    }
+    for (int i = 0; i < NPICKS; i++)
+        picks[i] = rng();
+}
+
+static void mismatch(const char *workload, const char *what)
+{
+    std::fprintf(stderr, "bench_cpp: %s: %s mismatch\n", workload, what);
+}
+
 static const char *const methods[4] = {"GET", "POST", "PUT", "DELETE"};
 static const char *const codes[3] = {"200", "404", "500"};
 static const char *const routes[10] = {"/api/v1/users",  "/api/v1/orders",  "/api/v1/items",
@@ -140,10 +178,24 @@ static void pin_to(int k)
         }
 }
 
-static void bench_b()
+// B; with churn (Bx), after 100 short-lived threads, 4 at a time, have each
+// incremented the same counter 1,000 times.
+static void bench_b(bool churn)
 {
     auto reg = std::make_shared<Registry>();
     auto &c = BuildCounter().Name("bench_b_total").Help("B.").Register(*reg).Add({});
+    double before = 0;
+    for (int i = 0; churn && i < 100; i += 4) {
+        std::vector<std::thread> s;
+        for (int j = 0; j < 4; j++)
+            s.emplace_back([&c] {
+                for (int k = 0; k < 1000; k++)
+                    c.Increment();
+            });
+        for (auto &th : s)
+            th.join();
+        before += 4000;
+    }
     long long n = ops_for(100000000LL);
     std::atomic<int> go{0};
     std::vector<std::thread> t;
@@ -162,49 +214,168 @@ static void bench_b()
     for (auto &th : t)
         th.join();
     double t1 = now_ns();
-    figure("B", "ns_per_op", (t1 - t0) / (double)n);
+    const char *label = churn ? "Bx" : "B";
+    if (c.Value() != before + (double)n)
+        mismatch(label, "counter value");
+    figure(label, "ns_per_op", (t1 - t0) / (double)n);
 }
 
-static void bench_c()
+// Child lookup by label values + inc over the children whose values are
+// a[j], b[j], in the order of the shared pick sequence (child = picks[i] %
+// a.size()); every child created before the warm-up.
+static void bench_cn(const char *label, const char *na, const char *nb,
+                     const std::vector<std::string> &a, const std::vector<std::string> &b,
+                     long long full)
 {
     auto reg = std::make_shared<Registry>();
     auto &fam = BuildCounter().Name("bench_c_requests_total").Help("C.").Register(*reg);
-    std::string m[12], k[12];
-    for (int i = 0; i < 12; i++) {
-        m[i] = methods[i % 4];
-        k[i] = codes[i / 4];
-    }
-    long long n = ops_for(20000000LL);
-    int j = 0;
+    const std::string sa = na, sb = nb;
+    const size_t nc = a.size();
+    std::vector<int> idx(NPICKS);
+    for (int i = 0; i < NPICKS; i++)
+        idx[i] = (int)(picks[i] % nc);
+    for (size_t j = 0; j < nc; j++)
+        fam.Add({{sa, a[j]}, {sb, b[j]}}).Increment();
+    long long n = ops_for(full);
     for (long long i = 0; i < n / 20; i++) {
-        fam.Add({{"method", m[j]}, {"code", k[j]}}).Increment();
-        if (++j == 12)
-            j = 0;
+        int j = idx[i & (NPICKS - 1)];
+        fam.Add({{sa, a[j]}, {sb, b[j]}}).Increment();
     }
-    j = 0;
     double t0 = now_ns();
     for (long long i = 0; i < n; i++) {
         // The documented way to get a child: Add() returns the existing one.
-        fam.Add({{"method", m[j]}, {"code", k[j]}}).Increment();
-        if (++j == 12)
-            j = 0;
+        int j = idx[i & (NPICKS - 1)];
+        fam.Add({{sa, a[j]}, {sb, b[j]}}).Increment();
     }
     double t1 = now_ns();
-    figure("C", "ns_per_op", (t1 - t0) / (double)n);
+    double total = 0;
+    for (size_t j = 0; j < nc; j++)
+        total += fam.Add({{sa, a[j]}, {sb, b[j]}}).Value();
+    if (total != (double)((long long)nc + n + n / 20))
+        mismatch(label, "counter value");
+    figure(label, "ns_per_op", (t1 - t0) / (double)n);
 }
 
-static void bench_d()
+static void bench_c(int nc)
+{
+    std::vector<std::string> a(nc), b(nc);
+    if (nc == 12) {
+        for (int j = 0; j < nc; j++) {
+            a[j] = methods[j % 4];
+            b[j] = codes[j / 4];
+        }
+        bench_cn("C", "method", "code", a, b, 20000000LL);
+    } else if (nc == 100) {
+        for (int j = 0; j < nc; j++) {
+            a[j] = routes[j / 10];
+            b[j] = statuses[j % 10];
+        }
+        bench_cn("C100", "route", "status", a, b, 10000000LL);
+    } else { // route "/r/<i>", status "<j>": strings made once
+        for (int j = 0; j < nc; j++) {
+            a[j] = "/r/" + std::to_string(j / 100);
+            b[j] = std::to_string(j % 100);
+        }
+        bench_cn("C10k", "route", "status", a, b, 10000000LL);
+    }
+}
+
+// Runs body(t) in threads threads pinned as in B, started together; returns
+// the wall time in ns until all have finished.
+template <class F> static double run_pinned(int threads, F body)
+{
+    std::atomic<int> go{0};
+    std::vector<std::thread> t;
+    for (int k = 0; k < threads; k++)
+        t.emplace_back([&go, &body, k] {
+            pin_to(k);
+            while (!go.load(std::memory_order_acquire)) {
+            }
+            body(k);
+        });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    double t0 = now_ns();
+    go.store(1, std::memory_order_release);
+    for (auto &th : t)
+        th.join();
+    return now_ns() - t0;
+}
+
+// Classic histogram observe, the 11 default buckets, 1 or 2 threads on one
+// series (wall time / total ops), each cycling through v[0..len); the
+// second from offset len / 2.
+static void bench_d(const char *label, const double *v, long long len, int threads)
 {
     auto reg = std::make_shared<Registry>();
     auto &h = BuildHistogram().Name("bench_d_seconds").Help("D.").Register(*reg).Add({}, go_buckets);
-    long long n = ops_for(50000000LL);
+    long long n = ops_for(20000000LL), per = n / threads, mask = len - 1;
     for (long long i = 0; i < n / 20; i++)
-        h.Observe(values[i & (NVALUES - 1)]);
+        h.Observe(v[i & mask]);
+    double ns = run_pinned(threads, [&](int k) {
+        long long off = k * (len / 2);
+        for (long long i = off; i < per + off; i++)
+            h.Observe(v[i & mask]);
+    });
+    if (h.Collect().histogram.sample_count != (uint64_t)(n / 20 + per * threads))
+        mismatch(label, "histogram count");
+    figure(label, "ns_per_op", ns / (double)(per * threads));
+}
+
+// Summary observe with objectives {0.5: 0.05, 0.9: 0.01, 0.99: 0.001} and
+// the library's default window (60 s in 5 age buckets), 1 or 2 threads on
+// one series, Dl's values (the second thread from offset 512).
+static void bench_s(int threads)
+{
+    auto reg = std::make_shared<Registry>();
+    auto &s = BuildSummary().Name("bench_s_seconds").Help("S.").Register(*reg).Add(
+        {}, Summary::Quantiles{{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}});
+    long long n = ops_for(1000000LL), per = n / threads;
+    for (long long i = 0; i < n / 20; i++)
+        s.Observe(values[i & (G_VALUES - 1)]);
+    double ns = run_pinned(threads, [&](int k) {
+        long long off = k * (G_VALUES / 2);
+        for (long long i = off; i < per + off; i++)
+            s.Observe(values[i & (G_VALUES - 1)]);
+    });
+    const char *label = threads == 1 ? "S1" : "S2";
+    ClientMetric m = s.Collect();
+    if (m.summary.sample_count != (uint64_t)(n / 20 + per * threads))
+        mismatch(label, "summary count");
+    // the median of 0.001 * 20000^u, u uniform: 0.001 * sqrt(20000) = 0.141
+    if (m.summary.quantile.empty() || m.summary.quantile[0].value < 0.1 ||
+        m.summary.quantile[0].value > 0.2)
+        mismatch(label, "median");
+    figure(label, "ns_per_op", ns / (double)(per * threads));
+}
+
+// Label churn: per operation the child for "id-<k>" (k cycling over 1,024
+// strings made beforehand) added (or found), incremented and removed.
+static void bench_l()
+{
+    auto reg = std::make_shared<Registry>();
+    auto &fam = BuildCounter().Name("bench_l_total").Help("L.").Register(*reg);
+    std::vector<std::string> ids(1024);
+    for (int k = 0; k < 1024; k++)
+        ids[k] = "id-" + std::to_string(k);
+    long long n = ops_for(2000000LL);
+    for (long long i = 0; i < n / 20; i++) {
+        auto &c = fam.Add({{"id", ids[i & 1023]}});
+        c.Increment();
+        fam.Remove(&c);
+    }
     double t0 = now_ns();
-    for (long long i = 0; i < n; i++)
-        h.Observe(values[i & (NVALUES - 1)]);
+    for (long long i = 0; i < n; i++) {
+        auto &c = fam.Add({{"id", ids[i & 1023]}});
+        c.Increment();
+        fam.Remove(&c);
+    }
     double t1 = now_ns();
-    figure("D", "ns_per_op", (t1 - t0) / (double)n);
+    // Every child removed, and one made again starts from zero.
+    auto &c = fam.Add({{"id", ids[0]}});
+    c.Increment();
+    if (c.Value() != 1 || fam.Collect().at(0).metric.size() != 1)
+        mismatch("L", "counter value");
+    figure("L", "ns_per_op", (t1 - t0) / (double)n);
 }
 
 // nfam counter families x 100 children, plus 10 histograms x 10 children when
@@ -271,10 +442,28 @@ static volatile std::sig_atomic_t stop_flag;
 
 static void on_signal(int) { stop_flag = 1; }
 
-static int serve(int port, double seconds, int threads, bool keepalive)
+// Workload M's registry: 1,000 counter families x 1,000 children (label
+// id), 1,000,000 series.
+static void build_m(Registry &reg)
+{
+    char name[64], help[96];
+    for (int f = 0; f < 1000; f++) {
+        std::snprintf(name, sizeof name, "bench_m_f%04d_total", f);
+        std::snprintf(help, sizeof help, "Requests handled by component %d.", f);
+        auto &fam = BuildCounter().Name(name).Help(help).Register(reg);
+        for (int k = 0; k < 1000; k++)
+            fam.Add({{"id", "id-" + std::to_string(k)}}).Increment((double)((f * 1000 + k) * 7 + 1));
+    }
+}
+
+// F's server (1,000 series), or with million M's (1,000,000).
+static int serve(int port, double seconds, int threads, bool keepalive, bool million)
 {
     auto reg = std::make_shared<Registry>();
-    build_registry(*reg, 10, false);
+    if (million)
+        build_m(*reg);
+    else
+        build_registry(*reg, 10, false);
     // civetweb binds a thread to a connection for as long as it is open, so
     // the Exposer needs at least as many threads as concurrent scrapers.
     // Keep-alive is off in civetweb by default; the options form of the
@@ -293,8 +482,8 @@ static int serve(int port, double seconds, int threads, bool keepalive)
 
 static void usage()
 {
-    std::fprintf(stderr, "usage: bench_cpp [--quick] [--ops N] [--renders N] [A|B|C|D|E10k|E100k]...\n"
-                         "       bench_cpp serve PORT [SECONDS] [THREADS] [KEEPALIVE yes|no]\n");
+    std::fprintf(stderr, "usage: bench_cpp [--quick] [--ops N] [--renders N] [WORKLOAD]...\n"
+                         "       bench_cpp serve|serve1m PORT [SECONDS] [THREADS] [KEEPALIVE yes|no]\n");
     std::exit(2);
 }
 
@@ -308,27 +497,43 @@ int main(int argc, char **argv)
             ops_override = std::atoll(argv[++i]);
         else if (std::strcmp(argv[i], "--renders") == 0 && i + 1 < argc)
             renders_override = std::atoi(argv[++i]);
-        else if (std::strcmp(argv[i], "serve") == 0 && i + 1 < argc)
+        else if ((std::strcmp(argv[i], "serve") == 0 || std::strcmp(argv[i], "serve1m") == 0) &&
+                 i + 1 < argc)
             return serve(std::atoi(argv[i + 1]), i + 2 < argc ? std::atof(argv[i + 2]) : 0,
                          i + 3 < argc ? std::atoi(argv[i + 3]) : 8,
-                         i + 4 < argc ? std::strcmp(argv[i + 4], "no") != 0 : true);
+                         i + 4 < argc ? std::strcmp(argv[i + 4], "no") != 0 : true,
+                         std::strcmp(argv[i], "serve1m") == 0);
         else if (argv[i][0] == '-')
             usage();
         else
             work.push_back(argv[i]);
     }
     if (work.empty())
-        work = {"A", "B", "C", "D", "E10k", "E100k"};
+        work = {"A",   "B",   "Bx",  "C",  "C100", "C10k", "Dl1", "Dl2",  "Du1",
+                "Du2", "Dc1", "Dc2", "S1", "S2",   "L",    "E10k", "E100k"};
     fill_values();
+    fill_du_picks();
     for (const auto &w : work) {
         if (w == "A")
             bench_a();
-        else if (w == "B")
-            bench_b();
+        else if (w == "B" || w == "Bx")
+            bench_b(w == "Bx");
         else if (w == "C")
-            bench_c();
-        else if (w == "D")
-            bench_d();
+            bench_c(12);
+        else if (w == "C100")
+            bench_c(100);
+        else if (w == "C10k")
+            bench_c(10000);
+        else if (w == "Dl1" || w == "Dl2")
+            bench_d(w.c_str(), values, G_VALUES, w[2] - '0');
+        else if (w == "Du1" || w == "Du2")
+            bench_d(w.c_str(), du_values, NDU, w[2] - '0');
+        else if (w == "Dc1" || w == "Dc2")
+            bench_d(w.c_str(), &dc_value, 1, w[2] - '0');
+        else if (w == "S1" || w == "S2")
+            bench_s(w[1] - '0');
+        else if (w == "L")
+            bench_l();
         else if (w == "E10k")
             bench_e("E10k", 100, quick ? 11 : 51);
         else if (w == "E100k")

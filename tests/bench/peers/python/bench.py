@@ -6,11 +6,19 @@ prometheus_client's normal public API, printing one line per figure:
 
     client_python A ns_per_op 412.3
 
-Usage: bench.py [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...
-       bench.py serve PORT [SECONDS]
+Usage: bench.py [--quick] [--ops N] [--renders N] [WORKLOAD]...
+       bench.py serve|serve1m PORT [SECONDS]
 
-Operation counts are 100x smaller than the compiled peers' (an operation costs
-hundreds of nanoseconds here). B runs two threads, which the GIL serialises.
+Workloads, as bench_promc.c's (its comment has the shared data): A, B, Bx, C,
+C100, C10k, Dl1, Dl2, Du1, Du2, Dc1, Dc2, XA, XD, L, E10k, E100k; no summary
+quantiles (S1, S2) or native histograms (G) in this library. serve is F's
+server (1,000 series), serve1m M's (1,000,000; slow to build, which is why
+the runner leaves it out by default). Each ns/op workload checks the value it
+left.
+
+Operation counts are 10x to 100x smaller than the compiled peers' (an
+operation costs hundreds of nanoseconds here). Two threads (B, Bx, the D
+workloads ending in 2) are serialised by the GIL.
 _created samples are off (PROMETHEUS_DISABLE_CREATED_SERIES, set below before
 the import, as client_python 0.16 reads it at import time).
 """
@@ -75,6 +83,31 @@ def fill_values():
 
 
 GO_BUCKETS = [.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10]
+
+# Drawn after the trace ids, in this order, as in bench_promc.c: Du's 65,536
+# values, uniform over the 12 buckets (the middle of bucket rng() % 12; the
+# +Inf bucket's is 15), then the 65,536 numbers C's child indexes come from
+# (child = picks[i] % number of children). Dc observes 0.3.
+NDU = 65536
+NPICKS = 65536
+G_VALUES = 1024
+DU_VALUES = []
+PICKS = []
+DC_VALUES = [0.3]
+
+
+def fill_du_picks():
+    nb = len(GO_BUCKETS)
+    for _ in range(NDU):
+        k = rng() % (nb + 1)
+        DU_VALUES.append(GO_BUCKETS[0] / 2 if k == 0 else 15.0 if k == nb
+                         else (GO_BUCKETS[k - 1] + GO_BUCKETS[k]) / 2)
+    for _ in range(NPICKS):
+        PICKS.append(rng())
+
+
+def mismatch(workload, what):
+    sys.stderr.write("bench.py: %s: %s mismatch\n" % (workload, what))
 METHODS = ["GET", "POST", "PUT", "DELETE"]
 CODES = ["200", "404", "500"]
 ROUTES = ["/api/v1/users", "/api/v1/orders", "/api/v1/items", "/api/v1/search",
@@ -102,69 +135,148 @@ def bench_a():
     figure("A", "ns_per_op", el / n)
 
 
-def bench_b():
-    reg = CollectorRegistry()
-    c = Counter("bench_b_total", "B.", registry=reg)
-    n = ops_for(1000000)
+def run_pinned(threads, body):
+    """body(t) in threads threads pinned as in B, started together; the wall
+    time in ns until all have finished (the GIL serialises them)."""
     go = threading.Event()
-
     cpus = sorted(os.sched_getaffinity(0))
 
-    def work(t, k):
-        # Pinned like the other programs' B threads (no privilege needed).
+    def work(t):
+        # Pinned like the other programs' threads (no privilege needed).
         if len(cpus) >= 2:
             os.sched_setaffinity(0, {cpus[t % len(cpus)]})
-        inc = c.inc
         go.wait()
-        for _ in range(k):
-            inc()
+        body(t)
 
-    threads = [threading.Thread(target=work, args=(t, k))
-               for t, k in enumerate((n // 2, n - n // 2))]
-    for t in threads:
+    ts = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for t in ts:
         t.start()
     time.sleep(0.02)
     t0 = time.perf_counter_ns()
     go.set()
-    for t in threads:
+    for t in ts:
         t.join()
-    el = time.perf_counter_ns() - t0
-    figure("B", "ns_per_op", el / n)
+    return time.perf_counter_ns() - t0
 
 
-def bench_c():
+def bench_b(churn):
+    """B; with churn (Bx), after 100 short-lived threads, 4 at a time, have
+    each incremented the same counter 1,000 times."""
     reg = CollectorRegistry()
-    c = Counter("bench_c_requests_total", "C.", ["method", "code"], registry=reg)
-    m = [METHODS[i % 4] for i in range(12)]
-    k = [CODES[i // 4] for i in range(12)]
+    c = Counter("bench_b_total", "B.", registry=reg)
+    before = 0
+
+    def short():
+        for _ in range(1000):
+            c.inc()
+
+    for _ in range(25 if churn else 0):
+        ts = [threading.Thread(target=short) for _ in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        before += 4000
     n = ops_for(1000000)
+    shares = (n // 2, n - n // 2)
+
+    def body(t):
+        inc = c.inc
+        for _ in range(shares[t]):
+            inc()
+
+    el = run_pinned(2, body)
+    label = "Bx" if churn else "B"
+    if reg.get_sample_value("bench_b_total") != before + n:
+        mismatch(label, "counter value")
+    figure(label, "ns_per_op", el / n)
+
+
+def bench_cn(label, na, nb, a, b, full):
+    """Child lookup by label values + inc over the children whose values are
+    a[j], b[j], in the order of the shared pick sequence (child = picks[i] %
+    len(a)); every child created before the warm-up."""
+    reg = CollectorRegistry()
+    c = Counter("bench_c_requests_total", "C.", [na, nb], registry=reg)
+    nc = len(a)
+    idx = [p % nc for p in PICKS]
     labels = c.labels
-    j = 0
-    for _ in range(n // 20):
-        labels(m[j], k[j]).inc()
-        j = j + 1 if j < 11 else 0
-    j = 0
+    for j in range(nc):
+        labels(a[j], b[j]).inc()
+    n = ops_for(full)
+    for i in range(n // 20):
+        j = idx[i & (NPICKS - 1)]
+        labels(a[j], b[j]).inc()
     t0 = time.perf_counter_ns()
-    for _ in range(n):
-        labels(m[j], k[j]).inc()
-        j = j + 1 if j < 11 else 0
+    for i in range(n):
+        j = idx[i & (NPICKS - 1)]
+        labels(a[j], b[j]).inc()
     el = time.perf_counter_ns() - t0
-    figure("C", "ns_per_op", el / n)
+    total = sum(s.value for m in reg.collect() for s in m.samples if s.name == "bench_c_requests_total")
+    if total != nc + n + n // 20:
+        mismatch(label, "counter value")
+    figure(label, "ns_per_op", el / n)
 
 
-def bench_d():
+def bench_c(nc):
+    if nc == 12:
+        bench_cn("C", "method", "code", [METHODS[j % 4] for j in range(12)],
+                 [CODES[j // 4] for j in range(12)], 1000000)
+    elif nc == 100:
+        bench_cn("C100", "route", "status", [ROUTES[j // 10] for j in range(100)],
+                 [STATUSES[j % 10] for j in range(100)], 500000)
+    else:  # route "/r/<i>", status "<j>": strings made once
+        bench_cn("C10k", "route", "status", ["/r/%d" % (j // 100) for j in range(nc)],
+                 ["%d" % (j % 100) for j in range(nc)], 500000)
+
+
+def bench_d(label, v, threads):
+    """Classic histogram observe, the 11 default buckets, 1 or 2 threads on
+    one series (wall time / total ops), each cycling through v; the second
+    from offset len(v) // 2."""
     reg = CollectorRegistry()
     h = Histogram("bench_d_seconds", "D.", buckets=GO_BUCKETS, registry=reg)
     n = ops_for(1000000)
+    per, mask = n // threads, len(v) - 1
     observe = h.observe
-    values = VALUES
     for i in range(n // 20):
-        observe(values[i & (NVALUES - 1)])
+        observe(v[i & mask])
+
+    def body(t):
+        off = t * (len(v) // 2)
+        for i in range(off, per + off):
+            observe(v[i & mask])
+
+    el = run_pinned(threads, body)
+    if reg.get_sample_value("bench_d_seconds_count") != n // 20 + per * threads:
+        mismatch(label, "histogram count")
+    figure(label, "ns_per_op", el / (per * threads))
+
+
+def bench_l():
+    """Label churn: per operation the child for "id-<k>" (k cycling over
+    1,024 strings made beforehand) got or created, incremented and removed."""
+    reg = CollectorRegistry()
+    c = Counter("bench_l_total", "L.", ["id"], registry=reg)
+    ids = ["id-%d" % k for k in range(1024)]
+    n = ops_for(200000)
+    labels, remove = c.labels, c.remove
+    for i in range(n // 20):
+        s = ids[i & 1023]
+        labels(s).inc()
+        remove(s)
     t0 = time.perf_counter_ns()
     for i in range(n):
-        observe(values[i & (NVALUES - 1)])
+        s = ids[i & 1023]
+        labels(s).inc()
+        remove(s)
     el = time.perf_counter_ns() - t0
-    figure("D", "ns_per_op", el / n)
+    # Every child removed, and one made again starts from zero.
+    labels(ids[0]).inc()
+    if reg.get_sample_value("bench_l_total", {"id": ids[0]}) != 1 or \
+            reg.get_sample_value("bench_l_total", {"id": ids[1]}) is not None:
+        mismatch("L", "counter value")
+    figure("L", "ns_per_op", el / n)
 
 
 # 1024 trace ids of 16 hex digits, from the shared sequence (drawn after the
@@ -258,9 +370,24 @@ def bench_e(label, nfam, renders):
     figure(label, "mem_bytes_per_series", (after - before) / series)
 
 
-def serve(port, seconds):
+def build_m(reg):
+    """Workload M's registry: 1,000 counter families x 1,000 children (label
+    id), 1,000,000 series."""
+    for f in range(1000):
+        c = Counter("bench_m_f%04d_total" % f, "Requests handled by component %d." % f, ["id"],
+                    registry=reg)
+        for k in range(1000):
+            c.labels("id-%d" % k).inc((f * 1000 + k) * 7 + 1)
+
+
+def serve(port, seconds, million=False):
+    """F's server (1,000 series), or with million M's (1,000,000)."""
     reg = CollectorRegistry()
-    build_registry(reg, 10, False)
+    if million:
+        build_m(reg)
+    else:
+        build_registry(reg, 10, False)
+    gc.collect()
     start_http_server(port, addr="127.0.0.1", registry=reg)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -271,8 +398,8 @@ def serve(port, seconds):
 
 
 def usage():
-    sys.stderr.write("usage: bench.py [--quick] [--ops N] [--renders N] [A|B|C|D|XA|XD|E10k|E100k]...\n"
-                     "       bench.py serve PORT [SECONDS]\n")
+    sys.stderr.write("usage: bench.py [--quick] [--ops N] [--renders N] [WORKLOAD]...\n"
+                     "       bench.py serve|serve1m PORT [SECONDS]\n")
     sys.exit(2)
 
 
@@ -290,8 +417,8 @@ def main(argv):
         elif a == "--renders" and i + 1 < len(argv):
             i += 1
             RENDERS_OVERRIDE = int(argv[i])
-        elif a == "serve" and i + 1 < len(argv):
-            serve(int(argv[i + 1]), float(argv[i + 2]) if i + 2 < len(argv) else 0)
+        elif a in ("serve", "serve1m") and i + 1 < len(argv):
+            serve(int(argv[i + 1]), float(argv[i + 2]) if i + 2 < len(argv) else 0, a == "serve1m")
             return
         elif a.startswith("-"):
             usage()
@@ -299,18 +426,27 @@ def main(argv):
             work.append(a)
         i += 1
     if not work:
-        work = ["A", "B", "C", "D", "XA", "XD", "E10k", "E100k"]
+        work = ["A", "B", "Bx", "C", "C100", "C10k", "Dl1", "Dl2", "Du1", "Du2", "Dc1", "Dc2",
+                "XA", "XD", "L", "E10k", "E100k"]
     fill_values()
     fill_trace_ids()
+    fill_du_picks()
+    streams = {"l": VALUES[:G_VALUES], "u": DU_VALUES, "c": DC_VALUES}
     for w in work:
         if w == "A":
             bench_a()
-        elif w == "B":
-            bench_b()
+        elif w in ("B", "Bx"):
+            bench_b(w == "Bx")
         elif w == "C":
-            bench_c()
-        elif w == "D":
-            bench_d()
+            bench_c(12)
+        elif w == "C100":
+            bench_c(100)
+        elif w == "C10k":
+            bench_c(10000)
+        elif w in ("Dl1", "Dl2", "Du1", "Du2", "Dc1", "Dc2"):
+            bench_d(w, streams[w[1]], int(w[2]))
+        elif w == "L":
+            bench_l()
         elif w == "XA":
             bench_xa()
         elif w == "XD":
