@@ -1,6 +1,6 @@
 #!/bin/bash
 # promc against client_golang, prometheus-cpp and client_python on the same
-# workloads (A-H, XA, XD, Fz, see docs/PERFORMANCE.md), and promc's gzip
+# workloads (A-H, L, M, S, XA, XD, Fz, see docs/PERFORMANCE.md), and promc's gzip
 # against zlib level 1 (Z), in interleaved rounds, then the table of medians
 # [min-max] and promc/peer ratios, written into docs/PERFORMANCE.md between
 # its markers (tests/bench/report.py).
@@ -12,7 +12,8 @@
 # Environment: ROUNDS (default 7, QUICK 2), F_SECONDS (wrk duration, default
 # 10, QUICK 2), PEERS (default "client_golang prometheus-cpp client_python
 # zlib"),
-# NO_DOC=1 (print the table only; the default with QUICK=1, NO_DOC=0 writes), NO_INSTALL=1 (never apt-get), PROMC_REV
+# NO_DOC=1 (print the table only; the default with QUICK=1, NO_DOC=0 writes), NO_INSTALL=1 (never apt-get),
+# M_PYTHON=0 (leave out client_python's M, ~40 s a round), PROMC_REV
 # (what to call the promc source in the report, e.g. for a `git archive` copy).
 # Missing Debian packages are installed when run as root; otherwise the
 # apt-get command is printed and the peers that need them are skipped.
@@ -35,7 +36,7 @@ OUT=$ROOT/build/bench/peers
 RESULTS=$OUT/results.txt
 META=$OUT/meta.txt
 PY=/usr/bin/python3 # Debian's, where python3-prometheus-client installs
-WORKLOADS="A B C D XA XD G E10k E100k"
+WORKLOADS="A B Bx C C100 C10k Dl1 Dl2 Du1 Du2 Dc1 Dc2 XA XD S1 S2 L G E10k E100k"
 HTTP_WORKLOADS="F H Fz"
 PROTOBUF='application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
 
@@ -139,15 +140,18 @@ cmd_of() {
 
 # Whether implementation $1 has workload $2 at all: prometheus-cpp has no
 # exemplars, native histograms or protobuf exposition, client_python no
-# native histograms or protobuf; zlib is only Z's reference, and Z compares
-# promc's compressor with it alone. (Whether a server compresses, Fz, is
-# checked on its first answer instead.)
+# native histograms, summary quantiles or protobuf; zlib is only Z's
+# reference, and Z compares promc's compressor with it alone. (Whether a
+# server compresses, Fz, is checked on its first answer instead.)
+# client_python's M (1,000,000 series) takes about 40 s a round here (16 s
+# to build, 8 s a plain scrape, 16 s a gzip one): M_PYTHON=0 leaves it out.
 supports() {
     case $1:$2 in
     zlib:Z) return 0 ;;
     zlib:* | client_golang:Z | prometheus-cpp:Z | client_python:Z) return 1 ;;
     prometheus-cpp:XA | prometheus-cpp:XD | prometheus-cpp:G | prometheus-cpp:H) return 1 ;;
-    client_python:G | client_python:H) return 1 ;;
+    client_python:G | client_python:H | client_python:S1 | client_python:S2) return 1 ;;
+    client_python:M) [ "${M_PYTHON:-1}" = 1 ] ;;
     esac
     return 0
 }
@@ -191,6 +195,14 @@ rotated() {
     echo "f_seconds=$F_SECONDS"
     echo "impls=$IMPLS"
 } >"$META"
+
+case " $IMPLS " in *" client_python "*)
+    if [ "${M_PYTHON:-1}" != 1 ]; then
+        echo "absent.client_python.M=not run (M_PYTHON=0)" >>"$META"
+        echo "absent.client_python.Mz=not run (M_PYTHON=0)" >>"$META"
+    fi
+    ;;
+esac
 
 # perf: instruction counts are steadier than time on a shared machine, when
 # the machine exposes the counters (many VMs do not).
@@ -332,6 +344,84 @@ run_http() { # round impl workload
     } | tee -a "$RESULTS" | sed "s/^$r /  [round $r] /" >&2
 }
 
+# ------------------------------------------------------------ M
+
+# Kilobytes of the field $2 (VmRSS, VmHWM) of process $1.
+vm_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# Workload M: implementation $2's server of 1,000,000 counter series
+# (serve1m), started once a round; one scrape in plain text, then one with
+# Accept-Encoding: gzip. For each: curl's time to the last byte, the body as
+# sent, and the peak RSS the scrape adds -- VmHWM reset to the current RSS
+# by writing 5 to /proc/PID/clear_refs, then VmHWM after the scrape minus
+# VmRSS before it. The body must hold the 1,000,000 samples (and, gzipped,
+# decompress). Generous bounds: building the series and a scrape can take a
+# while, client_python's far longer.
+M_SERIES=1000000
+run_m() { # round impl
+    local r=$1 impl=$2 port=$PORT pid i up=0 bound=300 kind
+    PORT=$((PORT + 1))
+    [ "$impl" = client_python ] && bound=1200
+    local url=http://127.0.0.1:$port/metrics
+    # shellcheck disable=SC2046
+    $(cmd_of "$impl") serve1m "$port" $((bound * 3)) >/dev/null 2>&1 &
+    pid=$!
+    # Up once it accepts a connection: every server builds its series
+    # before it listens, and a probing scrape would count in what is timed.
+    for i in $(seq 1 $((bound * 2))); do
+        if timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+            up=1
+            break
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.5
+    done
+    if [ $up = 0 ]; then
+        log "  [round $r] $impl M: server did not come up within ${bound}s"
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        return
+    fi
+    sleep 1
+    for kind in M Mz; do
+        local hdr=() head=$OUT/head.$impl.$kind body=$OUT/body.$impl.$kind rss hwm t samples
+        [ $kind = Mz ] && hdr=(-H "Accept-Encoding: gzip")
+        rss=$(vm_kb "$pid" VmRSS)
+        if ! echo 5 >"/proc/$pid/clear_refs" 2>/dev/null; then
+            log "  [round $r] $impl $kind: cannot reset VmHWM (/proc/$pid/clear_refs)"
+            rss=""
+        fi
+        if ! t=$(curl -s --max-time "$bound" "${hdr[@]}" -D "$head" -o "$body" -w '%{time_total}' "$url"); then
+            log "  [round $r] $impl $kind: scrape failed or took over ${bound}s"
+            continue
+        fi
+        hwm=$(vm_kb "$pid" VmHWM)
+        if [ $kind = Mz ]; then
+            if ! tr -d '\r' <"$head" | grep -qi '^content-encoding: *gzip'; then
+                log "  [round $r] $impl Mz: answered without gzip: skipped"
+                echo "absent.$impl.Mz=does not compress" >>"$META"
+                continue
+            fi
+            samples=$(gzip -dc <"$body" 2>/dev/null | grep -c '^bench_m_f')
+        else
+            samples=$(grep -c '^bench_m_f' "$body")
+        fi
+        if [ "$samples" != $M_SERIES ]; then
+            log "  [round $r] $impl $kind: $samples samples in the body, not $M_SERIES: skipped"
+            continue
+        fi
+        {
+            echo "$r $impl $kind time_ms $(awk -v t="$t" 'BEGIN {printf "%.4g", t * 1000}')"
+            echo "$r $impl $kind body_bytes $(wc -c <"$body")"
+            [ -n "$rss" ] && [ -n "$hwm" ] &&
+                echo "$r $impl $kind rss_added_mib $(awk -v a="$hwm" -v b="$rss" 'BEGIN {printf "%.4g", (a - b) / 1024}')"
+        } | tee -a "$RESULTS" | sed "s/^$r /  [round $r] /" >&2
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    rm -f "$OUT/body.$impl.M" "$OUT/body.$impl.Mz"
+}
+
 # ------------------------------------------------------------ Z
 
 # The inputs: promc's text exposition of F's 1,000 series and of E100k's
@@ -398,6 +488,9 @@ for r in $(seq 1 "$ROUNDS"); do
             supports "$impl" "$w" && run_http "$r" "$impl" "$w"
         done
     done
+    for impl in $order; do
+        supports "$impl" M && run_m "$r" "$impl"
+    done
     for z in $Z_LABELS; do
         for impl in $order; do
             case " $Z_IMPLS " in *" $impl "*) run_z "$r" "$impl" "$z" ;; esac
@@ -410,7 +503,7 @@ done
 if [ $PERF_OK = 1 ]; then
     log "== instructions per operation (perf stat, full minus 1/10 ops)"
     for impl in $IMPLS; do
-        for w in A C D; do
+        for w in A C Dl1; do
             case $impl in client_python) big=200000 ;; *) big=20000000 ;; esac
             small=$((big / 10))
             # shellcheck disable=SC2046
