@@ -3,11 +3,13 @@
 # from REV (a git archive of it, into build/bench/rev-REV) and from the work
 # tree, runs workloads A-E of both in interleaved rounds (the order swapped
 # every round, so drift in the machine's load hits both alike), and prints
-# the median [min-max] of each figure and the ratio now/REV. A performance
-# change is judged on this before the peer comparison (make bench-peers).
+# the median [min-max] of each figure and the ratio now/REV. A workload one
+# side lacks (the D streams before they replaced D, say) is left out of the
+# table. A performance change is judged on this before the peer comparison
+# (make bench-peers).
 #
 #   tests/bench/compare_revs.sh REV [NEW]      # NEW: a second revision instead of the work tree
-#   ROUNDS=N (default 7)
+#   ROUNDS=N (default 7), WORKLOADS="A D ..." (the workloads to run)
 #
 # Lower is better for every figure but E's RSS, which is compared the same way.
 set -u
@@ -39,7 +41,7 @@ fi
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for ((r = 1; r <= rounds; r++)); do
-    for w in A B C D E10k E100k; do
+    for w in ${WORKLOADS:-A B C Dl1 Dl2 Du1 Du2 Dc1 Dc2 E10k E100k}; do
         if ((r % 2)); then order="old new"; else order="new old"; fi
         for who in $order; do
             if [ "$who" = old ]; then bin=$oldbin; else bin=$newbin; fi
