@@ -94,9 +94,27 @@ $(STATIC): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# Calls between the library's own exported functions (promc_counter_vec_labels
+# into promc_counter_vec_labels_n, the encoders into promc_emit_sample...) bind
+# inside the library: compiled without semantic interposition, so the compiler
+# may inline them, and linked with -Bsymbolic-functions, so they are direct
+# calls, not calls through the PLT that another definition could take over.
+# Only functions: the exported data (promc_default_buckets) stays
+# interposable, as a program's copy relocation of it needs. docs/BUILDING.md
+# says why; tests/check_plt.sh checks it.
+LIB_CFLAGS     := -fno-semantic-interposition
+SHARED_LDFLAGS := -Wl,-Bsymbolic-functions
+$(LIB_OBJ): ALL_CFLAGS += $(LIB_CFLAGS)
+# These flags, in a file rewritten only when they change, so that a build
+# tree made before a change of them is rebuilt with the new ones.
+$(LIB_OBJ): $(BUILD)/lib.flags
+$(BUILD)/lib.flags: FORCE
+	@mkdir -p $(BUILD)
+	$(Q)echo '$(LIB_CFLAGS) $(SHARED_LDFLAGS)' | cmp -s - $@ || echo '$(LIB_CFLAGS) $(SHARED_LDFLAGS)' > $@
+
 $(SHARED): $(LIB_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) $(SAN) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) $(SHARED_LDFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libpromc.so: $(SHARED)
 	$(Q)ln -sf libpromc.so.$(VERSION) $(BUILD)/$(SONAME)
@@ -203,6 +221,7 @@ check-unit: $(UNIT_BIN)
 
 check-symbols: $(SHARED)
 	$(Q)tests/check_symbols.sh $(SHARED) include/promc.h $(wildcard include/promc_*.h)
+	$(Q)tests/check_plt.sh $(SHARED)
 
 check-install:
 	$(Q)tests/check_install.sh

@@ -54,6 +54,7 @@ soname_of() { readelf -d "$1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'; }
 
 same_library() { # same_library WHAT SHARED STATIC
     [ "$(soname_of "$2")" = "$soname" ] || fail "$1: soname $(soname_of "$2"), not $soname"
+    tests/check_plt.sh "$2" >/dev/null || fail "$1: $2 calls promc_* through its PLT"
     dynsyms "$2" >"$out/syms.other"
     if ! diff -u "$out/syms.make" "$out/syms.other" >"$out/syms.diff"; then
         cat "$out/syms.diff" >&2
