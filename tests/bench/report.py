@@ -6,7 +6,12 @@ interleaved, so a round's ratio compares runs made under the same load), and
 the target for that figure, met or missed. Prints the tables -- the clients,
 then promc's gzip against zlib level 1 -- and, with --doc, rewrites the
 generated section of docs/PERFORMANCE.md between its markers (creating the
-file when missing).
+file when missing). With --plot, also draws the ns/op figures as an SVG
+(python3-matplotlib; without it the report says the plot was skipped).
+
+promc is the benchmark linked against the shared library, as
+`pkg-config --libs promc` links users; promc-static the same program against
+the archive, shown beside it. The ratios to the peers are promc's (shared).
 
 Input lines: "ROUND IMPL WORKLOAD METRIC VALUE".
 """
@@ -15,10 +20,12 @@ import os
 import statistics
 import sys
 
-IMPLS = ["promc", "client_golang", "prometheus-cpp", "client_python"]
+IMPLS = ["promc", "promc-static", "client_golang", "prometheus-cpp", "client_python"]
 Z_IMPLS = ["promc", "zlib"]
+# Implementations that are promc itself: columns, never peers to compare with.
+PROMC = ("promc", "promc-static")
 SHORT = {"client_golang": "golang", "prometheus-cpp": "cpp", "client_python": "python", "zlib": "zlib"}
-NAME = {"zlib": "zlib level 1"}
+NAME = {"zlib": "zlib level 1", "promc-static": "promc static"}
 
 # What a library does not have at all: "—" in its cells, and a note under the
 # table. (Missing results of a library that has the feature show "–".) The
@@ -194,13 +201,11 @@ def load_meta(path):
 
 
 def cell(vals):
+    """median [min–max] over the rounds, also when they agree."""
     if not vals:
         return "–"
     xs = list(vals.values())
-    med = statistics.median(xs)
-    if len(xs) == 1 or min(xs) == max(xs):
-        return fmt(med)
-    return "%s [%s–%s]" % (fmt(med), fmt(min(xs)), fmt(max(xs)))
+    return "%s [%s–%s]" % (fmt(statistics.median(xs)), fmt(min(xs)), fmt(max(xs)))
 
 
 def ratio(data, w, m, peer):
@@ -215,17 +220,18 @@ def ratio(data, w, m, peer):
     return pm / qm, (min(per_round) if per_round else None), (max(per_round) if per_round else None)
 
 
-def ratio_cell(rt):
+def ratio_cell(rt, suffix=""):
+    """ratio of medians [range of the per-round ratios]."""
     r, lo, hi = rt
     if r is None:
         return "–"
-    if lo is None or lo == hi:
-        return "%.3g×" % r
-    return "%.3g× [%.3g–%.3g]" % (r, lo, hi)
+    if lo is None:
+        return "%.3g×%s" % (r, suffix)
+    return "%.3g×%s [%.3g–%.3g]" % (r, suffix, lo, hi)
 
 
 def build_table(data, impls, figures, absent, best_column=True):
-    peers = [i for i in impls if i != "promc"]
+    peers = [i for i in impls if i not in PROMC]
     head = (["figure"] + [NAME.get(i, i) for i in impls] + ["promc / %s" % SHORT.get(p, p) for p in peers]
             + (["promc / best peer"] if best_column else []) + ["target", "status"])
     rows = []
@@ -243,8 +249,7 @@ def build_table(data, impls, figures, absent, best_column=True):
                 if meds:
                     best = (min if lower else max)(meds)[1]
             if best:
-                r = ratio(data, w, m, best)[0]
-                row.append("%.3g× (%s)" % (r, SHORT.get(best, best)) if r is not None else "–")
+                row.append(ratio_cell(ratio(data, w, m, best), " (%s)" % SHORT.get(best, best)))
             else:
                 row.append("–")
         t = TARGETS.get((w, m))
@@ -298,7 +303,7 @@ def absent_note(absent, impls):
         for impl in impls if impl in by) + "."
 
 
-def generated(data, meta, impls, z_impls):
+def generated(data, meta, impls, z_impls, plot_note=None):
     absent = absent_of(meta)
     table, results = build_table(data, impls, FIGURES, absent)
     z_table, z_results = (build_table(data, z_impls, Z_FIGURES, absent, best_column=False) if len(z_impls) > 1
@@ -308,10 +313,15 @@ def generated(data, meta, impls, z_impls):
     quick = meta.get("quick") == "1"
     out = []
     out.append("Run of %s: %s interleaved rounds%s; every cell is the median [min–max] over the rounds; "
-               "a ratio is promc's median over the peer's, with the range of the per-round ratios."
+               "a ratio is promc's median over the peer's, with the range of the per-round ratios. "
+               "promc is linked against the shared library, as `pkg-config --libs promc` links it; "
+               "promc static is the same program against the archive, for comparison."
                % (meta.get("date", "?"), rounds, " (QUICK smoke run: 1/10 of the operations, wrk -d%ss)" % meta.get("f_seconds") if quick else ", wrk -d%ss" % meta.get("f_seconds", "10")))
     out.append("")
     out.append(table)
+    if plot_note:
+        out.append("")
+        out.append(plot_note)
     note = absent_note(absent, impls)
     if note:
         out.append("")
@@ -319,8 +329,8 @@ def generated(data, meta, impls, z_impls):
     if z_table:
         out.append("")
         out.append("Compression (Z): the same text compressed in memory into one gzip member, promc's "
-                   "compressor (`lib/gzip.h`, as the HTTP server uses it) against zlib's deflate at level 1; "
-                   "MB/s is 10^6 input bytes a second of the median of %s (1k) and %s (101.4k) repetitions "
+                   "compressor (`lib/gzip.h`, as the HTTP server uses it; internal, so from the static build) "
+                   "against zlib's deflate at level 1; MB/s is 10^6 input bytes a second of the median of %s (1k) and %s (101.4k) repetitions "
                    "a round." % (meta.get("z_reps_Z1k", "?"), meta.get("z_reps_Z100k", "?")))
         out.append("")
         out.append(z_table)
@@ -352,14 +362,88 @@ def generated(data, meta, impls, z_impls):
                   meta.get("prometheus-cpp", "?"), meta.get("g++", "?"), meta.get("client_python", "?"),
                   meta.get("python", "?"), meta.get("zlib", "?"), meta.get("wrk", "?")))
     out.append("")
-    out.append("Flags: promc's benchmark as `make` builds it (`-std=c11 -O2 -g`, then `-O2`, against the static "
-               "library built with `-O2 -g`); prometheus-cpp's with `g++ -O2 -std=c++17` against Debian's shared "
-               "libraries; client_golang with `go build` defaults (GOMAXPROCS = %s); client_python on %s; "
-               "the zlib program with `cc -O2` against Debian's shared libz."
-               % (meta.get("nproc", "?"), meta.get("python", "?")))
+    out.append(flags_note(meta))
     out.append("")
     out.append("Instructions per operation: %s." % meta.get("perf", "not measured"))
     return "\n".join(out), results
+
+
+def flags_note(meta):
+    """How each implementation was compiled and linked: the runner's link.IMPL
+    (how) and needs.IMPL (the shared libraries the binary needs) meta lines."""
+    def link(impl):
+        how = meta.get("link." + impl, "?")
+        needs = meta.get("needs." + impl)
+        return "%s: %s%s" % (NAME.get(impl, impl), how,
+                             " (needs %s)" % ", ".join(needs.split()) if needs else "")
+    impls = [i for i in IMPLS + Z_IMPLS if "link." + i in meta]
+    impls = sorted(set(impls), key=impls.index)
+    out = ("Flags: promc's benchmark as `make bench-build` builds it (`-std=c11 -O2 -g`, then `-O2`; the "
+           "library with `-O2 -g`); prometheus-cpp's with `g++ -O2 -std=c++17`; client_golang with "
+           "`go build` defaults (GOMAXPROCS = %s); client_python on %s; the zlib program with `cc -O2`."
+           % (meta.get("nproc", "?"), meta.get("python", "?")))
+    if impls:
+        out += " Linking (needs: the shared libraries the binary names): " + "; ".join(link(i) for i in impls) + "."
+    return out
+
+
+# The figures the plot draws: every one measured in ns per operation.
+PLOT_METRIC = "ns_per_op"
+COLORS = {"promc": "#1f77b4", "promc-static": "#aec7e8", "client_golang": "#2ca02c",
+          "prometheus-cpp": "#d62728", "client_python": "#9467bd"}
+
+
+def plot(data, impls, path):
+    """Draws docs/performance.svg: per workload, a group of bars, one per
+    implementation, at the median ns/op on a log scale, the error bar spanning
+    min to max over the rounds. Returns a sentence for the report: the link,
+    or why there is no plot."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "Plot skipped: python3-matplotlib is not installed."
+    figs = [(w, desc) for w, m, desc, _ in FIGURES
+            if m == PLOT_METRIC and any((i, w, m) in data for i in impls)]
+    if not figs:
+        return "Plot skipped: no ns/op figures in this run."
+    # Byte-identical output for identical input: no date, fixed ids.
+    matplotlib.rcParams["svg.hashsalt"] = "promc"
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    n = len(impls)
+    width = 0.8 / n
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.5 + 0.22 * n * len(figs) + 0.25 * len(figs)), 4.2))
+    for k, impl in enumerate(impls):
+        xs, meds, lo, hi = [], [], [], []
+        for j, (w, _) in enumerate(figs):
+            vals = data.get((impl, w, PLOT_METRIC))
+            if not vals:
+                continue
+            v = list(vals.values())
+            med = statistics.median(v)
+            xs.append(j - 0.4 + width * (k + 0.5))
+            meds.append(med)
+            lo.append(med - min(v))
+            hi.append(max(v) - med)
+        if xs:
+            ax.bar(xs, meds, width, yerr=[lo, hi], capsize=1.5, label=NAME.get(impl, impl),
+                   color=COLORS.get(impl), error_kw={"elinewidth": 0.8, "ecolor": "#333333"})
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(figs)))
+    ax.set_xticklabels([w for w, _ in figs])
+    ax.set_ylabel("ns per operation (log scale)")
+    ax.set_xlabel("workload; bar: median over the rounds, line: min–max; "
+                  "2 threads: wall time / total ops")
+    ax.grid(axis="y", which="both", linewidth=0.3, alpha=0.5)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize="small", ncol=min(n, 5), loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              frameon=False)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fig.savefig(path, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return "![ns per operation, log scale, median with min–max](%s)" % os.path.basename(path)
 
 
 STATIC_HEAD = """# Performance
@@ -450,6 +534,7 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--meta")
     ap.add_argument("--doc")
+    ap.add_argument("--plot", help="draw the ns/op figures into this SVG file")
     a = ap.parse_args()
     data = load(a.results)
     if not data:
@@ -458,7 +543,11 @@ def main():
     present = {k[0] for k in data}
     impls = [i for i in IMPLS if i in present]
     z_impls = [i for i in Z_IMPLS if i in present]
-    body, _ = generated(data, meta, impls, z_impls)
+    plot_note = None
+    if a.plot:
+        plot_note = plot(data, impls, a.plot)
+        print("(plot: %s)" % (a.plot if plot_note.startswith("![") else plot_note), file=sys.stderr)
+    body, _ = generated(data, meta, impls, z_impls, plot_note)
     print(body)
     if a.doc:
         write_doc(a.doc, body)

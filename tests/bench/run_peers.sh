@@ -17,6 +17,10 @@
 # (what to call the promc source in the report, e.g. for a `git archive` copy).
 # Missing Debian packages are installed when run as root; otherwise the
 # apt-get command is printed and the peers that need them are skipped.
+#
+# promc runs twice: "promc" is bench_promc linked against the shared library,
+# as `pkg-config --libs promc` links users' programs, and the one the peers
+# are compared with; "promc-static" is the same program against libpromc.a.
 set -u
 
 cd "$(dirname "$0")/../.." || exit 1
@@ -48,6 +52,8 @@ missing=""
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 [ -x "$PY" ] || missing="$missing python3"
+# The report's plot (docs/performance.svg); without it the report says so.
+"$PY" -c 'import matplotlib' 2>/dev/null || missing="$missing python3-matplotlib"
 command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
@@ -88,8 +94,9 @@ fi
 
 mkdir -p "$OUT"
 log "== building"
-make -s build/bench/bench_promc >&2 || { log "cannot build promc's benchmark"; exit 1; }
-IMPLS="promc"
+make -s build/bench/bench_promc build/bench/bench_promc-shared >&2 ||
+    { log "cannot build promc's benchmark"; exit 1; }
+IMPLS="promc promc-static"
 for p in $PEERS; do
     case $p in
     client_golang)
@@ -130,7 +137,8 @@ done
 # The command line of an implementation's benchmark program.
 cmd_of() {
     case $1 in
-    promc) echo "$ROOT/build/bench/bench_promc" ;;
+    promc) echo "$ROOT/build/bench/bench_promc-shared" ;;
+    promc-static) echo "$ROOT/build/bench/bench_promc" ;;
     client_golang) echo "$OUT/bench_go" ;;
     prometheus-cpp) echo "$OUT/bench_cpp" ;;
     client_python) echo "$PY $ROOT/tests/bench/peers/python/bench.py" ;;
@@ -148,7 +156,7 @@ cmd_of() {
 supports() {
     case $1:$2 in
     zlib:Z) return 0 ;;
-    zlib:* | client_golang:Z | prometheus-cpp:Z | client_python:Z) return 1 ;;
+    zlib:* | promc-static:Z | client_golang:Z | prometheus-cpp:Z | client_python:Z) return 1 ;;
     prometheus-cpp:XA | prometheus-cpp:XD | prometheus-cpp:G | prometheus-cpp:H) return 1 ;;
     client_python:G | client_python:H | client_python:S1 | client_python:S2) return 1 ;;
     client_python:M) [ "${M_PYTHON:-1}" = 1 ] ;;
@@ -166,6 +174,44 @@ rotated() {
 }
 
 # ------------------------------------------------------------ machine, versions
+
+# How each program is linked (the report's conditions): link.IMPL says how,
+# needs.IMPL lists the shared libraries the binary itself needs (readelf).
+needed_of() { # binary
+    local libs
+    libs=$(readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd' ')
+    echo "${libs:-no shared library}"
+}
+link_meta() {
+    local impl bin
+    for impl in $IMPLS; do
+        bin=
+        case $impl in
+        promc)
+            echo "link.promc=-L build -lpromc (libpromc.so) with an rpath to build"
+            bin=$ROOT/build/bench/bench_promc-shared
+            ;;
+        promc-static)
+            echo "link.promc-static=build/libpromc.a"
+            bin=$ROOT/build/bench/bench_promc
+            ;;
+        client_golang)
+            echo "link.client_golang=Go's linker, client_golang compiled in"
+            bin=$OUT/bench_go
+            ;;
+        prometheus-cpp)
+            echo "link.prometheus-cpp=Debian's shared prometheus-cpp (pkg-config --libs)"
+            bin=$OUT/bench_cpp
+            ;;
+        client_python) echo "link.client_python=interpreted; Debian's python3-prometheus-client" ;;
+        zlib)
+            echo "link.zlib=-lz, Debian's shared libz"
+            bin=$OUT/bench_zlib
+            ;;
+        esac
+        [ -n "$bin" ] && echo "needs.$impl=$(needed_of "$bin")"
+    done
+}
 
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -194,6 +240,7 @@ rotated() {
     echo "quick=$QUICK"
     echo "f_seconds=$F_SECONDS"
     echo "impls=$IMPLS"
+    link_meta
 } >"$META"
 
 case " $IMPLS " in *" client_python "*)
@@ -219,11 +266,17 @@ fi
 
 # ------------------------------------------------------------ A-E, G, XA, XD
 
+# Both promc programs print "promc ...": the static one's lines are renamed.
+relabel() { # impl
+    if [ "$1" = promc-static ]; then sed 's/^promc /promc-static /'; else cat; fi
+}
+
 : >"$RESULTS"
 run_one() { # round impl workload
     local r=$1 impl=$2 w=$3 out
     # shellcheck disable=SC2046
     if out=$(timeout 600 $(cmd_of "$impl") $QARG "$w"); then
+        out=$(printf '%s\n' "$out" | relabel "$impl")
         printf '%s\n' "$out" | sed "s/^/$r /" >>"$RESULTS"
         printf '%s\n' "$out" | sed "s/^/  [round $r] /" >&2
     else
@@ -446,6 +499,15 @@ z_reps() {
 }
 for z in $Z_LABELS; do echo "z_reps_$z=$(z_reps "$z")" >>"$META"; done
 
+# promc's compressor is internal (lib/gzip.h), not in the shared library's
+# API: Z runs the static build's program under the name promc.
+z_cmd_of() {
+    case $1 in
+    promc) cmd_of promc-static ;;
+    *) cmd_of "$1" ;;
+    esac
+}
+
 # Each compressor's output, once, must gunzip back to its input.
 Z_IMPLS=""
 for impl in $IMPLS; do
@@ -453,7 +515,7 @@ for impl in $IMPLS; do
     okz=1
     for z in $Z_LABELS; do
         # shellcheck disable=SC2046
-        if ! $(cmd_of "$impl") --reps 1 gzip "$z" "$(z_input "$z")" "$OUT/z.$impl.gz" >/dev/null ||
+        if ! $(z_cmd_of "$impl") --reps 1 gzip "$z" "$(z_input "$z")" "$OUT/z.$impl.gz" >/dev/null ||
             ! gzip -dc <"$OUT/z.$impl.gz" | cmp -s - "$(z_input "$z")"; then
             log "skipping $impl Z: its $z output does not decompress to the input"
             okz=0
@@ -465,7 +527,7 @@ done
 run_z() { # round impl label
     local r=$1 impl=$2 z=$3 out
     # shellcheck disable=SC2046
-    if out=$(timeout 600 $(cmd_of "$impl") --reps "$(z_reps "$z")" gzip "$z" "$(z_input "$z")"); then
+    if out=$(timeout 600 $(z_cmd_of "$impl") --reps "$(z_reps "$z")" gzip "$z" "$(z_input "$z")"); then
         printf '%s\n' "$out" | sed "s/^/$r /" >>"$RESULTS"
         printf '%s\n' "$out" | sed "s/^/  [round $r] /" >&2
     else
@@ -522,6 +584,11 @@ fi
 # ------------------------------------------------------------ report
 
 args=(--results "$RESULTS" --meta "$META")
-# A smoke run only prints: its numbers must not replace the real table.
-[ "${NO_DOC:-$QUICK}" = 1 ] || args+=(--doc "$ROOT/docs/PERFORMANCE.md")
+# A smoke run only prints: its numbers must not replace the real table, nor
+# its plot the real one (it goes to $OUT instead).
+if [ "${NO_DOC:-$QUICK}" = 1 ]; then
+    args+=(--plot "$OUT/performance.svg")
+else
+    args+=(--doc "$ROOT/docs/PERFORMANCE.md" --plot "$ROOT/docs/performance.svg")
+fi
 exec "$PY" "$ROOT/tests/bench/report.py" "${args[@]}"
