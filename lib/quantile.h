@@ -8,6 +8,7 @@
 #define PROMC_QUANTILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct promc__objective {
     double quantile;
@@ -28,6 +29,17 @@ void promc__qwindow_free(promc__qwindow *w); /* NULL ok */
 int promc__qwindow_observe(promc__qwindow *w, double v, double now);
 /* Forgets every observation, as if just created at time now. */
 void promc__qwindow_reset(promc__qwindow *w, double now);
+/* The window's time is cut into epochs of max_age/age_buckets seconds. Returns the epoch of time
+ * now (never one before the latest the window has seen) and sets *end to the time it ends: a
+ * caller that buffers values itself tags them with the epoch they were observed in. */
+uint64_t promc__qwindow_epoch(promc__qwindow *w, double now, double *end);
+/* Record the n values v (not NaN; sorted in place), observed during epoch (from
+ * promc__qwindow_epoch, at most now's), at time now: first rotates to now, then merges the batch
+ * into the age buckets that were already started in that epoch -- into none if it has expired.
+ * n <= 500 (the stream's own buffer size) keeps the estimates as Go would compute them for the
+ * same batches. Returns 0, or -2 (PROMC_ENOMEM) if a stream could not grow (the batch is then
+ * dropped from the quantile streams only). */
+int promc__qwindow_insert(promc__qwindow *w, double *v, size_t n, uint64_t epoch, double now);
 /* Fill out[i] with the estimate for objective i (same order as given) over the observations of
  * the last max_age seconds (the head stream, as Go does); NaN when that window is empty. Rotation
  * of expired age buckets happens here too. Returns 0 or -2 on OOM (flush could not allocate; out
