@@ -1,18 +1,25 @@
 /*
  * Summaries: _count and _sum through the same hot/cold counts as histograms
  * (lock-free), plus optional quantiles from a CKMS stream over a sliding time
- * window (quantile.c). The stream is a sorted structure, so with objectives
- * each child serialises its observations on its own mutex -- never a lock
- * shared with other children, the registry or scrapes of other families.
+ * window (quantile.c). The stream is a sorted structure that only one thread
+ * at a time may touch (the child's mutex), but an observation does not take
+ * that mutex: each thread appends to its own buffer in the child (a stripe,
+ * single producer), and the buffer is merged into the window in one sorted
+ * batch -- by its owner when it is full or its time bucket has ended, and by
+ * a scrape before it queries, so a scrape sees every observation completed
+ * before it started. Go batches the same way (500 values), under a lock.
  */
+#include <stdalign.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "constructor.h"
 #include "family.h"
 #include "hotcold.h"
 #include "internal.h"
 #include "quantile.h"
+#include "thread_state.h"
 
 struct sum_data {
     size_t nobj;
@@ -26,13 +33,58 @@ struct sum_data {
     pthread_mutex_t snap; /* serialises snapshots */
 };
 
+/* Stripe 0 stands for "no stripe of its own": the threads after the first
+ * STRIPES-1 that observe summaries with objectives, and any thread whose
+ * stripe could not be allocated, insert under the child's mutex as before. */
+#define STRIPES 8
+/* Go's buffer size: a single thread's batches are the ones Go would merge. */
+#define STRIPE_CAP 500
+
+/*
+ * One thread's buffer. Only the owner writes buf and head; it publishes a
+ * value by storing head with release. Consumers (the owner itself when full,
+ * or a scrape) hold the child's mutex, take buf[tail..head) and move tail;
+ * the owner rewinds both to 0 only under the mutex, so it never overwrites a
+ * value nobody has merged.
+ */
+struct sum_stripe {
+    alignas(64) _Atomic uint32_t head;
+    /* The end of the buffered values' epoch on the coarse monotonic clock,
+     * in ns; 0 makes the owner's next observation resynchronise. */
+    _Atomic int64_t deadline;
+    uint32_t tail;  /* guarded by the child's mutex */
+    uint64_t epoch; /* the buffered values' epoch; written under the mutex */
+    void *raw;      /* what promc__malloc returned, before alignment */
+    double buf[STRIPE_CAP];
+};
+
 struct sum_child {
     struct promc__child base;
     struct promc__hotcold hc;
-    promc__qwindow *window; /* NULL without objectives */
-    pthread_mutex_t lock;   /* guards window */
+    promc__qwindow *window;                     /* NULL without objectives */
+    pthread_mutex_t lock;                       /* guards window and the stripes' tails */
+    struct sum_stripe *_Atomic stripe[STRIPES]; /* [0] unused; NULL until used */
     /* the two count sets follow */
 };
+
+/* Each thread's stripe number, assigned on its first observation of a
+ * summary with objectives and never reused; STRIPES means "none". */
+static atomic_uint next_stripe;
+static _Thread_local unsigned my_stripe PROMC__TLS;
+
+/* The coarse clock is a few ns against the precise one's tens (it reads the
+ * tick the kernel last recorded, no time source): the hot path only needs to
+ * know whether an epoch of minutes has ended, to a tick. */
+static int64_t coarse_ns(void)
+{
+    struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static struct sum_data *sdata(const struct promc_metric *m)
 {
@@ -73,6 +125,8 @@ static int sum_init_child(struct promc_metric *m, struct promc__child *c)
         if (!s->window)
             return PROMC_ENOMEM;
         pthread_mutex_init(&s->lock, NULL);
+        for (int i = 0; i < STRIPES; i++)
+            atomic_init(&s->stripe[i], NULL);
     }
     return PROMC_OK;
 }
@@ -84,6 +138,31 @@ static void sum_fini_child(struct promc_metric *m, struct promc__child *c)
     if (s->window) {
         promc__qwindow_free(s->window);
         pthread_mutex_destroy(&s->lock);
+        for (int i = 1; i < STRIPES; i++) {
+            struct sum_stripe *sp = atomic_load_explicit(&s->stripe[i], memory_order_relaxed);
+            if (sp)
+                promc__free(sp->raw);
+        }
+    }
+}
+
+/* Merges what stripe sp holds into the window. Child's mutex held. A stripe
+ * cut short by a failed merge loses its batch from the quantiles only, like
+ * a failed insert always did. */
+static void drain(struct sum_child *k, struct sum_stripe *sp, double now)
+{
+    uint32_t h = atomic_load_explicit(&sp->head, memory_order_acquire);
+    if (h != sp->tail)
+        promc__qwindow_insert(k->window, sp->buf + sp->tail, h - sp->tail, sp->epoch, now);
+    sp->tail = h;
+}
+
+static void drain_all(struct sum_child *k, double now)
+{
+    for (int i = 1; i < STRIPES; i++) {
+        struct sum_stripe *sp = atomic_load_explicit(&k->stripe[i], memory_order_acquire);
+        if (sp)
+            drain(k, sp, now);
     }
 }
 
@@ -102,7 +181,9 @@ static void sum_child_series(struct promc_metric *m, struct promc__child *c, str
     promc__hotcold_snapshot(&k->hc, 1, &ignored, &sd.count, &sd.sum);
     if (k->window) {
         pthread_mutex_lock(&k->lock);
-        promc__qwindow_query(k->window, mono_seconds(), d->scratch);
+        double now = mono_seconds();
+        drain_all(k, now);
+        promc__qwindow_query(k->window, now, d->scratch);
         pthread_mutex_unlock(&k->lock);
         sd.nquantiles = d->nobj;
     }
@@ -120,6 +201,14 @@ static void sum_reset_child(struct promc_metric *m, struct promc__child *c)
     pthread_mutex_unlock(&d->snap);
     if (k->window) {
         pthread_mutex_lock(&k->lock);
+        /* Buffered values go with the rest; the owners re-read the epoch. */
+        for (int i = 1; i < STRIPES; i++) {
+            struct sum_stripe *sp = atomic_load_explicit(&k->stripe[i], memory_order_acquire);
+            if (sp) {
+                sp->tail = atomic_load_explicit(&sp->head, memory_order_acquire);
+                atomic_store_explicit(&sp->deadline, 0, memory_order_relaxed);
+            }
+        }
         promc__qwindow_reset(k->window, mono_seconds());
         pthread_mutex_unlock(&k->lock);
     }
@@ -228,17 +317,79 @@ promc_summary_vec *promc_summary_vec_new(promc_registry *reg, const char *name, 
     return (promc_summary_vec *)create(reg, name, help, label_names, true, opts);
 }
 
+static struct sum_stripe *stripe_new(void)
+{
+    void *raw = promc__malloc(sizeof(struct sum_stripe) + 63);
+    if (!raw)
+        return NULL;
+    struct sum_stripe *sp = (struct sum_stripe *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    atomic_init(&sp->head, 0);
+    atomic_init(&sp->deadline, 0);
+    sp->tail = 0;
+    sp->epoch = 0;
+    sp->raw = raw;
+    return sp;
+}
+
+/* The owner's slow path: its stripe is full, its epoch has ended, or it has
+ * no stripe yet. Under the child's mutex: merge what the stripe holds, start
+ * it over in the current epoch, and buffer v. */
+__attribute__((noinline)) static void observe_slow(struct sum_child *c, double v)
+{
+    unsigned i = my_stripe;
+    if (!i) {
+        i = atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) + 1;
+        my_stripe = i = i < STRIPES ? i : STRIPES;
+    }
+    pthread_mutex_lock(&c->lock);
+    double now = mono_seconds();
+    struct sum_stripe *sp = NULL;
+    if (i < STRIPES) {
+        sp = atomic_load_explicit(&c->stripe[i], memory_order_relaxed);
+        if (!sp && (sp = stripe_new()) != NULL)
+            atomic_store_explicit(&c->stripe[i], sp, memory_order_release);
+    }
+    if (!sp) {
+        if (!isnan(v))
+            promc__qwindow_observe(c->window, v, now);
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    drain(c, sp, now);
+    double end;
+    sp->epoch = promc__qwindow_epoch(c->window, now, &end);
+    sp->tail = 0;
+    uint32_t h = 0;
+    if (!isnan(v))
+        sp->buf[h++] = v;
+    atomic_store_explicit(&sp->head, h, memory_order_release);
+    atomic_store_explicit(&sp->deadline, (int64_t)(end * 1e9), memory_order_relaxed);
+    pthread_mutex_unlock(&c->lock);
+}
+
 void promc_summary_observe(promc_summary *s, double v)
 {
     if (!s)
         return;
     struct sum_child *c = (struct sum_child *)s;
     promc__hotcold_observe(&c->hc, 0, v);
-    if (c->window) {
-        pthread_mutex_lock(&c->lock);
-        promc__qwindow_observe(c->window, v, mono_seconds());
-        pthread_mutex_unlock(&c->lock);
+    if (!c->window)
+        return;
+    unsigned i = my_stripe;
+    struct sum_stripe *sp =
+        i < STRIPES ? atomic_load_explicit(&c->stripe[i], memory_order_acquire) : NULL;
+    if (sp) {
+        uint32_t h = atomic_load_explicit(&sp->head, memory_order_relaxed);
+        if (h < STRIPE_CAP &&
+            coarse_ns() <= atomic_load_explicit(&sp->deadline, memory_order_relaxed)) {
+            if (isnan(v)) /* counted in _count and _sum, in no quantile */
+                return;
+            sp->buf[h] = v;
+            atomic_store_explicit(&sp->head, h + 1, memory_order_release);
+            return;
+        }
     }
+    observe_slow(c, v);
 }
 
 promc_summary_timer promc_summary_timer_start(promc_summary *s)
