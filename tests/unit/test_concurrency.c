@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
@@ -820,6 +821,79 @@ static void test_summaries_count_exactly_and_quantiles_stay_in_range(void **stat
     promc_registry_free(reg);
 }
 
+/*
+ * Observers buffer quantile values in their own stripes; a scrape must merge
+ * them so that it reflects every observation completed before it started.
+ * Two threads observe 1, 2, 3... and -1, -2, -3... (480 in all: below 500 a
+ * stream answers exactly, so the 0 and 1 quantiles are the exact minimum and
+ * maximum) and publish each count after the observation returns; a scraper
+ * that read counts a and b must see a maximum of at least a and a minimum of
+ * at most -b.
+ */
+#define SEEN_EACH 240
+
+struct seen_writer {
+    promc_summary *s;
+    double sign;
+    atomic_int done;
+};
+
+static void *seen_writer_main(void *arg)
+{
+    struct seen_writer *w = arg;
+    for (int i = 1; i <= SEEN_EACH; i++) {
+        promc_summary_observe(w->s, w->sign * i);
+        atomic_store_explicit(&w->done, i, memory_order_release);
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void test_summary_scrapes_see_every_completed_observation(void **state)
+{
+    (void)state;
+    static const promc_objective obj[] = {{0, 0.01}, {1, 0.01}};
+    const promc_summary_opts opts = {.objectives = obj, .nobjectives = 2};
+    promc_registry *reg = promc_registry_new();
+    assert_non_null(reg);
+    promc_summary *s = promc_summary_new(reg, "conc_seen", "Seen.", &opts);
+    assert_non_null(s);
+    struct seen_writer w[2] = {{.s = s, .sign = 1}, {.s = s, .sign = -1}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        atomic_init(&w[i].done, 0);
+        start(&t[i], seen_writer_main, &w[i]);
+    }
+    const promc_label lo = {"quantile", "0"}, hi = {"quantile", "1"};
+    long scrapes = 0;
+    for (;;) {
+        int a = atomic_load_explicit(&w[0].done, memory_order_acquire);
+        int b = atomic_load_explicit(&w[1].done, memory_order_acquire);
+        double max = test_value(reg, "conc_seen", &hi, 1);
+        double min = test_value(reg, "conc_seen", &lo, 1);
+        scrapes++;
+        if (a > 0 && !(max >= a)) {
+            fprintf(stderr, "maximum %g after %d observations\n", max, a);
+            fail();
+        }
+        if (b > 0 && !(min <= -b)) {
+            fprintf(stderr, "minimum %g after %d observations\n", min, b);
+            fail();
+        }
+        if (a == SEEN_EACH && b == SEEN_EACH)
+            break;
+    }
+    for (int i = 0; i < 2; i++)
+        join(t[i]);
+    assert_true(test_value(reg, "conc_seen_count", NULL, 0) == 2 * SEEN_EACH);
+    assert_true(test_value(reg, "conc_seen_sum", NULL, 0) == 0);
+    assert_true(test_value(reg, "conc_seen", &hi, 1) == SEEN_EACH);
+    assert_true(test_value(reg, "conc_seen", &lo, 1) == -SEEN_EACH);
+    printf("   %ld scrapes\n", scrapes);
+    promc_summary_free(s);
+    promc_registry_free(reg);
+}
+
 /* ------------------------------------------------------------------ */
 /* (d) registry churn beside scrapes                                  */
 /* ------------------------------------------------------------------ */
@@ -1139,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_counters_and_gauges_are_exact_under_contention),
         cmocka_unit_test(test_huge_increments_from_threads_never_wrap),
         cmocka_unit_test(test_summaries_count_exactly_and_quantiles_stay_in_range),
+        cmocka_unit_test(test_summary_scrapes_see_every_completed_observation),
         cmocka_unit_test(test_registry_churn_beside_scrapes_is_safe),
         cmocka_unit_test(test_writers_are_not_starved_by_back_to_back_scrapes),
     };

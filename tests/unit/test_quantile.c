@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -267,6 +268,162 @@ ACCURACY_TEST(test_accuracy_descending, D_DESCENDING)
 ACCURACY_TEST(test_accuracy_sawtooth, D_SAWTOOTH)
 ACCURACY_TEST(test_accuracy_few_values, D_FEW_VALUES)
 ACCURACY_TEST(test_accuracy_constant, D_CONSTANT)
+
+/* ------------------------------------------------------------------ */
+/* Batches merged from per-thread buffers                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What summary.c does with its observers' buffers: two buffers take the
+ * values in turns (runs of random length, so each holds an interleaved share
+ * of the stream), each is merged as one batch when it holds 500 values, and
+ * "scrapes" at random points merge both, partial, before querying. Every
+ * checkpoint must be within the error bounds of the exact quantiles.
+ */
+static void run_batches(enum dist d, const struct promc__objective *obj, size_t nobj)
+{
+    double *data = malloc(NSAMPLES * sizeof(double));
+    double *sorted = malloc(NSAMPLES * sizeof(double));
+    double buf[2][500], out[8];
+    size_t len[2] = {0, 0}, cp = 0, mine = 0;
+    unsigned who = 0;
+    char what[96];
+    assert_non_null(data);
+    assert_non_null(sorted);
+    assert_true(nobj <= 8);
+    rng_seed(0xB47C4E5ULL + (uint64_t)d);
+    promc__qwindow *w = promc__qwindow_new(obj, nobj, 600, 5, 0);
+    assert_non_null(w);
+    double end;
+    uint64_t e = promc__qwindow_epoch(w, 1, &end);
+    assert_true(e == 1 && end == 120);
+    for (size_t i = 0; i < NSAMPLES; i++) {
+        data[i] = gen(d, i, NSAMPLES);
+        if (mine-- == 0) { /* the other buffer's turn, for 1 to 64 values */
+            who ^= 1;
+            mine = rng_next() % 64;
+        }
+        buf[who][len[who]++] = data[i];
+        if (len[who] == 500) {
+            assert_int_equal(promc__qwindow_insert(w, buf[who], 500, e, 1), 0);
+            len[who] = 0;
+        }
+        size_t n = i + 1;
+        bool scrape = n == checkpoints[cp] || rng_next() % 700 == 0;
+        if (!scrape)
+            continue;
+        for (unsigned b = 0; b < 2; b++) {
+            assert_int_equal(promc__qwindow_insert(w, buf[b], len[b], e, 1), 0);
+            len[b] = 0;
+        }
+        assert_int_equal(promc__qwindow_query(w, 1, out), 0);
+        if (n != checkpoints[cp])
+            continue;
+        cp++;
+        memcpy(sorted, data, n * sizeof(double));
+        qsort(sorted, n, sizeof(double), cmp_double);
+        for (size_t k = 0; k < nobj; k++) {
+            snprintf(what, sizeof(what), "batches, dist %d", (int)d);
+            assert_true(rank_ok(sorted, n, out[k], obj[k].quantile, obj[k].error, what));
+            if (obj[k].quantile == 0)
+                assert_true(out[k] == sorted[0]);
+        }
+    }
+    assert_int_equal(cp, NOBJ(checkpoints));
+    promc__qwindow_free(w);
+    free(sorted);
+    free(data);
+}
+
+static void test_batches_within_error(void **state)
+{
+    (void)state;
+    for (enum dist d = D_UNIFORM; d <= D_CONSTANT; d++) {
+        run_batches(d, OBJ_GO, NOBJ(OBJ_GO));
+        run_batches(d, OBJ_LOW, NOBJ(OBJ_LOW));
+        run_batches(d, OBJ_EDGE, NOBJ(OBJ_EDGE));
+        run_batches(d, OBJ_TIGHT, NOBJ(OBJ_TIGHT));
+    }
+}
+
+/* One thread's buffer merged every 500 values makes the batches the
+ * window's own buffer would: the same answers, bit for bit. */
+static void test_batches_of_500_match_observe(void **state)
+{
+    (void)state;
+    for (enum dist d = D_UNIFORM; d <= D_CONSTANT; d++) {
+        promc__qwindow *a = promc__qwindow_new(OBJ_GO, 3, 600, 5, 0);
+        promc__qwindow *b = promc__qwindow_new(OBJ_GO, 3, 600, 5, 0);
+        assert_non_null(a);
+        assert_non_null(b);
+        double buf[500], oa[3], ob[3];
+        size_t len = 0;
+        rng_seed(99 + (uint64_t)d);
+        for (size_t i = 0; i < 20000; i++) {
+            double v = gen(d, i, 20000);
+            assert_int_equal(promc__qwindow_observe(a, v, 1), 0);
+            buf[len++] = v;
+            if (len == 500) {
+                assert_int_equal(promc__qwindow_insert(b, buf, len, 1, 1), 0);
+                len = 0;
+            }
+            if ((i + 1) % 2500 == 0) {
+                assert_int_equal(promc__qwindow_query(a, 1, oa), 0);
+                assert_int_equal(promc__qwindow_query(b, 1, ob), 0);
+                for (int k = 0; k < 3; k++)
+                    assert_true(oa[k] == ob[k]);
+            }
+        }
+        promc__qwindow_free(a);
+        promc__qwindow_free(b);
+    }
+}
+
+/* A batch merged late counts in the age buckets that had started by its
+ * epoch, and in none once that epoch has left the window: it expires when it
+ * would have, had it been merged at once. */
+static void test_late_batches_follow_the_window(void **state)
+{
+    (void)state;
+    /* 10 s in 5 buckets: epoch k is (2(k-1), 2k]. */
+    promc__qwindow *w = promc__qwindow_new(OBJ_GO, 3, 10, 5, 0);
+    assert_non_null(w);
+    double out[3], end, v;
+    assert_true(promc__qwindow_epoch(w, 1, &end) == 1 && end == 2);
+    assert_true(promc__qwindow_epoch(w, 5, &end) == 3 && end == 6);
+    v = 100;
+    assert_int_equal(promc__qwindow_insert(w, &v, 1, 1, 1), 0);
+    /* At 5 s, a value buffered in epoch 1 and one in epoch 3. */
+    v = 200;
+    assert_int_equal(promc__qwindow_insert(w, &v, 1, 1, 5), 0);
+    v = 300;
+    assert_int_equal(promc__qwindow_insert(w, &v, 1, 3, 5), 0);
+    assert_int_equal(promc__qwindow_query(w, 5, out), 0);
+    assert_true(out[0] == 200 && out[2] == 300); /* all three, head started in epoch 1 */
+    /* At 7 s (epoch 4) the head still started in epoch 0. */
+    assert_int_equal(promc__qwindow_query(w, 7, out), 0);
+    assert_true(out[0] == 200);
+    /* At 11 s (epoch 6) the head covers epochs 2..6: only 300 is left. */
+    assert_int_equal(promc__qwindow_query(w, 11, out), 0);
+    assert_true(out[0] == 300 && out[2] == 300);
+    /* A batch from epoch 1 is older than the window: dropped. One from
+     * epoch 2 is still in it. */
+    v = 50;
+    assert_int_equal(promc__qwindow_insert(w, &v, 1, 1, 11), 0);
+    v = 400;
+    assert_int_equal(promc__qwindow_insert(w, &v, 1, 2, 11), 0);
+    assert_int_equal(promc__qwindow_query(w, 11, out), 0);
+    assert_true(out[0] == 300 && out[2] == 400);
+    /* At 13 s (epoch 7) epoch 2 has gone too. */
+    assert_int_equal(promc__qwindow_query(w, 13, out), 0);
+    assert_true(out[0] == 300 && out[2] == 300);
+    /* Far in the future nothing is left, and late batches stay out. */
+    v = 1;
+    assert_int_equal(promc__qwindow_insert(w, &v, 1, 6, 1000), 0);
+    assert_int_equal(promc__qwindow_query(w, 1000, out), 0);
+    assert_true(isnan(out[0]));
+    promc__qwindow_free(w);
+}
 
 /* ------------------------------------------------------------------ */
 /* Bit-for-bit agreement with perks                                   */
@@ -944,6 +1101,9 @@ int main(void)
         cmocka_unit_test(test_accuracy_sawtooth),
         cmocka_unit_test(test_accuracy_few_values),
         cmocka_unit_test(test_accuracy_constant),
+        cmocka_unit_test(test_batches_within_error),
+        cmocka_unit_test(test_batches_of_500_match_observe),
+        cmocka_unit_test(test_late_batches_follow_the_window),
         cmocka_unit_test(test_matches_perks),
         cmocka_unit_test(test_small_counts_exact),
         cmocka_unit_test(test_window_default),
