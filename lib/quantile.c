@@ -213,26 +213,72 @@ static void stream_merge(const promc__qwindow *w, struct stream *st, const doubl
     st->n += (double)nb;
 }
 
-/* perks' stream.compress (back to front, each sample absorbed into its upper
- * neighbour while the invariant allows), compacting in one pass. */
-static void stream_compress(const promc__qwindow *w, struct stream *st)
+/*
+ * stream_merge() then perks' stream.compress (back to front, each sample
+ * absorbed into its upper neighbour while the invariant allows), in one pass:
+ * both walk the merged samples from the top, so each sample the merge
+ * produces goes straight to the compress step instead of to memory and back. Samples and
+ * decisions are exactly those of the two passes. The compress writes at or
+ * above the slot the merge would have written, and the merge reads only below
+ * that slot, so the one array serves both.
+ */
+static void stream_merge_compress(const promc__qwindow *w, struct stream *st, const double *b,
+                                  size_t nb)
 {
-    if (st->len < 2)
-        return;
     struct sample *s = st->s;
-    size_t x = st->len - 1;
-    double n = st->n;
-    double r = n - 1 - s[x].width;
-    for (size_t i = st->len - 1; i-- > 0;) {
-        struct sample c = s[i];
-        if (invariant_allows(w, c.width + s[x].width + s[x].delta, r, n))
+    size_t i = st->len, total = st->len + nb;
+    double n_old = st->n, moved = 0, n = st->n + (double)nb;
+    int exact = n_old < QW_BUFCAP;
+    size_t x = total; /* s[x] absorbs; total until the first sample */
+    double r = 0;
+    for (size_t k = nb;;) {
+        struct sample c;
+        /* A new sample's delta counts only if it is kept (the compress step
+         * reads the delta of the sample absorbing, never of the one
+         * absorbed), so it is worked out only then, at the rank and count
+         * the merge saw: most new samples are absorbed at once. */
+        double dr = -1, dn = 0;
+        if (i > 0 && (k == 0 || s[i - 1].value > b[k - 1])) {
+            c = s[--i];
+            moved += c.width;
+        } else if (k > 0) {
+            k--;
+            c = (struct sample){b[k], 1, 0};
+            if (!exact && i < st->len) {
+                dr = n_old - moved + (double)k;
+                dn = n_old + (double)k;
+            }
+        } else {
+            break;
+        }
+        if (x != total && invariant_allows(w, c.width + s[x].width + s[x].delta, r, n)) {
             s[x].width += c.width;
-        else
+        } else {
+            if (dr >= 0) {
+                c.delta = invariant_floor(w, dr, dn) - 1;
+                if (c.delta < 0)
+                    c.delta = 0;
+            }
             s[--x] = c;
+            if (x == total - 1) {
+                r = n - 1 - c.width;
+                continue;
+            }
+        }
         r -= c.width;
     }
-    st->len -= x;
+    st->len = total - x;
+    st->n = n;
     memmove(s, s + x, st->len * sizeof(*s));
+}
+
+/* The batch b into st, compressed once the stream is past exact answers. */
+static void stream_add(const promc__qwindow *w, struct stream *st, const double *b, size_t nb)
+{
+    if (st->n + (double)nb >= QW_BUFCAP)
+        stream_merge_compress(w, st, b, nb);
+    else
+        stream_merge(w, st, b, nb);
 }
 
 static double stream_query(const promc__qwindow *w, const struct stream *st, double q)
@@ -279,9 +325,7 @@ static int merge_buffer(promc__qwindow *w)
     sort_doubles(w->buf, w->nbuf, (uint64_t *)(void *)(w->st[0].s + w->st[0].len));
     for (unsigned i = 0; i < w->nst; i++) {
         struct stream *st = &w->st[i];
-        stream_merge(w, st, w->buf, w->nbuf);
-        if (st->n >= QW_BUFCAP)
-            stream_compress(w, st);
+        stream_add(w, st, w->buf, w->nbuf);
     }
     w->nbuf = 0;
     return 0;
@@ -488,9 +532,7 @@ int promc__qwindow_insert(promc__qwindow *w, double *v, size_t n, uint64_t epoch
         struct stream *st = &w->st[i];
         if (st->born > epoch)
             continue;
-        stream_merge(w, st, v, n);
-        if (st->n >= QW_BUFCAP)
-            stream_compress(w, st);
+        stream_add(w, st, v, n);
     }
     return rc;
 }
