@@ -201,15 +201,20 @@ static void sum_reset_child(struct promc_metric *m, struct promc__child *c)
     pthread_mutex_unlock(&d->snap);
     if (k->window) {
         pthread_mutex_lock(&k->lock);
-        /* Buffered values go with the rest; the owners re-read the epoch. */
+        double now = mono_seconds(), end;
+        promc__qwindow_reset(k->window, now);
+        /* Buffered values go with the rest. Values an owner adds before it
+         * notices the reset belong to the window's new first epoch; at its
+         * next observation it re-reads the epoch. */
+        uint64_t epoch = promc__qwindow_epoch(k->window, now, &end);
         for (int i = 1; i < STRIPES; i++) {
             struct sum_stripe *sp = atomic_load_explicit(&k->stripe[i], memory_order_acquire);
             if (sp) {
                 sp->tail = atomic_load_explicit(&sp->head, memory_order_acquire);
+                sp->epoch = epoch;
                 atomic_store_explicit(&sp->deadline, 0, memory_order_relaxed);
             }
         }
-        promc__qwindow_reset(k->window, mono_seconds());
         pthread_mutex_unlock(&k->lock);
     }
 }

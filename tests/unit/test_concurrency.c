@@ -894,6 +894,34 @@ static void test_summary_scrapes_see_every_completed_observation(void **state)
     promc_registry_free(reg);
 }
 
+/* A removed child looked up again starts at zero: values still buffered in
+ * an observer's stripe when it was removed are gone with the rest, and the
+ * stripe goes on collecting for the new series. */
+static void test_summary_reattached_child_forgets_buffered_values(void **state)
+{
+    (void)state;
+    static const promc_objective obj[] = {{0, 0.01}, {1, 0.01}};
+    const promc_summary_opts opts = {.objectives = obj, .nobjectives = 2};
+    promc_registry *reg = promc_registry_new();
+    assert_non_null(reg);
+    promc_summary_vec *v =
+        promc_summary_vec_new(reg, "conc_reattach", "Reattach.", PROMC_LABELS("k"), &opts);
+    assert_non_null(v);
+    const promc_label a = {"k", "a"}, hi[2] = {{"k", "a"}, {"quantile", "1"}};
+    promc_summary *s = promc_summary_vec_labels(v, "a");
+    for (int i = 1; i <= 10; i++)
+        promc_summary_observe(s, 1000 + i);
+    assert_int_equal(promc_summary_vec_remove(v, "a"), PROMC_OK);
+    assert_true(promc_summary_vec_labels(v, "a") == s);
+    assert_true(isnan(test_value(reg, "conc_reattach", hi, 2)));
+    promc_summary_observe(s, 7);
+    assert_true(test_value(reg, "conc_reattach", hi, 2) == 7);
+    assert_true(test_value(reg, "conc_reattach_count", &a, 1) == 1);
+    assert_true(test_value(reg, "conc_reattach_sum", &a, 1) == 7);
+    promc_summary_vec_free(v);
+    promc_registry_free(reg);
+}
+
 /* ------------------------------------------------------------------ */
 /* (d) registry churn beside scrapes                                  */
 /* ------------------------------------------------------------------ */
@@ -1214,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_huge_increments_from_threads_never_wrap),
         cmocka_unit_test(test_summaries_count_exactly_and_quantiles_stay_in_range),
         cmocka_unit_test(test_summary_scrapes_see_every_completed_observation),
+        cmocka_unit_test(test_summary_reattached_child_forgets_buffered_values),
         cmocka_unit_test(test_registry_churn_beside_scrapes_is_safe),
         cmocka_unit_test(test_writers_are_not_starved_by_back_to_back_scrapes),
     };
