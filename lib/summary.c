@@ -4,13 +4,16 @@
  * window (quantile.c). The stream is a sorted structure that only one thread
  * at a time may touch (the child's mutex), but an observation does not take
  * that mutex: each thread appends to its own buffer in the child (a stripe,
- * single producer), and the buffer is merged into the window in one sorted
- * batch -- by its owner when it is full or its time bucket has ended, and by
- * a scrape before it queries, so a scrape sees every observation completed
- * before it started. Go batches the same way (500 values), under a lock.
+ * single producer, which also counts the thread's _count and _sum), and the
+ * buffer is merged into the window in one sorted batch -- by its owner when
+ * it is full or its time bucket has ended, and by a scrape before it
+ * queries, so a scrape sees every observation completed before it started.
+ * Go batches the same way (500 values), under a lock. Threads without a
+ * stripe count through the hot/cold sets and insert under the mutex.
  */
 #include <stdalign.h>
 #include <math.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -46,9 +49,22 @@ struct sum_data {
  * or a scrape) hold the child's mutex, take buf[tail..head) and move tail;
  * the owner rewinds both to 0 only under the mutex, so it never overwrites a
  * value nobody has merged.
+ *
+ * The stripe also counts its owner's observations for _count and _sum
+ * (NaN included), in place of the child's hot/cold sets: plain stores of the
+ * one writer, where the hot/cold sets take three atomic read-modify-writes
+ * on lines all observers share. A sequence number, odd while the owner
+ * updates, lets a scrape read count and sum of the same observations.
  */
 struct sum_stripe {
     alignas(64) _Atomic uint32_t head;
+    _Atomic uint32_t seq;
+    _Atomic uint64_t count;
+    _Atomic uint64_t sum_bits;
+    /* What count and sum were at the last reset; the owner subtracts them
+     * at its next slow path. Guarded by the child's mutex. */
+    uint64_t base_count;
+    double base_sum;
     /* The end of the buffered values' epoch on the coarse monotonic clock,
      * in ns; 0 makes the owner's next observation resynchronise. */
     _Atomic int64_t deadline;
@@ -152,17 +168,44 @@ static void sum_fini_child(struct promc_metric *m, struct promc__child *c)
 static void drain(struct sum_child *k, struct sum_stripe *sp, double now)
 {
     uint32_t h = atomic_load_explicit(&sp->head, memory_order_acquire);
-    if (h != sp->tail)
+    if (h > sp->tail)
         promc__qwindow_insert(k->window, sp->buf + sp->tail, h - sp->tail, sp->epoch, now);
     sp->tail = h;
 }
 
-static void drain_all(struct sum_child *k, double now)
+/* The stripe's count and sum since the last reset, of the same observations:
+ * read until no update overlapped (an update is a few stores, so this waits
+ * only if the owner was preempted inside one). Child's mutex held. */
+static void stripe_totals(struct sum_stripe *sp, uint64_t *count, double *sum)
+{
+    for (;;) {
+        uint32_t q = atomic_load_explicit(&sp->seq, memory_order_acquire);
+        uint64_t n = atomic_load_explicit(&sp->count, memory_order_relaxed);
+        uint64_t b = atomic_load_explicit(&sp->sum_bits, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (!(q & 1) && atomic_load_explicit(&sp->seq, memory_order_relaxed) == q) {
+            *count = n - sp->base_count;
+            *sum = promc__bits_to_double(b) - sp->base_sum;
+            return;
+        }
+        sched_yield();
+    }
+}
+
+/* Merges every stripe into the window and adds their counts to count and
+ * sum. Child's mutex held. */
+static void drain_all(struct sum_child *k, double now, uint64_t *count, double *sum)
 {
     for (int i = 1; i < STRIPES; i++) {
         struct sum_stripe *sp = atomic_load_explicit(&k->stripe[i], memory_order_acquire);
-        if (sp)
-            drain(k, sp, now);
+        if (!sp)
+            continue;
+        uint64_t n;
+        double x;
+        stripe_totals(sp, &n, &x);
+        *count += n;
+        *sum += x;
+        drain(k, sp, now);
     }
 }
 
@@ -182,7 +225,7 @@ static void sum_child_series(struct promc_metric *m, struct promc__child *c, str
     if (k->window) {
         pthread_mutex_lock(&k->lock);
         double now = mono_seconds();
-        drain_all(k, now);
+        drain_all(k, now, &sd.count, &sd.sum);
         promc__qwindow_query(k->window, now, d->scratch);
         pthread_mutex_unlock(&k->lock);
         sd.nquantiles = d->nobj;
@@ -210,6 +253,11 @@ static void sum_reset_child(struct promc_metric *m, struct promc__child *c)
         for (int i = 1; i < STRIPES; i++) {
             struct sum_stripe *sp = atomic_load_explicit(&k->stripe[i], memory_order_acquire);
             if (sp) {
+                uint64_t n;
+                double x;
+                stripe_totals(sp, &n, &x);
+                sp->base_count += n;
+                sp->base_sum += x;
                 sp->tail = atomic_load_explicit(&sp->head, memory_order_acquire);
                 sp->epoch = epoch;
                 atomic_store_explicit(&sp->deadline, 0, memory_order_relaxed);
@@ -329,6 +377,11 @@ static struct sum_stripe *stripe_new(void)
         return NULL;
     struct sum_stripe *sp = (struct sum_stripe *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
     atomic_init(&sp->head, 0);
+    atomic_init(&sp->seq, 0);
+    atomic_init(&sp->count, 0);
+    atomic_init(&sp->sum_bits, promc__double_to_bits(0));
+    sp->base_count = 0;
+    sp->base_sum = 0;
     atomic_init(&sp->deadline, 0);
     sp->tail = 0;
     sp->epoch = 0;
@@ -355,6 +408,7 @@ __attribute__((noinline)) static void observe_slow(struct sum_child *c, double v
             atomic_store_explicit(&c->stripe[i], sp, memory_order_release);
     }
     if (!sp) {
+        promc__hotcold_observe(&c->hc, 0, v);
         if (!isnan(v))
             promc__qwindow_observe(c->window, v, now);
         pthread_mutex_unlock(&c->lock);
@@ -367,6 +421,14 @@ __attribute__((noinline)) static void observe_slow(struct sum_child *c, double v
     uint32_t h = 0;
     if (!isnan(v))
         sp->buf[h++] = v;
+    /* Scrapes hold the mutex too: no sequence number needed here. */
+    uint64_t n = atomic_load_explicit(&sp->count, memory_order_relaxed) - sp->base_count;
+    double x = promc__bits_to_double(atomic_load_explicit(&sp->sum_bits, memory_order_relaxed)) -
+               sp->base_sum;
+    sp->base_count = 0;
+    sp->base_sum = 0;
+    atomic_store_explicit(&sp->count, n + 1, memory_order_relaxed);
+    atomic_store_explicit(&sp->sum_bits, promc__double_to_bits(x + v), memory_order_relaxed);
     atomic_store_explicit(&sp->head, h, memory_order_release);
     atomic_store_explicit(&sp->deadline, (int64_t)(end * 1e9), memory_order_relaxed);
     pthread_mutex_unlock(&c->lock);
@@ -377,9 +439,10 @@ void promc_summary_observe(promc_summary *s, double v)
     if (!s)
         return;
     struct sum_child *c = (struct sum_child *)s;
-    promc__hotcold_observe(&c->hc, 0, v);
-    if (!c->window)
+    if (!c->window) {
+        promc__hotcold_observe(&c->hc, 0, v);
         return;
+    }
     unsigned i = my_stripe;
     struct sum_stripe *sp =
         i < STRIPES ? atomic_load_explicit(&c->stripe[i], memory_order_acquire) : NULL;
@@ -387,10 +450,24 @@ void promc_summary_observe(promc_summary *s, double v)
         uint32_t h = atomic_load_explicit(&sp->head, memory_order_relaxed);
         if (h < STRIPE_CAP &&
             coarse_ns() <= atomic_load_explicit(&sp->deadline, memory_order_relaxed)) {
-            if (isnan(v)) /* counted in _count and _sum, in no quantile */
-                return;
-            sp->buf[h] = v;
-            atomic_store_explicit(&sp->head, h + 1, memory_order_release);
+            /* The seqlock writer: odd, then (after the release fence) the
+             * counts; the value's release store and the even number publish
+             * them. All plain stores on x86. */
+            uint32_t q = atomic_load_explicit(&sp->seq, memory_order_relaxed);
+            atomic_store_explicit(&sp->seq, q + 1, memory_order_relaxed);
+            atomic_thread_fence(memory_order_release);
+            atomic_store_explicit(&sp->count,
+                                  atomic_load_explicit(&sp->count, memory_order_relaxed) + 1,
+                                  memory_order_relaxed);
+            double x =
+                promc__bits_to_double(atomic_load_explicit(&sp->sum_bits, memory_order_relaxed));
+            atomic_store_explicit(&sp->sum_bits, promc__double_to_bits(x + v),
+                                  memory_order_relaxed);
+            if (!isnan(v)) { /* NaN counts in _count and _sum, in no quantile */
+                sp->buf[h] = v;
+                atomic_store_explicit(&sp->head, h + 1, memory_order_release);
+            }
+            atomic_store_explicit(&sp->seq, q + 2, memory_order_release);
             return;
         }
     }

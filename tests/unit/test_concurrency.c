@@ -922,6 +922,48 @@ static void test_summary_reattached_child_forgets_buffered_values(void **state)
     promc_registry_free(reg);
 }
 
+/* More threads than a series has stripes: the later ones count through the
+ * hot/cold sets and insert under the mutex, beside the stripe owners, and
+ * the totals still add up exactly. */
+#define MANY_THREADS 12
+#define MANY_EACH    3000
+
+static void *many_main(void *arg)
+{
+    promc_summary *s = arg;
+    for (int i = 0; i < MANY_EACH; i++)
+        promc_summary_observe(s, (double)(i % 50));
+    return NULL;
+}
+
+static void test_summary_threads_beyond_the_stripes_count_exactly(void **state)
+{
+    (void)state;
+    static const promc_objective obj[] = {{0.5, 0.05}, {0.99, 0.001}};
+    const promc_summary_opts opts = {.objectives = obj, .nobjectives = 2};
+    promc_registry *reg = promc_registry_new();
+    assert_non_null(reg);
+    promc_summary *s = promc_summary_new(reg, "conc_many", "Many.", &opts);
+    assert_non_null(s);
+    pthread_t t[MANY_THREADS];
+    for (int i = 0; i < MANY_THREADS; i++)
+        start(&t[i], many_main, s);
+    for (int i = 0; i < 20; i++) /* scrapes meanwhile */
+        (void)test_value(reg, "conc_many_count", NULL, 0);
+    for (int i = 0; i < MANY_THREADS; i++)
+        join(t[i]);
+    double each = 0;
+    for (int i = 0; i < MANY_EACH; i++)
+        each += i % 50;
+    assert_true(test_value(reg, "conc_many_count", NULL, 0) == MANY_THREADS * MANY_EACH);
+    assert_true(test_value(reg, "conc_many_sum", NULL, 0) == MANY_THREADS * each);
+    const promc_label q = {"quantile", "0.5"};
+    double median = test_value(reg, "conc_many", &q, 1);
+    assert_true(median >= 22 && median <= 27);
+    promc_summary_free(s);
+    promc_registry_free(reg);
+}
+
 /* ------------------------------------------------------------------ */
 /* (d) registry churn beside scrapes                                  */
 /* ------------------------------------------------------------------ */
@@ -1243,6 +1285,7 @@ int main(void)
         cmocka_unit_test(test_summaries_count_exactly_and_quantiles_stay_in_range),
         cmocka_unit_test(test_summary_scrapes_see_every_completed_observation),
         cmocka_unit_test(test_summary_reattached_child_forgets_buffered_values),
+        cmocka_unit_test(test_summary_threads_beyond_the_stripes_count_exactly),
         cmocka_unit_test(test_registry_churn_beside_scrapes_is_safe),
         cmocka_unit_test(test_writers_are_not_starved_by_back_to_back_scrapes),
     };
