@@ -38,7 +38,10 @@ struct sum_data {
 
 /* Stripe 0 stands for "no stripe of its own": the threads after the first
  * STRIPES-1 that observe summaries with objectives, and any thread whose
- * stripe could not be allocated, insert under the child's mutex as before. */
+ * stripe could not be allocated, count through the hot/cold sets and insert
+ * under the child's mutex. A thread's number is its own for the life of the
+ * process (as counter.c's), so the mechanism could later take its numbers
+ * from a module that hands them back at thread exit. */
 #define STRIPES 8
 /* Go's buffer size: a single thread's batches are the ones Go would merge. */
 #define STRIPE_CAP 500
