@@ -922,6 +922,32 @@ static void test_summary_reattached_child_forgets_buffered_values(void **state)
     promc_registry_free(reg);
 }
 
+/* Values still buffered in a stripe when their age bucket leaves the window
+ * expire as if they had been merged at once: a scrape after max_age reports
+ * none of them, and a newer value only. */
+static void test_summary_buffered_values_expire_with_their_bucket(void **state)
+{
+    (void)state;
+    static const promc_objective obj[] = {{0, 0.01}, {1, 0.01}};
+    const promc_summary_opts opts = {
+        .objectives = obj, .nobjectives = 2, .max_age = 0.2, .age_buckets = 2};
+    promc_registry *reg = promc_registry_new();
+    assert_non_null(reg);
+    promc_summary *s = promc_summary_new(reg, "conc_expire", "Expire.", &opts);
+    assert_non_null(s);
+    const promc_label lo = {"quantile", "0"}, hi = {"quantile", "1"};
+    for (int i = 1; i <= 10; i++)
+        promc_summary_observe(s, i);
+    run_for(0.5); /* no scrape meanwhile: the values wait in the stripe */
+    assert_true(isnan(test_value(reg, "conc_expire", &hi, 1)));
+    assert_true(test_value(reg, "conc_expire_count", NULL, 0) == 10);
+    promc_summary_observe(s, 99);
+    assert_true(test_value(reg, "conc_expire", &lo, 1) == 99);
+    assert_true(test_value(reg, "conc_expire", &hi, 1) == 99);
+    promc_summary_free(s);
+    promc_registry_free(reg);
+}
+
 /* More threads than a series has stripes: the later ones count through the
  * hot/cold sets and insert under the mutex, beside the stripe owners, and
  * the totals still add up exactly. */
@@ -1285,6 +1311,7 @@ int main(void)
         cmocka_unit_test(test_summaries_count_exactly_and_quantiles_stay_in_range),
         cmocka_unit_test(test_summary_scrapes_see_every_completed_observation),
         cmocka_unit_test(test_summary_reattached_child_forgets_buffered_values),
+        cmocka_unit_test(test_summary_buffered_values_expire_with_their_bucket),
         cmocka_unit_test(test_summary_threads_beyond_the_stripes_count_exactly),
         cmocka_unit_test(test_registry_churn_beside_scrapes_is_safe),
         cmocka_unit_test(test_writers_are_not_starved_by_back_to_back_scrapes),
