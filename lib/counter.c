@@ -18,15 +18,21 @@
 #include "exemplar.h"
 #include "family.h"
 #include "internal.h"
-#include "thread_state.h"
+#include "stripe_owner.h"
 
 /* Stripe 0 is shared (atomic adds); stripes 1..STRIPES-1 each belong to one
- * thread for the life of the process: the first STRIPES-1 threads that
- * increment a striped counter. */
-#define STRIPES 8
+ * thread at a time (stripe_owner.h), which updates its cell with a plain
+ * load and store. */
+#define STRIPES PROMC__STRIPES
 
+/* A reset cannot store zero into an owned cell: the owner's store of the
+ * value it loaded before could land after it and undo the reset. So cells
+ * only grow, and a reset records the cell's value as its base instead, to
+ * be subtracted when the value is read. The base shares the owner's cache
+ * line, which only resets and reads touch. */
 struct stripe {
     alignas(64) _Atomic uint64_t n;
+    _Atomic uint64_t base; /* n at the last reset */
 };
 
 struct stripes {
@@ -56,12 +62,7 @@ static struct counter_child *cc(promc_counter *c)
     return (struct counter_child *)c;
 }
 
-/* Each thread's stripe number, assigned once on its first striped increment
- * and never reused, so numbers below STRIPES are owned by exactly one thread.
- * initial-exec TLS keeps the access a single load, also in the shared
- * library. */
-static atomic_uint next_stripe;
-static _Thread_local unsigned my_stripe PROMC__TLS;
+/* Counts a thread's unstriped increments, to try a CAS every 64th. */
 static _Thread_local unsigned my_tick PROMC__TLS;
 
 /* No integer cell ever wraps: a whole increment goes to a cell only while
@@ -78,7 +79,8 @@ static _Thread_local unsigned my_tick PROMC__TLS;
 
 /* The owner of stripe i (0 < i < STRIPES) is its only writer: a plain
  * (relaxed) load and store, no locked instruction; scrapes read it with
- * relaxed loads. Returns false (nothing added) when the cell is full. */
+ * relaxed loads. Returns false (nothing added) when the cell is full. A
+ * cell is never reset, so SPILL bounds what it ever received. */
 static inline bool owned_add(struct stripes *sp, unsigned i, uint64_t n)
 {
     _Atomic uint64_t *cell = &sp->cell[i].n;
@@ -110,12 +112,8 @@ static inline bool shared_add(_Atomic uint64_t *cell, uint64_t n)
 
 static bool stripe_add(struct stripes *sp, uint64_t n)
 {
-    unsigned i = my_stripe;
-    if (!i) {
-        i = atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) + 1;
-        my_stripe = i = i < STRIPES ? i : STRIPES; /* STRIPES: the shared one */
-    }
-    if (i < STRIPES)
+    unsigned i = promc__stripe(); /* 0 when none is free: the shared one */
+    if (i)
         return owned_add(sp, i, n);
     return shared_add(&sp->cell[0].n, n);
 }
@@ -130,8 +128,10 @@ static struct stripes *spread(struct counter_child *k)
     if (!raw)
         return NULL;
     struct stripes *sp = (struct stripes *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-    for (int i = 0; i < STRIPES; i++)
+    for (int i = 0; i < STRIPES; i++) {
         atomic_init(&sp->cell[i].n, 0);
+        atomic_init(&sp->cell[i].base, 0);
+    }
     sp->raw = raw;
     struct stripes *expected = NULL;
     if (!atomic_compare_exchange_strong_explicit(&k->spread, &expected, sp, memory_order_acq_rel,
@@ -182,7 +182,9 @@ __attribute__((noinline)) static void add_whole(struct counter_child *k, uint64_
 
 /* The value: the integer cells summed exactly while the sum fits 64 bits
  * (the cells are each below 2^62, but nine of them may not fit), plus the
- * double cell. */
+ * double cell. A cell's base is loaded first (acquire, pairing with the
+ * reset's release): the cell loaded after is then at least that base, which
+ * the reset read from it, and a cell never decreases. */
 static struct promc__value counter_value(const struct counter_child *k)
 {
     struct counter_child *m = (struct counter_child *)k; /* atomic loads only */
@@ -192,7 +194,8 @@ static struct promc__value counter_value(const struct counter_child *k)
     struct stripes *sp = atomic_load_explicit(&m->spread, memory_order_acquire);
     if (sp)
         for (int i = 0; i < STRIPES; i++) {
-            uint64_t c = atomic_load_explicit(&sp->cell[i].n, memory_order_relaxed);
+            uint64_t base = atomic_load_explicit(&sp->cell[i].base, memory_order_acquire);
+            uint64_t c = atomic_load_explicit(&sp->cell[i].n, memory_order_relaxed) - base;
             fits = fits && c <= UINT64_MAX - sum;
             sum += c;
             wide += (double)c;
@@ -219,10 +222,15 @@ static void reset_child(struct promc_metric *m, struct promc__child *c)
     struct counter_child *k = (struct counter_child *)c;
     atomic_store_explicit(&k->whole, 0, memory_order_relaxed);
     atomic_store_explicit(&k->frac_bits, 0, memory_order_relaxed);
+    /* The integer and double cells take atomic read-modify-writes only, so
+     * zero holds there; the stripes get a base (struct stripe). Increments
+     * that race with the reset count or not, as with any reset. */
     struct stripes *sp = atomic_load_explicit(&k->spread, memory_order_acquire);
     if (sp)
-        for (int i = 0; i < STRIPES; i++)
-            atomic_store_explicit(&sp->cell[i].n, 0, memory_order_relaxed);
+        for (int i = 0; i < STRIPES; i++) {
+            uint64_t n = atomic_load_explicit(&sp->cell[i].n, memory_order_relaxed);
+            atomic_store_explicit(&sp->cell[i].base, n, memory_order_release);
+        }
 }
 
 static void fini_child(struct promc_metric *m, struct promc__child *c)
@@ -316,8 +324,8 @@ void promc_counter_inc(promc_counter *c)
     /* The common case flattened: a striped counter and a thread that owns a
      * stripe update it with a plain load and store. */
     struct stripes *sp = atomic_load_explicit(&cc(c)->spread, memory_order_acquire);
-    unsigned i = my_stripe;
-    if (sp && i - 1 < STRIPES - 1) {
+    unsigned i = promc__stripe_mine;
+    if (sp && i) {
         /* +1 on an owned stripe: the cell cannot come near SPILL (below). */
         _Atomic uint64_t *cell = &sp->cell[i].n;
         atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + 1,
