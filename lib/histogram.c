@@ -14,6 +14,7 @@
 #include "constructor.h"
 #include "exemplar.h"
 #include "family.h"
+#include "hist_stripes.h"
 #include "hotcold.h"
 #include "internal.h"
 #include "native_buckets.h"
@@ -60,6 +61,7 @@ struct hist_data {
     char **le_text;            /* nfinite + 1 rendered le values, text format */
     char **le_om;              /* same, OpenMetrics canonical */
     uint64_t *scratch;         /* snapshot space (cumulative counts), guarded by snap */
+    uint64_t *block_scratch;   /* one stripe block's counts (nfinite + 1), guarded by snap */
     struct promc__xcopy xcopy; /* exemplars read for a snapshot, guarded by snap */
     pthread_mutex_t snap;      /* serialises snapshots of this family's children */
     bool native;               /* native buckets on: children are struct native_child */
@@ -70,10 +72,14 @@ struct hist_data {
 /* A classic child and a native one share their head: the family's child,
  * then the exemplars of the classic buckets (client_golang keeps a native
  * histogram's exemplars there too, the +Inf one for a native-only
- * histogram, besides those of the native buckets in struct promc__native). */
+ * histogram, besides those of the native buckets in struct promc__native).
+ * A classic child's observations are in the blocks of the threads that own
+ * a stripe (hist_stripes.h) and, for other threads, in its hot/cold counts;
+ * a snapshot adds them up. */
 struct hist_child {
     struct promc__child base;
     struct promc__xset *_Atomic exemplars; /* one per bucket; NULL until the first */
+    struct promc__hstripes stripes;
     struct promc__hotcold hc;
     /* the two count sets follow */
 };
@@ -101,6 +107,7 @@ static void hist_fini(struct promc_metric *m)
     promc__free_strings(d->le_text, d->nfinite + 1);
     promc__free_strings(d->le_om, d->nfinite + 1);
     promc__free(d->scratch);
+    promc__free(d->block_scratch);
     promc__xcopy_free(&d->xcopy);
     promc__native_scratch_free(&d->nscratch);
     pthread_mutex_destroy(&d->snap);
@@ -115,6 +122,8 @@ static int hist_init_child(struct promc_metric *m, struct promc__child *c)
     }
     struct hist_child *h = (struct hist_child *)c;
     size_t head = (sizeof *h + 15) / 16 * 16;
+    for (unsigned i = 0; i < PROMC__STRIPES - 1; i++)
+        atomic_init(&h->stripes.block[i], NULL);
     promc__hotcold_init(&h->hc, (char *)h + head, hdata(m)->nfinite + 1);
     return PROMC_OK;
 }
@@ -152,6 +161,7 @@ static void hist_child_series(struct promc_metric *m, struct promc__child *c, st
         hd.native = &nd;
     } else {
         promc__hotcold_snapshot(&h->hc, nb, d->scratch, &hd.count, &hd.sum);
+        promc__hstripes_add(&h->stripes, nb, d->scratch, &hd.count, &hd.sum, d->block_scratch);
     }
     for (size_t i = 1; i < nb; i++)
         d->scratch[i] += d->scratch[i - 1];
@@ -165,8 +175,11 @@ static void hist_reset_child(struct promc_metric *m, struct promc__child *c)
     pthread_mutex_lock(&d->snap);
     if (d->native)
         promc__native_reset(&((struct native_child *)c)->nh, &d->ncfg);
-    else
-        promc__hotcold_reset(&((struct hist_child *)c)->hc, d->nfinite + 1, d->scratch);
+    else {
+        struct hist_child *h = (struct hist_child *)c;
+        promc__hotcold_reset(&h->hc, d->nfinite + 1, d->scratch);
+        promc__hstripes_reset(&h->stripes, d->nfinite + 1, d->block_scratch);
+    }
     pthread_mutex_unlock(&d->snap);
     struct promc__xset *ex =
         atomic_load_explicit(&((struct hist_child *)c)->exemplars, memory_order_acquire);
@@ -179,6 +192,8 @@ static void hist_fini_child(struct promc_metric *m, struct promc__child *c)
     promc__xset_free(atomic_load(&((struct hist_child *)c)->exemplars));
     if (hdata(m)->native)
         promc__native_fini(&((struct native_child *)c)->nh);
+    else
+        promc__hstripes_free(&((struct hist_child *)c)->stripes);
 }
 
 static const struct promc__ops hist_ops = {
@@ -218,7 +233,8 @@ static struct hist_data *hist_data_new(const char *name, const double *bounds, s
     d->le_text = promc__calloc(n + 1, sizeof(char *));
     d->le_om = promc__calloc(n + 1, sizeof(char *));
     d->scratch = promc__calloc(n + 1, sizeof(uint64_t));
-    if (!d->bounds || !d->le_text || !d->le_om || !d->scratch)
+    d->block_scratch = promc__calloc(n + 1, sizeof(uint64_t));
+    if (!d->bounds || !d->le_text || !d->le_om || !d->scratch || !d->block_scratch)
         goto oom;
     for (size_t i = 0; i <= n; i++) {
         double b = i < n ? bounds[i] : INFINITY;
@@ -400,6 +416,14 @@ __attribute__((always_inline)) static inline size_t find_bucket(const struct his
     return lo;
 }
 
+/* On the calling thread's own stripe when it has one, else shared. */
+__attribute__((always_inline)) static inline void
+classic_observe(struct hist_child *c, const struct hist_data *d, size_t bucket, double v)
+{
+    if (!promc__hstripes_observe(&c->stripes, d->nfinite + 1, bucket, v))
+        promc__hotcold_observe(&c->hc, bucket, v);
+}
+
 void promc_histogram_observe(promc_histogram *h, double v)
 {
     if (!h)
@@ -410,7 +434,7 @@ void promc_histogram_observe(promc_histogram *h, double v)
         promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, find_bucket(d, v), v);
         return;
     }
-    promc__hotcold_observe(&c->hc, find_bucket(d, v), v);
+    classic_observe(c, d, find_bucket(d, v), v);
 }
 
 int promc_histogram_observe_exemplar(promc_histogram *h, double v, const promc_label *labels,
@@ -426,7 +450,7 @@ int promc_histogram_observe_exemplar(promc_histogram *h, double v, const promc_l
         if (d->native)
             promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, bucket, v);
         else
-            promc__hotcold_observe(&c->hc, bucket, v);
+            classic_observe(c, d, bucket, v);
     }
     struct promc__xinput in;
     int rc =

@@ -154,8 +154,11 @@ static void build_all(struct all *a)
     NEW(a->gauge, promc_gauge_new(a->reg, "oom_temperature_celsius", "Temperature.", &gopts));
     promc_gauge_set(a->gauge, 21.5);
     NEW(a->hist, promc_histogram_new(a->reg, "oom_latency_seconds", "Latency.", &hopts));
-    promc_histogram_observe(a->hist, 0.05);
-    promc_histogram_observe(a->hist, 0.3);
+    /* Values whose sums are exact: an observation whose stripe block could
+     * not be allocated goes to the shared counts, and a sum of partial sums
+     * may round differently from the sum in order. */
+    promc_histogram_observe(a->hist, 0.0625);
+    promc_histogram_observe(a->hist, 0.25);
     promc_histogram_observe(a->hist, 2);
     NEW(a->summary, promc_summary_new(a->reg, "oom_size_bytes", "Sizes.", &sopts));
     for (int i = 1; i <= 10; i++)

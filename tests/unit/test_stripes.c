@@ -145,11 +145,240 @@ static void test_counter_reset_beside_an_owner_holds(void **state)
     promc_registry_free(r);
 }
 
+/* ===================================================================== */
+/* Striped histograms                                                     */
+/* ===================================================================== */
+
+/* Buckets 1..10 and +Inf, observed with the integers 1..11: bucket k holds
+ * the value k + 1 only, so a consistent snapshot's sum follows from its
+ * buckets, and every partial sum is exact. */
+#define HB         10
+#define THREADS    12 /* more than the stripes: some take the shared path */
+#define PER_THREAD 60000
+
+static const double hbounds[HB] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+
+struct snap {
+    uint64_t cum[HB + 1];
+    uint64_t count;
+    double sum;
+    int lines; /* HB + 3 when the series was there */
+};
+
+/* Parses the one histogram series "h" of a text exposition. */
+static void parse_snap(const char *text, struct snap *sn)
+{
+    memset(sn, 0, sizeof *sn);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        const char *end = strchr(p, '\n');
+        const char *sp = p;
+        while (sp < end && *sp != ' ')
+            sp++;
+        if (sp >= end)
+            continue;
+        if (strncmp(p, "h_bucket", 8) == 0) {
+            const char *le = strstr(p, "le=\"");
+            if (!le || le > end)
+                continue;
+            le += 4;
+            int k = strncmp(le, "+Inf", 4) == 0 ? HB : atoi(le) - 1;
+            sn->cum[k] = strtoull(sp + 1, NULL, 10);
+            sn->lines++;
+        } else if (strncmp(p, "h_sum", 5) == 0) {
+            sn->sum = strtod(sp + 1, NULL);
+            sn->lines++;
+        } else if (strncmp(p, "h_count", 7) == 0) {
+            sn->count = strtoull(sp + 1, NULL, 10);
+            sn->lines++;
+        }
+    }
+}
+
+/* count == +Inf, cumulative buckets never decrease, the sum is that of the
+ * observations the buckets hold. */
+static bool consistent(const struct snap *sn)
+{
+    if (sn->count != sn->cum[HB])
+        return false;
+    double sum = 0;
+    uint64_t prev = 0;
+    for (int k = 0; k <= HB; k++) {
+        if (sn->cum[k] < prev)
+            return false;
+        sum += (double)(k + 1) * (double)(sn->cum[k] - prev);
+        prev = sn->cum[k];
+    }
+    return sum == sn->sum;
+}
+
+struct hist_run {
+    promc_registry *reg;
+    promc_histogram *h;
+    atomic_bool stop;
+    atomic_long scrapes;
+    atomic_long bad;
+    atomic_ulong done; /* observations completed, all threads */
+};
+
+struct observer {
+    struct hist_run *run;
+    long n; /* 0: until stopped */
+    pthread_t th;
+};
+
+static void *observe_thread(void *p)
+{
+    struct observer *o = p;
+    for (long i = 0; o->n ? i < o->n : !atomic_load_explicit(&o->run->stop, memory_order_relaxed);
+         i++) {
+        promc_histogram_observe(o->run->h, (double)(1 + i % (HB + 1)));
+        atomic_fetch_add_explicit(&o->run->done, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+static void *scrape_thread(void *p)
+{
+    struct hist_run *run = p;
+    while (!atomic_load(&run->stop)) {
+        char *text = test_render(run->reg, PROMC_FORMAT_TEXT);
+        struct snap sn;
+        parse_snap(text, &sn);
+        if (sn.lines == HB + 3 && !consistent(&sn)) {
+            if (atomic_fetch_add(&run->bad, 1) == 0)
+                print_message("inconsistent scrape:\n%s", text);
+        }
+        promc_free(text);
+        atomic_fetch_add(&run->scrapes, 1);
+    }
+    return NULL;
+}
+
+/* The exposition of h, parsed; fails the test when it is inconsistent. */
+static struct snap snap_of(promc_registry *reg)
+{
+    char *text = test_render(reg, PROMC_FORMAT_TEXT);
+    struct snap sn;
+    parse_snap(text, &sn);
+    promc_free(text);
+    assert_int_equal(sn.lines, HB + 3);
+    assert_true(consistent(&sn));
+    return sn;
+}
+
+/* After threads * PER_THREAD observations of 1..11 in turn from each. */
+static void assert_exact(const struct snap *sn, int threads, long per_thread)
+{
+    uint64_t prev = 0;
+    for (int k = 0; k <= HB; k++) {
+        uint64_t want = (uint64_t)threads *
+                        (uint64_t)(per_thread / (HB + 1) + (k < per_thread % (HB + 1) ? 1 : 0));
+        assert_int_equal(sn->cum[k] - prev, want);
+        prev = sn->cum[k];
+    }
+    assert_int_equal(sn->count, (uint64_t)threads * (uint64_t)per_thread);
+}
+
+static void start_observers(struct observer *o, int n, struct hist_run *run, long per_thread)
+{
+    for (int i = 0; i < n; i++) {
+        o[i] = (struct observer){.run = run, .n = per_thread};
+        assert_int_equal(pthread_create(&o[i].th, NULL, observe_thread, &o[i]), 0);
+    }
+}
+
+static void join_observers(struct observer *o, int n)
+{
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_join(o[i].th, NULL), 0);
+}
+
+static void test_striped_histogram_is_exact_and_scrapes_consistent(void **state)
+{
+    (void)state;
+    struct hist_run run = {.reg = promc_registry_new()};
+    const promc_histogram_opts opts = {.buckets = hbounds, .nbuckets = HB};
+    run.h = promc_histogram_new(run.reg, "h", "H.", &opts);
+    assert_non_null(run.h);
+    pthread_t scraper;
+    assert_int_equal(pthread_create(&scraper, NULL, scrape_thread, &run), 0);
+    struct observer o[THREADS];
+    start_observers(o, THREADS, &run, PER_THREAD);
+    join_observers(o, THREADS);
+    /* Threads that come later reuse the stripes of those that exited. */
+    start_observers(o, THREADS, &run, PER_THREAD);
+    join_observers(o, THREADS);
+    while (atomic_load(&run.scrapes) < 3)
+        sched_yield();
+    atomic_store(&run.stop, true);
+    assert_int_equal(pthread_join(scraper, NULL), 0);
+    print_message("%ld scrapes beside the observers\n", atomic_load(&run.scrapes));
+    assert_int_equal(atomic_load(&run.bad), 0);
+    struct snap sn = snap_of(run.reg);
+    assert_exact(&sn, 2 * THREADS, PER_THREAD);
+    promc_histogram_free(run.h);
+    promc_registry_free(run.reg);
+}
+
+/* Resets (a removed child looked up again) while owners observe and scrapes
+ * run: every scrape consistent, each reset holds (no more observations
+ * right after it than were made since), and once the observers are gone a
+ * reset leaves zero and later observations count exactly. */
+static void test_striped_histogram_resets_beside_owners(void **state)
+{
+    (void)state;
+    struct hist_run run = {.reg = promc_registry_new()};
+    const promc_histogram_opts opts = {.buckets = hbounds, .nbuckets = HB};
+    promc_histogram_vec *v = promc_histogram_vec_new(run.reg, "h", "H.", PROMC_LABELS("k"), &opts);
+    run.h = promc_histogram_vec_labels(v, "a");
+    assert_non_null(run.h);
+    pthread_t scraper;
+    assert_int_equal(pthread_create(&scraper, NULL, scrape_thread, &run), 0);
+    struct observer o[THREADS];
+    start_observers(o, THREADS, &run, 0);
+    while (atomic_load(&run.done) < 10000)
+        sched_yield();
+    int lost = 0;
+    for (int round = 0; round < 500 && !lost; round++) {
+        unsigned long before = atomic_load_explicit(&run.done, memory_order_acquire);
+        assert_int_equal(promc_histogram_vec_remove(v, "a"), PROMC_OK);
+        assert_ptr_equal(promc_histogram_vec_labels(v, "a"), run.h); /* reset here */
+        struct snap sn = snap_of(run.reg);
+        unsigned long after = atomic_load_explicit(&run.done, memory_order_acquire);
+        /* + THREADS: observations made but not yet published */
+        if (sn.count > after - before + THREADS) {
+            print_message("round %d: %lu after a reset, %lu observations since\n", round,
+                          (unsigned long)sn.count, after - before);
+            lost = 1;
+        }
+    }
+    atomic_store(&run.stop, true);
+    join_observers(o, THREADS);
+    assert_int_equal(pthread_join(scraper, NULL), 0);
+    assert_false(lost);
+    assert_int_equal(atomic_load(&run.bad), 0);
+    print_message("%ld scrapes beside the observers and resets\n", atomic_load(&run.scrapes));
+    assert_int_equal(promc_histogram_vec_remove(v, "a"), PROMC_OK);
+    assert_ptr_equal(promc_histogram_vec_labels(v, "a"), run.h);
+    struct snap sn = snap_of(run.reg);
+    assert_int_equal(sn.count, 0);
+    assert_true(sn.sum == 0);
+    atomic_store(&run.stop, false);
+    start_observers(o, THREADS, &run, PER_THREAD);
+    join_observers(o, THREADS);
+    sn = snap_of(run.reg);
+    assert_exact(&sn, THREADS, PER_THREAD);
+    promc_histogram_vec_free(v);
+    promc_registry_free(run.reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stripes_go_back_when_threads_exit),
         cmocka_unit_test(test_counter_reset_beside_an_owner_holds),
+        cmocka_unit_test(test_striped_histogram_is_exact_and_scrapes_consistent),
+        cmocka_unit_test(test_striped_histogram_resets_beside_owners),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,96 @@
+/*
+ * Owned stripes of a classic histogram series (hist_stripes.c): each thread
+ * that owns a stripe number (stripe_owner.h) observes into a block of counts
+ * of its own, allocated on its first observation of the series, with plain
+ * loads and stores -- no locked instruction. A sequence number, odd while
+ * the owner writes, lets a scrape copy a block consistently (a seqlock).
+ * Threads without a stripe, and observations whose block could not be
+ * allocated, take the series' hot/cold counts (hotcold.h) instead.
+ */
+#ifndef PROMC_HIST_STRIPES_H
+#define PROMC_HIST_STRIPES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+#include "stripe_owner.h"
+
+struct promc__hstripe {
+    _Atomic uint64_t seq;    /* odd while the owner writes */
+    _Atomic unsigned divert; /* set by a scrape copying the block: take the shared path */
+    _Atomic uint64_t sum_bits;
+    /* Subtracted when read, set by resets (the owner's plain stores could
+     * undo a zero stored under it); guarded by the family's snapshot mutex,
+     * like the bucket bases that follow the counts. */
+    double base_sum;
+    void *raw;                 /* what promc__malloc returned, before alignment */
+    _Atomic uint64_t counts[]; /* nbuckets counts, then nbuckets plain bases */
+};
+
+/* A series' blocks, one per ownable stripe number; NULL until that
+ * stripe's owner first observes the series. */
+struct promc__hstripes {
+    struct promc__hstripe *_Atomic block[PROMC__STRIPES - 1];
+};
+
+/* Takes a stripe or allocates the block, then observes; false: the caller
+ * observes through the shared path. */
+bool promc__hstripes_observe_slow(struct promc__hstripes *st, size_t nbuckets, size_t bucket,
+                                  double v);
+
+/* One observation into an owned block; false (nothing written) while a
+ * scrape copies it. The counts are stored with release: a reader whose
+ * acquire load sees one of them also sees the odd sequence number stored
+ * before it, and retries. On x86 a release store is a plain store. */
+__attribute__((always_inline)) static inline bool promc__hstripe_write(struct promc__hstripe *s,
+                                                                       size_t bucket, double v)
+{
+    if (atomic_load_explicit(&s->divert, memory_order_relaxed))
+        return false;
+    uint64_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
+    atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
+    double sum = promc__bits_to_double(atomic_load_explicit(&s->sum_bits, memory_order_relaxed));
+    atomic_store_explicit(&s->sum_bits, promc__double_to_bits(sum + v), memory_order_release);
+    _Atomic uint64_t *cell = &s->counts[bucket];
+    atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + 1,
+                          memory_order_release);
+    atomic_store_explicit(&s->seq, q + 2, memory_order_release);
+    return true;
+}
+
+/* One observation of v into bucket on the calling thread's stripe; false:
+ * none (no stripe free, out of memory, a scrape copying it), and the caller
+ * observes through the shared path. The block pointer is only ever stored
+ * by the stripe's owner, and a previous owner's store is visible to the
+ * next one (stripe_owner.h), so a relaxed load finds it. */
+__attribute__((always_inline)) static inline bool
+promc__hstripes_observe(struct promc__hstripes *st, size_t nbuckets, size_t bucket, double v)
+{
+    unsigned i = promc__stripe_mine;
+    struct promc__hstripe *s;
+    if (i && (s = atomic_load_explicit(&st->block[i - 1], memory_order_relaxed)))
+        return promc__hstripe_write(s, bucket, v);
+    return promc__hstripes_observe_slow(st, nbuckets, bucket, v);
+}
+
+/* Adds every block's counts since its last reset to buckets (nbuckets,
+ * non-cumulative), count and sum, each block copied consistently. scratch
+ * holds nbuckets values. Serialised with resets by the family's snapshot
+ * mutex. */
+void promc__hstripes_add(struct promc__hstripes *st, size_t nbuckets, uint64_t *buckets,
+                         uint64_t *count, double *sum, uint64_t *scratch);
+
+/* Forgets the counts so far while owners may keep observing: each block's
+ * current counts become its base. Serialised like promc__hstripes_add. */
+void promc__hstripes_reset(struct promc__hstripes *st, size_t nbuckets, uint64_t *scratch);
+
+/* Frees the blocks (no observer may be left). */
+void promc__hstripes_free(struct promc__hstripes *st);
+
+/* Bytes one block takes for nbuckets buckets, alignment slack included. */
+size_t promc__hstripe_size(size_t nbuckets);
+
+#endif
