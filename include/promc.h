@@ -570,7 +570,10 @@ PROMC_API int promc_buckets_exponential(double *out, double start, double factor
  * factor). */
 PROMC_API promc_histogram *promc_histogram_new(promc_registry *reg, const char *name,
                                                const char *help, const promc_histogram_opts *opts);
-/* Records v: lock-free, allocation-free, never waits; NULL is a no-op. NaN is
+/* Records v: lock-free, never waits; NULL is a no-op. A thread's first
+ * observation of a classic series allocates a small block for its counts
+ * when the thread owns one of the seven stripes (if that fails, the value is
+ * counted through the shared counts); later ones allocate nothing. NaN is
  * counted in +Inf and _count and makes _sum NaN (client_golang's behaviour),
  * and in no native bucket; +-Inf go to the native bucket after the one of
  * +-DBL_MAX. With native buckets, a value whose native bucket does not exist
