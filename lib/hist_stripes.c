@@ -7,18 +7,24 @@
  * and acquire on the counts rather than fences: the same code on x86, and
  * ThreadSanitizer understands it.) An owner that observes without pause
  * would change the block faster than a reader copies it from another core,
- * so the reader first sets the block's divert flag: the owner's next
+ * so the reader first sets the block's divert bit: the owner's next
  * observations take the shared hot/cold counts, and the copy succeeds on
  * the next try. While the sequence number is odd the owner is in the middle
  * of one observation; the reader yields until it finishes, as hotcold.c's
  * flip waits for observers in flight.
+ *
+ * ctl and the bases are written by scrapes and resets only, which the
+ * family's snapshot mutex serialises.
  */
+#include <math.h>
 #include <sched.h>
 
 #include "alloc.h"
 #include "hist_stripes.h"
 
-#define LINE 64
+#define LINE   64
+#define DIVERT UINT64_C(1) /* ctl: take the shared path */
+#define RESET  UINT64_C(2) /* ctl: one reset */
 
 size_t promc__hstripe_size(size_t nbuckets)
 {
@@ -32,7 +38,7 @@ static uint64_t *bases(struct promc__hstripe *s, size_t nbuckets)
 
 /* A zeroed block aligned to a cache line, so that no other thread's data
  * shares the owner's lines. */
-static struct promc__hstripe *block_new(size_t nbuckets)
+static struct promc__hstripe *block_new(pthread_mutex_t *lock, size_t nbuckets)
 {
     size_t n = promc__hstripe_size(nbuckets);
     void *raw = promc__malloc(n);
@@ -41,9 +47,11 @@ static struct promc__hstripe *block_new(size_t nbuckets)
     struct promc__hstripe *s =
         (struct promc__hstripe *)(((uintptr_t)raw + LINE - 1) & ~(uintptr_t)(LINE - 1));
     atomic_init(&s->seq, 0);
-    atomic_init(&s->divert, 0);
+    atomic_init(&s->ctl, 0);
+    atomic_init(&s->seen, 0);
     atomic_init(&s->sum_bits, 0);
-    s->base_sum = 0;
+    atomic_init(&s->base_sum_bits, 0);
+    s->lock = lock;
     s->raw = raw;
     for (size_t i = 0; i < nbuckets; i++) {
         atomic_init(&s->counts[i], 0);
@@ -52,8 +60,8 @@ static struct promc__hstripe *block_new(size_t nbuckets)
     return s;
 }
 
-bool promc__hstripes_observe_slow(struct promc__hstripes *st, size_t nbuckets, size_t bucket,
-                                  double v)
+bool promc__hstripes_observe_slow(struct promc__hstripes *st, pthread_mutex_t *lock,
+                                  size_t nbuckets, size_t bucket, double v)
 {
     unsigned i = promc__stripe();
     if (!i)
@@ -62,7 +70,7 @@ bool promc__hstripes_observe_slow(struct promc__hstripes *st, size_t nbuckets, s
     if (!s) {
         /* Only this stripe's owner stores the pointer: no race to settle.
          * Out of memory: the shared path, and another try next time. */
-        s = block_new(nbuckets);
+        s = block_new(lock, nbuckets);
         if (!s)
             return false;
         atomic_store_explicit(&st->block[i - 1], s, memory_order_release);
@@ -70,11 +78,58 @@ bool promc__hstripes_observe_slow(struct promc__hstripes *st, size_t nbuckets, s
     return promc__hstripe_write(s, bucket, v);
 }
 
-/* Copies s's counts into scratch and returns its sum, consistently. */
-static double copy_block(struct promc__hstripe *s, size_t nbuckets, uint64_t *scratch)
+/* sum minus base, exactly 0 when they are the same bits (also NaN or an
+ * infinity that no observation since has changed). */
+static double since(uint64_t sum_bits, uint64_t base_bits)
 {
-    atomic_store_explicit(&s->divert, 1, memory_order_relaxed);
-    double sum;
+    if (sum_bits == base_bits)
+        return 0;
+    return promc__bits_to_double(sum_bits) - promc__bits_to_double(base_bits);
+}
+
+bool promc__hstripe_write_slow(struct promc__hstripe *s, size_t bucket, double v)
+{
+    uint64_t c = atomic_load_explicit(&s->ctl, memory_order_relaxed);
+    if (c & DIVERT)
+        return false;
+    if (c == atomic_load_explicit(&s->seen, memory_order_relaxed)) {
+        promc__hstripe_add(s, bucket, v); /* a copy ended meanwhile */
+        return true;
+    }
+    /* A reset since this owner last looked: take it in under the snapshot
+     * mutex, so that no other reset can change base_sum between the read
+     * here and the store of seen. The mutex may be busy (a scrape, or this
+     * very thread observing from a writer callback during one): then the
+     * shared path, and another try next time. */
+    if (pthread_mutex_trylock(s->lock) != 0)
+        return false;
+    c = atomic_load_explicit(&s->ctl, memory_order_relaxed);
+    uint64_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
+    atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
+    /* The sum restarts from what this owner added since the reset's copy
+     * (nothing, unless an observation raced with it); a sum that is not
+     * finite cannot be taken apart and restarts from zero. */
+    uint64_t base = atomic_load_explicit(&s->base_sum_bits, memory_order_relaxed);
+    uint64_t bits = atomic_load_explicit(&s->sum_bits, memory_order_relaxed);
+    double sum = isfinite(promc__bits_to_double(base)) ? since(bits, base) : 0;
+    atomic_store_explicit(&s->sum_bits, promc__double_to_bits(sum + v), memory_order_release);
+    atomic_store_explicit(&s->seen, c, memory_order_release);
+    _Atomic uint64_t *cell = &s->counts[bucket];
+    atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + 1,
+                          memory_order_release);
+    atomic_store_explicit(&s->seq, q + 2, memory_order_release);
+    pthread_mutex_unlock(s->lock);
+    return true;
+}
+
+/* Copies s's counts into scratch, consistently; returns its sum's bits and
+ * in *seen the reset its owner's sum is counted from. */
+static uint64_t copy_block(struct promc__hstripe *s, size_t nbuckets, uint64_t *scratch,
+                           uint64_t *seen)
+{
+    uint64_t c = atomic_load_explicit(&s->ctl, memory_order_relaxed);
+    atomic_store_explicit(&s->ctl, c | DIVERT, memory_order_relaxed);
+    uint64_t sum;
     for (;;) {
         uint64_t q = atomic_load_explicit(&s->seq, memory_order_acquire);
         if (q & 1) {
@@ -83,11 +138,12 @@ static double copy_block(struct promc__hstripe *s, size_t nbuckets, uint64_t *sc
         }
         for (size_t i = 0; i < nbuckets; i++)
             scratch[i] = atomic_load_explicit(&s->counts[i], memory_order_acquire);
-        sum = promc__bits_to_double(atomic_load_explicit(&s->sum_bits, memory_order_acquire));
+        sum = atomic_load_explicit(&s->sum_bits, memory_order_acquire);
+        *seen = atomic_load_explicit(&s->seen, memory_order_acquire);
         if (atomic_load_explicit(&s->seq, memory_order_relaxed) == q)
             break;
     }
-    atomic_store_explicit(&s->divert, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->ctl, c, memory_order_relaxed);
     return sum;
 }
 
@@ -98,14 +154,19 @@ void promc__hstripes_add(struct promc__hstripes *st, size_t nbuckets, uint64_t *
         struct promc__hstripe *s = atomic_load_explicit(&st->block[i], memory_order_acquire);
         if (!s)
             continue;
-        double total = copy_block(s, nbuckets, scratch);
+        uint64_t seen;
+        uint64_t total = copy_block(s, nbuckets, scratch, &seen);
         const uint64_t *base = bases(s, nbuckets);
         for (size_t b = 0; b < nbuckets; b++) {
             uint64_t n = scratch[b] - base[b];
             buckets[b] += n;
             *count += n;
         }
-        *sum += total - s->base_sum;
+        /* An owner that saw the last reset has taken base_sum off itself. */
+        if (seen == atomic_load_explicit(&s->ctl, memory_order_relaxed))
+            *sum += promc__bits_to_double(total);
+        else
+            *sum += since(total, atomic_load_explicit(&s->base_sum_bits, memory_order_relaxed));
     }
 }
 
@@ -115,10 +176,16 @@ void promc__hstripes_reset(struct promc__hstripes *st, size_t nbuckets, uint64_t
         struct promc__hstripe *s = atomic_load_explicit(&st->block[i], memory_order_acquire);
         if (!s)
             continue;
-        s->base_sum = copy_block(s, nbuckets, scratch);
+        uint64_t seen;
+        uint64_t total = copy_block(s, nbuckets, scratch, &seen);
         uint64_t *base = bases(s, nbuckets);
         for (size_t b = 0; b < nbuckets; b++)
             base[b] = scratch[b];
+        /* The owner's sum as it stands, whatever reset it counts from: the
+         * owner subtracts it at its next observation, once it sees ctl. */
+        atomic_store_explicit(&s->base_sum_bits, total, memory_order_relaxed);
+        uint64_t c = atomic_load_explicit(&s->ctl, memory_order_relaxed);
+        atomic_store_explicit(&s->ctl, c + RESET, memory_order_release);
     }
 }
 

@@ -10,6 +10,7 @@
 #ifndef PROMC_HIST_STRIPES_H
 #define PROMC_HIST_STRIPES_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,16 +19,26 @@
 #include "internal.h"
 #include "stripe_owner.h"
 
+/* A reset cannot store zeros into a block: the owner's stores of what it
+ * loaded before could undo them. So a reset records the counts it read as
+ * their bases, subtracted when read (exact for integers), and the sum it read
+ * as base_sum, which the owner subtracts from its sum itself at its next
+ * observation (so that the sum since a reset is exactly the sum of the
+ * observations since, not a difference of two large sums). ctl tells the
+ * owner: bit 0 asks it to take the shared path while a scrape copies the
+ * block; the other bits count resets, and an owner whose `seen` differs
+ * subtracts base_sum first, holding the family's snapshot mutex (`lock`) so
+ * that no reset runs meanwhile. */
 struct promc__hstripe {
-    _Atomic uint64_t seq;    /* odd while the owner writes */
-    _Atomic unsigned divert; /* set by a scrape copying the block: take the shared path */
+    _Atomic uint64_t seq;  /* odd while the owner writes */
+    _Atomic uint64_t ctl;  /* written by scrapes and resets only */
+    _Atomic uint64_t seen; /* ctl as of the owner's last rebase; the owner's */
     _Atomic uint64_t sum_bits;
-    /* Subtracted when read, set by resets (the owner's plain stores could
-     * undo a zero stored under it); guarded by the family's snapshot mutex,
-     * like the bucket bases that follow the counts. */
-    double base_sum;
-    void *raw;                 /* what promc__malloc returned, before alignment */
-    _Atomic uint64_t counts[]; /* nbuckets counts, then nbuckets plain bases */
+    _Atomic uint64_t base_sum_bits; /* the sum at the last reset, published before ctl */
+    pthread_mutex_t *lock;          /* the family's snapshot mutex */
+    void *raw;                      /* what promc__malloc returned, before alignment */
+    _Atomic uint64_t counts[];      /* nbuckets counts, then nbuckets plain bases (guarded by
+                                       the family's snapshot mutex) */
 };
 
 /* A series' blocks, one per ownable stripe number; NULL until that
@@ -38,18 +49,20 @@ struct promc__hstripes {
 
 /* Takes a stripe or allocates the block, then observes; false: the caller
  * observes through the shared path. */
-bool promc__hstripes_observe_slow(struct promc__hstripes *st, size_t nbuckets, size_t bucket,
-                                  double v);
+bool promc__hstripes_observe_slow(struct promc__hstripes *st, pthread_mutex_t *lock,
+                                  size_t nbuckets, size_t bucket, double v);
 
-/* One observation into an owned block; false (nothing written) while a
- * scrape copies it. The counts are stored with release: a reader whose
- * acquire load sees one of them also sees the odd sequence number stored
- * before it, and retries. On x86 a release store is a plain store. */
-__attribute__((always_inline)) static inline bool promc__hstripe_write(struct promc__hstripe *s,
-                                                                       size_t bucket, double v)
+/* An observation while ctl asks for something (hist_stripes.c). */
+bool promc__hstripe_write_slow(struct promc__hstripe *s, size_t bucket, double v);
+
+/* Adds one observation to an owned block, as its owner: the sequence
+ * number odd, the sum, the bucket, the sequence number even. The counts are
+ * stored with release: a reader whose acquire load sees one of them also
+ * sees the odd sequence number stored before it, and retries. On x86 a
+ * release store is a plain store. */
+__attribute__((always_inline)) static inline void promc__hstripe_add(struct promc__hstripe *s,
+                                                                     size_t bucket, double v)
 {
-    if (atomic_load_explicit(&s->divert, memory_order_relaxed))
-        return false;
     uint64_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
     atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
     double sum = promc__bits_to_double(atomic_load_explicit(&s->sum_bits, memory_order_relaxed));
@@ -58,22 +71,35 @@ __attribute__((always_inline)) static inline bool promc__hstripe_write(struct pr
     atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + 1,
                           memory_order_release);
     atomic_store_explicit(&s->seq, q + 2, memory_order_release);
+}
+
+/* One observation into an owned block; false (nothing written) while a
+ * scrape copies it. */
+__attribute__((always_inline)) static inline bool promc__hstripe_write(struct promc__hstripe *s,
+                                                                       size_t bucket, double v)
+{
+    if (atomic_load_explicit(&s->ctl, memory_order_relaxed) !=
+        atomic_load_explicit(&s->seen, memory_order_relaxed))
+        return promc__hstripe_write_slow(s, bucket, v);
+    promc__hstripe_add(s, bucket, v);
     return true;
 }
 
 /* One observation of v into bucket on the calling thread's stripe; false:
- * none (no stripe free, out of memory, a scrape copying it), and the caller
- * observes through the shared path. The block pointer is only ever stored
+ * none (no stripe free, out of memory, a scrape copying it, a reset to take
+ * in while the snapshot mutex is busy), and the caller observes through the
+ * shared path. lock is the family's snapshot mutex. The block pointer is only ever stored
  * by the stripe's owner, and a previous owner's store is visible to the
  * next one (stripe_owner.h), so a relaxed load finds it. */
 __attribute__((always_inline)) static inline bool
-promc__hstripes_observe(struct promc__hstripes *st, size_t nbuckets, size_t bucket, double v)
+promc__hstripes_observe(struct promc__hstripes *st, pthread_mutex_t *lock, size_t nbuckets,
+                        size_t bucket, double v)
 {
     unsigned i = promc__stripe_mine;
     struct promc__hstripe *s;
     if (i && (s = atomic_load_explicit(&st->block[i - 1], memory_order_relaxed)))
         return promc__hstripe_write(s, bucket, v);
-    return promc__hstripes_observe_slow(st, nbuckets, bucket, v);
+    return promc__hstripes_observe_slow(st, lock, nbuckets, bucket, v);
 }
 
 /* Adds every block's counts since its last reset to buckets (nbuckets,

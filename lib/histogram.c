@@ -418,9 +418,9 @@ __attribute__((always_inline)) static inline size_t find_bucket(const struct his
 
 /* On the calling thread's own stripe when it has one, else shared. */
 __attribute__((always_inline)) static inline void
-classic_observe(struct hist_child *c, const struct hist_data *d, size_t bucket, double v)
+classic_observe(struct hist_child *c, struct hist_data *d, size_t bucket, double v)
 {
-    if (!promc__hstripes_observe(&c->stripes, d->nfinite + 1, bucket, v))
+    if (!promc__hstripes_observe(&c->stripes, &d->snap, d->nfinite + 1, bucket, v))
         promc__hotcold_observe(&c->hc, bucket, v);
 }
 
@@ -429,7 +429,7 @@ void promc_histogram_observe(promc_histogram *h, double v)
     if (!h)
         return;
     struct hist_child *c = (struct hist_child *)h;
-    const struct hist_data *d = hdata(c->base.family);
+    struct hist_data *d = hdata(c->base.family);
     if (d->native) {
         promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, find_bucket(d, v), v);
         return;
@@ -445,7 +445,7 @@ int promc_histogram_observe_exemplar(promc_histogram *h, double v, const promc_l
     size_t bucket = 0;
     /* The observation first: a bad exemplar never costs the count. */
     if (c) {
-        const struct hist_data *d = hdata(m);
+        struct hist_data *d = hdata(m);
         bucket = find_bucket(d, v);
         if (d->native)
             promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, bucket, v);

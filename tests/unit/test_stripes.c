@@ -5,6 +5,7 @@
  * and every scrape of them a consistent snapshot, with more threads than
  * stripes, while scrapes and resets run. Run under ThreadSanitizer too.
  */
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -372,6 +373,36 @@ static void test_striped_histogram_resets_beside_owners(void **state)
     promc_registry_free(run.reg);
 }
 
+/* A reset leaves the sum of the observations since, exactly: not the
+ * difference of two larger sums, and not NaN after a NaN before it. */
+static void test_sum_after_a_reset_is_exact(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    promc_histogram_vec *v = promc_histogram_vec_new(r, "h", "H.", PROMC_LABELS("k"), NULL);
+    promc_histogram *h = promc_histogram_vec_labels(v, "a");
+    promc_label a[] = {{"k", "a"}};
+    promc_histogram_observe(h, 0.2);
+    promc_histogram_observe(h, 0.3);
+    promc_histogram_observe(h, 0.4);
+    assert_int_equal(promc_histogram_vec_remove(v, "a"), PROMC_OK);
+    assert_ptr_equal(promc_histogram_vec_labels(v, "a"), h);
+    assert_true(test_value(r, "h_count", a, 1) == 0);
+    assert_true(test_value(r, "h_sum", a, 1) == 0);
+    promc_histogram_observe(h, 0.5);
+    assert_true(test_value(r, "h_sum", a, 1) == 0.5);
+    promc_histogram_observe(h, NAN);
+    assert_true(isnan(test_value(r, "h_sum", a, 1)));
+    assert_int_equal(promc_histogram_vec_remove(v, "a"), PROMC_OK);
+    assert_ptr_equal(promc_histogram_vec_labels(v, "a"), h);
+    assert_true(test_value(r, "h_sum", a, 1) == 0);
+    promc_histogram_observe(h, 0.7);
+    assert_true(test_value(r, "h_sum", a, 1) == 0.7);
+    assert_true(test_value(r, "h_count", a, 1) == 1);
+    promc_histogram_vec_free(v);
+    promc_registry_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_counter_reset_beside_an_owner_holds),
         cmocka_unit_test(test_striped_histogram_is_exact_and_scrapes_consistent),
         cmocka_unit_test(test_striped_histogram_resets_beside_owners),
+        cmocka_unit_test(test_sum_after_a_reset_is_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
