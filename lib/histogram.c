@@ -63,7 +63,8 @@ struct hist_data {
     uint64_t *scratch;         /* snapshot space (cumulative counts), guarded by snap */
     uint64_t *block_scratch;   /* one stripe block's counts (nfinite + 1), guarded by snap */
     struct promc__xcopy xcopy; /* exemplars read for a snapshot, guarded by snap */
-    pthread_mutex_t snap;      /* serialises snapshots of this family's children */
+    pthread_mutex_t snap;      /* serialises snapshots and resets of this family's children,
+                                  and an owner taking in a reset (hist_stripes.h) */
     bool native;               /* native buckets on: children are struct native_child */
     struct promc__native_config ncfg;
     struct promc__native_scratch nscratch; /* guarded by snap */
