@@ -671,9 +671,13 @@ typedef struct promc_summary_opts {
 PROMC_API promc_summary *promc_summary_new(promc_registry *reg, const char *name, const char *help,
                                            const promc_summary_opts *opts);
 /* Records v. Without objectives: lock-free and allocation-free. With
- * objectives: takes the child's own mutex (the quantile stream is a sorted
- * structure), never a lock of the registry or of a scrape; the stream's
- * buffers may grow. NULL is a no-op. Any thread. */
+ * objectives: a thread that owns one of the library's seven stripes appends
+ * v to its own 500-value buffer in the child without a lock (its first
+ * observation of the series allocates the buffer, about 4 KiB); when the
+ * buffer is full or its age bucket has ended, and for threads without a
+ * stripe on every call, the child's own mutex is taken to merge into the
+ * quantile streams (whose buffers may grow) -- never a lock of the registry
+ * or one shared with other children. NULL is a no-op. Any thread. */
 PROMC_API void promc_summary_observe(promc_summary *s, double v);
 /* Timing a block, as with promc_histogram_timer. */
 typedef struct promc_summary_timer {

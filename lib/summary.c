@@ -22,6 +22,7 @@
 #include "hotcold.h"
 #include "internal.h"
 #include "quantile.h"
+#include "stripe_owner.h"
 #include "thread_state.h"
 
 struct sum_data {
@@ -36,13 +37,14 @@ struct sum_data {
     pthread_mutex_t snap; /* serialises snapshots */
 };
 
-/* Stripe 0 stands for "no stripe of its own": the threads after the first
- * STRIPES-1 that observe summaries with objectives, and any thread whose
- * stripe could not be allocated, count through the hot/cold sets and insert
- * under the child's mutex. A thread's number is its own for the life of the
- * process (as counter.c's), so the mechanism could later take its numbers
- * from a module that hands them back at thread exit. */
-#define STRIPES 8
+/* A thread's stripe number comes from stripe_owner.h: 1 to STRIPES-1 while
+ * it owns one, given back when the thread exits, so the next thread with
+ * that number goes on appending to the same buffers (what the last owner
+ * left there stays, in its own epoch). Number 0 stands for "no stripe of its
+ * own": threads that found every number taken, and any thread whose stripe
+ * could not be allocated, count through the hot/cold sets and insert under
+ * the child's mutex. */
+#define STRIPES PROMC__STRIPES
 /* Go's buffer size: a single thread's batches are the ones Go would merge. */
 #define STRIPE_CAP 500
 
@@ -85,11 +87,6 @@ struct sum_child {
     struct sum_stripe *_Atomic stripe[STRIPES]; /* [0] unused; NULL until used */
     /* the two count sets follow */
 };
-
-/* Each thread's stripe number, assigned on its first observation of a
- * summary with objectives and never reused; STRIPES means "none". */
-static atomic_uint next_stripe;
-static _Thread_local unsigned my_stripe PROMC__TLS;
 
 /* The coarse clock is a few ns against the precise one's tens (it reads the
  * tick the kernel last recorded, no time source): the hot path only needs to
@@ -397,15 +394,11 @@ static struct sum_stripe *stripe_new(void)
  * it over in the current epoch, and buffer v. */
 __attribute__((noinline)) static void observe_slow(struct sum_child *c, double v)
 {
-    unsigned i = my_stripe;
-    if (!i) {
-        i = atomic_fetch_add_explicit(&next_stripe, 1, memory_order_relaxed) + 1;
-        my_stripe = i = i < STRIPES ? i : STRIPES;
-    }
+    unsigned i = promc__stripe();
     pthread_mutex_lock(&c->lock);
     double now = mono_seconds();
     struct sum_stripe *sp = NULL;
-    if (i < STRIPES) {
+    if (i) {
         sp = atomic_load_explicit(&c->stripe[i], memory_order_relaxed);
         if (!sp && (sp = stripe_new()) != NULL)
             atomic_store_explicit(&c->stripe[i], sp, memory_order_release);
@@ -446,9 +439,8 @@ void promc_summary_observe(promc_summary *s, double v)
         promc__hotcold_observe(&c->hc, 0, v);
         return;
     }
-    unsigned i = my_stripe;
-    struct sum_stripe *sp =
-        i < STRIPES ? atomic_load_explicit(&c->stripe[i], memory_order_acquire) : NULL;
+    unsigned i = promc__stripe_mine;
+    struct sum_stripe *sp = i ? atomic_load_explicit(&c->stripe[i], memory_order_acquire) : NULL;
     if (sp) {
         uint32_t h = atomic_load_explicit(&sp->head, memory_order_relaxed);
         if (h < STRIPE_CAP &&

@@ -403,6 +403,52 @@ static void test_sum_after_a_reset_is_exact(void **state)
     promc_registry_free(r);
 }
 
+/* ===================================================================== */
+/* Summaries with objectives use the same stripes                         */
+/* ===================================================================== */
+
+#define SUM_PER_THREAD 700 /* more than one 500-value buffer */
+
+static void *observe_summary(void *p)
+{
+    promc_summary *s = p;
+    for (int i = 1; i <= SUM_PER_THREAD; i++)
+        promc_summary_observe(s, (double)i);
+    return promc__stripe_mine ? p : NULL; /* it owned a stripe */
+}
+
+static void test_summary_stripes_go_back_and_count_exactly(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    const promc_objective obj[] = {{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}};
+    promc_summary_opts o = {.objectives = obj, .nobjectives = 3};
+    promc_summary *s = promc_summary_new(r, "s", "S.", &o);
+    assert_non_null(s);
+    unsigned before = promc__stripes_free();
+    for (int t = 0; t < SHORT_LIVED; t += 4) {
+        pthread_t th[4];
+        for (int k = 0; k < 4; k++)
+            assert_int_equal(pthread_create(&th[k], NULL, observe_summary, s), 0);
+        for (int k = 0; k < 4; k++) {
+            void *owned = NULL;
+            assert_int_equal(pthread_join(th[k], &owned), 0);
+            assert_non_null(owned); /* every short-lived thread found a stripe */
+        }
+    }
+    assert_int_equal(promc__stripes_free(), before);
+    double n = SHORT_LIVED * (double)SUM_PER_THREAD;
+    assert_true(test_value(r, "s_count", NULL, 0) == n);
+    assert_true(test_value(r, "s_sum", NULL, 0) ==
+                SHORT_LIVED * (SUM_PER_THREAD * (SUM_PER_THREAD + 1.0) / 2));
+    /* Every thread observed 1..700: the median is 350 within 5 % of ranks. */
+    promc_label q = {"quantile", "0.5"};
+    double median = test_value(r, "s", &q, 1);
+    assert_true(median >= 350 - 0.05 * SUM_PER_THREAD && median <= 350 + 0.05 * SUM_PER_THREAD);
+    promc_summary_free(s);
+    promc_registry_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_striped_histogram_is_exact_and_scrapes_consistent),
         cmocka_unit_test(test_striped_histogram_resets_beside_owners),
         cmocka_unit_test(test_sum_after_a_reset_is_exact),
+        cmocka_unit_test(test_summary_stripes_go_back_and_count_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
