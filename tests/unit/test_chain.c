@@ -1,0 +1,215 @@
+/*
+ * The block chain that scrapes are built and sent from: bytes come out in
+ * the order they went in, across block boundaries, whatever the sizes of
+ * the appends and of the takes; iovecs cover exactly what is queued; a
+ * splice hands blocks over without a copy; every emptied block is freed at
+ * once; and a failed allocation sets oom, keeps what was queued intact and
+ * leaks nothing.
+ */
+#include "helpers.h"
+
+#include "chain.h"
+#include "failalloc.h"
+
+#define BIG (5 * PROMC__CHAIN_BLOCK + 123)
+
+static unsigned char pattern(size_t i)
+{
+    return (unsigned char)(i * 131 + (i >> 9));
+}
+
+/* Appends pattern bytes [from, to) in pieces of piece bytes. */
+static void put_range(struct promc__chain *c, size_t from, size_t to, size_t piece)
+{
+    unsigned char tmp[4096];
+    while (from < to) {
+        size_t n = to - from < piece ? to - from : piece;
+        if (n > sizeof tmp)
+            n = sizeof tmp;
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = pattern(from + i);
+        promc__chain_put(c, tmp, n);
+        from += n;
+    }
+}
+
+/* Checks the queued bytes are pattern bytes [from, from + len), through the
+ * iovecs, with at most max entries at a time, taking take bytes a step (each
+ * byte is checked once, as it is taken). */
+static void take_all(struct promc__chain *c, size_t from, size_t take, int max)
+{
+    while (c->len) {
+        struct iovec iov[8];
+        int n = promc__chain_iov(c, iov, max);
+        assert_true(n > 0 && n <= max);
+        size_t seen = 0;
+        for (int k = 0; k < n; k++) {
+            assert_true(iov[k].iov_len > 0);
+            seen += iov[k].iov_len;
+        }
+        assert_true(seen <= c->len);
+        assert_true(n == max || seen == c->len);
+        size_t t = take < seen ? take : seen, checked = 0;
+        for (int k = 0; k < n && checked < t; k++) {
+            const unsigned char *p = iov[k].iov_base;
+            for (size_t i = 0; i < iov[k].iov_len && checked < t; i++, checked++)
+                if (p[i] != pattern(from + checked))
+                    fail_msg("byte %zu differs", from + checked);
+        }
+        promc__chain_consume(c, t);
+        from += t;
+    }
+    assert_null(c->head);
+    assert_null(c->tail);
+}
+
+static void test_order_across_blocks(void **state)
+{
+    (void)state;
+    size_t pieces[] = {1, 7, 4096, PROMC__CHAIN_BLOCK, 3 * PROMC__CHAIN_BLOCK};
+    size_t takes[] = {7, 1000, PROMC__CHAIN_BLOCK - 1, PROMC__CHAIN_BLOCK + 1, BIG};
+    for (size_t p = 0; p < sizeof pieces / sizeof *pieces; p++)
+        for (size_t t = 0; t < sizeof takes / sizeof *takes; t++) {
+            struct promc__chain c = {0};
+            /* promc__chain_put takes any size; put_range caps at its buffer,
+             * so large pieces also go in one direct call. */
+            if (pieces[p] > 4096) {
+                unsigned char *all = malloc(BIG);
+                assert_non_null(all);
+                for (size_t i = 0; i < BIG; i++)
+                    all[i] = pattern(i);
+                for (size_t off = 0; off < BIG; off += pieces[p])
+                    promc__chain_put(&c, all + off, BIG - off < pieces[p] ? BIG - off : pieces[p]);
+                free(all);
+            } else {
+                put_range(&c, 0, BIG, pieces[p]);
+            }
+            assert_false(c.oom);
+            assert_int_equal(c.len, BIG);
+            take_all(&c, 0, takes[t], t % 2 ? 8 : 3);
+        }
+}
+
+static void test_interleaved_put_and_take(void **state)
+{
+    (void)state;
+    struct promc__chain c = {0};
+    size_t in = 0, out = 0;
+    for (int round = 0; round < 50; round++) {
+        put_range(&c, in, in + 9000 + (size_t)round * 1000, 333);
+        in += 9000 + (size_t)round * 1000;
+        size_t t = c.len / 2 + 1;
+        struct iovec iov[4];
+        int n = promc__chain_iov(&c, iov, 4);
+        assert_true(n > 0);
+        assert_int_equal(((unsigned char *)iov[0].iov_base)[0], pattern(out));
+        promc__chain_consume(&c, t);
+        out += t;
+        assert_int_equal(c.len, in - out);
+    }
+    take_all(&c, out, 5000, 8);
+}
+
+static void test_consume_more_than_queued_and_clear(void **state)
+{
+    (void)state;
+    struct promc__chain c = {0};
+    put_range(&c, 0, 100, 100);
+    promc__chain_consume(&c, 1000);
+    assert_int_equal(c.len, 0);
+    assert_null(c.head);
+    struct iovec iov[1];
+    assert_int_equal(promc__chain_iov(&c, iov, 1), 0);
+    put_range(&c, 0, BIG, 4096);
+    promc__chain_clear(&c);
+    assert_int_equal(c.len, 0);
+    assert_null(c.head);
+    promc__chain_clear(&c); /* twice is fine */
+}
+
+static void test_splice_hands_blocks_over(void **state)
+{
+    (void)state;
+    struct promc__chain a = {0}, b = {0};
+    promc__chain_splice(&a, &b); /* both empty */
+    assert_null(a.head);
+    put_range(&a, 0, 1000, 1000);
+    put_range(&b, 1000, BIG, 4096);
+    promc__chain_consume(&a, 10); /* a partly taken first block */
+    const void *b_first = b.head;
+    promc__chain_splice(&a, &b);
+    assert_null(b.head);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(a.len, BIG - 10);
+    /* Appends after a splice go to the end. */
+    put_range(&a, BIG, BIG + 70000, 4096);
+    struct iovec iov[8];
+    int n = promc__chain_iov(&a, iov, 8);
+    assert_true(n >= 2);
+    assert_ptr_not_equal(iov[1].iov_base, NULL);
+    assert_true((const char *)iov[1].iov_base > (const char *)b_first); /* no copy */
+    take_all(&a, 10, 7777, 8);
+    /* Splicing into an empty chain, with a partly taken source. */
+    put_range(&b, 0, BIG, 4096);
+    promc__chain_consume(&b, PROMC__CHAIN_BLOCK + 5);
+    promc__chain_splice(&a, &b);
+    take_all(&a, PROMC__CHAIN_BLOCK + 5, 4096, 8);
+}
+
+static void test_writer(void **state)
+{
+    (void)state;
+    struct promc__chain c = {0};
+    assert_int_equal(promc__chain_writer(&c, "abc", 3), 0);
+    assert_int_equal(promc__chain_writer(&c, "", 0), 0);
+    assert_int_equal(c.len, 3);
+    struct iovec iov[1];
+    assert_int_equal(promc__chain_iov(&c, iov, 1), 1);
+    assert_memory_equal(iov[0].iov_base, "abc", 3);
+    promc__chain_clear(&c);
+}
+
+/* Every allocation fails in turn: oom is set, the bytes queued before the
+ * failure stay whole and in order, later appends do nothing, and clearing
+ * frees every block. */
+static void test_allocation_failure(void **state)
+{
+    (void)state;
+    long live = alloc_live;
+    for (long n = 1; n <= 7; n++) {
+        struct promc__chain c = {0};
+        arm(n);
+        put_range(&c, 0, BIG, 4096);
+        disarm();
+        assert_true(alloc_injected == (n <= 6)); /* BIG needs 6 blocks */
+        if (alloc_injected) {
+            assert_true(c.oom);
+            assert_int_equal(c.len, (size_t)(n - 1) * (PROMC__CHAIN_BLOCK - 3 * sizeof(size_t)));
+            assert_int_equal(promc__chain_writer(&c, "x", 1), -1);
+            struct promc__chain d = {0};
+            promc__chain_splice(&d, &c);
+            assert_true(d.oom);
+            take_all(&d, 0, 10000, 8);
+            promc__chain_clear(&d);
+            assert_false(d.oom);
+        } else {
+            assert_false(c.oom);
+            promc__chain_clear(&c);
+        }
+        assert_int_equal(alloc_live, live);
+    }
+}
+
+int main(void)
+{
+    failalloc_install();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_across_blocks),
+        cmocka_unit_test(test_interleaved_put_and_take),
+        cmocka_unit_test(test_consume_more_than_queued_and_clear),
+        cmocka_unit_test(test_splice_hands_blocks_over),
+        cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_allocation_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
