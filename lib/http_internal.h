@@ -39,6 +39,7 @@
 
 #include "promc_http.h"
 
+#include "chain.h"
 #include "http_parse.h"
 #include "internal.h"
 
@@ -122,8 +123,9 @@ struct promc__http_conn {
     bool close_me;        /* set by a worker: the loop closes it */
     bool close_after_out; /* close once the pending output is written */
     int64_t deadline;     /* monotonic ns, while READING or WRITING */
-    char *out;            /* response bytes a slow reader has not taken yet */
-    size_t out_len, out_off;
+    /* Response bytes a slow reader has not taken yet, each reserved in the
+     * pending-output budget until it is written. */
+    struct promc__chain out;
     uint64_t skip; /* request-body bytes still to discard */
     size_t len;
     struct promc__http_request req;
@@ -195,6 +197,10 @@ struct promc__http_reply {
     const char *content_type; /* NULL: text/plain; charset=utf-8 */
     const char *body;
     size_t body_len;
+    /* Or the body in blocks (body_len its length): the reply takes them,
+     * sending what the socket takes and handing the rest to the connection
+     * without a copy; the chain is empty afterwards, whatever happened. */
+    struct promc__chain *chain;
     bool head_only;            /* HEAD: Content-Length of the body, no body */
     bool keep_alive;           /* Connection: keep-alive, else close */
     const char *allow;         /* an Allow header, or NULL */
@@ -217,12 +223,16 @@ ssize_t promc__http_write_now(int fd, struct iovec *iov, int n);
 /* Sends r on c without waiting for the client: room for all of r is
  * reserved in the pending-output budget first (waiting at most a second
  * for the loop to shed slow readers), what the socket takes at once is
- * given back, and the rest is copied to c->out for the loop to write. When
+ * given back, and the rest goes to c->out for the loop to write (a body in
+ * blocks is handed over; a flat one is copied). When
  * no room comes, *r becomes the 503 (Connection: close) sent instead, so
  * the caller counts what was sent. Returns false when c must close (the
  * client is gone, or out of memory). Worker threads only (c is theirs). */
 bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
                          struct promc__http_reply *r);
+/* Writes what the socket takes now of c's pending output and gives those
+ * bytes back to the budget; false when the connection failed. */
+bool promc__http_write_out(promc_http_server *s, struct promc__http_conn *c);
 /* Drops c's pending output and gives its bytes back to the budget. */
 void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c);
 /* Wakes every worker waiting for room, to see that the server is stopping. */
@@ -278,8 +288,9 @@ void promc__http_workers_stop(promc_http_server *s);
 
 /* What a worker thread keeps from one request to the next. */
 struct promc__http_scratch {
-    struct promc__buf body; /* response bodies are built here */
-    struct promc__gzip *gz; /* made on the first compressed scrape */
+    struct promc__buf body;     /* small response bodies are built here */
+    struct promc__chain scrape; /* and scrapes here, whatever their size */
+    struct promc__gzip *gz;     /* made on the first compressed scrape */
     /* A scrape's ?name[]= values: decoded one after another, each
      * NUL-terminated, and the NULL-terminated list of them. */
     char *names;

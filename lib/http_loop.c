@@ -323,7 +323,7 @@ static void take_returned(promc_http_server *s)
             conn_close(s, c);
             continue;
         }
-        if (c->out) {
+        if (c->out.len) {
             /* A slow reader: the loop writes the rest as it reads. */
             struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
             if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
@@ -351,16 +351,12 @@ static void take_returned(promc_http_server *s)
  * connection goes back to reading (or closes, if the response said so). */
 static void on_writable(promc_http_server *s, struct promc__http_conn *c)
 {
-    struct iovec iov = {c->out + c->out_off, c->out_len - c->out_off};
-    ssize_t w = promc__http_write_now(c->fd, &iov, 1);
-    if (w < 0) {
+    if (!promc__http_write_out(s, c)) {
         conn_close(s, c);
         return;
     }
-    c->out_off += (size_t)w;
-    if (c->out_off < c->out_len)
+    if (c->out.len)
         return;
-    promc__http_drop_out(s, c);
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
     if (c->close_after_out || epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0) {
         conn_close(s, c);
@@ -455,16 +451,13 @@ void promc__http_loop_finish_writes(promc_http_server *s)
 {
     int64_t deadline = now_ns() + secs_to_ns(s->opts.write_timeout);
     for (struct promc__http_conn *c = s->first; c; c = c->next)
-        while (c->out && c->out_off < c->out_len) {
-            struct iovec iov = {c->out + c->out_off, c->out_len - c->out_off};
-            ssize_t w = promc__http_write_now(c->fd, &iov, 1);
+        while (c->out.len) {
+            bool ok = promc__http_write_out(s, c);
             int64_t left = deadline - now_ns();
-            if (w < 0 || left <= 0)
+            if (!ok || left <= 0)
                 break;
-            c->out_off += (size_t)w;
             struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-            if (c->out_off < c->out_len && poll(&p, 1, (int)(left / 1000000) + 1) < 0 &&
-                errno != EINTR)
+            if (c->out.len && poll(&p, 1, (int)(left / 1000000) + 1) < 0 && errno != EINTR)
                 break;
         }
 }

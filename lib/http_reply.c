@@ -277,40 +277,68 @@ void promc__http_room_wake_all(promc_http_server *s)
 /* Sending                                                                */
 /* ===================================================================== */
 
-/* Sends iov[0..n), total bytes of which total are reserved in the budget:
- * what the socket takes now is given back at once, the rest is copied to
- * c->out (keeping its reservation) for the loop to write. */
-static bool send_reserved(promc_http_server *s, struct promc__http_conn *c, struct iovec *iov,
-                          int n, size_t total)
+/* The blocks of a chained body one write takes at most: 4 MiB, more than a
+ * socket buffer holds. */
+#define SEND_BLOCKS 64
+
+/* Sends the head, then the flat body or the chain, total bytes of which are
+ * reserved in the budget: what the socket takes now is given back at once,
+ * the rest goes to c->out (keeping its reservation) for the loop to write --
+ * the unsent part of the head and of a flat body copied, the chain's blocks
+ * handed over. The chain is empty afterwards. */
+static bool send_reserved(promc_http_server *s, struct promc__http_conn *c, const char *head,
+                          size_t hlen, const char *body, size_t blen, struct promc__chain *chain,
+                          size_t total)
 {
-    struct iovec sent[2] = {iov[0], n == 2 ? iov[1] : (struct iovec){0}};
-    ssize_t w = promc__http_write_now(c->fd, iov, n);
-    if (w < 0) {
+    size_t fixed = hlen + blen, sent = 0; /* sent: of the head and flat body */
+    for (;;) {
+        struct iovec iov[2 + SEND_BLOCKS];
+        int n = 0;
+        if (sent < hlen)
+            iov[n++] = (struct iovec){(void *)(head + sent), hlen - sent};
+        if (sent < fixed && blen) {
+            size_t off = sent > hlen ? sent - hlen : 0;
+            iov[n++] = (struct iovec){(void *)(body + off), blen - off};
+        }
+        if (chain)
+            n += promc__chain_iov(chain, iov + n, SEND_BLOCKS);
+        if (!n)
+            break;
+        size_t want = 0;
+        for (int i = 0; i < n; i++)
+            want += iov[i].iov_len;
+        ssize_t w = promc__http_write_now(c->fd, iov, n);
+        if (w < 0) {
+            release(s, total);
+            if (chain)
+                promc__chain_clear(chain);
+            return false;
+        }
+        size_t from_fixed = fixed - sent < (size_t)w ? fixed - sent : (size_t)w;
+        sent += from_fixed;
+        if (chain)
+            promc__chain_consume(chain, (size_t)w - from_fixed);
+        release(s, (size_t)w);
+        total -= (size_t)w;
+        if ((size_t)w < want)
+            break;
+    }
+    if (!total)
+        return true;
+    /* The unsent tail: first of the head, then of the body. */
+    if (sent < hlen)
+        promc__chain_put(&c->out, head + sent, hlen - sent);
+    if (sent < fixed && blen) {
+        size_t off = sent > hlen ? sent - hlen : 0;
+        promc__chain_put(&c->out, body + off, blen - off);
+    }
+    if (chain)
+        promc__chain_splice(&c->out, chain);
+    if (c->out.oom) {
+        promc__chain_clear(&c->out);
         release(s, total);
         return false;
     }
-    release(s, (size_t)w);
-    size_t left = total - (size_t)w;
-    if (!left)
-        return true;
-    c->out = promc__malloc(left);
-    if (!c->out) {
-        release(s, left);
-        return false;
-    }
-    /* Copy the unsent tail: first of the head, then of the body. */
-    size_t off = 0;
-    for (size_t skip = (size_t)w, i = 0; i < (size_t)n; i++) {
-        if (skip >= sent[i].iov_len) {
-            skip -= sent[i].iov_len;
-            continue;
-        }
-        memcpy(c->out + off, (const char *)sent[i].iov_base + skip, sent[i].iov_len - skip);
-        off += sent[i].iov_len - skip;
-        skip = 0;
-    }
-    c->out_len = left;
-    c->out_off = 0;
     return true;
 }
 
@@ -332,11 +360,9 @@ static bool refuse(promc_http_server *s, struct promc__http_conn *c, struct prom
     size_t hlen = format_head(head, sizeof head, r);
     if (!hlen)
         return false;
-    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
-    int n = r->head_only ? 1 : 2;
-    size_t total = hlen + (n == 2 ? r->body_len : 0);
-    atomic_fetch_add(&s->pending, total);
-    return send_reserved(s, c, iov, n, total);
+    size_t blen = r->head_only ? 0 : r->body_len;
+    atomic_fetch_add(&s->pending, hlen + blen);
+    return send_reserved(s, c, head, hlen, r->body, blen, NULL, hlen + blen);
 }
 
 /* A slow reader costs memory, within the budget, never a worker: the event
@@ -347,26 +373,50 @@ bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
                          struct promc__http_reply *r)
 {
     r->extra_headers = s->extra_headers;
+    struct promc__chain *chain = r->chain;
+    r->chain = NULL;
+    if (chain)
+        r->body_len = chain->len;
     char head[HEAD_MAX];
     size_t hlen = format_head(head, sizeof head, r);
+    bool with_body = hlen && !r->head_only && !bodiless(r->status) && r->body_len;
+    if (chain && !with_body)
+        promc__chain_clear(chain); /* nothing of it is sent */
     if (!hlen)
         return false;
-    struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};
-    int n = r->head_only || bodiless(r->status) || !r->body_len ? 1 : 2;
-    size_t total = hlen + (n == 2 ? r->body_len : 0);
-    if (!reserve(s, total))
+    size_t blen = with_body && !chain ? r->body_len : 0;
+    size_t total = hlen + (with_body ? r->body_len : 0);
+    if (!reserve(s, total)) {
+        if (chain)
+            promc__chain_clear(chain);
         return refuse(s, c, r);
-    return send_reserved(s, c, iov, n, total);
+    }
+    return send_reserved(s, c, head, hlen, r->body, blen, with_body ? chain : NULL, total);
+}
+
+bool promc__http_write_out(promc_http_server *s, struct promc__http_conn *c)
+{
+    while (c->out.len) {
+        struct iovec iov[SEND_BLOCKS];
+        int n = promc__chain_iov(&c->out, iov, SEND_BLOCKS);
+        size_t want = 0;
+        for (int i = 0; i < n; i++)
+            want += iov[i].iov_len;
+        ssize_t w = promc__http_write_now(c->fd, iov, n);
+        if (w < 0)
+            return false;
+        promc__chain_consume(&c->out, (size_t)w);
+        release(s, (size_t)w);
+        if ((size_t)w < want)
+            break;
+    }
+    return true;
 }
 
 void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c)
 {
-    if (!c->out)
-        return;
-    size_t n = c->out_len;
-    promc__free(c->out);
-    c->out = NULL;
-    c->out_len = c->out_off = 0;
+    size_t n = c->out.len;
+    promc__chain_clear(&c->out);
     release(s, n);
 }
 

@@ -189,28 +189,31 @@ static int gzip_writer(void *ctx, const char *data, size_t len)
     return promc__gzip_write(ctx, data, len);
 }
 
-/* Encodes the exposition into wb, compressed through w->gz when gzip is set
- * (and the compressor could be made: without it, the scrape goes out
- * uncompressed). Returns the encoder's code; *gzip says whether the body is
- * compressed and *exposition_bytes its size before compression. */
+/* Encodes the exposition into w->scrape, compressed through w->gz when gzip
+ * is set (and the compressor could be made: without it, the scrape goes out
+ * uncompressed). The encoder hands its text over in chunks of its fixed
+ * buffer, which go straight into the compressor: only the compressed body
+ * is kept, never the whole text beside it. Returns the encoder's code;
+ * *gzip says whether the body is compressed and *exposition_bytes its size
+ * before compression. */
 static int encode_body(promc_http_server *s, struct promc__http_scratch *w, promc_format f,
                        const promc_scrape_opts *so, bool *gzip, size_t *exposition_bytes)
 {
-    struct promc__buf *wb = &w->body;
+    struct promc__chain *out = &w->scrape;
     if (*gzip && !w->gz)
         w->gz = promc__gzip_new();
     *gzip = *gzip && w->gz;
     if (!*gzip) {
-        int rc = promc_encode_ex(s->registry, f, promc__buf_writer, wb, so);
-        *exposition_bytes = wb->len;
+        int rc = promc_encode_ex(s->registry, f, promc__chain_writer, out, so);
+        *exposition_bytes = out->len;
         return rc;
     }
-    promc__gzip_start(w->gz, promc__buf_writer, wb);
+    promc__gzip_start(w->gz, promc__chain_writer, out);
     int rc = promc_encode_ex(s->registry, f, gzip_writer, w->gz, so);
     /* The stream is ended whatever the encoder said, so that a partial
      * exposition served on error is still a whole gzip member; a failed
-     * compressor write can only be the body buffer running out of memory,
-     * which wb->oom shows. */
+     * compressor write can only be the body running out of memory, which
+     * out->oom shows. */
     promc__gzip_finish(w->gz);
     *exposition_bytes = (size_t)promc__gzip_in_bytes(w->gz);
     return rc;
@@ -364,7 +367,8 @@ static bool answer_metrics(const struct route *rt)
     promc_format f = promc_negotiate_escaping(accept, &so.escaping, &r.content_type);
     bool gzip = !s->opts.disable_gzip && wants_gzip(req);
     size_t exposition_bytes = 0;
-    promc__buf_reset(wb);
+    struct promc__chain *body = &rt->w->scrape;
+    promc__chain_clear(body);
     int64_t t0 = promc__mono_ns();
     const void *outer = enter_callbacks(s);
     int rc = encode_body(s, rt->w, f, &so, &gzip, &exposition_bytes);
@@ -372,13 +376,14 @@ static bool answer_metrics(const struct route *rt)
     r.vary_encoding = !s->opts.disable_gzip;
     /* Partial output is served only when it is what the encoder meant to
      * write: not when memory ran out, in it or in the body buffer. */
-    bool partial_ok = s->opts.serve_partial_on_error && rc != PROMC_ENOMEM && !wb->oom;
+    bool partial_ok = s->opts.serve_partial_on_error && rc != PROMC_ENOMEM && !body->oom;
     double seconds = (double)(promc__mono_ns() - t0) / 1e9;
     bool serving = rc == PROMC_OK || partial_ok;
     if (!serving) {
         gzip = false;
         r.status = 500;
         r.content_type = NULL;
+        promc__chain_clear(body);
         promc__buf_reset(wb);
         promc__buf_str(wb, "500 exposition failed: ");
         promc__buf_str(wb, promc_last_error());
@@ -387,9 +392,14 @@ static bool answer_metrics(const struct route *rt)
     if (rc != PROMC_OK)
         promc__http_self_scrape_failed(&s->self);
     r.gzip = gzip;
-    r.body = wb->p;
-    r.body_len = wb->len;
-    size_t body_bytes = wb->len;
+    if (serving) {
+        r.chain = body;
+        r.body_len = body->len;
+    } else {
+        r.body = wb->p;
+        r.body_len = wb->len;
+    }
+    size_t body_bytes = r.body_len;
     bool ok = promc__http_deliver(s, rt->c, &r);
     /* What was sent: a 503 instead when there was no room for the body. */
     if (serving && r.status == 200)

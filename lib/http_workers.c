@@ -74,14 +74,14 @@ static void serve(promc_http_server *s, struct promc__http_conn *c, struct promc
         promc__http_conn_next(c);
         if (!keep || atomic_load(&s->stopping)) {
             /* A response still being written is finished before closing. */
-            if (c->out && !atomic_load(&s->stopping))
+            if (c->out.len && !atomic_load(&s->stopping))
                 c->close_after_out = true;
             else
                 c->close_me = true;
             break;
         }
         /* Behind a slow reader, later requests wait until it has read. */
-        if (c->out || c->len == 0 || c->skip)
+        if (c->out.len || c->len == 0 || c->skip)
             break;
         int rc = promc__http_parse_request(c->buf, c->len, s->opts.max_target, s->opts.max_head,
                                            &c->req);
@@ -89,7 +89,7 @@ static void serve(promc_http_server *s, struct promc__http_conn *c, struct promc
             break;
         if (rc < 0) {
             struct promc__http_reply r = {.status = promc__http_error_status(rc)};
-            if (promc__http_deliver(s, c, &r) && c->out)
+            if (promc__http_deliver(s, c, &r) && c->out.len)
                 c->close_after_out = true;
             else
                 c->close_me = true;
@@ -119,6 +119,7 @@ static void *worker_main(void *arg)
         serve(s, c, &w);
     }
     promc__free(w.body.p);
+    promc__chain_clear(&w.scrape);
     promc__gzip_free(w.gz);
     promc__free(w.names);
     promc__free(w.name_list);

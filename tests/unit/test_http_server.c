@@ -2431,6 +2431,75 @@ static void test_slow_reader_does_not_hold_a_worker(void **state)
     promc_registry_free(reg);
 }
 
+/* Reads one byte of c's response into its buffer. */
+static void read_one_byte(client *c)
+{
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+    if (c->cap - c->len < 2) {
+        c->cap *= 2;
+        c->buf = realloc(c->buf, c->cap);
+        assert_non_null(c->buf);
+    }
+    assert_int_equal(recv(c->fd, c->buf + c->len, 1, 0), 1);
+    c->len++;
+}
+
+/* A slow reader of a compressed scrape, reading one byte at a time, holds
+ * neither a worker nor a lock: while it reads, with one worker, another
+ * scrape is answered, a new series and a new family are made in the
+ * registry it scraped; and it still gets the whole body it asked for --
+ * the blocks handed from the worker to the loop, in order, as they were
+ * when it asked -- which decodes to the exposition of that moment. */
+static void test_slow_gzip_reader_holds_no_worker_nor_lock(void **state)
+{
+    (void)state;
+    promc_gauge_vec *g;
+    promc_registry *reg = padded_registry(150000, &g);
+    char *want = test_render(reg, PROMC_FORMAT_TEXT);
+    promc_http_opts o = {.workers = 1, .disable_self_metrics = 1};
+    promc_http_server *s = serve(reg, &o);
+    int port = promc_http_server_port(s);
+
+    client slow = slow_reader_open(port, GET_ENC("/metrics", "gzip"));
+    for (int i = 0; i < 5; i++) {
+        read_one_byte(&slow);
+        sleep_ms(100);
+    }
+    /* Meanwhile: no registry or family lock is held, no worker is busy. */
+    promc_gauge_set(promc_gauge_vec_labels(g, "a-new-series"), 1);
+    promc_counter *later = promc_counter_new(reg, "later", "Made while a reader is slow.", NULL);
+    assert_non_null(later);
+    client c = cli_open(port);
+    cli_send_str(&c, GET_ENC("/metrics", "gzip"));
+    response r;
+    expect_response(&c, &r, false);
+    assert_int_equal(r.status, 200);
+    char *now = decoded_body(&r);
+    assert_non_null(strstr(now, "a-new-series"));
+    assert_non_null(strstr(now, "later_total"));
+    free(now);
+    resp_free(&r);
+    cli_close(&c);
+    for (int i = 0; i < 5; i++) {
+        read_one_byte(&slow);
+        sleep_ms(100);
+    }
+
+    expect_response(&slow, &r, false);
+    assert_int_equal(r.status, 200);
+    char *got = decoded_body(&r);
+    assert_string_equal(got, want);
+    free(got);
+    resp_free(&r);
+    cli_close(&slow);
+    promc_http_server_free(s);
+    promc_free(want);
+    promc_counter_free(later);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+}
+
 /* Waits until the sample's value is want: a worker counts a response after
  * sending it, so the client may see it first. Fails after WAIT_MS. */
 static void await_value(promc_registry *reg, const char *name, const promc_label *labels, size_t n,
@@ -2861,6 +2930,7 @@ int main(void)
         cmocka_unit_test(test_free_from_own_callback),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
+        cmocka_unit_test(test_slow_gzip_reader_holds_no_worker_nor_lock),
         cmocka_unit_test(test_slow_readers_are_shed_not_the_scrape),
         cmocka_unit_test(test_response_larger_than_the_budget_is_503),
         cmocka_unit_test(test_healthy_while_workers_are_busy),
