@@ -2488,6 +2488,8 @@ static void test_slow_gzip_reader_holds_no_worker_nor_lock(void **state)
 
     expect_response(&slow, &r, false);
     assert_int_equal(r.status, 200);
+    print_message("  slow gzip reader: %zu bytes compressed, %zu of text\n", r.body_len,
+                  strlen(want));
     char *got = decoded_body(&r);
     assert_string_equal(got, want);
     free(got);
