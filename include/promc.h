@@ -134,7 +134,10 @@ typedef void *(*promc_realloc_fn)(void *ptr, size_t size);
 typedef void (*promc_free_fn)(void *ptr);
 
 /* Routes every allocation of the library through these functions (all
- * three, or all NULL to restore libc's).
+ * three, or all NULL to restore libc's). With libc's, the HTTP server maps
+ * the 2 MiB blocks of a large scrape's response itself (anonymous mappings
+ * advised for huge pages, unmapped once sent); with hooks installed, those
+ * blocks come from the hooks too, 64 KiB at a time.
  * Errors: PROMC_EINVAL when only some are given (the allocator is unchanged).
  * Thread safety: NONE -- call it before any other promc function, while the
  * process uses promc from one thread; memory allocated before must not be

@@ -4,11 +4,13 @@
  * called before any other promc function, while the process is still
  * single-threaded.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS and MADV_HUGEPAGE, before any header */
 #include "alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "promc.h"
 
@@ -56,4 +58,31 @@ char *promc__strdup(const char *s)
     if (p)
         memcpy(p, s, n);
     return p;
+}
+
+void *promc__map_aligned(size_t size)
+{
+    if (hook_malloc != malloc)
+        return NULL;
+    /* Twice the size, then the unaligned ends unmapped: what is left starts
+     * on a multiple of size, which a huge page needs. */
+    char *raw = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    char *p = (char *)(((uintptr_t)raw + size - 1) & ~(uintptr_t)(size - 1));
+    if (p > raw)
+        munmap(raw, (size_t)(p - raw));
+    if (p + size < raw + 2 * size)
+        munmap(p + size, (size_t)(raw + 2 * size - (p + size)));
+#ifdef MADV_HUGEPAGE
+    /* Advice only: without transparent huge pages it changes nothing. */
+    madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+void promc__unmap(void *p, size_t size)
+{
+    if (p)
+        munmap(p, size);
 }

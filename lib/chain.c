@@ -1,8 +1,9 @@
 /*
  * The block chain: a singly linked list of blocks, each with the span
  * [start, end) of its data still queued. Appends fill the last block and
- * add one when it is full; taking from the front advances the first
- * block's start and frees it once empty.
+ * add one when it is full (a huge one once the chain is large, see
+ * chain.h); taking from the front advances the first block's start and
+ * frees it once empty.
  */
 #include <string.h>
 
@@ -12,31 +13,59 @@
 struct promc__chain_block {
     struct promc__chain_block *next;
     size_t start, end; /* the queued bytes are data[start..end) */
+    size_t size;       /* of the whole block; PROMC__CHAIN_HUGE: a mapping */
     char data[];
 };
 
-#define BLOCK_DATA (PROMC__CHAIN_BLOCK - sizeof(struct promc__chain_block))
+#define HEAD sizeof(struct promc__chain_block)
+
+static void block_free(struct promc__chain_block *b)
+{
+    if (b->size == PROMC__CHAIN_HUGE)
+        promc__unmap(b, b->size);
+    else
+        promc__free(b);
+}
+
+/* A huge block once the chain is large (when the mapping can be had), else
+ * an ordinary one; NULL when out of memory. */
+static struct promc__chain_block *block_new(const struct promc__chain *c)
+{
+    struct promc__chain_block *b = NULL;
+    size_t size = PROMC__CHAIN_HUGE;
+    if (c->len >= PROMC__CHAIN_HUGE)
+        b = promc__map_aligned(size);
+    if (!b) {
+        size = PROMC__CHAIN_BLOCK;
+        b = promc__malloc(size);
+        if (!b)
+            return NULL;
+    }
+    b->next = NULL;
+    b->start = b->end = 0;
+    b->size = size;
+    return b;
+}
 
 void promc__chain_put(struct promc__chain *c, const void *p, size_t n)
 {
     const char *s = p;
     while (n && !c->oom) {
         struct promc__chain_block *b = c->tail;
-        if (!b || b->end == BLOCK_DATA) {
-            b = promc__malloc(PROMC__CHAIN_BLOCK);
+        if (!b || b->end == b->size - HEAD) {
+            b = block_new(c);
             if (!b) {
                 c->oom = true;
                 return;
             }
-            b->next = NULL;
-            b->start = b->end = 0;
             if (c->tail)
                 c->tail->next = b;
             else
                 c->head = b;
             c->tail = b;
         }
-        size_t k = BLOCK_DATA - b->end < n ? BLOCK_DATA - b->end : n;
+        size_t room = b->size - HEAD - b->end;
+        size_t k = room < n ? room : n;
         memcpy(b->data + b->end, s, k);
         b->end += k;
         c->len += k;
@@ -78,7 +107,7 @@ void promc__chain_consume(struct promc__chain *c, size_t n)
         c->head = b->next;
         if (!c->head)
             c->tail = NULL;
-        promc__free(b);
+        block_free(b);
     }
 }
 
@@ -101,7 +130,7 @@ void promc__chain_clear(struct promc__chain *c)
     while (c->head) {
         struct promc__chain_block *b = c->head;
         c->head = b->next;
-        promc__free(b);
+        block_free(b);
     }
     *c = (struct promc__chain){0};
 }

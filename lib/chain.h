@@ -21,6 +21,12 @@
  * of tens of megabytes is a few hundred blocks and a write takes many of
  * them at once. */
 #define PROMC__CHAIN_BLOCK 65536
+/* Once a chain holds this much, its next blocks are this large, mapped on
+ * their own and advised for transparent huge pages (alloc.h), when libc's
+ * allocator is in use: filling tens of megabytes of fresh 4 KiB pages costs
+ * a page fault each, which on a virtual machine can take longer than
+ * rendering the text. Small responses never get one. */
+#define PROMC__CHAIN_HUGE (2u << 20)
 
 struct promc__chain_block;
 

@@ -184,7 +184,7 @@ static void test_allocation_failure(void **state)
         assert_true(alloc_injected == (n <= 6)); /* BIG needs 6 blocks */
         if (alloc_injected) {
             assert_true(c.oom);
-            assert_int_equal(c.len, (size_t)(n - 1) * (PROMC__CHAIN_BLOCK - 3 * sizeof(size_t)));
+            assert_int_equal(c.len, (size_t)(n - 1) * (PROMC__CHAIN_BLOCK - 4 * sizeof(size_t)));
             assert_int_equal(promc__chain_writer(&c, "x", 1), -1);
             struct promc__chain d = {0};
             promc__chain_splice(&d, &c);
@@ -200,8 +200,44 @@ static void test_allocation_failure(void **state)
     }
 }
 
+/* With libc's allocator, a chain that holds PROMC__CHAIN_HUGE bytes grows
+ * in huge blocks (one iovec each, of a huge block's data), and the bytes
+ * stay in order across both kinds. Runs before the failing allocator is
+ * installed: with a user allocator the chain never maps memory itself. */
+static void test_large_chain_grows_in_huge_blocks(void **state)
+{
+    (void)state;
+    size_t total = 4 * PROMC__CHAIN_HUGE + 12345;
+    struct promc__chain c = {0};
+    put_range(&c, 0, total, 4096);
+    assert_int_equal(c.len, total);
+    struct iovec iov[128];
+    int n = promc__chain_iov(&c, iov, 128);
+    size_t small = PROMC__CHAIN_BLOCK - 4 * sizeof(size_t);
+    size_t huge = PROMC__CHAIN_HUGE - 4 * sizeof(size_t);
+    size_t seen = 0;
+    int huge_blocks = 0;
+    for (int k = 0; k < n; k++) {
+        if (seen < PROMC__CHAIN_HUGE)
+            assert_int_equal(iov[k].iov_len, small);
+        else if (k < n - 1)
+            assert_int_equal(iov[k].iov_len, huge);
+        huge_blocks += iov[k].iov_len > small;
+        seen += iov[k].iov_len;
+    }
+    assert_int_equal(seen, total);
+    assert_true(huge_blocks >= 3);
+    take_all(&c, 0, 1 << 20, 8);
+    assert_null(c.head);
+    promc__chain_clear(&c);
+}
+
 int main(void)
 {
+    const struct CMUnitTest libc_tests[] = {
+        cmocka_unit_test(test_large_chain_grows_in_huge_blocks),
+    };
+    int failed = cmocka_run_group_tests(libc_tests, NULL, NULL);
     failalloc_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_across_blocks),
@@ -211,5 +247,5 @@ int main(void)
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_allocation_failure),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return failed + cmocka_run_group_tests(tests, NULL, NULL);
 }
