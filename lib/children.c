@@ -261,17 +261,45 @@ static int check_values(struct promc_metric *m, const char *const *values, size_
 
 /* Each thread remembers the children it looked up last (thread_state.h), so
  * a hit costs a hash and a compare: no lock, no atomic read-modify-write. An
- * entry is trusted only while its family's generation is unchanged; every
- * removal bumps it (under the write lock), so a cached entry never hands out
- * a child another thread detached since. The generation is 64 bits: at a
- * billion removals a second it would wrap in five centuries, so an entry
- * cannot outlive its child by wrapping around. Families are keyed by an id
- * that is never reused, not by address. */
+ * entry is trusted only while its family's stamp is unchanged; every removal
+ * gives the family a new one (under the write lock), so a cached entry never
+ * hands out a child another thread detached since. Stamps are drawn from one
+ * process-wide 64-bit counter, the one family ids come from: no two families
+ * ever hold the same stamp, so the stamp also tells the family, and at a
+ * billion removals a second the counter would wrap in five centuries, so an
+ * entry cannot outlive its child by wrapping around. */
 static atomic_uint_fast64_t next_family_id = 1;
 
 uint64_t promc__new_family_id(void)
 {
     return atomic_fetch_add_explicit(&next_family_id, 1, memory_order_relaxed);
+}
+
+/* Called with the write lock held, after children were detached: every
+ * entry cached for the family goes stale. */
+static void new_stamp(struct promc_metric *m)
+{
+    atomic_store_explicit(&m->gen, promc__new_family_id(), memory_order_release);
+}
+
+/* The cached child for these values, or NULL. */
+static inline struct promc__child *cache_find(struct promc_metric *m,
+                                              struct promc__lookup_entry *set,
+                                              const char *const *values, size_t n, uint32_t h)
+{
+    uint64_t stamp = atomic_load_explicit(&m->gen, memory_order_acquire);
+    for (int w = 0; w < PROMC__LOOKUP_WAYS; w++)
+        if (set[w].hash == h && set[w].stamp == stamp && same_values(m, set[w].child, values, n))
+            return set[w].child;
+    return NULL;
+}
+
+/* Remembers a lookup in its set, the oldest entry making way. */
+static inline void cache_put(struct promc__lookup_entry *set, uint64_t stamp,
+                             struct promc__child *c, uint32_t h)
+{
+    memmove(set + 1, set, (PROMC__LOOKUP_WAYS - 1) * sizeof *set);
+    set[0] = (struct promc__lookup_entry){stamp, c, h};
 }
 
 /* A removed child looked up again comes back as a new series would: at
@@ -298,15 +326,26 @@ static void reattach(struct promc_metric *m, struct promc__child *c)
     }
 }
 
-/* The slow path of a lookup: creates the child, or reattaches a removed
- * one, under the write lock. */
-static struct promc__child *insert(struct promc_metric *m, const char *const *values, uint32_t h)
+/* PROMC_EINVAL when a value is not valid UTF-8. Only values that match no
+ * child need the check: every child's values passed it. */
+static int check_utf8(struct promc_metric *m, const char *const *values)
 {
     for (size_t i = 0; i < m->nlabels; i++)
         if (!promc__valid_utf8(values[i], strlen(values[i])))
-            return promc__fail_null(PROMC_EINVAL,
-                                    "metric \"%s\": value of label \"%s\" is not valid UTF-8",
-                                    m->desc.name, m->label_names[i]);
+            return promc__fail(PROMC_EINVAL,
+                               "metric \"%s\": value of label \"%s\" is not valid UTF-8",
+                               m->desc.name, m->label_names[i]);
+    return PROMC_OK;
+}
+
+/* The slow path of a lookup: creates the child, or reattaches a removed
+ * one, under the write lock. known: a child with these values was seen, so
+ * they are valid. */
+static struct promc__child *insert(struct promc_metric *m, const char *const *values, uint32_t h,
+                                   bool known)
+{
+    if (!known && check_utf8(m, values) != PROMC_OK)
+        return NULL;
     if (lock_family(m, true, "add a child") != PROMC_OK)
         return NULL;
     struct promc__child *c = table_find(m, values, h);
@@ -357,12 +396,13 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
     uint32_t h = hash_values(values, n);
 
     struct promc__thread_state *ts = promc__thread_state();
-    struct promc__lookup_entry *e = ts ? &ts->lookup[h & (PROMC__LOOKUP_ENTRIES - 1)] : NULL;
-    if (e && e->family_id == m->id && e->hash == h &&
-        e->gen == atomic_load_explicit(&m->gen, memory_order_acquire) &&
-        same_values(m, e->child, values, n)) {
-        promc__ok();
-        return e->child;
+    struct promc__lookup_entry *set = ts ? ts->lookup[h & (PROMC__LOOKUP_SETS - 1)] : NULL;
+    if (set) {
+        struct promc__child *c = cache_find(m, set, values, n, h);
+        if (c) {
+            promc__ok();
+            return c;
+        }
     }
 
     /* A writer of this family's scrape already holds the read lock. */
@@ -370,18 +410,18 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
     if (lock && lock_family(m, false, "look up a child") != PROMC_OK)
         return NULL;
     struct promc__child *c = table_find(m, values, h);
+    bool known = c != NULL;
     if (c && c->detached)
         c = NULL;
-    if (c && e)
-        *e = (struct promc__lookup_entry){
-            m->id, atomic_load_explicit(&m->gen, memory_order_relaxed), c, h};
+    if (c && set)
+        cache_put(set, atomic_load_explicit(&m->gen, memory_order_relaxed), c, h);
     if (lock)
         pthread_rwlock_unlock(&m->lock);
     if (c) {
         promc__ok();
         return c;
     }
-    return insert(m, values, h);
+    return insert(m, values, h, known);
 }
 
 int promc__family_remove(struct promc_metric *m, const char *const *values, size_t n)
@@ -389,11 +429,6 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
     int rc = check_values(m, values, n);
     if (rc != PROMC_OK)
         return rc;
-    for (size_t i = 0; i < n; i++) /* as labels(): no child can have such a value */
-        if (!promc__valid_utf8(values[i], strlen(values[i])))
-            return promc__fail(PROMC_EINVAL,
-                               "metric \"%s\": value of label \"%s\" is not valid UTF-8",
-                               m->desc.name, m->label_names[i]);
     uint32_t h = hash_values(values, n);
     rc = lock_family(m, true, "remove a child");
     if (rc != PROMC_OK)
@@ -403,9 +438,11 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
     if (found) {
         c->detached = true;
         m->nlive--;
-        atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
+        new_stamp(m);
     }
     pthread_rwlock_unlock(&m->lock);
+    if (!found && !c && check_utf8(m, values) != PROMC_OK) /* as labels() */
+        return PROMC_EINVAL;
     if (!found)
         return promc__fail(PROMC_ENOENT, "metric \"%s\": no child with these label values",
                            m->desc.name);
@@ -425,7 +462,7 @@ int promc__family_clear(struct promc_metric *m)
         }
     m->nlive = 0;
     if (removed)
-        atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
+        new_stamp(m);
     pthread_rwlock_unlock(&m->lock);
     return promc__ok();
 }
@@ -459,7 +496,7 @@ int promc__family_reclaim(struct promc_metric *m)
         c = next;
     }
     if (dead) /* entries of detached children are stale already; this is belt and braces */
-        atomic_fetch_add_explicit(&m->gen, 1, memory_order_release);
+        new_stamp(m);
     pthread_rwlock_unlock(&m->lock);
     while (dead) {
         struct promc__child *next = dead->next;

@@ -114,7 +114,7 @@ static struct promc_metric *metric_alloc(const struct promc__ops *ops, const cha
     atomic_init(&m->refs, 1);
     atomic_init(&m->released, false);
     atomic_init(&m->refused, 0);
-    atomic_init(&m->gen, 0);
+    atomic_init(&m->gen, promc__new_family_id()); /* never 0, an empty cache entry's */
     atomic_init(&m->nlive, 0);
     promc__rwlock_init(&m->lock);
     m->name = promc__strdup(name);

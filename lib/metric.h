@@ -73,7 +73,7 @@ struct promc_metric {
     size_t child_size; /* bytes of a child of this type, a multiple of 8 */
 
     uint64_t id;           /* unique for the process, never reused */
-    _Atomic uint64_t gen;  /* bumped by every removal (lookup caches); never wraps */
+    _Atomic uint64_t gen;  /* stamp, new at every removal (lookup caches); unique */
     pthread_rwlock_t lock; /* children table and list */
     struct promc__child **table;
     size_t table_size;   /* power of two */

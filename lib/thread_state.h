@@ -19,20 +19,24 @@
 
 struct promc__child;
 
-/* One remembered lookup: the family (by id, never reused), its removal
- * generation then, the values' hash, and the child found. */
+/* One remembered lookup: its family's stamp then (the family's removal
+ * generation, drawn from a process-wide counter, so it also names the
+ * family), the values' hash, and the child found. 24 bytes. */
 struct promc__lookup_entry {
-    uint64_t family_id;
-    uint64_t gen;
+    uint64_t stamp;
     struct promc__child *child;
     uint32_t hash;
 };
 
-#define PROMC__LOOKUP_ENTRIES 64  /* a power of two */
-#define PROMC__MESSAGE_MAX    256 /* bytes of an error message, NUL included */
+/* Set-associative: a lookup searches the 4 entries of the set its hash
+ * picks. With direct mapping, 100 children of one family already collided
+ * often enough to send one lookup in three to the family's lock. */
+#define PROMC__LOOKUP_WAYS 4
+#define PROMC__LOOKUP_SETS 64  /* a power of two */
+#define PROMC__MESSAGE_MAX 256 /* bytes of an error message, NUL included */
 
 struct promc__thread_state {
-    struct promc__lookup_entry lookup[PROMC__LOOKUP_ENTRIES];
+    struct promc__lookup_entry lookup[PROMC__LOOKUP_SETS][PROMC__LOOKUP_WAYS];
     char message[PROMC__MESSAGE_MAX];
 };
 

@@ -470,6 +470,85 @@ static void remove_of_missing_child_is_enoent(void **state)
     promc_gauge_vec_free(g);
 }
 
+/* Values that are not valid UTF-8 can belong to no child: remove says
+ * so (EINVAL), as labels() does, rather than "no such child". */
+static void remove_of_invalid_utf8_is_einval(void **state)
+{
+    (void)state;
+    promc_counter_vec *c =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "c", "Help.", PROMC_LABELS("v"), NULL);
+    assert_non_null(promc_counter_vec_labels(c, "ok"));
+    reset_error();
+    assert_int_equal(promc_counter_vec_remove(c, "ok\xc3"), PROMC_EINVAL);
+    expect_error(PROMC_EINVAL, "UTF-8");
+    assert_int_equal(promc_counter_vec_remove(c, "ok"), PROMC_OK);
+    reset_error();
+    assert_int_equal(promc_counter_vec_remove(c, "ok"), PROMC_ENOENT); /* removed already */
+    expect_error(PROMC_ENOENT, "\"c\"");
+    reset_error();
+    assert_int_equal(promc_counter_vec_remove(c, "\xff"), PROMC_EINVAL);
+    expect_error(PROMC_EINVAL, "UTF-8");
+    promc_counter_vec_free(c);
+}
+
+/* Many children of two families, looked up in a scrambled order, more than
+ * a thread's lookup cache holds and enough to share its sets: every lookup
+ * returns its own child, before and after removals in one family, and the
+ * removed ones come back at zero with the same handle. */
+static void lookups_across_families_return_their_own_child(void **state)
+{
+    (void)state;
+    enum { N = 500 };
+    promc_counter_vec *a =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "a", "A.", PROMC_LABELS("i", "j"), NULL);
+    promc_counter_vec *b =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "b", "B.", PROMC_LABELS("i", "j"), NULL);
+    static promc_counter *ha[N], *hb[N];
+    char i_[16], j_[16];
+    for (int k = 0; k < N; k++) {
+        snprintf(i_, sizeof i_, "r%d", k / 10);
+        snprintf(j_, sizeof j_, "%d", k % 10);
+        ha[k] = promc_counter_vec_labels(a, i_, j_);
+        hb[k] = promc_counter_vec_labels(b, i_, j_);
+        assert_non_null(ha[k]);
+        assert_non_null(hb[k]);
+        assert_ptr_not_equal(ha[k], hb[k]);
+    }
+    uint32_t x = 12345;
+    for (int round = 0; round < 3; round++) {
+        for (int n = 0; n < 20 * N; n++) {
+            x = x * 1103515245u + 12345u;
+            int k = (int)((x >> 8) % N);
+            snprintf(i_, sizeof i_, "r%d", k / 10);
+            snprintf(j_, sizeof j_, "%d", k % 10);
+            promc_counter *fa = promc_counter_vec_labels(a, i_, j_);
+            assert_ptr_equal(fa, ha[k]);
+            promc_counter_inc(fa);
+            assert_ptr_equal(promc_counter_vec_labels(b, i_, j_), hb[k]);
+        }
+        /* Every third child of a goes, then is looked up again. */
+        for (int k = round; k < N; k += 3) {
+            snprintf(i_, sizeof i_, "r%d", k / 10);
+            snprintf(j_, sizeof j_, "%d", k % 10);
+            assert_int_equal(promc_counter_vec_remove(a, i_, j_), PROMC_OK);
+        }
+        for (int k = 0; k < N; k++) {
+            snprintf(i_, sizeof i_, "r%d", k / 10);
+            snprintf(j_, sizeof j_, "%d", k % 10);
+            double before = promc_counter_get(ha[k]);
+            assert_ptr_equal(promc_counter_vec_labels(a, i_, j_), ha[k]);
+            assert_ptr_equal(promc_counter_vec_labels(b, i_, j_), hb[k]);
+            if (k % 3 == round)
+                assert_true(promc_counter_get(ha[k]) == 0);
+            else
+                assert_true(promc_counter_get(ha[k]) == before);
+        }
+        assert_int_equal(promc_metric_children(promc_counter_vec_metric(a)), N);
+    }
+    promc_counter_vec_free(a);
+    promc_counter_vec_free(b);
+}
+
 static void clear_removes_all_children(void **state)
 {
     (void)state;
@@ -782,6 +861,8 @@ int main(void)
         cmocka_unit_test(children_exported_in_creation_order),
         cmocka_unit_test(remove_drops_series_and_labels_recreates_at_zero),
         cmocka_unit_test(remove_of_missing_child_is_enoent),
+        cmocka_unit_test(remove_of_invalid_utf8_is_einval),
+        cmocka_unit_test(lookups_across_families_return_their_own_child),
         cmocka_unit_test(clear_removes_all_children),
         cmocka_unit_test(unlabelled_metric_exported_at_zero_from_creation),
         cmocka_unit_test(labelled_metric_without_children_exports_header_only),
