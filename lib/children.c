@@ -165,7 +165,7 @@ struct promc__child *promc__child_new(struct promc_metric *m, const char *const 
     }
     *p = '\0';
     c->rendered_len = (uint32_t)(p - start);
-    c->created = promc__now();
+    c->created = promc__now_coarse();
     if (m->ops->init_child && m->ops->init_child(m, c) != PROMC_OK) {
         promc__free(c);
         promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
@@ -312,7 +312,7 @@ static void reattach(struct promc_metric *m, struct promc__child *c)
 {
     if (m->ops->reset_child)
         m->ops->reset_child(m, c);
-    c->created = promc__now();
+    c->created = promc__now_coarse();
     c->detached = false;
     m->nlive++;
     if (m->last != c) {

@@ -120,6 +120,9 @@ void promc__rwlock_init(pthread_rwlock_t *lock);
 
 /* Wall-clock seconds since the epoch (for _created and set_to_current_time). */
 double promc__now(void);
+/* The same to a few milliseconds, cheaper: for a child's creation time,
+ * which label churn reads once per new or returning child. */
+double promc__now_coarse(void);
 /* Monotonic nanoseconds (for timers). */
 int64_t promc__mono_ns(void);
 /* Tests replace the wall clock to get reproducible _created samples. */

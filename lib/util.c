@@ -4,6 +4,7 @@
  * of label values and help texts, and the clocks. The name grammars are in
  * names.c.
  */
+#define _DEFAULT_SOURCE /* CLOCK_REALTIME_COARSE */
 #include <string.h>
 #include <time.h>
 
@@ -121,6 +122,20 @@ double (*promc__clock)(void) = system_clock;
 
 double promc__now(void)
 {
+    return promc__clock();
+}
+
+double promc__now_coarse(void)
+{
+#ifdef CLOCK_REALTIME_COARSE
+    /* The time of the last timer tick, read from memory the kernel shares,
+     * without reading the clock source (kvm-clock: 28 ns a precise read,
+     * 4 ns a coarse one). A tick is a few milliseconds at most, and the
+     * coarse time is never later than the precise one. */
+    struct timespec ts;
+    if (promc__clock == system_clock && clock_gettime(CLOCK_REALTIME_COARSE, &ts) == 0)
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+#endif
     return promc__clock();
 }
 

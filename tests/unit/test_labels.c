@@ -7,6 +7,12 @@
 #include "helpers.h"
 
 #include <math.h>
+#include <time.h>
+
+#include "metric.h" /* a child's creation time */
+
+/* The wall clock the library starts with, before a test pins it. */
+static double (*default_clock)(void);
 
 /* Clears the thread's last error so a failure seen afterwards is this call's. */
 static void reset_error(void)
@@ -549,6 +555,44 @@ static void lookups_across_families_return_their_own_child(void **state)
     promc_counter_vec_free(b);
 }
 
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A child's creation time comes from the coarse wall clock (a tick behind
+ * at most, never ahead), for new children and for removed ones that come
+ * back alike; a pinned clock still pins it. */
+static void child_creation_time_is_the_wall_clock(void **state)
+{
+    (void)state;
+    double (*saved)(void) = promc__clock;
+    promc__clock = default_clock;
+    promc_counter_vec *c =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "c", "Help.", PROMC_LABELS("v"), NULL);
+    double t0 = wall_now();
+    struct promc__child *k = (struct promc__child *)promc_counter_vec_labels(c, "x");
+    double t1 = wall_now();
+    assert_non_null(k);
+    assert_true(k->created <= t1);
+    assert_true(k->created > t0 - 0.5);
+    assert_int_equal(promc_counter_vec_remove(c, "x"), PROMC_OK);
+    k->created = 0;
+    t0 = wall_now();
+    assert_ptr_equal(promc_counter_vec_labels(c, "x"), k);
+    t1 = wall_now();
+    assert_true(k->created <= t1);
+    assert_true(k->created > t0 - 0.5);
+    test_pin_clock();
+    assert_non_null(promc_counter_vec_labels(c, "y"));
+    k = (struct promc__child *)promc_counter_vec_labels(c, "y");
+    assert_true(k->created == TEST_TIME);
+    promc_counter_vec_free(c);
+    promc__clock = saved;
+}
+
 static void clear_removes_all_children(void **state)
 {
     (void)state;
@@ -840,6 +884,7 @@ static void several_labels_render_in_declared_order(void **state)
 
 int main(void)
 {
+    default_clock = promc__clock;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(label_name_grammar_is_enforced),
         cmocka_unit_test(label_name_with_colon_is_rejected),
@@ -863,6 +908,7 @@ int main(void)
         cmocka_unit_test(remove_of_missing_child_is_enoent),
         cmocka_unit_test(remove_of_invalid_utf8_is_einval),
         cmocka_unit_test(lookups_across_families_return_their_own_child),
+        cmocka_unit_test(child_creation_time_is_the_wall_clock),
         cmocka_unit_test(clear_removes_all_children),
         cmocka_unit_test(unlabelled_metric_exported_at_zero_from_creation),
         cmocka_unit_test(labelled_metric_without_children_exports_header_only),
