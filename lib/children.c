@@ -339,16 +339,23 @@ static int check_utf8(struct promc_metric *m, const char *const *values)
 }
 
 /* The slow path of a lookup: creates the child, or reattaches a removed
- * one, under the write lock. known: a child with these values was seen, so
- * they are valid. */
+ * one, under the write lock. seen: the removed child with these values the
+ * read-locked probe found (so they are valid), while the family's stamp
+ * was seen_stamp; NULL if it found none. While the stamp is unchanged,
+ * nothing was reclaimed since, so seen is still the values' child and
+ * need not be looked for again (label churn brings removed children back
+ * all the time). */
 static struct promc__child *insert(struct promc_metric *m, const char *const *values, uint32_t h,
-                                   bool known)
+                                   struct promc__child *seen, uint64_t seen_stamp)
 {
-    if (!known && check_utf8(m, values) != PROMC_OK)
+    if (!seen && check_utf8(m, values) != PROMC_OK)
         return NULL;
     if (lock_family(m, true, "add a child") != PROMC_OK)
         return NULL;
-    struct promc__child *c = table_find(m, values, h);
+    struct promc__child *c =
+        seen && atomic_load_explicit(&m->gen, memory_order_relaxed) == seen_stamp
+            ? seen
+            : table_find(m, values, h);
     if (c && !c->detached)
         goto out;
     if (m->max_children && m->nlive >= m->max_children) {
@@ -410,18 +417,21 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
     if (lock && lock_family(m, false, "look up a child") != PROMC_OK)
         return NULL;
     struct promc__child *c = table_find(m, values, h);
-    bool known = c != NULL;
-    if (c && c->detached)
+    uint64_t stamp = atomic_load_explicit(&m->gen, memory_order_relaxed);
+    struct promc__child *seen = NULL;
+    if (c && c->detached) {
+        seen = c;
         c = NULL;
+    }
     if (c && set)
-        cache_put(set, atomic_load_explicit(&m->gen, memory_order_relaxed), c, h);
+        cache_put(set, stamp, c, h);
     if (lock)
         pthread_rwlock_unlock(&m->lock);
     if (c) {
         promc__ok();
         return c;
     }
-    return insert(m, values, h, known);
+    return insert(m, values, h, seen, stamp);
 }
 
 int promc__family_remove(struct promc_metric *m, const char *const *values, size_t n)
