@@ -282,15 +282,40 @@ static void new_stamp(struct promc_metric *m)
     atomic_store_explicit(&m->gen, promc__new_family_id(), memory_order_release);
 }
 
-/* The cached child for these values, or NULL. */
+/* An entry is found by one of two keys. Most callers pass the same strings
+ * (literals, a table of routes) for the same child every time, so the
+ * first key is where the values are: no byte of them is hashed, which for
+ * values of a dozen bytes is half the cost of a hit. A caller that formats
+ * values into the same buffer each time gets the same pointers for
+ * different values: its entries go under the second key, the values' hash.
+ * Whatever the key, an entry is trusted only when its stamp is the
+ * family's and its child's values are the ones asked for. */
+static inline uint32_t pointer_key(const char *const *values, size_t n)
+{
+    uint64_t k = UINT64_C(0x9E3779B97F4A7C15) ^ n;
+    for (size_t i = 0; i < n; i++) {
+        k = (k ^ (uintptr_t)values[i]) * UINT64_C(0xBF58476D1CE4E5B9);
+        k ^= k >> 31;
+    }
+    return (uint32_t)(k ^ (k >> 32));
+}
+
+/* The child cached under key for these values, or NULL; *reused (if not
+ * NULL) tells whether an entry of this family had the key with other
+ * values, so the pointers were reused. */
 static inline struct promc__child *cache_find(struct promc_metric *m,
                                               struct promc__lookup_entry *set,
-                                              const char *const *values, size_t n, uint32_t h)
+                                              const char *const *values, size_t n, uint32_t key,
+                                              bool *reused)
 {
     uint64_t stamp = atomic_load_explicit(&m->gen, memory_order_acquire);
     for (int w = 0; w < PROMC__LOOKUP_WAYS; w++)
-        if (set[w].hash == h && set[w].stamp == stamp && same_values(m, set[w].child, values, n))
-            return set[w].child;
+        if (set[w].hash == key && set[w].stamp == stamp) {
+            if (same_values(m, set[w].child, values, n))
+                return set[w].child;
+            if (reused)
+                *reused = true;
+        }
     return NULL;
 }
 
@@ -400,12 +425,23 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
             check_values(m, values, n);
             return NULL;
         }
-    uint32_t h = hash_values(values, n);
 
     struct promc__thread_state *ts = promc__thread_state();
+    uint32_t pk = 0;
+    bool reused = false;
+    if (ts) {
+        pk = pointer_key(values, n);
+        struct promc__child *c =
+            cache_find(m, ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], values, n, pk, &reused);
+        if (c) {
+            promc__ok();
+            return c;
+        }
+    }
+    uint32_t h = hash_values(values, n);
     struct promc__lookup_entry *set = ts ? ts->lookup[h & (PROMC__LOOKUP_SETS - 1)] : NULL;
-    if (set) {
-        struct promc__child *c = cache_find(m, set, values, n, h);
+    if (set && reused) { /* entries go under the hash only when pointers are reused */
+        struct promc__child *c = cache_find(m, set, values, n, h, NULL);
         if (c) {
             promc__ok();
             return c;
@@ -423,8 +459,12 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         seen = c;
         c = NULL;
     }
-    if (c && set)
-        cache_put(set, stamp, c, h);
+    if (c && set) {
+        if (reused)
+            cache_put(set, stamp, c, h);
+        else
+            cache_put(ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], stamp, c, pk);
+    }
     if (lock)
         pthread_rwlock_unlock(&m->lock);
     if (c) {

@@ -555,6 +555,54 @@ static void lookups_across_families_return_their_own_child(void **state)
     promc_counter_vec_free(b);
 }
 
+/* The lookup cache finds entries by where the values are first: the same
+ * pointers with other contents must find the other child, in one family or
+ * across families, and values formatted into one buffer in turn must each
+ * find their own. */
+static void lookups_by_reused_buffers_return_their_own_child(void **state)
+{
+    (void)state;
+    promc_counter_vec *a =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "a", "A.", PROMC_LABELS("k", "v"), NULL);
+    promc_counter_vec *b =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "b", "B.", PROMC_LABELS("k", "v"), NULL);
+    char k[16] = "key", v[16];
+    enum { N = 40 };
+    promc_counter *ha[N], *hb[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(v, sizeof v, "%d", i);
+        ha[i] = promc_counter_vec_labels(a, k, v);
+        hb[i] = promc_counter_vec_labels(b, k, v);
+        assert_non_null(ha[i]);
+        assert_non_null(hb[i]);
+        assert_ptr_not_equal(ha[i], hb[i]);
+    }
+    for (int round = 0; round < 4; round++)
+        for (int i = 0; i < N; i++) {
+            int j = (i * 7 + round) % N;
+            snprintf(v, sizeof v, "%d", j);
+            assert_ptr_equal(promc_counter_vec_labels(a, k, v), ha[j]);
+            assert_ptr_equal(promc_counter_vec_labels(b, k, v), hb[j]);
+            /* Same pointers, one byte changed: another child. */
+            v[0] = 'x';
+            promc_counter *x = promc_counter_vec_labels(a, k, v);
+            assert_non_null(x);
+            assert_ptr_not_equal(x, ha[j]);
+            assert_ptr_equal(promc_counter_vec_labels(a, k, v), x);
+            snprintf(v, sizeof v, "%d", j);
+            assert_ptr_equal(promc_counter_vec_labels(a, k, v), ha[j]);
+        }
+    /* The same values from other pointers (literals) find the same child. */
+    assert_ptr_equal(promc_counter_vec_labels(a, "key", "7"), ha[7]);
+    strcpy(k, "other");
+    snprintf(v, sizeof v, "%d", 7);
+    promc_counter *o = promc_counter_vec_labels(a, k, v);
+    assert_non_null(o);
+    assert_ptr_not_equal(o, ha[7]);
+    promc_counter_vec_free(a);
+    promc_counter_vec_free(b);
+}
+
 static double wall_now(void)
 {
     struct timespec ts;
@@ -908,6 +956,7 @@ int main(void)
         cmocka_unit_test(remove_of_missing_child_is_enoent),
         cmocka_unit_test(remove_of_invalid_utf8_is_einval),
         cmocka_unit_test(lookups_across_families_return_their_own_child),
+        cmocka_unit_test(lookups_by_reused_buffers_return_their_own_child),
         cmocka_unit_test(child_creation_time_is_the_wall_clock),
         cmocka_unit_test(clear_removes_all_children),
         cmocka_unit_test(unlabelled_metric_exported_at_zero_from_creation),
