@@ -1301,6 +1301,111 @@ static void test_writers_are_not_starved_by_back_to_back_scrapes(void **state)
     promc_registry_free(reg);
 }
 
+/* ------------------------------------------------------------------ */
+/* Label churn beside reclaim                                          */
+/* ------------------------------------------------------------------ */
+
+/* Churners create, increment and remove children of their own values (so
+ * a handle is used only while its child is live, as reclaim requires)
+ * while another thread reclaims the removed ones and a reader looks up
+ * children that stay. A lookup that finds a removed child and brings it
+ * back must not use one reclaim freed meanwhile (a stress test: under ASan
+ * such a use is reported when the timing hits that window), every lookup
+ * must return its own child, and the steady children count exactly. */
+#define CHURN_VALUES 16
+
+/* Threads count what went wrong; the test thread asserts (cmocka's asserts
+ * belong to it). */
+static atomic_int churn_failures;
+
+static void churn_check(bool ok)
+{
+    if (!ok)
+        atomic_fetch_add(&churn_failures, 1);
+}
+
+struct churner {
+    promc_counter_vec *vec;
+    int id;
+    uint64_t cycles;
+};
+
+static void *churner_main(void *arg)
+{
+    struct churner *c = arg;
+    char v[32];
+    for (uint64_t i = 0; !stopping(); i++) {
+        snprintf(v, sizeof v, "c%d-%d", c->id, (int)(i % 2));
+        promc_counter *h = promc_counter_vec_labels(c->vec, v);
+        churn_check(h != NULL);
+        promc_counter_inc(h);
+        churn_check(promc_counter_get(h) == 1);
+        churn_check(promc_counter_vec_remove(c->vec, v) == PROMC_OK);
+        c->cycles++;
+    }
+    return NULL;
+}
+
+static void *reclaimer_main(void *arg)
+{
+    promc_counter_vec *vec = arg;
+    while (!stopping()) {
+        churn_check(promc_metric_reclaim_removed(promc_counter_vec_metric(vec)) == PROMC_OK);
+    }
+    return NULL;
+}
+
+struct steady_reader {
+    promc_counter_vec *vec;
+    promc_counter *h[CHURN_VALUES];
+    uint64_t incs[CHURN_VALUES];
+};
+
+static void *steady_reader_main(void *arg)
+{
+    struct steady_reader *r = arg;
+    char v[32];
+    for (uint64_t i = 0; !stopping(); i++) {
+        int k = (int)((i * 7) % CHURN_VALUES);
+        snprintf(v, sizeof v, "s-%d", k);
+        promc_counter *h = promc_counter_vec_labels(r->vec, v);
+        churn_check(h == r->h[k]);
+        promc_counter_inc(h);
+        r->incs[k]++;
+    }
+    return NULL;
+}
+
+static void test_label_churn_beside_reclaim_is_safe(void **state)
+{
+    (void)state;
+    atomic_store(&stop, false);
+    promc_counter_vec *vec =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "churn", "Churn.", PROMC_LABELS("id"), NULL);
+    struct steady_reader r = {.vec = vec};
+    char v[32];
+    for (int k = 0; k < CHURN_VALUES; k++) {
+        snprintf(v, sizeof v, "s-%d", k);
+        r.h[k] = promc_counter_vec_labels(vec, v);
+        assert_non_null(r.h[k]);
+    }
+    struct churner c[2] = {{vec, 0, 0}, {vec, 1, 0}};
+    pthread_t t[4];
+    start(&t[0], churner_main, &c[0]);
+    start(&t[1], churner_main, &c[1]);
+    start(&t[2], reclaimer_main, vec);
+    start(&t[3], steady_reader_main, &r);
+    run_for(0.3);
+    for (int i = 0; i < 4; i++)
+        join(t[i]);
+    assert_int_equal(atomic_load(&churn_failures), 0);
+    assert_true(c[0].cycles > 0 && c[1].cycles > 0);
+    for (int k = 0; k < CHURN_VALUES; k++)
+        assert_true(promc_counter_get(r.h[k]) == (double)r.incs[k]);
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(vec)), CHURN_VALUES);
+    promc_counter_vec_free(vec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1315,6 +1420,7 @@ int main(void)
         cmocka_unit_test(test_summary_threads_beyond_the_stripes_count_exactly),
         cmocka_unit_test(test_registry_churn_beside_scrapes_is_safe),
         cmocka_unit_test(test_writers_are_not_starved_by_back_to_back_scrapes),
+        cmocka_unit_test(test_label_churn_beside_reclaim_is_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
