@@ -21,11 +21,15 @@ struct promc__child;
 
 /* One remembered lookup: its family's stamp then (the family's removal
  * generation, drawn from a process-wide counter, so it also names the
- * family), the values' hash, and the child found. 24 bytes. */
+ * family), its key (the values' hash, or one made from their addresses),
+ * the child found and the length of its rendered labels -- copied here
+ * because the child's own field shares a word with its removal flag,
+ * which a remove writes while cache hits read. 24 bytes. */
 struct promc__lookup_entry {
     uint64_t stamp;
     struct promc__child *child;
     uint32_t hash;
+    uint32_t rendered_len;
 };
 
 /* Set-associative: a lookup searches the 4 entries of the set its hash

@@ -603,6 +603,80 @@ static void lookups_by_reused_buffers_return_their_own_child(void **state)
     promc_counter_vec_free(b);
 }
 
+/* Cache hits compare values a word at a time when they have nothing to
+ * escape, byte by byte otherwise: values that differ only in escaped
+ * bytes, in length or in one byte of a long value each keep their own
+ * child, found again from the cache and from fresh copies alike. */
+static void lookups_of_similar_values_keep_their_child(void **state)
+{
+    (void)state;
+    static const char *const vals[] = {
+        "",
+        "x",
+        "x\\",
+        "x\"",
+        "x\n",
+        "a\"b",
+        "a\\\"b",
+        "a\\\\\"b",
+        "abc",
+        "abcd",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefghi",
+        "abcdefgh\"",
+        "abcdefg\\h",
+        "0123456789abcdef",
+        "0123456789abcdeF",
+        "0123456789abcdef0",
+        "\"\"\"\"\"\"\"\"\"",
+        "\\\\\\\\\\\\\\\\",
+        "h\xc3\xa9llo",
+    };
+    enum { N = sizeof vals / sizeof vals[0] };
+    promc_counter_vec *c =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "c", "Help.", PROMC_LABELS("a", "b"), NULL);
+    promc_counter *h[N][N];
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            h[i][j] = promc_counter_vec_labels(c, vals[i], vals[j]);
+            assert_non_null(h[i][j]);
+        }
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(c)), N * N);
+    /* One buffer, so the cached entry of the first value is the one the
+     * second is compared with: a backslash must not pass for the escape
+     * of a quote, nor a longer or shorter value for the child's. */
+    static const char *const pairs[][2] = {
+        {"x\"", "x\\"},          {"abcdefgh\"", "abcdefgh\\"},
+        {"a\"b", "a\\"},         {"abc", "abcdefghijkl"},
+        {"abcdefghijkl", "abc"}, {"abcdefghijklmnop", "abcdefghijklmnoq"},
+    };
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+        promc_counter_vec *f =
+            promc_counter_vec_new(PROMC_NO_REGISTRY, "f", "Help.", PROMC_LABELS("v"), NULL);
+        char buf[64];
+        strcpy(buf, pairs[k][0]);
+        promc_counter *first = promc_counter_vec_labels(f, buf);
+        assert_ptr_equal(promc_counter_vec_labels(f, buf), first); /* now cached */
+        strcpy(buf, pairs[k][1]);
+        promc_counter *second = promc_counter_vec_labels(f, buf);
+        assert_non_null(second);
+        assert_ptr_not_equal(second, first);
+        assert_int_equal(promc_metric_children(promc_counter_vec_metric(f)), 2);
+        promc_counter_vec_free(f);
+    }
+    char x[64], y[64];
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < N; j++) {
+                assert_ptr_equal(promc_counter_vec_labels(c, vals[i], vals[j]), h[i][j]);
+                strcpy(x, vals[i]);
+                strcpy(y, vals[j]);
+                assert_ptr_equal(promc_counter_vec_labels(c, x, y), h[i][j]);
+            }
+    promc_counter_vec_free(c);
+}
+
 static double wall_now(void)
 {
     struct timespec ts;
@@ -957,6 +1031,7 @@ int main(void)
         cmocka_unit_test(remove_of_invalid_utf8_is_einval),
         cmocka_unit_test(lookups_across_families_return_their_own_child),
         cmocka_unit_test(lookups_by_reused_buffers_return_their_own_child),
+        cmocka_unit_test(lookups_of_similar_values_keep_their_child),
         cmocka_unit_test(child_creation_time_is_the_wall_clock),
         cmocka_unit_test(clear_removes_all_children),
         cmocka_unit_test(unlabelled_metric_exported_at_zero_from_creation),
