@@ -419,8 +419,8 @@ fuzz fuzz-long:
 	    if [ "$$rc" != 0 ]; then $(if $(FUZZ_QUIET),tail -n 40 $$log;) exit 1; fi; \
 	done
 
-# promc's own micro-benchmarks, in quick mode (bench_promc --quick: A-E with
-# 1/10 of the operations). bench-peers is the full comparison with
+# promc's own micro-benchmarks, in quick mode (bench_promc --quick: every
+# in-process workload of docs/PERFORMANCE.md with 1/10 of the operations). bench-peers is the full comparison with
 # client_golang, prometheus-cpp and client_python (docs/PERFORMANCE.md);
 # QUICK=1 makes it a smoke run. Neither is part of `make test`.
 bench: $(BENCH_BIN)
