@@ -60,14 +60,18 @@ static struct promc__hstripe *block_new(pthread_mutex_t *lock, size_t nbuckets)
     return s;
 }
 
-bool promc__hstripes_observe_slow(struct promc__hstripes *st, pthread_mutex_t *lock,
-                                  size_t nbuckets, size_t bucket, double v)
+uint64_t promc__hstripe_after = 256;
+
+bool promc__hstripes_observe_slow(struct promc__hstripes *st, struct promc__hotcold *hc,
+                                  pthread_mutex_t *lock, size_t nbuckets, size_t bucket, double v)
 {
     unsigned i = promc__stripe();
     if (!i)
         return false;
     struct promc__hstripe *s = atomic_load_explicit(&st->block[i - 1], memory_order_relaxed);
     if (!s) {
+        if (promc__hotcold_started(hc) < promc__hstripe_after)
+            return false; /* not worth a block yet */
         /* Only this stripe's owner stores the pointer: no race to settle.
          * Out of memory: the shared path, and another try next time. */
         s = block_new(lock, nbuckets);

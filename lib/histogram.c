@@ -421,7 +421,7 @@ __attribute__((always_inline)) static inline size_t find_bucket(const struct his
 __attribute__((always_inline)) static inline void
 classic_observe(struct hist_child *c, struct hist_data *d, size_t bucket, double v)
 {
-    if (!promc__hstripes_observe(&c->stripes, &d->snap, d->nfinite + 1, bucket, v))
+    if (!promc__hstripes_observe(&c->stripes, &c->hc, &d->snap, d->nfinite + 1, bucket, v))
         promc__hotcold_observe(&c->hc, bucket, v);
 }
 

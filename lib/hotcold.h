@@ -24,6 +24,12 @@ struct promc__counts {
 size_t promc__hotcold_size(size_t nbuckets);
 /* Lays the two count arrays out in mem (promc__hotcold_size bytes, zeroed). */
 void promc__hotcold_init(struct promc__hotcold *hc, void *mem, size_t nbuckets);
+/* Observations started on hc since its creation or last reset (a relaxed
+ * read, for heuristics). */
+static inline uint64_t promc__hotcold_started(struct promc__hotcold *hc)
+{
+    return atomic_load_explicit(&hc->count_and_hot, memory_order_relaxed) & ~(UINT64_C(1) << 63);
+}
 /* One observation of v into bucket: three atomics, no wait. */
 void promc__hotcold_observe(struct promc__hotcold *hc, size_t bucket, double v);
 /* Snapshot into buckets (nbuckets, non-cumulative), count and sum. Callers of

@@ -19,7 +19,8 @@ static void *count_realloc(void *p, size_t n)
     return realloc(p, n);
 }
 
-#define CALLS 1000000
+#define CALLS             1000000
+#define WARM_OBSERVATIONS 300
 
 static void test_hot_path_allocates_nothing(void **state)
 {
@@ -39,11 +40,12 @@ static void test_hot_path_allocates_nothing(void **state)
     static const char *const methods[] = {"GET", "POST", "PUT"};
     static const char *const codes[] = {"200", "404", "500", "503"};
     /* Warm up: children exist, the quantile stream has grown to its size,
-     * this thread's block of the histogram's counts exists (allocated on a
-     * thread's first observation of a series). */
+     * this thread's block of the histogram's counts exists (allocated once a
+     * series has seen 256 observations). */
     for (int i = 0; i < 12; i++)
         promc_counter_vec_labels(lc, methods[i % 3], codes[i % 4]);
-    promc_histogram_observe(h, 0);
+    for (int i = 0; i < WARM_OBSERVATIONS; i++)
+        promc_histogram_observe(h, 0);
     for (int i = 0; i < 200000; i++)
         promc_summary_observe(q, i % 1000);
     char *warm = test_render(r, PROMC_FORMAT_TEXT);
@@ -67,7 +69,7 @@ static void test_hot_path_allocates_nothing(void **state)
     assert_int_equal(during, 0);
 
     assert_true(promc_counter_get(c) == 3.5 * CALLS);
-    assert_true(test_value(r, "h_count", NULL, 0) == CALLS + 1);
+    assert_true(test_value(r, "h_count", NULL, 0) == CALLS + WARM_OBSERVATIONS);
     assert_true(test_value(r, "s_count", NULL, 0) == CALLS);
     assert_true(test_value(r, "q_count", NULL, 0) == CALLS + 200000);
     double lsum = 0;
@@ -87,11 +89,32 @@ static void test_hot_path_allocates_nothing(void **state)
     promc_registry_free(r);
 }
 
+/* A classic histogram series observed now and then never pays for a block
+ * of its own: its first 256 observations go through the shared counts, and
+ * only then does an observing thread allocate its block, once. */
+static void test_rarely_observed_histogram_allocates_no_block(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    promc_histogram *h = promc_histogram_new(r, "h", "H.", NULL);
+    unsigned long before = atomic_load(&allocations);
+    for (int i = 0; i < 255; i++)
+        promc_histogram_observe(h, i / 100.0);
+    assert_int_equal(atomic_load(&allocations) - before, 0);
+    for (int i = 0; i < 1000; i++)
+        promc_histogram_observe(h, i / 100.0);
+    assert_int_equal(atomic_load(&allocations) - before, 1);
+    assert_true(test_value(r, "h_count", NULL, 0) == 1255);
+    promc_histogram_free(h);
+    promc_registry_free(r);
+}
+
 int main(void)
 {
     promc_set_allocator(count_malloc, count_realloc, free);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hot_path_allocates_nothing),
+        cmocka_unit_test(test_rarely_observed_histogram_allocates_no_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
