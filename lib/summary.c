@@ -66,10 +66,14 @@ struct sum_stripe {
     _Atomic uint32_t seq;
     _Atomic uint64_t count;
     _Atomic uint64_t sum_bits;
-    /* What count and sum were at the last reset; the owner subtracts them
-     * at its next slow path. Guarded by the child's mutex. */
+    /* count and sum_bits as they were at the last reset, read whole: a
+     * scrape subtracts them, and the owner starts again from them at its
+     * next slow path. Raw bits, not a running difference, so that two
+     * resets leave exactly 0 and an infinity or NaN in the sum before a
+     * reset does not poison the sum after it. Guarded by the child's
+     * mutex. */
     uint64_t base_count;
-    double base_sum;
+    uint64_t base_sum_bits;
     /* The end of the buffered values' epoch on the coarse monotonic clock,
      * in ns; 0 makes the owner's next observation resynchronise. */
     _Atomic int64_t deadline;
@@ -176,7 +180,7 @@ static void drain(struct sum_child *k, struct sum_stripe *sp, double now)
 /* The stripe's count and sum since the last reset, of the same observations:
  * read until no update overlapped (an update is a few stores, so this waits
  * only if the owner was preempted inside one). Child's mutex held. */
-static void stripe_totals(struct sum_stripe *sp, uint64_t *count, double *sum)
+static void stripe_raw(struct sum_stripe *sp, uint64_t *count, uint64_t *sum_bits)
 {
     for (;;) {
         uint32_t q = atomic_load_explicit(&sp->seq, memory_order_acquire);
@@ -184,12 +188,29 @@ static void stripe_totals(struct sum_stripe *sp, uint64_t *count, double *sum)
         uint64_t b = atomic_load_explicit(&sp->sum_bits, memory_order_relaxed);
         atomic_thread_fence(memory_order_acquire);
         if (!(q & 1) && atomic_load_explicit(&sp->seq, memory_order_relaxed) == q) {
-            *count = n - sp->base_count;
-            *sum = promc__bits_to_double(b) - sp->base_sum;
+            *count = n;
+            *sum_bits = b;
             return;
         }
         sched_yield();
     }
+}
+
+/* The sum since a base: exactly 0 while the bits are the base's (also when
+ * both are an infinity or NaN that no observation since has changed). */
+static double sum_since(uint64_t sum_bits, uint64_t base_bits)
+{
+    if (sum_bits == base_bits)
+        return 0;
+    return promc__bits_to_double(sum_bits) - promc__bits_to_double(base_bits);
+}
+
+static void stripe_totals(struct sum_stripe *sp, uint64_t *count, double *sum)
+{
+    uint64_t n, b;
+    stripe_raw(sp, &n, &b);
+    *count = n - sp->base_count;
+    *sum = sum_since(b, sp->base_sum_bits);
 }
 
 /* Merges every stripe into the window and adds their counts to count and
@@ -253,11 +274,7 @@ static void sum_reset_child(struct promc_metric *m, struct promc__child *c)
         for (int i = 1; i < STRIPES; i++) {
             struct sum_stripe *sp = atomic_load_explicit(&k->stripe[i], memory_order_acquire);
             if (sp) {
-                uint64_t n;
-                double x;
-                stripe_totals(sp, &n, &x);
-                sp->base_count += n;
-                sp->base_sum += x;
+                stripe_raw(sp, &sp->base_count, &sp->base_sum_bits);
                 sp->tail = atomic_load_explicit(&sp->head, memory_order_acquire);
                 sp->epoch = epoch;
                 atomic_store_explicit(&sp->deadline, 0, memory_order_relaxed);
@@ -381,7 +398,7 @@ static struct sum_stripe *stripe_new(void)
     atomic_init(&sp->count, 0);
     atomic_init(&sp->sum_bits, promc__double_to_bits(0));
     sp->base_count = 0;
-    sp->base_sum = 0;
+    sp->base_sum_bits = promc__double_to_bits(0);
     atomic_init(&sp->deadline, 0);
     sp->tail = 0;
     sp->epoch = 0;
@@ -419,10 +436,10 @@ __attribute__((noinline)) static void observe_slow(struct sum_child *c, double v
         sp->buf[h++] = v;
     /* Scrapes hold the mutex too: no sequence number needed here. */
     uint64_t n = atomic_load_explicit(&sp->count, memory_order_relaxed) - sp->base_count;
-    double x = promc__bits_to_double(atomic_load_explicit(&sp->sum_bits, memory_order_relaxed)) -
-               sp->base_sum;
+    double x =
+        sum_since(atomic_load_explicit(&sp->sum_bits, memory_order_relaxed), sp->base_sum_bits);
     sp->base_count = 0;
-    sp->base_sum = 0;
+    sp->base_sum_bits = promc__double_to_bits(0);
     atomic_store_explicit(&sp->count, n + 1, memory_order_relaxed);
     atomic_store_explicit(&sp->sum_bits, promc__double_to_bits(x + v), memory_order_relaxed);
     atomic_store_explicit(&sp->head, h, memory_order_release);

@@ -450,6 +450,45 @@ static void test_summary_stripes_go_back_and_count_exactly(void **state)
     promc_registry_free(r);
 }
 
+/* A reset of a summary series whose stripe summed to an infinity: the sum
+ * since the reset starts again from 0, whatever the stripe held (Inf - Inf
+ * would be NaN for good), and two resets in a row leave exactly 0. */
+static void test_summary_sum_after_reset_of_an_infinity(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    const promc_objective obj[] = {{0.5, 0.05}};
+    promc_summary_opts o = {.objectives = obj, .nobjectives = 1};
+    promc_summary_vec *v = promc_summary_vec_new(r, "s", "S.", PROMC_LABELS("k"), &o);
+    assert_non_null(v);
+    promc_summary *s = promc_summary_vec_labels(v, "a");
+    promc_summary_observe(s, INFINITY);
+    promc_summary_observe(s, 0.1);
+    promc_label a[] = {{"k", "a"}};
+    assert_true(isinf(test_value(r, "s_sum", a, 1)));
+    /* Removed and looked up again: the same child, reset. */
+    assert_int_equal(promc_summary_vec_remove(v, "a"), PROMC_OK);
+    s = promc_summary_vec_labels(v, "a");
+    assert_true(test_value(r, "s_sum", a, 1) == 0);
+    assert_true(test_value(r, "s_count", a, 1) == 0);
+    promc_summary_observe(s, 2);
+    promc_summary_observe(s, 3);
+    assert_true(test_value(r, "s_sum", a, 1) == 5);
+    assert_true(test_value(r, "s_count", a, 1) == 2);
+    /* Two resets before the owner observes again. */
+    promc_summary_observe(s, 0.1);
+    assert_int_equal(promc_summary_vec_remove(v, "a"), PROMC_OK);
+    s = promc_summary_vec_labels(v, "a");
+    assert_int_equal(promc_summary_vec_remove(v, "a"), PROMC_OK);
+    s = promc_summary_vec_labels(v, "a");
+    assert_true(test_value(r, "s_sum", a, 1) == 0);
+    promc_summary_observe(s, 4);
+    assert_true(test_value(r, "s_sum", a, 1) == 4);
+    assert_true(test_value(r, "s_count", a, 1) == 1);
+    promc_summary_vec_free(v);
+    promc_registry_free(r);
+}
+
 int main(void)
 {
     /* Blocks from a series' first observation: the tests below are about
@@ -462,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_striped_histogram_resets_beside_owners),
         cmocka_unit_test(test_sum_after_a_reset_is_exact),
         cmocka_unit_test(test_summary_stripes_go_back_and_count_exactly),
+        cmocka_unit_test(test_summary_sum_after_reset_of_an_infinity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
