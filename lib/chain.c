@@ -6,6 +6,8 @@
  * frees it once empty.
  */
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "chain.h"
@@ -13,7 +15,9 @@
 struct promc__chain_block {
     struct promc__chain_block *next;
     size_t start, end; /* the queued bytes are data[start..end) */
-    size_t size;       /* of the whole block; PROMC__CHAIN_HUGE: a mapping */
+    size_t size;       /* bytes of the block from its start, header included */
+    size_t unmapped;   /* mapped: pages of [page, unmapped) already given back */
+    bool mapped;       /* a mapping of its own (alloc.h), else promc__malloc'd */
     char data[];
 };
 
@@ -21,8 +25,8 @@ struct promc__chain_block {
 
 static void block_free(struct promc__chain_block *b)
 {
-    if (b->size == PROMC__CHAIN_HUGE)
-        promc__unmap(b, b->size);
+    if (b->mapped)
+        promc__unmap(b, b->size); /* holes in the range are fine for munmap */
     else
         promc__free(b);
 }
@@ -44,7 +48,29 @@ static struct promc__chain_block *block_new(const struct promc__chain *c)
     b->next = NULL;
     b->start = b->end = 0;
     b->size = size;
+    b->unmapped = 0;
+    b->mapped = size == PROMC__CHAIN_HUGE;
     return b;
+}
+
+static size_t page_size(void)
+{
+    static size_t page;
+    if (!page) {
+        long p = sysconf(_SC_PAGESIZE);
+        page = p > 0 ? (size_t)p : 4096;
+    }
+    return page;
+}
+
+/* Appends b as the last block. */
+static void link_block(struct promc__chain *c, struct promc__chain_block *b)
+{
+    if (c->tail)
+        c->tail->next = b;
+    else
+        c->head = b;
+    c->tail = b;
 }
 
 void promc__chain_put(struct promc__chain *c, const void *p, size_t n)
@@ -58,11 +84,7 @@ void promc__chain_put(struct promc__chain *c, const void *p, size_t n)
                 c->oom = true;
                 return;
             }
-            if (c->tail)
-                c->tail->next = b;
-            else
-                c->head = b;
-            c->tail = b;
+            link_block(c, b);
         }
         size_t room = b->size - HEAD - b->end;
         size_t k = room < n ? room : n;
@@ -90,6 +112,38 @@ int promc__chain_iov(const struct promc__chain *c, struct iovec *iov, int max)
     return n;
 }
 
+/* A head block partly taken holds memory nobody will read again, which
+ * the budget for unsent output no longer counts: a mapping gives the pages
+ * already taken back (all but the header's), and a small remainder of an
+ * allocated block moves into a block of its exact size. Either way, what
+ * a slow reader holds stays near the bytes it has not taken. */
+static void give_back_front(struct promc__chain *c, struct promc__chain_block *b)
+{
+    if (b->mapped) {
+        size_t page = page_size();
+        size_t to = (HEAD + b->start) / page * page;
+        size_t from = b->unmapped > page ? b->unmapped : page;
+        if (to > from && munmap((char *)b + from, to - from) == 0)
+            b->unmapped = to;
+        return;
+    }
+    size_t left = b->end - b->start;
+    if (left > (b->size - HEAD) / 4 || b->next == NULL)
+        return; /* mostly unsent, or still being appended to */
+    struct promc__chain_block *e = promc__malloc(HEAD + left);
+    if (!e)
+        return; /* keep the old one: nothing lost */
+    memcpy(e->data, b->data + b->start, left);
+    e->next = b->next;
+    e->start = 0;
+    e->end = left;
+    e->size = HEAD + left;
+    e->unmapped = 0;
+    e->mapped = false;
+    c->head = e;
+    promc__free(b);
+}
+
 void promc__chain_consume(struct promc__chain *c, size_t n)
 {
     if (n > c->len)
@@ -102,13 +156,46 @@ void promc__chain_consume(struct promc__chain *c, size_t n)
         size_t k = b->end - b->start < n ? b->end - b->start : n;
         b->start += k;
         n -= k;
-        if (b->start < b->end)
+        if (b->start < b->end) {
+            give_back_front(c, b);
             break;
+        }
         c->head = b->next;
         if (!c->head)
             c->tail = NULL;
         block_free(b);
     }
+}
+
+void promc__chain_put_exact(struct promc__chain *c, const void *p, size_t n)
+{
+    if (!n || c->oom)
+        return;
+    struct promc__chain_block *b = promc__malloc(HEAD + n);
+    if (!b) {
+        c->oom = true;
+        return;
+    }
+    memcpy(b->data, p, n);
+    b->next = NULL;
+    b->start = 0;
+    b->end = n;
+    b->size = HEAD + n;
+    b->unmapped = 0;
+    b->mapped = false;
+    link_block(c, b);
+    c->len += n;
+}
+
+void promc__chain_seal(struct promc__chain *c)
+{
+    struct promc__chain_block *b = c->tail;
+    if (!b || !b->mapped)
+        return;
+    size_t page = page_size();
+    size_t keep = (HEAD + b->end + page - 1) / page * page;
+    if (keep < b->size && munmap((char *)b + keep, b->size - keep) == 0)
+        b->size = keep;
 }
 
 void promc__chain_splice(struct promc__chain *dst, struct promc__chain *src)

@@ -46,6 +46,13 @@ int promc__chain_writer(void *ctx, const char *data, size_t len);
 int promc__chain_iov(const struct promc__chain *c, struct iovec *iov, int max);
 /* Drops the first n bytes (at most len), freeing the blocks they emptied. */
 void promc__chain_consume(struct promc__chain *c, size_t n);
+/* Appends n bytes in a block of their own, of exactly their size (for the
+ * few unsent bytes of a head or a short body). */
+void promc__chain_put_exact(struct promc__chain *c, const void *p, size_t n);
+/* Gives back the unused pages of the last block when it is a mapping: for a
+ * chain that is complete, before it waits for a slow reader (appends after
+ * still work, into what is left of the block or new blocks). */
+void promc__chain_seal(struct promc__chain *c);
 /* Moves every block of src to the end of dst, without copying; src is left
  * empty. dst's oom is src's or its own. */
 void promc__chain_splice(struct promc__chain *dst, struct promc__chain *src);

@@ -327,10 +327,10 @@ static bool send_reserved(promc_http_server *s, struct promc__http_conn *c, cons
         return true;
     /* The unsent tail: first of the head, then of the body. */
     if (sent < hlen)
-        promc__chain_put(&c->out, head + sent, hlen - sent);
+        promc__chain_put_exact(&c->out, head + sent, hlen - sent);
     if (sent < fixed && blen) {
         size_t off = sent > hlen ? sent - hlen : 0;
-        promc__chain_put(&c->out, body + off, blen - off);
+        promc__chain_put_exact(&c->out, body + off, blen - off);
     }
     if (chain)
         promc__chain_splice(&c->out, chain);
@@ -382,6 +382,8 @@ bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
     bool with_body = hlen && !r->head_only && !bodiless(r->status) && r->body_len;
     if (chain && !with_body)
         promc__chain_clear(chain); /* nothing of it is sent */
+    if (chain)
+        promc__chain_seal(chain); /* complete: its last block's unused pages go back */
     if (!hlen)
         return false;
     size_t blen = with_body && !chain ? r->body_len : 0;

@@ -6,6 +6,11 @@
  * once; and a failed allocation sets oom, keeps what was queued intact and
  * leaks nothing.
  */
+#define _DEFAULT_SOURCE /* mincore */
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "helpers.h"
 
 #include "chain.h"
@@ -184,7 +189,7 @@ static void test_allocation_failure(void **state)
         assert_true(alloc_injected == (n <= 6)); /* BIG needs 6 blocks */
         if (alloc_injected) {
             assert_true(c.oom);
-            assert_int_equal(c.len, (size_t)(n - 1) * (PROMC__CHAIN_BLOCK - 4 * sizeof(size_t)));
+            assert_int_equal(c.len, (size_t)(n - 1) * (PROMC__CHAIN_BLOCK - 6 * sizeof(size_t)));
             assert_int_equal(promc__chain_writer(&c, "x", 1), -1);
             struct promc__chain d = {0};
             promc__chain_splice(&d, &c);
@@ -213,8 +218,8 @@ static void test_large_chain_grows_in_huge_blocks(void **state)
     assert_int_equal(c.len, total);
     struct iovec iov[128];
     int n = promc__chain_iov(&c, iov, 128);
-    size_t small = PROMC__CHAIN_BLOCK - 4 * sizeof(size_t);
-    size_t huge = PROMC__CHAIN_HUGE - 4 * sizeof(size_t);
+    size_t small = PROMC__CHAIN_BLOCK - 6 * sizeof(size_t);
+    size_t huge = PROMC__CHAIN_HUGE - 6 * sizeof(size_t);
     size_t seen = 0;
     int huge_blocks = 0;
     for (int k = 0; k < n; k++) {
@@ -232,10 +237,75 @@ static void test_large_chain_grows_in_huge_blocks(void **state)
     promc__chain_clear(&c);
 }
 
+/* Whether the page holding p is mapped (mincore fails with ENOMEM on a
+ * range that is not). */
+static bool page_mapped(const void *p)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char v;
+    void *a = (void *)((uintptr_t)p / page * page);
+    return mincore(a, page, &v) == 0;
+}
+
+/* A mapped block gives back what it no longer needs: the pages a slow
+ * reader has taken from the head block, and, once the chain is sealed, the
+ * pages after the last block's bytes. The bytes left stay whole. */
+static void test_mapped_blocks_give_pages_back(void **state)
+{
+    (void)state;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t total = PROMC__CHAIN_HUGE + PROMC__CHAIN_HUGE / 2; /* a huge block, half full */
+    struct promc__chain c = {0};
+    put_range(&c, 0, total, 4096);
+    struct iovec iov[64];
+    int n = promc__chain_iov(&c, iov, 64);
+    const char *last = iov[n - 1].iov_base; /* the huge block's data, from its start */
+    size_t used = iov[n - 1].iov_len;
+    assert_true(used > PROMC__CHAIN_HUGE / 4);
+    assert_true(page_mapped(last + used + 2 * page));
+    promc__chain_seal(&c);
+    assert_false(page_mapped(last + used + 2 * page));
+    assert_true(page_mapped(last + used - 1));
+    /* Take all but 100 bytes: the pages taken go back, the rest is read. */
+    promc__chain_consume(&c, total - 100);
+    assert_int_equal(c.len, 100);
+    assert_false(page_mapped(last + page));
+    take_all(&c, total - 100, 7, 8);
+    promc__chain_clear(&c);
+}
+
+/* An allocated head block with a small remainder left moves it into a block
+ * of its exact size (one allocation), in order; puts of an exact size take
+ * one allocation each. */
+static void test_small_remainders_are_kept_exactly(void **state)
+{
+    (void)state;
+    long live = alloc_live;
+    struct promc__chain c = {0};
+    put_range(&c, 0, 3 * PROMC__CHAIN_BLOCK, 4096);
+    size_t first = PROMC__CHAIN_BLOCK - 6 * sizeof(size_t);
+    arm(1000);
+    promc__chain_consume(&c, first - 100);
+    assert_int_equal(alloc_seen, 1);
+    promc__chain_put_exact(&c, "tail", 4);
+    assert_int_equal(alloc_seen, 2);
+    disarm();
+    assert_int_equal(c.len, 3 * PROMC__CHAIN_BLOCK - (first - 100) + 4);
+    struct iovec iov[8];
+    assert_true(promc__chain_iov(&c, iov, 8) >= 3);
+    assert_int_equal(iov[0].iov_len, 100);
+    promc__chain_consume(&c, c.len - 4);
+    assert_int_equal(promc__chain_iov(&c, iov, 8), 1);
+    assert_memory_equal(iov[0].iov_base, "tail", 4);
+    promc__chain_clear(&c);
+    assert_int_equal(alloc_live, live);
+}
+
 int main(void)
 {
     const struct CMUnitTest libc_tests[] = {
         cmocka_unit_test(test_large_chain_grows_in_huge_blocks),
+        cmocka_unit_test(test_mapped_blocks_give_pages_back),
     };
     int failed = cmocka_run_group_tests(libc_tests, NULL, NULL);
     failalloc_install();
@@ -246,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_splice_hands_blocks_over),
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_allocation_failure),
+        cmocka_unit_test(test_small_remainders_are_kept_exactly),
     };
     return failed + cmocka_run_group_tests(tests, NULL, NULL);
 }
