@@ -106,6 +106,26 @@ static int64_t coarse_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* How far the coarse clock may lag the precise one: its resolution (a
+ * kernel tick). A buffer's deadline is the end of its epoch less this, so
+ * no value observed after the end, by the precise clock, is filed in the
+ * epoch that ended; values of the last tick take the slow path instead. */
+static int64_t coarse_lag_ns(void)
+{
+    static _Atomic int64_t lag = -1;
+    int64_t v = atomic_load_explicit(&lag, memory_order_relaxed);
+    if (v < 0) {
+        struct timespec ts = {0, 0};
+#ifdef CLOCK_MONOTONIC_COARSE
+        if (clock_getres(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+            ts = (struct timespec){0, 10000000}; /* 10 ms, a slow tick */
+#endif
+        v = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+        atomic_store_explicit(&lag, v, memory_order_relaxed);
+    }
+    return v;
+}
+
 static struct sum_data *sdata(const struct promc_metric *m)
 {
     return m->type_data;
@@ -443,7 +463,8 @@ __attribute__((noinline)) static void observe_slow(struct sum_child *c, double v
     atomic_store_explicit(&sp->count, n + 1, memory_order_relaxed);
     atomic_store_explicit(&sp->sum_bits, promc__double_to_bits(x + v), memory_order_relaxed);
     atomic_store_explicit(&sp->head, h, memory_order_release);
-    atomic_store_explicit(&sp->deadline, (int64_t)(end * 1e9), memory_order_relaxed);
+    atomic_store_explicit(&sp->deadline, (int64_t)(end * 1e9) - coarse_lag_ns(),
+                          memory_order_relaxed);
     pthread_mutex_unlock(&c->lock);
 }
 
