@@ -82,15 +82,6 @@ bool promc__hstripes_observe_slow(struct promc__hstripes *st, struct promc__hotc
     return promc__hstripe_write(s, bucket, v);
 }
 
-/* sum minus base, exactly 0 when they are the same bits (also NaN or an
- * infinity that no observation since has changed). */
-static double since(uint64_t sum_bits, uint64_t base_bits)
-{
-    if (sum_bits == base_bits)
-        return 0;
-    return promc__bits_to_double(sum_bits) - promc__bits_to_double(base_bits);
-}
-
 bool promc__hstripe_write_slow(struct promc__hstripe *s, size_t bucket, double v)
 {
     uint64_t c = atomic_load_explicit(&s->ctl, memory_order_relaxed);
@@ -115,7 +106,7 @@ bool promc__hstripe_write_slow(struct promc__hstripe *s, size_t bucket, double v
      * finite cannot be taken apart and restarts from zero. */
     uint64_t base = atomic_load_explicit(&s->base_sum_bits, memory_order_relaxed);
     uint64_t bits = atomic_load_explicit(&s->sum_bits, memory_order_relaxed);
-    double sum = isfinite(promc__bits_to_double(base)) ? since(bits, base) : 0;
+    double sum = isfinite(promc__bits_to_double(base)) ? promc__sum_since(bits, base) : 0;
     atomic_store_explicit(&s->sum_bits, promc__double_to_bits(sum + v), memory_order_release);
     atomic_store_explicit(&s->seen, c, memory_order_release);
     _Atomic uint64_t *cell = &s->counts[bucket];
@@ -170,7 +161,8 @@ void promc__hstripes_add(struct promc__hstripes *st, size_t nbuckets, uint64_t *
         if (seen == atomic_load_explicit(&s->ctl, memory_order_relaxed))
             *sum += promc__bits_to_double(total);
         else
-            *sum += since(total, atomic_load_explicit(&s->base_sum_bits, memory_order_relaxed));
+            *sum += promc__sum_since(total,
+                                     atomic_load_explicit(&s->base_sum_bits, memory_order_relaxed));
     }
 }
 

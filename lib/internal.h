@@ -141,6 +141,16 @@ static inline double promc__bits_to_double(uint64_t u)
     return x.d;
 }
 
+/* A sum kept as bits minus a base kept as bits (a reset's): exactly 0 while
+ * the bits are the base's, also when both are an infinity or NaN that no
+ * observation since has changed (the difference would be NaN). */
+static inline double promc__sum_since(uint64_t sum_bits, uint64_t base_bits)
+{
+    if (sum_bits == base_bits)
+        return 0;
+    return promc__bits_to_double(sum_bits) - promc__bits_to_double(base_bits);
+}
+
 static inline uint64_t promc__double_to_bits(double d)
 {
     union {

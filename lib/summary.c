@@ -216,21 +216,12 @@ static void stripe_raw(struct sum_stripe *sp, uint64_t *count, uint64_t *sum_bit
     }
 }
 
-/* The sum since a base: exactly 0 while the bits are the base's (also when
- * both are an infinity or NaN that no observation since has changed). */
-static double sum_since(uint64_t sum_bits, uint64_t base_bits)
-{
-    if (sum_bits == base_bits)
-        return 0;
-    return promc__bits_to_double(sum_bits) - promc__bits_to_double(base_bits);
-}
-
 static void stripe_totals(struct sum_stripe *sp, uint64_t *count, double *sum)
 {
     uint64_t n, b;
     stripe_raw(sp, &n, &b);
     *count = n - sp->base_count;
-    *sum = sum_since(b, sp->base_sum_bits);
+    *sum = promc__sum_since(b, sp->base_sum_bits);
 }
 
 /* Merges every stripe into the window and adds their counts to count and
@@ -456,8 +447,8 @@ __attribute__((noinline)) static void observe_slow(struct sum_child *c, double v
         sp->buf[h++] = v;
     /* Scrapes hold the mutex too: no sequence number needed here. */
     uint64_t n = atomic_load_explicit(&sp->count, memory_order_relaxed) - sp->base_count;
-    double x =
-        sum_since(atomic_load_explicit(&sp->sum_bits, memory_order_relaxed), sp->base_sum_bits);
+    double x = promc__sum_since(atomic_load_explicit(&sp->sum_bits, memory_order_relaxed),
+                                sp->base_sum_bits);
     sp->base_count = 0;
     sp->base_sum_bits = promc__double_to_bits(0);
     atomic_store_explicit(&sp->count, n + 1, memory_order_relaxed);
