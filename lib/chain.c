@@ -112,6 +112,23 @@ int promc__chain_iov(const struct promc__chain *c, struct iovec *iov, int max)
     return n;
 }
 
+/* A block of exactly n bytes holding a copy of p, not linked; NULL when
+ * out of memory. */
+static struct promc__chain_block *exact_block(const void *p, size_t n)
+{
+    struct promc__chain_block *b = promc__malloc(HEAD + n);
+    if (!b)
+        return NULL;
+    memcpy(b->data, p, n);
+    b->next = NULL;
+    b->start = 0;
+    b->end = n;
+    b->size = HEAD + n;
+    b->unmapped = 0;
+    b->mapped = false;
+    return b;
+}
+
 /* A head block partly taken holds memory nobody will read again, which
  * the budget for unsent output no longer counts: a mapping gives the pages
  * already taken back (all but the header's), and a small remainder of an
@@ -130,16 +147,10 @@ static void give_back_front(struct promc__chain *c, struct promc__chain_block *b
     size_t left = b->end - b->start;
     if (left > (b->size - HEAD) / 4 || b->next == NULL)
         return; /* mostly unsent, or still being appended to */
-    struct promc__chain_block *e = promc__malloc(HEAD + left);
+    struct promc__chain_block *e = exact_block(b->data + b->start, left);
     if (!e)
         return; /* keep the old one: nothing lost */
-    memcpy(e->data, b->data + b->start, left);
     e->next = b->next;
-    e->start = 0;
-    e->end = left;
-    e->size = HEAD + left;
-    e->unmapped = 0;
-    e->mapped = false;
     c->head = e;
     promc__free(b);
 }
@@ -171,18 +182,11 @@ void promc__chain_put_exact(struct promc__chain *c, const void *p, size_t n)
 {
     if (!n || c->oom)
         return;
-    struct promc__chain_block *b = promc__malloc(HEAD + n);
+    struct promc__chain_block *b = exact_block(p, n);
     if (!b) {
         c->oom = true;
         return;
     }
-    memcpy(b->data, p, n);
-    b->next = NULL;
-    b->start = 0;
-    b->end = n;
-    b->size = HEAD + n;
-    b->unmapped = 0;
-    b->mapped = false;
     link_block(c, b);
     c->len += n;
 }
