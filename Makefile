@@ -261,8 +261,9 @@ check-format:
 # every public function that can fail.
 check-contract: $(BUILD)/tests/test_last_error
 	$(Q)tests/check_compile_fail.sh $(CC) clang
-	$(Q)tests/check_header_docs.sh include/promc.h include/promc_http.h
-	$(Q)tests/check_last_error_rows.sh $(BUILD)/tests/test_last_error include/promc.h include/promc_http.h
+	$(Q)tests/check_header_docs.sh include/promc.h $(wildcard include/promc_*.h)
+	$(Q)tests/check_last_error_rows.sh $(BUILD)/tests/test_last_error include/promc.h \
+	    $(wildcard include/promc_*.h)
 
 # docs/EXPORTERS.md is generated from the exporters' READMEs.
 docs:

@@ -19,7 +19,7 @@ for h in "$@"; do
         if (depth == 0 && trimmed != "") {
             decl = (line ~ /^PROMC_API / || line ~ /^typedef / || \
                     line ~ /^#define (PROMC|promc)/)
-            guard = (line ~ /^#define PROMC(_HTTP)?_H$/)
+            guard = (line ~ /^#define PROMC(_[A-Z]+)?_H$/)
             # A section banner (/* ==== */) is not a comment of the declaration.
             commented = (prev ~ /\*\/$/ && prev !~ /^\/\* =+ \*\/$/)
             if (decl && !guard && !commented && !(line ~ /\/\*/))
