@@ -16,6 +16,7 @@
 
 #include "failalloc.h"
 #include "promc_http.h"
+#include "promc_testutil.h"
 
 /* What a call left behind, read right after it (before any cleanup). */
 struct outcome {
@@ -211,6 +212,69 @@ static struct outcome ok_promc_registry_get_sample_value(void)
     dirty();
     struct outcome o = seen(promc_registry_get_sample_value(reg, name, NULL, 0, &v));
     promc_gauge_free(g);
+    return o;
+}
+
+static struct outcome fail_promc_registry_compare(void)
+{
+    return seen(promc_registry_compare(reg, "bad{", NULL, NULL));
+}
+static struct outcome ok_promc_registry_compare(void)
+{
+    dirty();
+    return seen(promc_registry_compare(reg, "", PROMC_LABELS("no_such_family"), NULL));
+}
+
+static struct outcome fail_promc_text_compare(void)
+{
+    return seen(promc_text_compare("a 1\n", NULL, NULL, NULL));
+}
+static struct outcome ok_promc_text_compare(void)
+{
+    dirty();
+    return seen(promc_text_compare("a 1\n", "a 1\n", NULL, NULL));
+}
+
+static struct outcome fail_promc_registry_count(void)
+{
+    return seen(promc_registry_count(reg, NULL, NULL));
+}
+static struct outcome ok_promc_registry_count(void)
+{
+    size_t n;
+    dirty();
+    return seen(promc_registry_count(reg, NULL, &n));
+}
+
+static struct outcome fail_promc_registry_lint(void)
+{
+    size_t n;
+    return seen(promc_registry_lint(reg, NULL, &n));
+}
+static struct outcome ok_promc_registry_lint(void)
+{
+    promc_lint_problem *p;
+    size_t n;
+    dirty();
+    struct outcome o = seen(promc_registry_lint(reg, &p, &n));
+    promc_free(p);
+    return o;
+}
+
+static struct outcome fail_promc_text_lint(void)
+{
+    promc_lint_problem *p;
+    size_t n;
+    return seen(promc_text_lint("a{", &p, &n));
+}
+static struct outcome ok_promc_text_lint(void)
+{
+    promc_lint_problem *p;
+    size_t n;
+    dirty();
+    struct outcome o =
+        seen(promc_text_lint("# HELP a_total A.\n# TYPE a_total counter\na_total 1\n", &p, &n));
+    promc_free(p);
     return o;
 }
 
@@ -961,6 +1025,11 @@ static const struct row {
     ROW(promc_registry_set_created),
     ROW(promc_registry_set_utf8_names),
     ROW(promc_registry_get_sample_value),
+    ROW(promc_registry_compare),
+    ROW(promc_text_compare),
+    ROW(promc_registry_count),
+    ROW(promc_registry_lint),
+    ROW(promc_text_lint),
     ROW(promc_metric_free),
     ROW(promc_metric_reclaim_removed),
     ROW(promc_counter_new),
