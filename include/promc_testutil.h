@@ -39,8 +39,9 @@ extern "C" {
 /* Compares the registry's exposition with `expected`, a text in the text
  * format 0.0.4 (NUL-terminated), as client_golang's
  * testutil.GatherAndCompare does: the order of families and of the series
- * in a family does not matter; each family's HELP (or its absence) and TYPE
- * must match, and each sample (name, label set in any order, value, and
+ * in a family does not matter; each family's HELP (or its absence: an
+ * empty HELP is none, as client_golang's parser reads it) and TYPE must
+ * match, and each sample (name, label set in any order, value, and
  * timestamp if any) must be on both sides. NaN equals NaN; 0 and -0 differ.
  * `names` (NULL-terminated, or NULL for all) keeps only the families of
  * those names on both sides, named as promc_scrape_opts.names names them

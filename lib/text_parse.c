@@ -315,12 +315,14 @@ static int comment(struct line *l)
         return rc;
     skip_blanks(l);
     if (help) {
-        if (f->help)
+        if (f->helped)
             return bad(l, "second HELP line for this metric name");
         const char *text = take_escaped(l, false, &rc);
         if (!text)
             return rc;
-        f->help = text;
+        /* An empty HELP is no HELP, as expfmt's parser reads it. */
+        f->help = *text ? text : NULL;
+        f->helped = true;
         return PROMC_OK;
     }
     static const struct {

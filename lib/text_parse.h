@@ -39,7 +39,8 @@ struct promc__tp_sample {
  * expfmt's parser has it; any other sample name is a family of its own. */
 struct promc__tp_family {
     const char *name;
-    const char *help; /* unescaped; NULL without a HELP line */
+    const char *help; /* unescaped; NULL without a HELP line or with "" */
+    bool helped;      /* a HELP line was seen */
     promc_type type;  /* PROMC_UNTYPED without a TYPE line */
     bool typed;       /* a TYPE line was seen */
     size_t line;      /* where it was first named */

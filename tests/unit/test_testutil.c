@@ -133,6 +133,8 @@ static void compare_values_help_and_timestamps(void **state)
                      PROMC_DIFFERENT);
     assert_string_equal(diff, "a: HELP \"x\" expected, none got\n");
     promc_free(diff);
+    /* An empty HELP is none. */
+    assert_int_equal(promc_text_compare("# HELP a \na 1\n", "a 1\n", NULL, NULL), PROMC_OK);
     assert_int_equal(promc_text_compare("a 1 1000\n", "a 1\n", NULL, &diff), PROMC_DIFFERENT);
     assert_string_equal(diff, "a: timestamp 1000 expected, none got\n");
     promc_free(diff);
