@@ -78,7 +78,7 @@ PROMC_API int promc_text_compare(const char *expected, const char *got, const ch
  * client_golang's testutil.CollectAndCount counts them: one per label set
  * of a family, so a histogram series (its buckets, _sum and _count) or a
  * summary series (its quantiles, _sum and _count) is one, a counter or
- * gauge series is one, and a stateset (a gauge with one series a state in
+ * gauge series is one, and an enum (a gauge with one series a state in
  * the text format) is as many as it has states. `name` (NULL: every
  * family) counts only the family of that name, named as
  * promc_scrape_opts.names names it ("http_requests_total", "latency_seconds");
