@@ -171,8 +171,9 @@ static const char *take_escaped(struct line *l, bool quoted, int *rc)
     return out;
 }
 
-/* A float as strconv.ParseFloat reads it, in the C locale (uselocale is
- * per thread: no other thread sees the switch). */
+/* A float as strconv.ParseFloat reads it, in the C locale: the parse
+ * switches the calling thread to it (uselocale is per thread: no other
+ * thread sees the switch) and back when done. */
 static bool parse_float(const char *s, size_t n, double *out)
 {
     char buf[64];
@@ -180,18 +181,11 @@ static bool parse_float(const char *s, size_t n, double *out)
         return false;
     memcpy(buf, s, n);
     buf[n] = '\0';
-    locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    if (c == (locale_t)0)
-        return false;
-    locale_t old = uselocale(c);
     char *end;
     errno = 0;
     double v = strtod(buf, &end);
-    int err = errno;
-    uselocale(old);
-    freelocale(c);
     /* Go reads overflow as +-Inf with an error; underflow to 0 is fine. */
-    if (end != buf + n || (err == ERANGE && (v > 1 || v < -1)))
+    if (end != buf + n || (errno == ERANGE && (v > 1 || v < -1)))
         return false;
     *out = v;
     return true;
@@ -487,6 +481,11 @@ int promc__text_parse(struct promc__text *t, const char *text, size_t len, const
 {
     struct line l = {.what = what, .t = t};
     const char *p = text, *end = text + len;
+    /* The whole C locale: glibc hands out its static one, no allocation. */
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (c == (locale_t)0)
+        return oom();
+    locale_t old = uselocale(c);
     int rc = PROMC_OK;
     while (p < end && rc == PROMC_OK) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -503,6 +502,8 @@ int promc__text_parse(struct promc__text *t, const char *text, size_t len, const
             continue;
         rc = *l.p == '#' ? comment(&l) : sample(&l);
     }
+    uselocale(old);
+    freelocale(c);
     promc__free(l.scratch.p);
     return rc;
 }

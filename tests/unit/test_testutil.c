@@ -6,6 +6,8 @@
  */
 #include "helpers.h"
 
+#include <locale.h>
+
 #include "failalloc.h"
 #include "promc_testutil.h"
 
@@ -321,6 +323,33 @@ static void lint_text_rules(void **state)
     promc_free(p);
 }
 
+/* Numbers are read in the C locale whatever the process's is: "1.5" is
+ * one and a half, "1,5" is no number, with a comma-decimal locale set. */
+static void numbers_ignore_the_locale(void **state)
+{
+    (void)state;
+    const char *locales[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "de_DE", NULL};
+    const char *got = NULL;
+    for (int i = 0; locales[i] && !got; i++)
+        got = setlocale(LC_ALL, locales[i]);
+    if (!got) {
+        print_message("no comma-decimal locale installed: skipped\n");
+        skip();
+    }
+    char probe[16];
+    snprintf(probe, sizeof probe, "%.1f", 0.5);
+    assert_string_equal(probe, "0,5");
+    promc_registry *r = fixture();
+    assert_int_equal(promc_registry_compare(r, shuffled, NULL, NULL), PROMC_OK);
+    assert_int_equal(promc_text_compare("a 1.5\n", "a 15e-1\n", NULL, NULL), PROMC_OK);
+    assert_int_equal(promc_text_compare("a 1,5\n", "a 1\n", NULL, NULL), PROMC_EINVAL);
+    /* The thread's locale is the program's again afterwards. */
+    snprintf(probe, sizeof probe, "%.1f", 0.5);
+    assert_string_equal(probe, "0,5");
+    promc_registry_free(r);
+    setlocale(LC_ALL, "C");
+}
+
 /* Out of memory at every allocation: an error, never a crash or a leak
  * (ASan's leak check is the judge). */
 static void every_allocation_failure_is_reported(void **state)
@@ -371,6 +400,7 @@ int main(void)
         cmocka_unit_test(count_series_as_client_golang),
         cmocka_unit_test(lint_returns_promtool_findings),
         cmocka_unit_test(lint_text_rules),
+        cmocka_unit_test(numbers_ignore_the_locale),
         cmocka_unit_test(every_allocation_failure_is_reported),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
