@@ -50,7 +50,9 @@ fi
 
 # Staged install: files land under DESTDIR, promc.pc still names PREFIX.
 make --no-print-directory -s install PREFIX=/opt/promc DESTDIR="$tmp/stage" >/dev/null
-test -f "$tmp/stage/opt/promc/include/promc.h"
+for h in include/*.h; do
+    test -f "$tmp/stage/opt/promc/$h" || { echo "install: $h not installed" >&2; exit 1; }
+done
 test -L "$tmp/stage/opt/promc/lib/libpromc.so"
 grep -q '^prefix=/opt/promc$' "$tmp/stage/opt/promc/lib/pkgconfig/promc.pc"
 echo "install: 1 passed, 0 failed (pkg-config shared + static, uninstall, DESTDIR)"

@@ -1,11 +1,14 @@
 /*
  * The consumer program of the packaging tests (tests/check_packaging.sh):
  * copied as main.c beside each build file of tests/packaging/, it counts one
- * event, writes the exposition and checks that the library it runs with is
- * the version its headers name. Exit 0 when all holds.
+ * event, writes the exposition, compares it with the expected one (through
+ * promc_testutil.h, so every installed header is used) and checks that the
+ * library it runs with is the version its headers name. Exit 0 when all
+ * holds.
  */
 #include <promc.h>
 #include <promc_http.h>
+#include <promc_testutil.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +22,13 @@ int main(void)
     }
     promc_counter_inc(events);
     char *text = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, NULL);
-    int ok = text && strstr(text, "events_total 1\n") && promc_version() == PROMC_VERSION_HEX &&
+    int ok = text && strstr(text, "events_total 1\n") &&
+             promc_registry_compare(reg,
+                                    "# HELP events_total Events seen.\n"
+                                    "# TYPE events_total counter\n"
+                                    "events_total 1\n",
+                                    NULL, NULL) == PROMC_OK &&
+             promc_version() == PROMC_VERSION_HEX &&
              strcmp(promc_version_string(), PROMC_VERSION_STRING) == 0;
     if (ok)
         printf("consumer: promc %s works\n", promc_version_string());
