@@ -43,6 +43,8 @@ extern "C" {
  * empty HELP is none, as client_golang's parser reads it) and TYPE must
  * match, and each sample (name, label set in any order, value, and
  * timestamp if any) must be on both sides. NaN equals NaN; 0 and -0 differ.
+ * A family without samples (a labelled metric without children) is left
+ * out on both sides, as client_golang leaves it out.
  * `names` (NULL-terminated, or NULL for all) keeps only the families of
  * those names on both sides, named as promc_scrape_opts.names names them
  * (a counter's with "_total", a histogram's without "_bucket").
@@ -106,7 +108,8 @@ typedef struct promc_lint_problem {
  * "_sum" suffixes or "le", "quantile" labels outside the types that own
  * them, no ':' and no camelCase in metric names, no camelCase in label
  * names. Findings come in promtool's order (by metric name, then text) and
- * with its repetitions (one per series with the offending label).
+ * with its repetitions (one per series with the offending label); a
+ * family without samples is not linted, as promtool's parser drops it.
  * *problems gets an array of *nproblems findings followed by one whose
  * metric is NULL, in one block (NULL when there are none); reg NULL =
  * default.

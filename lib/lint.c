@@ -252,8 +252,11 @@ static int lint(struct promc__text *t, promc_lint_problem **problems, size_t *np
     int rc = promc__text_series(t, &first, &nseries);
     if (rc != PROMC_OK)
         return rc;
+    /* A family without samples is no family to expfmt's parser (it drops
+     * them), so promtool never sees it. */
     for (size_t i = 0; i < t->nfamilies; i++)
-        lint_family(&f, &t->families[i]);
+        if (t->families[i].nsamples)
+            lint_family(&f, &t->families[i]);
     for (size_t i = 0; i < nseries; i++)
         lint_series(&f, t, &t->samples[first[i]]);
     promc__free(first);

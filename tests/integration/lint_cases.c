@@ -183,6 +183,10 @@ int main(int argc, char **argv)
         promc_gauge *g = promc_gauge_new(r, "queue_depth", "Jobs waiting.", NULL);
         promc_histogram *h = promc_histogram_new(r, "request_duration_seconds", "Latency.", NULL);
         promc_metric *p = promc_process_collector_new(r, NULL);
+        /* No children: written as HELP and TYPE alone, which promtool drops. */
+        promc_counter_vec *v =
+            promc_counter_vec_new(r, "unusedCounter_ms", "", PROMC_LABELS("aB"), NULL);
+        promc_metric_free(PROMC_METRIC(v));
         promc_counter_free(c);
         promc_gauge_free(g);
         promc_histogram_free(h);
@@ -224,5 +228,8 @@ int main(int argc, char **argv)
                                   "x_MilliSeconds 1\n# HELP y_Ms_total y\n"
                                   "# TYPE y_Ms_total counter\ny_Ms_total 1\n");
     text_case("empty", "");
+    text_case("families_without_samples", "# HELP fooBar_ms X\n# TYPE fooBar_ms gauge\n"
+                                          "# TYPE c counter\n# HELP x_total x\n"
+                                          "# TYPE x_total counter\nx_total 1\n");
     return failures ? 1 : 0;
 }

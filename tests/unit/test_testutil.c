@@ -135,6 +135,9 @@ static void compare_values_help_and_timestamps(void **state)
                      PROMC_DIFFERENT);
     assert_string_equal(diff, "a: HELP \"x\" expected, none got\n");
     promc_free(diff);
+    /* A family without samples is no family, on either side. */
+    assert_int_equal(promc_text_compare("# HELP a x\n# TYPE a gauge\n", "", NULL, NULL), PROMC_OK);
+    assert_int_equal(promc_text_compare("", "# TYPE b counter\n", NULL, NULL), PROMC_OK);
     /* An empty HELP is none. */
     assert_int_equal(promc_text_compare("# HELP a \na 1\n", "a 1\n", NULL, NULL), PROMC_OK);
     assert_int_equal(promc_text_compare("a 1 1000\n", "a 1\n", NULL, &diff), PROMC_DIFFERENT);
@@ -144,9 +147,9 @@ static void compare_values_help_and_timestamps(void **state)
     assert_int_equal(promc_text_compare("a{l=\"x\\\"\\n\"} 1\n", "", NULL, &diff), PROMC_DIFFERENT);
     assert_string_equal(diff, "missing metric family a (expected line 1)\n");
     promc_free(diff);
-    assert_int_equal(
-        promc_text_compare("# TYPE a gauge\n", "# TYPE a gauge\na{l=\"x\\\"\"} 1\n", NULL, &diff),
-        PROMC_DIFFERENT);
+    assert_int_equal(promc_text_compare("# TYPE a gauge\na 1\n",
+                                        "# TYPE a gauge\na 1\na{l=\"x\\\"\"} 1\n", NULL, &diff),
+                     PROMC_DIFFERENT);
     assert_string_equal(diff, "unexpected series a{l=\"x\\\"\"} 1\n");
     promc_free(diff);
 }
@@ -277,14 +280,25 @@ static void lint_returns_promtool_findings(void **state)
     assert_null(p[n].metric);
     assert_null(p[n].text);
     promc_free(p);
-    /* A clean registry: no block at all. */
+    /* A clean registry: no block at all. Its labelled metric without
+     * children is not linted (nor compared), as promtool drops it. */
     promc_registry *clean = promc_registry_new();
     promc_counter *ok = promc_counter_new(clean, "jobs_processed", "Jobs.", NULL);
+    promc_gauge_vec *unused =
+        promc_gauge_vec_new(clean, "unusedGauge_ms", "", PROMC_LABELS("someLabel"), NULL);
+    assert_non_null(unused);
+    assert_int_equal(promc_registry_compare(clean,
+                                            "# HELP jobs_processed_total Jobs.\n"
+                                            "# TYPE jobs_processed_total counter\n"
+                                            "jobs_processed_total 0\n",
+                                            NULL, NULL),
+                     PROMC_OK);
     p = (promc_lint_problem *)1;
     assert_int_equal(promc_registry_lint(clean, &p, &n), PROMC_OK);
     assert_null(p);
     assert_int_equal(n, 0);
     promc_counter_free(ok);
+    promc_metric_free(PROMC_METRIC(unused));
     promc_registry_free(clean);
     promc_metric_free(PROMC_METRIC(g));
     promc_counter_free(c);
