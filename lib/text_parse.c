@@ -382,6 +382,10 @@ static int labels(struct line *l, struct promc__tp_sample *s)
         const char *value = take_escaped(l, true, &rc);
         if (!value)
             goto out;
+        if (!promc__valid_utf8(value, strlen(value))) {
+            rc = bad(l, "label value not valid UTF-8");
+            goto out;
+        }
         for (size_t i = 0; i < n; i++)
             if (strcmp(v[i].name, name) == 0) {
                 rc = bad(l, "label name repeated in one sample");

@@ -168,6 +168,7 @@ static void bad_expected_text_names_the_line(void **state)
         {"a{l=\"x\",l=\"y\"} 1\n", "expected text line 1: label name repeated in one sample"},
         {"a{l=\"x\" m=\"y\"} 1\n", "expected text line 1: expected ',' or '}' after a label value"},
         {"a{l} 1\n", "expected text line 1: expected '=' after a label name"},
+        {"a{l=\"\xff\"} 1\n", "expected text line 1: label value not valid UTF-8"},
         {"a\n", "expected text line 1: sample without a value"},
         {"a 1,5\n", "expected text line 1: invalid sample value"},
         {"a 1 2.5\n", "expected text line 1: invalid timestamp"},
