@@ -176,19 +176,24 @@ static const char *take_escaped(struct line *l, bool quoted, int *rc)
  * thread sees the switch) and back when done. */
 static bool parse_float(const char *s, size_t n, double *out)
 {
-    char buf[64];
-    if (n == 0 || n >= sizeof buf || memchr(s, '(', n))
+    char small[128], *buf = n < sizeof small ? small : promc__malloc(n + 1);
+    if (n == 0 || !buf || memchr(s, '(', n)) {
+        if (buf != small)
+            promc__free(buf);
         return false;
+    }
     memcpy(buf, s, n);
     buf[n] = '\0';
     char *end;
     errno = 0;
     double v = strtod(buf, &end);
     /* Go reads overflow as +-Inf with an error; underflow to 0 is fine. */
-    if (end != buf + n || (errno == ERANGE && (v > 1 || v < -1)))
-        return false;
-    *out = v;
-    return true;
+    bool ok = end == buf + n && !(errno == ERANGE && (v > 1 || v < -1));
+    if (buf != small)
+        promc__free(buf);
+    if (ok)
+        *out = v;
+    return ok;
 }
 
 static bool parse_int64(const char *s, size_t n, int64_t *out)
@@ -588,6 +593,14 @@ static int keyed_cmp(const void *a, const void *b)
     return x->sample < y->sample ? -1 : x->sample > y->sample;
 }
 
+/* expfmt's parser gathers the samples of a histogram or summary series by
+ * their labels; any other sample line is a series of its own, even when
+ * its labels repeat another's. */
+static bool grouped(promc_type type)
+{
+    return type == PROMC_HISTOGRAM || type == PROMC_SUMMARY;
+}
+
 int promc__text_series(struct promc__text *t, size_t **first, size_t *n)
 {
     *first = NULL;
@@ -606,7 +619,8 @@ int promc__text_series(struct promc__text *t, size_t **first, size_t *n)
     qsort(k, t->nsamples, sizeof *k, keyed_cmp);
     size_t m = 0;
     for (size_t i = 0; i < t->nsamples; i++)
-        if (i == 0 || k[i].family != k[i - 1].family || strcmp(k[i].key, k[i - 1].key) != 0)
+        if (i == 0 || k[i].family != k[i - 1].family || strcmp(k[i].key, k[i - 1].key) != 0 ||
+            !grouped(t->families[k[i].family].type))
             out[m++] = k[i].sample;
     promc__free(k);
     *first = out;

@@ -82,8 +82,8 @@ bool promc__tp_is_bucket(const struct promc__text *t, const struct promc__tp_sam
  * of memory (recorded). */
 const char *promc__tp_render(struct promc__text *t, const struct promc__tp_sample *s, bool series);
 /* The series of t, as client_golang's parser groups samples into metrics
- * (one a label set of a family; a histogram's or summary's samples
- * together): *first gets the index of one sample of each (promc__malloc'd,
+ * (a histogram's or summary's samples of one label set together; any
+ * other sample line alone): *first gets the index of one sample of each (promc__malloc'd,
  * sorted by family and label set), *n their number. Records and returns
  * PROMC_ENOMEM on failure. */
 int promc__text_series(struct promc__text *t, size_t **first, size_t *n);

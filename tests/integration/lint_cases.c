@@ -228,6 +228,13 @@ int main(int argc, char **argv)
                                   "x_MilliSeconds 1\n# HELP y_Ms_total y\n"
                                   "# TYPE y_Ms_total counter\ny_Ms_total 1\n");
     text_case("empty", "");
+    text_case("repeated_lines", "# HELP a x\n# TYPE a gauge\na{aB=\"x\"} 1\na{aB=\"x\"} 2\n"
+                                "# HELP s x\n# TYPE s summary\ns_sum{aB=\"x\"} 1\n"
+                                "s_count{aB=\"x\"} 1\ns{aB=\"x\",quantile=\"0.5\"} 1\n"
+                                "big_number "
+                                "0.00000000000000000000000000000000000000000000000000000000000000"
+                                "000000000000000000000000000000000000000000000000000000000000000"
+                                "00000000000000000000001\n");
     text_case("families_without_samples", "# HELP fooBar_ms X\n# TYPE fooBar_ms gauge\n"
                                           "# TYPE c counter\n# HELP x_total x\n"
                                           "# TYPE x_total counter\nx_total 1\n");
