@@ -394,7 +394,9 @@ PROMC_API promc_counter_vec *promc_counter_vec_new(promc_registry *reg, const ch
  * Errors: NULL with PROMC_EINVAL (v NULL, wrong count, a NULL value, invalid
  * UTF-8), PROMC_ELIMIT (child limit reached; counted in
  * promc_children_refused_total), PROMC_ENOMEM; PROMC_ESTATE when a new child
- * is needed from a writer of a scrape of this family.
+ * is needed from a writer of a scrape of this family. Through a curried view
+ * (promc_counter_vec_curry), n and values are those of the labels the view
+ * leaves free, and the count is checked against them.
  * Warm path: a hit takes no lock; any thread. */
 PROMC_API promc_counter *promc_counter_vec_labels_n(promc_counter_vec *v, const char *const *values,
                                                     size_t n);
@@ -409,14 +411,62 @@ PROMC_API int promc_counter_vec_remove_n(promc_counter_vec *v, const char *const
 /* promc_counter_vec_remove(v, "GET", "200"): the values inline, counted. */
 #define promc_counter_vec_remove(v, ...)                                                           \
     promc_counter_vec_remove_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
-/* Removes every child, as promc_counter_vec_remove does for one.
+/* Removes every child, as promc_counter_vec_remove does for one; through a
+ * curried view, every child with the view's fixed values.
  * Errors: PROMC_EINVAL (v NULL), PROMC_ESTATE (as remove). Any thread. */
 PROMC_API int promc_counter_vec_clear(promc_counter_vec *v);
-/* The family as a metric, for the registry calls (NULL for NULL). Cannot
- * fail; any thread. */
+/* The family as a metric, for the registry calls (NULL for NULL, and for a
+ * curried view: register the family itself). Cannot fail; any thread. */
 PROMC_API promc_metric *promc_counter_vec_metric(promc_counter_vec *v);
-/* Releases the caller's reference to the family (as promc_metric_free). */
+/* Releases the caller's reference to the family (as promc_metric_free), or
+ * a curried view (then PROMC_OK always; freeing a view twice is undefined,
+ * as with free()). */
 PROMC_API int promc_counter_vec_free(promc_counter_vec *v);
+/* A curried view of the family (client_golang's CurryWith): the label
+ * values of the n name/value pairs of fixed (any order) are fixed once, and
+ * the view's promc_counter_vec_labels, _labels_n and _remove take only the
+ * values of the other labels, in the order of the family's label names:
+ * for labels (method, code, instance), curry {instance="a"} and look up
+ * promc_counter_vec_labels(view, "GET", "200"). The children are the
+ * family's own: the same handle as through the family. v may be a view:
+ * the new view fixes the values of both. Fixing every label is allowed
+ * (lookups through the view then pass no values: _labels_n(view, NULL, 0));
+ * n 0 gives a view that fixes what v fixes. promc_counter_vec_clear of a
+ * view removes only the children with its fixed values, and
+ * promc_counter_vec_remove_partial of a view adds them to the match.
+ * Ownership: the values are copied (and checked) now. The view belongs to
+ * the caller, released with promc_counter_vec_free; it holds a reference to
+ * the family, so the family may be freed first: it lives on, and the view
+ * keeps working, until the view is freed too. Freeing a view leaves the
+ * family and its children alone.
+ * Errors: NULL with PROMC_EINVAL (v NULL, fixed NULL with n > 0, a NULL
+ * name or value, a name the family does not have, given twice, or already
+ * fixed by v, a value that is not valid UTF-8), PROMC_ENOMEM.
+ * Thread safety: any thread. A view never changes: any number of threads
+ * may look up through it at once, without a lock on a cache hit, as
+ * through the family (the values are merged on the stack for families of
+ * up to 16 labels; larger ones allocate at each lookup through a view). */
+PROMC_API promc_counter_vec *promc_counter_vec_curry(promc_counter_vec *v, const promc_label *fixed,
+                                                     size_t n);
+/* Removes every child whose labels include the n name/value pairs of match
+ * (client_golang's DeletePartialMatch), as promc_counter_vec_remove removes
+ * one: each is no longer exported, its handle keeps working, detached, and
+ * looking its values up again brings it back at zero. Through a curried
+ * view, the view's fixed values join the match (and its fixed labels may
+ * not be in match). *removed, if removed is not NULL, gets how many were
+ * removed (0 on failure); removing none is a success. The count is not the
+ * return value, so that `!= PROMC_OK` still tells a failure.
+ * Errors: PROMC_EINVAL (v NULL; n 0 -- removing every child is
+ * promc_counter_vec_clear; match NULL; a NULL name or value; a name the
+ * family does not have, given twice, or fixed by the view; a value that is
+ * not valid UTF-8), PROMC_ENOMEM; PROMC_ESTATE from a writer of a scrape of
+ * this family. Nothing is removed on failure.
+ * Thread safety: any thread. It holds the family's write lock for one walk
+ * of its children; lookups and updates may race it: a lookup gets the
+ * child before its removal (the handle is then detached, as after
+ * promc_counter_vec_remove) or after it (back at zero). */
+PROMC_API int promc_counter_vec_remove_partial(promc_counter_vec *v, const promc_label *match,
+                                               size_t n, size_t *removed);
 
 /* ===================================================================== */
 /* Gauge                                                                  */
@@ -489,6 +539,13 @@ PROMC_API int promc_gauge_vec_clear(promc_gauge_vec *v);
 PROMC_API promc_metric *promc_gauge_vec_metric(promc_gauge_vec *v);
 /* Releases the family; as promc_counter_vec_free. */
 PROMC_API int promc_gauge_vec_free(promc_gauge_vec *v);
+/* A curried view of the family; as promc_counter_vec_curry. */
+PROMC_API promc_gauge_vec *promc_gauge_vec_curry(promc_gauge_vec *v, const promc_label *fixed,
+                                                 size_t n);
+/* Removes the children whose labels include match; as
+ * promc_counter_vec_remove_partial. */
+PROMC_API int promc_gauge_vec_remove_partial(promc_gauge_vec *v, const promc_label *match, size_t n,
+                                             size_t *removed);
 
 /* ===================================================================== */
 /* Histogram                                                              */
@@ -639,6 +696,13 @@ PROMC_API int promc_histogram_vec_clear(promc_histogram_vec *v);
 PROMC_API promc_metric *promc_histogram_vec_metric(promc_histogram_vec *v);
 /* Releases the family; as promc_counter_vec_free. */
 PROMC_API int promc_histogram_vec_free(promc_histogram_vec *v);
+/* A curried view of the family; as promc_counter_vec_curry. */
+PROMC_API promc_histogram_vec *promc_histogram_vec_curry(promc_histogram_vec *v,
+                                                         const promc_label *fixed, size_t n);
+/* Removes the children whose labels include match; as
+ * promc_counter_vec_remove_partial. */
+PROMC_API int promc_histogram_vec_remove_partial(promc_histogram_vec *v, const promc_label *match,
+                                                 size_t n, size_t *removed);
 
 /* ===================================================================== */
 /* Summary                                                                */
@@ -720,6 +784,13 @@ PROMC_API int promc_summary_vec_clear(promc_summary_vec *v);
 PROMC_API promc_metric *promc_summary_vec_metric(promc_summary_vec *v);
 /* Releases the family; as promc_counter_vec_free. */
 PROMC_API int promc_summary_vec_free(promc_summary_vec *v);
+/* A curried view of the family; as promc_counter_vec_curry. */
+PROMC_API promc_summary_vec *promc_summary_vec_curry(promc_summary_vec *v, const promc_label *fixed,
+                                                     size_t n);
+/* Removes the children whose labels include match; as
+ * promc_counter_vec_remove_partial. */
+PROMC_API int promc_summary_vec_remove_partial(promc_summary_vec *v, const promc_label *match,
+                                               size_t n, size_t *removed);
 
 /* ===================================================================== */
 /* Enum (OpenMetrics stateset)                                            */
@@ -774,6 +845,13 @@ PROMC_API int promc_enum_vec_clear(promc_enum_vec *v);
 PROMC_API promc_metric *promc_enum_vec_metric(promc_enum_vec *v);
 /* Releases the family; as promc_counter_vec_free. */
 PROMC_API int promc_enum_vec_free(promc_enum_vec *v);
+/* A curried view of the family; as promc_counter_vec_curry. */
+PROMC_API promc_enum_vec *promc_enum_vec_curry(promc_enum_vec *v, const promc_label *fixed,
+                                               size_t n);
+/* Removes the children whose labels include match; as
+ * promc_counter_vec_remove_partial. */
+PROMC_API int promc_enum_vec_remove_partial(promc_enum_vec *v, const promc_label *match, size_t n,
+                                            size_t *removed);
 
 /* ===================================================================== */
 /* Info                                                                   */

@@ -597,6 +597,28 @@ int promc__family_clear(struct promc_metric *m)
     return promc__ok();
 }
 
+int promc__family_remove_if(struct promc_metric *m, promc__child_match_fn match, void *ctx,
+                            size_t *removed)
+{
+    *removed = 0;
+    int rc = lock_family(m, true, "remove children");
+    if (rc != PROMC_OK)
+        return rc;
+    size_t n = 0;
+    for (struct promc__child *c = m->first; c; c = c->next)
+        if (!c->detached && match(m, c, ctx)) {
+            c->detached = true;
+            n++;
+        }
+    if (n) {
+        m->nlive -= n;
+        new_stamp(m);
+    }
+    pthread_rwlock_unlock(&m->lock);
+    *removed = n;
+    return promc__ok();
+}
+
 int promc__family_reclaim(struct promc_metric *m)
 {
     int rc = lock_family(m, true, "reclaim removed children");

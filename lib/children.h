@@ -18,6 +18,14 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
 int promc__family_remove(struct promc_metric *m, const char *const *values, size_t n);
 /* Detaches every child. */
 int promc__family_clear(struct promc_metric *m);
+/* Whether a live child is one to remove (called under the write lock: it
+ * may read the child's rendered labels, and must call no promc function). */
+typedef bool (*promc__child_match_fn)(const struct promc_metric *m, const struct promc__child *c,
+                                      void *ctx);
+/* Detaches every live child match accepts, as promc__family_remove does
+ * one; *removed gets how many (0 on failure). */
+int promc__family_remove_if(struct promc_metric *m, promc__child_match_fn match, void *ctx,
+                            size_t *removed);
 /* Frees the detached children. */
 int promc__family_reclaim(struct promc_metric *m);
 /* The number of live children. */

@@ -19,6 +19,7 @@
 #include "family.h"
 #include "internal.h"
 #include "stripe_owner.h"
+#include "vec.h"
 
 /* Stripe 0 is shared (atomic adds); stripes 1..STRIPES-1 each belong to one
  * thread at a time (stripe_owner.h), which updates its cell with a plain
@@ -420,10 +421,21 @@ int promc_counter_vec_clear(promc_counter_vec *v)
 
 promc_metric *promc_counter_vec_metric(promc_counter_vec *v)
 {
-    return (promc_metric *)v;
+    return promc__vec_metric(v);
 }
 
 int promc_counter_vec_free(promc_counter_vec *v)
 {
-    return promc__metric_release((struct promc_metric *)v);
+    return promc__vec_free(v);
+}
+
+promc_counter_vec *promc_counter_vec_curry(promc_counter_vec *v, const promc_label *fixed, size_t n)
+{
+    return promc__vec_curry(v, fixed, n, "promc_counter_vec_curry");
+}
+
+int promc_counter_vec_remove_partial(promc_counter_vec *v, const promc_label *match, size_t n,
+                                     size_t *removed)
+{
+    return promc__vec_remove_partial(v, match, n, removed, "promc_counter_vec_remove_partial");
 }

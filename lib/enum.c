@@ -9,6 +9,7 @@
 #include "family.h"
 #include "internal.h"
 #include "registry.h"
+#include "vec.h"
 
 struct enum_data {
     size_t n;
@@ -197,10 +198,21 @@ int promc_enum_vec_clear(promc_enum_vec *v)
 
 promc_metric *promc_enum_vec_metric(promc_enum_vec *v)
 {
-    return (promc_metric *)v;
+    return promc__vec_metric(v);
 }
 
 int promc_enum_vec_free(promc_enum_vec *v)
 {
-    return promc__metric_release((struct promc_metric *)v);
+    return promc__vec_free(v);
+}
+
+promc_enum_vec *promc_enum_vec_curry(promc_enum_vec *v, const promc_label *fixed, size_t n)
+{
+    return promc__vec_curry(v, fixed, n, "promc_enum_vec_curry");
+}
+
+int promc_enum_vec_remove_partial(promc_enum_vec *v, const promc_label *match, size_t n,
+                                  size_t *removed)
+{
+    return promc__vec_remove_partial(v, match, n, removed, "promc_enum_vec_remove_partial");
 }

@@ -262,27 +262,6 @@ int promc__series_free(const void *series, const char *fn)
     return m ? promc__metric_release(m) : PROMC_EINVAL;
 }
 
-void *promc__vec_labels(void *vec, const char *const *values, size_t n, const char *fn)
-{
-    if (!vec)
-        return promc__fail_null(PROMC_EINVAL, "%s: NULL family", fn);
-    return promc__family_labels(vec, values, n);
-}
-
-int promc__vec_remove(void *vec, const char *const *values, size_t n, const char *fn)
-{
-    if (!vec)
-        return promc__fail(PROMC_EINVAL, "%s: NULL family", fn);
-    return promc__family_remove(vec, values, n);
-}
-
-int promc__vec_clear(void *vec, const char *fn)
-{
-    if (!vec)
-        return promc__fail(PROMC_EINVAL, "%s: NULL family", fn);
-    return promc__family_clear(vec);
-}
-
 /* ===================================================================== */
 /* Public calls on a metric of any type                                   */
 /* ===================================================================== */

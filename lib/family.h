@@ -38,14 +38,11 @@ int promc__metric_release(struct promc_metric *m);
  * (what names the call in the message). */
 struct promc_metric *promc__unlabelled_family(const void *series, const char *what);
 
-/* The bodies of the typed public wrappers (promc_counter_metric,
- * promc_counter_free, promc_counter_vec_labels_n, ..._remove_n, ..._clear),
- * the same for every type; fn names the public call in messages. */
+/* The bodies of the typed public wrappers promc_counter_metric and
+ * promc_counter_free, the same for every type (vec.c has the *_vec ones);
+ * fn names the public call in messages. */
 struct promc_metric *promc__series_metric(const void *series, const char *fn);
 int promc__series_free(const void *series, const char *fn);
-void *promc__vec_labels(void *vec, const char *const *values, size_t n, const char *fn);
-int promc__vec_remove(void *vec, const char *const *values, size_t n, const char *fn);
-int promc__vec_clear(void *vec, const char *fn);
 
 /* Builds a claim list from suffixes ("", "_total", ...) for base name. */
 char **promc__claims_new(const char *base, const char *const *suffixes);

@@ -6,6 +6,7 @@
 #include "constructor.h"
 #include "family.h"
 #include "internal.h"
+#include "vec.h"
 
 struct gauge_child {
     struct promc__child base;
@@ -159,10 +160,21 @@ int promc_gauge_vec_clear(promc_gauge_vec *v)
 
 promc_metric *promc_gauge_vec_metric(promc_gauge_vec *v)
 {
-    return (promc_metric *)v;
+    return promc__vec_metric(v);
 }
 
 int promc_gauge_vec_free(promc_gauge_vec *v)
 {
-    return promc__metric_release((struct promc_metric *)v);
+    return promc__vec_free(v);
+}
+
+promc_gauge_vec *promc_gauge_vec_curry(promc_gauge_vec *v, const promc_label *fixed, size_t n)
+{
+    return promc__vec_curry(v, fixed, n, "promc_gauge_vec_curry");
+}
+
+int promc_gauge_vec_remove_partial(promc_gauge_vec *v, const promc_label *match, size_t n,
+                                   size_t *removed)
+{
+    return promc__vec_remove_partial(v, match, n, removed, "promc_gauge_vec_remove_partial");
 }

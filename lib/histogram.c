@@ -19,6 +19,7 @@
 #include "internal.h"
 #include "native_buckets.h"
 #include "native_histogram.h"
+#include "vec.h"
 
 /* ===================================================================== */
 /* Buckets                                                                */
@@ -527,10 +528,22 @@ int promc_histogram_vec_clear(promc_histogram_vec *v)
 
 promc_metric *promc_histogram_vec_metric(promc_histogram_vec *v)
 {
-    return (promc_metric *)v;
+    return promc__vec_metric(v);
 }
 
 int promc_histogram_vec_free(promc_histogram_vec *v)
 {
-    return promc__metric_release((struct promc_metric *)v);
+    return promc__vec_free(v);
+}
+
+promc_histogram_vec *promc_histogram_vec_curry(promc_histogram_vec *v, const promc_label *fixed,
+                                               size_t n)
+{
+    return promc__vec_curry(v, fixed, n, "promc_histogram_vec_curry");
+}
+
+int promc_histogram_vec_remove_partial(promc_histogram_vec *v, const promc_label *match, size_t n,
+                                       size_t *removed)
+{
+    return promc__vec_remove_partial(v, match, n, removed, "promc_histogram_vec_remove_partial");
 }

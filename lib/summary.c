@@ -24,6 +24,7 @@
 #include "quantile.h"
 #include "stripe_owner.h"
 #include "thread_state.h"
+#include "vec.h"
 
 struct sum_data {
     size_t nobj;
@@ -540,10 +541,21 @@ int promc_summary_vec_clear(promc_summary_vec *v)
 
 promc_metric *promc_summary_vec_metric(promc_summary_vec *v)
 {
-    return (promc_metric *)v;
+    return promc__vec_metric(v);
 }
 
 int promc_summary_vec_free(promc_summary_vec *v)
 {
-    return promc__metric_release((struct promc_metric *)v);
+    return promc__vec_free(v);
+}
+
+promc_summary_vec *promc_summary_vec_curry(promc_summary_vec *v, const promc_label *fixed, size_t n)
+{
+    return promc__vec_curry(v, fixed, n, "promc_summary_vec_curry");
+}
+
+int promc_summary_vec_remove_partial(promc_summary_vec *v, const promc_label *match, size_t n,
+                                     size_t *removed)
+{
+    return promc__vec_remove_partial(v, match, n, removed, "promc_summary_vec_remove_partial");
 }
