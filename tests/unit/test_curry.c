@@ -355,7 +355,7 @@ static void wide_families_curry_too(void **state)
 {
     (void)state;
     const char *names[21];
-    char buf[20][8];
+    char buf[20][16];
     for (int i = 0; i < 20; i++) {
         snprintf(buf[i], sizeof buf[i], "l%d", i);
         names[i] = buf[i];
