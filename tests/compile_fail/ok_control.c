@@ -14,6 +14,10 @@ int main(void)
     promc_counter_inc_exemplar(promc_counter_vec_labels(v, "200"), ex, 1);
     promc_counter_add_exemplar(c, 2, ex, 1);
     promc_histogram_observe_exemplar(promc_histogram_vec_labels(h, "a"), 1, ex, 1);
+    promc_counter_vec *view = promc_counter_vec_curry(v, NULL, 0);
+    promc_counter_inc(promc_counter_vec_labels(view, "200"));
+    promc_counter_vec_remove_partial(v, ex, 0, NULL);
+    promc_counter_vec_free(view);
     promc_counter_vec_free(v);
     promc_counter_free(c);
     promc_histogram_vec_free(h);

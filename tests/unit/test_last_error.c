@@ -543,6 +543,52 @@ TYPE_ROWS(enum,
                              PROMC_LABELS("x", "y"), NULL),
           promc_enum_new(PROMC_NO_REGISTRY, fresh(), "E.", PROMC_LABELS("x"), NULL))
 
+/* Per type: curried views and partial-match removal. */
+#define VIEW_ROWS(T, MAKE_VEC)                                                                     \
+    static struct outcome fail_promc_##T##_vec_curry(void)                                         \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        struct outcome o = seen_ptr(promc_##T##_vec_curry(v, &(promc_label){"nope", "a"}, 1));     \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome ok_promc_##T##_vec_curry(void)                                           \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        dirty();                                                                                   \
+        promc_##T##_vec *view = promc_##T##_vec_curry(v, &(promc_label){"k", "a"}, 1);             \
+        struct outcome o = seen_ptr(view);                                                         \
+        promc_##T##_vec_free(view);                                                                \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome fail_promc_##T##_vec_remove_partial(void)                                \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        struct outcome o =                                                                         \
+            seen(promc_##T##_vec_remove_partial(v, &(promc_label){"nope", "a"}, 1, NULL));         \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    static struct outcome ok_promc_##T##_vec_remove_partial(void)                                  \
+    {                                                                                              \
+        promc_##T##_vec *v = MAKE_VEC;                                                             \
+        promc_##T##_vec_labels(v, "a");                                                            \
+        dirty();                                                                                   \
+        struct outcome o =                                                                         \
+            seen(promc_##T##_vec_remove_partial(v, &(promc_label){"k", "a"}, 1, NULL));            \
+        promc_##T##_vec_free(v);                                                                   \
+        return o;                                                                                  \
+    }
+
+VIEW_ROWS(counter, promc_counter_vec_new(PROMC_NO_REGISTRY, fresh(), "C.", PROMC_LABELS("k"), NULL))
+VIEW_ROWS(gauge, promc_gauge_vec_new(PROMC_NO_REGISTRY, fresh(), "G.", PROMC_LABELS("k"), NULL))
+VIEW_ROWS(histogram,
+          promc_histogram_vec_new(PROMC_NO_REGISTRY, fresh(), "H.", PROMC_LABELS("k"), NULL))
+VIEW_ROWS(summary, promc_summary_vec_new(PROMC_NO_REGISTRY, fresh(), "S.", PROMC_LABELS("k"), NULL))
+VIEW_ROWS(enum, promc_enum_vec_new(PROMC_NO_REGISTRY, fresh(), "E.", PROMC_LABELS("k"),
+                                   PROMC_LABELS("x", "y"), NULL))
+
 static struct outcome fail_promc_enum_set(void)
 {
     promc_enum *e = promc_enum_new(PROMC_NO_REGISTRY, fresh(), "E.", PROMC_LABELS("x"), NULL);
@@ -1043,6 +1089,8 @@ static const struct row {
     ROW(promc_counter_vec_remove_n),
     ROW(promc_counter_vec_clear),
     ROW(promc_counter_vec_free),
+    ROW(promc_counter_vec_curry),
+    ROW(promc_counter_vec_remove_partial),
     ROW(promc_gauge_new),
     ROW(promc_gauge_metric),
     ROW(promc_gauge_free),
@@ -1051,6 +1099,8 @@ static const struct row {
     ROW(promc_gauge_vec_remove_n),
     ROW(promc_gauge_vec_clear),
     ROW(promc_gauge_vec_free),
+    ROW(promc_gauge_vec_curry),
+    ROW(promc_gauge_vec_remove_partial),
     ROW(promc_buckets_linear),
     ROW(promc_buckets_exponential),
     ROW(promc_histogram_new),
@@ -1062,6 +1112,8 @@ static const struct row {
     ROW(promc_histogram_vec_remove_n),
     ROW(promc_histogram_vec_clear),
     ROW(promc_histogram_vec_free),
+    ROW(promc_histogram_vec_curry),
+    ROW(promc_histogram_vec_remove_partial),
     ROW(promc_summary_new),
     ROW(promc_summary_metric),
     ROW(promc_summary_free),
@@ -1070,6 +1122,8 @@ static const struct row {
     ROW(promc_summary_vec_remove_n),
     ROW(promc_summary_vec_clear),
     ROW(promc_summary_vec_free),
+    ROW(promc_summary_vec_curry),
+    ROW(promc_summary_vec_remove_partial),
     ROW(promc_enum_new),
     ROW(promc_enum_set),
     ROW(promc_enum_set_index),
@@ -1080,6 +1134,8 @@ static const struct row {
     ROW(promc_enum_vec_remove_n),
     ROW(promc_enum_vec_clear),
     ROW(promc_enum_vec_free),
+    ROW(promc_enum_vec_curry),
+    ROW(promc_enum_vec_remove_partial),
     ROW(promc_info_new),
     ROW(promc_info_free),
     ROW(promc_collector_new),
