@@ -93,6 +93,7 @@ struct promc__view *promc__view_new(void *vec, const promc_label *fixed, size_t 
     }
     v->ops = &promc__view_ops;
     v->family = m;
+    v->nlabels = nl;
     v->free_index = (size_t *)(v + 1);
     v->values = (const char **)(v->free_index + nl);
     char *s = (char *)(v->values + nl);
@@ -125,40 +126,53 @@ void promc__view_free(struct promc__view *v)
 }
 
 /* The family's values for the view's free ones into all[] (nlabels). */
-static int merge(struct promc__view *v, const char *const *values, size_t n, const char **all,
+static int merge(const struct promc__view *v, const char *const *values, size_t n, const char **all,
                  const char *fn)
 {
     if (n != v->nfree || (n && !values))
         return promc__fail(PROMC_EINVAL,
                            "%s \"%s\": expected %zu label values (the view fixes %zu of %zu), got "
                            "%zu%s",
-                           fn, v->family->desc.name, v->nfree, v->family->nlabels - v->nfree,
-                           v->family->nlabels, n, n && !values ? " (NULL)" : "");
-    memcpy(all, v->values, v->family->nlabels * sizeof *all);
-    for (size_t i = 0; i < n; i++)
-        all[v->free_index[i]] = values[i];
+                           fn, v->family->desc.name, v->nfree, v->nlabels - v->nfree, v->nlabels, n,
+                           n && !values ? " (NULL)" : "");
+    const char *const *fixed = v->values;
+    for (size_t i = 0, j = 0, nl = v->nlabels; i < nl; i++)
+        all[i] = fixed[i] ? fixed[i] : values[j++];
     return PROMC_OK;
+}
+
+/* promc__view_labels for a wrong count (the error) or a wide family; out
+ * of line, so that the warm path saves no registers for it. */
+__attribute__((noinline)) static struct promc__child *
+view_labels_slow(const struct promc__view *v, const char *const *values, size_t n, const char *fn)
+{
+    const char **all = promc__malloc(v->nlabels * sizeof *all);
+    if (!all)
+        return promc__fail_null(PROMC_ENOMEM, "%s \"%s\": out of memory", fn, v->family->desc.name);
+    struct promc__child *c = NULL;
+    if (merge(v, values, n, all, fn) == PROMC_OK)
+        c = promc__family_labels(v->family, all, v->nlabels);
+    promc__free(all);
+    return c;
 }
 
 struct promc__child *promc__view_labels(struct promc__view *v, const char *const *values, size_t n,
                                         const char *fn)
 {
-    size_t nl = v->family->nlabels;
-    const char *stack[STACK_LABELS];
-    const char **all = nl <= STACK_LABELS ? stack : promc__malloc(nl * sizeof *all);
-    if (!all)
-        return promc__fail_null(PROMC_ENOMEM, "%s \"%s\": out of memory", fn, v->family->desc.name);
-    struct promc__child *c = NULL;
-    if (merge(v, values, n, all, fn) == PROMC_OK)
-        c = promc__family_labels(v->family, all, nl);
-    if (all != stack)
-        promc__free(all);
-    return c;
+    /* The warm path: the merge inline, a few pointers on the stack. */
+    const size_t nl = v->nlabels;
+    if (n != v->nfree || (n && !values) || nl > STACK_LABELS)
+        return view_labels_slow(v, values, n, fn);
+    const char *all[STACK_LABELS];
+    const char *const *fixed = v->values;
+    for (size_t i = 0, j = 0; i < nl; i++)
+        all[i] = fixed[i] ? fixed[i] : values[j++];
+    return promc__family_labels(v->family, all, nl);
 }
 
 int promc__view_remove(struct promc__view *v, const char *const *values, size_t n, const char *fn)
 {
-    size_t nl = v->family->nlabels;
+    size_t nl = v->nlabels;
     const char *stack[STACK_LABELS];
     const char **all = nl <= STACK_LABELS ? stack : promc__malloc(nl * sizeof *all);
     if (!all)

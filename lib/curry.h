@@ -15,6 +15,7 @@
 struct promc__view {
     const struct promc__ops *ops; /* &promc__view_ops; first, as a family's ops */
     struct promc_metric *family;  /* a reference of the view's own */
+    size_t nlabels;               /* the family's */
     size_t nfree;                 /* label values a lookup through the view passes */
     size_t *free_index;           /* their places among the family's label names */
     /* One slot a label name of the family: the fixed value (the view's own
