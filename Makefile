@@ -315,10 +315,11 @@ check-protobuf: $(BUILD)/integration/protobuf_peer
 # interop also lints deliberately bad metric sets with promc's linter and
 # with promtool, whose findings must be the same (lint_vs_promtool.sh).
 interop: $(BUILD)/integration/interop_dump $(BUILD)/integration/exemplar_dump check-protobuf \
-         $(BUILD)/integration/lint_cases
+         $(BUILD)/integration/lint_cases $(BUILD)/integration/curry_dump
 	$(Q)tests/integration/interop.sh $(BUILD)/integration/interop_dump $(BUILD)/proto/upstream
 	$(Q)tests/integration/exemplars.sh $(BUILD)/integration/exemplar_dump
 	$(Q)tests/integration/lint_vs_promtool.sh $(BUILD)/integration/lint_cases
+	$(Q)tests/integration/curry_vs_go.sh $(BUILD)/integration/curry_dump
 
 # Native histograms against client_golang 1.14 itself (built offline), and
 # the exemplars they keep against what client_golang's newer code kept for
