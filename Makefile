@@ -269,7 +269,7 @@ check-contract: $(BUILD)/tests/test_last_error
 docs:
 	$(Q)docs/exporters.sh
 
-check-docs: $(BUILD)/examples/custom_collector
+check-docs: $(BUILD)/examples/custom_collector $(BUILD)/examples/ci_jobs
 	$(Q)docs/check_snippets.sh $(BUILD)
 	$(Q)tmp=$$(mktemp) && docs/exporters.sh $$tmp && \
 	    if cmp -s $$tmp docs/EXPORTERS.md; then rm -f $$tmp; echo "docs: EXPORTERS.md up to date"; \
