@@ -1034,6 +1034,145 @@ PROMC_API promc_metric *promc_process_collector_new(promc_registry *reg, const c
 PROMC_API promc_metric *promc_default_process_collector(void);
 
 /* ===================================================================== */
+/* Multi-process mode                                                     */
+/* ===================================================================== */
+
+/* For pre-fork servers: metrics whose every process writes its own
+ * memory-mapped files in one directory, in client_python's multi-process
+ * format, and a collector that serves their aggregate from any process (or
+ * a separate program). These are series types of their own (promc_mp_*),
+ * not a switch of promc_counter & co.: the normal types keep their hot
+ * paths and features, and a program says which metrics it shares.
+ * docs/MULTIPROCESS.md has the design. */
+
+/* How the gauges of several processes combine, client_python's
+ * multiprocess_mode: ALL exposes each process's value with a "pid" label,
+ * MIN/MAX/SUM one value; the LIVE variants forget a process when
+ * promc_multiprocess_mark_process_dead is called for it. */
+typedef enum promc_mp_mode {
+    PROMC_MP_ALL,
+    PROMC_MP_LIVEALL,
+    PROMC_MP_MIN,
+    PROMC_MP_LIVEMIN,
+    PROMC_MP_MAX,
+    PROMC_MP_LIVEMAX,
+    PROMC_MP_SUM,
+    PROMC_MP_LIVESUM
+} promc_mp_mode;
+
+/* A multi-process counter series (one label set). Owned by the library:
+ * valid until promc_multiprocess_shutdown. */
+typedef struct promc_mp_counter promc_mp_counter;
+/* A multi-process gauge series; owned as promc_mp_counter. */
+typedef struct promc_mp_gauge promc_mp_gauge;
+/* A multi-process histogram series; owned as promc_mp_counter. */
+typedef struct promc_mp_histogram promc_mp_histogram;
+/* A multi-process summary series (count and sum only: quantiles of
+ * several processes cannot be merged); owned as promc_mp_counter. */
+typedef struct promc_mp_summary promc_mp_summary;
+
+/* Turns multi-process mode on for this process: metrics created by the
+ * promc_mp_*_new functions write to files <type>_<process_id>.db in dir.
+ * dir NULL means the PROMETHEUS_MULTIPROC_DIR environment variable -- the
+ * only place the library reads it, so a program that does not ask never
+ * changes behaviour. process_id NULL means getpid(); otherwise 1..31 of
+ * [A-Za-z0-9.-] ("compacted" is reserved), e.g. to keep a worker slot's
+ * files across restarts. A child of fork() writes files named after its
+ * own pid from the first instruction after fork() returns (a
+ * pthread_atfork handler maps them at the same addresses: the parent's
+ * handles keep working), with its values at zero.
+ * Errors: PROMC_EINVAL (no dir and no variable, not a writable directory,
+ * an invalid process_id), PROMC_ESTATE (already on), PROMC_ENOMEM. Any
+ * thread; before the first promc_mp_*_new. */
+PROMC_API int promc_multiprocess_init(const char *dir, const char *process_id);
+/* Unmaps this process's files (they stay, with their values), frees every
+ * promc_mp_* handle and turns the mode off. Cannot fail.
+ * Thread safety: NONE -- no other thread may use a promc_mp_* handle. */
+PROMC_API void promc_multiprocess_shutdown(void);
+/* How many times a child of fork() could not create its own files (full
+ * disk, permissions) and went on writing into its parent's: counts stay in
+ * the sums, but gauges show under the parent's pid. Cannot fail; any
+ * thread. */
+PROMC_API long promc_multiprocess_fork_failures(void);
+
+/* The counter series of name (a "_total" suffix is implied, as for
+ * promc_counter_new) with these labels (any order, copied), created at zero
+ * in this process's file or found when it exists. All series of a name must
+ * have the same help and label names.
+ * Errors: NULL with PROMC_ESTATE (multi-process mode off), PROMC_EINVAL
+ * (invalid name, help, label name or value; a label given twice),
+ * PROMC_EEXIST (the name exists with another type, help or label names),
+ * PROMC_EIO (the file cannot be created, read or grown -- a full disk --
+ * naming it; nothing written), PROMC_ELIMIT (the file would pass 1 GiB),
+ * PROMC_ENOMEM. Any thread. */
+PROMC_API promc_mp_counter *promc_mp_counter_new(const char *name, const char *help,
+                                                 const promc_label *labels, size_t nlabels);
+/* Adds 1. Lock-free (a CAS on the shared cell), allocation-free; NULL is a
+ * no-op. Any thread. */
+PROMC_API void promc_mp_counter_inc(promc_mp_counter *c);
+/* Adds v >= 0. NULL is a no-op (PROMC_OK). Errors: PROMC_EINVAL (value
+ * unchanged) for v < 0 or NaN. Lock-free; any thread. */
+PROMC_API int promc_mp_counter_add(promc_mp_counter *c, double v);
+
+/* The gauge series of name with this mode and these labels ("pid" is
+ * reserved), as promc_mp_counter_new; all series of a name share one mode.
+ * Errors: as promc_mp_counter_new, and PROMC_EINVAL for an invalid mode. Any
+ * thread. */
+PROMC_API promc_mp_gauge *promc_mp_gauge_new(const char *name, const char *help, promc_mp_mode mode,
+                                             const promc_label *labels, size_t nlabels);
+/* Sets the value (one atomic store). NULL is a no-op. Any thread. */
+PROMC_API void promc_mp_gauge_set(promc_mp_gauge *g, double v);
+/* Adds v (negative to subtract). Lock-free; NULL is a no-op. Any thread. */
+PROMC_API void promc_mp_gauge_add(promc_mp_gauge *g, double v);
+
+/* The histogram series of name with these finite, increasing bounds (the
+ * +Inf bucket is added; at least one bound) and labels ("le" is reserved),
+ * as promc_mp_counter_new; all series of a name share the bounds.
+ * Errors: as promc_mp_counter_new, and PROMC_EINVAL for missing or bad
+ * bounds. Any thread. */
+PROMC_API promc_mp_histogram *promc_mp_histogram_new(const char *name, const char *help,
+                                                     const double *bounds, size_t nbounds,
+                                                     const promc_label *labels, size_t nlabels);
+/* Counts v in its bucket and adds it to the sum (two CAS updates; a scrape
+ * may see one without the other). NULL is a no-op. Any thread. */
+PROMC_API void promc_mp_histogram_observe(promc_mp_histogram *h, double v);
+
+/* The summary series of name (count and sum; there is no way to ask for
+ * quantiles in this mode) with these labels, as promc_mp_counter_new.
+ * Errors: as promc_mp_counter_new. Any thread. */
+PROMC_API promc_mp_summary *promc_mp_summary_new(const char *name, const char *help,
+                                                 const promc_label *labels, size_t nlabels);
+/* Adds 1 to the count and v to the sum. NULL is a no-op. Any thread. */
+PROMC_API void promc_mp_summary_observe(promc_mp_summary *s, double v);
+
+/* A collector (registered as promc_counter_new does) that reads every *.db
+ * file of dir at each scrape -- files of live and dead processes, written
+ * by promc or by client_python -- and emits the aggregate: counters,
+ * histograms and summaries summed, gauges by their mode. dir NULL: the
+ * directory of promc_multiprocess_init, else PROMETHEUS_MULTIPROC_DIR. A
+ * file that is not a valid multi-process file (garbage, truncated, another
+ * format) is left out, whole, and shown as a sample of the gauge
+ * promc_multiprocess_refused_files{file,reason} instead; the rest is
+ * served.
+ * Errors: NULL with PROMC_EINVAL (no directory, not a directory),
+ * PROMC_EEXIST, PROMC_ENOMEM. Any thread. */
+PROMC_API promc_metric *promc_multiprocess_collector_new(promc_registry *reg, const char *dir);
+
+/* For a process that exited (pid, or the process_id it was given): removes
+ * its live gauge files (as client_python's mark_process_dead), then folds
+ * its counter, histogram, summary and min/max/sum gauge files into
+ * <type>_compacted.db files and removes them, so the directory does not
+ * grow with worker restarts (its ALL-mode gauge files stay: they carry its
+ * pid). Collectors of this library never see a half-done compaction (a
+ * lock file); see docs/MULTIPROCESS.md for client_python readers. Call it
+ * only for a process that will not write again. dir NULL as for
+ * promc_multiprocess_collector_new.
+ * Errors: PROMC_EINVAL (NULL or invalid pid, no directory), PROMC_EIO (a
+ * file cannot be read, is refused or cannot be written, naming it: that
+ * process's files are then left as they are), PROMC_ENOMEM. Any thread. */
+PROMC_API int promc_multiprocess_mark_process_dead(const char *dir, const char *pid);
+
+/* ===================================================================== */
 /* Exposition                                                             */
 /* ===================================================================== */
 

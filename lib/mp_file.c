@@ -1,0 +1,510 @@
+/*
+ * Multi-process files: one writer per file and process, any number of
+ * readers (see mp_file.h for the layout and the rules).
+ */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE, before any header */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "mp_file.h"
+
+struct promc__mp_file {
+    char *path;   /* dir/<prefix>_<id>.db */
+    char *dir;    /* dir/ (with the slash) */
+    char *prefix; /* counter, gauge_livesum, ... */
+    char *spare;  /* room for the names fork_child builds without allocating */
+    size_t spare_size;
+    int fd;
+    unsigned char *base; /* PROMC__MP_MAX_SIZE bytes reserved; the file's first cap mapped */
+    size_t cap;          /* the file's size */
+    uint32_t used;       /* bytes of entries + header (also in the file's header) */
+    uint32_t *index;     /* open addressing: entry offsets, 0 = empty */
+    size_t index_size, nentries;
+};
+
+const char *promc__mp_file_path(const struct promc__mp_file *f)
+{
+    return f->path;
+}
+
+static size_t padded_len(size_t len)
+{
+    return len + (8 - (len + 4) % 8);
+}
+
+static uint32_t hash_key(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static int32_t load_i32(const unsigned char *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static _Atomic int32_t *used_cell(unsigned char *base)
+{
+    return (_Atomic int32_t *)(void *)base;
+}
+
+/* Checks the entries of a mapped file of `size` bytes; on success *used
+ * is where they end. reason: a static text. */
+static bool validate(const unsigned char *base, size_t size, uint32_t *used, const char **reason)
+{
+    if (size < 8) {
+        *reason = "shorter than its 8-byte header";
+        return false;
+    }
+    int32_t u = atomic_load_explicit(used_cell((unsigned char *)base), memory_order_acquire);
+    if (u == 0) { /* created, header not yet written: no entries */
+        *used = 0;
+        return true;
+    }
+    if (u < 8 || (size_t)u > size) {
+        *reason = u < 8 ? "its used size is below the header"
+                        : "its used size is beyond the end "
+                          "of the file (truncated?)";
+        return false;
+    }
+    if (u % 8) {
+        *reason = "its used size is not a multiple of 8 (not a multi-process file)";
+        return false;
+    }
+    size_t pos = 8;
+    while (pos < (size_t)u) {
+        if ((size_t)u - pos < 4) {
+            *reason = "an entry's length runs past the used size";
+            return false;
+        }
+        int32_t len = load_i32(base + pos);
+        if (len <= 0 || (size_t)len > (size_t)u ||
+            pos + 4 + padded_len((size_t)len) + 8 > (size_t)u) {
+            *reason = "an entry runs past the used size (truncated or not a multi-process file)";
+            return false;
+        }
+        for (size_t i = pos + 4 + (size_t)len; i < pos + 4 + padded_len((size_t)len); i++)
+            if (base[i] != ' ') {
+                *reason = "an entry's key padding is not spaces (not a multi-process file)";
+                return false;
+            }
+        pos += 4 + padded_len((size_t)len) + 8;
+    }
+    *used = (uint32_t)u;
+    return true;
+}
+
+/* ===================================================================== */
+/* The index of a writer                                                  */
+/* ===================================================================== */
+
+static bool index_add(struct promc__mp_file *f, uint32_t off);
+
+static bool index_grow(struct promc__mp_file *f)
+{
+    size_t n = f->index_size ? f->index_size * 2 : 64;
+    uint32_t *old = f->index;
+    size_t oldn = f->index_size;
+    f->index = promc__calloc(n, sizeof *f->index);
+    if (!f->index) {
+        f->index = old;
+        return false;
+    }
+    f->index_size = n;
+    f->nentries = 0;
+    for (size_t i = 0; i < oldn; i++)
+        if (old[i])
+            index_add(f, old[i]);
+    promc__free(old);
+    return true;
+}
+
+static const char *entry_key(const struct promc__mp_file *f, uint32_t off, size_t *len)
+{
+    *len = (size_t)load_i32(f->base + off);
+    return (const char *)f->base + off + 4;
+}
+
+static bool index_add(struct promc__mp_file *f, uint32_t off)
+{
+    if ((f->nentries + 1) * 2 > f->index_size && !index_grow(f))
+        return false;
+    size_t len;
+    const char *key = entry_key(f, off, &len);
+    size_t i = hash_key(key, len) & (f->index_size - 1);
+    while (f->index[i])
+        i = (i + 1) & (f->index_size - 1);
+    f->index[i] = off;
+    f->nentries++;
+    return true;
+}
+
+static uint32_t index_find(const struct promc__mp_file *f, const char *key, size_t len)
+{
+    if (!f->index_size)
+        return 0;
+    size_t i = hash_key(key, len) & (f->index_size - 1);
+    for (; f->index[i]; i = (i + 1) & (f->index_size - 1)) {
+        size_t l;
+        const char *k = entry_key(f, f->index[i], &l);
+        if (l == len && memcmp(k, key, len) == 0)
+            return f->index[i];
+    }
+    return 0;
+}
+
+/* ===================================================================== */
+/* Writers                                                                */
+/* ===================================================================== */
+
+/* Makes the file cap bytes (allocated on disk) and maps it. */
+static int grow_to(struct promc__mp_file *f, size_t cap)
+{
+    int rc = posix_fallocate(f->fd, 0, (off_t)cap);
+    if (rc != 0)
+        return promc__fail(PROMC_EIO, "cannot grow multi-process file \"%s\" to %zu bytes: %s",
+                           f->path, cap, strerror(rc));
+    void *p = mmap(f->base, cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f->fd, 0);
+    if (p == MAP_FAILED)
+        return promc__fail(PROMC_EIO, "cannot map multi-process file \"%s\": %s", f->path,
+                           strerror(errno));
+    f->cap = cap;
+    return PROMC_OK;
+}
+
+void promc__mp_file_close(struct promc__mp_file *f)
+{
+    if (!f)
+        return;
+    if (f->base)
+        munmap(f->base, PROMC__MP_MAX_SIZE);
+    if (f->fd >= 0)
+        close(f->fd);
+    promc__free(f->index);
+    promc__free(f->path);
+    promc__free(f->dir);
+    promc__free(f->prefix);
+    promc__free(f->spare);
+    promc__free(f);
+}
+
+static char *concat(const char *a, const char *b, const char *c, const char *d, const char *e)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + strlen(e) + 1;
+    char *s = promc__malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s%s%s", a, b, c, d, e);
+    return s;
+}
+
+struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, const char *id)
+{
+    struct promc__mp_file *f = promc__calloc(1, sizeof *f);
+    if (!f)
+        return promc__fail_null(PROMC_ENOMEM, "out of memory");
+    f->fd = -1;
+    f->dir = concat(dir, "/", "", "", "");
+    f->prefix = promc__strdup(prefix);
+    f->path = concat(dir, "/", prefix, "_", id);
+    f->spare_size = strlen(dir) + strlen(prefix) + 64;
+    f->spare = promc__malloc(f->spare_size * 3);
+    /* Room for any pid a child of fork() puts in the name. */
+    char *full = f->path ? concat(f->path, ".db", "                        ", "", "") : NULL;
+    if (full)
+        full[strlen(f->path) + 3] = '\0';
+    if (!f->dir || !f->prefix || !full || !f->spare) {
+        promc__free(full);
+        promc__mp_file_close(f);
+        return promc__fail_null(PROMC_ENOMEM, "out of memory");
+    }
+    promc__free(f->path);
+    f->path = full;
+    void *r = mmap(NULL, PROMC__MP_MAX_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (r == MAP_FAILED) {
+        promc__mp_file_close(f);
+        return promc__fail_null(PROMC_ENOMEM, "cannot reserve address space for \"%s\": %s", full,
+                                strerror(errno));
+    }
+    f->base = r;
+    f->fd = open(f->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    struct stat st;
+    if (f->fd < 0 || fstat(f->fd, &st) != 0) {
+        int e = errno;
+        void *err = promc__fail_null(PROMC_EIO, "cannot open multi-process file \"%s\": %s",
+                                     f->path, strerror(e));
+        promc__mp_file_close(f);
+        return err;
+    }
+    if (st.st_size > (off_t)PROMC__MP_MAX_SIZE) {
+        void *err = promc__fail_null(
+            PROMC_EIO, "refusing multi-process file \"%s\": larger than 1 GiB", f->path);
+        promc__mp_file_close(f);
+        return err;
+    }
+    size_t cap =
+        st.st_size < (off_t)PROMC__MP_INITIAL_SIZE ? PROMC__MP_INITIAL_SIZE : (size_t)st.st_size;
+    if (st.st_size > 0 && st.st_size < (off_t)PROMC__MP_INITIAL_SIZE) {
+        /* Not a file of ours or client_python's: those start at 64 KiB. */
+        const char *reason = NULL;
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, f->fd, 0);
+        uint32_t u;
+        if (p == MAP_FAILED || !validate(p, (size_t)st.st_size, &u, &reason) || u > 8)
+            reason = reason ? reason : "shorter than 64 KiB";
+        if (p != MAP_FAILED)
+            munmap(p, (size_t)st.st_size);
+        if (reason) {
+            void *err = promc__fail_null(PROMC_EIO, "refusing multi-process file \"%s\": %s",
+                                         f->path, reason);
+            promc__mp_file_close(f);
+            return err;
+        }
+    }
+    if (grow_to(f, cap) != PROMC_OK) {
+        promc__mp_file_close(f);
+        return NULL;
+    }
+    const char *reason = NULL;
+    uint32_t used;
+    if (!validate(f->base, f->cap, &used, &reason)) {
+        void *err =
+            promc__fail_null(PROMC_EIO, "refusing multi-process file \"%s\": %s", f->path, reason);
+        promc__mp_file_close(f);
+        return err;
+    }
+    if (used == 0) {
+        used = 8;
+        atomic_store_explicit(used_cell(f->base), 8, memory_order_release);
+    }
+    f->used = used;
+    for (uint32_t pos = 8; pos < used;) {
+        size_t len = (size_t)load_i32(f->base + pos);
+        if (!index_add(f, pos)) {
+            promc__mp_file_close(f);
+            return promc__fail_null(PROMC_ENOMEM, "out of memory");
+        }
+        pos += (uint32_t)(4 + padded_len(len) + 8);
+    }
+    return f;
+}
+
+_Atomic uint64_t *promc__mp_file_cell(struct promc__mp_file *f, const char *key, size_t len)
+{
+    uint32_t off = index_find(f, key, len);
+    if (off)
+        return (_Atomic uint64_t *)(void *)(f->base + off + 4 + padded_len(len));
+    size_t need = 4 + padded_len(len) + 8;
+    if (len > INT32_MAX || need > PROMC__MP_MAX_SIZE - f->used)
+        return promc__fail_null(PROMC_ELIMIT,
+                                "multi-process file \"%s\" cannot hold more than 1 GiB", f->path);
+    if (f->used + need > f->cap) {
+        size_t cap = f->cap;
+        while (f->used + need > cap)
+            cap *= 2;
+        if (grow_to(f, cap) != PROMC_OK)
+            return NULL;
+    }
+    if ((f->nentries + 1) * 2 > f->index_size && !index_grow(f))
+        return promc__fail_null(PROMC_ENOMEM, "out of memory");
+    unsigned char *e = f->base + f->used;
+    int32_t l32 = (int32_t)len;
+    memcpy(e, &l32, 4);
+    memcpy(e + 4, key, len);
+    memset(e + 4 + len, ' ', padded_len(len) - len);
+    _Atomic uint64_t *cell = (_Atomic uint64_t *)(void *)(e + 4 + padded_len(len));
+    atomic_store_explicit(cell, 0, memory_order_relaxed);
+    off = f->used;
+    f->used += (uint32_t)need;
+    /* The entry is complete before it becomes visible. */
+    atomic_store_explicit(used_cell(f->base), (int32_t)f->used, memory_order_release);
+    index_add(f, off);
+    return cell;
+}
+
+/* ===================================================================== */
+/* fork()                                                                 */
+/* ===================================================================== */
+
+/* Appends s to out (bounded by end); returns the new end of the string. */
+static char *put(char *out, const char *end, const char *s)
+{
+    while (*s && out < end - 1)
+        *out++ = *s++;
+    *out = '\0';
+    return out;
+}
+
+static char *put_num(char *out, const char *end, long v)
+{
+    char digits[24];
+    int n = 0;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do
+        digits[n++] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0 && out < end - 1)
+        *out++ = '-';
+    while (n > 0 && out < end - 1)
+        *out++ = digits[--n];
+    *out = '\0';
+    return out;
+}
+
+bool promc__mp_file_fork_child(struct promc__mp_file *f, long pid)
+{
+    char *tmp = f->spare, *fin = f->spare + f->spare_size;
+    char *tend = tmp + f->spare_size, *fend = fin + f->spare_size;
+    char *p = put(put(put(tmp, tend, f->dir), tend, "."), tend, f->prefix);
+    p = put(put_num(put(p, tend, "_"), tend, pid), tend, ".db.tmp");
+    char *q = put(put(fin, fend, f->dir), fend, f->prefix);
+    q = put(put_num(put(q, fend, "_"), fend, pid), fend, ".db");
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return false;
+    size_t done = 0;
+    while (done < f->used) {
+        ssize_t w = pwrite(fd, f->base + done, f->used - done, (off_t)done);
+        if (w <= 0) {
+            close(fd);
+            unlink(tmp);
+            return false;
+        }
+        done += (size_t)w;
+    }
+    if (posix_fallocate(fd, 0, (off_t)f->cap) != 0 ||
+        mmap(f->base, f->cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
+            MAP_FAILED) {
+        close(fd);
+        unlink(tmp);
+        return false;
+    }
+    /* From here on the cells are the child's: zero them, then publish. */
+    for (uint32_t pos = 8; pos < f->used;) {
+        size_t len = (size_t)load_i32(f->base + pos);
+        _Atomic uint64_t *cell = (_Atomic uint64_t *)(void *)(f->base + pos + 4 + padded_len(len));
+        atomic_store_explicit(cell, 0, memory_order_relaxed);
+        pos += (uint32_t)(4 + padded_len(len) + 8);
+    }
+    /* A file of a dead process that had this pid is kept, under another
+     * name, so its counts stay in the aggregate. */
+    if (access(fin, F_OK) == 0) {
+        char *aside = fend;
+        const char *aend = aside + f->spare_size;
+        for (long k = 1; k < 1000000; k++) {
+            char *a = put(put(put(aside, aend, f->dir), aend, f->prefix), aend, "_");
+            a = put(put_num(put(put_num(a, aend, pid), aend, "."), aend, k), aend, ".db");
+            if (access(aside, F_OK) != 0) {
+                rename(fin, aside);
+                break;
+            }
+        }
+    }
+    if (rename(tmp, fin) != 0) {
+        /* Back to the parent's file: counts stay in the sums. */
+        mmap(f->base, f->cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f->fd, 0);
+        close(fd);
+        unlink(tmp);
+        return false;
+    }
+    close(f->fd);
+    f->fd = fd;
+    /* f->path has room for the longest pid (see promc__mp_file_open). */
+    memcpy(f->path, fin, strlen(fin) + 1);
+    return true;
+}
+
+/* ===================================================================== */
+/* Readers                                                                */
+/* ===================================================================== */
+
+int promc__mp_file_read(const char *path, int (*fn)(void *ctx, const struct promc__mp_entry *e),
+                        void *ctx, const char **reason)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return ENOENT;
+        *reason = "cannot be opened";
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size > (off_t)PROMC__MP_MAX_SIZE) {
+        close(fd);
+        *reason = "cannot be read, or larger than 1 GiB";
+        return -1;
+    }
+    if (st.st_size < 8) {
+        close(fd);
+        *reason = "shorter than its 8-byte header";
+        return -1;
+    }
+    unsigned char *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (base == MAP_FAILED) {
+        *reason = "cannot be mapped";
+        return -1;
+    }
+    uint32_t used;
+    int rc = 0;
+    if (!validate(base, (size_t)st.st_size, &used, reason)) {
+        rc = -1;
+    } else {
+        for (uint32_t pos = 8; pos < used && rc == 0;) {
+            size_t len = (size_t)load_i32(base + pos);
+            _Atomic uint64_t *cell = (_Atomic uint64_t *)(void *)(base + pos + 4 + padded_len(len));
+            struct promc__mp_entry e = {
+                (const char *)base + pos + 4, len,
+                promc__bits_to_double(atomic_load_explicit(cell, memory_order_relaxed))};
+            rc = fn(ctx, &e);
+            pos += (uint32_t)(4 + padded_len(len) + 8);
+        }
+    }
+    munmap(base, (size_t)st.st_size);
+    return rc;
+}
+
+void promc__mp_buf_entry(struct promc__buf *b, const char *key, size_t len, double value)
+{
+    int32_t l32 = (int32_t)len;
+    promc__buf_put(b, (const char *)&l32, 4);
+    promc__buf_put(b, key, len);
+    promc__buf_put(b, "        ", padded_len(len) - len);
+    uint64_t bits = promc__double_to_bits(value);
+    promc__buf_put(b, (const char *)&bits, 8);
+}
+
+int promc__mp_dir_lock(const char *dir, bool exclusive)
+{
+    char *path = concat(dir, "/.promc.lock", "", "", "");
+    if (!path)
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    promc__free(path);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0)
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    return fd;
+}
+
+void promc__mp_dir_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* releases the flock */
+}

@@ -1,0 +1,786 @@
+/*
+ * Multi-process mode: forked workers writing one directory, the aggregate a
+ * collector serves, crash safety under SIGKILL, gauge modes, restarts,
+ * compaction, bad files and a full disk -- and, wherever client_python is
+ * installed (Debian's python3-prometheus-client), the same directory read
+ * by its MultiProcessCollector, which must agree sample for sample.
+ */
+#define _DEFAULT_SOURCE /* mkdtemp, usleep */
+#include "helpers.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mp_key.h"
+
+#define PY        "/usr/bin/python3"
+#define PY_HELPER "tests/unit/mp_client_python.py"
+
+static const char *const modes[] = {"all", "liveall", "min", "livemin",
+                                    "max", "livemax", "sum", "livesum"};
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                              */
+/* ------------------------------------------------------------------ */
+
+static char *make_dir(void)
+{
+    char *d = strdup("/tmp/promc_mp_XXXXXX");
+    assert_non_null(d);
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static void remove_dir(char *d)
+{
+    DIR *dd = opendir(d);
+    if (dd) {
+        struct dirent *de;
+        char path[512];
+        while ((de = readdir(dd)))
+            if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+                snprintf(path, sizeof path, "%s/%s", d, de->d_name);
+                unlink(path);
+            }
+        closedir(dd);
+    }
+    rmdir(d);
+    free(d);
+}
+
+static bool have_client_python(void)
+{
+    static int have = -1;
+    if (have < 0)
+        have = system(PY " -c 'import prometheus_client.multiprocess' 2>/dev/null") == 0;
+    return have;
+}
+
+/* The aggregate of dir as text. */
+static char *render(const char *dir)
+{
+    promc_registry *reg = promc_registry_new();
+    assert_non_null(reg);
+    assert_non_null(promc_multiprocess_collector_new(reg, dir));
+    char *s = test_render(reg, PROMC_FORMAT_TEXT);
+    promc_registry_free(reg);
+    return s;
+}
+
+/* A sample of the aggregate of dir (NAN when absent). */
+static double sample(const char *dir, const char *name, const promc_label *l, size_t n)
+{
+    promc_registry *reg = promc_registry_new();
+    assert_non_null(promc_multiprocess_collector_new(reg, dir));
+    double v = NAN;
+    if (promc_registry_get_sample_value(reg, name, l, n, &v) != PROMC_OK)
+        v = NAN;
+    promc_registry_free(reg);
+    return v;
+}
+
+/* client_python's MultiProcessCollector on dir agrees with promc's
+ * aggregate (skipped without client_python). */
+static void assert_python_agrees(const char *dir)
+{
+    if (!have_client_python()) {
+        fprintf(stderr, "  (client_python not installed: comparison skipped)\n");
+        return;
+    }
+    char *text = render(dir);
+    char out[128];
+    snprintf(out, sizeof out, "%s.prom", dir);
+    FILE *f = fopen(out, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, PY " " PY_HELPER " compare %s %s", dir, out);
+    int rc = system(cmd);
+    if (rc != 0)
+        fprintf(stderr, "promc's aggregate:\n%s", text);
+    promc_free(text);
+    unlink(out);
+    assert_int_equal(rc, 0);
+}
+
+static void wait_ok(pid_t pid)
+{
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+#define CHILD_CHECK(cond)                                                                          \
+    do                                                                                             \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #cond, promc_last_error());     \
+            _exit(1);                                                                              \
+        }                                                                                          \
+    while (0)
+
+/* The metric set the Python writer writes too (mp_client_python.py). */
+static void write_shared_set(int i)
+{
+    promc_mp_counter *a =
+        promc_mp_counter_new("jobs", "Jobs done.", &(promc_label){"kind", "a"}, 1);
+    promc_mp_counter *b =
+        promc_mp_counter_new("jobs_total", "Jobs done.", &(promc_label){"kind", "b"}, 1);
+    CHILD_CHECK(a && b);
+    CHILD_CHECK(promc_mp_counter_add(a, 3) == PROMC_OK);
+    CHILD_CHECK(promc_mp_counter_add(b, 1.5) == PROMC_OK);
+    for (int m = 0; m < 8; m++) {
+        char name[32];
+        snprintf(name, sizeof name, "temp_%s", modes[m]);
+        promc_mp_gauge *g = promc_mp_gauge_new(name, "Temperature.", (promc_mp_mode)m, NULL, 0);
+        CHILD_CHECK(g);
+        promc_mp_gauge_set(g, 10 * (i + 1));
+    }
+    const double bounds[] = {0.005, 0.1, 1, 2.5};
+    promc_mp_histogram *h = promc_mp_histogram_new("latency_seconds", "Latency.", bounds, 4,
+                                                   &(promc_label){"path", "/x"}, 1);
+    CHILD_CHECK(h);
+    promc_mp_histogram_observe(h, 0.003);
+    promc_mp_histogram_observe(h, 0.5);
+    promc_mp_histogram_observe(h, 7);
+    promc_mp_summary *s = promc_mp_summary_new("size_bytes", "Sizes.", NULL, 0);
+    CHILD_CHECK(s);
+    promc_mp_summary_observe(s, 12);
+}
+
+static pid_t c_writer(const char *dir, const char *id, int i)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, id) == PROMC_OK);
+        write_shared_set(i);
+        _exit(0);
+    }
+    return pid;
+}
+
+static void python_writers(const char *dir, int n)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, PY " " PY_HELPER " write %s %d", dir, n);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Format                                                               */
+/* ------------------------------------------------------------------ */
+
+/* The keys and le texts are byte for byte client_python's. */
+static void test_keys_match_client_python(void **state)
+{
+    (void)state;
+    if (!have_client_python())
+        skip();
+    FILE *p = popen(PY " " PY_HELPER " keys", "r");
+    assert_non_null(p);
+    char line[1024];
+    struct promc__buf b = {0};
+
+    promc_label l1[] = {{"at", "b"}, {"kind", "a"}};
+    promc__mp_key(&b, "jobs", "jobs_total", l1, 2, "Jobs done.");
+    assert_non_null(fgets(line, sizeof line, p));
+    line[strcspn(line, "\n")] = '\0';
+    assert_string_equal(b.p, line);
+
+    promc__buf_reset(&b);
+    promc_label l2[] = {{"z", "caf\xc3\xa9 \"x\"\\\n\t\xe2\x82\xac\xf0\x9f\x98\x80\x01\x7f"}};
+    promc__mp_key(&b, "q", "q", l2, 1, "Help with \"quotes\" and \xc3\xbc.");
+    assert_non_null(fgets(line, sizeof line, p));
+    line[strcspn(line, "\n")] = '\0';
+    assert_string_equal(b.p, line);
+
+    /* And it parses back to what was written. */
+    struct promc__mp_parsed k;
+    bool oom;
+    assert_true(promc__mp_parse_key(b.p, b.len, &k, &oom));
+    assert_string_equal(k.labels[0].value, l2[0].value);
+    assert_string_equal(k.help, "Help with \"quotes\" and \xc3\xbc.");
+    promc__free(k.block);
+
+    promc__buf_reset(&b);
+    promc_label l3[] = {{"le", "0.5"}, {"path", "/x"}};
+    promc__mp_key(&b, "h", "h_bucket", l3, 2, "");
+    assert_non_null(fgets(line, sizeof line, p));
+    line[strcspn(line, "\n")] = '\0';
+    assert_string_equal(b.p, line);
+
+    const double bounds[] = {
+        0.005, 0.1,       1,        2.5,      10,  1e-05, 123456789.0, 1e16,
+        1e22,  1234567.0, 0.25e-10, INFINITY, 100, 1e6,   5e-324,      1.7976931348623157e308};
+    for (size_t i = 0; i < sizeof bounds / sizeof *bounds; i++) {
+        char text[40];
+        promc__mp_float_text(bounds[i], text);
+        assert_non_null(fgets(line, sizeof line, p));
+        line[strcspn(line, "\n")] = '\0';
+        assert_string_equal(text, line);
+    }
+    promc__free(b.p);
+    assert_int_equal(pclose(p), 0);
+}
+
+/* Keys that are not client_python's shape are refused by the parser. */
+static void test_bad_keys_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"",
+                         "[]",
+                         "[\"a\", \"b\", {}, \"h\"",
+                         "[\"a\", \"b\", {}, \"h\"] x",
+                         "[\"a\", \"b\", [], \"h\"]",
+                         "[\"a\", \"b\", {\"x\": 1}, \"h\"]",
+                         "[\"a\", \"b\", {}, \"\\ud800\"]",
+                         "[\"a\", \"b\", {}, \"\\u0000\"]",
+                         "[\"a\", \"b\", {}, \"h\", 1]",
+                         "{\"a\": \"b\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct promc__mp_parsed k;
+        bool oom;
+        assert_false(promc__mp_parse_key(bad[i], strlen(bad[i]), &k, &oom));
+        assert_false(oom);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Both directions against client_python                                */
+/* ------------------------------------------------------------------ */
+
+static void check_shared_totals(const char *dir, int writers)
+{
+    assert_true(sample(dir, "jobs_total", &(promc_label){"kind", "a"}, 1) == 3.0 * writers);
+    assert_true(sample(dir, "jobs_total", &(promc_label){"kind", "b"}, 1) == 1.5 * writers);
+    assert_true(sample(dir, "latency_seconds_count", &(promc_label){"path", "/x"}, 1) ==
+                3.0 * writers);
+    assert_true(sample(dir, "latency_seconds_bucket",
+                       (promc_label[]){{"path", "/x"}, {"le", "0.1"}}, 2) == 1.0 * writers);
+    assert_true(sample(dir, "size_bytes_sum", NULL, 0) == 12.0 * writers);
+    assert_true(sample(dir, "temp_max", NULL, 0) == 10.0 * writers);
+    assert_true(sample(dir, "temp_min", NULL, 0) == 10.0);
+}
+
+static void test_c_writes_python_reads(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t p[3];
+    for (int i = 0; i < 3; i++)
+        p[i] = c_writer(dir, NULL, i);
+    for (int i = 0; i < 3; i++)
+        wait_ok(p[i]);
+    check_shared_totals(dir, 3);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)p[1]);
+    assert_true(sample(dir, "temp_all", &(promc_label){"pid", pid}, 1) == 20.0);
+    assert_python_agrees(dir);
+    remove_dir(dir);
+}
+
+static void test_python_writes_c_reads(void **state)
+{
+    (void)state;
+    if (!have_client_python())
+        skip();
+    char *dir = make_dir();
+    python_writers(dir, 3);
+    check_shared_totals(dir, 3);
+    assert_python_agrees(dir);
+    remove_dir(dir);
+}
+
+static void test_mixed_directory(void **state)
+{
+    (void)state;
+    if (!have_client_python())
+        skip();
+    char *dir = make_dir();
+    python_writers(dir, 2);
+    pid_t p = c_writer(dir, NULL, 2);
+    wait_ok(p);
+    check_shared_totals(dir, 3);
+    assert_python_agrees(dir);
+    remove_dir(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Crash safety                                                         */
+/* ------------------------------------------------------------------ */
+
+#define WORKERS 6
+#define M       20000
+
+struct progress {
+    _Atomic long attempt, done;
+};
+
+static void crash_worker(const char *dir, int w, struct progress *pr, int pipefd)
+{
+    CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+    promc_mp_counter *c = promc_mp_counter_new("work", "Work.", NULL, 0);
+    const double bounds[] = {0.1, 1};
+    promc_mp_histogram *h =
+        promc_mp_histogram_new("work_seconds", "Work time.", bounds, 2, NULL, 0);
+    CHILD_CHECK(c && h);
+    long limit = w == WORKERS - 1 ? 100L * M : (w == WORKERS - 2 ? M / 2 : M);
+    for (long i = 0; i < limit; i++) {
+        atomic_store(&pr[w].attempt, i + 1);
+        promc_mp_counter_inc(c);
+        promc_mp_histogram_observe(h, (double)(i % 3) * 0.5);
+        atomic_store(&pr[w].done, i + 1);
+        if (w == WORKERS - 1 && i % 8 == 0) {
+            /* New series all the time: a kill may land in an append or a
+             * growth of the file. */
+            char v[24];
+            snprintf(v, sizeof v, "%ld", i);
+            promc_mp_gauge *g =
+                promc_mp_gauge_new("series", "S.", PROMC_MP_SUM, &(promc_label){"n", v}, 1);
+            CHILD_CHECK(g);
+            promc_mp_gauge_set(g, 1);
+        }
+    }
+    if (w == WORKERS - 2) {
+        long n = limit;
+        CHILD_CHECK(write(pipefd, &n, sizeof n) == sizeof n);
+        for (;;)
+            pause();
+    }
+    _exit(0);
+}
+
+static void test_sigkill_halfway(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    struct progress *pr =
+        mmap(NULL, sizeof *pr * WORKERS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(pr != MAP_FAILED);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pids[WORKERS];
+    for (int w = 0; w < WORKERS; w++) {
+        pids[w] = fork();
+        assert_true(pids[w] >= 0);
+        if (pids[w] == 0)
+            crash_worker(dir, w, pr, fds[1]);
+    }
+    /* The worker that stops halfway says how far it got, then is killed. */
+    long n = 0;
+    assert_int_equal(read(fds[0], &n, sizeof n), (ssize_t)sizeof n);
+    assert_int_equal(n, M / 2);
+    kill(pids[WORKERS - 2], SIGKILL);
+    /* The last one is killed while it runs, wherever it is. */
+    while (atomic_load(&pr[WORKERS - 1].done) < 30000)
+        usleep(1000);
+    kill(pids[WORKERS - 1], SIGKILL);
+    for (int w = 0; w < WORKERS; w++) {
+        int st;
+        assert_int_equal(waitpid(pids[w], &st, 0), pids[w]);
+        if (w < WORKERS - 2)
+            assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        else
+            assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    }
+    long done = 0, attempted = 0;
+    for (int w = 0; w < WORKERS; w++) {
+        done += atomic_load(&pr[w].done);
+        attempted += atomic_load(&pr[w].attempt);
+    }
+    assert_true(attempted - done <= 1);
+    double total = sample(dir, "work_total", NULL, 0);
+    double count = sample(dir, "work_seconds_count", NULL, 0);
+    /* Exactly what was done: an increment in flight either landed or not. */
+    assert_true(total >= (double)done && total <= (double)attempted);
+    assert_true(count >= (double)done - 1 && count <= (double)attempted);
+    assert_true(total == (double)(4L * M + M / 2 + atomic_load(&pr[WORKERS - 1].done)) ||
+                total == (double)(4L * M + M / 2 + atomic_load(&pr[WORKERS - 1].attempt)));
+    /* No file was refused, and client_python reads them all alike. */
+    char *text = render(dir);
+    assert_null(strstr(text, "promc_multiprocess_refused_files"));
+    promc_free(text);
+    assert_python_agrees(dir);
+    munmap(pr, sizeof *pr * WORKERS);
+    close(fds[0]);
+    close(fds[1]);
+    remove_dir(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* fork() after creation, threads                                       */
+/* ------------------------------------------------------------------ */
+
+#define THREADS 4
+#define PER     20000
+
+static void *inc_thread(void *arg)
+{
+    for (int i = 0; i < PER; i++)
+        promc_mp_counter_inc(arg);
+    return NULL;
+}
+
+static void test_fork_after_create_and_threads(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t parent = fork();
+    assert_true(parent >= 0);
+    if (parent == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        promc_mp_counter *c = promc_mp_counter_new("forked", "F.", NULL, 0);
+        promc_mp_gauge *g = promc_mp_gauge_new("g", "G.", PROMC_MP_ALL, NULL, 0);
+        CHILD_CHECK(c && g);
+        promc_mp_counter_add(c, 3);
+        promc_mp_gauge_set(g, 7);
+        pid_t kids[2];
+        for (int k = 0; k < 2; k++) {
+            kids[k] = fork();
+            CHILD_CHECK(kids[k] >= 0);
+            if (kids[k] == 0) {
+                /* The parent's handles, the child's own files. */
+                pthread_t t[THREADS];
+                for (int i = 0; i < THREADS; i++)
+                    CHILD_CHECK(pthread_create(&t[i], NULL, inc_thread, c) == 0);
+                for (int i = 0; i < THREADS; i++)
+                    pthread_join(t[i], NULL);
+                promc_mp_gauge_set(g, 100 + k);
+                /* A series created in the child goes to the child's file. */
+                promc_mp_counter *own = promc_mp_counter_new("own", "O.", NULL, 0);
+                CHILD_CHECK(own);
+                promc_mp_counter_inc(own);
+                CHILD_CHECK(promc_multiprocess_fork_failures() == 0);
+                _exit(0);
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            int st;
+            CHILD_CHECK(waitpid(kids[k], &st, 0) == kids[k] && WIFEXITED(st) &&
+                        WEXITSTATUS(st) == 0);
+        }
+        promc_mp_counter_inc(c);
+        /* Each file holds only its own process's counts. */
+        promc_multiprocess_shutdown();
+        _exit(0);
+    }
+    wait_ok(parent);
+    assert_true(sample(dir, "forked_total", NULL, 0) == 4.0 + 2.0 * THREADS * PER);
+    assert_true(sample(dir, "own_total", NULL, 0) == 2.0);
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)parent);
+    assert_true(sample(dir, "g", &(promc_label){"pid", pid}, 1) == 7.0);
+    assert_python_agrees(dir);
+    remove_dir(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Gauge modes, restarts, compaction                                    */
+/* ------------------------------------------------------------------ */
+
+static void gauge_writer(const char *dir, const char *id, double v)
+{
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, id) == PROMC_OK);
+        for (int m = 0; m < 8; m++) {
+            char name[32];
+            snprintf(name, sizeof name, "g_%s", modes[m]);
+            promc_mp_gauge *g =
+                promc_mp_gauge_new(name, "G.", (promc_mp_mode)m, &(promc_label){"x", "1"}, 1);
+            CHILD_CHECK(g);
+            promc_mp_gauge_set(g, v);
+        }
+        promc_mp_counter *c = promc_mp_counter_new("restarts", "R.", NULL, 0);
+        CHILD_CHECK(c);
+        promc_mp_counter_add(c, v);
+        _exit(0);
+    }
+    wait_ok(p);
+}
+
+static double g(const char *dir, const char *mode, const char *pid)
+{
+    char name[32];
+    snprintf(name, sizeof name, "g_%s", mode);
+    promc_label l[] = {{"x", "1"}, {"pid", pid}};
+    return sample(dir, name, l, pid ? 2 : 1);
+}
+
+static void test_gauge_modes_and_mark_dead(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    gauge_writer(dir, "w1", 1);
+    gauge_writer(dir, "w2", 5);
+    gauge_writer(dir, "w3", 3);
+    assert_true(g(dir, "min", NULL) == 1 && g(dir, "livemin", NULL) == 1);
+    assert_true(g(dir, "max", NULL) == 5 && g(dir, "livemax", NULL) == 5);
+    assert_true(g(dir, "sum", NULL) == 9 && g(dir, "livesum", NULL) == 9);
+    assert_true(g(dir, "all", "w2") == 5 && g(dir, "liveall", "w2") == 5);
+    assert_python_agrees(dir);
+    char *before = render(dir);
+
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "w2"), PROMC_OK);
+    assert_true(g(dir, "min", NULL) == 1 && g(dir, "livemin", NULL) == 1);
+    assert_true(g(dir, "max", NULL) == 5 && g(dir, "livemax", NULL) == 3);
+    assert_true(g(dir, "sum", NULL) == 9 && g(dir, "livesum", NULL) == 4);
+    assert_true(g(dir, "all", "w2") == 5 && isnan(g(dir, "liveall", "w2")));
+    assert_true(sample(dir, "restarts_total", NULL, 0) == 9);
+    assert_python_agrees(dir);
+
+    /* Compaction: w2's files are gone, folded into *_compacted.db. */
+    assert_int_equal(access("/nonexistent", F_OK), -1);
+    char path[256];
+    snprintf(path, sizeof path, "%s/counter_w2.db", dir);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof path, "%s/counter_compacted.db", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/gauge_all_w2.db", dir);
+    assert_int_equal(access(path, F_OK), 0);
+
+    /* Everyone dies: only the ALL-mode gauges differ from before (w2's
+     * live ones went when it died). */
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "w1"), PROMC_OK);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "w3"), PROMC_OK);
+    assert_true(sample(dir, "restarts_total", NULL, 0) == 9);
+    assert_true(g(dir, "min", NULL) == 1 && g(dir, "max", NULL) == 5 && g(dir, "sum", NULL) == 9);
+    assert_true(isnan(g(dir, "livesum", NULL)));
+    assert_python_agrees(dir);
+    promc_free(before);
+    remove_dir(dir);
+}
+
+/* A restarted worker with the same id (or a reused pid) continues the
+ * file; thousands of restarts with mark_process_dead keep one file. */
+static void test_restarts_and_compaction(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    gauge_writer(dir, "slot1", 10);
+    gauge_writer(dir, "slot1", 5); /* the same id again: counts continue */
+    assert_true(sample(dir, "restarts_total", NULL, 0) == 15);
+    assert_true(g(dir, "all", "slot1") == 5);
+    for (int i = 0; i < 20; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "r%d", i);
+        gauge_writer(dir, id, 1);
+        assert_int_equal(promc_multiprocess_mark_process_dead(dir, id), PROMC_OK);
+    }
+    assert_true(sample(dir, "restarts_total", NULL, 0) == 35);
+    assert_true(g(dir, "sum", NULL) == 25);
+    /* counter: slot1 + compacted; no r* files but the ALL gauges. */
+    int counters = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strncmp(de->d_name, "counter_", 8) == 0)
+            counters++;
+    closedir(d);
+    assert_int_equal(counters, 2);
+    assert_python_agrees(dir);
+    remove_dir(dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Bad files, full disk, misuse                                         */
+/* ------------------------------------------------------------------ */
+
+static void put_file(const char *dir, const char *name, const void *data, size_t len, size_t size)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    if (size > len)
+        assert_int_equal(ftruncate(fd, (off_t)size), 0);
+    close(fd);
+}
+
+static void test_garbage_and_truncated_files(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t p = c_writer(dir, "good", 0);
+    wait_ok(p);
+    /* Garbage of every sort beside the good files. */
+    char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 7 + 3);
+    put_file(dir, "counter_junk.db", junk, sizeof junk, 0);
+    put_file(dir, "counter_tiny.db", "\x08\0\0", 3, 0);
+    /* A valid file cut short: used says more than the file has. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/counter_good.db", dir);
+    char *good = test_read_file(path);
+    assert_non_null(good);
+    put_file(dir, "counter_cut.db", good, 40, 0);
+    /* The layout, but a key that is not JSON. */
+    unsigned char bad[64] = {0};
+    int32_t used = 8 + 4 + 12 + 8, len = 11;
+    memcpy(bad, &used, 4);
+    memcpy(bad + 8, &len, 4);
+    memcpy(bad + 12, "not a key!!", 11);
+    bad[23] = ' ';
+    put_file(dir, "gauge_all_nk.db", bad, sizeof bad, 65536);
+    put_file(dir, "weird_1.db", "x", 1, 0);
+    free(good);
+
+    char *text = render(dir);
+    assert_non_null(strstr(text, "file=\"counter_junk.db\""));
+    assert_non_null(strstr(text, "file=\"counter_tiny.db\""));
+    assert_non_null(strstr(text, "file=\"counter_cut.db\""));
+    assert_non_null(strstr(text, "file=\"gauge_all_nk.db\""));
+    assert_non_null(strstr(text, "file=\"weird_1.db\""));
+    promc_free(text);
+    /* The good file is still served. */
+    assert_true(sample(dir, "jobs_total", &(promc_label){"kind", "a"}, 1) == 3);
+
+    /* A writer refuses to continue a bad file, naming it. */
+    pid_t w = fork();
+    assert_true(w >= 0);
+    if (w == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, "junk") == PROMC_OK);
+        CHILD_CHECK(promc_mp_counter_new("x", "X.", NULL, 0) == NULL);
+        CHILD_CHECK(promc_last_error_code() == PROMC_EIO);
+        CHILD_CHECK(strstr(promc_last_error(), "counter_junk.db") != NULL);
+        _exit(0);
+    }
+    wait_ok(w);
+    /* Compaction leaves a bad file alone and says so. */
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "junk"), PROMC_EIO);
+    assert_non_null(strstr(promc_last_error(), "counter_junk.db"));
+    snprintf(path, sizeof path, "%s/counter_junk.db", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    remove_dir(dir);
+}
+
+/* A full disk, by RLIMIT_FSIZE (no root, no tmpfs needed): series creation
+ * fails naming the file; what was written stays valid. */
+static void test_full_disk(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {65536, 65536};
+        CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+        CHILD_CHECK(promc_multiprocess_init(dir, "full") == PROMC_OK);
+        int made = 0;
+        for (int i = 0; i < 100000; i++) {
+            char v[24];
+            snprintf(v, sizeof v, "%d", i);
+            promc_mp_counter *c = promc_mp_counter_new("many", "M.", &(promc_label){"n", v}, 1);
+            if (!c) {
+                CHILD_CHECK(promc_last_error_code() == PROMC_EIO);
+                CHILD_CHECK(strstr(promc_last_error(), "counter_full.db") != NULL);
+                break;
+            }
+            promc_mp_counter_inc(c);
+            made++;
+        }
+        CHILD_CHECK(made > 100 && made < 100000);
+        /* The series made before still work. */
+        promc_mp_counter *c = promc_mp_counter_new("many", "M.", &(promc_label){"n", "0"}, 1);
+        CHILD_CHECK(c);
+        promc_mp_counter_inc(c);
+        _exit(0);
+    }
+    wait_ok(p);
+    char *text = render(dir);
+    assert_null(strstr(text, "refused"));
+    promc_free(text);
+    assert_true(sample(dir, "many_total", &(promc_label){"n", "0"}, 1) == 2);
+    assert_python_agrees(dir);
+    remove_dir(dir);
+}
+
+static void test_misuse(void **state)
+{
+    (void)state;
+    /* Off: creation refused. */
+    assert_null(promc_mp_counter_new("x", "X.", NULL, 0));
+    assert_int_equal(promc_last_error_code(), PROMC_ESTATE);
+    assert_int_equal(promc_multiprocess_init("/nonexistent/dir", NULL), PROMC_EINVAL);
+    assert_int_equal(promc_multiprocess_mark_process_dead("/tmp", NULL), PROMC_EINVAL);
+    assert_int_equal(promc_multiprocess_mark_process_dead("/tmp", "a/b"), PROMC_EINVAL);
+    assert_null(promc_multiprocess_collector_new(NULL, "/nonexistent/dir"));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    char *dir = make_dir();
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, "a_b") == PROMC_EINVAL);
+        CHILD_CHECK(promc_multiprocess_init(dir, "compacted") == PROMC_EINVAL);
+        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_ESTATE);
+        CHILD_CHECK(!promc_mp_counter_new("1x", "X.", NULL, 0) &&
+                    promc_last_error_code() == PROMC_EINVAL);
+        CHILD_CHECK(!promc_mp_counter_new("x", NULL, NULL, 0));
+        CHILD_CHECK(!promc_mp_counter_new("x", "X.", NULL, 1));
+        CHILD_CHECK(!promc_mp_counter_new("x", "X.", (promc_label[]){{"a", "1"}, {"a", "2"}}, 2));
+        CHILD_CHECK(!promc_mp_gauge_new("g", "G.", (promc_mp_mode)99, NULL, 0));
+        CHILD_CHECK(!promc_mp_gauge_new("g", "G.", PROMC_MP_ALL, &(promc_label){"pid", "1"}, 1));
+        CHILD_CHECK(!promc_mp_histogram_new("h", "H.", NULL, 0, NULL, 0));
+        CHILD_CHECK(!promc_mp_histogram_new("h", "H.", (double[]){2, 1}, 2, NULL, 0));
+        CHILD_CHECK(
+            !promc_mp_histogram_new("h", "H.", (double[]){1}, 1, &(promc_label){"le", "1"}, 1));
+        CHILD_CHECK(promc_mp_counter_new("x", "X.", NULL, 0));
+        CHILD_CHECK(promc_mp_counter_new("x", "X.", NULL, 0) ==
+                    promc_mp_counter_new("x_total", "X.", NULL, 0));
+        CHILD_CHECK(!promc_mp_gauge_new("x", "X.", PROMC_MP_ALL, NULL, 0) &&
+                    promc_last_error_code() == PROMC_EEXIST);
+        CHILD_CHECK(!promc_mp_counter_new("x", "Other help.", NULL, 0) &&
+                    promc_last_error_code() == PROMC_EEXIST);
+        CHILD_CHECK(promc_mp_counter_add(NULL, -1) == PROMC_EINVAL);
+        CHILD_CHECK(promc_mp_counter_add(NULL, NAN) == PROMC_EINVAL);
+        promc_mp_counter_inc(NULL);
+        promc_mp_gauge_set(NULL, 1);
+        promc_mp_gauge_add(NULL, 1);
+        promc_mp_histogram_observe(NULL, 1);
+        promc_mp_summary_observe(NULL, 1);
+        promc_multiprocess_shutdown();
+        /* Off again: a new directory may be chosen. */
+        CHILD_CHECK(promc_multiprocess_init(dir, "again") == PROMC_OK);
+        promc_multiprocess_shutdown();
+        _exit(0);
+    }
+    wait_ok(p);
+    remove_dir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keys_match_client_python),
+        cmocka_unit_test(test_bad_keys_refused),
+        cmocka_unit_test(test_c_writes_python_reads),
+        cmocka_unit_test(test_python_writes_c_reads),
+        cmocka_unit_test(test_mixed_directory),
+        cmocka_unit_test(test_sigkill_halfway),
+        cmocka_unit_test(test_fork_after_create_and_threads),
+        cmocka_unit_test(test_gauge_modes_and_mark_dead),
+        cmocka_unit_test(test_restarts_and_compaction),
+        cmocka_unit_test(test_garbage_and_truncated_files),
+        cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_misuse),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    promc_shutdown();
+    return rc;
+}
