@@ -281,8 +281,8 @@ sanitize:
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check-unit
 
 TSAN_TESTS := test_concurrency test_native test_http_server test_http_hostile test_textfile \
-              test_misuse test_exemplar test_filter test_coalesce test_stripes test_testutil_threads \
-              test_remove_partial
+              test_misuse test_exemplar test_filter test_coalesce test_stripes \
+              test_testutil_threads test_remove_partial test_multiprocess
 
 # The whole build and the unit suite with clang too: its warnings differ, and
 # its UndefinedBehaviorSanitizer checks more than gcc's (arithmetic on a NULL

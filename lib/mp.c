@@ -296,9 +296,10 @@ static int check(const struct request *r, promc_label **sorted)
     qsort(s, r->nlabels, sizeof *s, cmp_label);
     for (size_t i = 1; i < r->nlabels; i++)
         if (strcmp(s[i].name, s[i - 1].name) == 0) {
+            promc__fail(PROMC_EINVAL, "%s \"%s\": label \"%s\" given twice", r->what, r->name,
+                        s[i].name);
             promc__free(s);
-            return promc__fail(PROMC_EINVAL, "%s \"%s\": label \"%s\" given twice", r->what,
-                               r->name, s[i].name);
+            return PROMC_EINVAL;
         }
     *sorted = s;
     return PROMC_OK;

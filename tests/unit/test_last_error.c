@@ -1054,6 +1054,131 @@ PUSH_ROW(promc_push, promc_push(r, gw, "job", NULL))
 PUSH_ROW(promc_push_add, promc_push_add(r, gw, "job", NULL))
 PUSH_ROW(promc_push_delete, promc_push_delete(gw, "job", NULL))
 
+/* Multi-process mode: each succeeding row turns it on in a directory of
+ * its own and off again before returning. */
+static char *mp_on(const char *id)
+{
+    char *d = strdup("/tmp/promc_le_XXXXXX");
+    assert_non_null(d);
+    assert_non_null(mkdtemp(d));
+    assert_int_equal(promc_multiprocess_init(d, id), PROMC_OK);
+    return d;
+}
+static void mp_off(char *d)
+{
+    promc_multiprocess_shutdown();
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    assert_int_equal(system(cmd), 0);
+    free(d);
+}
+
+static struct outcome fail_promc_multiprocess_init(void)
+{
+    return seen(promc_multiprocess_init("/nonexistent/promc", NULL));
+}
+static struct outcome ok_promc_multiprocess_init(void)
+{
+    char *d = strdup("/tmp/promc_le_XXXXXX");
+    assert_non_null(mkdtemp(d));
+    dirty();
+    struct outcome o = seen(promc_multiprocess_init(d, NULL));
+    promc_multiprocess_shutdown();
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    assert_int_equal(system(cmd), 0);
+    free(d);
+    return o;
+}
+
+static struct outcome fail_promc_mp_counter_new(void)
+{
+    return seen_ptr(promc_mp_counter_new("c", "C.", NULL, 0)); /* mode off */
+}
+static struct outcome ok_promc_mp_counter_new(void)
+{
+    char *d = mp_on("c");
+    dirty();
+    struct outcome o = seen_ptr(promc_mp_counter_new("c", "C.", NULL, 0));
+    mp_off(d);
+    return o;
+}
+
+static struct outcome fail_promc_mp_counter_add(void)
+{
+    return seen(promc_mp_counter_add(NULL, NAN));
+}
+static struct outcome ok_promc_mp_counter_add(void)
+{
+    dirty();
+    return seen(promc_mp_counter_add(NULL, 1));
+}
+
+static struct outcome fail_promc_mp_gauge_new(void)
+{
+    return seen_ptr(promc_mp_gauge_new("g", "G.", (promc_mp_mode)42, NULL, 0));
+}
+static struct outcome ok_promc_mp_gauge_new(void)
+{
+    char *d = mp_on("g");
+    dirty();
+    struct outcome o = seen_ptr(promc_mp_gauge_new("g", "G.", PROMC_MP_LIVESUM, NULL, 0));
+    mp_off(d);
+    return o;
+}
+
+static struct outcome fail_promc_mp_histogram_new(void)
+{
+    return seen_ptr(promc_mp_histogram_new("h", "H.", NULL, 0, NULL, 0));
+}
+static struct outcome ok_promc_mp_histogram_new(void)
+{
+    char *d = mp_on("h");
+    dirty();
+    struct outcome o = seen_ptr(promc_mp_histogram_new("h", "H.", (double[]){1}, 1, NULL, 0));
+    mp_off(d);
+    return o;
+}
+
+static struct outcome fail_promc_mp_summary_new(void)
+{
+    return seen_ptr(promc_mp_summary_new("1s", "S.", NULL, 0));
+}
+static struct outcome ok_promc_mp_summary_new(void)
+{
+    char *d = mp_on("s");
+    dirty();
+    struct outcome o = seen_ptr(promc_mp_summary_new("s", "S.", NULL, 0));
+    mp_off(d);
+    return o;
+}
+
+static struct outcome fail_promc_multiprocess_collector_new(void)
+{
+    return seen_ptr(promc_multiprocess_collector_new(reg, "/nonexistent/promc"));
+}
+static struct outcome ok_promc_multiprocess_collector_new(void)
+{
+    dirty();
+    promc_metric *m = promc_multiprocess_collector_new(PROMC_NO_REGISTRY, "/tmp");
+    struct outcome o = seen_ptr(m);
+    promc_metric_free(m);
+    return o;
+}
+
+static struct outcome fail_promc_multiprocess_mark_process_dead(void)
+{
+    return seen(promc_multiprocess_mark_process_dead("/tmp", "../x"));
+}
+static struct outcome ok_promc_multiprocess_mark_process_dead(void)
+{
+    char *d = mp_on("dead");
+    dirty();
+    struct outcome o = seen(promc_multiprocess_mark_process_dead(d, "dead"));
+    mp_off(d);
+    return o;
+}
+
 static const struct row {
     const char *fn;
     struct outcome (*failing)(void);
@@ -1146,6 +1271,14 @@ static const struct row {
     ROW(promc_emit_summary),
     ROW(promc_emit_stateset),
     ROW(promc_process_collector_new),
+    ROW(promc_multiprocess_init),
+    ROW(promc_mp_counter_new),
+    ROW(promc_mp_counter_add),
+    ROW(promc_mp_gauge_new),
+    ROW(promc_mp_histogram_new),
+    ROW(promc_mp_summary_new),
+    ROW(promc_multiprocess_collector_new),
+    ROW(promc_multiprocess_mark_process_dead),
     ROW(promc_encode),
     ROW(promc_encode_buffer),
     ROW(promc_encode_file),

@@ -70,7 +70,9 @@ static char *render(const char *dir)
 {
     promc_registry *reg = promc_registry_new();
     assert_non_null(reg);
-    assert_non_null(promc_multiprocess_collector_new(reg, dir));
+    promc_metric *m = promc_multiprocess_collector_new(reg, dir);
+    assert_non_null(m);
+    promc_metric_free(m); /* the registry keeps it */
     char *s = test_render(reg, PROMC_FORMAT_TEXT);
     promc_registry_free(reg);
     return s;
@@ -80,7 +82,9 @@ static char *render(const char *dir)
 static double sample(const char *dir, const char *name, const promc_label *l, size_t n)
 {
     promc_registry *reg = promc_registry_new();
-    assert_non_null(promc_multiprocess_collector_new(reg, dir));
+    promc_metric *m = promc_multiprocess_collector_new(reg, dir);
+    assert_non_null(m);
+    promc_metric_free(m);
     double v = NAN;
     if (promc_registry_get_sample_value(reg, name, l, n, &v) != PROMC_OK)
         v = NAN;

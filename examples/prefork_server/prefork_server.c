@@ -1,0 +1,243 @@
+/*
+ * A pre-fork HTTP server: the parent binds one socket and forks workers that
+ * accept on it, as Apache's prefork MPM does. Each worker counts the requests
+ * it answers in promc's multi-process mode -- by method and status code,
+ * labels that do not depend on the worker -- and the parent serves the
+ * aggregate of all workers, live and dead, on /metrics. A worker that exits
+ * (--max-requests, like MaxRequestsPerChild, or a crash) is marked dead, its
+ * files compacted, and a new one forked.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "promc.h"
+#include "promc_http.h"
+
+#define MAX_WORKERS 64
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+/* What every worker counts; created in the parent before fork(), so the
+ * series exist at zero and the workers use the same handles. */
+static promc_mp_counter *ok_get, *not_found, *not_implemented;
+static promc_mp_histogram *duration;
+static promc_mp_gauge *busy;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void answer(int fd, const char *status, const char *body)
+{
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n",
+                     status, strlen(body));
+    if (write(fd, head, (size_t)n) == n)
+        (void)!write(fd, body, strlen(body));
+}
+
+/* One connection: one request, one answer. */
+static void serve(int fd)
+{
+    char req[2048];
+    size_t got = 0;
+    while (got < sizeof req - 1) {
+        ssize_t r = read(fd, req + got, sizeof req - 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        req[got] = '\0';
+        if (strstr(req, "\r\n\r\n"))
+            break;
+    }
+    req[got] = '\0';
+    double start = now();
+    promc_mp_gauge_add(busy, 1);
+    if (strncmp(req, "GET ", 4) != 0) {
+        answer(fd, "501 Not Implemented", "only GET\n");
+        promc_mp_counter_inc(not_implemented);
+    } else if (strncmp(req + 4, "/ ", 2) == 0) {
+        char body[64];
+        snprintf(body, sizeof body, "hello from worker %ld\n", (long)getpid());
+        answer(fd, "200 OK", body);
+        promc_mp_counter_inc(ok_get);
+    } else {
+        answer(fd, "404 Not Found", "not found\n");
+        promc_mp_counter_inc(not_found);
+    }
+    promc_mp_gauge_add(busy, -1);
+    promc_mp_histogram_observe(duration, now() - start);
+}
+
+static void worker(int lfd, long max_requests)
+{
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_IGN); /* the parent stops the group */
+    for (long served = 0; max_requests == 0 || served < max_requests; served++) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            _exit(1);
+        }
+        serve(fd);
+        close(fd);
+    }
+    _exit(0);
+}
+
+static pid_t spawn(int lfd, long max_requests)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        worker(lfd, max_requests);
+    return pid;
+}
+
+static int listen_on(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 128) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static long flag(const char *arg, const char *name, long dflt)
+{
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) == 0 && arg[n] == '=')
+        return strtol(arg + n + 1, NULL, 10);
+    return dflt;
+}
+
+int main(int argc, char **argv)
+{
+    long app_port = 8080, metrics_port = 9000, nworkers = 4, max_requests = 0;
+    const char *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        app_port = flag(argv[i], "--app-port", app_port);
+        metrics_port = flag(argv[i], "--metrics-port", metrics_port);
+        nworkers = flag(argv[i], "--workers", nworkers);
+        max_requests = flag(argv[i], "--max-requests", max_requests);
+        if (strncmp(argv[i], "--dir=", 6) == 0)
+            dir = argv[i] + 6;
+        else if (strncmp(argv[i], "--", 2) != 0 || !strchr(argv[i], '=')) {
+            fprintf(stderr,
+                    "usage: prefork_server [--app-port=8080] [--metrics-port=9000] "
+                    "[--workers=4] [--max-requests=0] [--dir=DIR]\n");
+            return 2;
+        }
+    }
+    if (nworkers < 1 || nworkers > MAX_WORKERS || max_requests < 0) {
+        fprintf(stderr, "prefork_server: --workers is 1..%d, --max-requests 0 or more\n",
+                MAX_WORKERS);
+        return 2;
+    }
+    /* A fresh directory of our own unless told: counts of an earlier run
+     * must not leak into this one. */
+    char tmpdir[] = "/tmp/prefork_server_XXXXXX";
+    if (!dir && !(dir = mkdtemp(tmpdir))) {
+        perror("prefork_server: mkdtemp");
+        return 1;
+    }
+    if (promc_multiprocess_init(dir, NULL) != PROMC_OK) {
+        fprintf(stderr, "prefork_server: %s\n", promc_last_error());
+        return 1;
+    }
+    promc_label get200[] = {{"method", "GET"}, {"code", "200"}};
+    promc_label get404[] = {{"method", "GET"}, {"code", "404"}};
+    promc_label other501[] = {{"method", "other"}, {"code", "501"}};
+    const double bounds[] = {0.0001, 0.001, 0.01, 0.1, 1};
+    ok_get = promc_mp_counter_new("http_requests", "Requests answered.", get200, 2);
+    not_found = promc_mp_counter_new("http_requests", "Requests answered.", get404, 2);
+    not_implemented = promc_mp_counter_new("http_requests", "Requests answered.", other501, 2);
+    duration = promc_mp_histogram_new("http_request_duration_seconds", "Time to answer.", bounds,
+                                      5, NULL, 0);
+    busy = promc_mp_gauge_new("http_requests_in_progress", "Requests being answered.",
+                              PROMC_MP_LIVESUM, NULL, 0);
+    if (!ok_get || !not_found || !not_implemented || !duration || !busy) {
+        fprintf(stderr, "prefork_server: %s\n", promc_last_error());
+        return 1;
+    }
+    int lfd = listen_on((int)app_port);
+    if (lfd < 0) {
+        fprintf(stderr, "prefork_server: cannot listen on 127.0.0.1:%ld: %s\n", app_port,
+                strerror(errno));
+        return 1;
+    }
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    pid_t pids[MAX_WORKERS];
+    for (long i = 0; i < nworkers; i++)
+        pids[i] = spawn(lfd, max_requests);
+
+    /* The parent serves the aggregate; it answers no requests itself. */
+    promc_registry *reg = promc_registry_new();
+    promc_metric *agg = reg ? promc_multiprocess_collector_new(reg, dir) : NULL;
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%ld", metrics_port);
+    promc_http_server *srv = agg ? promc_http_server_new(reg, addr, NULL) : NULL;
+    if (!srv) {
+        fprintf(stderr, "prefork_server: %s\n", promc_last_error());
+        stopping = 1;
+    } else {
+        fprintf(stderr, "prefork_server: %ld workers on 127.0.0.1:%ld, metrics on %s, files in %s\n",
+                nworkers, app_port, addr, dir);
+    }
+    long restarts = 0;
+    while (!stopping) {
+        int st;
+        pid_t dead = waitpid(-1, &st, 0);
+        if (dead < 0)
+            continue; /* EINTR: a signal */
+        char id[24];
+        snprintf(id, sizeof id, "%ld", (long)dead);
+        if (promc_multiprocess_mark_process_dead(dir, id) != PROMC_OK)
+            fprintf(stderr, "prefork_server: %s\n", promc_last_error());
+        for (long i = 0; i < nworkers; i++)
+            if (pids[i] == dead) {
+                pids[i] = spawn(lfd, max_requests);
+                restarts++;
+            }
+    }
+    for (long i = 0; i < nworkers; i++)
+        kill(pids[i], SIGTERM);
+    for (long i = 0; i < nworkers; i++)
+        waitpid(pids[i], NULL, 0);
+    promc_http_server_free(srv);
+    promc_metric_free(agg);
+    promc_registry_free(reg);
+    promc_multiprocess_shutdown();
+    close(lfd);
+    fprintf(stderr, "prefork_server: stopped after %ld worker restarts\n", restarts);
+    return srv ? 0 : 1;
+}
