@@ -150,9 +150,8 @@ int main(int argc, char **argv)
         if (strncmp(argv[i], "--dir=", 6) == 0)
             dir = argv[i] + 6;
         else if (strncmp(argv[i], "--", 2) != 0 || !strchr(argv[i], '=')) {
-            fprintf(stderr,
-                    "usage: prefork_server [--app-port=8080] [--metrics-port=9000] "
-                    "[--workers=4] [--max-requests=0] [--dir=DIR]\n");
+            fprintf(stderr, "usage: prefork_server [--app-port=8080] [--metrics-port=9000] "
+                            "[--workers=4] [--max-requests=0] [--dir=DIR]\n");
             return 2;
         }
     }
@@ -179,8 +178,8 @@ int main(int argc, char **argv)
     ok_get = promc_mp_counter_new("http_requests", "Requests answered.", get200, 2);
     not_found = promc_mp_counter_new("http_requests", "Requests answered.", get404, 2);
     not_implemented = promc_mp_counter_new("http_requests", "Requests answered.", other501, 2);
-    duration = promc_mp_histogram_new("http_request_duration_seconds", "Time to answer.", bounds,
-                                      5, NULL, 0);
+    duration = promc_mp_histogram_new("http_request_duration_seconds", "Time to answer.", bounds, 5,
+                                      NULL, 0);
     busy = promc_mp_gauge_new("http_requests_in_progress", "Requests being answered.",
                               PROMC_MP_LIVESUM, NULL, 0);
     if (!ok_get || !not_found || !not_implemented || !duration || !busy) {
@@ -210,7 +209,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "prefork_server: %s\n", promc_last_error());
         stopping = 1;
     } else {
-        fprintf(stderr, "prefork_server: %ld workers on 127.0.0.1:%ld, metrics on %s, files in %s\n",
+        fprintf(stderr,
+                "prefork_server: %ld workers on 127.0.0.1:%ld, metrics on %s, files in %s\n",
                 nworkers, app_port, addr, dir);
     }
     long restarts = 0;
