@@ -38,6 +38,15 @@
  *          1,024), inc, remove, every operation
  *   E10k   text render of 100 counter families x 100 children plus 10
  *          histograms x 10 children; E100k the same with 1,000 families
+ *   MPA    multi-process mode (promc_mp_counter_inc on a file in a
+ *          directory under /tmp), one thread; MPB the same from 2 threads.
+ *          Against A: the cost of a cell shared through a file (a CAS on
+ *          the double); against client_python's multiprocess Counter.inc
+ *          (tests/bench/peers/python, with PROMETHEUS_MULTIPROC_DIR set)
+ *   MPE    a scrape of a multi-process directory of 100 processes x 1,000
+ *          counter series each (forked writers, then the median of 11
+ *          renders of promc_multiprocess_collector_new's output)
+ *          MPA, MPB and MPE are promc's only and not run by default
  *   G      native histogram observe (factor 1.1, schema 3, native only):
  *          G1/G2 into existing buckets, 1 and 2 threads, cycling through
  *          1,024 log-uniform values over [0.001, 20) (all their buckets
@@ -77,6 +86,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -923,13 +933,147 @@ static int gzip_bench(const char *label, const char *path, const char *save)
     return 0;
 }
 
+/* ------------------------------------------------------------------ MP */
+
+static char mp_dir[64];
+
+static void mp_cleanup(void)
+{
+    promc_multiprocess_shutdown();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", mp_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_promc: could not remove %s\n", mp_dir);
+}
+
+/* Multi-process mode on, in a fresh directory removed at exit. */
+static void mp_setup(void)
+{
+    if (mp_dir[0])
+        return;
+    snprintf(mp_dir, sizeof mp_dir, "/tmp/bench_promc_mp_XXXXXX");
+    if (!mkdtemp(mp_dir))
+        die("mkdtemp");
+    if (promc_multiprocess_init(mp_dir, NULL) != PROMC_OK)
+        die("promc_multiprocess_init");
+    atexit(mp_cleanup);
+}
+
+struct mp_arg {
+    promc_mp_counter *c;
+    long long n;
+    atomic_int *go;
+    int cpu;
+};
+
+static void *mp_thread(void *p)
+{
+    struct mp_arg *a = p;
+    pin_to(a->cpu);
+    atomic_fetch_add(a->go, 1);
+    while (atomic_load(a->go) < 2)
+        ;
+    for (long long i = 0; i < a->n; i++)
+        promc_mp_counter_inc(a->c);
+    return NULL;
+}
+
+static void bench_mp(int threads)
+{
+    mp_setup();
+    promc_mp_counter *c =
+        promc_mp_counter_new(threads == 1 ? "bench_mpa" : "bench_mpb", "MP.", NULL, 0);
+    if (!c)
+        die("promc_mp_counter_new");
+    long long n = ops_for(threads == 1 ? 50000000LL : 20000000LL);
+    for (long long i = 0; i < n / 20; i++) /* warm-up */
+        promc_mp_counter_inc(c);
+    double t0, t1;
+    if (threads == 1) {
+        t0 = now_ns();
+        for (long long i = 0; i < n; i++)
+            promc_mp_counter_inc(c);
+        t1 = now_ns();
+    } else {
+        atomic_int go = 0;
+        pthread_t t[2];
+        struct mp_arg a[2] = {{c, n / 2, &go, 0}, {c, n / 2, &go, 1}};
+        t0 = now_ns();
+        for (int i = 0; i < 2; i++)
+            if (pthread_create(&t[i], NULL, mp_thread, &a[i]) != 0)
+                die("pthread_create");
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        t1 = now_ns();
+    }
+    figure(threads == 1 ? "MPA" : "MPB", "ns_per_op", (t1 - t0) / (double)n);
+}
+
+static void bench_mpe(void)
+{
+    char dir[] = "/tmp/bench_promc_mpe_XXXXXX";
+    if (!mkdtemp(dir))
+        die("mkdtemp");
+    int procs = quick ? 10 : 100, series = 1000;
+    for (int w = 0; w < procs; w++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork");
+        if (pid == 0) {
+            char id[16];
+            snprintf(id, sizeof id, "w%d", w);
+            if (promc_multiprocess_init(dir, id) != PROMC_OK)
+                _exit(1);
+            for (int i = 0; i < series; i++) {
+                char v[16];
+                snprintf(v, sizeof v, "%d", i);
+                promc_label l[] = {{"series", v}};
+                promc_mp_counter *c = promc_mp_counter_new("bench_mpe", "MPE.", l, 1);
+                if (!c)
+                    _exit(1);
+                promc_mp_counter_inc(c);
+            }
+            _exit(0);
+        }
+        int st;
+        if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            die("writer");
+    }
+    promc_registry *reg = promc_registry_new();
+    promc_metric *m = promc_multiprocess_collector_new(reg, dir);
+    if (!m)
+        die("promc_multiprocess_collector_new");
+    int renders = renders_override > 0 ? renders_override : 11;
+    double *t = malloc(sizeof *t * (size_t)renders);
+    size_t bytes = 0;
+    for (int i = 0; i < renders; i++) {
+        double t0 = now_ns();
+        char *out = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &bytes);
+        t[i] = now_ns() - t0;
+        if (!out)
+            die("render");
+        promc_free(out);
+    }
+    qsort(t, (size_t)renders, sizeof *t, cmp_double);
+    figure("MPE", "ms_per_scrape", t[renders / 2] / 1e6);
+    figure("MPE", "bytes", (double)bytes);
+    free(t);
+    promc_metric_free(m);
+    promc_registry_free(reg);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench_promc: could not remove %s\n", dir);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void usage(void)
 {
     fprintf(stderr,
             "usage: bench_promc [--quick] [--ops N] [--renders N] [WORKLOAD]...\n"
-            "       (A B Bx C C100 C10k Dl1 Dl2 Du1 Du2 Dc1 Dc2 XA XD S1 S2 L E10k E100k G)\n"
+            "       (A B Bx C C100 C10k Dl1 Dl2 Du1 Du2 Dc1 Dc2 XA XD S1 S2 L E10k E100k G;\n"
+            "        not by default: MPA MPB MPE)\n"
             "       bench_promc serve|serve1m PORT [SECONDS]\n"
             "       bench_promc dump F|E10k|E100k\n"
             "       bench_promc [--reps N] gzip LABEL FILE [OUT]\n");
@@ -1003,6 +1147,10 @@ int main(int argc, char **argv)
             bench_e("E100k", 1000, quick ? 3 : 11);
         else if (strcmp(w, "G") == 0)
             bench_g();
+        else if (strcmp(w, "MPA") == 0 || strcmp(w, "MPB") == 0)
+            bench_mp(w[2] == 'A' ? 1 : 2);
+        else if (strcmp(w, "MPE") == 0)
+            bench_mpe();
         else
             usage();
     }
