@@ -428,6 +428,27 @@ bool promc__mp_file_fork_child(struct promc__mp_file *f, long pid)
 /* Readers                                                                */
 /* ===================================================================== */
 
+/* Maps the file read-only; *size is its size when mapped. */
+static unsigned char *map_for_reading(int fd, size_t *size, const char **reason)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size > (off_t)PROMC__MP_MAX_SIZE) {
+        *reason = "cannot be read, or larger than 1 GiB";
+        return NULL;
+    }
+    if (st.st_size < 8) {
+        *reason = "shorter than its 8-byte header";
+        return NULL;
+    }
+    unsigned char *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        *reason = "cannot be mapped";
+        return NULL;
+    }
+    *size = (size_t)st.st_size;
+    return base;
+}
+
 int promc__mp_file_read(const char *path, int (*fn)(void *ctx, const struct promc__mp_entry *e),
                         void *ctx, const char **reason)
 {
@@ -438,39 +459,37 @@ int promc__mp_file_read(const char *path, int (*fn)(void *ctx, const struct prom
         *reason = "cannot be opened";
         return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size > (off_t)PROMC__MP_MAX_SIZE) {
-        close(fd);
-        *reason = "cannot be read, or larger than 1 GiB";
-        return -1;
+    size_t size = 0;
+    unsigned char *base = NULL;
+    uint32_t used = 0;
+    bool valid = false;
+    /* A writer may grow the file between our fstat and our load of `used`:
+     * a `used` beyond the size seen is looked at again with the new size
+     * (files only grow) before the file is called truncated. */
+    for (int attempt = 0; attempt < 3 && !valid; attempt++) {
+        if (base)
+            munmap(base, size);
+        base = map_for_reading(fd, &size, reason);
+        if (!base)
+            break;
+        valid = validate(base, size, &used, reason);
+        if (!valid && (size_t)atomic_load_explicit(used_cell(base), memory_order_acquire) <= size)
+            break; /* bad for another reason than growth */
     }
-    if (st.st_size < 8) {
-        close(fd);
-        *reason = "shorter than its 8-byte header";
-        return -1;
-    }
-    unsigned char *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
     close(fd);
-    if (base == MAP_FAILED) {
-        *reason = "cannot be mapped";
+    if (!base)
         return -1;
+    int rc = valid ? 0 : -1;
+    for (uint32_t pos = 8; valid && pos < used && rc == 0;) {
+        size_t len = (size_t)load_i32(base + pos);
+        _Atomic uint64_t *cell = (_Atomic uint64_t *)(void *)(base + pos + 4 + padded_len(len));
+        struct promc__mp_entry e = {
+            (const char *)base + pos + 4, len,
+            promc__bits_to_double(atomic_load_explicit(cell, memory_order_relaxed))};
+        rc = fn(ctx, &e);
+        pos += (uint32_t)(4 + padded_len(len) + 8);
     }
-    uint32_t used;
-    int rc = 0;
-    if (!validate(base, (size_t)st.st_size, &used, reason)) {
-        rc = -1;
-    } else {
-        for (uint32_t pos = 8; pos < used && rc == 0;) {
-            size_t len = (size_t)load_i32(base + pos);
-            _Atomic uint64_t *cell = (_Atomic uint64_t *)(void *)(base + pos + 4 + padded_len(len));
-            struct promc__mp_entry e = {
-                (const char *)base + pos + 4, len,
-                promc__bits_to_double(atomic_load_explicit(cell, memory_order_relaxed))};
-            rc = fn(ctx, &e);
-            pos += (uint32_t)(4 + padded_len(len) + 8);
-        }
-    }
-    munmap(base, (size_t)st.st_size);
+    munmap(base, size);
     return rc;
 }
 

@@ -422,6 +422,57 @@ static void test_sigkill_halfway(void **state)
     remove_dir(dir);
 }
 
+/* Scrapes while a writer appends entries and grows its files: no file is
+ * ever refused as truncated, and counts never go down. */
+static void test_scrape_while_growing(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, "grower") == PROMC_OK);
+        promc_mp_counter *total = promc_mp_counter_new("made", "Made.", NULL, 0);
+        CHILD_CHECK(total);
+        CHILD_CHECK(write(ready[1], "x", 1) == 1);
+        for (long i = 0; i < 40000; i++) {
+            char v[24];
+            snprintf(v, sizeof v, "%ld", i);
+            promc_mp_counter *c = promc_mp_counter_new("grown", "G.", &(promc_label){"n", v}, 1);
+            CHILD_CHECK(c);
+            promc_mp_counter_inc(c);
+            promc_mp_counter_inc(total);
+        }
+        _exit(0);
+    }
+    char x;
+    assert_int_equal(read(ready[0], &x, 1), 1);
+    double last = 0;
+    int scrapes = 0;
+    for (;;) {
+        int st;
+        bool over = waitpid(p, &st, WNOHANG) == p;
+        char *text = render(dir);
+        assert_null(strstr(text, "refused"));
+        promc_free(text);
+        double made = sample(dir, "made_total", NULL, 0);
+        assert_true(made >= last);
+        last = made;
+        scrapes++;
+        if (over) {
+            assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+            break;
+        }
+    }
+    assert_true(last == 40000);
+    assert_true(scrapes > 1);
+    close(ready[0]);
+    close(ready[1]);
+    remove_dir(dir);
+}
+
 /* ------------------------------------------------------------------ */
 /* fork() after creation, threads                                       */
 /* ------------------------------------------------------------------ */
@@ -777,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_python_writes_c_reads),
         cmocka_unit_test(test_mixed_directory),
         cmocka_unit_test(test_sigkill_halfway),
+        cmocka_unit_test(test_scrape_while_growing),
         cmocka_unit_test(test_fork_after_create_and_threads),
         cmocka_unit_test(test_gauge_modes_and_mark_dead),
         cmocka_unit_test(test_restarts_and_compaction),
