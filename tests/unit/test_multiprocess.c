@@ -9,6 +9,7 @@
 #include "helpers.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -649,6 +650,77 @@ static void test_restarts_and_compaction(void **state)
     remove_dir(dir);
 }
 
+/* A child of fork() whose pid is that of a dead process with files left:
+ * that file is kept aside (its counts stay), the child gets a new one.
+ * Choosing the pid needs /proc/sys/kernel/ns_last_pid (root): skipped
+ * without it. */
+static void test_fork_child_reuses_dead_pid(void **state)
+{
+    (void)state;
+    FILE *last = fopen("/proc/sys/kernel/ns_last_pid", "r+");
+    if (!last)
+        skip();
+    long now = 0;
+    assert_int_equal(fscanf(last, "%ld", &now), 1);
+    fclose(last);
+    long x = now + 300 < 32000 ? now + 300 : 2000;
+    while (kill((pid_t)x, 0) == 0 || errno != ESRCH)
+        x++;
+    char *dir = make_dir();
+    char id[24];
+    snprintf(id, sizeof id, "%ld", x);
+    /* The dead process with pid x. */
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, id) == PROMC_OK);
+        promc_mp_counter *c = promc_mp_counter_new("reuse", "R.", NULL, 0);
+        CHILD_CHECK(c);
+        promc_mp_counter_add(c, 5);
+        _exit(0);
+    }
+    wait_ok(p);
+    p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        promc_mp_counter *c = promc_mp_counter_new("reuse", "R.", NULL, 0);
+        CHILD_CHECK(c);
+        promc_mp_counter_inc(c);
+        FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+        CHILD_CHECK(f);
+        fprintf(f, "%ld", x - 1);
+        fclose(f);
+        pid_t k = fork();
+        CHILD_CHECK(k >= 0);
+        if (k == 0) {
+            promc_mp_counter_add(c, 10);
+            _exit(getpid() == (pid_t)x ? 0 : 3);
+        }
+        int st;
+        CHILD_CHECK(waitpid(k, &st, 0) == k && WIFEXITED(st));
+        _exit(WEXITSTATUS(st));
+    }
+    int st;
+    assert_int_equal(waitpid(p, &st, 0), p);
+    assert_true(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 3) { /* another process took the pid first */
+        remove_dir(dir);
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(st), 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/counter_%ld.1.db", dir, x);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_true(sample(dir, "reuse_total", NULL, 0) == 16);
+    assert_python_agrees(dir);
+    /* Marking pid x dead compacts both of its files. */
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, id), PROMC_OK);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_true(sample(dir, "reuse_total", NULL, 0) == 16);
+    remove_dir(dir);
+}
+
 /* ------------------------------------------------------------------ */
 /* Bad files, full disk, misuse                                         */
 /* ------------------------------------------------------------------ */
@@ -832,6 +904,7 @@ int main(void)
         cmocka_unit_test(test_fork_after_create_and_threads),
         cmocka_unit_test(test_gauge_modes_and_mark_dead),
         cmocka_unit_test(test_restarts_and_compaction),
+        cmocka_unit_test(test_fork_child_reuses_dead_pid),
         cmocka_unit_test(test_garbage_and_truncated_files),
         cmocka_unit_test(test_full_disk),
         cmocka_unit_test(test_misuse),
