@@ -1012,6 +1012,42 @@ PROMC_API int promc_emit_summary(promc_emitter *e, const promc_label *labels, si
 PROMC_API int promc_emit_stateset(promc_emitter *e, const promc_label *labels, size_t nlabels,
                                   const char *const *states, size_t nstates, size_t current);
 
+/* Explicit timestamps, for exporters mirroring another system's clock: the
+ * *_ts forms below record the series exactly as the calls without _ts do,
+ * and every sample line of it (a histogram's buckets, _sum and _count; each
+ * state of a stateset) then carries timestamp_ms, milliseconds since the
+ * Unix epoch (any int64_t; negative is before 1970). Text 0.0.4 writes the
+ * integer ("x 7 1700000000123"), as client_golang does; OpenMetrics the
+ * same instant in seconds, as an exact decimal ("x 7.0 1700000000.123";
+ * client_golang's 1.700000000123e+09 means the same to Prometheus but not
+ * to every parser); protobuf Metric.timestamp_ms. Prometheus
+ * drops samples too far from its own clock without an error, and the
+ * Pushgateway refuses timestamped samples: most collectors should emit
+ * none. */
+
+/* promc_emit_sample with a timestamp (see above). Errors, ownership and
+ * thread safety as promc_emit_sample (timestamp_ms itself is never refused);
+ * a refused sample is left out, timestamp and all. */
+PROMC_API int promc_emit_sample_ts(promc_emitter *e, const promc_label *labels, size_t nlabels,
+                                   double value, int64_t timestamp_ms);
+/* promc_emit_histogram with a timestamp on each of its lines. Errors,
+ * ownership and thread safety as promc_emit_histogram. */
+PROMC_API int promc_emit_histogram_ts(promc_emitter *e, const promc_label *labels, size_t nlabels,
+                                      const double *bounds, const uint64_t *cumulative,
+                                      size_t nbounds, uint64_t count, double sum,
+                                      int64_t timestamp_ms);
+/* promc_emit_summary with a timestamp on each of its lines. Errors,
+ * ownership and thread safety as promc_emit_summary. */
+PROMC_API int promc_emit_summary_ts(promc_emitter *e, const promc_label *labels, size_t nlabels,
+                                    const double *quantiles, const double *values,
+                                    size_t nquantiles, uint64_t count, double sum,
+                                    int64_t timestamp_ms);
+/* promc_emit_stateset with a timestamp on each state's line. Errors,
+ * ownership and thread safety as promc_emit_stateset. */
+PROMC_API int promc_emit_stateset_ts(promc_emitter *e, const promc_label *labels, size_t nlabels,
+                                     const char *const *states, size_t nstates, size_t current,
+                                     int64_t timestamp_ms);
+
 /* ===================================================================== */
 /* Process metrics                                                        */
 /* ===================================================================== */

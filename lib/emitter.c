@@ -53,6 +53,9 @@ struct promc_emitter {
     /* Sample names of this collection's families so far. */
     char **seen;
     size_t nseen, capseen;
+    /* The timestamp of the series being emitted by a *_ts call. */
+    bool stamped;
+    int64_t stamp_ms;
     /* The label names of the last series recorded, in the result: the next
      * series with the same names shares them. */
     const char *const *last_names;
@@ -581,6 +584,8 @@ static int record_series(promc_emitter *em, const struct promc__series *x)
     }
     struct promc__series y = *x;
     y.labels = ls;
+    y.timestamped = em->stamped;
+    y.timestamp_ms = em->stamp_ms;
     switch (em->desc.type) {
     case PROMC_HISTOGRAM: {
         struct promc__histogram_data *h = promc__result_alloc(r, sizeof *h);
@@ -744,6 +749,62 @@ int promc_emit_stateset(promc_emitter *em, const promc_label *labels, size_t nla
     struct promc__stateset_data sd = {.nstates = nstates, .states = states, .current = current};
     struct promc__series x = {.labels = &ls, .stateset = &sd};
     return emit(em, &x);
+}
+
+/* ---- The same with a timestamp ---- */
+
+/* Marks the series the next emit call records with timestamp_ms. */
+static int stamp(promc_emitter *em, int64_t timestamp_ms)
+{
+    if (!em)
+        return promc__fail(PROMC_EINVAL, "emit on a NULL emitter");
+    em->stamped = true;
+    em->stamp_ms = timestamp_ms;
+    return PROMC_OK;
+}
+
+/* The emit call's result; the mark is gone whether it succeeded or not. */
+static int unstamp(promc_emitter *em, int rc)
+{
+    em->stamped = false;
+    return rc;
+}
+
+int promc_emit_sample_ts(promc_emitter *em, const promc_label *labels, size_t nlabels, double value,
+                         int64_t timestamp_ms)
+{
+    if (stamp(em, timestamp_ms) != PROMC_OK)
+        return PROMC_EINVAL;
+    return unstamp(em, promc_emit_sample(em, labels, nlabels, value));
+}
+
+int promc_emit_histogram_ts(promc_emitter *em, const promc_label *labels, size_t nlabels,
+                            const double *bounds, const uint64_t *cumulative, size_t nbounds,
+                            uint64_t count, double sum, int64_t timestamp_ms)
+{
+    if (stamp(em, timestamp_ms) != PROMC_OK)
+        return PROMC_EINVAL;
+    return unstamp(
+        em, promc_emit_histogram(em, labels, nlabels, bounds, cumulative, nbounds, count, sum));
+}
+
+int promc_emit_summary_ts(promc_emitter *em, const promc_label *labels, size_t nlabels,
+                          const double *quantiles, const double *values, size_t nquantiles,
+                          uint64_t count, double sum, int64_t timestamp_ms)
+{
+    if (stamp(em, timestamp_ms) != PROMC_OK)
+        return PROMC_EINVAL;
+    return unstamp(
+        em, promc_emit_summary(em, labels, nlabels, quantiles, values, nquantiles, count, sum));
+}
+
+int promc_emit_stateset_ts(promc_emitter *em, const promc_label *labels, size_t nlabels,
+                           const char *const *states, size_t nstates, size_t current,
+                           int64_t timestamp_ms)
+{
+    if (stamp(em, timestamp_ms) != PROMC_OK)
+        return PROMC_EINVAL;
+    return unstamp(em, promc_emit_stateset(em, labels, nlabels, states, nstates, current));
 }
 
 /* ===================================================================== */

@@ -30,6 +30,7 @@ enum {
     METRIC_COUNTER = 3,
     METRIC_SUMMARY = 4,
     METRIC_UNTYPED = 5,
+    METRIC_TIMESTAMP_MS = 6,
     METRIC_HISTOGRAM = 7,
 
     LABEL_NAME = 1,
@@ -317,6 +318,15 @@ static void family(struct promc__sink *s, const struct promc__desc *d)
 /* ===================================================================== */
 
 /* One Metric holding a single value message (gauge, counter, untyped). */
+/* Metric.timestamp_ms, when the series has one (an int64: a negative value
+ * is its two's complement, as protobuf encodes int64). client_golang writes
+ * fields in number order: after the value message, before a histogram. */
+static void timestamp_ms(struct promc__pb *b, const struct promc__series *x)
+{
+    if (x->timestamped)
+        promc__pb_uint_field(b, METRIC_TIMESTAMP_MS, (uint64_t)x->timestamp_ms);
+}
+
 static void value_metric(struct promc__protobuf_sink *p, const struct promc__series *x,
                          uint32_t kind, const struct promc__labels *ls, const char *xname,
                          const char *xvalue, double v)
@@ -338,6 +348,7 @@ static void value_metric(struct promc__protobuf_sink *p, const struct promc__ser
             timestamp(b, COUNTER_CREATED, x->created);
     }
     promc__pb_close(b, k);
+    timestamp_ms(b, x);
     promc__pb_close(b, m);
 }
 
@@ -359,6 +370,7 @@ static void summary(struct promc__protobuf_sink *p, const struct promc__series *
     if (p->base.created && s->created != 0)
         timestamp(b, SUMMARY_CREATED, s->created);
     promc__pb_close(b, k);
+    timestamp_ms(b, s);
     promc__pb_close(b, m);
 }
 
@@ -416,6 +428,7 @@ static void histogram(struct promc__protobuf_sink *p, const struct promc__series
     struct promc__pb *b = &p->b;
     size_t m = promc__pb_open(b, FAMILY_METRIC);
     labels(p, s->labels);
+    timestamp_ms(b, s);
     size_t k = promc__pb_open(b, METRIC_HISTOGRAM);
     promc__pb_uint_field(b, HISTOGRAM_COUNT, x->count);
     promc__pb_double_field(b, HISTOGRAM_SUM, x->sum);

@@ -299,6 +299,7 @@ static void line_names(struct promc__text_sink *t, const char *suffix,
         put(t, "}", 1);
     put(t, " ", 1);
     put(t, num, numlen);
+    put(t, t->ts, t->ts_len);
     if (ex && t->format == PROMC_FORMAT_OPENMETRICS)
         put_exemplar(t, ex);
     put(t, "\n", 1);
@@ -330,8 +331,8 @@ static void line_ex(struct promc__text_sink *t, const char *suffix, const struct
     size_t name_len = t->name_len, suffix_len = strlen(suffix);
     size_t xname_len = xname ? strlen(xname) : 0, xvalue_len = xname ? strlen(xvalue) : 0;
     bool braces = ls->rendered_len || xname;
-    size_t need = name_len + suffix_len + ls->rendered_len + numlen + 2 + (braces ? 2 : 0) +
-                  (xname ? xname_len + xvalue_len + 4 : 0);
+    size_t need = name_len + suffix_len + ls->rendered_len + numlen + t->ts_len + 2 +
+                  (braces ? 2 : 0) + (xname ? xname_len + xvalue_len + 4 : 0);
     if (need > t->cap - t->len && t->len)
         flush(t);
     if (t->base.error)
@@ -363,6 +364,8 @@ static void line_ex(struct promc__text_sink *t, const char *suffix, const struct
         *p++ = ' ';
         memcpy(p, num, numlen);
         p += numlen;
+        memcpy(p, t->ts, t->ts_len);
+        p += t->ts_len;
         if (ex && t->format == PROMC_FORMAT_OPENMETRICS) {
             t->len = (size_t)(p - t->buf);
             put_exemplar(t, ex);
@@ -391,6 +394,7 @@ static void line_ex(struct promc__text_sink *t, const char *suffix, const struct
     }
     put(t, " ", 1);
     put(t, num, numlen);
+    put(t, t->ts, t->ts_len);
     if (ex && t->format == PROMC_FORMAT_OPENMETRICS)
         put_exemplar(t, ex);
     put(t, "\n", 1);
@@ -491,10 +495,48 @@ static void stateset(struct promc__text_sink *t, const struct promc__series *s)
     }
 }
 
+/* The timestamp every line of series x ends with: milliseconds as an
+ * integer in text 0.0.4 (as client_golang writes it), seconds in
+ * OpenMetrics as an exact decimal ("1700000000.123", "1700000000",
+ * "-0.005"). client_golang writes float64(ms) / 1000 in its shortest form
+ * (1.700000000123e+09), which Prometheus reads as the same instant but
+ * python's OpenMetrics parser misreads (as 1.7 seconds): the decimal is read
+ * right by both, and needs no rounding. */
+static void set_timestamp(struct promc__text_sink *t, const struct promc__series *x)
+{
+    t->ts_len = 0;
+    if (!x->timestamped)
+        return;
+    int64_t ms = x->timestamp_ms;
+    uint64_t mag = ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms;
+    char *p = t->ts;
+    *p++ = ' ';
+    if (ms < 0)
+        *p++ = '-';
+    if (t->format != PROMC_FORMAT_OPENMETRICS) {
+        p += promc__format_u64(p, mag);
+        t->ts_len = (size_t)(p - t->ts);
+        return;
+    }
+    p += promc__format_u64(p, mag / 1000);
+    unsigned frac = (unsigned)(mag % 1000);
+    if (frac) {
+        *p++ = '.';
+        *p++ = (char)('0' + frac / 100);
+        if (frac % 100) {
+            *p++ = (char)('0' + frac / 10 % 10);
+            if (frac % 10)
+                *p++ = (char)('0' + frac % 10);
+        }
+    }
+    t->ts_len = (size_t)(p - t->ts);
+}
+
 static void series(struct promc__sink *s, const struct promc__series *x)
 {
     struct promc__text_sink *t = ts(s);
     promc_type type = s->desc->type;
+    set_timestamp(t, x);
     switch (type) {
     case PROMC_HISTOGRAM:
         histogram(t, x);

@@ -25,6 +25,11 @@ struct promc__text_sink {
     size_t name_len, state_label_len;
     bool quoted, state_label_quoted;
     bool slow; /* some name of the family needs the piecewise path */
+    /* The current series' timestamp as each of its lines ends with it
+     * (" 1700000000123" in text, " 1.700000000123e+09" in OpenMetrics), or
+     * "" (ts_len 0) for none. */
+    char ts[PROMC__NUMBUF + 1];
+    size_t ts_len;
     struct promc__buf names, scratch;
 };
 

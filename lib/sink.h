@@ -149,6 +149,10 @@ struct promc__stateset_data {
 struct promc__series {
     const struct promc__labels *labels;
     double created; /* seconds since the epoch; 0 = none */
+    /* An explicit timestamp on every sample of the series (custom
+     * collectors' *_ts emit calls only), milliseconds since the epoch. */
+    bool timestamped;
+    int64_t timestamp_ms;
     /* counter, gauge, untyped (info: always 1) */
     struct promc__value value;
     /* counter: its exemplar, or NULL */

@@ -38,6 +38,23 @@ static int untyped(promc_emitter *e, void *ud)
     return promc_emit_sample(e, NULL, 0, 7);
 }
 
+/* The families golang_peer's stamped collector sends, through the *_ts
+ * calls. */
+static int stamped(promc_emitter *e, void *ud)
+{
+    (void)ud;
+    const int64_t at = 1700000000123;
+    promc_emit_family(e, "gc_ts_gauge", "Stamped gauge.", PROMC_GAUGE, NULL);
+    promc_emit_sample_ts(e, (promc_label[]){{"a", "x"}}, 1, 7, at);
+    promc_emit_sample_ts(e, (promc_label[]){{"a", "y"}}, 1, 8, -5);
+    promc_emit_family(e, "gc_ts_total", "Stamped counter.", PROMC_COUNTER, NULL);
+    promc_emit_sample_ts(e, NULL, 0, 3, at);
+    promc_emit_family(e, "gc_ts_seconds", "Stamped histogram.", PROMC_HISTOGRAM, NULL);
+    promc_emit_histogram_ts(e, NULL, 0, (double[]){0.1, 1}, (uint64_t[]){1, 2}, 2, 3, 2.5, at);
+    promc_emit_family(e, "gc_ts_summary_seconds", "Stamped summary.", PROMC_SUMMARY, NULL);
+    return promc_emit_summary_ts(e, NULL, 0, (double[]){0.5}, (double[]){1}, 1, 2, 3, at);
+}
+
 static int out(void *ctx, const char *data, size_t len)
 {
     return fwrite(data, 1, len, ctx) == len ? 0 : -1;
@@ -48,6 +65,9 @@ int main(void)
     promc_registry *r = promc_registry_new();
     check(r != NULL, "registry");
     promc_registry_set_created(r, 0);
+
+    promc_metric *st = promc_collector_new(r, stamped, NULL, NULL, NULL);
+    check(st != NULL, "stamped collector");
 
     promc_counter_vec *c =
         promc_counter_vec_new(r, "gc_requests_total", "Requests \\ \"served\".\nTwo lines.",
@@ -120,6 +140,7 @@ int main(void)
     promc_counter_vec_free(c);
     promc_gauge_free(g);
     promc_metric_free(u);
+    promc_metric_free(st);
     promc_histogram_vec_free(h);
     promc_summary_free(s);
     promc_counter_free(ec);

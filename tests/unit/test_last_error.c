@@ -742,13 +742,64 @@ static struct outcome emit_stateset_ok(promc_emitter *e)
     return seen(promc_emit_stateset(e, NULL, 0, PROMC_LABELS("a"), 1, 0));
 }
 
+static struct outcome emit_sample_ts_fail(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_COUNTER, NULL);
+    return seen(promc_emit_sample_ts(e, NULL, 0, -1, 1700000000123)); /* negative counter */
+}
+static struct outcome emit_sample_ts_ok(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_GAUGE, NULL);
+    dirty();
+    return seen(promc_emit_sample_ts(e, NULL, 0, 1, 1700000000123));
+}
+static struct outcome emit_histogram_ts_fail(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_HISTOGRAM, NULL);
+    return seen(promc_emit_histogram_ts(e, NULL, 0, NULL, NULL, 1, 1, 1, 0)); /* no bounds */
+}
+static struct outcome emit_histogram_ts_ok(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_HISTOGRAM, NULL);
+    dirty();
+    return seen(promc_emit_histogram_ts(e, NULL, 0, NULL, NULL, 0, 1, 1, 0));
+}
+static struct outcome emit_summary_ts_fail(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_SUMMARY, NULL);
+    return seen(promc_emit_summary_ts(e, NULL, 0, NULL, NULL, 1, 1, 1, 0)); /* no quantiles */
+}
+static struct outcome emit_summary_ts_ok(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_SUMMARY, NULL);
+    dirty();
+    return seen(promc_emit_summary_ts(e, NULL, 0, NULL, NULL, 0, 1, 1, 0));
+}
+static struct outcome emit_stateset_ts_fail(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_STATESET, NULL);
+    return seen(promc_emit_stateset_ts(e, NULL, 0, NULL, 0, 0, 0));
+}
+static struct outcome emit_stateset_ts_ok(promc_emitter *e)
+{
+    promc_emit_family(e, fresh(), "F.", PROMC_STATESET, NULL);
+    dirty();
+    return seen(promc_emit_stateset_ts(e, NULL, 0, PROMC_LABELS("a"), 1, 0, 0));
+}
+
 static const struct {
     struct outcome (*failing)(promc_emitter *);
     struct outcome (*succeeding)(promc_emitter *);
 } emit_rows[] = {
-    {emit_family_fail, emit_family_ok},       {emit_sample_fail, emit_sample_ok},
-    {emit_histogram_fail, emit_histogram_ok}, {emit_summary_fail, emit_summary_ok},
+    {emit_family_fail, emit_family_ok},
+    {emit_sample_fail, emit_sample_ok},
+    {emit_histogram_fail, emit_histogram_ok},
+    {emit_summary_fail, emit_summary_ok},
     {emit_stateset_fail, emit_stateset_ok},
+    {emit_sample_ts_fail, emit_sample_ts_ok},
+    {emit_histogram_ts_fail, emit_histogram_ts_ok},
+    {emit_summary_ts_fail, emit_summary_ts_ok},
+    {emit_stateset_ts_fail, emit_stateset_ts_ok},
 };
 
 static int collect_emit_row(promc_emitter *e, void *ud)
@@ -784,6 +835,10 @@ EMIT_ROW(promc_emit_sample, 1)
 EMIT_ROW(promc_emit_histogram, 2)
 EMIT_ROW(promc_emit_summary, 3)
 EMIT_ROW(promc_emit_stateset, 4)
+EMIT_ROW(promc_emit_sample_ts, 5)
+EMIT_ROW(promc_emit_histogram_ts, 6)
+EMIT_ROW(promc_emit_summary_ts, 7)
+EMIT_ROW(promc_emit_stateset_ts, 8)
 
 static int write_nothing(void *ctx, const char *data, size_t len)
 {
@@ -1270,6 +1325,10 @@ static const struct row {
     ROW(promc_emit_histogram),
     ROW(promc_emit_summary),
     ROW(promc_emit_stateset),
+    ROW(promc_emit_sample_ts),
+    ROW(promc_emit_histogram_ts),
+    ROW(promc_emit_summary_ts),
+    ROW(promc_emit_stateset_ts),
     ROW(promc_process_collector_new),
     ROW(promc_multiprocess_init),
     ROW(promc_mp_counter_new),

@@ -6,6 +6,7 @@ package main
 
 import (
 	"os"
+	"time"
 
 	"github.com/golang/protobuf/ptypes/timestamp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,8 +23,28 @@ func fix(e *dto.Exemplar) {
 	}
 }
 
+// stamped emits const metrics carrying explicit timestamps, as
+// protobuf_peer.c's collector does with the promc_emit_*_ts calls.
+type stamped struct{}
+
+func (stamped) Describe(chan<- *prometheus.Desc) {}
+
+func (stamped) Collect(ch chan<- prometheus.Metric) {
+	at := time.UnixMilli(1700000000123)
+	g := prometheus.NewDesc("gc_ts_gauge", "Stamped gauge.", []string{"a"}, nil)
+	ch <- prometheus.NewMetricWithTimestamp(at, prometheus.MustNewConstMetric(g, prometheus.GaugeValue, 7, "x"))
+	ch <- prometheus.NewMetricWithTimestamp(time.UnixMilli(-5), prometheus.MustNewConstMetric(g, prometheus.GaugeValue, 8, "y"))
+	c := prometheus.NewDesc("gc_ts_total", "Stamped counter.", nil, nil)
+	ch <- prometheus.NewMetricWithTimestamp(at, prometheus.MustNewConstMetric(c, prometheus.CounterValue, 3))
+	h := prometheus.NewDesc("gc_ts_seconds", "Stamped histogram.", nil, nil)
+	ch <- prometheus.NewMetricWithTimestamp(at, prometheus.MustNewConstHistogram(h, 3, 2.5, map[float64]uint64{0.1: 1, 1: 2}))
+	s := prometheus.NewDesc("gc_ts_summary_seconds", "Stamped summary.", nil, nil)
+	ch <- prometheus.NewMetricWithTimestamp(at, prometheus.MustNewConstSummary(s, 2, 3, map[float64]float64{0.5: 1}))
+}
+
 func main() {
 	r := prometheus.NewRegistry()
+	r.MustRegister(stamped{})
 
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gc_requests_total", Help: "Requests \\ \"served\".\nTwo lines."}, []string{"code", "method"})
 	r.MustRegister(c)
