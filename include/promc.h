@@ -1049,6 +1049,122 @@ PROMC_API int promc_emit_stateset_ts(promc_emitter *e, const promc_label *labels
                                      int64_t timestamp_ms);
 
 /* ===================================================================== */
+/* Callback metrics                                                       */
+/* ===================================================================== */
+
+/* A gauge or counter whose value a function gives at scrape time, in one
+ * call (client_golang's NewGaugeFunc / NewCounterFunc), and a labelled
+ * family whose series a function lists at scrape time ("one series per
+ * queue"). Each is a custom collector inside (promc_collector_new): it is
+ * registered, unregistered (promc_registry_unregister) and released
+ * (promc_metric_free) like one, and claims the sample names of the type it
+ * imitates, so a clash with another metric is PROMC_EEXIST at creation.
+ * It is exposed in every format as a gauge or counter created with the
+ * same name, help and unit would be, without _created.
+ *
+ * When the callback runs: once per scrape that needs it, on the scraping
+ * thread -- or, for a scrape with a deadline (promc_scrape_opts.timeout,
+ * the HTTP server's), on one of the library's collector threads. Scrapes
+ * that need it at the same time share one call, so it never runs twice at
+ * once; it must still be safe against the application's own threads, whose
+ * data it reads. It may call promc functions (create, update, register),
+ * but scraping the registry it is collected for returns PROMC_ESTATE, as
+ * for any collector. It should not block for long: with a deadline a late
+ * callback is left behind (its metric missing from that scrape).
+ *
+ * userdata is borrowed: it must stay valid until the metric is destroyed,
+ * which happens once the creator (promc_metric_free) and every registry
+ * have let go of it and no collection of it runs any more; free_fn (may be
+ * NULL) is then called on it once, on the thread that let go last. On a
+ * failed creation free_fn is not called: userdata stays the caller's. */
+
+/* Gives the current value into *value and returns 0; a non-zero return
+ * says the value could not be read (the file is gone, the upstream did not
+ * answer). */
+typedef int (*promc_value_fn)(void *userdata, double *value);
+
+/* Creates a gauge whose value is fn's at each scrape, registered in reg
+ * (NULL = default, PROMC_NO_REGISTRY = none; see the section's comment for
+ * when fn runs and userdata's lifetime). Any double fn gives is exposed,
+ * NaN and infinities included. When fn returns non-zero the metric is left
+ * out of that scrape and the scrape fails with PROMC_EIO naming it, after
+ * writing everything else -- as a failing collector does, and as
+ * client_golang's Gather reports a failed Collect (its HTTP handler then
+ * answers 500, as promc's server does by default). opts may be NULL; its
+ * unit is honoured, max_children ignored.
+ * Errors: NULL with PROMC_EINVAL (name, help or unit as for
+ * promc_gauge_new; fn NULL), PROMC_EEXIST (reg already emits one of its
+ * sample names, or has a collector of that name), PROMC_ENOMEM. Any
+ * thread. */
+PROMC_API promc_metric *promc_gauge_func_new(promc_registry *reg, const char *name,
+                                             const char *help, promc_value_fn fn, void *userdata,
+                                             void (*free_fn)(void *),
+                                             const promc_metric_opts *opts);
+/* Creates a counter whose value is fn's at each scrape ("x" or "x_total":
+ * the sample is x_total, as promc_counter_new's), as promc_gauge_func_new.
+ * A negative or NaN value is refused, as promc_emit_sample refuses it for a
+ * counter: the metric is left out of that scrape, which fails with
+ * PROMC_EINVAL naming it and the value (client_golang exposes such a value
+ * unchecked; OpenMetrics forbids it). A value lower than the last scrape's
+ * is exposed as it is: Prometheus takes a decrease for a counter reset, as
+ * after a restart of what the value is read from.
+ * Errors: as promc_gauge_func_new. Any thread. */
+PROMC_API promc_metric *promc_counter_func_new(promc_registry *reg, const char *name,
+                                               const char *help, promc_value_fn fn, void *userdata,
+                                               void (*free_fn)(void *),
+                                               const promc_metric_opts *opts);
+
+/* What a labelled callback reports its series through; valid only during
+ * the call it is given to. */
+typedef struct promc_reporter promc_reporter;
+/* Lists the family's series at a scrape: one promc_reporter_add per series.
+ * Returns 0, or non-zero for a failure (the series reported so far are
+ * written, and the scrape fails with PROMC_EIO naming the family). */
+typedef int (*promc_report_fn)(promc_reporter *r, void *userdata);
+
+/* Creates a labelled gauge family (label_names: a NULL-terminated array of
+ * at least one valid, distinct name, copied) whose series fn lists at each
+ * scrape, registered in reg as promc_gauge_func_new is. The family's HELP
+ * and TYPE are written even when fn reports no series (as for a
+ * promc_gauge_vec without children); the series come in the order
+ * reported.
+ * Errors: as promc_gauge_func_new, and PROMC_EINVAL for no, invalid or
+ * duplicate label names. Any thread. */
+PROMC_API promc_metric *promc_gauge_func_vec_new(promc_registry *reg, const char *name,
+                                                 const char *help, const char *const *label_names,
+                                                 promc_report_fn fn, void *userdata,
+                                                 void (*free_fn)(void *),
+                                                 const promc_metric_opts *opts);
+/* A labelled counter family whose series fn lists at each scrape; as
+ * promc_gauge_func_vec_new, with the counter rules of
+ * promc_counter_func_new for each value.
+ * Errors: as promc_gauge_func_vec_new. Any thread. */
+PROMC_API promc_metric *promc_counter_func_vec_new(promc_registry *reg, const char *name,
+                                                   const char *help, const char *const *label_names,
+                                                   promc_report_fn fn, void *userdata,
+                                                   void (*free_fn)(void *),
+                                                   const promc_metric_opts *opts);
+/* Reports one series of the family: its label values (n of them, in the
+ * order of the family's label names; UTF-8, "" allowed; copied) and value.
+ * A refused series is left out and the call returns why; the rest of the
+ * family is written and the scrape then fails with the first such error,
+ * naming the family (an exposition never repeats a series or carries an
+ * invalid one; client_golang's Gather likewise drops the offending metric
+ * and reports an error).
+ * Errors: PROMC_EINVAL (r NULL; values NULL or n not the number of label
+ * names; a NULL or non-UTF-8 value; a negative or NaN counter value),
+ * PROMC_EEXIST (these label values were reported already in this call),
+ * PROMC_ESTATE (the family could not be written in this scrape: its own
+ * error is the scrape's), PROMC_ENOMEM. Only from the family's callback. */
+PROMC_API int promc_reporter_add_n(promc_reporter *r, const char *const *values, size_t n,
+                                   double value);
+/* promc_reporter_add(r, depth, "queue1"): the value, then the label values
+ * inline, counted. */
+#define promc_reporter_add(r, value, ...)                                                          \
+    promc_reporter_add_n((r), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__),       \
+                         (value))
+
+/* ===================================================================== */
 /* Process metrics                                                        */
 /* ===================================================================== */
 

@@ -148,6 +148,12 @@ void promc__collector_disarm(struct promc_metric *m)
     d->free_fn = NULL;
 }
 
+int promc__emit_fail(promc_emitter *em, int code)
+{
+    promc__result_fail(em->result, code, promc_last_error());
+    return code;
+}
+
 static void emitter_close(promc_emitter *em)
 {
     em->name = NULL;
@@ -508,8 +514,8 @@ static int remember_series(promc_emitter *em, const struct promc__labels *ls)
         memcpy(&olen, other - sizeof olen, sizeof olen);
         if (olen == len && memcmp(other, key, len) == 0)
             return promc__fail(PROMC_EEXIST,
-                               "collector: \"%s\": the same label set twice in one family",
-                               em->name);
+                               "collector: \"%s\": the same label set twice in one family: {%s}",
+                               em->name, ls->rendered);
     }
     memcpy(em->keys + at - sizeof len, &len, sizeof len);
     em->slots[j] = at + 1;

@@ -22,4 +22,9 @@ struct promc_metric *promc__collector_create(promc_collect_fn fn, void *userdata
  * constructor whose registration failed: userdata goes back to the caller). */
 void promc__collector_disarm(struct promc_metric *m);
 
+/* Records the calling thread's last error (code and message) as the failure
+ * of the collection e records, as a refused emit call does, for code that
+ * collects through an emitter (callback.c); returns code. */
+int promc__emit_fail(promc_emitter *e, int code);
+
 #endif

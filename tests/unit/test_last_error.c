@@ -682,6 +682,85 @@ static struct outcome ok_promc_process_collector_new(void)
     return o;
 }
 
+static int value_one(void *ud, double *v)
+{
+    (void)ud;
+    *v = 1;
+    return 0;
+}
+
+#define FUNC_ROW(fn)                                                                               \
+    static struct outcome fail_##fn(void)                                                          \
+    {                                                                                              \
+        return seen_ptr(fn(reg, "1bad", "F.", value_one, NULL, NULL, NULL));                       \
+    }                                                                                              \
+    static struct outcome ok_##fn(void)                                                            \
+    {                                                                                              \
+        dirty();                                                                                   \
+        promc_metric *m = fn(PROMC_NO_REGISTRY, fresh(), "F.", value_one, NULL, NULL, NULL);       \
+        struct outcome o = seen_ptr(m);                                                            \
+        promc_metric_free(m);                                                                      \
+        return o;                                                                                  \
+    }
+FUNC_ROW(promc_gauge_func_new)
+FUNC_ROW(promc_counter_func_new)
+
+static int report_nothing(promc_reporter *r, void *ud)
+{
+    (void)r;
+    (void)ud;
+    return 0;
+}
+
+#define FUNC_VEC_ROW(fn)                                                                           \
+    static struct outcome fail_##fn(void)                                                          \
+    {                                                                                              \
+        return seen_ptr(                                                                           \
+            fn(reg, fresh(), "F.", PROMC_LABELS("a", "a"), report_nothing, NULL, NULL, NULL));     \
+    }                                                                                              \
+    static struct outcome ok_##fn(void)                                                            \
+    {                                                                                              \
+        dirty();                                                                                   \
+        promc_metric *m = fn(PROMC_NO_REGISTRY, fresh(), "F.", PROMC_LABELS("a"), report_nothing,  \
+                             NULL, NULL, NULL);                                                    \
+        struct outcome o = seen_ptr(m);                                                            \
+        promc_metric_free(m);                                                                      \
+        return o;                                                                                  \
+    }
+FUNC_VEC_ROW(promc_gauge_func_vec_new)
+FUNC_VEC_ROW(promc_counter_func_vec_new)
+
+/* The reporter runs inside a labelled callback: both outcomes in one
+ * collection. */
+static struct outcome report_fail, report_ok;
+static int report_rows(promc_reporter *r, void *ud)
+{
+    (void)ud;
+    report_fail = seen(promc_reporter_add(r, 1, "a", "too many"));
+    dirty();
+    report_ok = seen(promc_reporter_add(r, 1, "a"));
+    return 0;
+}
+
+static struct outcome run_report_rows(bool ok)
+{
+    promc_registry *r = promc_registry_new();
+    promc_metric *m = promc_gauge_func_vec_new(r, "reported", "R.", PROMC_LABELS("a"), report_rows,
+                                               NULL, NULL, NULL);
+    free(promc_encode_buffer(r, PROMC_FORMAT_TEXT, NULL)); /* fails: the refused report */
+    promc_metric_free(m);
+    promc_registry_free(r);
+    return ok ? report_ok : report_fail;
+}
+static struct outcome fail_promc_reporter_add_n(void)
+{
+    return run_report_rows(false);
+}
+static struct outcome ok_promc_reporter_add_n(void)
+{
+    return run_report_rows(true);
+}
+
 /* The emit calls run inside a collector: the callback runs the row that
  * the test selected and keeps what it saw. */
 static struct {
@@ -1329,6 +1408,11 @@ static const struct row {
     ROW(promc_emit_histogram_ts),
     ROW(promc_emit_summary_ts),
     ROW(promc_emit_stateset_ts),
+    ROW(promc_gauge_func_new),
+    ROW(promc_counter_func_new),
+    ROW(promc_gauge_func_vec_new),
+    ROW(promc_counter_func_vec_new),
+    ROW(promc_reporter_add_n),
     ROW(promc_process_collector_new),
     ROW(promc_multiprocess_init),
     ROW(promc_mp_counter_new),
