@@ -1127,7 +1127,8 @@ typedef int (*promc_report_fn)(promc_reporter *r, void *userdata);
  * scrape, registered in reg as promc_gauge_func_new is. The family's HELP
  * and TYPE are written even when fn reports no series (as for a
  * promc_gauge_vec without children); the series come in the order
- * reported.
+ * reported. opts: the unit is honoured, max_children ignored (the callback
+ * decides how many series there are).
  * Errors: as promc_gauge_func_new, and PROMC_EINVAL for no, invalid or
  * duplicate label names. Any thread. */
 PROMC_API promc_metric *promc_gauge_func_vec_new(promc_registry *reg, const char *name,

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "emitter.h"
-#include "family.h"
 #include "internal.h"
 #include "metric.h"
 #include "registry.h"
@@ -270,23 +269,21 @@ static promc_metric *callback_new(promc_registry *reg, promc_type type, const ch
         callback_free(cb);
         return promc__fail_null(PROMC_ENOMEM, "out of memory creating %s \"%s\"", what, name);
     }
+    /* The collectors' own constructor: whatever a registry argument means
+     * for a collector, it means for a callback metric. */
     promc_collector_opts co = {.name = cb->base};
-    struct promc_metric *m = promc__collector_create(report_fn ? collect_series : collect_value, cb,
-                                                     callback_free, claims, utf8, &co);
+    promc_metric *m = promc_collector_new_opts(reg, report_fn ? collect_series : collect_value, cb,
+                                               callback_free, claims, &co);
     promc__free(claims);
     if (!m) {
-        callback_free(cb); /* not called by the collector on failure */
+        callback_free(cb); /* on failure the collector leaves it to us */
         return NULL;
     }
+    /* A label name outside the legacy grammar keeps it out of registries
+     * that do not allow UTF-8 names, as a vec's would. */
     for (size_t i = 0; i < cb->nlabels; i++)
         if (!promc__legacy_name(cb->label_names[i], strlen(cb->label_names[i]), true))
             m->utf8_names = true;
-    if (target && promc__registry_add(target, m) != PROMC_OK) {
-        /* userdata goes back to the caller: only the copies are freed. */
-        cb->free_fn = NULL;
-        promc__metric_unref(m);
-        return NULL;
-    }
     cb->free_fn = free_fn;
     promc__ok();
     return m;

@@ -264,6 +264,28 @@ static void labelled_family_lists_its_series(void **state)
     promc_registry_free(r);
 }
 
+static int report_nine(promc_reporter *r, void *ud)
+{
+    (void)ud;
+    return promc_reporter_add(r, 9, "1", "2", "3", "4", "5", "6", "7", "8", "9");
+}
+
+static void many_label_names(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    promc_metric *g = promc_gauge_func_vec_new(
+        r, "wide", "W.", PROMC_LABELS("a", "b", "c", "d", "e", "f", "g", "h", "i"), report_nine,
+        NULL, NULL, NULL);
+    assert_non_null(g);
+    char *text = test_render(r, PROMC_FORMAT_TEXT);
+    assert_string_equal(text, "# HELP wide W.\n# TYPE wide gauge\nwide{a=\"1\",b=\"2\",c=\"3\","
+                              "d=\"4\",e=\"5\",f=\"6\",g=\"7\",h=\"8\",i=\"9\"} 9\n");
+    promc_free(text);
+    promc_metric_free(g);
+    promc_registry_free(r);
+}
+
 /* Each case reports a good series, a bad one, and a good one again. */
 static int bad_case;
 static int bad_rc;
@@ -452,6 +474,7 @@ int main(void)
         cmocka_unit_test(creation_errors_leave_userdata_to_the_caller),
         cmocka_unit_test(works_outside_registries_and_in_several),
         cmocka_unit_test(labelled_family_lists_its_series),
+        cmocka_unit_test(many_label_names),
         cmocka_unit_test(bad_reports_are_left_out_and_fail_the_scrape),
         cmocka_unit_test(a_failing_report_callback_keeps_what_it_reported),
         cmocka_unit_test(scraping_its_own_registry_is_refused_not_a_deadlock),
