@@ -10,6 +10,9 @@
 #   - the escaped UTF-8-name goldens (tests/data/utf8_names.*) parse with
 #     client_python's parsers and promtool, which know only legacy names,
 #     and hold the samples of the quoted one (check_escaped.py)
+#   - the sample-timestamp goldens (tests/data/timestamps.*) read back as the
+#     same instants by both client_python parsers (check_timestamps.py), and
+#     promtool lints the text one
 # Always Debian's /usr/bin/python3 (python3-prometheus-client), never the
 # python3 on PATH.
 #
@@ -116,6 +119,23 @@ for f in "$data"/utf8_names.underscores.txt "$data"/utf8_names.dots.txt \
         fail "promtool check metrics < $f (exit $status)"
     fi
 done
+
+# 7. Sample timestamps (tests/data/timestamps.*): client_python's parsers
+# read the same instants from both formats; promtool lints the text.
+if "$python" "$here/check_timestamps.py" "$data"; then
+    pass
+else
+    fail "client_python parsers on tests/data/timestamps.*"
+fi
+status=0
+promtool check metrics <"$data/timestamps.txt" >"$tmp/promtool.out" 2>"$tmp/promtool.err" ||
+    status=$?
+if [ "$status" -eq 0 ] && [ ! -s "$tmp/promtool.err" ]; then
+    pass
+else
+    cat "$tmp/promtool.out" "$tmp/promtool.err" >&2
+    fail "promtool check metrics < $data/timestamps.txt (exit $status)"
+fi
 
 echo "interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -44,14 +44,14 @@ static int stamped(promc_emitter *e, void *ud)
 {
     (void)ud;
     const int64_t at = 1700000000123;
-    promc_emit_family(e, "gc_ts_gauge", "Stamped gauge.", PROMC_GAUGE, NULL);
+    promc_emit_family(e, "gc_ts_level", "Stamped gauge.", PROMC_GAUGE, NULL);
     promc_emit_sample_ts(e, (promc_label[]){{"a", "x"}}, 1, 7, at);
     promc_emit_sample_ts(e, (promc_label[]){{"a", "y"}}, 1, 8, -5);
     promc_emit_family(e, "gc_ts_total", "Stamped counter.", PROMC_COUNTER, NULL);
     promc_emit_sample_ts(e, NULL, 0, 3, at);
     promc_emit_family(e, "gc_ts_seconds", "Stamped histogram.", PROMC_HISTOGRAM, NULL);
     promc_emit_histogram_ts(e, NULL, 0, (double[]){0.1, 1}, (uint64_t[]){1, 2}, 2, 3, 2.5, at);
-    promc_emit_family(e, "gc_ts_summary_seconds", "Stamped summary.", PROMC_SUMMARY, NULL);
+    promc_emit_family(e, "gc_ts_wait_seconds", "Stamped summary.", PROMC_SUMMARY, NULL);
     return promc_emit_summary_ts(e, NULL, 0, (double[]){0.5}, (double[]){1}, 1, 2, 3, at);
 }
 

@@ -5,10 +5,12 @@
  * 1.14's output for the same metrics (NewMetricWithTimestamp), verbatim;
  * the OpenMetrics file has the same sample values, with the timestamps as
  * exact decimal seconds (client_golang: 1.700000000123e+09, which python's
- * parser misreads) and promc's TYPE, HELP order. Protobuf is compared with
- * client_golang's bytes by tests/integration/compare_golang.sh; here its
- * Metric.timestamp_ms field is checked directly. A refused series is left
- * out, timestamp and all, and the next series without _ts has none.
+ * parser misreads) and promc's TYPE, HELP order. make interop reads both
+ * files with client_python's parsers and promtool (check_timestamps.py);
+ * protobuf is compared with client_golang's bytes by compare_golang.sh
+ * (the same families), and its Metric.timestamp_ms field is checked here
+ * directly. A refused series is left out, timestamp and all, and the next
+ * series without _ts has none.
  */
 #include "helpers.h"
 
@@ -16,18 +18,18 @@ static int stamped(promc_emitter *e, void *ud)
 {
     (void)ud;
     const int64_t at = 1700000000123;
-    promc_emit_family(e, "gc_ts_gauge", "Stamped gauge.", PROMC_GAUGE, NULL);
+    promc_emit_family(e, "gc_ts_level", "Stamped gauge.", PROMC_GAUGE, NULL);
     promc_emit_sample_ts(e, (promc_label[]){{"a", "x"}}, 1, 7, at);
     promc_emit_sample_ts(e, (promc_label[]){{"a", "y"}}, 1, 8, -5);
     promc_emit_sample_ts(e, (promc_label[]){{"a", "z"}}, 1, 9, 1700000000000);
     promc_emit_family(e, "gc_ts_seconds", "Stamped histogram.", PROMC_HISTOGRAM, NULL);
     promc_emit_histogram_ts(e, NULL, 0, (double[]){0.1, 1}, (uint64_t[]){1, 2}, 2, 3, 2.5, at);
-    promc_emit_family(e, "gc_ts_summary_seconds", "Stamped summary.", PROMC_SUMMARY, NULL);
-    promc_emit_summary_ts(e, NULL, 0, (double[]){0.5}, (double[]){1}, 1, 2, 3, at);
     promc_emit_family(e, "gc_ts_total", "Stamped counter.", PROMC_COUNTER, NULL);
     promc_emit_sample_ts(e, NULL, 0, 3, at);
     promc_emit_family(e, "gc_ts_untyped", "Stamped untyped.", PROMC_UNTYPED, NULL);
     promc_emit_sample_ts(e, NULL, 0, 1, 0);
+    promc_emit_family(e, "gc_ts_wait_seconds", "Stamped summary.", PROMC_SUMMARY, NULL);
+    promc_emit_summary_ts(e, NULL, 0, (double[]){0.5}, (double[]){1}, 1, 2, 3, at);
     return 0;
 }
 

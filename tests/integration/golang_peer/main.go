@@ -31,14 +31,14 @@ func (stamped) Describe(chan<- *prometheus.Desc) {}
 
 func (stamped) Collect(ch chan<- prometheus.Metric) {
 	at := time.UnixMilli(1700000000123)
-	g := prometheus.NewDesc("gc_ts_gauge", "Stamped gauge.", []string{"a"}, nil)
+	g := prometheus.NewDesc("gc_ts_level", "Stamped gauge.", []string{"a"}, nil)
 	ch <- prometheus.NewMetricWithTimestamp(at, prometheus.MustNewConstMetric(g, prometheus.GaugeValue, 7, "x"))
 	ch <- prometheus.NewMetricWithTimestamp(time.UnixMilli(-5), prometheus.MustNewConstMetric(g, prometheus.GaugeValue, 8, "y"))
 	c := prometheus.NewDesc("gc_ts_total", "Stamped counter.", nil, nil)
 	ch <- prometheus.NewMetricWithTimestamp(at, prometheus.MustNewConstMetric(c, prometheus.CounterValue, 3))
 	h := prometheus.NewDesc("gc_ts_seconds", "Stamped histogram.", nil, nil)
 	ch <- prometheus.NewMetricWithTimestamp(at, prometheus.MustNewConstHistogram(h, 3, 2.5, map[float64]uint64{0.1: 1, 1: 2}))
-	s := prometheus.NewDesc("gc_ts_summary_seconds", "Stamped summary.", nil, nil)
+	s := prometheus.NewDesc("gc_ts_wait_seconds", "Stamped summary.", nil, nil)
 	ch <- prometheus.NewMetricWithTimestamp(at, prometheus.MustNewConstSummary(s, 2, 3, map[float64]float64{0.5: 1}))
 }
 
