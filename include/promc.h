@@ -1060,7 +1060,9 @@ PROMC_API int promc_emit_stateset_ts(promc_emitter *e, const promc_label *labels
  * (promc_metric_free) like one, and claims the sample names of the type it
  * imitates, so a clash with another metric is PROMC_EEXIST at creation.
  * It is exposed in every format as a gauge or counter created with the
- * same name, help and unit would be, without _created.
+ * same name, help and unit would be, without _created (and with the value
+ * always a double: a whole counter value is "1024.0" in OpenMetrics, as
+ * client_golang's CounterFunc writes it).
  *
  * When the callback runs: once per scrape that needs it, on the scraping
  * thread -- or, for a scrape with a deadline (promc_scrape_opts.timeout,

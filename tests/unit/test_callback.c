@@ -81,6 +81,61 @@ static void gauge_and_counter_read_at_every_scrape(void **state)
     promc_registry_free(r);
 }
 
+/* Exposed as the built-in type with the same name, help and unit (and no
+ * _created): every format byte for byte, the name filter included. */
+static void exposed_as_the_type_it_imitates(void **state)
+{
+    (void)state;
+    promc_registry *cb = promc_registry_new(), *plain = promc_registry_new();
+    promc_registry_set_created(plain, 0);
+    /* Not a whole number: promc_counter_add keeps whole counts as integers
+     * (OpenMetrics "1024"), a callback's value is a double ("1024.0", as
+     * client_golang's CounterFunc writes it). */
+    double temp = 21.5, bytes = 1024.5;
+    promc_metric *g = promc_gauge_func_new(cb, "temp_celsius", "T.", read_double, &temp, NULL,
+                                           &(promc_metric_opts){.unit = "celsius"});
+    promc_metric *c = promc_counter_func_new(cb, "read_bytes", "R.", read_double, &bytes, NULL,
+                                             &(promc_metric_opts){.unit = "bytes"});
+    assert_non_null(g);
+    assert_non_null(c);
+    promc_gauge *pg =
+        promc_gauge_new(plain, "temp_celsius", "T.", &(promc_metric_opts){.unit = "celsius"});
+    promc_counter *pc =
+        promc_counter_new(plain, "read_bytes", "R.", &(promc_metric_opts){.unit = "bytes"});
+    promc_gauge_set(pg, 21.5);
+    promc_counter_add(pc, 1024.5);
+    const promc_scrape_opts filters[] = {
+        {.names = NULL},
+        {.names = PROMC_LABELS("read_bytes_total")},
+        {.timeout = 5},
+    };
+    for (int f = PROMC_FORMAT_TEXT; f <= PROMC_FORMAT_PROTOBUF; f++) {
+        for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+            size_t la, lb;
+            char *a = promc_encode_buffer_ex(cb, (promc_format)f, &la, &filters[i]);
+            char *b = promc_encode_buffer_ex(plain, (promc_format)f, &lb, &filters[i]);
+            assert_non_null(a);
+            assert_non_null(b);
+            /* With a deadline the library's promc_collector_* families
+             * follow (before "# EOF" in OpenMetrics): the rest is the same. */
+            size_t same = f == PROMC_FORMAT_OPENMETRICS && filters[i].timeout > 0 ? lb - 6 : lb;
+            if (filters[i].timeout > 0)
+                assert_true(la >= same);
+            else
+                assert_int_equal(la, lb);
+            assert_memory_equal(a, b, same);
+            promc_free(a);
+            promc_free(b);
+        }
+    }
+    promc_metric_free(g);
+    promc_metric_free(c);
+    promc_gauge_free(pg);
+    promc_counter_free(pc);
+    promc_registry_free(cb);
+    promc_registry_free(plain);
+}
+
 static int failing(void *ud, double *v)
 {
     (void)ud;
@@ -469,6 +524,7 @@ int main(void)
     test_pin_clock();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gauge_and_counter_read_at_every_scrape),
+        cmocka_unit_test(exposed_as_the_type_it_imitates),
         cmocka_unit_test(a_failing_callback_fails_the_scrape_after_the_rest),
         cmocka_unit_test(a_counter_refuses_negative_and_nan),
         cmocka_unit_test(creation_errors_leave_userdata_to_the_caller),
