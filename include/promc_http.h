@@ -77,6 +77,139 @@ typedef void (*promc_http_handler)(void *userdata, const char *method, const cha
 typedef void (*promc_http_sent_fn)(void *userdata, const char *method, const char *path,
                                    const promc_http_response *response, int written_ok);
 
+/* A request a promc_http_request_handler answers: what the client sent,
+ * read through the promc_http_request_* functions below. Opaque.
+ *
+ * Ownership: the server owns it and everything its functions return; all
+ * of it is valid during the handler call only (copy what must outlive it).
+ * Thread safety: read it on the thread that runs the handler. */
+typedef struct promc_http_request promc_http_request;
+
+/* The request's method as sent ("GET", "POST", any token), NUL-terminated.
+ * NULL for NULL req. Cannot fail otherwise. Valid during the handler call. */
+PROMC_API const char *promc_http_request_method(const promc_http_request *req);
+/* The request's path, without the query string, as sent (not
+ * percent-decoded), NUL-terminated; "/" for an absolute-form target
+ * without one. NULL for NULL req. Cannot fail otherwise. Valid during the
+ * handler call. */
+PROMC_API const char *promc_http_request_path(const promc_http_request *req);
+/* The raw query string: what follows the path's '?', not decoded
+ * (promc_http_query_value decodes one parameter), NUL-terminated; "" when
+ * the target has no '?'. NULL for NULL req. Cannot fail otherwise. Valid
+ * during the handler call. */
+PROMC_API const char *promc_http_request_query(const promc_http_request *req);
+/* The value of the first header named name, compared case-insensitively
+ * ("content-type" finds "Content-Type"), without surrounding whitespace,
+ * NUL-terminated; NULL when the request has none, or req or name is NULL.
+ * Cannot fail otherwise. Valid during the handler call. */
+PROMC_API const char *promc_http_request_header(const promc_http_request *req, const char *name);
+/* The request's i-th header (from 0, in the order sent): its name and
+ * value, NUL-terminated, in *name and *value. Returns 1, or 0 (and both
+ * NULL) when i is past the last header or an argument is NULL. Cannot fail
+ * otherwise. Valid during the handler call. */
+PROMC_API int promc_http_request_header_at(const promc_http_request *req, size_t i,
+                                           const char **name, const char **value);
+/* The client's address as text: "192.0.2.1" for IPv4 (also an IPv4 client
+ * of a dual-stack socket), "2001:db8::1" for IPv6, "" for a Unix socket.
+ * The peer of the connection, not X-Forwarded-For (read that header behind
+ * a proxy you trust). NULL for NULL req. Cannot fail otherwise. Valid
+ * during the handler call. */
+PROMC_API const char *promc_http_request_client_addr(const promc_http_request *req);
+/* The client's port; 0 for a Unix socket, -1 for NULL req. Cannot fail
+ * otherwise. */
+PROMC_API int promc_http_request_client_port(const promc_http_request *req);
+/* The request's body and its length in *len (len may be NULL): all of it,
+ * as sent with Content-Length (it may hold NULs), followed by a NUL byte
+ * that is not counted; "" with *len 0 without a body. The server reads the
+ * whole body before calling the handler, up to opts.max_body bytes (see
+ * there for what happens beyond, and to chunked bodies). NULL (and *len 0)
+ * for NULL req. Cannot fail otherwise. Valid during the handler call. */
+PROMC_API const char *promc_http_request_body(const promc_http_request *req, size_t *len);
+
+/* Decodes the value of the query parameter key in query (e.g.
+ * promc_http_request_query's "a=1&b=x%20y"), as Go's url.Query().Get does:
+ * the first pair whose key decodes to key; "%XY" is that byte and '+' a
+ * space, in keys and values. A key without '=' has the value "".
+ *
+ * Writes the value NUL-terminated into out[0..cap) and returns its length;
+ * returns -1 when the parameter is absent, with promc_last_error_code()
+ * PROMC_ENOENT.
+ * Errors (-1): PROMC_EINVAL for query, key or out NULL, cap 0, or a '%'
+ * not followed by two hex digits in a pair looked at; PROMC_ELIMIT when the
+ * value and its NUL do not fit in cap (out then holds nothing usable);
+ * PROMC_ENOENT when absent. Any thread. */
+PROMC_API long promc_http_query_value(const char *query, const char *key, char *out, size_t cap);
+
+/* Answers a request the server does not answer itself, as promc_http_handler
+ * does, but sees the whole request: method, path, query string, headers,
+ * client address and body (see promc_http_request). userdata is
+ * opts.handler_data. Fill in *response (see promc_http_response).
+ *
+ * Thread safety: as promc_http_handler: on a worker thread, several calls
+ * at once with more than one worker; it must not call
+ * promc_http_server_free on its own server. */
+typedef void (*promc_http_request_handler)(void *userdata, const promc_http_request *req,
+                                           promc_http_response *response);
+
+/* Counts and times the requests a custom handler answers, as client_golang's
+ * promhttp.InstrumentHandlerCounter, ...Duration, ...InFlight and
+ * ...ResponseSize do together. Created by promc_http_instrument_new, given
+ * to servers in promc_http_opts.instrument, freed by
+ * promc_http_instrument_free. Opaque. */
+typedef struct promc_http_instrument promc_http_instrument;
+
+/* Options of promc_http_instrument_new; all optional (zero = default), the
+ * pointer may be NULL. Read during the call only. */
+typedef struct promc_http_instrument_opts {
+    /* Metric names; defaults as client_golang's promhttp examples:
+     * "api_requests_total" (counter, labels code and method),
+     * "request_duration_seconds" (histogram, code and method),
+     * "in_flight_requests" (gauge) and "response_size_bytes" (histogram,
+     * code and method). A counter's name may be given with or without
+     * "_total". */
+    const char *requests_name;
+    const char *duration_name;
+    const char *in_flight_name;
+    const char *response_size_name;
+    /* Bucket upper bounds (as promc_histogram_opts.buckets); NULL: the
+     * default buckets for the duration, {200, 500, 900, 1500} bytes for the
+     * response size (promhttp's example). */
+    const double *duration_buckets;
+    size_t duration_nbuckets;
+    const double *response_size_buckets;
+    size_t response_size_nbuckets;
+} promc_http_instrument_opts;
+
+/* Creates the four metrics in reg (NULL: the default registry) and returns
+ * them as one instrument for promc_http_opts.instrument. A server given it
+ * counts every request its handler (either kind) answered, once the answer
+ * was handed to the connection: requests_total{code, method} and the
+ * duration (from the handler's call until then) and response body size
+ * (bytes of the body as sent; 0 for HEAD, 204, 304) by code and method,
+ * and in_flight while the handler runs. The metrics path is not included
+ * (the server's own promc_http_* metrics count it), nor what the server
+ * answers without calling the handler (401, 411, 413, 503, malformed
+ * requests).
+ *
+ * Label values are bounded: code is the status sent ("200", "503"; the
+ * handler's status is 100..999), method is the standard method in lower
+ * case ("get", "post", "put", "delete", "head", "options", "patch",
+ * "connect", "trace", "notify") and "unknown" for any other, as
+ * client_golang's sanitizeMethod.
+ *
+ * Several servers may share one instrument. Errors: NULL with the last
+ * error: PROMC_EINVAL for PROMC_NO_REGISTRY (the metrics would be exposed
+ * nowhere), and the errors of promc_counter_vec_new,
+ * promc_histogram_vec_new and promc_gauge_new for these names and buckets
+ * (PROMC_EINVAL for an invalid name or buckets, PROMC_EEXIST when one is
+ * taken), PROMC_ENOMEM. Nothing stays registered on failure. Any thread. */
+PROMC_API promc_http_instrument *promc_http_instrument_new(promc_registry *reg,
+                                                           const promc_http_instrument_opts *opts);
+/* Unregisters the instrument's metrics and frees it. Every server given it
+ * must have been freed first. NULL is a no-op. Cannot fail: returns
+ * PROMC_OK. Thread safety: any thread, once. */
+PROMC_API int promc_http_instrument_free(promc_http_instrument *inst);
+
 /* Decides whether HTTP Basic credentials may use the server (see
  * promc_http_opts.basic_auth_check): returns non-zero to let the request
  * through, 0 to answer it 401.
@@ -221,7 +354,28 @@ typedef struct promc_http_opts {
     /* --- Custom requests (see promc_http_handler) -------------------- */
     promc_http_handler handler; /* NULL: the built-in /, /-/healthy, /-/ready, 404 */
     promc_http_sent_fn on_sent; /* may be NULL */
-    void *handler_data;         /* passed to both; borrowed */
+    void *handler_data;         /* passed to all three; borrowed */
+    /* A handler that sees the whole request (see promc_http_request); it
+     * takes the place of handler, which must then be NULL (refused). */
+    promc_http_request_handler request_handler;
+    /* Bytes of one request body a request_handler may get; default 1 MiB.
+     * The server reads a body (Content-Length) in full before it calls the
+     * handler, within read_timeout of the request's first byte. A larger
+     * Content-Length is answered 413 at once and the connection closed,
+     * without reading the body or calling the handler. A chunked body
+     * (Transfer-Encoding: chunked, whose size is not known in advance) is
+     * answered 411 Length Required the same way. Bodies of requests to the
+     * metrics path, or for the older handler, are not kept: they are read
+     * and discarded as before. */
+    size_t max_body;
+    /* Bytes of request bodies held at once, all connections together,
+     * being received or waiting for a worker; default 16 MiB, and at least
+     * max_body (refused otherwise). A body that does not fit is answered
+     * 503 at once and the connection closed. */
+    size_t max_body_total;
+    /* Counts the handler's requests (see promc_http_instrument_new); NULL:
+     * not counted. Borrowed until promc_http_server_free returns. */
+    promc_http_instrument *instrument;
 } promc_http_opts;
 
 /* Binds addr and starts serving reg on it: the registry's exposition on the
@@ -252,7 +406,8 @@ typedef struct promc_http_opts {
  *                 line or index text that breaks its rules; a metrics
  *                 path that no request could ask for; workers or max_queue
  *                 above their bounds; a NaN max_scrape_timeout, a NaN or
- *                 infinite scrape_timeout_offset
+ *                 infinite scrape_timeout_offset; both handler and
+ *                 request_handler; max_body above max_body_total
  *   PROMC_EIO     addr cannot be bound (in use, no permission), or the
  *                 event loop or the threads cannot be set up
  *   PROMC_ENOMEM  out of memory

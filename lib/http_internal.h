@@ -22,6 +22,8 @@
  *   http_loop.c          the event loop: accept, read, timeouts, shedding
  *   http_workers.c       the work queue, worker threads, pipelining
  *   http_routes.c        what each path answers, authentication
+ *   http_request.c       the request a request handler reads
+ *   http_instrument.c    the handler's request metrics (opts.instrument)
  *   http_reply.c         response heads, sending, the pending-output budget
  *   http_self_metrics.c  the server's own metrics
  *   http_listen.c        listen addresses and binding, or a socket given
@@ -34,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -127,6 +130,16 @@ struct promc__http_conn {
      * pending-output budget until it is written. */
     struct promc__chain out;
     uint64_t skip; /* request-body bytes still to discard */
+    /* The body a request handler gets (NULL: none), body_len bytes and a
+     * NUL, body_have of them received so far; reserved in the server's
+     * body budget (body_held) while it is held. body_taken: the request's
+     * body bytes are here, not in buf (nothing to skip after it). */
+    char *body;
+    size_t body_len, body_have;
+    bool body_taken;
+    /* The client's address, from accept(). */
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
     size_t len;
     struct promc__http_request req;
     size_t head_len;
@@ -180,6 +193,8 @@ struct promc_http_server {
     /* Bytes workers wait to reserve: while non-zero, the loop sheds slow
      * readers until they fit. */
     atomic_size_t pending_wanted;
+    /* Bytes of request bodies held (opts.max_body_total bounds them). */
+    atomic_size_t body_held;
     /* Signalled, while workers wait, when bytes of the budget come back
      * (and when the server stops). Its clock is CLOCK_MONOTONIC. */
     pthread_mutex_t room_lock;
@@ -272,6 +287,9 @@ void promc__http_conn_skip_body(struct promc__http_conn *c);
 /* Drops the answered request from c->buf: its head, and as much of its body
  * as has arrived; the rest of the body is left in c->skip. */
 void promc__http_conn_next(struct promc__http_conn *c);
+/* Frees the request body c holds, if any, and gives its bytes back to the
+ * body budget. */
+void promc__http_conn_drop_body(promc_http_server *s, struct promc__http_conn *c);
 /* Queues c, whose complete request head is in c->buf[0..head_len), for a
  * worker; false when the queue is full. */
 bool promc__http_enqueue(promc_http_server *s, struct promc__http_conn *c);
@@ -312,9 +330,49 @@ bool promc__http_is_metrics(const promc_http_server *s, const struct promc__http
 bool promc__http_is_health_check(const promc_http_server *s, const struct promc__http_request *q);
 /* The health check's answer to q. */
 struct promc__http_reply promc__http_health_reply(const struct promc__http_request *q);
+/* Whether the server has a handler of either kind (which then owns every
+ * path but the metrics one). */
+bool promc__http_has_handler(const promc_http_server *s);
+/* Whether q goes to a request handler with a body to read first
+ * (Content-Length above 0, or chunked): the loop receives it before
+ * queueing the request. */
+bool promc__http_wants_body(const promc_http_server *s, const struct promc__http_request *q);
 /* Whether the calling thread is running one of s's callbacks: its handler,
  * its on_sent, or a collector its scrape called. */
 bool promc__http_in_callback_of(const promc_http_server *s);
+
+/* ===================================================================== */
+/* The request a request handler reads (http_request.c)                   */
+/* ===================================================================== */
+
+struct promc_http_request {
+    const char *method, *path, *query;
+    const struct promc__http_request *head; /* its header spans, NUL-terminated */
+    const char *body;
+    size_t body_len;
+    char addr[64]; /* INET6_ADDRSTRLEN and more */
+    int port;
+};
+
+/* Builds r from the request parsed in c->req (head in c->buf), for the
+ * duration of one handler call: NUL-terminates method, path, query and
+ * every header name and value in place (each is followed by a delimiter
+ * the parser no longer needs), formats the client's address, and points
+ * at c's body. */
+void promc__http_request_init(struct promc_http_request *r, struct promc__http_conn *c);
+/* The query string of q (after the path's '?'), or NULL; *len its bytes. */
+const char *promc__http_query_of(const struct promc__http_request *q, size_t *len);
+
+/* ===================================================================== */
+/* Handler metrics (http_instrument.c)                                    */
+/* ===================================================================== */
+
+/* A handler call starts (in flight). */
+void promc__http_instrument_begin(promc_http_instrument *inst);
+/* It ended: the response was handed over with status, body_bytes of body
+ * sent, seconds after it started. */
+void promc__http_instrument_end(promc_http_instrument *inst, const char *method, int status,
+                                size_t body_bytes, double seconds);
 
 /* ===================================================================== */
 /* Listening (http_listen.c)                                              */

@@ -73,6 +73,7 @@ static void list_append(promc_http_server *s, struct promc__http_conn *c)
 static void conn_close(promc_http_server *s, struct promc__http_conn *c)
 {
     promc__http_drop_out(s, c);
+    promc__http_conn_drop_body(s, c);
     list_remove(s, c);
     close(c->fd); /* also removes it from the epoll set */
     c->fd = -1;
@@ -158,6 +159,83 @@ static bool answer_health_now(promc_http_server *s, struct promc__http_conn *c)
     return true;
 }
 
+/* Hands c, whose request is complete (its body received, if it goes to a
+ * request handler), to a worker; a full queue is a 503. Returns false when
+ * c was closed. */
+static bool dispatch(promc_http_server *s, struct promc__http_conn *c)
+{
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    c->state = PROMC__CONN_BUSY;
+    if (!promc__http_enqueue(s, c)) {
+        promc__http_send_error_now(c->fd, 503);
+        if (promc__http_is_metrics(s, &c->req))
+            promc__http_self_count(&s->self, 503);
+        conn_close(s, c);
+        return false;
+    }
+    return true;
+}
+
+/* Starts receiving the body of c's request for the request handler: room
+ * for it in the body budget, and the body bytes already in buf moved to
+ * it (buf keeps the head and whatever follows the body). Returns 0, or the
+ * status to refuse the request with: 411 for a chunked body, 413 for one
+ * over max_body, 503 when the budget or memory has no room. */
+static int take_body(promc_http_server *s, struct promc__http_conn *c)
+{
+    if (c->req.chunked)
+        return 411;
+    if (c->req.content_length > s->opts.max_body)
+        return 413;
+    size_t n = (size_t)c->req.content_length;
+    size_t held = atomic_fetch_add(&s->body_held, n);
+    if (held > s->opts.max_body_total || n > s->opts.max_body_total - held) {
+        atomic_fetch_sub(&s->body_held, n);
+        return 503;
+    }
+    c->body = promc__malloc(n + 1);
+    if (!c->body) {
+        atomic_fetch_sub(&s->body_held, n);
+        return 503;
+    }
+    c->body_len = n;
+    c->body[n] = '\0';
+    size_t after = c->len - c->head_len;
+    size_t have = after < n ? after : n;
+    memcpy(c->body, c->buf + c->head_len, have);
+    memmove(c->buf + c->head_len, c->buf + c->head_len + have, after - have);
+    c->len -= have;
+    c->body_have = have;
+    c->body_taken = true;
+    return 0;
+}
+
+/* Whether c is receiving a request handler's body (its head is complete). */
+static bool receiving_body(const struct promc__http_conn *c)
+{
+    return c->body && c->body_have < c->body_len;
+}
+
+/* Reads what has arrived of c's body; once it is whole, the request goes
+ * to a worker. Returns false when c was closed. */
+static bool read_body(promc_http_server *s, struct promc__http_conn *c)
+{
+    while (receiving_body(c)) {
+        ssize_t n = read(c->fd, c->body + c->body_have, c->body_len - c->body_have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        if (n <= 0) {
+            /* The client hung up, or failed, before its body was whole. */
+            conn_close(s, c);
+            return false;
+        }
+        c->body_have += (size_t)n;
+    }
+    return dispatch(s, c);
+}
+
 /* Looks at the buffered bytes: a complete head goes to a worker, an invalid
  * one gets its error and the connection closes, a partial one waits.
  * Returns false when c was closed. */
@@ -186,28 +264,41 @@ static bool process_buffer(promc_http_server *s, struct promc__http_conn *c)
                 return false;
             continue;
         }
-        epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-        c->state = PROMC__CONN_BUSY;
-        if (!promc__http_enqueue(s, c)) {
-            promc__http_send_error_now(c->fd, 503);
-            if (promc__http_is_metrics(s, &c->req))
-                promc__http_self_count(&s->self, 503);
-            conn_close(s, c);
-            return false;
+        if (promc__http_wants_body(s, &c->req)) {
+            /* The whole request must be here within read_timeout of its
+             * first byte, body included (c->deadline runs on). */
+            int refused = take_body(s, c);
+            if (refused) {
+                promc__http_send_error_now(c->fd, refused);
+                conn_close(s, c);
+                return false;
+            }
+            if (receiving_body(c))
+                return true;
         }
-        return true;
+        return dispatch(s, c);
     }
 }
 
 static void on_readable(promc_http_server *s, struct promc__http_conn *c)
 {
+    if (receiving_body(c)) {
+        read_body(s, c);
+        return;
+    }
     size_t cap = s->opts.max_head;
     size_t before = c->len;
     for (;;) {
         if (c->len == cap) {
             /* Full buffer: a complete head (to a worker), one too large
              * (431, closed), or a body being skipped. */
-            if (!process_buffer(s, c) || c->state != PROMC__CONN_READING || c->len == cap)
+            if (!process_buffer(s, c) || c->state != PROMC__CONN_READING)
+                return;
+            if (receiving_body(c)) {
+                read_body(s, c);
+                return;
+            }
+            if (c->len == cap)
                 return;
         }
         ssize_t n = read(c->fd, c->buf + c->len, cap - c->len);
@@ -242,7 +333,8 @@ static void on_readable(promc_http_server *s, struct promc__http_conn *c)
     }
 }
 
-static void add_conn(promc_http_server *s, int fd)
+static void add_conn(promc_http_server *s, int fd, const struct sockaddr_storage *peer,
+                     socklen_t peer_len)
 {
     if (s->nconns >= s->opts.max_connections && !shed_one(s)) {
         close(fd);
@@ -255,6 +347,8 @@ static void add_conn(promc_http_server *s, int fd)
     }
     memset(c, 0, sizeof *c);
     c->fd = fd;
+    c->peer = *peer;
+    c->peer_len = peer_len;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
@@ -272,13 +366,15 @@ static void add_conn(promc_http_server *s, int fd)
 static void on_accept(promc_http_server *s)
 {
     for (int budget = ACCEPT_BATCH; budget > 0; budget--) {
-        int fd = accept(s->listen_fd, NULL, NULL);
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof peer;
+        int fd = accept(s->listen_fd, (struct sockaddr *)&peer, &peer_len);
         if (fd >= 0) {
             if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
                 close(fd);
                 continue;
             }
-            add_conn(s, fd);
+            add_conn(s, fd, &peer, peer_len);
             continue;
         }
         if (errno == EINTR || errno == ECONNABORTED)

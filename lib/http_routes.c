@@ -59,12 +59,23 @@ static bool path_is_health(const struct promc__http_request *q)
     return path_is(q, "/-/healthy") || path_is(q, "/-/ready");
 }
 
+bool promc__http_has_handler(const promc_http_server *s)
+{
+    return s->opts.handler || s->opts.request_handler;
+}
+
+bool promc__http_wants_body(const promc_http_server *s, const struct promc__http_request *q)
+{
+    return s->opts.request_handler && (q->content_length > 0 || q->chunked) &&
+           !promc__http_is_metrics(s, q);
+}
+
 /* With a handler, the application owns /-/healthy and /-/ready. */
 bool promc__http_is_health_check(const promc_http_server *s, const struct promc__http_request *q)
 {
     bool get_or_head =
         span_eq(q->method, q->method_len, "GET") || span_eq(q->method, q->method_len, "HEAD");
-    return !s->opts.handler && get_or_head && !q->chunked && path_is_health(q);
+    return !promc__http_has_handler(s) && get_or_head && !q->chunked && path_is_health(q);
 }
 
 struct promc__http_reply promc__http_health_reply(const struct promc__http_request *q)
@@ -232,17 +243,6 @@ static bool reserve(void **p, size_t *have, size_t want, size_t elem)
     return true;
 }
 
-/* The query string of the request (after the path's '?'), or NULL. */
-static const char *query_of(const struct promc__http_request *req, size_t *len)
-{
-    const char *end = req->target + req->target_len;
-    const char *q = req->path + req->path_len;
-    if (q >= end || *q != '?')
-        return NULL;
-    *len = (size_t)(end - q - 1);
-    return q + 1;
-}
-
 /* The values of the query's name[] parameters (client_golang's promhttp
  * filter), percent-decoded into the worker's scratch, as a NULL-terminated
  * list in *names; *names NULL when the query has none. Every parameter is
@@ -254,7 +254,7 @@ static int query_names(struct promc__http_scratch *w, const struct promc__http_r
 {
     *names = NULL;
     size_t qlen = 0;
-    const char *q = query_of(req, &qlen);
+    const char *q = promc__http_query_of(req, &qlen);
     if (!q)
         return PROMC_OK;
     /* Each pair decodes to at most its own length plus a NUL, and there is
@@ -492,16 +492,27 @@ static bool valid_response(const promc_http_response *resp)
            (!resp->allow || strlen(resp->allow) <= PROMC__HTTP_HEADER_VALUE_MAX);
 }
 
+/* Bytes of body a response sent: none for HEAD, 1xx, 204 and 304. */
+static size_t body_bytes_sent(const struct promc__http_reply *r)
+{
+    bool bodiless = r->head_only || r->status < 200 || r->status == 204 || r->status == 304;
+    return bodiless ? 0 : r->body_len;
+}
+
 static bool answer_handler(const struct route *rt)
 {
     promc_http_server *s = rt->s;
-    const struct promc__http_request *req = rt->req;
-    const char *method = terminate(rt->c, req->method, req->method_len);
-    /* An absolute-form target without a path ("http://host") means "/". */
-    const char *path = req->path_len ? terminate(rt->c, req->path, req->path_len) : "/";
+    promc_http_instrument *inst = s->opts.instrument;
+    struct promc_http_request request;
+    promc__http_request_init(&request, rt->c);
     promc_http_response resp = {.status = 200};
+    int64_t t0 = inst ? promc__mono_ns() : 0;
+    promc__http_instrument_begin(inst);
     const void *outer = enter_callbacks(s);
-    s->opts.handler(s->opts.handler_data, method, path, &resp);
+    if (s->opts.request_handler)
+        s->opts.request_handler(s->opts.handler_data, &request, &resp);
+    else
+        s->opts.handler(s->opts.handler_data, request.method, request.path, &resp);
     leave_callbacks(outer);
     struct promc__http_reply r = base_reply(rt);
     if (valid_response(&resp)) {
@@ -518,11 +529,14 @@ static bool answer_handler(const struct route *rt)
         r.body_len = strlen(r.body);
     }
     bool ok = promc__http_deliver(s, rt->c, &r);
+    if (inst)
+        promc__http_instrument_end(inst, request.method, r.status, body_bytes_sent(&r),
+                                   (double)(promc__mono_ns() - t0) / 1e9);
     if (s->opts.on_sent) {
         /* What was sent: 500 for an invalid response, 503 without room. */
         resp.status = r.status;
         outer = enter_callbacks(s);
-        s->opts.on_sent(s->opts.handler_data, method, path, &resp, ok);
+        s->opts.on_sent(s->opts.handler_data, request.method, request.path, &resp, ok);
         leave_callbacks(outer);
     }
     return ok && r.keep_alive;
@@ -545,8 +559,9 @@ bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c,
                        .w = w,
                        .wb = &w->body};
     /* With a handler, the application owns every path but the metrics one. */
-    bool healthy = !s->opts.handler && path_is_health(req);
-    bool index = !s->opts.handler && path_is(req, "/");
+    bool handler = promc__http_has_handler(s);
+    bool healthy = !handler && path_is_health(req);
+    bool index = !handler && path_is(req, "/");
 
     if (!healthy && !authorized(s, req))
         return answer_error(&rt, 401, "401 Unauthorized\n");
@@ -558,7 +573,7 @@ bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c,
         return answer_health(&rt);
     if (index)
         return answer_index(&rt);
-    if (s->opts.handler)
+    if (handler)
         return answer_handler(&rt);
     return answer_error(&rt, 404, "404 Not Found\n");
 }

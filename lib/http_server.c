@@ -64,6 +64,12 @@ static void server_free(promc_http_server *s)
  * slow readers, yet bounds what many stalled readers can pin. */
 #define DEFAULT_MAX_PENDING ((size_t)64 << 20)
 
+/* A request handler's body: 1 MiB is far more than a form or a JSON
+ * request of an exporter's web app; 16 MiB of them at once bounds what
+ * clients sending bodies slowly can pin. */
+#define DEFAULT_MAX_BODY       ((size_t)1 << 20)
+#define DEFAULT_MAX_BODY_TOTAL ((size_t)16 << 20)
+
 /* A smaller max_head is raised to this: below it, a request line with a
  * short path and a Host header would not fit. */
 #define MIN_HEAD 256
@@ -119,6 +125,10 @@ static void apply_defaults(promc_http_opts *o)
         o->write_timeout = DEFAULT_WRITE_TIMEOUT;
     if (!o->max_pending_bytes)
         o->max_pending_bytes = DEFAULT_MAX_PENDING;
+    if (!o->max_body)
+        o->max_body = DEFAULT_MAX_BODY;
+    if (!o->max_body_total)
+        o->max_body_total = DEFAULT_MAX_BODY_TOTAL;
     /* Internally 0 means none for both (a NaN is refused by check_opts). */
     if (o->max_scrape_timeout == 0)
         o->max_scrape_timeout = DEFAULT_MAX_SCRAPE_TIMEOUT;
@@ -276,6 +286,14 @@ static int check_opts(promc_registry *reg, const promc_http_opts *o)
     if (isnan(o->max_scrape_timeout) || !isfinite(o->scrape_timeout_offset))
         return promc__fail(PROMC_EINVAL, "max_scrape_timeout is NaN, or scrape_timeout_offset "
                                          "is NaN or infinite");
+    if (o->handler && o->request_handler)
+        return promc__fail(PROMC_EINVAL, "handler and request_handler are two ways to answer "
+                                         "requests: set one");
+    if (o->max_body > o->max_body_total)
+        return promc__fail(PROMC_EINVAL,
+                           "max_body (%zu bytes) is more than max_body_total (%zu bytes): no "
+                           "body that large could be received",
+                           o->max_body, o->max_body_total);
     if (o->workers > MAX_WORKERS || o->max_queue > MAX_QUEUE)
         return promc__fail(PROMC_EINVAL, "too many workers or too long a queue (at most %d and %d)",
                            MAX_WORKERS, MAX_QUEUE);

@@ -32,8 +32,20 @@ void promc__http_conn_next(struct promc__http_conn *c)
     memmove(c->buf, c->buf + c->head_len, c->len - c->head_len);
     c->len -= c->head_len;
     c->head_len = 0;
-    c->skip = c->req.content_length;
+    /* A body the loop received for a handler is no longer in buf. */
+    c->skip = c->body_taken ? 0 : c->req.content_length;
+    c->body_taken = false;
     promc__http_conn_skip_body(c);
+}
+
+void promc__http_conn_drop_body(promc_http_server *s, struct promc__http_conn *c)
+{
+    if (!c->body)
+        return;
+    atomic_fetch_sub(&s->body_held, c->body_len);
+    promc__free(c->body);
+    c->body = NULL;
+    c->body_len = c->body_have = 0;
 }
 
 /* ===================================================================== */
@@ -72,6 +84,7 @@ static void serve(promc_http_server *s, struct promc__http_conn *c, struct promc
     for (;;) {
         bool keep = promc__http_answer(s, c, w);
         promc__http_conn_next(c);
+        promc__http_conn_drop_body(s, c);
         if (!keep || atomic_load(&s->stopping)) {
             /* A response still being written is finished before closing. */
             if (c->out.len && !atomic_load(&s->stopping))
@@ -95,6 +108,10 @@ static void serve(promc_http_server *s, struct promc__http_conn *c, struct promc
                 c->close_me = true;
             break;
         }
+        /* A body for the handler is the loop's to receive: it parses this
+         * head again when the connection comes back. */
+        if (promc__http_wants_body(s, &c->req))
+            break;
         c->head_len = (size_t)rc;
     }
     give_back(s, c);

@@ -1133,6 +1133,35 @@ static struct outcome ok_promc_http_server_new_fd(void)
     return o;
 }
 
+static struct outcome fail_promc_http_query_value(void)
+{
+    char out[8];
+    long n = promc_http_query_value("a=1", "b", out, sizeof out);
+    return seen(n < 0 ? promc_last_error_code() : PROMC_OK);
+}
+static struct outcome ok_promc_http_query_value(void)
+{
+    char out[8];
+    dirty();
+    long n = promc_http_query_value("a=1", "a", out, sizeof out);
+    return seen(n == 1 ? PROMC_OK : PROMC_EINVAL);
+}
+
+static struct outcome fail_promc_http_instrument_new(void)
+{
+    return seen_ptr(promc_http_instrument_new(PROMC_NO_REGISTRY, NULL));
+}
+static struct outcome ok_promc_http_instrument_new(void)
+{
+    promc_registry *r = promc_registry_new();
+    dirty();
+    promc_http_instrument *in = promc_http_instrument_new(r, NULL);
+    struct outcome o = seen_ptr(in);
+    promc_http_instrument_free(in);
+    promc_registry_free(r);
+    return o;
+}
+
 /* The server's own handler freeing it is refused (and the server is freed
  * by main later). */
 static promc_http_server *self_freeing;
@@ -1436,6 +1465,8 @@ static const struct row {
     ROW(promc_http_server_new),
     ROW(promc_http_server_new_fd),
     ROW(promc_http_server_free),
+    ROW(promc_http_query_value),
+    ROW(promc_http_instrument_new),
     ROW(promc_http_fetch),
     ROW(promc_push),
     ROW(promc_push_add),
