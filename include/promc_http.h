@@ -569,6 +569,42 @@ PROMC_API int promc_textfile_write(promc_registry *reg, const char *path);
 PROMC_API int promc_textfile_write_ex(promc_registry *reg, const char *path,
                                       const promc_scrape_opts *opts);
 
+/* ===================================================================== */
+/* Stopping on SIGTERM and SIGINT                                         */
+/* ===================================================================== */
+
+/* The pattern for a program that serves, pushes or writes a textfile until
+ * it is told to stop (docs/HTTP.md, "Shutdown"): block the stop signals
+ * first, so no thread ever runs a signal handler, then take them
+ * synchronously where it is safe to call promc:
+ *
+ *     promc_stop_signals_block();          first in main, before threads
+ *     srv = promc_http_server_new(...);
+ *     while (promc_stop_signal_wait(15) == 0)
+ *         ... periodic work ...
+ *     promc_http_server_free(srv);         then the final push or textfile
+ */
+
+/* Blocks SIGINT and SIGTERM in the calling thread. Threads created after
+ * it inherit the mask, so call it first in main, before anything starts a
+ * thread (a server, a collector, a library of yours): a stop signal then
+ * stays pending for promc_stop_signal_wait instead of ending the process
+ * or running a handler on some thread. Calling it again is harmless.
+ * Cannot fail: returns PROMC_OK. Thread safety: any thread (it changes that
+ * thread's mask only). */
+PROMC_API int promc_stop_signals_block(void);
+
+/* Waits until SIGINT or SIGTERM is pending for the calling thread or the
+ * process and takes it, at most timeout seconds: 0 does not wait,
+ * negative or +INFINITY waits for ever. Returns the signal taken (SIGINT
+ * or SIGTERM), 0 when the time passed without one.
+ * Errors (a negative code): PROMC_EINVAL for a NaN timeout; PROMC_ESTATE
+ * when the calling thread does not block both signals (call
+ * promc_stop_signals_block first: otherwise a signal could end the process
+ * or go to another thread instead). Thread safety: any thread that blocks
+ * them; with several waiting, one of them takes each signal. */
+PROMC_API int promc_stop_signal_wait(double timeout);
+
 #ifdef __cplusplus
 }
 #endif

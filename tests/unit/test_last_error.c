@@ -11,6 +11,8 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1162,6 +1164,21 @@ static struct outcome ok_promc_http_instrument_new(void)
     return o;
 }
 
+static struct outcome fail_promc_stop_signal_wait(void)
+{
+    return seen(promc_stop_signal_wait(NAN));
+}
+static struct outcome ok_promc_stop_signal_wait(void)
+{
+    sigset_t old;
+    pthread_sigmask(SIG_SETMASK, NULL, &old);
+    promc_stop_signals_block();
+    dirty();
+    struct outcome o = seen(promc_stop_signal_wait(0)); /* none pending: 0 */
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return o;
+}
+
 /* The server's own handler freeing it is refused (and the server is freed
  * by main later). */
 static promc_http_server *self_freeing;
@@ -1467,6 +1484,7 @@ static const struct row {
     ROW(promc_http_server_free),
     ROW(promc_http_query_value),
     ROW(promc_http_instrument_new),
+    ROW(promc_stop_signal_wait),
     ROW(promc_http_fetch),
     ROW(promc_push),
     ROW(promc_push_add),
