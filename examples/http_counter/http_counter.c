@@ -47,16 +47,16 @@ static promc_counter *ok_requests, *missing_requests;
 static const char hello[] = "<b> Hello World !</b>";
 static const char not_found[] = "<b> Not Found</b>";
 
-static void app(void *userdata, const char *method, const char *path, promc_http_response *r)
+static void app(void *userdata, const promc_http_request *req, promc_http_response *r)
 {
     (void)userdata;
-    if (strcmp(method, "GET") != 0) {
+    if (strcmp(promc_http_request_method(req), "GET") != 0) {
         r->status = 501;
         r->body = "Not Implemented\n";
         r->body_len = strlen(r->body);
         return;
     }
-    bool root = strcmp(path, "/") == 0;
+    bool root = strcmp(promc_http_request_path(req), "/") == 0;
     r->status = root ? 200 : 404;
     r->content_type = "text/html; charset=utf-8";
     r->body = root ? hello : not_found;
@@ -103,8 +103,11 @@ int main(int argc, char **argv)
     if (!metrics)
         return 1;
     /* The application itself: no metrics endpoint of its own. */
-    promc_http_opts app_opts = {
-        .disable_metrics = 1, .handler = app, .on_sent = sent, .workers = 4, .idle_timeout = 5};
+    promc_http_opts app_opts = {.disable_metrics = 1,
+                                .request_handler = app,
+                                .on_sent = sent,
+                                .workers = 4,
+                                .idle_timeout = 5};
     promc_http_server *web = promc_http_server_new(NULL, app_listen, &app_opts);
     if (!web) {
         ex_log(EX_LOG_ERROR, "web application: %s", promc_last_error());

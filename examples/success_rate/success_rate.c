@@ -3,7 +3,9 @@
  * probability --success-rate percent and 500 otherwise; requests_total
  * counts answers by code and rate_requests holds the percentage of 500
  * answers so far (the original's meaning, kept despite the gauge's name).
- * Other paths 404 and other methods 405, neither counted.
+ * Other paths 404 and other methods 405, neither counted there; every
+ * answer is in api_requests_total{code,method} and the latency and size
+ * histograms beside it (promc_http_instrument).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -82,13 +84,13 @@ static uint64_t next_random(void)
     return state.rng = x;
 }
 
-static void app(void *userdata, const char *method, const char *path, promc_http_response *r)
+static void app(void *userdata, const promc_http_request *req, promc_http_response *r)
 {
     (void)userdata;
-    if (strcmp(path, "/") != 0) {
+    if (strcmp(promc_http_request_path(req), "/") != 0) {
         r->status = 404;
         r->body = "Not Found\n";
-    } else if (strcmp(method, "GET") != 0) {
+    } else if (strcmp(promc_http_request_method(req), "GET") != 0) {
         r->status = 405;
         r->allow = "GET";
         r->body = "Method Not Allowed\n";
@@ -158,12 +160,21 @@ int main(int argc, char **argv)
     failed_total = promc_counter_vec_labels(requests, "500");
     if (!failed_total)
         return ex_metric_failed("requests{http_code=\"500\"}");
+    /* Every answer of the service, by code and method, with its latency
+     * and size: what a canary analysis compares (promhttp's metrics). */
+    promc_http_instrument *instrument = promc_http_instrument_new(NULL, NULL);
+    if (!instrument)
+        return ex_metric_failed("api_requests_total");
     promc_http_server *metrics = ex_serve_metrics(listen_address, telemetry_path);
     if (!metrics)
         return 1;
     /* The application itself: no metrics endpoint of its own. */
-    promc_http_opts app_opts = {
-        .disable_metrics = 1, .handler = app, .on_sent = sent, .workers = 4, .idle_timeout = 5};
+    promc_http_opts app_opts = {.disable_metrics = 1,
+                                .request_handler = app,
+                                .on_sent = sent,
+                                .instrument = instrument,
+                                .workers = 4,
+                                .idle_timeout = 5};
     promc_http_server *web = promc_http_server_new(NULL, app_listen, &app_opts);
     if (!web) {
         ex_log(EX_LOG_ERROR, "demo service: %s", promc_last_error());
@@ -179,6 +190,7 @@ int main(int argc, char **argv)
     ex_log(EX_LOG_INFO, "stopping on signal %d", ex_stop_signal());
     promc_http_server_free(web);
     promc_http_server_free(metrics);
+    promc_http_instrument_free(instrument);
     promc_counter_vec_free(requests);
     promc_gauge_free(failure_percent);
     ex_exporter_stop();

@@ -60,6 +60,16 @@ except urllib.error.HTTPError as e:
 c.equal("POST 405", status, 405)
 s = Scrape(url)
 c.equal("404/405 not counted", s.value("requests_total", http_code="200") + s.value("requests_total", http_code="500"), 200.0)
+# Every answer in the instrumented metrics, by code and method.
+c.equal("instrumented 200s", s.value("api_requests_total", code="200", method="get"), float(first.count(200)))
+c.equal("instrumented 500s", s.value("api_requests_total", code="500", method="get"), float(n500))
+c.equal("instrumented 404", s.value("api_requests_total", code="404", method="get"), 1.0)
+c.equal("instrumented 405", s.value("api_requests_total", code="405", method="post"), 1.0)
+c.equal("latency observed for each", s.value("request_duration_seconds_count", code="200", method="get"),
+        float(first.count(200)))
+c.equal("size of each body", s.value("response_size_bytes_sum", code="500", method="get"),
+        float(n500 * len("Internal Server Error\n")))
+c.equal("none in flight", s.value("in_flight_requests"), 0.0)
 c.equal("SIGTERM exits 0", p.stop(), 0)
 
 # Same seed, same sequence; the rate also as the first argument.
