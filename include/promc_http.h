@@ -185,7 +185,9 @@ typedef struct promc_http_instrument_opts {
  * counts every request its handler (either kind) answered, once the answer
  * was handed to the connection: requests_total{code, method} and the
  * duration (from the handler's call until then) and response body size
- * (bytes of the body as sent; 0 for HEAD, 204, 304) by code and method,
+ * (bytes of the handler's body, as promhttp counts what a handler writes:
+ * also for HEAD, whose head carries its length; 0 for 1xx, 204 and 304,
+ * which have none) by code and method,
  * and in_flight while the handler runs. The metrics path is not included
  * (the server's own promc_http_* metrics count it), nor what the server
  * answers without calling the handler (401, 411, 413, 503, malformed

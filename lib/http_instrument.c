@@ -125,10 +125,11 @@ void promc__http_instrument_end(promc_http_instrument *inst, const char *method,
     snprintf(code, sizeof code, "%d", status);
     const char *values[] = {code, method_label(method)};
     /* A child refused (its family's limit) is counted by the library in
-     * promc_children_refused_total; the request goes uncounted. */
-    promc_counter_inc(promc_counter_vec_labels_n(inst->requests, values, 2));
+     * promc_children_refused_total; the request goes uncounted. The
+     * counter comes last: once it shows a request, the rest does too. */
     promc_histogram_observe(promc_histogram_vec_labels_n(inst->duration, values, 2), seconds);
     promc_histogram_observe(promc_histogram_vec_labels_n(inst->size, values, 2),
                             (double)body_bytes);
     promc_gauge_dec(inst->in_flight);
+    promc_counter_inc(promc_counter_vec_labels_n(inst->requests, values, 2));
 }

@@ -369,8 +369,9 @@ const char *promc__http_query_of(const struct promc__http_request *q, size_t *le
 
 /* A handler call starts (in flight). */
 void promc__http_instrument_begin(promc_http_instrument *inst);
-/* It ended: the response was handed over with status, body_bytes of body
- * sent, seconds after it started. */
+/* It ended: the response was handed over with status and body_bytes of
+ * body (the handler's, 0 for a status without one), seconds after it
+ * started. */
 void promc__http_instrument_end(promc_http_instrument *inst, const char *method, int status,
                                 size_t body_bytes, double seconds);
 

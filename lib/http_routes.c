@@ -492,10 +492,13 @@ static bool valid_response(const promc_http_response *resp)
            (!resp->allow || strlen(resp->allow) <= PROMC__HTTP_HEADER_VALUE_MAX);
 }
 
-/* Bytes of body a response sent: none for HEAD, 1xx, 204 and 304. */
-static size_t body_bytes_sent(const struct promc__http_reply *r)
+/* Bytes of body a response has, as promhttp's ResponseSize counts what the
+ * handler writes: none for 1xx, 204 and 304 (net/http refuses those
+ * writes), the body's for HEAD (net/http accepts and drops them, and the
+ * head carries its Content-Length). */
+static size_t response_size(const struct promc__http_reply *r)
 {
-    bool bodiless = r->head_only || r->status < 200 || r->status == 204 || r->status == 304;
+    bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
     return bodiless ? 0 : r->body_len;
 }
 
@@ -530,7 +533,7 @@ static bool answer_handler(const struct route *rt)
     }
     bool ok = promc__http_deliver(s, rt->c, &r);
     if (inst)
-        promc__http_instrument_end(inst, request.method, r.status, body_bytes_sent(&r),
+        promc__http_instrument_end(inst, request.method, r.status, response_size(&r),
                                    (double)(promc__mono_ns() - t0) / 1e9);
     if (s->opts.on_sent) {
         /* What was sent: 500 for an invalid response, 503 without room. */

@@ -58,6 +58,8 @@ try:
 except urllib.error.HTTPError as e:
     status = e.code
 c.equal("POST 405", status, 405)
+# Counted once the answer was handed over, so perhaps after the client read it.
+wait_until(lambda: Scrape(url).value("api_requests_total", code="405", method="post") == 1.0, 5)
 s = Scrape(url)
 c.equal("404/405 not counted", s.value("requests_total", http_code="200") + s.value("requests_total", http_code="500"), 200.0)
 # Every answer in the instrumented metrics, by code and method.
