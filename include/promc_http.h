@@ -53,6 +53,8 @@ typedef struct promc_http_response {
 /* Answers a request the server does not answer itself. With a handler,
  * only the metrics path (and authentication) is built in: the handler gets
  * every other path, /, /-/healthy and /-/ready included, with any method.
+ * (promc_http_request_handler does the same and also sees the query
+ * string, the headers, the client's address and the body.)
  *
  * method and path (without the query string) are whole and NUL-terminated;
  * the server owns them and they stay valid until on_sent returns. userdata
@@ -354,7 +356,9 @@ typedef struct promc_http_opts {
     const char *index_version;
 
     /* --- Custom requests (see promc_http_handler) -------------------- */
-    promc_http_handler handler; /* NULL: the built-in /, /-/healthy, /-/ready, 404 */
+    /* NULL (and no request_handler): the built-in /, /-/healthy,
+     * /-/ready and 404. */
+    promc_http_handler handler;
     promc_http_sent_fn on_sent; /* may be NULL */
     void *handler_data;         /* passed to all three; borrowed */
     /* A handler that sees the whole request (see promc_http_request); it
