@@ -365,6 +365,43 @@ static void test_body_limits(void **state)
     promc_http_server_free(s);
 }
 
+/* Clients sending bodies slowly hold a buffer each, never the one worker:
+ * a request behind them is answered at once. */
+static void test_slow_bodies_hold_no_worker(void **state)
+{
+    (void)state;
+    promc_http_opts o = echo_opts();
+    o.workers = 1;
+    promc_http_server *s = serve(NULL, &o);
+    int port = promc_http_server_port(s);
+    enum { SLOW = 50 };
+    client slow[SLOW];
+    for (int i = 0; i < SLOW; i++) {
+        slow[i] = cli_open(port);
+        cli_send_str(&slow[i], "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\nab");
+    }
+    sleep_ms(50);
+    int64_t t0 = mono_ms();
+    client c = cli_open(port);
+    cli_send_str(&c, "PUT /now HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nok");
+    expect_body(&c, "ok", 2);
+    assert_true(mono_ms() - t0 < 2000);
+    cli_close(&c);
+    /* Each finishes its body later and is answered. */
+    char rest[998];
+    memset(rest, 'z', sizeof rest);
+    for (int i = 0; i < SLOW; i++) {
+        assert_true(cli_send(&slow[i], rest, sizeof rest));
+        response r;
+        expect_response(&slow[i], &r, false);
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.body, "body_len=1000\nbody=abzzz"));
+        resp_free(&r);
+        cli_close(&slow[i]);
+    }
+    promc_http_server_free(s);
+}
+
 /* Bodies on the metrics path, and for the older handler, are skipped as
  * before: no 413, the handler is still called. */
 static void old_handler(void *ud, const char *method, const char *path, promc_http_response *resp)
@@ -658,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_client),
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_body_limits),
+        cmocka_unit_test(test_slow_bodies_hold_no_worker),
         cmocka_unit_test(test_bodies_not_kept),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_query_value),
