@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -210,6 +211,39 @@ static int take_body(promc_http_server *s, struct promc__http_conn *c)
     return 0;
 }
 
+/* Whether the request asks for "100 Continue" before it sends its body
+ * (RFC 9110 §10.1.1; curl does for large bodies, and waits a second
+ * without it). Only HTTP/1.1 clients may get a 1xx. */
+static bool expects_continue(const struct promc__http_request *q)
+{
+    if (q->minor_version < 1)
+        return false;
+    for (size_t i = 0; i < q->nheaders; i++) {
+        const struct promc__http_header *h = &q->headers[i];
+        if (h->name_len == 6 && strncasecmp(h->name, "expect", 6) == 0 && h->value_len == 12 &&
+            strncasecmp(h->value, "100-continue", 12) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Tells a client that waits for it to send its body: one small write on a
+ * connection with nothing else pending, so it goes whole (or the
+ * connection is given up). False when c was closed. */
+static bool send_continue(promc_http_server *s, struct promc__http_conn *c)
+{
+    static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    ssize_t n;
+    do
+        n = write(c->fd, line, sizeof line - 1);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)(sizeof line - 1)) {
+        conn_close(s, c);
+        return false;
+    }
+    return true;
+}
+
 /* Whether c is receiving a request handler's body (its head is complete). */
 static bool receiving_body(const struct promc__http_conn *c)
 {
@@ -273,8 +307,13 @@ static bool process_buffer(promc_http_server *s, struct promc__http_conn *c)
                 conn_close(s, c);
                 return false;
             }
-            if (receiving_body(c))
+            if (receiving_body(c)) {
+                /* Refusals above went out without it: such a client sends
+                 * no body at all. */
+                if (c->body_have == 0 && c->len == c->head_len && expects_continue(&c->req))
+                    return send_continue(s, c);
                 return true;
+            }
         }
         return dispatch(s, c);
     }

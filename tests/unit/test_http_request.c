@@ -365,6 +365,49 @@ static void test_body_limits(void **state)
     promc_http_server_free(s);
 }
 
+/* "Expect: 100-continue": the interim answer once the body is accepted,
+ * none when it is refused (the client then sends no body), none for an
+ * HTTP/1.0 client. */
+static void test_expect_continue(void **state)
+{
+    (void)state;
+    promc_http_opts o = echo_opts();
+    o.max_body = 100;
+    promc_http_server *s = serve(NULL, &o);
+    int port = promc_http_server_port(s);
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+    client c = cli_open(port);
+    cli_send_str(&c, "POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-Continue\r\n"
+                     "Content-Length: 5\r\n\r\n");
+    int64_t deadline = mono_ms() + WAIT_MS;
+    while (c.len < sizeof cont - 1)
+        assert_int_equal(cli_fill(&c, deadline), 1);
+    assert_int_equal(c.len, sizeof cont - 1);
+    assert_memory_equal(c.buf, cont, sizeof cont - 1);
+    c.len = 0;
+    cli_send_str(&c, "hello");
+    expect_body(&c, "hello", 5);
+    /* The body sent with the head at once: no interim answer needed. */
+    cli_send_str(&c, "POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                     "Content-Length: 2\r\n\r\nhi");
+    expect_body(&c, "hi", 2);
+    cli_close(&c);
+
+    expect_refused(port,
+                   "POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                   "Content-Length: 101\r\n\r\n",
+                   413);
+
+    c = cli_open(port);
+    cli_send_str(&c, "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+    assert_int_equal(cli_fill(&c, mono_ms() + 200), -2); /* nothing */
+    cli_send_str(&c, "ok");
+    expect_body(&c, "ok", 2);
+    cli_close(&c);
+    promc_http_server_free(s);
+}
+
 /* Clients sending bodies slowly hold a buffer each, never the one worker:
  * a request behind them is answered at once. */
 static void test_slow_bodies_hold_no_worker(void **state)
@@ -696,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_body_limits),
         cmocka_unit_test(test_slow_bodies_hold_no_worker),
+        cmocka_unit_test(test_expect_continue),
         cmocka_unit_test(test_bodies_not_kept),
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_query_value),
