@@ -185,12 +185,12 @@ typedef struct promc_http_instrument_opts {
 /* Creates the four metrics in reg (NULL: the default registry) and returns
  * them as one instrument for promc_http_opts.instrument. A server given it
  * counts every request its handler (either kind) answered, once the answer
- * was handed to the connection: requests_total{code, method} and the
- * duration (from the handler's call until then) and response body size
+ * was handed to the connection: the requests counter by code and method,
+ * and the duration (from the handler's call until then) and response body size
  * (bytes of the handler's body, as promhttp counts what a handler writes:
  * also for HEAD, whose head carries its length; 0 for 1xx, 204 and 304,
- * which have none) by code and method,
- * and in_flight while the handler runs. The metrics path is not included
+ * which have none) by code and method, with the in-flight gauge up while
+ * the handler runs. The metrics path is not included
  * (the server's own promc_http_* metrics count it), nor what the server
  * answers without calling the handler (401, 411, 413, 503, malformed
  * requests).
@@ -368,7 +368,9 @@ typedef struct promc_http_opts {
      * The server reads a body (Content-Length) in full before it calls the
      * handler, within read_timeout of the request's first byte. A larger
      * Content-Length is answered 413 at once and the connection closed,
-     * without reading the body or calling the handler. A chunked body
+     * without reading the body or calling the handler (a client that sent
+     * "Expect: 100-continue" gets "100 Continue" once its body is accepted,
+     * so it sends none that would be refused). A chunked body
      * (Transfer-Encoding: chunked, whose size is not known in advance) is
      * answered 411 Length Required the same way. Bodies of requests to the
      * metrics path, or for the older handler, are not kept: they are read
