@@ -186,14 +186,13 @@ typedef struct promc_http_instrument_opts {
  * them as one instrument for promc_http_opts.instrument. A server given it
  * counts every request its handler (either kind) answered, once the answer
  * was handed to the connection: the requests counter by code and method,
- * and the duration (from the handler's call until then) and response body size
- * (bytes of the handler's body, as promhttp counts what a handler writes:
- * also for HEAD, whose head carries its length; 0 for 1xx, 204 and 304,
- * which have none) by code and method, with the in-flight gauge up while
- * the handler runs. The metrics path is not included
- * (the server's own promc_http_* metrics count it), nor what the server
- * answers without calling the handler (401, 411, 413, 503, malformed
- * requests).
+ * and the duration (from the handler's call until then) and response body
+ * size (bytes of the handler's body, as promhttp counts what a handler
+ * writes: also for HEAD, whose head carries its length; 0 for 1xx, 204 and
+ * 304, which have none) by code and method, with the in-flight gauge up
+ * while the handler runs. The metrics path is not included (the server's
+ * own promc_http_* metrics count it), nor what the server answers without
+ * calling the handler (401, 411, 413, 503, malformed requests).
  *
  * Label values are bounded: code is the status sent ("200", "503"; the
  * handler's status is 100..999), method is the standard method in lower
