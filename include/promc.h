@@ -251,6 +251,33 @@ PROMC_API int promc_registry_get_sample_value(promc_registry *reg, const char *n
                                               const promc_label *labels, size_t nlabels,
                                               double *value);
 
+/* A wrapped registry (client_golang's WrapRegistererWith and
+ * WrapRegistererWithPrefix): a view of reg, usable as the registry of any
+ * metric constructor, that gives every metric created through it the name
+ * prefix (NULL or "" = none; "app_" makes "requests" "app_requests") and
+ * the constant labels (see promc_metric_opts.const_labels; written after
+ * the metric's own) and registers it in reg. reg may itself be a wrapper:
+ * the inner prefix then comes first, as in Go, and the labels add up
+ * (the outer wrapper's first). Collisions are checked on the final names
+ * in the registry at the end of the chain, as for any metric. Through a
+ * wrapper, promc_registry_register takes back only a metric that already
+ * has its prefix and labels (one created through it, then unregistered);
+ * promc_registry_unregister removes one created through it. Custom and
+ * process collectors, scrapes (promc_encode...), promc_registry_clear, the
+ * promc_registry_set_* calls and the HTTP server refuse a wrapper with
+ * PROMC_EINVAL: pass the registry it wraps. reg NULL = the default
+ * registry; labels may be NULL when nlabels is 0; everything is copied.
+ * Ownership: the caller's, freed with promc_registry_free (its metrics stay
+ * in reg). The wrapper holds a reference on reg: freeing reg first is
+ * safe -- reg lives on (unscraped) until its last wrapper is freed.
+ * Errors: NULL with PROMC_EINVAL (reg PROMC_NO_REGISTRY, a prefix that is
+ * not UTF-8, labels NULL with nlabels > 0, an invalid, reserved ("__"
+ * prefix) or repeated label name -- also one the wrapped wrapper adds -- a
+ * NULL or non-UTF-8 value), PROMC_ENOMEM. The name a metric ends up with is
+ * checked when it is created. Any thread. */
+PROMC_API promc_registry *promc_registry_wrap(promc_registry *reg, const char *prefix,
+                                              const promc_label *labels, size_t nlabels);
+
 /* Builds a NULL-terminated array of label names inline:
  * promc_counter_vec_new(NULL, "req", "Requests.", PROMC_LABELS("method", "code"), NULL) */
 #define PROMC_LABELS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -267,6 +294,15 @@ typedef struct promc_metric_opts {
     /* Labelled metrics: refuse label sets beyond this many live children
      * (0 = the registry's default). Ignored for unlabelled metrics. */
     size_t max_children;
+    /* Constant labels (client_golang's ConstLabels): name/value pairs fixed
+     * at creation and written on every series of the metric, in every
+     * format, after its variable labels (and before "le" or "quantile"), in
+     * the order given; copied. Names follow the label-name rules, each
+     * once, and must differ from the variable label names and from the
+     * names the type reserves (le, quantile, an enum's own name, an info's
+     * keys); values valid UTF-8 ("" allowed). NULL with 0 = none. */
+    const promc_label *const_labels;
+    size_t nconst_labels;
 } promc_metric_opts;
 
 /* ---- Operations on a metric of any type (promc_metric) ---- */
@@ -563,8 +599,10 @@ PROMC_API extern const double promc_default_buckets[PROMC_DEFAULT_BUCKETS_COUNT]
 
 /* Histogram options; all optional, and the pointer may be NULL. */
 typedef struct promc_histogram_opts {
-    const char *unit;    /* as promc_metric_opts */
-    size_t max_children; /* as promc_metric_opts */
+    const char *unit;                 /* as promc_metric_opts */
+    size_t max_children;              /* as promc_metric_opts */
+    const promc_label *const_labels; /* as promc_metric_opts */
+    size_t nconst_labels;             /* as promc_metric_opts */
     /* Upper bounds, strictly increasing and finite (a trailing +Inf is
      * accepted and folded into the implicit one); copied. NULL = default
      * buckets; nbuckets 0 with non-NULL buckets = only +Inf. */
@@ -721,8 +759,10 @@ typedef struct promc_objective {
 
 /* Summary options; all optional, and the pointer may be NULL. */
 typedef struct promc_summary_opts {
-    const char *unit;    /* as promc_metric_opts */
-    size_t max_children; /* as promc_metric_opts */
+    const char *unit;                 /* as promc_metric_opts */
+    size_t max_children;              /* as promc_metric_opts */
+    const promc_label *const_labels; /* as promc_metric_opts */
+    size_t nconst_labels;             /* as promc_metric_opts */
     /* Quantiles to estimate, in increasing order; copied. None by default
      * (only _count and _sum). */
     const promc_objective *objectives;

@@ -209,16 +209,22 @@ static bool same_values_hit(const struct promc_metric *m, const struct promc__lo
     return true;
 }
 
+/* The value of label i of a new child: a looked-up value, or a constant. */
+static const char *label_value(const struct promc_metric *m, const char *const *values, size_t i)
+{
+    return i < m->nlabels ? values[i] : m->const_values[i - m->nlabels];
+}
+
 /* One allocation per child: the type's struct (child_size), then the
  * rendered label body. Nothing else per series, to keep memory per series
  * small: the raw values are not kept (lookups compare the escaped form). */
 struct promc__child *promc__child_new(struct promc_metric *m, const char *const *values,
                                       uint32_t hash)
 {
-    size_t n = m->nlabels;
+    size_t n = m->nlabels + m->nconst; /* the constant labels follow the variable ones */
     size_t rendered = 0;
     for (size_t i = 0; i < n; i++)
-        rendered += m->label_name_len[i] + 3 + promc__escaped_len(values[i], true);
+        rendered += m->label_name_len[i] + 3 + promc__escaped_len(label_value(m, values, i), true);
     rendered += n ? n - 1 : 0;      /* commas */
     if (rendered > INT32_MAX - 1) { /* rendered_len has 31 bits */
         promc__fail(PROMC_EINVAL, "metric \"%s\": label values too long", m->desc.name);
@@ -239,7 +245,7 @@ struct promc__child *promc__child_new(struct promc_metric *m, const char *const 
         p += m->label_name_len[i];
         *p++ = '=';
         *p++ = '"';
-        p += promc__escape(p, values[i], true);
+        p += promc__escape(p, label_value(m, values, i), true);
         *p++ = '"';
     }
     *p = '\0';

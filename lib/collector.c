@@ -13,6 +13,11 @@ promc_metric *promc_collector_new_opts(promc_registry *reg, promc_collect_fn fn,
                                        const promc_collector_opts *opts)
 {
     promc_registry *target;
+    if (promc__registry_wrap_of(reg))
+        return promc__fail_null(PROMC_EINVAL,
+                                "promc_collector_new: a custom collector cannot be created "
+                                "through a wrapped registry (its samples are its own): create "
+                                "it in the registry the wrapper wraps");
     if (promc__registry_for_new(reg, &target) != PROMC_OK)
         return NULL;
     struct promc_metric *m = promc__collector_create(fn, userdata, free_fn, names,

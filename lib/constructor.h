@@ -10,6 +10,7 @@
 #include "promc.h"
 
 struct promc__ops;
+struct promc__wrap;
 
 struct promc__new_args {
     promc_registry *reg; /* as the user gave it */
@@ -23,11 +24,19 @@ struct promc__new_args {
     size_t child_size;
     const char *reserved; /* a label name reserved beyond the type's, or NULL */
     bool utf8_names;      /* UTF-8 names allowed even if reg does not say so */
+    const promc_label *const_labels; /* the opts' constant labels */
+    size_t nconst;
+    /* A wrapper to apply when reg is PROMC_NO_REGISTRY (a constructor that
+     * registers the metric itself later, as infos do); NULL: none. */
+    const struct promc__wrap *wrap;
+    bool reserve_name; /* the family's own (final) name is a reserved label name */
     void *type_data;      /* owned by the metric from the call on */
 };
 
-/* Resolves the registry, folds the name (counter x_total -> x), applies the
- * registry's child limit and name rules (no registry: the legacy grammars),
+/* Resolves the registry (a wrapper: its prefix goes before the name, its
+ * labels after the constant ones), folds the name (counter x_total -> x),
+ * applies the registry's child limit and name rules (no registry: the
+ * legacy grammars),
  * creates the family and registers it. Returns it,
  * or NULL with the error recorded (type_data released). */
 struct promc_metric *promc__metric_create(const struct promc__new_args *a);

@@ -299,6 +299,8 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                 .vec = vec,
                                 .unit = opts ? opts->unit : NULL,
                                 .max_children = opts ? opts->max_children : 0,
+                                .const_labels = opts ? opts->const_labels : NULL,
+                                .nconst = opts ? opts->nconst_labels : 0,
                                 .child_size = sizeof(struct counter_child),
                                 .type_data = d};
     return promc__metric_create(&a);

@@ -47,10 +47,26 @@ int promc__registry_for_new(promc_registry *reg, promc_registry **out)
         *out = NULL;
         return PROMC_OK;
     }
+    if (reg && reg->wrap) {
+        *out = reg->wrap->root;
+        return PROMC_OK;
+    }
     *out = reg ? reg : get_default();
     if (!*out)
         return promc__fail(PROMC_ENOMEM, "out of memory creating the default registry");
     return PROMC_OK;
+}
+
+int promc__registry_arg_wrapped(promc_registry *reg, const char *fn, promc_registry **out,
+                                const struct promc__wrap **wrap)
+{
+    *wrap = NULL;
+    if (reg && reg != PROMC_NO_REGISTRY && reg->wrap) {
+        *wrap = reg->wrap;
+        *out = reg->wrap->root;
+        return PROMC_OK;
+    }
+    return promc__registry_arg(reg, fn, out);
 }
 
 int promc__registry_arg(promc_registry *reg, const char *fn, promc_registry **out)
@@ -58,6 +74,11 @@ int promc__registry_arg(promc_registry *reg, const char *fn, promc_registry **ou
     if (reg == PROMC_NO_REGISTRY)
         return promc__fail(PROMC_EINVAL,
                            "%s: PROMC_NO_REGISTRY is not a registry (it is only for constructors)",
+                           fn);
+    if (reg && reg->wrap)
+        return promc__fail(PROMC_EINVAL,
+                           "%s: a wrapped registry (promc_registry_wrap) only creates, registers "
+                           "and unregisters metrics: pass the registry it wraps",
                            fn);
     *out = reg ? reg : get_default();
     if (!*out)
@@ -104,6 +125,9 @@ void promc_shutdown(void)
 promc_metric *promc_process_collector_new(promc_registry *reg, const char *proc_root)
 {
     promc_registry *target;
+    if (promc__registry_wrap_of(reg))
+        return promc__fail_null(PROMC_EINVAL, "promc_process_collector_new: not through a "
+                                              "wrapped registry: pass the registry it wraps");
     if (promc__registry_for_new(reg, &target) != PROMC_OK)
         return NULL;
     return promc__registry_publish(target, promc__process_collector_create(proc_root));

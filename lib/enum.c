@@ -51,7 +51,20 @@ static void enum_reset_child(struct promc_metric *m, struct promc__child *c)
     atomic_store_explicit(&((struct enum_child *)c)->state, 0, memory_order_relaxed);
 }
 
+/* The same states in the same order. */
+static bool enum_same(const struct promc_metric *a, const struct promc_metric *b)
+{
+    const struct enum_data *x = a->type_data, *y = b->type_data;
+    if (x->n != y->n)
+        return false;
+    for (size_t i = 0; i < x->n; i++)
+        if (strcmp(x->states[i], y->states[i]) != 0)
+            return false;
+    return true;
+}
+
 static const struct promc__ops enum_ops = {
+    .same_data = enum_same,
     .type = PROMC_STATESET,
     .reset_child = enum_reset_child,
     .child_series = enum_child_series,
@@ -120,8 +133,10 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                 .vec = vec,
                                 .unit = opts ? opts->unit : NULL,
                                 .max_children = opts ? opts->max_children : 0,
+                                .const_labels = opts ? opts->const_labels : NULL,
+                                .nconst = opts ? opts->nconst_labels : 0,
                                 .child_size = sizeof(struct enum_child),
-                                .reserved = name,
+                                .reserve_name = true,
                                 .type_data = d};
     return promc__metric_create(&a);
 }

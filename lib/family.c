@@ -69,6 +69,47 @@ static int check_label_names(const char *name, const char *const *label_names,
     return PROMC_OK;
 }
 
+/* Constant labels: valid names, each once, none a variable label's name
+ * nor one the type reserves; values UTF-8. */
+static int check_const_labels(const char *name, const char *const *label_names, size_t nlabels,
+                              const promc_label *cl, size_t ncl, const char *reserved1,
+                              const char *reserved2, bool utf8)
+{
+    if (ncl && !cl)
+        return promc__fail(PROMC_EINVAL, "metric \"%s\": const_labels is NULL but nconst_labels "
+                                         "is %zu",
+                           name, ncl);
+    for (size_t i = 0; i < ncl; i++) {
+        const char *l = cl[i].name, *v = cl[i].value;
+        if (!l)
+            return promc__fail(PROMC_EINVAL, "metric \"%s\": constant label %zu has no name",
+                               name, i);
+        if (!promc__valid_label(l, utf8))
+            return promc__fail(PROMC_EINVAL, "metric \"%s\": invalid constant label name \"%s\"",
+                               name, l);
+        if ((reserved1 && strcmp(l, reserved1) == 0) || (reserved2 && strcmp(l, reserved2) == 0))
+            return promc__fail(PROMC_EINVAL,
+                               "metric \"%s\": constant label name \"%s\" is reserved", name, l);
+        for (size_t j = 0; j < nlabels; j++)
+            if (strcmp(label_names[j], l) == 0)
+                return promc__fail(PROMC_EINVAL,
+                                   "metric \"%s\": \"%s\" is both a variable and a constant label",
+                                   name, l);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cl[j].name, l) == 0)
+                return promc__fail(PROMC_EINVAL, "metric \"%s\": duplicate constant label \"%s\"",
+                                   name, l);
+        if (!v)
+            return promc__fail(PROMC_EINVAL, "metric \"%s\": value of constant label \"%s\" is NULL",
+                               name, l);
+        if (!promc__valid_utf8(v, strlen(v)))
+            return promc__fail(PROMC_EINVAL,
+                               "metric \"%s\": value of constant label \"%s\" is not valid UTF-8",
+                               name, l);
+    }
+    return PROMC_OK;
+}
+
 static size_t round_up8(size_t n)
 {
     return (n + 7) / 8 * 8;
@@ -81,10 +122,11 @@ static void family_destroy(struct promc_metric *m)
         m->ops->fini(m);
     promc__claims_free(m->claims);
     if (m->label_names) {
-        for (size_t i = 0; i < m->nlabels; i++)
+        for (size_t i = 0; i < m->nlabels + m->nconst; i++)
             promc__free(m->label_names[i]);
         promc__free(m->label_names);
     }
+    promc__free_strings(m->const_values, m->nconst);
     promc__free(m->label_name_len);
     promc__free(m->name);
     promc__free(m->help);
@@ -112,7 +154,7 @@ static struct promc_metric *metric_alloc(const struct promc__ops *ops, const cha
     m->type_data = type_data;
     m->id = promc__new_family_id();
     atomic_init(&m->refs, 1);
-    atomic_init(&m->released, false);
+    atomic_init(&m->owners, 1);
     atomic_init(&m->refused, 0);
     atomic_init(&m->gen, promc__new_family_id()); /* never 0, an empty cache entry's */
     atomic_init(&m->nlive, 0);
@@ -135,14 +177,18 @@ static struct promc_metric *metric_alloc(const struct promc__ops *ops, const cha
 struct promc_metric *promc__family_new(const struct promc__ops *ops, const char *name,
                                        const char *help, const char *const *label_names,
                                        const char *unit, size_t max_children, size_t child_size,
-                                       const char *reserved, bool utf8, void *type_data)
+                                       const char *reserved, bool utf8,
+                                       const promc_label *const_labels, size_t nconst,
+                                       void *type_data)
 {
     const struct promc__type_info *ti = promc__type(ops->type);
     size_t nlabels = 0;
     if (unit && !*unit)
         unit = NULL;
     if (promc__check_family(ops->type, "", name, help, unit, utf8) != PROMC_OK ||
-        check_label_names(name, label_names, ti->reserved, reserved, utf8, &nlabels) != PROMC_OK)
+        check_label_names(name, label_names, ti->reserved, reserved, utf8, &nlabels) != PROMC_OK ||
+        check_const_labels(name, label_names, nlabels, const_labels, nconst, ti->reserved,
+                           reserved, utf8) != PROMC_OK)
         goto fail;
     struct promc_metric *m = metric_alloc(ops, name, help, unit, ti->claims, name, type_data);
     if (!m)
@@ -153,13 +199,17 @@ struct promc_metric *promc__family_new(const struct promc__ops *ops, const char 
     for (size_t i = 0; i < nlabels; i++)
         if (!promc__legacy_name(label_names[i], strlen(label_names[i]), true))
             m->utf8_labels = true;
+    for (size_t i = 0; i < nconst; i++)
+        if (!promc__legacy_name(const_labels[i].name, strlen(const_labels[i].name), true))
+            m->utf8_labels = true;
     /* A stateset's states are labelled with its name. */
     m->utf8_names = m->utf8_labels || !promc__valid_metric_name(name) ||
                     (ops->type == PROMC_STATESET && !promc__valid_label_name(name));
-    if (nlabels) {
-        m->label_names = promc__calloc(nlabels, sizeof(char *));
-        m->label_name_len = promc__calloc(nlabels, sizeof(size_t));
-        if (!m->label_names || !m->label_name_len)
+    if (nlabels + nconst) {
+        m->label_names = promc__calloc(nlabels + nconst, sizeof(char *));
+        m->label_name_len = promc__calloc(nlabels + nconst, sizeof(size_t));
+        m->const_values = nconst ? promc__calloc(nconst, sizeof(char *)) : NULL;
+        if (!m->label_names || !m->label_name_len || (nconst && !m->const_values))
             goto oom_destroy;
         for (; m->nlabels < nlabels; m->nlabels++) {
             m->label_names[m->nlabels] = promc__strdup(label_names[m->nlabels]);
@@ -167,7 +217,22 @@ struct promc_metric *promc__family_new(const struct promc__ops *ops, const char 
                 goto oom_destroy;
             m->label_name_len[m->nlabels] = strlen(label_names[m->nlabels]);
         }
-    } else {
+        /* Counted as they are copied, so that a failure frees what was. */
+        for (; m->nconst < nconst; m->nconst++) {
+            size_t i = nlabels + m->nconst;
+            m->label_names[i] = promc__strdup(const_labels[m->nconst].name);
+            m->const_values[m->nconst] = promc__strdup(const_labels[m->nconst].value);
+            if (!m->label_names[i] || !m->const_values[m->nconst]) {
+                promc__free(m->label_names[i]);
+                promc__free(m->const_values[m->nconst]);
+                m->label_names[i] = NULL;
+                m->const_values[m->nconst] = NULL;
+                goto oom_destroy;
+            }
+            m->label_name_len[i] = strlen(m->label_names[i]);
+        }
+    }
+    if (!nlabels) {
         /* The one series of an unlabelled family, exported from now on. */
         struct promc__child *root = promc__child_new(m, NULL, 0);
         if (!root) {
@@ -220,7 +285,13 @@ int promc__metric_release(struct promc_metric *m)
 {
     if (!m)
         return promc__ok();
-    if (atomic_exchange(&m->released, true))
+    size_t owners = atomic_load_explicit(&m->owners, memory_order_relaxed);
+    do {
+        if (owners == 0)
+            break;
+    } while (!atomic_compare_exchange_weak_explicit(&m->owners, &owners, owners - 1,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    if (owners == 0)
         return promc__fail(PROMC_EINVAL,
                            "metric \"%s\" was already freed (a registry still holds "
                            "it)",

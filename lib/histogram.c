@@ -198,7 +198,27 @@ static void hist_fini_child(struct promc_metric *m, struct promc__child *c)
         promc__hstripes_free(&((struct hist_child *)c)->stripes);
 }
 
+/* The same buckets and native options: the definition beyond name, help
+ * and labels. */
+static bool hist_same(const struct promc_metric *a, const struct promc_metric *b)
+{
+    const struct hist_data *x = a->type_data, *y = b->type_data;
+    if (x->nfinite != y->nfinite || x->native != y->native)
+        return false;
+    for (size_t i = 0; i < x->nfinite; i++)
+        if (x->bounds[i] != y->bounds[i])
+            return false;
+    if (!x->native)
+        return true;
+    const struct promc__native_config *p = &x->ncfg, *q = &y->ncfg;
+    return p->schema == q->schema && p->zero_threshold == q->zero_threshold &&
+           p->max_buckets == q->max_buckets && p->min_reset_ns == q->min_reset_ns &&
+           p->max_zero_threshold == q->max_zero_threshold &&
+           p->max_exemplars == q->max_exemplars && p->exemplar_ttl == q->exemplar_ttl;
+}
+
 static const struct promc__ops hist_ops = {
+    .same_data = hist_same,
     .type = PROMC_HISTOGRAM,
     .reset_child = hist_reset_child,
     .init_child = hist_init_child,
@@ -369,6 +389,8 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                 .vec = vec,
                                 .unit = opts ? opts->unit : NULL,
                                 .max_children = opts ? opts->max_children : 0,
+                                .const_labels = opts ? opts->const_labels : NULL,
+                                .nconst = opts ? opts->nconst_labels : 0,
                                 .child_size = head + size,
                                 .type_data = d};
     return promc__metric_create(&a);

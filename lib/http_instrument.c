@@ -6,11 +6,14 @@
  * Label values are bounded: the status is 100..999, and a method that is
  * not a standard one is "unknown" (promhttp's sanitizeMethod).
  */
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "http_internal.h"
 #include "internal.h"
+#include "metric.h"
 #include "registry.h"
 
 struct promc_http_instrument {
@@ -40,6 +43,29 @@ static void drop(promc_http_instrument *in)
     promc__free(in);
 }
 
+/* A constructor hands back a metric already registered with the same
+ * definition; an instrument unregisters its metrics when freed, so it must
+ * not share one. True when the call that returned m made it. */
+static bool fresh(promc_metric *m)
+{
+    return atomic_load_explicit(&m->owners, memory_order_relaxed) == 1;
+}
+
+/* Releases a shared metric's reference (without unregistering it) and
+ * records the clash; free(handle) would reset the last error, so the
+ * message is recorded after it. */
+#define SHARED(handle, free_fn, metric_fn)                                                         \
+    do {                                                                                           \
+        if ((handle) && !fresh(metric_fn(handle))) {                                               \
+            char name_[128];                                                                       \
+            snprintf(name_, sizeof name_, "%s", metric_fn(handle)->desc.name);                     \
+            free_fn(handle);                                                                       \
+            (handle) = NULL;                                                                       \
+            promc__fail(PROMC_EEXIST, "promc_http_instrument_new: \"%s\" is already registered",   \
+                        name_);                                                                    \
+        }                                                                                          \
+    } while (0)
+
 promc_http_instrument *promc_http_instrument_new(promc_registry *reg,
                                                  const promc_http_instrument_opts *opts)
 {
@@ -61,22 +87,27 @@ promc_http_instrument *promc_http_instrument_new(promc_registry *reg,
         sh.buckets = size_buckets;
         sh.nbuckets = sizeof size_buckets / sizeof *size_buckets;
     }
-    /* Each step stops at the first failure, whose error stays recorded. */
+    /* Each step stops at the first failure, whose error stays recorded; a
+     * metric shared with an earlier caller is released, not unregistered. */
     in->requests = promc_counter_vec_new(
         reg, o.requests_name ? o.requests_name : "api_requests_total",
         "A counter for requests to the wrapped handler.", PROMC_LABELS("code", "method"), NULL);
+    SHARED(in->requests, promc_counter_vec_free, promc_counter_vec_metric);
     if (in->requests)
         in->duration = promc_histogram_vec_new(
             reg, o.duration_name ? o.duration_name : "request_duration_seconds",
             "A histogram of latencies for requests.", PROMC_LABELS("code", "method"), &dh);
+    SHARED(in->duration, promc_histogram_vec_free, promc_histogram_vec_metric);
     if (in->duration)
         in->size = promc_histogram_vec_new(
             reg, o.response_size_name ? o.response_size_name : "response_size_bytes",
             "A histogram of response sizes for requests.", PROMC_LABELS("code", "method"), &sh);
+    SHARED(in->size, promc_histogram_vec_free, promc_histogram_vec_metric);
     if (in->size)
         in->in_flight = promc_gauge_new(
             reg, o.in_flight_name ? o.in_flight_name : "in_flight_requests",
             "A gauge of requests currently being served by the wrapped handler.", NULL);
+    SHARED(in->in_flight, promc_gauge_free, promc_gauge_metric);
     if (!in->in_flight) {
         /* Keep the first failure's record across the cleanup. */
         int code = promc_last_error_code();

@@ -55,6 +55,9 @@ promc_info *promc_info_new(promc_registry *reg, const char *name, const char *he
                                 .label_names = keys,
                                 .vec = npairs > 0,
                                 .unit = opts ? opts->unit : NULL,
+                                .const_labels = opts ? opts->const_labels : NULL,
+                                .nconst = opts ? opts->nconst_labels : 0,
+                                .wrap = promc__registry_wrap_of(reg),
                                 .child_size = sizeof(struct promc__child),
                                 .utf8_names = target && promc__registry_utf8(target)};
     struct promc_metric *m = promc__metric_create(&a);

@@ -59,17 +59,25 @@ struct promc__ops {
     void (*stats)(struct promc_metric *m, struct promc__collector_stats *st);
     /* Releases the type's family data. */
     void (*fini)(struct promc_metric *m);
+    /* Whether two families of this type have the same type data (buckets,
+     * objectives, states...), for handing an existing metric back to a
+     * constructor asked for the same one (definition.c). NULL: nothing to
+     * compare. */
+    bool (*same_data)(const struct promc_metric *a, const struct promc_metric *b);
 };
 
 struct promc_metric {
     const struct promc__ops *ops;
     atomic_size_t refs;   /* the caller's, each registry's, each running scrape's */
-    atomic_bool released; /* the caller's reference was released */
+    atomic_size_t owners; /* callers' references among refs: the creator's, and one for
+                             each constructor call that got this metric back */
     struct promc__desc desc;
     char *name, *help, *unit; /* owned copies behind desc */
-    size_t nlabels;
-    char **label_names;
-    size_t *label_name_len;
+    size_t nlabels; /* the variable labels: the values a child is looked up by */
+    size_t nconst;  /* constant labels, rendered after them on every child */
+    char **label_names;     /* nlabels variable names, then nconst constant ones */
+    size_t *label_name_len; /* the same nlabels + nconst */
+    char **const_values;    /* the nconst constant values, raw */
     size_t child_size; /* bytes of a child of this type, a multiple of 8 */
 
     uint64_t id;           /* unique for the process, never reused */
@@ -108,7 +116,7 @@ static inline struct promc__labels promc__child_labels(const struct promc__child
 {
     struct promc__labels ls = {promc__child_rendered(c),
                                c->rendered_len,
-                               c->family->nlabels,
+                               c->family->nlabels + c->family->nconst,
                                (const char *const *)c->family->label_names,
                                NULL,
                                c->family->utf8_labels};

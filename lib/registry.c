@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "definition.h"
 #include "family.h"
 #include "internal.h"
 #include "registry.h"
@@ -142,6 +143,10 @@ void promc__registry_unref(promc_registry *reg)
 {
     if (atomic_fetch_sub_explicit(&reg->refs, 1, memory_order_acq_rel) != 1)
         return;
+    if (reg->wrap) {
+        promc__wrap_destroy(reg);
+        return;
+    }
     promc__registry_clear(reg);
     promc__free(reg->items);
     promc__free(reg->claims);
@@ -179,7 +184,10 @@ int promc_registry_free(promc_registry *reg)
 /* Members                                                                */
 /* ===================================================================== */
 
-int promc__registry_add(promc_registry *reg, struct promc_metric *m)
+/* Adds m; with existing (a constructor's call), a registered metric defined
+ * exactly as m is handed back in *existing instead, with a new caller
+ * reference, and m is not added. */
+static int add(promc_registry *reg, struct promc_metric *m, struct promc_metric **existing)
 {
     int rc = PROMC_OK;
     pthread_rwlock_wrlock(&reg->lock);
@@ -211,7 +219,21 @@ int promc__registry_add(promc_registry *reg, struct promc_metric *m)
             continue;
         const struct promc__type_info *mine = promc__type(m->desc.type);
         const char *what = m->ops->collect ? "collector" : mine->name;
-        if (!slot->owner)
+        char why[64] = "";
+        if (slot->owner && existing && promc__same_definition(slot->owner, m, why, sizeof why)) {
+            *existing = slot->owner;
+            atomic_fetch_add_explicit(&slot->owner->owners, 1, memory_order_relaxed);
+            promc__metric_ref(slot->owner);
+            rc = promc__ok();
+            goto out;
+        }
+        if (slot->owner && existing && slot->owner->ops == m->ops &&
+            strcmp(slot->owner->desc.name, m->desc.name) == 0)
+            rc = promc__fail(PROMC_EEXIST,
+                             "%s \"%s\" is already registered with %s: %s \"%s\" cannot be "
+                             "created again differently",
+                             what, m->desc.name, why, what, m->desc.name);
+        else if (!slot->owner)
             rc =
                 promc__fail(PROMC_EEXIST, "%s \"%s\" would emit \"%s\", which the library reserves",
                             what, m->desc.name, *c);
@@ -244,6 +266,11 @@ int promc__registry_add(promc_registry *reg, struct promc_metric *m)
 out:
     pthread_rwlock_unlock(&reg->lock);
     return rc;
+}
+
+int promc__registry_add(promc_registry *reg, struct promc_metric *m)
+{
+    return add(reg, m, NULL);
 }
 
 int promc__registry_remove(promc_registry *reg, struct promc_metric *m)
@@ -283,9 +310,14 @@ struct promc_metric *promc__registry_publish(promc_registry *reg, struct promc_m
 {
     if (!m)
         return NULL;
-    if (reg && promc__registry_add(reg, m) != PROMC_OK) {
+    struct promc_metric *existing = NULL;
+    if (reg && add(reg, m, &existing) != PROMC_OK) {
         promc__metric_unref(m);
         return NULL;
+    }
+    if (existing) {
+        promc__metric_unref(m);
+        m = existing;
     }
     promc__ok();
     return m;

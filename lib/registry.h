@@ -21,7 +21,19 @@ struct promc__claim {
     struct promc_metric *owner; /* NULL: reserved by the library */
 };
 
+/* A wrapped registry (wrap.c): a view that adds a name prefix and constant
+ * labels to the metrics created through it, flattened over wrappers of
+ * wrappers so that nothing walks a chain at creation. */
+struct promc__wrap {
+    promc_registry *inner; /* what it wraps, referenced: a registry or a wrapper */
+    promc_registry *root;  /* the real registry at the end of the chain */
+    char *prefix;          /* the whole prefix: the inner wrappers' first, then this one's */
+    size_t nlabels;
+    promc_label *labels; /* this wrapper's labels, then the inner wrappers' (owned copies) */
+};
+
 struct promc_registry {
+    struct promc__wrap *wrap;    /* a wrapper: only refs and released are used besides */
     atomic_size_t refs;          /* the caller's, each server's, each running scrape's */
     atomic_bool released;        /* the caller's reference was released */
     bool is_default;             /* freed by promc_shutdown only */
@@ -53,7 +65,9 @@ int promc__registry_remove(promc_registry *reg, struct promc_metric *m);
 /* Unregisters everything. */
 void promc__registry_clear(promc_registry *reg);
 /* For constructors: registers a new metric in reg (NULL: none) and returns
- * it, or destroys it and returns NULL when registration fails. */
+ * it, or destroys it and returns NULL when registration fails. When reg
+ * has a metric defined exactly as m (definition.c), m is destroyed and that
+ * one is returned, with a caller reference of its own. */
 struct promc_metric *promc__registry_publish(promc_registry *reg, struct promc_metric *m);
 
 /* Whether the registry allows UTF-8 names (promc_registry_set_utf8_names). */
@@ -94,10 +108,33 @@ bool promc__registry_claimed(promc_registry *reg, const char *name,
 /* ---- default_registry.c: what a registry argument means ---- */
 
 /* For constructors: NULL -> the default registry, PROMC_NO_REGISTRY -> *out
- * NULL (none), else reg. Errors: PROMC_ENOMEM (default registry). */
+ * NULL (none), a wrapper -> the registry it wraps in the end (the caller
+ * applies the wrapper's prefix and labels: promc__registry_wrap_of), else
+ * reg. Errors: PROMC_ENOMEM (default registry). */
 int promc__registry_for_new(promc_registry *reg, promc_registry **out);
 /* For every other call (fn names it in messages): NULL -> the default
- * registry, PROMC_NO_REGISTRY -> PROMC_EINVAL, else reg. */
+ * registry, PROMC_NO_REGISTRY and wrappers -> PROMC_EINVAL, else reg. */
 int promc__registry_arg(promc_registry *reg, const char *fn, promc_registry **out);
+/* As promc__registry_arg, but a wrapper resolves to the registry it wraps
+ * in the end, its flattened view in *wrap (NULL for a plain registry): for
+ * register and unregister. */
+int promc__registry_arg_wrapped(promc_registry *reg, const char *fn, promc_registry **out,
+                                const struct promc__wrap **wrap);
+
+/* The wrapper view of reg, or NULL when reg is not a wrapper (NULL and
+ * PROMC_NO_REGISTRY included). */
+static inline const struct promc__wrap *promc__registry_wrap_of(const promc_registry *reg)
+{
+    return reg && reg != PROMC_NO_REGISTRY ? reg->wrap : NULL;
+}
+
+/* ---- wrap.c ---- */
+
+/* Releases a wrapper whose last reference went (registry.c's unref). */
+void promc__wrap_destroy(promc_registry *w);
+/* Does m carry what the wrapper adds (its name starts with the prefix, its
+ * constant labels include the wrapper's)? For registering a metric
+ * through a wrapper. */
+bool promc__wrap_carries(const struct promc__wrap *w, const struct promc_metric *m);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * The public registry calls that take a registry argument: each resolves it
- * (NULL = default, PROMC_NO_REGISTRY refused; default_registry.c), checks the
+ * (NULL = default, PROMC_NO_REGISTRY refused, a wrapper only for register
+ * and unregister; default_registry.c), checks the
  * metric argument, and hands over to the core (registry.c).
  */
 #include "family.h"
@@ -11,8 +12,16 @@ int promc_registry_register(promc_registry *reg, promc_metric *m)
 {
     if (!m)
         return promc__fail(PROMC_EINVAL, "promc_registry_register: NULL metric");
-    if (promc__registry_arg(reg, "promc_registry_register", &reg) != PROMC_OK)
+    const struct promc__wrap *wrap;
+    if (promc__registry_arg_wrapped(reg, "promc_registry_register", &reg, &wrap) != PROMC_OK)
         return promc_last_error_code();
+    /* A metric's name and labels are fixed at creation: a wrapper can take
+     * back only one that already has what it adds (created through it). */
+    if (wrap && !promc__wrap_carries(wrap, m))
+        return promc__fail(PROMC_EINVAL,
+                           "promc_registry_register: \"%s\" lacks the prefix or labels of the "
+                           "wrapped registry: create it through the wrapper instead",
+                           m->desc.name);
     return promc__registry_add(reg, m);
 }
 
@@ -20,8 +29,14 @@ int promc_registry_unregister(promc_registry *reg, promc_metric *m)
 {
     if (!m)
         return promc__fail(PROMC_EINVAL, "promc_registry_unregister: NULL metric");
-    if (promc__registry_arg(reg, "promc_registry_unregister", &reg) != PROMC_OK)
+    const struct promc__wrap *wrap;
+    if (promc__registry_arg_wrapped(reg, "promc_registry_unregister", &reg, &wrap) != PROMC_OK)
         return promc_last_error_code();
+    if (wrap && !promc__wrap_carries(wrap, m))
+        return promc__fail(PROMC_ENOENT,
+                           "promc_registry_unregister: \"%s\" was not registered through this "
+                           "wrapped registry (it lacks its prefix or labels)",
+                           m->desc.name);
     return promc__registry_remove(reg, m);
 }
 

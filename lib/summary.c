@@ -296,7 +296,21 @@ static void sum_reset_child(struct promc_metric *m, struct promc__child *c)
     }
 }
 
+/* The same objectives and window: the definition beyond name, help and
+ * labels. */
+static bool sum_same(const struct promc_metric *a, const struct promc_metric *b)
+{
+    const struct sum_data *x = a->type_data, *y = b->type_data;
+    if (x->nobj != y->nobj || x->max_age != y->max_age || x->age_buckets != y->age_buckets)
+        return false;
+    for (size_t i = 0; i < x->nobj; i++)
+        if (x->obj[i].quantile != y->obj[i].quantile || x->obj[i].error != y->obj[i].error)
+            return false;
+    return true;
+}
+
 static const struct promc__ops sum_ops = {
+    .same_data = sum_same,
     .type = PROMC_SUMMARY,
     .reset_child = sum_reset_child,
     .init_child = sum_init_child,
@@ -380,6 +394,8 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                 .vec = vec,
                                 .unit = opts ? opts->unit : NULL,
                                 .max_children = opts ? opts->max_children : 0,
+                                .const_labels = opts ? opts->const_labels : NULL,
+                                .nconst = opts ? opts->nconst_labels : 0,
                                 .child_size = child_head() + promc__hotcold_size(1),
                                 .type_data = d};
     return promc__metric_create(&a);

@@ -244,7 +244,12 @@ static void test_metric_outside_any_registry_is_freed_by_its_creator(void **stat
     assert_non_null(first);
     assert_non_null(second);
     assert_int_equal(promc_registry_register(a, promc_counter_metric(second)), PROMC_EEXIST);
-    assert_null(promc_counter_new(a, "life_dup", "Dup.", NULL)); /* refused, nothing kept */
+    /* refused, nothing kept */
+    assert_null(promc_counter_new(a, "life_dup", "Another help.", NULL));
+    /* The same definition again: the registered one, with a reference of its own. */
+    promc_counter *again = promc_counter_new(a, "life_dup", "Dup.", NULL);
+    assert_ptr_equal(again, first);
+    assert_int_equal(promc_counter_free(again), PROMC_OK);
     promc_counter_free(second);
     promc_counter_free(first);
     promc_registry_free(a);
