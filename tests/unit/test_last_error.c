@@ -191,6 +191,19 @@ static struct outcome ok_promc_registry_set_created(void)
     return seen(promc_registry_set_created(reg, 1));
 }
 
+static struct outcome fail_promc_registry_wrap(void)
+{
+    return seen_ptr(promc_registry_wrap(reg, NULL, &(promc_label){"__x", "v"}, 1));
+}
+static struct outcome ok_promc_registry_wrap(void)
+{
+    dirty();
+    promc_registry *w = promc_registry_wrap(reg, "p_", &(promc_label){"x", "v"}, 1);
+    struct outcome o = seen_ptr(w);
+    promc_registry_free(w);
+    return o;
+}
+
 static struct outcome fail_promc_registry_set_utf8_names(void)
 {
     return seen(promc_registry_set_utf8_names(PROMC_NO_REGISTRY, 1));
@@ -1375,6 +1388,7 @@ static const struct row {
     ROW(promc_registry_set_max_children),
     ROW(promc_registry_set_created),
     ROW(promc_registry_set_utf8_names),
+        ROW(promc_registry_wrap),
     ROW(promc_registry_get_sample_value),
     ROW(promc_registry_compare),
     ROW(promc_text_compare),
