@@ -914,6 +914,52 @@ PROMC_API promc_metric *promc_info_metric(promc_info *i);
 /* Releases the caller's reference (as promc_metric_free). */
 PROMC_API int promc_info_free(promc_info *i);
 
+/* A labelled info family (client_python's Info with label names): label
+ * names declared at creation -- say "instance", shared with the target it
+ * describes -- and, per child, its own key/value pairs, exposed as
+ * "<name>_info{labels...,pairs...} 1". */
+typedef struct promc_info_vec promc_info_vec;
+
+/* Creates a labelled info family (the name may end in "_info" or not;
+ * label_names as for promc_counter_vec_new) and registers it as
+ * promc_counter_new does. No series exists until promc_info_vec_set. opts
+ * may be NULL (a unit is refused; constant labels and a child limit are
+ * taken).
+ * Errors: as promc_counter_vec_new. Any thread. */
+PROMC_API promc_info_vec *promc_info_vec_new(promc_registry *reg, const char *name,
+                                             const char *help, const char *const *label_names,
+                                             const promc_metric_opts *opts);
+/* Sets the pairs of the child with these label values (n must equal the
+ * number of label names), creating the child on first use; a later call
+ * replaces them. Keys follow the label-name rules, each once, none a label
+ * name of the family (variable or constant); values UTF-8; at most 64
+ * pairs, 0 allowed; copied. A child is exposed once its pairs are set; a
+ * scrape sees the old pairs or the new ones, never a mix.
+ * Errors: PROMC_EINVAL (v NULL, bad values as for promc_counter_vec_labels_n,
+ * pairs NULL with npairs > 0, a bad key or value: nothing changes),
+ * PROMC_ELIMIT, PROMC_ENOMEM, PROMC_ESTATE (as promc_counter_vec_labels_n
+ * for a new child). Takes a short lock of the family; any thread. */
+PROMC_API int promc_info_vec_set_n(promc_info_vec *v, const char *const *values, size_t n,
+                                   const promc_label *pairs, size_t npairs);
+/* promc_info_vec_set(v, pairs, npairs, "host1"): the label values inline,
+ * counted, after the pairs. */
+#define promc_info_vec_set(v, pairs, npairs, ...)                                                  \
+    promc_info_vec_set_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__),     \
+                         (pairs), (npairs))
+/* Stops exporting the child with these values (its pairs are dropped: set
+ * them again to bring it back); as promc_counter_vec_remove_n. */
+PROMC_API int promc_info_vec_remove_n(promc_info_vec *v, const char *const *values, size_t n);
+/* promc_info_vec_remove(v, "host1"): the values inline, counted. */
+#define promc_info_vec_remove(v, ...)                                                              \
+    promc_info_vec_remove_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__))
+/* Removes every child; as promc_counter_vec_clear. */
+PROMC_API int promc_info_vec_clear(promc_info_vec *v);
+/* The family as a metric, for the registry calls (NULL for NULL). Cannot
+ * fail; any thread. */
+PROMC_API promc_metric *promc_info_vec_metric(promc_info_vec *v);
+/* Releases the caller's reference (as promc_metric_free). */
+PROMC_API int promc_info_vec_free(promc_info_vec *v);
+
 /* C11 convenience: the promc_metric of any typed handle (a series handle of
  * a vec's child gives NULL, as its *_metric function does). */
 #define PROMC_METRIC(x)                                                                            \
@@ -928,7 +974,8 @@ PROMC_API int promc_info_free(promc_info *i);
              : promc_summary_vec_metric, promc_enum *                                              \
              : promc_enum_metric, promc_enum_vec *                                                 \
              : promc_enum_vec_metric, promc_info *                                                 \
-             : promc_info_metric)(x)
+             : promc_info_metric, promc_info_vec *                                                 \
+             : promc_info_vec_metric)(x)
 
 /* ===================================================================== */
 /* Custom collectors                                                      */

@@ -44,14 +44,6 @@ static bool same_label_names(const struct promc_metric *a, const struct promc_me
     return true;
 }
 
-/* An info's pairs are its one child's labels: compare the renderings. */
-static bool same_children(const struct promc_metric *a, const struct promc_metric *b)
-{
-    if (a->ops->type != PROMC_INFO || !a->first || !b->first)
-        return true;
-    return same_str(promc__child_rendered(a->first), promc__child_rendered(b->first));
-}
-
 bool promc__same_definition(const struct promc_metric *have, const struct promc_metric *want,
                             char *why, size_t cap)
 {
@@ -71,9 +63,8 @@ bool promc__same_definition(const struct promc_metric *have, const struct promc_
     else if (have->ops->same_data && !have->ops->same_data(have, want))
         what = have->ops->type == PROMC_HISTOGRAM ? "other buckets"
                : have->ops->type == PROMC_SUMMARY ? "other objectives or window"
+               : have->ops->type == PROMC_INFO    ? "other pairs"
                                                    : "other states";
-    else if (!same_children(have, want))
-        what = "other pairs";
     if (!what)
         return true;
     snprintf(why, cap, "%s", what);

@@ -4,6 +4,8 @@
  * the pairs its single child, so validation and escaping are the labels'.
  * The handle is the family itself.
  */
+#include <string.h>
+
 #include "constructor.h"
 #include "family.h"
 #include "internal.h"
@@ -20,8 +22,18 @@ static void info_child_series(struct promc_metric *m, struct promc__child *c, st
     promc__sink_series(s, &x);
 }
 
+/* The pairs are the one child's labels: the same rendering, the same pairs
+ * (the keys, as label names, are compared before). */
+static bool info_same(const struct promc_metric *a, const struct promc_metric *b)
+{
+    if (!a->first || !b->first)
+        return !a->first && !b->first;
+    return strcmp(promc__child_rendered(a->first), promc__child_rendered(b->first)) == 0;
+}
+
 static const struct promc__ops info_ops = {
     .type = PROMC_INFO,
+    .same_data = info_same,
     .child_series = info_child_series,
 };
 

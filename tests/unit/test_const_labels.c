@@ -388,6 +388,93 @@ static void test_same_definition_returns_the_registered_metric(void **state)
     promc_registry_free(r);
 }
 
+/* ===================================================================== */
+/* Labelled infos                                                         */
+/* ===================================================================== */
+
+static void test_info_vec_children_carry_their_own_pairs(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    promc_registry_set_created(r, 0);
+    promc_info_vec *v = promc_info_vec_new(
+        r, "target_info", "Target metadata.", PROMC_LABELS("instance"),
+        &(promc_metric_opts){.const_labels = &(promc_label){"job", "node"}, .nconst_labels = 1});
+    assert_non_null(v);
+    assert_string_equal(promc_metric_name(promc_info_vec_metric(v)), "target");
+    promc_label a[] = {{"version", "1.0"}, {"os", "linux \"x\""}};
+    assert_int_equal(promc_info_vec_set(v, a, 2, "host1:9100"), PROMC_OK);
+    promc_label b[] = {{"version", "2.0"}};
+    assert_int_equal(promc_info_vec_set(v, b, 1, "host2:9100"), PROMC_OK);
+    assert_int_equal(promc_info_vec_set(v, NULL, 0, "host3:9100"), PROMC_OK);
+    /* Replaced pairs: only the new ones are exposed. */
+    promc_label b2[] = {{"version", "2.1"}};
+    assert_int_equal(promc_info_vec_set(v, b2, 1, "host2:9100"), PROMC_OK);
+    char *out = test_render(r, PROMC_FORMAT_TEXT);
+    test_golden("info_vec.txt", out);
+    promc_free(out);
+    out = test_render(r, PROMC_FORMAT_OPENMETRICS);
+    test_golden("info_vec.om", out);
+    promc_free(out);
+    test_golden_protobuf(r, "info_vec.pb");
+    promc_label want[] = {{"instance", "host2:9100"}, {"job", "node"}, {"version", "2.1"}};
+    assert_true(test_value(r, "target_info", want, 3) == 1);
+
+    /* Bad pairs change nothing. */
+    promc_label dup[] = {{"k", "1"}, {"k", "2"}};
+    assert_int_equal(promc_info_vec_set(v, dup, 2, "host1:9100"), PROMC_EINVAL);
+    expect_error(PROMC_EINVAL, "duplicate key \"k\"");
+    promc_label bad[] = {{"instance", "x"}, {"job", "x"}, {"__k", "x"}, {"k", "\xff"}, {"k", NULL}};
+    assert_int_equal(promc_info_vec_set(v, bad, 1, "host1:9100"), PROMC_EINVAL);
+    expect_error(PROMC_EINVAL, "is a label name");
+    for (size_t i = 1; i < NELEMS(bad); i++)
+        assert_int_equal(promc_info_vec_set(v, bad + i, 1, "host1:9100"), PROMC_EINVAL);
+    assert_int_equal(promc_info_vec_set(v, NULL, 1, "host1:9100"), PROMC_EINVAL);
+    assert_int_equal(promc_info_vec_set_n(v, NULL, 0, NULL, 0), PROMC_EINVAL);
+    expect_error(PROMC_EINVAL, "expected 1 label values, got 0");
+    assert_int_equal(promc_info_vec_set_n(NULL, NULL, 0, NULL, 0), PROMC_EINVAL);
+    assert_null(promc_info_vec_new(r, "other", "O.", NULL, NULL));
+    expect_error(PROMC_EINVAL, "at least one label name");
+    assert_null(promc_info_vec_new(r, "other", "O.", PROMC_LABELS("a"),
+                                   &(promc_metric_opts){.unit = "seconds"}));
+    expect_error(PROMC_EINVAL, NULL);
+    out = test_render(r, PROMC_FORMAT_TEXT);
+    test_golden("info_vec.txt", out);
+    promc_free(out);
+
+    /* Removed: gone until its pairs are set again. */
+    assert_int_equal(promc_info_vec_remove(v, "host1:9100"), PROMC_OK);
+    assert_int_equal(promc_info_vec_remove(v, "host1:9100"), PROMC_ENOENT);
+    out = test_render(r, PROMC_FORMAT_TEXT);
+    assert_null(strstr(out, "host1"));
+    promc_free(out);
+    assert_int_equal(promc_info_vec_set(v, b, 1, "host1:9100"), PROMC_OK);
+    out = test_render(r, PROMC_FORMAT_TEXT);
+    assert_non_null(strstr(out, "target_info{instance=\"host1:9100\",job=\"node\",version=\"2.0\"} "
+                                "1\n"));
+    assert_null(strstr(out, "linux"));
+    promc_free(out);
+    assert_int_equal(promc_metric_children(promc_info_vec_metric(v)), 3);
+    assert_int_equal(promc_info_vec_clear(v), PROMC_OK);
+    assert_int_equal(promc_metric_children(PROMC_METRIC(v)), 0);
+    assert_int_equal(promc_info_vec_clear(NULL), PROMC_EINVAL);
+    assert_int_equal(promc_info_vec_remove_n(NULL, NULL, 0), PROMC_EINVAL);
+    assert_int_equal(promc_metric_reclaim_removed(PROMC_METRIC(v)), PROMC_OK);
+
+    /* The same definition comes back; an unlabelled info of the name clashes. */
+    promc_info_vec *again = promc_info_vec_new(
+        r, "target", "Target metadata.", PROMC_LABELS("instance"),
+        &(promc_metric_opts){.const_labels = &(promc_label){"job", "node"}, .nconst_labels = 1});
+    assert_ptr_equal(again, v);
+    assert_null(promc_info_new(r, "target", "Target metadata.", NULL, 0, NULL));
+    expect_error(PROMC_EEXIST, "target");
+    assert_int_equal(promc_info_vec_free(again), PROMC_OK);
+    assert_int_equal(promc_info_vec_free(v), PROMC_OK);
+    assert_int_equal(promc_info_vec_free(NULL), PROMC_OK);
+    assert_null(promc_info_vec_metric(NULL));
+    promc_registry_free(r);
+}
+
 int main(void)
 {
     test_pin_clock();
@@ -398,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_wrapper_refuses_what_it_cannot_do),
         cmocka_unit_test(test_registry_freed_before_its_wrapper),
         cmocka_unit_test(test_same_definition_returns_the_registered_metric),
+        cmocka_unit_test(test_info_vec_children_carry_their_own_pairs),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     promc_shutdown();

@@ -649,6 +649,81 @@ static struct outcome ok_promc_info_free(void)
     return seen(promc_info_free(i));
 }
 
+/* Labelled infos. */
+static promc_info_vec *info_vec(void)
+{
+    return promc_info_vec_new(PROMC_NO_REGISTRY, fresh(), "I.", PROMC_LABELS("k"), NULL);
+}
+static struct outcome fail_promc_info_vec_new(void)
+{
+    return seen_ptr(promc_info_vec_new(reg, fresh(), "I.", NULL, NULL));
+}
+static struct outcome ok_promc_info_vec_new(void)
+{
+    dirty();
+    promc_info_vec *v = info_vec();
+    struct outcome o = seen_ptr(v);
+    promc_info_vec_free(v);
+    return o;
+}
+static struct outcome fail_promc_info_vec_set_n(void)
+{
+    promc_info_vec *v = info_vec();
+    promc_label bad = {"__k", "v"};
+    struct outcome o = seen(promc_info_vec_set(v, &bad, 1, "a"));
+    promc_info_vec_free(v);
+    return o;
+}
+static struct outcome ok_promc_info_vec_set_n(void)
+{
+    promc_info_vec *v = info_vec();
+    promc_label good = {"version", "1"};
+    dirty();
+    struct outcome o = seen(promc_info_vec_set(v, &good, 1, "a"));
+    promc_info_vec_free(v);
+    return o;
+}
+static struct outcome fail_promc_info_vec_remove_n(void)
+{
+    promc_info_vec *v = info_vec();
+    struct outcome o = seen(promc_info_vec_remove(v, "a"));
+    promc_info_vec_free(v);
+    return o;
+}
+static struct outcome ok_promc_info_vec_remove_n(void)
+{
+    promc_info_vec *v = info_vec();
+    promc_info_vec_set(v, NULL, 0, "a");
+    dirty();
+    struct outcome o = seen(promc_info_vec_remove(v, "a"));
+    promc_info_vec_free(v);
+    return o;
+}
+static struct outcome fail_promc_info_vec_clear(void)
+{
+    return seen(promc_info_vec_clear(NULL));
+}
+static struct outcome ok_promc_info_vec_clear(void)
+{
+    promc_info_vec *v = info_vec();
+    dirty();
+    struct outcome o = seen(promc_info_vec_clear(v));
+    promc_info_vec_free(v);
+    return o;
+}
+static struct outcome fail_promc_info_vec_free(void)
+{
+    promc_info_vec *v = promc_info_vec_new(reg, fresh(), "I.", PROMC_LABELS("k"), NULL);
+    promc_info_vec_free(v);
+    return seen(promc_info_vec_free(v)); /* the registry still holds it */
+}
+static struct outcome ok_promc_info_vec_free(void)
+{
+    promc_info_vec *v = info_vec();
+    dirty();
+    return seen(promc_info_vec_free(v));
+}
+
 static int collect_nothing(promc_emitter *e, void *ud)
 {
     (void)e;
@@ -1457,6 +1532,11 @@ static const struct row {
     ROW(promc_enum_vec_remove_partial),
     ROW(promc_info_new),
     ROW(promc_info_free),
+    ROW(promc_info_vec_new),
+    ROW(promc_info_vec_set_n),
+    ROW(promc_info_vec_remove_n),
+    ROW(promc_info_vec_clear),
+    ROW(promc_info_vec_free),
     ROW(promc_collector_new),
     ROW(promc_collector_new_opts),
     ROW(promc_emit_family),
