@@ -253,17 +253,21 @@ PROMC_API int promc_registry_get_sample_value(promc_registry *reg, const char *n
 
 /* A wrapped registry (client_golang's WrapRegistererWith and
  * WrapRegistererWithPrefix): a view of reg, usable as the registry of any
- * metric constructor, that gives every metric created through it the name
- * prefix (NULL or "" = none; "app_" makes "requests" "app_requests") and
- * the constant labels (see promc_metric_opts.const_labels; written after
- * the metric's own) and registers it in reg. reg may itself be a wrapper:
- * the inner prefix then comes first, as in Go, and the labels add up
- * (the outer wrapper's first). Collisions are checked on the final names
- * in the registry at the end of the chain, as for any metric. Through a
- * wrapper, promc_registry_register takes back only a metric that already
- * has its prefix and labels (one created through it, then unregistered);
- * promc_registry_unregister removes one created through it. Custom and
- * process collectors, scrapes (promc_encode...), promc_registry_clear, the
+ * metric constructor and of promc_collector_new, that gives every metric
+ * created through it the name prefix (NULL or "" = none; "app_" makes
+ * "requests" "app_requests") and the constant labels (see
+ * promc_metric_opts.const_labels; written after the metric's own) and
+ * registers it in reg. reg may itself be a wrapper: the inner prefix then
+ * comes first, as in Go, and the labels add up (the outer wrapper's first).
+ * A custom collector created through it gets the prefix on its declared
+ * names and on every family it emits, and the labels after each sample's
+ * own (a clash, or "le"/"quantile" on a histogram or summary, is an error
+ * of the collection). Collisions are checked on the final names in the
+ * registry at the end of the chain, as for any metric. Through a wrapper,
+ * promc_registry_register takes back only a metric that already has its
+ * prefix and labels (one created through it, then unregistered), and
+ * promc_registry_unregister removes only such a one. The process
+ * collector, scrapes (promc_encode...), promc_registry_clear, the
  * promc_registry_set_* calls and the HTTP server refuse a wrapper with
  * PROMC_EINVAL: pass the registry it wraps. reg NULL = the default
  * registry; labels may be NULL when nlabels is 0; everything is copied.
@@ -599,10 +603,10 @@ PROMC_API extern const double promc_default_buckets[PROMC_DEFAULT_BUCKETS_COUNT]
 
 /* Histogram options; all optional, and the pointer may be NULL. */
 typedef struct promc_histogram_opts {
-    const char *unit;                 /* as promc_metric_opts */
-    size_t max_children;              /* as promc_metric_opts */
+    const char *unit;                /* as promc_metric_opts */
+    size_t max_children;             /* as promc_metric_opts */
     const promc_label *const_labels; /* as promc_metric_opts */
-    size_t nconst_labels;             /* as promc_metric_opts */
+    size_t nconst_labels;            /* as promc_metric_opts */
     /* Upper bounds, strictly increasing and finite (a trailing +Inf is
      * accepted and folded into the implicit one); copied. NULL = default
      * buckets; nbuckets 0 with non-NULL buckets = only +Inf. */
@@ -759,10 +763,10 @@ typedef struct promc_objective {
 
 /* Summary options; all optional, and the pointer may be NULL. */
 typedef struct promc_summary_opts {
-    const char *unit;                 /* as promc_metric_opts */
-    size_t max_children;              /* as promc_metric_opts */
+    const char *unit;                /* as promc_metric_opts */
+    size_t max_children;             /* as promc_metric_opts */
     const promc_label *const_labels; /* as promc_metric_opts */
-    size_t nconst_labels;             /* as promc_metric_opts */
+    size_t nconst_labels;            /* as promc_metric_opts */
     /* Quantiles to estimate, in increasing order; copied. None by default
      * (only _count and _sum). */
     const promc_objective *objectives;
@@ -944,7 +948,7 @@ PROMC_API int promc_info_vec_set_n(promc_info_vec *v, const char *const *values,
 /* promc_info_vec_set(v, pairs, npairs, "host1"): the label values inline,
  * counted, after the pairs. */
 #define promc_info_vec_set(v, pairs, npairs, ...)                                                  \
-    promc_info_vec_set_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__),     \
+    promc_info_vec_set_n((v), (const char *const[]){__VA_ARGS__}, PROMC__COUNT(__VA_ARGS__),       \
                          (pairs), (npairs))
 /* Stops exporting the child with these values (its pairs are dropped: set
  * them again to bring it back); as promc_counter_vec_remove_n. */

@@ -90,8 +90,8 @@ struct promc_metric *promc__metric_create(const struct promc__new_args *a)
         max_children = promc__registry_max_children(target);
     bool utf8 = a->utf8_names || (target && promc__registry_utf8(target));
     struct promc_metric *m = promc__family_new(
-        a->ops, base, a->help, a->vec ? a->label_names : NULL, a->unit, max_children,
-        a->child_size, a->reserve_name ? base : a->reserved, utf8, labels, nconst, a->type_data);
+        a->ops, base, a->help, a->vec ? a->label_names : NULL, a->unit, max_children, a->child_size,
+        a->reserve_name ? base : a->reserved, utf8, labels, nconst, a->type_data);
     if (base != small)
         promc__free(base);
     if (labels != a->const_labels && labels != small_labels)

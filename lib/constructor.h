@@ -22,15 +22,15 @@ struct promc__new_args {
     const char *unit;
     size_t max_children;
     size_t child_size;
-    const char *reserved; /* a label name reserved beyond the type's, or NULL */
-    bool utf8_names;      /* UTF-8 names allowed even if reg does not say so */
+    const char *reserved;            /* a label name reserved beyond the type's, or NULL */
+    bool utf8_names;                 /* UTF-8 names allowed even if reg does not say so */
     const promc_label *const_labels; /* the opts' constant labels */
     size_t nconst;
     /* A wrapper to apply when reg is PROMC_NO_REGISTRY (a constructor that
      * registers the metric itself later, as infos do); NULL: none. */
     const struct promc__wrap *wrap;
     bool reserve_name; /* the family's own (final) name is a reserved label name */
-    void *type_data;      /* owned by the metric from the call on */
+    void *type_data;   /* owned by the metric from the call on */
 };
 
 /* Resolves the registry (a wrapper: its prefix goes before the name, its

@@ -64,7 +64,7 @@ bool promc__same_definition(const struct promc_metric *have, const struct promc_
         what = have->ops->type == PROMC_HISTOGRAM ? "other buckets"
                : have->ops->type == PROMC_SUMMARY ? "other objectives or window"
                : have->ops->type == PROMC_INFO    ? "other pairs"
-                                                   : "other states";
+                                                  : "other states";
     if (!what)
         return true;
     snprintf(why, cap, "%s", what);

@@ -30,6 +30,7 @@ struct collector_data {
     void *userdata;
     void (*free_fn)(void *);
     struct promc__coalesce co;
+    struct promc__wrap *wrap; /* created through a wrapper: its prefix and labels (a copy) */
 };
 
 struct promc_emitter {
@@ -43,6 +44,8 @@ struct promc_emitter {
     size_t scratch_cap;
     const char **ptrs; /* label names then values, views for the sink */
     size_t ptrs_cap;
+    promc_label *joined; /* a sample's labels and a wrapper's */
+    size_t joined_cap;
     /* The series the open family emitted so far, by label set: keys (names
      * and values, sorted by name, each NUL-terminated) one after another in
      * keys, found through an open-addressing table of offsets + 1. */
@@ -77,6 +80,7 @@ static void collector_fini(struct promc_metric *m)
     if (!d)
         return;
     promc__coalesce_fini(&d->co);
+    promc__wrap_copy_free(d->wrap);
     if (d->free_fn)
         d->free_fn(d->userdata);
     promc__free(d);
@@ -140,6 +144,18 @@ struct promc_metric *promc__collector_create(promc_collect_fn fn, void *userdata
     m->utf8_names = !legacy;
     d->free_fn = free_fn;
     return m;
+}
+
+void promc__collector_wrap(struct promc_metric *m, struct promc__wrap *w)
+{
+    struct collector_data *d = m->type_data;
+    d->wrap = w;
+}
+
+const struct promc__wrap *promc__collector_wrap_of(const struct promc_metric *m)
+{
+    const struct collector_data *d = m->type_data;
+    return d->wrap;
 }
 
 void promc__collector_disarm(struct promc_metric *m)
@@ -269,10 +285,15 @@ static int open_family(promc_emitter *em, const char *name, const char *help, pr
         return promc__fail(PROMC_EINVAL, "collector: metric name is NULL");
     if (unit && !*unit)
         unit = NULL;
-    char *base = promc__strdup(name);
+    /* Through a wrapper: its prefix goes first, as for the built-in types. */
+    const struct promc__wrap *w = ((struct collector_data *)em->self->type_data)->wrap;
+    size_t plen = w ? strlen(w->prefix) : 0, nlen = strlen(name);
+    char *base = promc__malloc(plen + nlen + 1);
     if (!base)
         return promc__fail(PROMC_ENOMEM, "out of memory in collector");
-    base[promc__base_len(type, name)] = '\0';
+    memcpy(base, w ? w->prefix : "", plen);
+    memcpy(base + plen, name, nlen + 1);
+    base[promc__base_len(type, base)] = '\0';
     bool utf8 = promc__registry_utf8(em->run->reg);
     int rc = promc__check_family(type, "collector: ", base, help, unit, utf8);
     if (rc == PROMC_OK && type == PROMC_STATESET && !promc__valid_label(base, utf8))
@@ -353,13 +374,26 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 /* Validates labels (reserved: one more forbidden name, or NULL) and renders
  * them into the scratch buffer. */
-static int prepare_labels(promc_emitter *em, const promc_label *labels, size_t n,
+static int prepare_labels(promc_emitter *em, const promc_label *given, size_t ngiven,
                           const char *reserved, struct promc__labels *out)
 {
     if (!em->in_family)
         return promc__fail(PROMC_ESTATE, "collector: sample outside a valid family");
-    if (n && !labels)
+    if (ngiven && !given)
         return promc__fail(PROMC_EINVAL, "collector: labels missing");
+    /* Through a wrapper, its labels follow the sample's own: checked and
+     * rendered as if the callback had passed them. */
+    const struct promc__wrap *w = ((struct collector_data *)em->self->type_data)->wrap;
+    size_t n = ngiven + (w ? w->nlabels : 0);
+    const promc_label *labels = given;
+    if (w && w->nlabels) {
+        if (grow((void **)&em->joined, &em->joined_cap, n, sizeof *labels) != PROMC_OK)
+            return promc__fail(PROMC_ENOMEM, "out of memory in collector");
+        if (ngiven)
+            memcpy(em->joined, given, ngiven * sizeof *labels);
+        memcpy(em->joined + ngiven, w->labels, w->nlabels * sizeof *labels);
+        labels = em->joined;
+    }
     size_t need = 1;
     bool utf8 = promc__registry_utf8(em->run->reg), utf8_names = false;
     for (size_t i = 0; i < n; i++) {
@@ -828,6 +862,7 @@ static void record(struct promc__run *run)
     emitter_close(&em);
     promc__free(em.scratch);
     promc__free(em.ptrs);
+    promc__free(em.joined);
     promc__free(em.keys);
     promc__free(em.slots);
     promc__free_strings(em.seen, em.nseen);

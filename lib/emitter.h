@@ -11,6 +11,7 @@
 #include "promc.h"
 
 struct promc_metric;
+struct promc__wrap;
 
 /* A collector metric, unregistered; its declared names may be UTF-8 when
  * utf8 says so (opts may be NULL). On failure (NULL, error recorded) free_fn
@@ -18,6 +19,12 @@ struct promc_metric;
 struct promc_metric *promc__collector_create(promc_collect_fn fn, void *userdata,
                                              void (*free_fn)(void *), const char *const *names,
                                              bool utf8, const promc_collector_opts *opts);
+/* Gives a collector created through a wrapper the wrapper's prefix and
+ * labels (w: a copy it owns from now on, promc__wrap_copy), applied to
+ * every family and sample it emits. */
+void promc__collector_wrap(struct promc_metric *m, struct promc__wrap *w);
+/* The wrapper copy of a collector (NULL: created without one). */
+const struct promc__wrap *promc__collector_wrap_of(const struct promc_metric *m);
 /* Makes sure free_fn is not called when the collector is destroyed (for a
  * constructor whose registration failed: userdata goes back to the caller). */
 void promc__collector_disarm(struct promc_metric *m);

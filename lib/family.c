@@ -76,14 +76,15 @@ static int check_const_labels(const char *name, const char *const *label_names, 
                               const char *reserved2, bool utf8)
 {
     if (ncl && !cl)
-        return promc__fail(PROMC_EINVAL, "metric \"%s\": const_labels is NULL but nconst_labels "
-                                         "is %zu",
+        return promc__fail(PROMC_EINVAL,
+                           "metric \"%s\": const_labels is NULL but nconst_labels "
+                           "is %zu",
                            name, ncl);
     for (size_t i = 0; i < ncl; i++) {
         const char *l = cl[i].name, *v = cl[i].value;
         if (!l)
-            return promc__fail(PROMC_EINVAL, "metric \"%s\": constant label %zu has no name",
-                               name, i);
+            return promc__fail(PROMC_EINVAL, "metric \"%s\": constant label %zu has no name", name,
+                               i);
         if (!promc__valid_label(l, utf8))
             return promc__fail(PROMC_EINVAL, "metric \"%s\": invalid constant label name \"%s\"",
                                name, l);
@@ -100,8 +101,8 @@ static int check_const_labels(const char *name, const char *const *label_names, 
                 return promc__fail(PROMC_EINVAL, "metric \"%s\": duplicate constant label \"%s\"",
                                    name, l);
         if (!v)
-            return promc__fail(PROMC_EINVAL, "metric \"%s\": value of constant label \"%s\" is NULL",
-                               name, l);
+            return promc__fail(PROMC_EINVAL,
+                               "metric \"%s\": value of constant label \"%s\" is NULL", name, l);
         if (!promc__valid_utf8(v, strlen(v)))
             return promc__fail(PROMC_EINVAL,
                                "metric \"%s\": value of constant label \"%s\" is not valid UTF-8",
@@ -187,8 +188,8 @@ struct promc_metric *promc__family_new(const struct promc__ops *ops, const char 
         unit = NULL;
     if (promc__check_family(ops->type, "", name, help, unit, utf8) != PROMC_OK ||
         check_label_names(name, label_names, ti->reserved, reserved, utf8, &nlabels) != PROMC_OK ||
-        check_const_labels(name, label_names, nlabels, const_labels, nconst, ti->reserved,
-                           reserved, utf8) != PROMC_OK)
+        check_const_labels(name, label_names, nlabels, const_labels, nconst, ti->reserved, reserved,
+                           utf8) != PROMC_OK)
         goto fail;
     struct promc_metric *m = metric_alloc(ops, name, help, unit, ti->claims, name, type_data);
     if (!m)

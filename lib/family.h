@@ -14,9 +14,9 @@
 
 /* Creates a family, unregistered: validates name (already folded), help,
  * unit and label names (reserved: a label name the type reserves beyond the
- * table's, or NULL; utf8: the names may be UTF-8) and constant labels, copies them. Without label names (NULL or empty)
- * the family is unlabelled and gets its one child at once. type_data belongs to the family from the
- * call on (ops->fini releases it, on failure too). */
+ * table's, or NULL; utf8: the names may be UTF-8) and constant labels, copies them. Without label
+ * names (NULL or empty) the family is unlabelled and gets its one child at once. type_data belongs
+ * to the family from the call on (ops->fini releases it, on failure too). */
 struct promc_metric *promc__family_new(const struct promc__ops *ops, const char *name,
                                        const char *help, const char *const *label_names,
                                        const char *unit, size_t max_children, size_t child_size,

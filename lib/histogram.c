@@ -213,8 +213,8 @@ static bool hist_same(const struct promc_metric *a, const struct promc_metric *b
     const struct promc__native_config *p = &x->ncfg, *q = &y->ncfg;
     return p->schema == q->schema && p->zero_threshold == q->zero_threshold &&
            p->max_buckets == q->max_buckets && p->min_reset_ns == q->min_reset_ns &&
-           p->max_zero_threshold == q->max_zero_threshold &&
-           p->max_exemplars == q->max_exemplars && p->exemplar_ttl == q->exemplar_ttl;
+           p->max_zero_threshold == q->max_zero_threshold && p->max_exemplars == q->max_exemplars &&
+           p->exemplar_ttl == q->exemplar_ttl;
 }
 
 static const struct promc__ops hist_ops = {

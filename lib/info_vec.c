@@ -193,8 +193,8 @@ static struct pairs *pairs_new(struct promc_metric *m, const promc_label *pairs,
                                     k ? k : "(null)");
         for (size_t j = 0; j < m->nlabels + m->nconst; j++)
             if (strcmp(m->label_names[j], k) == 0)
-                return promc__fail_null(PROMC_EINVAL, "info \"%s\": key \"%s\" is a label name",
-                                        nm, k);
+                return promc__fail_null(PROMC_EINVAL, "info \"%s\": key \"%s\" is a label name", nm,
+                                        k);
         for (size_t j = 0; j < i; j++)
             if (strcmp(pairs[j].name, k) == 0)
                 return promc__fail_null(PROMC_EINVAL, "info \"%s\": duplicate key \"%s\"", nm, k);

@@ -73,12 +73,12 @@ struct promc_metric {
                              each constructor call that got this metric back */
     struct promc__desc desc;
     char *name, *help, *unit; /* owned copies behind desc */
-    size_t nlabels; /* the variable labels: the values a child is looked up by */
-    size_t nconst;  /* constant labels, rendered after them on every child */
-    char **label_names;     /* nlabels variable names, then nconst constant ones */
-    size_t *label_name_len; /* the same nlabels + nconst */
-    char **const_values;    /* the nconst constant values, raw */
-    size_t child_size; /* bytes of a child of this type, a multiple of 8 */
+    size_t nlabels;           /* the variable labels: the values a child is looked up by */
+    size_t nconst;            /* constant labels, rendered after them on every child */
+    char **label_names;       /* nlabels variable names, then nconst constant ones */
+    size_t *label_name_len;   /* the same nlabels + nconst */
+    char **const_values;      /* the nconst constant values, raw */
+    size_t child_size;        /* bytes of a child of this type, a multiple of 8 */
 
     uint64_t id;           /* unique for the process, never reused */
     _Atomic uint64_t gen;  /* stamp, new at every removal (lookup caches); unique */

@@ -130,11 +130,18 @@ static inline const struct promc__wrap *promc__registry_wrap_of(const promc_regi
 
 /* ---- wrap.c ---- */
 
+/* A standalone copy of a wrapper's prefix and labels (inner and root NULL),
+ * for a collector created through it; NULL when out of memory. */
+struct promc__wrap *promc__wrap_copy(const struct promc__wrap *w);
+void promc__wrap_copy_free(struct promc__wrap *w);
 /* Releases a wrapper whose last reference went (registry.c's unref). */
 void promc__wrap_destroy(promc_registry *w);
-/* Does m carry what the wrapper adds (its name starts with the prefix, its
- * constant labels include the wrapper's)? For registering a metric
- * through a wrapper. */
+/* Does m (a built-in type) carry what the wrapper adds (its name starts
+ * with the prefix, its constant labels include the wrapper's)? For
+ * registering a metric through a wrapper. */
 bool promc__wrap_carries(const struct promc__wrap *w, const struct promc_metric *m);
+/* The same prefix and label set (c may be NULL: false): for a collector,
+ * which keeps a copy of the wrapper it was created through. */
+bool promc__wrap_same(const struct promc__wrap *w, const struct promc__wrap *c);
 
 #endif

@@ -4,9 +4,17 @@
  * and unregister; default_registry.c), checks the
  * metric argument, and hands over to the core (registry.c).
  */
+#include "emitter.h"
 #include "family.h"
 #include "internal.h"
 #include "registry.h"
+
+/* Was m created through a wrapper like w (a collector keeps a copy of it)? */
+static bool through(const struct promc__wrap *w, const struct promc_metric *m)
+{
+    return m->ops->collect ? promc__wrap_same(w, promc__collector_wrap_of(m))
+                           : promc__wrap_carries(w, m);
+}
 
 int promc_registry_register(promc_registry *reg, promc_metric *m)
 {
@@ -17,7 +25,7 @@ int promc_registry_register(promc_registry *reg, promc_metric *m)
         return promc_last_error_code();
     /* A metric's name and labels are fixed at creation: a wrapper can take
      * back only one that already has what it adds (created through it). */
-    if (wrap && !promc__wrap_carries(wrap, m))
+    if (wrap && !through(wrap, m))
         return promc__fail(PROMC_EINVAL,
                            "promc_registry_register: \"%s\" lacks the prefix or labels of the "
                            "wrapped registry: create it through the wrapper instead",
@@ -32,7 +40,7 @@ int promc_registry_unregister(promc_registry *reg, promc_metric *m)
     const struct promc__wrap *wrap;
     if (promc__registry_arg_wrapped(reg, "promc_registry_unregister", &reg, &wrap) != PROMC_OK)
         return promc_last_error_code();
-    if (wrap && !promc__wrap_carries(wrap, m))
+    if (wrap && !through(wrap, m))
         return promc__fail(PROMC_ENOENT,
                            "promc_registry_unregister: \"%s\" was not registered through this "
                            "wrapped registry (it lacks its prefix or labels)",

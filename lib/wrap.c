@@ -28,6 +28,11 @@ static void wrap_free(struct promc__wrap *w)
     promc__free(w);
 }
 
+void promc__wrap_copy_free(struct promc__wrap *w)
+{
+    wrap_free(w);
+}
+
 void promc__wrap_destroy(promc_registry *r)
 {
     promc_registry *inner = r->wrap->inner;
@@ -61,8 +66,7 @@ static int check_labels(const promc_label *labels, size_t n, const struct promc_
                                    "wrapped registry",
                                    l);
         if (!v || !promc__valid_utf8(v, strlen(v)))
-            return promc__fail(PROMC_EINVAL,
-                               "promc_registry_wrap: value of label \"%s\" is %s", l,
+            return promc__fail(PROMC_EINVAL, "promc_registry_wrap: value of label \"%s\" is %s", l,
                                v ? "not valid UTF-8" : "NULL");
     }
     return PROMC_OK;
@@ -108,6 +112,27 @@ oom:
     return NULL;
 }
 
+struct promc__wrap *promc__wrap_copy(const struct promc__wrap *w)
+{
+    struct promc__wrap *c = promc__calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->prefix = promc__strdup(w->prefix);
+    c->labels = promc__calloc(w->nlabels ? w->nlabels : 1, sizeof *c->labels);
+    if (!c->prefix || !c->labels) {
+        wrap_free(c);
+        return NULL;
+    }
+    for (size_t i = 0; i < w->nlabels; i++) {
+        c->nlabels++;
+        if (copy_label(&c->labels[i], &w->labels[i]) != PROMC_OK) {
+            wrap_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
 promc_registry *promc_registry_wrap(promc_registry *reg, const char *prefix,
                                     const promc_label *labels, size_t nlabels)
 {
@@ -135,6 +160,21 @@ promc_registry *promc_registry_wrap(promc_registry *reg, const char *prefix,
     promc__registry_ref(inner);
     promc__ok();
     return w;
+}
+
+bool promc__wrap_same(const struct promc__wrap *w, const struct promc__wrap *c)
+{
+    if (!c || strcmp(w->prefix, c->prefix) != 0 || w->nlabels != c->nlabels)
+        return false;
+    for (size_t i = 0; i < w->nlabels; i++) {
+        bool found = false;
+        for (size_t j = 0; j < c->nlabels && !found; j++)
+            found = strcmp(w->labels[i].name, c->labels[j].name) == 0 &&
+                    strcmp(w->labels[i].value, c->labels[j].value) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
 }
 
 bool promc__wrap_carries(const struct promc__wrap *w, const struct promc_metric *m)

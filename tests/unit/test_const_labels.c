@@ -52,8 +52,9 @@ static promc_registry *every_type(void)
     promc_enum *e = promc_enum_new(r, "mode", "Mode.", PROMC_LABELS("on", "off"), &o);
     promc_enum_set(e, "off");
     static const promc_label pairs[] = {{"version", "1.2"}};
-    assert_non_null(promc_info_new(r, "build", "Build.", pairs, 1,
-                                   &(promc_metric_opts){.const_labels = env, .nconst_labels = 1}));
+    promc_info *i = promc_info_new(r, "build", "Build.", pairs, 1,
+                                   &(promc_metric_opts){.const_labels = env, .nconst_labels = 1});
+    assert_non_null(i);
     /* Handles stay alive through the registry's references. */
     promc_counter_free(c);
     promc_counter_vec_free(cv);
@@ -61,6 +62,7 @@ static promc_registry *every_type(void)
     promc_histogram_vec_free(h);
     promc_summary_free(s);
     promc_enum_free(e);
+    promc_info_free(i);
     return r;
 }
 
@@ -118,9 +120,9 @@ static void test_const_labels_are_validated(void **state)
     assert_null(promc_summary_new(
         r, "s", "S.", &(promc_summary_opts){.const_labels = &(promc_label){"quantile", "1"}, 1}));
     expect_error(PROMC_EINVAL, "\"quantile\" is reserved");
-    assert_null(promc_enum_new(r, "mode", "M.", PROMC_LABELS("a"),
-                               &(promc_metric_opts){.const_labels = &(promc_label){"mode", "x"},
-                                                    .nconst_labels = 1}));
+    assert_null(promc_enum_new(
+        r, "mode", "M.", PROMC_LABELS("a"),
+        &(promc_metric_opts){.const_labels = &(promc_label){"mode", "x"}, .nconst_labels = 1}));
     expect_error(PROMC_EINVAL, "\"mode\" is reserved");
     static const promc_label pairs[] = {{"version", "1"}};
     assert_null(promc_info_new(r, "build", "B.", pairs, 1,
@@ -141,16 +143,17 @@ static void test_wrapper_prefixes_and_labels(void **state)
 {
     (void)state;
     promc_registry *r = promc_registry_new();
-    promc_registry *w =
-        promc_registry_wrap(r, "app_", &(promc_label){"component", "db"}, 1);
+    promc_registry *w = promc_registry_wrap(r, "app_", &(promc_label){"component", "db"}, 1);
     assert_non_null(w);
     promc_registry *ww = promc_registry_wrap(w, "pool_", &(promc_label){"pool", "main"}, 1);
     assert_non_null(ww);
 
-    promc_counter *c = promc_counter_new(w, "queries_total", "Queries.",
-                                         &(promc_metric_opts){.const_labels = env, .nconst_labels = 1});
+    promc_counter *c =
+        promc_counter_new(w, "queries_total", "Queries.",
+                          &(promc_metric_opts){.const_labels = env, .nconst_labels = 1});
     promc_counter_inc(c);
-    promc_gauge_vec *g = promc_gauge_vec_new(ww, "conns", "Connections.", PROMC_LABELS("state"), NULL);
+    promc_gauge_vec *g =
+        promc_gauge_vec_new(ww, "conns", "Connections.", PROMC_LABELS("state"), NULL);
     promc_gauge_set(promc_gauge_vec_labels(g, "idle"), 4);
     promc_info *i = promc_info_new(w, "build", "Build.", &(promc_label){"version", "2"}, 1, NULL);
     assert_non_null(c);
@@ -158,16 +161,15 @@ static void test_wrapper_prefixes_and_labels(void **state)
     assert_non_null(i);
     assert_string_equal(promc_metric_name(promc_counter_metric(c)), "app_queries");
     char *out = test_render(r, PROMC_FORMAT_TEXT);
-    assert_string_equal(
-        out, "# HELP app_queries_total Queries.\n"
-             "# TYPE app_queries_total counter\n"
-             "app_queries_total{env=\"prod\",component=\"db\"} 1\n"
-             "# HELP app_pool_conns Connections.\n"
-             "# TYPE app_pool_conns gauge\n"
-             "app_pool_conns{state=\"idle\",pool=\"main\",component=\"db\"} 4\n"
-             "# HELP app_build_info Build.\n"
-             "# TYPE app_build_info gauge\n"
-             "app_build_info{version=\"2\",component=\"db\"} 1\n");
+    assert_string_equal(out, "# HELP app_queries_total Queries.\n"
+                             "# TYPE app_queries_total counter\n"
+                             "app_queries_total{env=\"prod\",component=\"db\"} 1\n"
+                             "# HELP app_pool_conns Connections.\n"
+                             "# TYPE app_pool_conns gauge\n"
+                             "app_pool_conns{state=\"idle\",pool=\"main\",component=\"db\"} 4\n"
+                             "# HELP app_build_info Build.\n"
+                             "# TYPE app_build_info gauge\n"
+                             "app_build_info{version=\"2\",component=\"db\"} 1\n");
     promc_free(out);
 
     /* Collisions are checked on the final names. */
@@ -183,7 +185,9 @@ static void test_wrapper_prefixes_and_labels(void **state)
     assert_non_null(wle);
     assert_null(promc_histogram_new(wle, "h", "H.", NULL));
     expect_error(PROMC_EINVAL, "\"le\" is reserved");
-    assert_non_null(promc_gauge_new(wle, "fine_with_le", "G.", NULL));
+    promc_gauge *fine = promc_gauge_new(wle, "fine_with_le", "G.", NULL);
+    assert_non_null(fine);
+    promc_gauge_free(fine);
     promc_registry_free(wle);
 
     /* Unregister and register again through the wrapper. */
@@ -203,11 +207,72 @@ static void test_wrapper_prefixes_and_labels(void **state)
     promc_registry_free(r);
 }
 
-static int collect_nothing(promc_emitter *e, void *userdata)
+static int collect_jobs(promc_emitter *e, void *userdata)
 {
-    (void)e;
     (void)userdata;
+    promc_emit_family(e, "jobs", "Jobs.", PROMC_GAUGE, NULL);
+    promc_emit_sample(e, &(promc_label){"state", "ok"}, 1, 3);
+    promc_emit_sample(e, NULL, 0, 4);
+    promc_emit_family(e, "runs_total", "Runs.", PROMC_COUNTER, NULL);
+    promc_emit_sample(e, NULL, 0, 5);
     return 0;
+}
+
+static int collect_clash(promc_emitter *e, void *userdata)
+{
+    (void)userdata;
+    promc_emit_family(e, "clash", "Clash.", PROMC_GAUGE, NULL);
+    /* The wrapper adds "component" itself. */
+    assert_int_equal(promc_emit_sample(e, &(promc_label){"component", "x"}, 1, 1), PROMC_EINVAL);
+    promc_emit_family(e, "lat", "Lat.", PROMC_HISTOGRAM, NULL);
+    return 0;
+}
+
+static void test_collector_through_a_wrapper(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    promc_registry *w = promc_registry_wrap(r, "app_", &(promc_label){"component", "db"}, 1);
+    promc_registry *ww = promc_registry_wrap(w, "pool_", NULL, 0);
+    promc_metric *c =
+        promc_collector_new(ww, collect_jobs, NULL, NULL, PROMC_LABELS("jobs", "runs_total"));
+    assert_non_null(c);
+    assert_string_equal(promc_metric_name(c), "app_pool_jobs");
+    char *out = test_render(r, PROMC_FORMAT_TEXT);
+    assert_string_equal(out, "# HELP app_pool_jobs Jobs.\n"
+                             "# TYPE app_pool_jobs gauge\n"
+                             "app_pool_jobs{state=\"ok\",component=\"db\"} 3\n"
+                             "app_pool_jobs{component=\"db\"} 4\n"
+                             "# HELP app_pool_runs_total Runs.\n"
+                             "# TYPE app_pool_runs_total counter\n"
+                             "app_pool_runs_total{component=\"db\"} 5\n");
+    promc_free(out);
+    /* The declared names are claimed with the prefix. */
+    assert_null(promc_gauge_new(r, "app_pool_jobs", "G.", NULL));
+    expect_error(PROMC_EEXIST, "app_pool_jobs");
+    promc_gauge *unprefixed = promc_gauge_new(r, "jobs", "Unprefixed: no clash.", NULL);
+    assert_non_null(unprefixed);
+    promc_gauge_free(unprefixed);
+    /* Unregistered and registered again through a wrapper like it only. */
+    assert_int_equal(promc_registry_unregister(w, c), PROMC_ENOENT);
+    assert_int_equal(promc_registry_unregister(ww, c), PROMC_OK);
+    assert_int_equal(promc_registry_register(w, c), PROMC_EINVAL);
+    assert_int_equal(promc_registry_register(ww, c), PROMC_OK);
+    promc_metric *plain = promc_collector_new(PROMC_NO_REGISTRY, collect_jobs, NULL, NULL, NULL);
+    assert_int_equal(promc_registry_register(ww, plain), PROMC_EINVAL);
+    promc_metric_free(plain);
+
+    /* A sample label the wrapper adds too is the collection's error. */
+    promc_metric *bad = promc_collector_new(w, collect_clash, NULL, NULL, NULL);
+    assert_non_null(bad);
+    size_t len;
+    assert_null(promc_encode_buffer(r, PROMC_FORMAT_TEXT, &len));
+    expect_error(PROMC_EINVAL, "\"component\"");
+    promc_metric_free(bad);
+    promc_metric_free(c);
+    promc_registry_free(ww);
+    promc_registry_free(w);
+    promc_registry_free(r);
 }
 
 static void test_wrapper_refuses_what_it_cannot_do(void **state)
@@ -224,8 +289,6 @@ static void test_wrapper_refuses_what_it_cannot_do(void **state)
     assert_int_equal(promc_registry_set_created(w, 0), PROMC_EINVAL);
     assert_int_equal(promc_registry_set_max_children(w, 3), PROMC_EINVAL);
     assert_int_equal(promc_registry_set_utf8_names(w, 1), PROMC_EINVAL);
-    assert_null(promc_collector_new(w, collect_nothing, NULL, NULL, NULL));
-    expect_error(PROMC_EINVAL, "wrapped registry");
     assert_null(promc_process_collector_new(w, NULL));
     expect_error(PROMC_EINVAL, "wrapped registry");
 
@@ -333,21 +396,22 @@ static void test_same_definition_returns_the_registered_metric(void **state)
 
     /* Unlabelled types, and what each type adds to its definition. */
     static const double b1[] = {1, 2}, b2[] = {1, 3};
-    promc_histogram *h1 = promc_histogram_new(
-        r, "lat", "L.", &(promc_histogram_opts){.buckets = b1, .nbuckets = 2});
-    promc_histogram *h2 = promc_histogram_new(
-        r, "lat", "L.", &(promc_histogram_opts){.buckets = b1, .nbuckets = 2});
+    promc_histogram *h1 =
+        promc_histogram_new(r, "lat", "L.", &(promc_histogram_opts){.buckets = b1, .nbuckets = 2});
+    promc_histogram *h2 =
+        promc_histogram_new(r, "lat", "L.", &(promc_histogram_opts){.buckets = b1, .nbuckets = 2});
     assert_ptr_equal(h1, h2);
-    assert_null(promc_histogram_new(r, "lat", "L.",
-                                    &(promc_histogram_opts){.buckets = b2, .nbuckets = 2}));
+    assert_null(
+        promc_histogram_new(r, "lat", "L.", &(promc_histogram_opts){.buckets = b2, .nbuckets = 2}));
     expect_error(PROMC_EEXIST, "other buckets");
     static const promc_objective q1[] = {{0.5, 0.05}}, q2[] = {{0.9, 0.01}};
-    promc_summary *s1 = promc_summary_new(
-        r, "sz", "S.", &(promc_summary_opts){.objectives = q1, .nobjectives = 1});
-    assert_ptr_equal(s1, promc_summary_new(r, "sz", "S.",
-                                           &(promc_summary_opts){.objectives = q1, .nobjectives = 1}));
-    assert_null(
-        promc_summary_new(r, "sz", "S.", &(promc_summary_opts){.objectives = q2, .nobjectives = 1}));
+    promc_summary *s1 =
+        promc_summary_new(r, "sz", "S.", &(promc_summary_opts){.objectives = q1, .nobjectives = 1});
+    assert_ptr_equal(s1,
+                     promc_summary_new(r, "sz", "S.",
+                                       &(promc_summary_opts){.objectives = q1, .nobjectives = 1}));
+    assert_null(promc_summary_new(r, "sz", "S.",
+                                  &(promc_summary_opts){.objectives = q2, .nobjectives = 1}));
     expect_error(PROMC_EEXIST, "other objectives");
     promc_enum *e1 = promc_enum_new(r, "mode", "M.", PROMC_LABELS("a", "b"), NULL);
     assert_ptr_equal(e1, promc_enum_new(r, "mode", "M.", PROMC_LABELS("a", "b"), NULL));
@@ -357,17 +421,19 @@ static void test_same_definition_returns_the_registered_metric(void **state)
     assert_ptr_equal(i1, promc_info_new(r, "build", "B.", &(promc_label){"v", "1"}, 1, NULL));
     assert_null(promc_info_new(r, "build", "B.", &(promc_label){"v", "2"}, 1, NULL));
     expect_error(PROMC_EEXIST, "other pairs");
-    promc_gauge *g1 = promc_gauge_new(r, "t_celsius", "T.", &(promc_metric_opts){.unit = "celsius"});
-    assert_ptr_equal(g1, promc_gauge_new(r, "t_celsius", "T.",
-                                         &(promc_metric_opts){.unit = "celsius"}));
+    promc_gauge *g1 =
+        promc_gauge_new(r, "t_celsius", "T.", &(promc_metric_opts){.unit = "celsius"});
+    assert_ptr_equal(
+        g1, promc_gauge_new(r, "t_celsius", "T.", &(promc_metric_opts){.unit = "celsius"}));
     assert_null(promc_gauge_new(r, "t_celsius", "T.", NULL));
     expect_error(PROMC_EEXIST, "another unit");
     /* Through a wrapper: the final definition is compared. */
     promc_registry *w = promc_registry_wrap(r, "w_", &(promc_label){"z", "1"}, 1);
     promc_gauge *wg = promc_gauge_new(w, "g", "G.", NULL);
-    assert_ptr_equal(wg, promc_gauge_new(r, "w_g", "G.",
-                                         &(promc_metric_opts){.const_labels = &(promc_label){"z", "1"},
-                                                              .nconst_labels = 1}));
+    assert_ptr_equal(wg,
+                     promc_gauge_new(r, "w_g", "G.",
+                                     &(promc_metric_opts){.const_labels = &(promc_label){"z", "1"},
+                                                          .nconst_labels = 1}));
     /* register() of the same metric twice stays an error. */
     assert_int_equal(promc_registry_register(r, promc_gauge_metric(g1)), PROMC_EEXIST);
     char *out = test_render(r, PROMC_FORMAT_TEXT);
@@ -483,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_const_labels_are_validated),
         cmocka_unit_test(test_wrapper_prefixes_and_labels),
         cmocka_unit_test(test_wrapper_refuses_what_it_cannot_do),
+        cmocka_unit_test(test_collector_through_a_wrapper),
         cmocka_unit_test(test_registry_freed_before_its_wrapper),
         cmocka_unit_test(test_same_definition_returns_the_registered_metric),
         cmocka_unit_test(test_info_vec_children_carry_their_own_pairs),

@@ -1463,7 +1463,7 @@ static const struct row {
     ROW(promc_registry_set_max_children),
     ROW(promc_registry_set_created),
     ROW(promc_registry_set_utf8_names),
-        ROW(promc_registry_wrap),
+    ROW(promc_registry_wrap),
     ROW(promc_registry_get_sample_value),
     ROW(promc_registry_compare),
     ROW(promc_text_compare),
