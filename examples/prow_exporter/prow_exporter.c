@@ -159,11 +159,11 @@ static void current_set(prow_list *l)
 static void emit_family(promc_emitter *e, const prow_list *l, const size_t *chosen, size_t n,
                         bool annotations, promc_label *scratch)
 {
-    const char *name = annotations ? "prow_job_annotations" : "prow_job_labels";
+    const char *name = annotations ? "annotations" : "labels"; /* after the wrapper's prefix */
     const char *help = annotations ? "Kubernetes annotations converted to Prometheus labels."
                                    : "Kubernetes labels converted to Prometheus labels.";
     if (promc_emit_family(e, name, help, PROMC_GAUGE, NULL) != PROMC_OK) {
-        ex_log(EX_LOG_ERROR, "%s: %s", name, promc_last_error());
+        ex_log(EX_LOG_ERROR, "prow_job_%s: %s", name, promc_last_error());
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -182,7 +182,7 @@ static void emit_family(promc_emitter *e, const prow_list *l, const size_t *chos
         if (nextra)
             memcpy(scratch + k, extra, nextra * sizeof *extra);
         if (promc_emit_sample(e, scratch, k + nextra, 1) != PROMC_OK)
-            ex_log(EX_LOG_DEBUG, "%s: %s", name, promc_last_error());
+            ex_log(EX_LOG_DEBUG, "prow_job_%s: %s", name, promc_last_error());
     }
 }
 
@@ -615,26 +615,35 @@ int main(int argc, char **argv)
         api_server = base;
     }
 
+    /* As the original, the job metrics go through a wrapped registry: here
+     * it gives them their common "prow_job_" prefix (the original's wrapper
+     * added a collector_name label instead, left out: see the README), and
+     * another gives the exporter's own metrics theirs. */
+    promc_registry *jobs_reg = promc_registry_wrap(NULL, "prow_job_", NULL, 0);
+    promc_registry *self_reg = promc_registry_wrap(NULL, "prow_exporter_", NULL, 0);
+    if (!jobs_reg || !self_reg) {
+        ex_log(EX_LOG_ERROR, "registry: %s", promc_last_error());
+        return 1;
+    }
     static const double buckets[] = {30,    60,    120,   300,   600,   1800,  3600,  7200,
                                      10800, 14400, 18000, 21600, 25200, 28800, 32400, 36000};
     runtime = promc_histogram_vec_new(
-        NULL, "prow_job_runtime_seconds",
-        "Time spent between ProwJob state transitions, in seconds.",
+        jobs_reg, "runtime_seconds", "Time spent between ProwJob state transitions, in seconds.",
         PROMC_LABELS("job_namespace", "job_name", "type", "last_state", "state", "org", "repo",
                      "base_ref"),
         &(promc_histogram_opts){.buckets = buckets, .nbuckets = sizeof buckets / sizeof *buckets});
     if (!runtime)
         return ex_metric_failed("prow_job_runtime_seconds");
-    up = promc_gauge_new(NULL, "prow_exporter_up",
+    up = promc_gauge_new(self_reg, "up",
                          "Whether the last poll of the ProwJobs worked (1) or not (0).", NULL);
     if (!up)
         return ex_metric_failed("prow_exporter_up");
-    poll_errors = promc_counter_new(NULL, "prow_exporter_poll_errors_total",
+    poll_errors = promc_counter_new(self_reg, "poll_errors_total",
                                     "Polls of the ProwJobs that failed.", NULL);
     if (!poll_errors)
         return ex_metric_failed("prow_exporter_poll_errors_total");
-    promc_metric *jobs = promc_collector_new(
-        NULL, collect, NULL, NULL, PROMC_LABELS("prow_job_labels", "prow_job_annotations"));
+    promc_metric *jobs =
+        promc_collector_new(jobs_reg, collect, NULL, NULL, PROMC_LABELS("labels", "annotations"));
     if (!jobs)
         return ex_metric_failed("prow_job_labels/prow_job_annotations");
 
@@ -664,6 +673,8 @@ int main(int argc, char **argv)
     promc_histogram_vec_free(runtime);
     promc_gauge_free(up);
     promc_counter_free(poll_errors);
+    promc_registry_free(jobs_reg);
+    promc_registry_free(self_reg);
     ex_exporter_stop();
     promc_shutdown();
     free(base);
