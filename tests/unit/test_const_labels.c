@@ -9,6 +9,8 @@
  */
 #include "helpers.h"
 
+#include <pthread.h>
+
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const promc_label env[] = {{"env", "prod"}, {"note", "a\"b\\c\nd"}};
@@ -541,6 +543,84 @@ static void test_info_vec_children_carry_their_own_pairs(void **state)
     promc_registry_free(r);
 }
 
+/* ===================================================================== */
+/* Threads                                                                */
+/* ===================================================================== */
+
+struct race {
+    promc_registry *reg;
+    promc_info_vec *info;
+    int id;
+};
+
+static void *race_set_pairs(void *arg)
+{
+    struct race *r = arg;
+    char v[16];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(v, sizeof v, "%d", i);
+        promc_label pairs[] = {{"version", v}, {"thread", r->id ? "b" : "a"}};
+        assert_int_equal(promc_info_vec_set(r->info, pairs, 2, r->id ? "h2" : "h1"), PROMC_OK);
+        if (i % 100 == 0)
+            promc_info_vec_remove(r->info, r->id ? "h2" : "h1");
+    }
+    return NULL;
+}
+
+static void *race_scrape(void *arg)
+{
+    struct race *r = arg;
+    for (int i = 0; i < 200; i++) {
+        size_t len;
+        char *out = promc_encode_buffer(r->reg, PROMC_FORMAT_OPENMETRICS, &len);
+        assert_non_null(out);
+        promc_free(out);
+    }
+    return NULL;
+}
+
+/* Constructors racing for one definition all get the one metric, each with
+ * a reference of its own. */
+static void *race_create(void *arg)
+{
+    struct race *r = arg;
+    promc_registry *w = promc_registry_wrap(r->reg, "race_", &(promc_label){"k", "v"}, 1);
+    for (int i = 0; i < 500; i++) {
+        promc_counter *c = promc_counter_new(w, "hits", "Hits.", NULL);
+        assert_non_null(c);
+        promc_counter_inc(c);
+        assert_int_equal(promc_counter_free(c), PROMC_OK);
+    }
+    promc_registry_free(w);
+    return NULL;
+}
+
+static void test_threads_set_pairs_create_and_scrape(void **state)
+{
+    (void)state;
+    promc_registry *reg = promc_registry_new();
+    promc_info_vec *info = promc_info_vec_new(reg, "target", "T.", PROMC_LABELS("instance"), NULL);
+    promc_counter *keep = promc_counter_new(
+        reg, "race_hits", "Hits.",
+        &(promc_metric_opts){.const_labels = &(promc_label){"k", "v"}, .nconst_labels = 1});
+    struct race rs[5];
+    pthread_t t[5];
+    void *(*fn[5])(void *) = {race_set_pairs, race_set_pairs, race_scrape, race_create,
+                              race_create};
+    for (int i = 0; i < 5; i++) {
+        rs[i] = (struct race){reg, info, i % 2};
+        assert_int_equal(pthread_create(&t[i], NULL, fn[i], &rs[i]), 0);
+    }
+    for (int i = 0; i < 5; i++)
+        pthread_join(t[i], NULL);
+    assert_true(promc_counter_get(keep) == 1000);
+    promc_label want[] = {{"instance", "h1"}, {"version", "1999"}, {"thread", "a"}};
+    assert_true(test_value(reg, "target_info", want, 3) == 1);
+    promc_counter_free(keep);
+    promc_info_vec_free(info);
+    promc_registry_free(reg);
+}
+
 int main(void)
 {
     test_pin_clock();
@@ -553,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_registry_freed_before_its_wrapper),
         cmocka_unit_test(test_same_definition_returns_the_registered_metric),
         cmocka_unit_test(test_info_vec_children_carry_their_own_pairs),
+        cmocka_unit_test(test_threads_set_pairs_create_and_scrape),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     promc_shutdown();
