@@ -353,8 +353,16 @@ typedef struct promc_counter_vec promc_counter_vec;
  * either way (family "<base>" in OpenMetrics). help may be "" but not NULL.
  * opts may be NULL. Names follow the legacy grammar unless reg allows UTF-8
  * names (promc_registry_set_utf8_names); so do label names everywhere.
+ * When reg already has a metric with the same definition (type, name, help,
+ * unit, label names, constant labels, and for the other types their
+ * buckets, objectives, states or pairs), that one is returned, with a
+ * reference of its own for the caller (each returned handle is freed once)
+ * -- as every constructor does. To be sure of a metric of your own, create
+ * it with PROMC_NO_REGISTRY and register it: registering refuses a second
+ * one of the same name.
  * Errors: NULL with PROMC_EINVAL (name, help, unit), PROMC_EEXIST (the
- * registry already emits one of its names), PROMC_ENOMEM. Any thread. */
+ * registry already emits one of its names, from another definition: the
+ * message says what differs), PROMC_ENOMEM. Any thread. */
 PROMC_API promc_counter *promc_counter_new(promc_registry *reg, const char *name, const char *help,
                                            const promc_metric_opts *opts);
 /* Increments by 1. Lock-free, allocation-free, never waits; NULL is a no-op.

@@ -35,39 +35,53 @@ void promc__http_self_metrics_drop(struct promc__http_self_metrics *m)
 void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_registry *reg)
 {
     m->registry = reg;
-    m->requests = promc_counter_vec_new(reg, "promc_http_requests",
+    m->requests = promc_counter_vec_new(PROMC_NO_REGISTRY, "promc_http_requests",
                                         "Requests to the metrics endpoint by HTTP status code.",
                                         PROMC_LABELS("code"), NULL);
     m->scrape_errors = promc_counter_new(
-        reg, "promc_http_scrape_errors",
+        PROMC_NO_REGISTRY, "promc_http_scrape_errors",
         "Scrapes whose exposition failed (a collector failed, families clashed), whether "
         "answered 500 or served partially.",
         NULL);
     m->shed = promc_counter_new(
-        reg, "promc_http_slow_readers_shed",
+        PROMC_NO_REGISTRY, "promc_http_slow_readers_shed",
         "Connections closed before their response was whole, to make room for another "
         "response within max_pending_bytes: the slow readers that had waited longest.",
         NULL);
     m->exposition_bytes = promc_counter_new(
-        reg, "promc_http_scrape_exposition_bytes",
+        PROMC_NO_REGISTRY, "promc_http_scrape_exposition_bytes",
         "Bytes of the expositions served with status 200, before compression.", NULL);
     m->response_bytes = promc_counter_new(
-        reg, "promc_http_scrape_response_bytes",
+        PROMC_NO_REGISTRY, "promc_http_scrape_response_bytes",
         "Bytes of the response bodies sent for them: smaller than the expositions when "
         "compressed.",
         NULL);
-    m->in_flight =
-        promc_gauge_new(reg, "promc_http_requests_in_flight", "Scrapes being served now.", NULL);
-    m->scrape_seconds = promc_gauge_new(reg, "promc_http_last_scrape_duration_seconds",
-                                        "Time the last scrape took to encode, in seconds.", NULL);
+    m->in_flight = promc_gauge_new(PROMC_NO_REGISTRY, "promc_http_requests_in_flight",
+                                   "Scrapes being served now.", NULL);
+    m->scrape_seconds =
+        promc_gauge_new(PROMC_NO_REGISTRY, "promc_http_last_scrape_duration_seconds",
+                        "Time the last scrape took to encode, in seconds.", NULL);
     m->scrape_bytes =
-        promc_gauge_new(reg, "promc_http_last_scrape_bytes",
+        promc_gauge_new(PROMC_NO_REGISTRY, "promc_http_last_scrape_bytes",
                         "Size of the last scrape's exposition in bytes, before compression.", NULL);
     if (!m->requests || !m->scrape_errors || !m->shed || !m->exposition_bytes ||
         !m->response_bytes || !m->in_flight || !m->scrape_seconds || !m->scrape_bytes) {
         promc__http_self_metrics_drop(m);
         return;
     }
+    /* Created outside the registry, then registered: a constructor would
+     * hand back the metrics of another server of the registry (the same
+     * definitions), while registering refuses them. */
+    promc_metric *all[] = {
+        promc_counter_vec_metric(m->requests),   promc_counter_metric(m->scrape_errors),
+        promc_counter_metric(m->shed),           promc_counter_metric(m->exposition_bytes),
+        promc_counter_metric(m->response_bytes), promc_gauge_metric(m->in_flight),
+        promc_gauge_metric(m->scrape_seconds),   promc_gauge_metric(m->scrape_bytes)};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        if (promc_registry_register(reg, all[i]) != PROMC_OK) {
+            promc__http_self_metrics_drop(m); /* unregisters only what it registered */
+            return;
+        }
     static const char *const codes[] = {"200", "500", "503"};
     for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
         promc_counter_vec_labels(m->requests, codes[i]);
