@@ -311,11 +311,13 @@ typedef struct promc_metric_opts {
 
 /* ---- Operations on a metric of any type (promc_metric) ---- */
 
-/* Releases the caller's reference to a metric: it is destroyed, with its
- * children, once no registry holds it either. NULL is a no-op (PROMC_OK).
- * Errors: PROMC_EINVAL for a metric whose caller reference was already
- * released while a registry still holds it (a double free the reference
- * counts can see). Freeing a destroyed metric is undefined, as with free().
+/* Releases the caller's reference to a metric (one of them, when a
+ * constructor handed the same registered metric back several times): it is
+ * destroyed, with its children, once no caller and no registry holds it.
+ * NULL is a no-op (PROMC_OK).
+ * Errors: PROMC_EINVAL for a metric whose caller references were all
+ * released already while a registry still holds it (a double free the
+ * reference counts can see). Freeing a destroyed metric is undefined, as with free().
  * Thread safety: any thread, but not while another thread still uses a
  * handle of this metric through the caller's reference. */
 PROMC_API int promc_metric_free(promc_metric *m);
