@@ -1194,8 +1194,9 @@ typedef int (*promc_value_fn)(void *userdata, double *value);
  * writing everything else -- as a failing collector does, and as
  * client_golang's Gather reports a failed Collect (its HTTP handler then
  * answers 500, as promc's server does by default). opts may be NULL; its
- * unit is honoured, max_children ignored.
- * Errors: NULL with PROMC_EINVAL (name, help or unit as for
+ * unit and constant labels are honoured (written after any variable labels,
+ * as an ordinary metric writes them), max_children ignored.
+ * Errors: NULL with PROMC_EINVAL (name, help, unit or constant labels as for
  * promc_gauge_new; fn NULL), PROMC_EEXIST (reg already emits one of its
  * sample names, or has a collector of that name), PROMC_ENOMEM. Any
  * thread. */
@@ -1230,7 +1231,8 @@ typedef int (*promc_report_fn)(promc_reporter *r, void *userdata);
  * scrape, registered in reg as promc_gauge_func_new is. The family's HELP
  * and TYPE are written even when fn reports no series (as for a
  * promc_gauge_vec without children); the series come in the order
- * reported. opts: the unit is honoured, max_children ignored (the callback
+ * reported. opts: the unit and constant labels are honoured (a constant
+ * label may not repeat a label name), max_children ignored (the callback
  * decides how many series there are).
  * Errors: as promc_gauge_func_new, and PROMC_EINVAL for no, invalid or
  * duplicate label names. Any thread. */

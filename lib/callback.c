@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "emitter.h"
+#include "family.h"
 #include "internal.h"
 #include "metric.h"
 #include "registry.h"
@@ -26,6 +27,8 @@ struct callback {
     char *help, *unit;
     char **label_names; /* NULL for an unlabelled one */
     size_t nlabels;
+    promc_label *consts; /* promc_metric_opts.const_labels, copied */
+    size_t nconst;
     promc_value_fn value_fn;   /* unlabelled */
     promc_report_fn report_fn; /* labelled */
     void *userdata;
@@ -36,7 +39,7 @@ struct callback {
 struct promc_reporter {
     promc_emitter *e;
     const struct callback *cb;
-    promc_label *pairs; /* nlabels of them, names set */
+    promc_label *pairs; /* nlabels then the nconst constant ones, names set */
 };
 
 /* ===================================================================== */
@@ -56,6 +59,11 @@ static void callback_free(void *p)
     promc__free(cb->unit);
     if (cb->label_names)
         promc__free_strings(cb->label_names, cb->nlabels);
+    for (size_t i = 0; cb->consts && i < cb->nconst; i++) {
+        promc__free((char *)cb->consts[i].name);
+        promc__free((char *)cb->consts[i].value);
+    }
+    promc__free(cb->consts);
     promc__free(cb);
 }
 
@@ -99,7 +107,7 @@ static int collect_value(promc_emitter *e, void *p)
         return 0;
     }
     if (promc_emit_family(e, cb->name, cb->help, cb->type, cb->unit) == PROMC_OK)
-        promc_emit_sample(e, NULL, 0, v);
+        promc_emit_sample(e, cb->consts, cb->nconst, v);
     return 0;
 }
 
@@ -108,7 +116,8 @@ static int collect_series(promc_emitter *e, void *p)
 {
     const struct callback *cb = p;
     promc_label small[8];
-    promc_label *pairs = cb->nlabels <= 8 ? small : promc__calloc(cb->nlabels, sizeof *pairs);
+    size_t all = cb->nlabels + cb->nconst;
+    promc_label *pairs = all <= 8 ? small : promc__calloc(all, sizeof *pairs);
     if (!pairs) {
         promc__fail(PROMC_ENOMEM, "out of memory collecting %s \"%s\"", cb->what, cb->base);
         promc__emit_fail(e, PROMC_ENOMEM);
@@ -116,6 +125,8 @@ static int collect_series(promc_emitter *e, void *p)
     }
     for (size_t i = 0; i < cb->nlabels; i++)
         pairs[i].name = cb->label_names[i];
+    for (size_t i = 0; i < cb->nconst; i++)
+        pairs[cb->nlabels + i] = cb->consts[i];
     /* A refused family (a name another metric of the scrape took) makes
      * every report return PROMC_ESTATE; the collection has its error. */
     promc_emit_family(e, cb->name, cb->help, cb->type, cb->unit);
@@ -142,7 +153,7 @@ int promc_reporter_add_n(promc_reporter *r, const char *const *values, size_t n,
         return refuse_value(r->e, cb, value);
     for (size_t i = 0; i < n; i++)
         r->pairs[i].value = values[i];
-    return promc_emit_sample(r->e, r->pairs, n, value);
+    return promc_emit_sample(r->e, r->pairs, n + cb->nconst, value);
 }
 
 /* ===================================================================== */
@@ -176,6 +187,25 @@ static int check(const struct callback *cb, const char *const *label_names, bool
                                    base, l);
     }
     return PROMC_OK;
+}
+
+/* Copies the constant labels; false when out of memory (what was copied
+ * is freed with cb). */
+static bool copy_consts(struct callback *cb, const promc_label *cl, size_t n)
+{
+    cb->consts = promc__calloc(n, sizeof *cb->consts);
+    if (!cb->consts)
+        return false;
+    for (; cb->nconst < n; cb->nconst++) {
+        promc_label *d = &cb->consts[cb->nconst];
+        d->name = promc__strdup(cl[cb->nconst].name);
+        d->value = promc__strdup(cl[cb->nconst].value);
+        if (!d->name || !d->value) {
+            cb->nconst++; /* freed with the rest */
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Copies what the callback metric keeps; false when out of memory. */
@@ -260,9 +290,15 @@ static promc_metric *callback_new(promc_registry *reg, promc_type type, const ch
         callback_free(cb);
         return promc__fail_null(PROMC_ENOMEM, "out of memory creating %s \"%s\"", what, name);
     }
-    if (check(cb, label_names, utf8, cb->base) != PROMC_OK) {
+    if (check(cb, label_names, utf8, cb->base) != PROMC_OK ||
+        (opts && promc__check_const_labels(cb->base, label_names, cb->nlabels, opts->const_labels,
+                                           opts->nconst_labels, NULL, NULL, utf8) != PROMC_OK)) {
         callback_free(cb);
         return NULL;
+    }
+    if (opts && opts->nconst_labels && !copy_consts(cb, opts->const_labels, opts->nconst_labels)) {
+        callback_free(cb);
+        return promc__fail_null(PROMC_ENOMEM, "out of memory creating %s \"%s\"", what, name);
     }
     const char **claims = claims_of(type, cb->base);
     if (!claims) {
@@ -283,6 +319,9 @@ static promc_metric *callback_new(promc_registry *reg, promc_type type, const ch
      * that do not allow UTF-8 names, as a vec's would. */
     for (size_t i = 0; i < cb->nlabels; i++)
         if (!promc__legacy_name(cb->label_names[i], strlen(cb->label_names[i]), true))
+            m->utf8_names = true;
+    for (size_t i = 0; i < cb->nconst; i++)
+        if (!promc__legacy_name(cb->consts[i].name, strlen(cb->consts[i].name), true))
             m->utf8_names = true;
     cb->free_fn = free_fn;
     promc__ok();

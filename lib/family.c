@@ -69,9 +69,7 @@ static int check_label_names(const char *name, const char *const *label_names,
     return PROMC_OK;
 }
 
-/* Constant labels: valid names, each once, none a variable label's name
- * nor one the type reserves; values UTF-8. */
-static int check_const_labels(const char *name, const char *const *label_names, size_t nlabels,
+int promc__check_const_labels(const char *name, const char *const *label_names, size_t nlabels,
                               const promc_label *cl, size_t ncl, const char *reserved1,
                               const char *reserved2, bool utf8)
 {
@@ -188,8 +186,8 @@ struct promc_metric *promc__family_new(const struct promc__ops *ops, const char 
         unit = NULL;
     if (promc__check_family(ops->type, "", name, help, unit, utf8) != PROMC_OK ||
         check_label_names(name, label_names, ti->reserved, reserved, utf8, &nlabels) != PROMC_OK ||
-        check_const_labels(name, label_names, nlabels, const_labels, nconst, ti->reserved, reserved,
-                           utf8) != PROMC_OK)
+        promc__check_const_labels(name, label_names, nlabels, const_labels, nconst, ti->reserved,
+                                  reserved, utf8) != PROMC_OK)
         goto fail;
     struct promc_metric *m = metric_alloc(ops, name, help, unit, ti->claims, name, type_data);
     if (!m)

@@ -50,4 +50,12 @@ int promc__series_free(const void *series, const char *fn);
 char **promc__claims_new(const char *base, const char *const *suffixes);
 void promc__claims_free(char **claims);
 
+/* Constant labels (promc_metric_opts.const_labels) of metric name: valid
+ * names, each once, none of the nlabels variable label names nor reserved1
+ * or reserved2 (either may be NULL); values UTF-8. PROMC_OK, or
+ * PROMC_EINVAL recorded with a message naming the label. */
+int promc__check_const_labels(const char *name, const char *const *label_names, size_t nlabels,
+                              const promc_label *cl, size_t ncl, const char *reserved1,
+                              const char *reserved2, bool utf8);
+
 #endif

@@ -319,6 +319,65 @@ static void labelled_family_lists_its_series(void **state)
     promc_registry_free(r);
 }
 
+static int report_mail(promc_reporter *r, void *ud)
+{
+    (void)ud;
+    return promc_reporter_add(r, 4, "mail");
+}
+
+static int read_seven(void *ud, double *v)
+{
+    (void)ud;
+    *v = 7;
+    return 0;
+}
+
+/* Constant labels from the options, after the variable ones, as an
+ * ordinary metric writes them; bad ones refused at creation. */
+static void constant_labels_as_ordinary_metrics_have_them(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    const promc_label cl[] = {{"instance", "a:1"}, {"zone", "x"}};
+    promc_metric_opts o = {.const_labels = cl, .nconst_labels = 2};
+    promc_metric *g = promc_gauge_func_vec_new(r, "cb_depth", "Jobs.", PROMC_LABELS("queue"),
+                                               report_mail, NULL, NULL, &o);
+    promc_metric *c = promc_counter_func_new(r, "cb_done", "Done.", read_seven, NULL, NULL, &o);
+    promc_gauge_vec *pv = promc_gauge_vec_new(r, "plain_depth", "Jobs.", PROMC_LABELS("queue"), &o);
+    promc_counter *pc = promc_counter_new(r, "plain_done", "Done.", &o);
+    assert_non_null(g);
+    assert_non_null(c);
+    promc_gauge_set(promc_gauge_vec_labels(pv, "mail"), 4);
+    promc_counter_add(pc, 7);
+    char *text = test_render(r, PROMC_FORMAT_TEXT);
+    assert_string_equal(text, "# HELP cb_depth Jobs.\n# TYPE cb_depth gauge\n"
+                              "cb_depth{queue=\"mail\",instance=\"a:1\",zone=\"x\"} 4\n"
+                              "# HELP cb_done_total Done.\n# TYPE cb_done_total counter\n"
+                              "cb_done_total{instance=\"a:1\",zone=\"x\"} 7\n"
+                              "# HELP plain_depth Jobs.\n# TYPE plain_depth gauge\n"
+                              "plain_depth{queue=\"mail\",instance=\"a:1\",zone=\"x\"} 4\n"
+                              "# HELP plain_done_total Done.\n# TYPE plain_done_total counter\n"
+                              "plain_done_total{instance=\"a:1\",zone=\"x\"} 7\n");
+    promc_free(text);
+    const promc_label clash[] = {{"queue", "a"}};
+    promc_metric_opts bad = {.const_labels = clash, .nconst_labels = 1};
+    assert_null(promc_gauge_func_vec_new(r, "cb_bad", "x", PROMC_LABELS("queue"), report_mail, NULL,
+                                         NULL, &bad));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    const promc_label badname[] = {{"__x", "a"}};
+    bad.const_labels = badname;
+    assert_null(promc_gauge_func_new(r, "cb_bad", "x", read_seven, NULL, NULL, &bad));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    bad.const_labels = NULL;
+    assert_null(promc_gauge_func_new(r, "cb_bad", "x", read_seven, NULL, NULL, &bad));
+    assert_int_equal(promc_last_error_code(), PROMC_EINVAL);
+    promc_metric_free(g);
+    promc_metric_free(c);
+    promc_gauge_vec_free(pv);
+    promc_counter_free(pc);
+    promc_registry_free(r);
+}
+
 static int report_nine(promc_reporter *r, void *ud)
 {
     (void)ud;
@@ -524,6 +583,7 @@ int main(void)
     test_pin_clock();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gauge_and_counter_read_at_every_scrape),
+        cmocka_unit_test(constant_labels_as_ordinary_metrics_have_them),
         cmocka_unit_test(exposed_as_the_type_it_imitates),
         cmocka_unit_test(a_failing_callback_fails_the_scrape_after_the_rest),
         cmocka_unit_test(a_counter_refuses_negative_and_nan),
