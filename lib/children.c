@@ -6,10 +6,17 @@
  * -- so a handle held anywhere can never dangle; the same values looked up
  * again reattach it. promc_metric_reclaim_removed frees detached children
  * when the caller says no handle to them is in use.
+ *
+ * Lookups and removals read the hash table without a lock, inside a read
+ * section (grace.h); whatever leaves the table (an old table after it grew,
+ * reclaimed children) is freed only after a grace period. Creating a child,
+ * bringing one back, clear and reclaim take the family's write lock, which
+ * also keeps them apart from scrapes walking the creation-order list.
  */
 #include <string.h>
 
 #include "children.h"
+#include "grace.h"
 #include "internal.h"
 #include "thread_state.h"
 
@@ -83,7 +90,26 @@ static uint32_t hash_values(const char *const *values, size_t n)
             h = (h ^ *p) * 1099511628211ULL;
         h = (h ^ 0xFF) * 1099511628211ULL;
     }
-    return (uint32_t)(h ^ (h >> 32));
+    return (uint32_t)(h ^ (h >> 32)) & ~PROMC__CHILD_REMOVED; /* 31 bits */
+}
+
+static inline uint32_t child_hash(const struct promc__child *c)
+{
+    return atomic_load_explicit(&c->hash_removed, memory_order_relaxed) & ~PROMC__CHILD_REMOVED;
+}
+
+/* Acquire: a child seen back (bit clear) is seen reset. */
+static inline bool child_removed(const struct promc__child *c)
+{
+    return atomic_load_explicit(&c->hash_removed, memory_order_acquire) & PROMC__CHILD_REMOVED;
+}
+
+/* Sets the removed bit; whether this call set it (the child was live). */
+static inline bool child_mark_removed(struct promc__child *c)
+{
+    return !(
+        atomic_fetch_or_explicit(&c->hash_removed, PROMC__CHILD_REMOVED, memory_order_acq_rel) &
+        PROMC__CHILD_REMOVED);
 }
 
 /* Bytes of a raw label value that are not copied as they are: the end, and
@@ -236,7 +262,8 @@ struct promc__child *promc__child_new(struct promc_metric *m, const char *const 
         return NULL;
     }
     c->family = m;
-    c->hash = hash;
+    atomic_init(&c->hnext, NULL);
+    atomic_init(&c->hash_removed, hash);
     char *start = (char *)c + m->child_size, *p = start;
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -275,8 +302,9 @@ void promc__children_free(struct promc_metric *m)
         c = next;
     }
     m->first = m->last = NULL;
-    promc__free(m->table);
-    m->table = NULL;
+    /* The family is going: nobody can be looking it up. */
+    promc__free(atomic_load_explicit(&m->table, memory_order_relaxed));
+    atomic_store_explicit(&m->table, NULL, memory_order_relaxed);
 }
 
 void promc__child_append(struct promc_metric *m, struct promc__child *c)
@@ -287,42 +315,86 @@ void promc__child_append(struct promc_metric *m, struct promc__child *c)
     else
         m->first = c;
     m->last = c;
-    m->nlive++;
+    atomic_fetch_add_explicit(&m->nlive, 1, memory_order_relaxed);
     m->ntotal++;
 }
 
-/* The child with these values, detached or not. */
+/* The child with these values, detached or not, under the write lock. */
 static struct promc__child *table_find(struct promc_metric *m, const char *const *values,
                                        uint32_t hash)
 {
-    if (!m->table)
+    struct promc__table *t = atomic_load_explicit(&m->table, memory_order_relaxed);
+    if (!t)
         return NULL;
-    for (struct promc__child *c = m->table[hash & (m->table_size - 1)]; c; c = c->hnext)
-        if (c->hash == hash && same_values(m, c, values, m->nlabels))
+    struct promc__child *c =
+        atomic_load_explicit(&t->slot[hash & (t->size - 1)], memory_order_relaxed);
+    for (; c; c = atomic_load_explicit(&c->hnext, memory_order_relaxed))
+        if (child_hash(c) == hash && same_values(m, c, values, m->nlabels))
             return c;
     return NULL;
+}
+
+/* Steps a probe takes before it gives up: chains average under two
+ * children, and one a probe follows while the table grows may lead
+ * elsewhere (even round in a circle) for a moment. */
+#define PROBE_STEPS 32
+
+/* table_find inside a read section, without the lock: the child with
+ * these values, or NULL when there is none or the probe could not tell
+ * (it met a table being rebuilt, or a chain too long): the caller then
+ * asks table_find under the lock. A child found is always the values'
+ * (they are compared). The acquire loads see a child's fields as its
+ * creator wrote them before linking it. */
+static struct promc__child *table_probe(struct promc_metric *m, const char *const *values,
+                                        uint32_t hash)
+{
+    struct promc__table *t = atomic_load_explicit(&m->table, memory_order_acquire);
+    if (!t)
+        return NULL;
+    struct promc__child *c =
+        atomic_load_explicit(&t->slot[hash & (t->size - 1)], memory_order_acquire);
+    for (int steps = 0; c && steps < PROBE_STEPS;
+         steps++, c = atomic_load_explicit(&c->hnext, memory_order_acquire))
+        if (child_hash(c) == hash && same_values(m, c, values, m->nlabels))
+            return c;
+    return NULL;
+}
+
+/* Links a new child at the head of its chain, published to probes by the
+ * release store. Under the write lock. */
+static void table_link(struct promc__table *t, struct promc__child *c)
+{
+    _Atomic(struct promc__child *) *slot = &t->slot[child_hash(c) & (t->size - 1)];
+    atomic_store_explicit(&c->hnext, atomic_load_explicit(slot, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(slot, c, memory_order_release);
 }
 
 /* Doubles the table at two children a slot on average (chains stay short;
  * a slot pointer per two children keeps memory per series low). Failing to
  * grow only lengthens chains, so it is not an error -- except for the first
- * table, without which there is nowhere to put a child. */
-static int table_grow(struct promc_metric *m)
+ * table, without which there is nowhere to put a child. The table replaced
+ * goes to *old, for the caller to free after a grace period (probes may
+ * still be reading it). Under the write lock. */
+static int table_grow(struct promc_metric *m, struct promc__table **old)
 {
-    if (m->table && m->ntotal < 2 * m->table_size)
+    struct promc__table *cur = atomic_load_explicit(&m->table, memory_order_relaxed);
+    *old = NULL;
+    if (cur && m->ntotal < 2 * cur->size)
         return PROMC_OK;
-    size_t size = m->table ? m->table_size * 2 : 16;
-    struct promc__child **t = promc__calloc(size, sizeof *t);
+    size_t size = cur ? cur->size * 2 : 16;
+    struct promc__table *t = promc__calloc(1, sizeof *t + size * sizeof t->slot[0]);
     if (!t)
-        return m->table ? PROMC_OK : PROMC_ENOMEM;
-    for (struct promc__child *c = m->first; c; c = c->next) {
-        size_t i = c->hash & (size - 1);
-        c->hnext = t[i];
-        t[i] = c;
-    }
-    promc__free(m->table);
-    m->table = t;
-    m->table_size = size;
+        return cur ? PROMC_OK : PROMC_ENOMEM;
+    t->size = size;
+    /* Relinking the chains changes the hnext of children that probes of
+     * the old table may be walking: such a probe may miss (it then asks
+     * under the lock) but never goes astray, for it compares values and
+     * counts its steps. */
+    for (struct promc__child *c = m->first; c; c = c->next)
+        table_link(t, c);
+    atomic_store_explicit(&m->table, t, memory_order_release);
+    *old = cur;
     return PROMC_OK;
 }
 
@@ -347,7 +419,7 @@ static int check_values(struct promc_metric *m, const char *const *values, size_
 /* Each thread remembers the children it looked up last (thread_state.h), so
  * a hit costs a hash and a compare: no lock, no atomic read-modify-write. An
  * entry is trusted only while its family's stamp is unchanged; every removal
- * gives the family a new one (under the write lock), so a cached entry never
+ * gives the family a new one (after setting the removed bit), so a cached entry never
  * hands out a child another thread detached since. Stamps are drawn from one
  * process-wide 64-bit counter, the one family ids come from: no two families
  * ever hold the same stamp, so the stamp also tells the family, and at a
@@ -360,11 +432,15 @@ uint64_t promc__new_family_id(void)
     return atomic_fetch_add_explicit(&next_family_id, 1, memory_order_relaxed);
 }
 
-/* Called with the write lock held, after children were detached: every
- * entry cached for the family goes stale. */
+/* Called after children were detached: every entry cached for the family
+ * goes stale. Removals run side by side without a lock, so the stamp is
+ * exchanged, not stored: each exchange reads the one before, so a thread
+ * that reads the last stamp sees every removal made before any of them
+ * (a plain store could replace a stamp whose removal the storing thread
+ * has not seen, and let a lookup cache that removed child under it). */
 static void new_stamp(struct promc_metric *m)
 {
-    atomic_store_explicit(&m->gen, promc__new_family_id(), memory_order_release);
+    atomic_exchange_explicit(&m->gen, promc__new_family_id(), memory_order_acq_rel);
 }
 
 /* An entry is found by one of two keys. Most callers pass the same strings
@@ -404,8 +480,7 @@ static inline struct promc__child *cache_find(struct promc_metric *m,
     return NULL;
 }
 
-/* Remembers a lookup in its set, the oldest entry making way. Called
- * under the family's read lock: no remove writes next to rendered_len. */
+/* Remembers a lookup in its set, the oldest entry making way. */
 static inline void cache_put(struct promc__lookup_entry *set, uint64_t stamp,
                              struct promc__child *c, uint32_t h)
 {
@@ -418,14 +493,14 @@ static inline void cache_put(struct promc__lookup_entry *set, uint64_t stamp,
  * for a deleted child created again -- but with the same memory, so that
  * removing and recreating children (a collector that clears and refills a
  * family on every poll) does not add up, and a handle kept from before
- * counts into the series again. Called with the write lock held. */
+ * counts into the series again. Called with the write lock held. The
+ * count goes up before the bit clears, so a removal racing in after
+ * cannot take the count below zero. */
 static void reattach(struct promc_metric *m, struct promc__child *c)
 {
     if (m->ops->reset_child)
         m->ops->reset_child(m, c);
     c->created = promc__now_coarse();
-    c->detached = false;
-    m->nlive++;
     if (m->last != c) {
         struct promc__child **pp = &m->first;
         while (*pp != c)
@@ -435,6 +510,8 @@ static void reattach(struct promc_metric *m, struct promc__child *c)
         m->last->next = c;
         m->last = c;
     }
+    atomic_fetch_add_explicit(&m->nlive, 1, memory_order_relaxed);
+    atomic_fetch_and_explicit(&c->hash_removed, ~PROMC__CHILD_REMOVED, memory_order_release);
 }
 
 /* PROMC_EINVAL when a value is not valid UTF-8. Only values that match no
@@ -451,11 +528,11 @@ static int check_utf8(struct promc_metric *m, const char *const *values)
 
 /* The slow path of a lookup: creates the child, or reattaches a removed
  * one, under the write lock. seen: the removed child with these values the
- * read-locked probe found (so they are valid), while the family's stamp
- * was seen_stamp; NULL if it found none. While the stamp is unchanged,
- * nothing was reclaimed since, so seen is still the values' child and
- * need not be looked for again (label churn brings removed children back
- * all the time). */
+ * probe found, read after the family's stamp was seen_stamp; NULL if it
+ * found none. While the stamp is unchanged, nothing was reclaimed since
+ * (reclaim gives a new stamp before it frees), so seen is still the
+ * values' child and need not be looked for again (label churn brings
+ * removed children back all the time). */
 static struct promc__child *insert(struct promc_metric *m, const char *const *values, uint32_t h,
                                    struct promc__child *seen, uint64_t seen_stamp)
 {
@@ -463,13 +540,15 @@ static struct promc__child *insert(struct promc_metric *m, const char *const *va
         return NULL;
     if (lock_family(m, true, "add a child") != PROMC_OK)
         return NULL;
+    struct promc__table *old = NULL;
     struct promc__child *c =
         seen && atomic_load_explicit(&m->gen, memory_order_relaxed) == seen_stamp
             ? seen
             : table_find(m, values, h);
-    if (c && !c->detached)
+    if (c && !child_removed(c))
         goto out;
-    if (m->max_children && m->nlive >= m->max_children) {
+    if (m->max_children &&
+        atomic_load_explicit(&m->nlive, memory_order_relaxed) >= m->max_children) {
         atomic_fetch_add_explicit(&m->refused, 1, memory_order_relaxed);
         promc__fail(PROMC_ELIMIT, "metric \"%s\": child limit of %zu reached", m->desc.name,
                     m->max_children);
@@ -480,19 +559,21 @@ static struct promc__child *insert(struct promc_metric *m, const char *const *va
         reattach(m, c);
         goto out;
     }
-    if (table_grow(m) != PROMC_OK) {
+    if (table_grow(m, &old) != PROMC_OK) {
         promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
         goto out;
     }
     c = promc__child_new(m, values, h);
     if (!c)
         goto out;
-    size_t i = h & (m->table_size - 1);
-    c->hnext = m->table[i];
-    m->table[i] = c;
     promc__child_append(m, c);
+    table_link(atomic_load_explicit(&m->table, memory_order_relaxed), c);
 out:
     pthread_rwlock_unlock(&m->lock);
+    if (old) {
+        promc__grace_wait();
+        promc__free(old);
+    }
     if (c)
         promc__ok();
     return c;
@@ -534,14 +615,23 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         }
     }
 
-    /* A writer of this family's scrape already holds the read lock. */
-    bool lock = !is_collecting(m);
-    if (lock && lock_family(m, false, "look up a child") != PROMC_OK)
-        return NULL;
-    struct promc__child *c = table_find(m, values, h);
-    uint64_t stamp = atomic_load_explicit(&m->gen, memory_order_relaxed);
+    /* The stamp is read before the probe: see insert(), and an entry put
+     * under it goes stale with any removal the probe did not see. */
+    uint64_t stamp = atomic_load_explicit(&m->gen, memory_order_acquire);
+    struct promc__child *c;
+    if (ts) {
+        promc__read_begin(ts);
+        c = table_probe(m, values, h);
+    } else {                           /* no thread state (out of memory): under the read lock */
+        bool lock = !is_collecting(m); /* a writer of its scrape holds it already */
+        if (lock && lock_family(m, false, "look up a child") != PROMC_OK)
+            return NULL;
+        c = table_find(m, values, h);
+        if (lock)
+            pthread_rwlock_unlock(&m->lock);
+    }
     struct promc__child *seen = NULL;
-    if (c && c->detached) {
+    if (c && child_removed(c)) {
         seen = c;
         c = NULL;
     }
@@ -551,8 +641,8 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         else
             cache_put(ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], stamp, c, pk);
     }
-    if (lock)
-        pthread_rwlock_unlock(&m->lock);
+    if (ts)
+        promc__read_end(ts);
     if (c) {
         promc__ok();
         return c;
@@ -560,29 +650,50 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
     return insert(m, values, h, seen, stamp);
 }
 
+/* Marks the child with these values removed; PROMC_ENOENT when there is
+ * no live one. The probe decides without the lock when it finds the child
+ * live; anything else is decided under the lock (the probe may have met a
+ * table being rebuilt, or a removed child that a reclaim and a new child
+ * replaced while it looked). */
+static int remove_child(struct promc_metric *m, const char *const *values, uint32_t h)
+{
+    struct promc__thread_state *ts = promc__thread_state();
+    struct promc__child *c = NULL;
+    bool removed = false;
+    if (ts) {
+        promc__read_begin(ts);
+        c = table_probe(m, values, h);
+        removed = c && child_mark_removed(c);
+        promc__read_end(ts);
+    }
+    if (!removed) {
+        int rc = lock_family(m, true, "remove a child");
+        if (rc != PROMC_OK)
+            return rc;
+        c = table_find(m, values, h);
+        removed = c && child_mark_removed(c);
+        pthread_rwlock_unlock(&m->lock);
+    }
+    if (removed) {
+        atomic_fetch_sub_explicit(&m->nlive, 1, memory_order_relaxed);
+        new_stamp(m);
+        return promc__ok();
+    }
+    if (!c && check_utf8(m, values) != PROMC_OK) /* as labels() */
+        return PROMC_EINVAL;
+    return promc__fail(PROMC_ENOENT, "metric \"%s\": no child with these label values",
+                       m->desc.name);
+}
+
 int promc__family_remove(struct promc_metric *m, const char *const *values, size_t n)
 {
     int rc = check_values(m, values, n);
     if (rc != PROMC_OK)
         return rc;
-    uint32_t h = hash_values(values, n);
-    rc = lock_family(m, true, "remove a child");
-    if (rc != PROMC_OK)
-        return rc;
-    struct promc__child *c = table_find(m, values, h);
-    bool found = c && !c->detached;
-    if (found) {
-        c->detached = true;
-        m->nlive--;
-        new_stamp(m);
-    }
-    pthread_rwlock_unlock(&m->lock);
-    if (!found && !c && check_utf8(m, values) != PROMC_OK) /* as labels() */
-        return PROMC_EINVAL;
-    if (!found)
-        return promc__fail(PROMC_ENOENT, "metric \"%s\": no child with these label values",
-                           m->desc.name);
-    return promc__ok();
+    /* A writer of this family's scrape may not change it (see lock_family). */
+    if (ncollecting && is_collecting(m))
+        return refuse_in_writer(m, "remove a child");
+    return remove_child(m, values, hash_values(values, n));
 }
 
 int promc__family_clear(struct promc_metric *m)
@@ -590,15 +701,14 @@ int promc__family_clear(struct promc_metric *m)
     int rc = lock_family(m, true, "clear it");
     if (rc != PROMC_OK)
         return rc;
-    bool removed = false;
+    size_t removed = 0;
     for (struct promc__child *c = m->first; c; c = c->next)
-        if (!c->detached) {
-            c->detached = true;
-            removed = true;
-        }
-    m->nlive = 0;
-    if (removed)
+        if (child_mark_removed(c))
+            removed++;
+    if (removed) {
+        atomic_fetch_sub_explicit(&m->nlive, removed, memory_order_relaxed);
         new_stamp(m);
+    }
     pthread_rwlock_unlock(&m->lock);
     return promc__ok();
 }
@@ -612,12 +722,10 @@ int promc__family_remove_if(struct promc_metric *m, promc__child_match_fn match,
         return rc;
     size_t n = 0;
     for (struct promc__child *c = m->first; c; c = c->next)
-        if (!c->detached && match(m, c, ctx)) {
-            c->detached = true;
+        if (!child_removed(c) && match(m, c, ctx) && child_mark_removed(c))
             n++;
-        }
     if (n) {
-        m->nlive -= n;
+        atomic_fetch_sub_explicit(&m->nlive, n, memory_order_relaxed);
         new_stamp(m);
     }
     pthread_rwlock_unlock(&m->lock);
@@ -630,15 +738,19 @@ int promc__family_reclaim(struct promc_metric *m)
     int rc = lock_family(m, true, "reclaim removed children");
     if (rc != PROMC_OK)
         return rc;
+    struct promc__table *t = atomic_load_explicit(&m->table, memory_order_relaxed);
     struct promc__child *dead = NULL;
     struct promc__child *prev = NULL, *c = m->first;
     while (c) {
         struct promc__child *next = c->next;
-        if (c->detached) {
-            struct promc__child **pp = &m->table[c->hash & (m->table_size - 1)];
-            while (*pp != c)
-                pp = &(*pp)->hnext;
-            *pp = c->hnext;
+        /* The bit clears only under the lock: a child seen removed stays so. */
+        if (t && child_removed(c)) {
+            _Atomic(struct promc__child *) *pp = &t->slot[child_hash(c) & (t->size - 1)];
+            while (atomic_load_explicit(pp, memory_order_relaxed) != c)
+                pp = &atomic_load_explicit(pp, memory_order_relaxed)->hnext;
+            /* A probe standing on c still finds its way on through c. */
+            atomic_store_explicit(pp, atomic_load_explicit(&c->hnext, memory_order_relaxed),
+                                  memory_order_release);
             if (prev)
                 prev->next = next;
             else
@@ -656,6 +768,8 @@ int promc__family_reclaim(struct promc_metric *m)
     if (dead) /* entries of detached children are stale already; this is belt and braces */
         new_stamp(m);
     pthread_rwlock_unlock(&m->lock);
+    if (dead) /* probes that may still stand on them */
+        promc__grace_wait();
     while (dead) {
         struct promc__child *next = dead->next;
         promc__child_free(m, dead);
@@ -688,7 +802,7 @@ void promc__family_collect(struct promc_metric *m, struct promc__sink *s)
     if (pushed)
         collecting[ncollecting++] = m;
     for (struct promc__child *c = m->first; c && !s->error; c = c->next) {
-        if (c->detached)
+        if (child_removed(c))
             continue;
         struct promc__labels ls = promc__child_labels(c);
         m->ops->child_series(m, c, s, &ls);

@@ -23,13 +23,27 @@ struct promc__collector_stats; /* gather.h */
 
 struct promc__child {
     struct promc_metric *family;
-    struct promc__child *hnext; /* hash chain */
-    struct promc__child *next;  /* creation order: every child, removed ones too */
-    uint32_t hash;
-    /* Two fields in one word, so a child stays 40 bytes: */
-    uint32_t rendered_len : 31; /* the escaped label body follows the type's struct */
-    uint32_t detached : 1;      /* removed: not exported, handle still valid (family lock) */
+    /* Hash chain: read by lookups without a lock (grace.h), changed under
+     * the family's write lock. */
+    _Atomic(struct promc__child *) hnext;
+    struct promc__child *next; /* creation order: every child, removed ones too */
+    /* The values' hash (31 bits) and, in PROMC__CHILD_REMOVED, whether the
+     * child is removed: not exported, handle still valid. One word, so a
+     * child stays 40 bytes; a removal sets the bit without a lock, a child
+     * comes back (bit cleared) under the write lock. */
+    _Atomic uint32_t hash_removed;
+    uint32_t rendered_len; /* the escaped label body follows the type's struct */
     double created;
+};
+
+#define PROMC__CHILD_REMOVED UINT32_C(0x80000000)
+
+/* A family's hash table: chains of children by hash. Replaced (not
+ * changed in place) when it grows; the old one is freed after a grace
+ * period. */
+struct promc__table {
+    size_t size; /* a power of two */
+    _Atomic(struct promc__child *) slot[];
 };
 
 struct promc__ops {
@@ -80,13 +94,12 @@ struct promc_metric {
     char **const_values;      /* the nconst constant values, raw */
     size_t child_size;        /* bytes of a child of this type, a multiple of 8 */
 
-    uint64_t id;           /* unique for the process, never reused */
-    _Atomic uint64_t gen;  /* stamp, new at every removal (lookup caches); unique */
-    pthread_rwlock_t lock; /* children table and list */
-    struct promc__child **table;
-    size_t table_size;   /* power of two */
-    atomic_size_t nlive; /* children not removed (changed under the write lock) */
-    size_t ntotal;       /* children in the table, removed ones included */
+    uint64_t id;                          /* unique for the process, never reused */
+    _Atomic uint64_t gen;                 /* stamp, new at every removal (lookup caches); unique */
+    pthread_rwlock_t lock;                /* writers of the table and list; scrapes read the list */
+    _Atomic(struct promc__table *) table; /* read by lookups without the lock */
+    atomic_size_t nlive;                  /* children not removed */
+    size_t ntotal;                        /* children in the table, removed ones included */
     struct promc__child *first, *last;
     size_t max_children;
     atomic_uint_fast64_t refused;

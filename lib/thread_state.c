@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "alloc.h"
+#include "grace.h"
 #include "thread_state.h"
 
 _Thread_local struct promc__thread_state *promc__tls_state PROMC__TLS;
@@ -21,6 +22,8 @@ static atomic_bool key_made; /* read by any thread, cleared at exit */
 static void state_free(void *p)
 {
     promc__tls_state = NULL;
+    if (p)
+        promc__grace_unregister(p);
     promc__free(p);
 }
 
@@ -41,6 +44,7 @@ struct promc__thread_state *promc__thread_state_new(void)
         promc__free(s);
         return NULL;
     }
+    promc__grace_register(s);
     promc__tls_state = s;
     return s;
 }

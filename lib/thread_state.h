@@ -9,6 +9,7 @@
 #ifndef PROMC_THREAD_STATE_H
 #define PROMC_THREAD_STATE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* The model of every thread-local of the library: one instruction to reach
@@ -42,6 +43,11 @@ struct promc__lookup_entry {
 struct promc__thread_state {
     struct promc__lookup_entry lookup[PROMC__LOOKUP_SETS][PROMC__LOOKUP_WAYS];
     char message[PROMC__MESSAGE_MAX];
+    /* grace.h: odd while the thread reads a family's table without a lock
+     * (written by the thread only, read by grace periods), and the list of
+     * every thread's state that grace periods walk. */
+    _Atomic unsigned long reading;
+    struct promc__thread_state *grace_prev, *grace_next;
 };
 
 extern _Thread_local struct promc__thread_state *promc__tls_state PROMC__TLS;

@@ -1,0 +1,57 @@
+/*
+ * Grace periods (grace.h): the states of all threads that ever read a
+ * family's table without a lock are on one list; a grace period looks at
+ * each one's section counter and waits, for a counter that shows an open
+ * section, until it moves on. Counters only grow, so a section that opened
+ * after the wait began (it cannot hold what was unlinked before) is not
+ * waited for beyond the one that was open.
+ */
+#include <pthread.h>
+#include <sched.h>
+
+#include "grace.h"
+
+static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct promc__thread_state *states; /* linked through grace_next */
+
+void promc__grace_register(struct promc__thread_state *ts)
+{
+    pthread_mutex_lock(&states_lock);
+    ts->grace_prev = NULL;
+    ts->grace_next = states;
+    if (states)
+        states->grace_prev = ts;
+    states = ts;
+    pthread_mutex_unlock(&states_lock);
+}
+
+void promc__grace_unregister(struct promc__thread_state *ts)
+{
+    pthread_mutex_lock(&states_lock);
+    if (ts->grace_prev)
+        ts->grace_prev->grace_next = ts->grace_next;
+    else
+        states = ts->grace_next;
+    if (ts->grace_next)
+        ts->grace_next->grace_prev = ts->grace_prev;
+    pthread_mutex_unlock(&states_lock);
+}
+
+void promc__grace_wait(void)
+{
+    /* Pairs with the fence of promc__read_begin (grace.h). */
+    atomic_thread_fence(memory_order_seq_cst);
+    pthread_mutex_lock(&states_lock);
+    for (struct promc__thread_state *s = states; s; s = s->grace_next) {
+        unsigned long v = atomic_load_explicit(&s->reading, memory_order_acquire);
+        if (!(v & 1))
+            continue;
+        /* A section is a few hundred instructions: spin a little, then
+         * let the reader's thread run (it may be waiting for this CPU). */
+        for (unsigned spins = 0; atomic_load_explicit(&s->reading, memory_order_acquire) == v;
+             spins++)
+            if (spins >= 64)
+                sched_yield();
+    }
+    pthread_mutex_unlock(&states_lock);
+}

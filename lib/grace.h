@@ -1,0 +1,48 @@
+/*
+ * Read sections and grace periods (grace.c): how a family's lookups read
+ * its hash table without a lock while writers free what they unlinked.
+ *
+ * A thread reading shared index structures (a family's table and hash
+ * chains) brackets the reads with promc__read_begin/promc__read_end; the
+ * bracket writes only the thread's own counter. A writer that unlinked
+ * memory calls promc__grace_wait before freeing it: it returns once every
+ * section that was open when it was called has ended, so no reader can
+ * still hold what was unlinked before the call. Sections do not nest, take
+ * no lock and call nothing that waits; a thread in a section never calls
+ * promc__grace_wait.
+ */
+#ifndef PROMC_GRACE_H
+#define PROMC_GRACE_H
+
+#include <stdatomic.h>
+
+#include "thread_state.h"
+
+/* Opens a read section. The fence orders the counter's store before the
+ * reads that follow it, against the fence of promc__grace_wait: either the
+ * waiter sees the section open, or the section's reads see what the waiter
+ * unlinked before it waited. */
+static inline void promc__read_begin(struct promc__thread_state *ts)
+{
+    unsigned long v = atomic_load_explicit(&ts->reading, memory_order_relaxed);
+    atomic_store_explicit(&ts->reading, v + 1, memory_order_relaxed); /* odd: inside */
+    atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Closes it: the reads before are done before a waiter sees it closed. */
+static inline void promc__read_end(struct promc__thread_state *ts)
+{
+    unsigned long v = atomic_load_explicit(&ts->reading, memory_order_relaxed);
+    atomic_store_explicit(&ts->reading, v + 1, memory_order_release); /* even: outside */
+}
+
+/* Waits until every read section open at the call has ended. Cannot
+ * fail. */
+void promc__grace_wait(void);
+
+/* Called by thread_state.c: a thread's state joins the states a grace
+ * period looks at when made, and leaves when freed. */
+void promc__grace_register(struct promc__thread_state *ts);
+void promc__grace_unregister(struct promc__thread_state *ts);
+
+#endif
