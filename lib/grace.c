@@ -13,6 +13,7 @@
 
 static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct promc__thread_state *states; /* linked through grace_next */
+static _Atomic unsigned long waiter_fence; /* see promc__grace_fence */
 
 void promc__grace_register(struct promc__thread_state *ts)
 {
@@ -40,7 +41,7 @@ void promc__grace_unregister(struct promc__thread_state *ts)
 void promc__grace_wait(void)
 {
     /* Pairs with the fence of promc__read_begin (grace.h). */
-    atomic_thread_fence(memory_order_seq_cst);
+    promc__grace_fence(&waiter_fence);
     pthread_mutex_lock(&states_lock);
     for (struct promc__thread_state *s = states; s; s = s->grace_next) {
         unsigned long v = atomic_load_explicit(&s->reading, memory_order_acquire);
