@@ -241,6 +241,59 @@ static const char *label_value(const struct promc_metric *m, const char *const *
     return i < m->nlabels ? values[i] : m->const_values[i - m->nlabels];
 }
 
+/* Whether the n bytes at a and b are equal (n > 0), a word at a time
+ * (loads stay inside both: the last word overlaps the one before). */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        for (size_t j = 0; j + 8 < n; j += 8)
+            if (load64(a + j) != load64(b + j))
+                return false;
+        return load64(a + n - 8) == load64(b + n - 8);
+    }
+    if (n >= 4)
+        return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+    for (size_t j = 0; j < n; j++)
+        if (a[j] != b[j])
+            return false;
+    return true;
+}
+
+/* Whether the values are the ones a cache set copied (raw: each value and
+ * its NUL, for the family's number of values). Each value is compared
+ * with its NUL, so a match is exact and the next value starts where the
+ * copy's does; nothing is read past the copy's bytes. Byte by byte: for
+ * values of a dozen bytes, cheaper than a strlen first. */
+static inline bool same_values_raw(const char *raw, const char *const *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v = values[i];
+        for (;; raw++, v++) {
+            if (*raw != *v)
+                return false;
+            if (!*v)
+                break;
+        }
+        raw++;
+    }
+    return true;
+}
+
+/* Copies the values into raw when they fit (0xFF first when not). */
+static void copy_values_raw(char *raw, const char *const *values, size_t n)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(values[i]) + 1;
+        if (len > PROMC__LOOKUP_RAW - off) {
+            raw[0] = (char)0xFF;
+            return;
+        }
+        memcpy(raw + off, values[i], len);
+        off += len;
+    }
+}
+
 /* One allocation per child: the type's struct (child_size), then the
  * rendered label body. Nothing else per series, to keep memory per series
  * small: the raw values are not kept (lookups compare the escaped form). */
@@ -464,28 +517,33 @@ static inline uint32_t pointer_key(const char *const *values, size_t n)
 /* The child cached under key for these values, or NULL; *reused (if not
  * NULL) tells whether an entry of this family had the key with other
  * values, so the pointers were reused. */
-static inline struct promc__child *cache_find(struct promc_metric *m,
-                                              struct promc__lookup_entry *set,
+static inline struct promc__child *cache_find(struct promc_metric *m, struct promc__lookup_set *set,
                                               const char *const *values, size_t n, uint32_t key,
                                               bool *reused)
 {
     uint64_t stamp = atomic_load_explicit(&m->gen, memory_order_acquire);
     for (int w = 0; w < PROMC__LOOKUP_WAYS; w++)
-        if (set[w].hash == key && set[w].stamp == stamp) {
-            if (same_values_hit(m, &set[w], values, n))
-                return set[w].child;
+        if (set->e[w].hash == key && set->e[w].stamp == stamp) {
+            if ((unsigned char)set->raw[w][0] != 0xFF) {
+                if (same_values_raw(set->raw[w], values, n))
+                    return set->e[w].child;
+            } else if (same_values_hit(m, &set->e[w], values, n)) {
+                copy_values_raw(set->raw[w], values, n); /* for the next hit */
+                return set->e[w].child;
+            }
             if (reused)
                 *reused = true;
         }
     return NULL;
 }
 
-/* Remembers a lookup in its set, the oldest entry making way. */
-static inline void cache_put(struct promc__lookup_entry *set, uint64_t stamp,
-                             struct promc__child *c, uint32_t h)
+/* Remembers a lookup in its set, the entry there longest making way. */
+static inline void cache_put(struct promc__lookup_set *set, uint64_t stamp, struct promc__child *c,
+                             uint32_t h)
 {
-    memmove(set + 1, set, (PROMC__LOOKUP_WAYS - 1) * sizeof *set);
-    set[0] = (struct promc__lookup_entry){stamp, c, h, c->rendered_len};
+    unsigned w = set->next++ % PROMC__LOOKUP_WAYS;
+    set->e[w] = (struct promc__lookup_entry){stamp, c, h, c->rendered_len};
+    set->raw[w][0] = (char)0xFF; /* copied on the first hit */
 }
 
 /* A removed child looked up again comes back as a new series would: at
@@ -570,10 +628,8 @@ static struct promc__child *insert(struct promc_metric *m, const char *const *va
     table_link(atomic_load_explicit(&m->table, memory_order_relaxed), c);
 out:
     pthread_rwlock_unlock(&m->lock);
-    if (old) {
-        promc__grace_wait();
+    if (old && promc__grace_wait())
         promc__free(old);
-    }
     if (c)
         promc__ok();
     return c;
@@ -599,14 +655,14 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
     if (ts) {
         pk = pointer_key(values, n);
         struct promc__child *c =
-            cache_find(m, ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], values, n, pk, &reused);
+            cache_find(m, &ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], values, n, pk, &reused);
         if (c) {
             promc__ok();
             return c;
         }
     }
     uint32_t h = hash_values(values, n);
-    struct promc__lookup_entry *set = ts ? ts->lookup[h & (PROMC__LOOKUP_SETS - 1)] : NULL;
+    struct promc__lookup_set *set = ts ? &ts->lookup[h & (PROMC__LOOKUP_SETS - 1)] : NULL;
     if (set && reused) { /* entries go under the hash only when pointers are reused */
         struct promc__child *c = cache_find(m, set, values, n, h, NULL);
         if (c) {
@@ -639,7 +695,7 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         if (reused)
             cache_put(set, stamp, c, h);
         else
-            cache_put(ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], stamp, c, pk);
+            cache_put(&ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], stamp, c, pk);
     }
     if (ts)
         promc__read_end(ts);
@@ -768,8 +824,8 @@ int promc__family_reclaim(struct promc_metric *m)
     if (dead) /* entries of detached children are stale already; this is belt and braces */
         new_stamp(m);
     pthread_rwlock_unlock(&m->lock);
-    if (dead) /* probes that may still stand on them */
-        promc__grace_wait();
+    if (dead && !promc__grace_wait()) /* probes may still stand on them */
+        dead = NULL;                  /* never, in practice: see promc__grace_wait */
     while (dead) {
         struct promc__child *next = dead->next;
         promc__child_free(m, dead);

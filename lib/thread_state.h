@@ -40,8 +40,21 @@ struct promc__lookup_entry {
 #define PROMC__LOOKUP_SETS 64  /* a power of two */
 #define PROMC__MESSAGE_MAX 256 /* bytes of an error message, NUL included */
 
+/* Bytes of the copy a set keeps of an entry's values: each value and its
+ * NUL, one after the other; a first byte of 0xFF (never in valid UTF-8)
+ * while there is none. The copy is made on an entry's first hit, when the
+ * values fit: later hits compare the caller's values with it a word at a
+ * time, with no label names to step over and no escapes. */
+#define PROMC__LOOKUP_RAW 32
+
+struct promc__lookup_set {
+    struct promc__lookup_entry e[PROMC__LOOKUP_WAYS];
+    char raw[PROMC__LOOKUP_WAYS][PROMC__LOOKUP_RAW]; /* e[w]'s values */
+    unsigned next;                                   /* the way replaced next */
+};
+
 struct promc__thread_state {
-    struct promc__lookup_entry lookup[PROMC__LOOKUP_SETS][PROMC__LOOKUP_WAYS];
+    struct promc__lookup_set lookup[PROMC__LOOKUP_SETS];
     char message[PROMC__MESSAGE_MAX];
     /* grace.h: odd while the thread reads a family's table without a lock
      * (written by the thread only, read by grace periods), and the list of

@@ -607,10 +607,12 @@ static void lookups_by_reused_buffers_return_their_own_child(void **state)
     promc_counter_vec_free(b);
 }
 
-/* Cache hits compare values a word at a time when they have nothing to
- * escape, byte by byte otherwise: values that differ only in escaped
- * bytes, in length or in one byte of a long value each keep their own
- * child, found again from the cache and from fresh copies alike. */
+/* Cache hits compare values with the child's labels (a word at a time
+ * when they have nothing to escape, byte by byte otherwise) or, from an
+ * entry's second hit on, with the entry's copy of the values when they
+ * fit in it: values that differ only in escaped bytes, in length or in
+ * one byte of a long value each keep their own child, found again from
+ * the cache and from fresh copies alike. */
 static void lookups_of_similar_values_keep_their_child(void **state)
 {
     (void)state;
@@ -651,9 +653,18 @@ static void lookups_of_similar_values_keep_their_child(void **state)
      * second is compared with: a backslash must not pass for the escape
      * of a quote, nor a longer or shorter value for the child's. */
     static const char *const pairs[][2] = {
-        {"x\"", "x\\"},          {"abcdefgh\"", "abcdefgh\\"},
-        {"a\"b", "a\\"},         {"abc", "abcdefghijkl"},
-        {"abcdefghijkl", "abc"}, {"abcdefghijklmnop", "abcdefghijklmnoq"},
+        {"x\"", "x\\"},
+        {"abcdefgh\"", "abcdefgh\\"},
+        {"a\"b", "a\\"},
+        {"abc", "abcdefghijkl"},
+        {"abcdefghijkl", "abc"},
+        {"abcdefghijklmnop", "abcdefghijklmnoq"},
+        {"abc", "ab"},
+        {"", "a"},
+        /* Around the 32 bytes of a cache entry's copy of the values. */
+        {"0123456789012345678901234567890", "01234567890123456789012345678901"},
+        {"01234567890123456789012345678901", "0123456789012345678901234567890"},
+        {"0123456789012345678901234567890", "0123456789012345678901234567891"},
     };
     for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
         promc_counter_vec *f =
@@ -662,6 +673,7 @@ static void lookups_of_similar_values_keep_their_child(void **state)
         strcpy(buf, pairs[k][0]);
         promc_counter *first = promc_counter_vec_labels(f, buf);
         assert_ptr_equal(promc_counter_vec_labels(f, buf), first); /* now cached */
+        assert_ptr_equal(promc_counter_vec_labels(f, buf), first); /* from the copy */
         strcpy(buf, pairs[k][1]);
         promc_counter *second = promc_counter_vec_labels(f, buf);
         assert_non_null(second);
