@@ -198,29 +198,19 @@ static inline bool same_plain(const char *p, const char *raw, size_t len)
 
 /* A child keeps only its rendered label body (name="escaped",...), so the
  * values are compared against their escaped form, without a copy: label
- * values are short and rarely need escaping. */
-static bool same_values(const struct promc_metric *m, const struct promc__child *c,
-                        const char *const *values, size_t n)
-{
-    const char *p = (const char *)c + m->child_size; /* its rendered labels */
-    for (size_t i = 0; i < n && p; i++)
-        p = match_escaped(p + m->label_name_len[i] + 2 + (i > 0), values[i]); /* [,]name=" */
-    return p != NULL;
-}
-
-/* same_values for a cache hit, where the values nearly always match: a
- * value without a backslash or quote whose bytes the rendering repeats,
- * followed by the closing quote, is equal (a quote after a byte that is
- * not a backslash closes the value). strlen and a compare a word at a time
- * beat going byte by byte for values of a dozen bytes, not for the
- * mismatches a table chain mostly meets. Other values (a newline escapes
- * to the same bytes plus a backslash, so it cannot pass) go byte by
- * byte. */
-static bool same_values_hit(const struct promc_metric *m, const struct promc__lookup_entry *e,
+ * values are short and rarely need escaping. A table chain compares byte
+ * by byte (same_values_chain); a cache hit, where the values nearly always
+ * match, like this: a value without a backslash or quote whose
+ * bytes the rendering repeats, followed by the closing quote, is equal (a
+ * quote after a byte that is not a backslash closes the value). strlen
+ * and a compare a word at a time beat going byte by byte for values of a
+ * dozen bytes, not for mismatches. Other values (a newline escapes to the
+ * same bytes plus a backslash, so it cannot pass) go byte by byte. */
+static bool same_values_hit(const struct promc_metric *m, const struct promc__child *c,
                             const char *const *values, size_t n)
 {
-    const char *p = (const char *)e->child + m->child_size; /* its rendered labels */
-    const char *end = p + e->rendered_len; /* not the child's field: see thread_state.h */
+    const char *p = (const char *)c + m->child_size; /* its rendered labels */
+    const char *end = p + c->rendered_len;
     for (size_t i = 0; i < n; i++) {
         p += m->label_name_len[i] + 2 + (i > 0); /* [,]name=" */
         size_t len = strlen(values[i]);
@@ -239,6 +229,17 @@ static bool same_values_hit(const struct promc_metric *m, const struct promc__lo
 static const char *label_value(const struct promc_metric *m, const char *const *values, size_t i)
 {
     return i < m->nlabels ? values[i] : m->const_values[i - m->nlabels];
+}
+
+/* The values compared with a child's rendering byte by byte, cheaper than
+ * same_values_hit's strlen for the short values ids and routes have. */
+static bool same_values_chain(const struct promc_metric *m, const struct promc__child *c,
+                              const char *const *values, size_t n)
+{
+    const char *p = (const char *)c + m->child_size; /* its rendered labels */
+    for (size_t i = 0; i < n && p; i++)
+        p = match_escaped(p + m->label_name_len[i] + 2 + (i > 0), values[i]); /* [,]name=" */
+    return p != NULL;
 }
 
 /* Whether the n bytes at a and b are equal (n > 0), a word at a time
@@ -382,7 +383,7 @@ static struct promc__child *table_find(struct promc_metric *m, const char *const
     struct promc__child *c =
         atomic_load_explicit(&t->slot[hash & (t->size - 1)], memory_order_relaxed);
     for (; c; c = atomic_load_explicit(&c->hnext, memory_order_relaxed))
-        if (child_hash(c) == hash && same_values(m, c, values, m->nlabels))
+        if (child_hash(c) == hash && same_values_chain(m, c, values, m->nlabels))
             return c;
     return NULL;
 }
@@ -408,7 +409,7 @@ static struct promc__child *table_probe(struct promc_metric *m, const char *cons
         atomic_load_explicit(&t->slot[hash & (t->size - 1)], memory_order_acquire);
     for (int steps = 0; c && steps < PROBE_STEPS;
          steps++, c = atomic_load_explicit(&c->hnext, memory_order_acquire))
-        if (child_hash(c) == hash && same_values(m, c, values, m->nlabels))
+        if (child_hash(c) == hash && same_values_chain(m, c, values, m->nlabels))
             return c;
     return NULL;
 }
@@ -470,14 +471,16 @@ static int check_values(struct promc_metric *m, const char *const *values, size_
 /* ===================================================================== */
 
 /* Each thread remembers the children it looked up last (thread_state.h), so
- * a hit costs a hash and a compare: no lock, no atomic read-modify-write. An
- * entry is trusted only while its family's stamp is unchanged; every removal
- * gives the family a new one (after setting the removed bit), so a cached entry never
- * hands out a child another thread detached since. Stamps are drawn from one
- * process-wide 64-bit counter, the one family ids come from: no two families
- * ever hold the same stamp, so the stamp also tells the family, and at a
- * billion removals a second the counter would wrap in five centuries, so an
- * entry cannot outlive its child by wrapping around. */
+ * a hit costs a hash and a compare: no lock, no atomic read-modify-write,
+ * no shared line written. An entry is trusted only while its family's
+ * stamp is unchanged; every removal gives the family a new one (after
+ * setting the removed bit), so a cached entry never hands out a child
+ * another thread detached since. Stamps are drawn from one process-wide
+ * 64-bit counter, the one family ids come from (in blocks of 1,024 per
+ * thread): no two families ever hold the same stamp, so the stamp also
+ * tells the family, and at a billion removals a second the counter would
+ * wrap in five centuries, so an entry cannot outlive its child by
+ * wrapping around. */
 static atomic_uint_fast64_t next_family_id = 1;
 
 uint64_t promc__new_family_id(void)
@@ -493,7 +496,22 @@ uint64_t promc__new_family_id(void)
  * has not seen, and let a lookup cache that removed child under it). */
 static void new_stamp(struct promc_metric *m)
 {
-    atomic_exchange_explicit(&m->gen, promc__new_family_id(), memory_order_acq_rel);
+    /* Stamps come in blocks, so that label churn on several threads does
+     * not share the counter's line: blocks are disjoint, stamps unique. */
+    enum { BLOCK = 1024 };
+    struct promc__thread_state *ts = promc__thread_state();
+    uint64_t stamp;
+    if (!ts)
+        stamp = promc__new_family_id();
+    else {
+        if (ts->stamp_next == ts->stamp_end) {
+            ts->stamp_next =
+                atomic_fetch_add_explicit(&next_family_id, BLOCK, memory_order_relaxed);
+            ts->stamp_end = ts->stamp_next + BLOCK;
+        }
+        stamp = ts->stamp_next++;
+    }
+    atomic_exchange_explicit(&m->gen, stamp, memory_order_acq_rel);
 }
 
 /* An entry is found by one of two keys. Most callers pass the same strings
@@ -516,10 +534,11 @@ static inline uint32_t pointer_key(const char *const *values, size_t n)
 
 /* The child cached under key for these values, or NULL; *reused (if not
  * NULL) tells whether an entry of this family had the key with other
- * values, so the pointers were reused. */
+ * values, so the pointers were reused; copy: make the copy of the values
+ * on a first hit (not for a removal, after which the entry is stale). */
 static inline struct promc__child *cache_find(struct promc_metric *m, struct promc__lookup_set *set,
                                               const char *const *values, size_t n, uint32_t key,
-                                              bool *reused)
+                                              bool *reused, bool copy)
 {
     uint64_t stamp = atomic_load_explicit(&m->gen, memory_order_acquire);
     for (int w = 0; w < PROMC__LOOKUP_WAYS; w++)
@@ -527,8 +546,9 @@ static inline struct promc__child *cache_find(struct promc_metric *m, struct pro
             if ((unsigned char)set->raw[w][0] != 0xFF) {
                 if (same_values_raw(set->raw[w], values, n))
                     return set->e[w].child;
-            } else if (same_values_hit(m, &set->e[w], values, n)) {
-                copy_values_raw(set->raw[w], values, n); /* for the next hit */
+            } else if (same_values_hit(m, set->e[w].child, values, n)) {
+                if (copy) /* for the next hit */
+                    copy_values_raw(set->raw[w], values, n);
                 return set->e[w].child;
             }
             if (reused)
@@ -542,7 +562,7 @@ static inline void cache_put(struct promc__lookup_set *set, uint64_t stamp, stru
                              uint32_t h)
 {
     unsigned w = set->next++ % PROMC__LOOKUP_WAYS;
-    set->e[w] = (struct promc__lookup_entry){stamp, c, h, c->rendered_len};
+    set->e[w] = (struct promc__lookup_entry){stamp, c, h};
     set->raw[w][0] = (char)0xFF; /* copied on the first hit */
 }
 
@@ -655,7 +675,7 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
     if (ts) {
         pk = pointer_key(values, n);
         struct promc__child *c =
-            cache_find(m, &ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], values, n, pk, &reused);
+            cache_find(m, &ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], values, n, pk, &reused, true);
         if (c) {
             promc__ok();
             return c;
@@ -664,7 +684,7 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
     uint32_t h = hash_values(values, n);
     struct promc__lookup_set *set = ts ? &ts->lookup[h & (PROMC__LOOKUP_SETS - 1)] : NULL;
     if (set && reused) { /* entries go under the hash only when pointers are reused */
-        struct promc__child *c = cache_find(m, set, values, n, h, NULL);
+        struct promc__child *c = cache_find(m, set, values, n, h, NULL, true);
         if (c) {
             promc__ok();
             return c;
@@ -703,7 +723,16 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         promc__ok();
         return c;
     }
-    return insert(m, values, h, seen, stamp);
+    c = insert(m, values, h, seen, stamp);
+    /* Live since the stamp was read: remembered, for the next lookup and
+     * for a removal (label churn removes what it just made). */
+    if (c && set) {
+        if (reused)
+            cache_put(set, stamp, c, h);
+        else
+            cache_put(&ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], stamp, c, pk);
+    }
+    return c;
 }
 
 /* Marks the child with these values removed; PROMC_ENOENT when there is
@@ -711,18 +740,30 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
  * live; anything else is decided under the lock (the probe may have met a
  * table being rebuilt, or a removed child that a reclaim and a new child
  * replaced while it looked). */
-static int remove_child(struct promc_metric *m, const char *const *values, uint32_t h)
+static int remove_child(struct promc_metric *m, const char *const *values, size_t n)
 {
     struct promc__thread_state *ts = promc__thread_state();
     struct promc__child *c = NULL;
-    bool removed = false;
+    bool removed = false, hashed = false;
+    uint32_t h = 0;
     if (ts) {
+        /* The cache first (read inside the section: a reclaim gives a new
+         * stamp before its grace period, so an entry still trusted here
+         * holds a child not yet freed), then the table. */
         promc__read_begin(ts);
-        c = table_probe(m, values, h);
+        uint32_t pk = pointer_key(values, n);
+        c = cache_find(m, &ts->lookup[pk & (PROMC__LOOKUP_SETS - 1)], values, n, pk, NULL, false);
+        if (!c) {
+            h = hash_values(values, n);
+            hashed = true;
+            c = table_probe(m, values, h);
+        }
         removed = c && child_mark_removed(c);
         promc__read_end(ts);
     }
     if (!removed) {
+        if (!hashed)
+            h = hash_values(values, n);
         int rc = lock_family(m, true, "remove a child");
         if (rc != PROMC_OK)
             return rc;
@@ -749,7 +790,7 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
     /* A writer of this family's scrape may not change it (see lock_family). */
     if (ncollecting && is_collecting(m))
         return refuse_in_writer(m, "remove a child");
-    return remove_child(m, values, hash_values(values, n));
+    return remove_child(m, values, n);
 }
 
 int promc__family_clear(struct promc_metric *m)

@@ -22,15 +22,12 @@ struct promc__child;
 
 /* One remembered lookup: its family's stamp then (the family's removal
  * generation, drawn from a process-wide counter, so it also names the
- * family), its key (the values' hash, or one made from their addresses),
- * the child found and the length of its rendered labels -- copied here
- * because the child's own field shares a word with its removal flag,
- * which a remove writes while cache hits read. 24 bytes. */
+ * family), its key (the values' hash, or one made from their addresses)
+ * and the child found. */
 struct promc__lookup_entry {
     uint64_t stamp;
     struct promc__child *child;
     uint32_t hash;
-    uint32_t rendered_len;
 };
 
 /* Set-associative: a lookup searches the 4 entries of the set its hash
@@ -60,6 +57,9 @@ struct promc__thread_state {
      * (written by the thread only, read by grace periods), and the list of
      * every thread's state that grace periods walk. */
     _Atomic unsigned long reading;
+    /* children.c: stamps this thread may hand out, [stamp_next, stamp_end),
+     * a block drawn from the process-wide counter at a time. */
+    uint64_t stamp_next, stamp_end;
     struct promc__thread_state *grace_prev, *grace_next;
 };
 
