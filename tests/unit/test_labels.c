@@ -480,6 +480,33 @@ static void remove_of_missing_child_is_enoent(void **state)
     promc_gauge_vec_free(g);
 }
 
+/* A removal looks in the lookup cache first, keyed by the values'
+ * addresses: values written into one buffer must remove their own child,
+ * not the one the buffer held when it was cached. */
+static void remove_through_a_reused_buffer_removes_its_own_child(void **state)
+{
+    (void)state;
+    promc_counter_vec *c =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "c", "Help.", PROMC_LABELS("k"), NULL);
+    char buf[16] = "x";
+    promc_counter *x = promc_counter_vec_labels(c, buf);
+    assert_ptr_equal(promc_counter_vec_labels(c, buf), x); /* cached under the buffer */
+    strcpy(buf, "y");
+    promc_counter *y = promc_counter_vec_labels(c, buf);
+    assert_non_null(y);
+    strcpy(buf, "x");
+    assert_ptr_equal(promc_counter_vec_labels(c, buf), x);
+    strcpy(buf, "y");
+    assert_int_equal(promc_counter_vec_remove(c, buf), PROMC_OK); /* y, not x */
+    assert_int_equal(promc_counter_vec_remove(c, buf), PROMC_ENOENT);
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(c)), 1);
+    assert_ptr_equal(promc_counter_vec_labels(c, "x"), x);
+    strcpy(buf, "x");
+    assert_int_equal(promc_counter_vec_remove(c, buf), PROMC_OK);
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(c)), 0);
+    promc_counter_vec_free(c);
+}
+
 /* Values that are not valid UTF-8 can belong to no child: remove says
  * so (EINVAL), as labels() does, rather than "no such child". */
 static void remove_of_invalid_utf8_is_einval(void **state)
@@ -1044,6 +1071,7 @@ int main(void)
         cmocka_unit_test(children_exported_in_creation_order),
         cmocka_unit_test(remove_drops_series_and_labels_recreates_at_zero),
         cmocka_unit_test(remove_of_missing_child_is_enoent),
+        cmocka_unit_test(remove_through_a_reused_buffer_removes_its_own_child),
         cmocka_unit_test(remove_of_invalid_utf8_is_einval),
         cmocka_unit_test(lookups_across_families_return_their_own_child),
         cmocka_unit_test(lookups_by_reused_buffers_return_their_own_child),
