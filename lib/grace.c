@@ -19,7 +19,27 @@
 #include "grace.h"
 
 bool promc__grace_asymmetric;
-static pthread_once_t asymmetric_once = PTHREAD_ONCE_INIT;
+static pthread_once_t grace_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct promc__thread_state *states; /* linked through grace_next */
+static _Atomic unsigned long waiter_fence; /* see promc__grace_fence */
+
+static void asymmetric_init(void);
+
+/* In the child of a fork only the forking thread lives on: the other
+ * threads' states would show their sections open for ever (a grace period
+ * would wait for good), and the list's lock may have been held. The
+ * child keeps its own state only, and registers for the barrier again in
+ * case its new address space did not inherit the registration. */
+static void after_fork_child(void)
+{
+    pthread_mutex_init(&states_lock, NULL);
+    states = promc__tls_state;
+    if (states)
+        states->grace_prev = states->grace_next = NULL;
+    promc__grace_asymmetric = false;
+    asymmetric_init();
+}
 
 /* Linux 4.14 and later can run a barrier on every running thread of the
  * process (the expedited private membarrier, after the process registered
@@ -48,13 +68,15 @@ static bool barrier_everywhere(void)
     return false;
 }
 
-static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct promc__thread_state *states; /* linked through grace_next */
-static _Atomic unsigned long waiter_fence; /* see promc__grace_fence */
+static void grace_init(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_child);
+    asymmetric_init();
+}
 
 void promc__grace_register(struct promc__thread_state *ts)
 {
-    pthread_once(&asymmetric_once, asymmetric_init);
+    pthread_once(&grace_once, grace_init);
     pthread_mutex_lock(&states_lock);
     ts->grace_prev = NULL;
     ts->grace_next = states;
@@ -83,7 +105,7 @@ bool promc__grace_wait(void)
      * registered process whose barrier fails (it cannot, short of a
      * kernel bug) has readers that did not fence: nothing is then known
      * safe to free, and the caller keeps it. */
-    pthread_once(&asymmetric_once, asymmetric_init);
+    pthread_once(&grace_once, grace_init);
     promc__grace_fence(&waiter_fence);
     if (promc__grace_asymmetric && !barrier_everywhere())
         return false;

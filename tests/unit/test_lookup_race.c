@@ -15,7 +15,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PHASE_SECONDS 0.3
 
@@ -415,6 +417,73 @@ static void test_lookups_never_return_a_child_of_a_freed_family(void **state)
     end_phase();
 }
 
+/* ------------------------------------------------------------------ */
+/* fork while lookups run                                              */
+/* ------------------------------------------------------------------ */
+
+/* Threads look children up (missing their caches, so they are in read
+ * sections most of the time) while the main thread forks: in the child,
+ * only the forking thread lives on, and a grace period (table growth,
+ * reclaim) must not wait for the sections the other threads had open.
+ * The child gives itself 10 seconds (SIGALRM kills it otherwise). */
+struct forky {
+    promc_counter_vec *vec;
+};
+
+static void *fork_reader(void *arg)
+{
+    struct forky *f = arg;
+    char v[32];
+    for (unsigned i = 1; !stopping(); i++) {
+        snprintf(v, sizeof v, "f-%u", (i * 2654435761u) % 2000);
+        check(promc_counter_vec_labels(f->vec, v) != NULL, "lookup", v);
+    }
+    return NULL;
+}
+
+static void test_a_forked_child_does_not_wait_for_lost_threads(void **state)
+{
+    (void)state;
+    begin_phase();
+    struct forky f = {
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "fork", "Fork.", PROMC_LABELS("id"), NULL)};
+    assert_non_null(f.vec);
+    char v[32];
+    for (int k = 0; k < 2000; k++) {
+        snprintf(v, sizeof v, "f-%d", k);
+        assert_non_null(promc_counter_vec_labels(f.vec, v));
+    }
+    pthread_t t[2];
+    start(&t[0], fork_reader, &f);
+    start(&t[1], fork_reader, &f);
+    for (int round = 0; round < 20; round++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(10);
+            for (int k = 0; k < 5000; k++) { /* the table doubles: grace periods */
+                snprintf(v, sizeof v, "child-%d", k);
+                if (!promc_counter_vec_labels(f.vec, v))
+                    _exit(2);
+            }
+            if (promc_counter_vec_remove(f.vec, "child-1") != PROMC_OK ||
+                promc_metric_reclaim_removed(promc_counter_vec_metric(f.vec)) != PROMC_OK)
+                _exit(3);
+            _exit(0);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fail_msg("round %d: child %s %d", round, WIFEXITED(status) ? "exited" : "killed by",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    }
+    atomic_store(&stop, true);
+    join(t[0]);
+    join(t[1]);
+    end_phase();
+    promc_counter_vec_free(f.vec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_lookups_beside_clear_and_reclaim_find_their_child),
         cmocka_unit_test(test_each_live_child_is_removed_once),
         cmocka_unit_test(test_lookups_never_return_a_child_of_a_freed_family),
+        cmocka_unit_test(test_a_forked_child_does_not_wait_for_lost_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
