@@ -263,19 +263,17 @@ static inline bool same_bytes(const char *a, const char *b, size_t n)
 /* Whether the values are the ones a cache set copied (raw: each value and
  * its NUL, for the family's number of values). Each value is compared
  * with its NUL, so a match is exact and the next value starts where the
- * copy's does; nothing is read past the copy's bytes. Byte by byte: for
- * values of a dozen bytes, cheaper than a strlen first. */
+ * copy's does; nothing is read past the copy's bytes. strlen and a
+ * compare a word at a time, not a byte loop: with values of mixed lengths
+ * in random order, a loop's exit branch mispredicts on most lookups. */
 static inline bool same_values_raw(const char *raw, const char *const *values, size_t n)
 {
+    size_t off = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *v = values[i];
-        for (;; raw++, v++) {
-            if (*raw != *v)
-                return false;
-            if (!*v)
-                break;
-        }
-        raw++;
+        size_t len = strlen(values[i]) + 1;
+        if (len > PROMC__LOOKUP_RAW - off || !same_bytes(raw + off, values[i], len))
+            return false;
+        off += len;
     }
     return true;
 }
