@@ -646,8 +646,10 @@ static struct promc__child *insert(struct promc_metric *m, const char *const *va
     table_link(atomic_load_explicit(&m->table, memory_order_relaxed), c);
 out:
     pthread_rwlock_unlock(&m->lock);
-    if (old && promc__grace_wait())
+    if (old) {
+        promc__grace_wait();
         promc__free(old);
+    }
     if (c)
         promc__ok();
     return c;
@@ -863,8 +865,8 @@ int promc__family_reclaim(struct promc_metric *m)
     if (dead) /* entries of detached children are stale already; this is belt and braces */
         new_stamp(m);
     pthread_rwlock_unlock(&m->lock);
-    if (dead && !promc__grace_wait()) /* probes may still stand on them */
-        dead = NULL;                  /* never, in practice: see promc__grace_wait */
+    if (dead) /* probes may still stand on them */
+        promc__grace_wait();
     while (dead) {
         struct promc__child *next = dead->next;
         promc__child_free(m, dead);

@@ -15,7 +15,6 @@
 #define PROMC_GRACE_H
 
 #include <stdatomic.h>
-#include <stdbool.h>
 
 #include "thread_state.h"
 
@@ -41,25 +40,17 @@ static inline void promc__grace_fence(_Atomic unsigned long *own)
 #endif
 }
 
-/* Set once, before the first thread state exists (so every reader sees
- * its final value), when the system gives promc__grace_wait a barrier on
- * every thread of the process (Linux membarrier): readers then need no
- * fence of their own, only the compiler's. */
-extern bool promc__grace_asymmetric;
-
-/* Opens a read section. The fence (or, with promc__grace_asymmetric, the
- * barrier the waiter forces on every thread) orders the counter's store
- * before the reads that follow it, against promc__grace_wait's: either the
- * waiter sees the section open, or the section's reads see what the waiter
- * unlinked before it waited. */
+/* Opens a read section. The fence orders the counter's store before the
+ * reads that follow it, against promc__grace_wait's: either the waiter
+ * sees the section open, or the section's reads see what the waiter
+ * unlinked before it waited. (Linux's membarrier would spare readers the
+ * fence, but a process registered for it ran unrelated hot loops, such
+ * as a counter increment, measurably slower.) */
 static inline void promc__read_begin(struct promc__thread_state *ts)
 {
     unsigned long v = atomic_load_explicit(&ts->reading, memory_order_relaxed);
     atomic_store_explicit(&ts->reading, v + 1, memory_order_relaxed); /* odd: inside */
-    if (promc__grace_asymmetric)
-        atomic_signal_fence(memory_order_seq_cst);
-    else
-        promc__grace_fence(&ts->reading);
+    promc__grace_fence(&ts->reading);
 }
 
 /* Closes it: the reads before are done before a waiter sees it closed. */
@@ -69,11 +60,9 @@ static inline void promc__read_end(struct promc__thread_state *ts)
     atomic_store_explicit(&ts->reading, v + 1, memory_order_release); /* even: outside */
 }
 
-/* Waits until every read section open at the call has ended; true when
- * it did. false (only if the system's barrier fails after it was
- * registered, which it does not) means nothing unlinked may be freed:
- * the caller keeps it (a leak, never a use after free). */
-bool promc__grace_wait(void);
+/* Waits until every read section open at the call has ended. Cannot
+ * fail. */
+void promc__grace_wait(void);
 
 /* Called by thread_state.c: a thread's state joins the states a grace
  * period looks at when made, and leaves when freed. */
