@@ -30,8 +30,9 @@ const struct promc__labels promc__no_labels = {"", 0, 0, NULL, NULL, false};
  * and the sink may call the user's writer. A writer that changes the same
  * family (a new child, remove, clear) would wait for its own read lock to go
  * away: forever. So the families a thread is collecting are remembered here,
- * and those calls return PROMC_ESTATE at once; read-only calls skip the lock
- * the thread already holds. Nesting is bounded by gather.c's scrape depth. */
+ * and those calls return PROMC_ESTATE at once; lookups take no lock (or,
+ * without a thread state, skip the one the thread already holds). Nesting
+ * is bounded by gather.c's scrape depth. */
 #define MAX_COLLECTING 8 /* gather.c nests scrapes at most 8 deep */
 
 static _Thread_local const struct promc_metric *collecting[MAX_COLLECTING] PROMC__TLS;
@@ -304,7 +305,7 @@ struct promc__child *promc__child_new(struct promc_metric *m, const char *const 
     for (size_t i = 0; i < n; i++)
         rendered += m->label_name_len[i] + 3 + promc__escaped_len(label_value(m, values, i), true);
     rendered += n ? n - 1 : 0;      /* commas */
-    if (rendered > INT32_MAX - 1) { /* rendered_len has 31 bits */
+    if (rendered > INT32_MAX - 1) { /* rendered_len stays below 2^31, as it always has */
         promc__fail(PROMC_EINVAL, "metric \"%s\": label values too long", m->desc.name);
         return NULL;
     }
