@@ -14,7 +14,9 @@
 # zlib"),
 # NO_DOC=1 (print the table only; the default with QUICK=1, NO_DOC=0 writes), NO_INSTALL=1 (never apt-get),
 # M_PYTHON=0 (leave out client_python's M, ~40 s a round), PROMC_REV
-# (what to call the promc source in the report, e.g. for a `git archive` copy).
+# (what to call the promc source in the report, e.g. for a `git archive` copy),
+# ONLY="C C100 L" (run only these workloads -- of the lists below, F H Fz, M
+# and Z; with it, NO_DOC defaults to 1: a partial run never replaces the table).
 # Missing Debian packages are installed when run as root; otherwise the
 # apt-get command is printed and the peers that need them are skipped.
 #
@@ -42,6 +44,21 @@ META=$OUT/meta.txt
 PY=/usr/bin/python3 # Debian's, where python3-prometheus-client installs
 WORKLOADS="A B Bx C C100 C10k Dl1 Dl2 Du1 Du2 Dc1 Dc2 XA XD S1 S2 L G E10k E100k"
 HTTP_WORKLOADS="F H Fz"
+RUN_M=1
+RUN_Z=1
+ONLY=${ONLY:-}
+if [ -n "$ONLY" ]; then
+    only() { # list: the words of list that ONLY names
+        local w out=""
+        for w in $1; do case " $ONLY " in *" $w "*) out="$out $w" ;; esac; done
+        echo "${out# }"
+    }
+    WORKLOADS=$(only "$WORKLOADS")
+    HTTP_WORKLOADS=$(only "$HTTP_WORKLOADS")
+    case " $ONLY " in *" M "*) ;; *) RUN_M=0 ;; esac
+    case " $ONLY " in *" Z "*) ;; *) RUN_Z=0 ;; esac
+    NO_DOC=${NO_DOC:-1}
+fi
 PROTOBUF='application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
 
 log() { printf '%s\n' "$*" >&2; }
@@ -551,9 +568,9 @@ for r in $(seq 1 "$ROUNDS"); do
         done
     done
     for impl in $order; do
-        supports "$impl" M && run_m "$r" "$impl"
+        [ $RUN_M = 1 ] && supports "$impl" M && run_m "$r" "$impl"
     done
-    for z in $Z_LABELS; do
+    [ $RUN_Z = 1 ] && for z in $Z_LABELS; do
         for impl in $order; do
             case " $Z_IMPLS " in *" $impl "*) run_z "$r" "$impl" "$z" ;; esac
         done
