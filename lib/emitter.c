@@ -345,6 +345,11 @@ int promc_emit_family(promc_emitter *em, const char *name, const char *help, pro
     return rc == PROMC_OK ? rc : fail(em, rc);
 }
 
+bool promc__emitter_utf8(const promc_emitter *em)
+{
+    return em && promc__registry_utf8(em->run->reg);
+}
+
 double promc_emitter_timeout(const promc_emitter *em)
 {
     if (!em || !em->run->deadline_ns)

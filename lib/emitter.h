@@ -28,6 +28,9 @@ const struct promc__wrap *promc__collector_wrap_of(const struct promc_metric *m)
 /* Makes sure free_fn is not called when the collector is destroyed (for a
  * constructor whose registration failed: userdata goes back to the caller). */
 void promc__collector_disarm(struct promc_metric *m);
+/* Whether the registry of the collection em records takes UTF-8 names
+ * (for a collector that checks names before emitting them). */
+bool promc__emitter_utf8(const promc_emitter *em);
 
 /* Records the calling thread's last error (code and message) as the failure
  * of the collection e records, as a refused emit call does, for code that

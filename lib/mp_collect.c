@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "emitter.h"
 #include "internal.h"
 #include "mp.h"
 #include "mp_file.h"
@@ -49,6 +50,7 @@ struct agg {
     struct refused *refused;
     size_t nrefused;
     bool oom;
+    bool utf8; /* the scrape's registry takes UTF-8 names */
 };
 
 static void free_series(void *p)
@@ -391,6 +393,38 @@ static void merge_item(struct agg *a, const struct fname *fn, struct item *it, c
     }
 }
 
+/* Why an entry of a file of type fn cannot be served (NULL when it can):
+ * what the emitter would refuse, which would fail the whole scrape. Sorts
+ * the entry's labels. */
+static const char *bad_item(const struct agg *a, const struct fname *fn, struct item *it)
+{
+    struct promc__mp_parsed *k = &it->k;
+    if (!promc__valid_name(k->metric, a->utf8))
+        return "a metric name in it is not valid";
+    if (strcmp(k->metric, "promc_multiprocess_refused_files") == 0)
+        return "a metric in it is named promc_multiprocess_refused_files";
+    qsort(k->labels, k->nlabels, sizeof *k->labels, cmp_label);
+    const char *reserved =
+        fn->type == F_SUMMARY ? "quantile"
+        : fn->type == F_GAUGE && (fn->mode == PROMC_MP_ALL || fn->mode == PROMC_MP_LIVEALL) ? "pid"
+                                                                                            : NULL;
+    for (size_t i = 0; i < k->nlabels; i++) {
+        const char *ln = k->labels[i].name;
+        if (!promc__valid_label(ln, a->utf8))
+            return "a label name in it is not valid";
+        if (i && strcmp(ln, k->labels[i - 1].name) == 0)
+            return "a key in it has a label twice";
+        if (reserved && strcmp(ln, reserved) == 0)
+            return "a key in it has a label name reserved for its type";
+    }
+    bool is_count = fn->type == F_COUNTER ||
+                    (fn->type == F_HISTOGRAM && ends_with(k->sample, k->metric, "_bucket")) ||
+                    (fn->type == F_SUMMARY && ends_with(k->sample, k->metric, "_count"));
+    if (is_count && !(it->value >= 0))
+        return "a count in it is negative or NaN";
+    return NULL;
+}
+
 /* Reads one file into the aggregate, or refuses it whole. */
 static void read_file(struct agg *a, const char *dir, const char *name)
 {
@@ -412,7 +446,9 @@ static void read_file(struct agg *a, const char *dir, const char *name)
     promc__free(path);
     if (rc == 0) {
         const char *bad = NULL;
-        for (size_t i = 0; i < fr.n; i++)
+        for (size_t i = 0; i < fr.n && !bad; i++)
+            bad = bad_item(a, &fn, &fr.items[i]);
+        for (size_t i = 0; i < fr.n && !bad; i++)
             merge_item(a, &fn, &fr.items[i], &bad);
         if (bad)
             refuse(a, name, bad);
@@ -501,7 +537,10 @@ static struct promc__mp_table_entry *sorted_entries(const struct promc__mp_table
 
 static uint64_t as_count(double v)
 {
-    return v > 0 ? (uint64_t)(v + 0.5) : 0;
+    if (!(v > 0))
+        return 0;
+    /* 2^64 and more (a file's huge or infinite count) cannot convert. */
+    return v + 0.5 >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)(v + 0.5);
 }
 
 static int emit_histogram(promc_emitter *e, struct series *s)
@@ -598,6 +637,7 @@ static int collect(promc_emitter *e, void *userdata)
 {
     const char *dir = userdata;
     struct agg a = {0};
+    a.utf8 = promc__emitter_utf8(e);
     int rc = read_dir(&a, dir) ? PROMC_OK : PROMC_EIO;
     if (rc == PROMC_OK && a.oom)
         rc = PROMC_ENOMEM;

@@ -795,6 +795,84 @@ static void test_garbage_and_truncated_files(void **state)
     remove_dir(dir);
 }
 
+/* A file of one entry: key (JSON text) and value, in the layout. */
+static void put_entry_file(const char *dir, const char *name, const char *key, double value)
+{
+    unsigned char buf[512] = {0};
+    int32_t len = (int32_t)strlen(key);
+    size_t pad = 8 - ((size_t)len + 4) % 8;
+    int32_t used = (int32_t)(8 + 4 + (size_t)len + pad + 8);
+    assert_true((size_t)used <= sizeof buf);
+    memcpy(buf, &used, 4);
+    memcpy(buf + 8, &len, 4);
+    memcpy(buf + 12, key, (size_t)len);
+    memset(buf + 12 + len, ' ', pad);
+    memcpy(buf + 12 + (size_t)len + pad, &value, 8);
+    put_file(dir, name, buf, (size_t)used, 65536);
+}
+
+/* Keys that parse but that no scrape could serve (a bad name, a label
+ * twice or reserved, a negative count) are refused with their file: the
+ * rest of the directory is still served, the scrape does not fail. */
+static void test_unservable_keys_refused(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t p = c_writer(dir, "good", 0);
+    wait_ok(p);
+    put_entry_file(dir, "counter_n1.db", "[\"bad name\", \"bad name_total\", {}, \"H.\"]", 1);
+    put_entry_file(dir, "counter_n2.db", "[\"\", \"_total\", {}, \"H.\"]", 1);
+    put_entry_file(dir, "counter_l1.db", "[\"c\", \"c_total\", {\"1x\": \"v\"}, \"H.\"]", 1);
+    put_entry_file(dir, "counter_l2.db", "[\"c\", \"c_total\", {\"__a\": \"v\"}, \"H.\"]", 1);
+    put_entry_file(dir, "counter_l3.db",
+                   "[\"c\", \"c_total\", {\"a\": \"v\", \"a\": \"w\"}, \"H.\"]", 1);
+    put_entry_file(dir, "gauge_all_7.db", "[\"g\", \"g\", {\"pid\": \"v\"}, \"H.\"]", 1);
+    put_entry_file(dir, "summary_q.db", "[\"s\", \"s_count\", {\"quantile\": \"1\"}, \"H.\"]", 1);
+    put_entry_file(dir, "histogram_le.db",
+                   "[\"h\", \"h_bucket\", {\"le\": \"1.0\", \"le\": \"2.0\"}, \"H.\"]", 1);
+    put_entry_file(dir, "counter_neg.db", "[\"c\", \"c_total\", {}, \"H.\"]", -5);
+    put_entry_file(dir, "counter_nan.db", "[\"c\", \"c_total\", {}, \"H.\"]", NAN);
+    put_entry_file(dir, "histogram_neg.db", "[\"h\", \"h_bucket\", {\"le\": \"1.0\"}, \"H.\"]", -1);
+    put_entry_file(dir, "counter_own.db",
+                   "[\"promc_multiprocess_refused_files\", "
+                   "\"promc_multiprocess_refused_files_total\", {}, \"H.\"]",
+                   1);
+    /* A count too large for a uint64_t is served, clamped. */
+    put_entry_file(dir, "histogram_huge.db",
+                   "[\"big\", \"big_bucket\", {\"le\": \"+Inf\"}, \"H.\"]", 1e300);
+    const char *refused[] = {"counter_n1.db",  "counter_n2.db",    "counter_l1.db",
+                             "counter_l2.db",  "counter_l3.db",    "gauge_all_7.db",
+                             "summary_q.db",   "histogram_le.db",  "counter_neg.db",
+                             "counter_nan.db", "histogram_neg.db", "counter_own.db"};
+    promc_registry *reg = promc_registry_new();
+    assert_non_null(reg);
+    promc_metric *m = promc_multiprocess_collector_new(reg, dir);
+    assert_non_null(m);
+    promc_metric_free(m);
+    size_t len = 0;
+    char *text = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &len);
+    if (!text)
+        fprintf(stderr, "scrape failed: %s\n", promc_last_error());
+    assert_non_null(text);
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "file=\"%s\"", refused[i]);
+        if (!strstr(text, want))
+            fprintf(stderr, "not refused: %s\n%s", refused[i], text);
+        assert_non_null(strstr(text, want));
+    }
+    assert_null(strstr(text, "file=\"histogram_huge.db\""));
+    assert_non_null(strstr(text, "big_count 18446744073709551615\n"));
+    promc_free(text);
+    double v = 0;
+    assert_int_equal(
+        promc_registry_get_sample_value(reg, "jobs_total", &(promc_label){"kind", "a"}, 1, &v),
+        PROMC_OK);
+    assert_true(v == 3);
+    promc_registry_free(reg);
+    remove_dir(dir);
+}
+
 /* A full disk, by RLIMIT_FSIZE (no root, no tmpfs needed): series creation
  * fails naming the file; what was written stays valid. */
 static void test_full_disk(void **state)
@@ -906,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_restarts_and_compaction),
         cmocka_unit_test(test_fork_child_reuses_dead_pid),
         cmocka_unit_test(test_garbage_and_truncated_files),
+        cmocka_unit_test(test_unservable_keys_refused),
         cmocka_unit_test(test_full_disk),
         cmocka_unit_test(test_misuse),
     };
