@@ -310,8 +310,10 @@ _Atomic uint64_t *promc__mp_file_cell(struct promc__mp_file *f, const char *key,
                                 "multi-process file \"%s\" cannot hold more than 1 GiB", f->path);
     if (f->used + need > f->cap) {
         size_t cap = f->cap;
+        /* Not past the reservation: a file continued may have any size,
+         * and need fits in PROMC__MP_MAX_SIZE (checked above). */
         while (f->used + need > cap)
-            cap *= 2;
+            cap = cap > PROMC__MP_MAX_SIZE / 2 ? PROMC__MP_MAX_SIZE : cap * 2;
         if (grow_to(f, cap) != PROMC_OK)
             return NULL;
     }

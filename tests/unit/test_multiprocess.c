@@ -915,6 +915,42 @@ static void test_full_disk(void **state)
     remove_dir(dir);
 }
 
+/* A file to continue whose size is not a power of two (another writer's,
+ * or a copy) never grows past the 1 GiB reserved for it: mapping it there
+ * would map over whatever the process has beyond the reservation. The
+ * file is sparse, one entry filling it, and RLIMIT_FSIZE stops the growth
+ * before the disk is used; the message names the size asked for. */
+static void test_growth_stays_in_reservation(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    const size_t size = (512u << 20) + 65536; /* doubled: past 1 GiB */
+    int32_t used = (int32_t)(size - 8), len = (int32_t)(size - 36);
+    char path[256];
+    snprintf(path, sizeof path, "%s/counter_big.db", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)size), 0);
+    assert_int_equal(pwrite(fd, &used, 4, 0), 4);
+    assert_int_equal(pwrite(fd, &len, 4, 8), 4);
+    assert_int_equal(pwrite(fd, "        ", 8, 12 + (off_t)len), 8);
+    close(fd);
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {size + (64u << 20), size + (64u << 20)};
+        CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+        CHILD_CHECK(promc_multiprocess_init(dir, "big") == PROMC_OK);
+        CHILD_CHECK(promc_mp_counter_new("x", "X.", NULL, 0) == NULL);
+        CHILD_CHECK(promc_last_error_code() == PROMC_EIO);
+        CHILD_CHECK(strstr(promc_last_error(), "to 1073741824 bytes") != NULL);
+        _exit(0);
+    }
+    wait_ok(p);
+    remove_dir(dir);
+}
+
 static void test_misuse(void **state)
 {
     (void)state;
@@ -986,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_garbage_and_truncated_files),
         cmocka_unit_test(test_unservable_keys_refused),
         cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_growth_stays_in_reservation),
         cmocka_unit_test(test_misuse),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
