@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "mp.h"
 #include "mp_file.h"
+#include "mp_key.h"
 #include "mp_table.h"
 
 /* How the values of one key from several files combine. */
@@ -32,6 +33,8 @@ struct merged {
     double *vals;
     size_t n, cap;
     enum fold fold;
+    bool check;   /* check each key parses, as the collector does */
+    bool bad_key; /* one does not */
     bool oom;
 };
 
@@ -48,6 +51,20 @@ static int merge_entry(void *ctx, const struct promc__mp_entry *e)
     if (strlen(key) != e->key_len) { /* a NUL inside: not a key */
         promc__free(key);
         return -1;
+    }
+    if (m->check) {
+        /* A key the collector refuses would have it refuse the compacted
+         * file whole, with everything compacted into it before. */
+        struct promc__mp_parsed k;
+        bool oom;
+        bool ok = promc__mp_parse_key(key, e->key_len, &k, &oom);
+        promc__free(k.block);
+        if (!ok) {
+            promc__free(key);
+            m->oom = oom;
+            m->bad_key = !oom;
+            return -1;
+        }
     }
     size_t *at = promc__mp_table_get(&m->values, key);
     if (at) {
@@ -108,15 +125,18 @@ static int merge_file(struct merged *m, const char *path)
 {
     const char *reason = NULL;
     /* Validate first, then merge: a bad file adds nothing. */
-    struct merged probe = {.fold = m->fold};
+    struct merged probe = {.fold = m->fold, .check = true};
     int rc = promc__mp_file_read(path, merge_entry, &probe, &reason);
     merged_free(&probe);
     if (rc == ENOENT)
         return PROMC_OK;
     if (rc != 0)
-        return probe.oom ? promc__fail(PROMC_ENOMEM, "out of memory")
-                         : promc__fail(PROMC_EIO, "cannot compact multi-process file \"%s\": %s",
-                                       path, reason ? reason : "a key holds a NUL byte");
+        return probe.oom
+                   ? promc__fail(PROMC_ENOMEM, "out of memory")
+                   : promc__fail(PROMC_EIO, "cannot compact multi-process file \"%s\": %s", path,
+                                 reason          ? reason
+                                 : probe.bad_key ? "a key is not client_python's JSON"
+                                                 : "a key holds a NUL byte");
     rc = promc__mp_file_read(path, merge_entry, m, &reason);
     if (rc == ENOENT)
         return PROMC_OK;

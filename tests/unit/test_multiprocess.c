@@ -873,6 +873,31 @@ static void test_unservable_keys_refused(void **state)
     remove_dir(dir);
 }
 
+/* Compaction refuses a file the collector would refuse (its layout is
+ * right, a key is not client_python's JSON): folded into the compacted
+ * file, it would have the collector refuse that file whole, and every
+ * count of the processes compacted before would leave the scrape. */
+static void test_compaction_refuses_bad_keys(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t p = c_writer(dir, "good", 0);
+    wait_ok(p);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "good"), PROMC_OK);
+    assert_true(sample(dir, "jobs_total", &(promc_label){"kind", "a"}, 1) == 3);
+    put_entry_file(dir, "counter_bad.db", "not a key!!", 1);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "bad"), PROMC_EIO);
+    assert_non_null(strstr(promc_last_error(), "counter_bad.db"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/counter_bad.db", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    char *text = render(dir);
+    assert_null(strstr(text, "file=\"counter_compacted.db\""));
+    promc_free(text);
+    assert_true(sample(dir, "jobs_total", &(promc_label){"kind", "a"}, 1) == 3);
+    remove_dir(dir);
+}
+
 /* A full disk, by RLIMIT_FSIZE (no root, no tmpfs needed): series creation
  * fails naming the file; what was written stays valid. */
 static void test_full_disk(void **state)
@@ -1021,6 +1046,7 @@ int main(void)
         cmocka_unit_test(test_fork_child_reuses_dead_pid),
         cmocka_unit_test(test_garbage_and_truncated_files),
         cmocka_unit_test(test_unservable_keys_refused),
+        cmocka_unit_test(test_compaction_refuses_bad_keys),
         cmocka_unit_test(test_full_disk),
         cmocka_unit_test(test_growth_stays_in_reservation),
         cmocka_unit_test(test_misuse),
