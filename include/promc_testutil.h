@@ -42,7 +42,9 @@ extern "C" {
  * in a family does not matter; each family's HELP (or its absence: an
  * empty HELP is none, as client_golang's parser reads it) and TYPE must
  * match, and each sample (name, label set in any order, value, and
- * timestamp if any) must be on both sides. NaN equals NaN; 0 and -0 differ.
+ * timestamp if any) must be on both sides; a bucket's le and a quantile's
+ * quantile are numbers, as client_golang's parser reads them ("1.0" is
+ * "1"). NaN equals NaN; 0 and -0 differ.
  * A family without samples (a labelled metric without children) is left
  * out on both sides, as client_golang leaves it out.
  * `names` (NULL-terminated, or NULL for all) keeps only the families of

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "format_number.h"
 #include "internal.h"
 #include "registry.h"
 #include "text_parse.h"
@@ -467,11 +468,20 @@ static int sample(struct line *l)
     if (promc__tp_is_bucket(t, &s)) {
         const char *key = f->type == PROMC_HISTOGRAM ? "le" : "quantile";
         const char *bound = promc__tp_label_value(&s, key);
-        double ignored;
-        if (!bound || !parse_float(bound, strlen(bound), &ignored))
+        double v;
+        if (!bound || !parse_float(bound, strlen(bound), &v))
             return bad(l, f->type == PROMC_HISTOGRAM
                               ? "histogram bucket without a valid \"le\" label"
                               : "summary quantile without a valid \"quantile\" label");
+        /* A number, as client_golang's parser keeps it: "1.0" and "1" are
+         * one bucket. Written back as its encoder writes it. */
+        char *text = arena_alloc(t, PROMC__NUMBUF);
+        if (!text)
+            return oom();
+        promc__format_double(text, v);
+        for (size_t i = 0; i < s.nlabels; i++)
+            if (strcmp(s.labels[i].name, key) == 0)
+                s.labels[i].value = text;
     }
     if (t->nsamples == t->scap) {
         size_t cap = t->scap ? t->scap * 2 : 64;

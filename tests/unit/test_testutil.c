@@ -154,6 +154,42 @@ static void compare_values_help_and_timestamps(void **state)
     promc_free(diff);
 }
 
+/* A bucket's le and a quantile's quantile are numbers, as client_golang's
+ * parser reads them into its protobuf: "1.0" and "1" are one bucket,
+ * "0.50" and "5e-1" one quantile; in a label of no bucket, "1.0" is text. */
+static void compare_bounds_as_numbers(void **state)
+{
+    (void)state;
+    char *diff = NULL;
+    assert_int_equal(promc_text_compare("# TYPE h histogram\n"
+                                        "h_bucket{le=\"1.0\"} 1\nh_bucket{le=\"+Inf\"} 2\n"
+                                        "h_sum 3\nh_count 2\n",
+                                        "# TYPE h histogram\n"
+                                        "h_bucket{le=\"1\"} 1\nh_bucket{le=\"Inf\"} 2\n"
+                                        "h_sum 3\nh_count 2\n",
+                                        NULL, &diff),
+                     PROMC_OK);
+    assert_null(diff);
+    assert_int_equal(promc_text_compare("# TYPE s summary\ns{quantile=\"0.50\"} 1\ns_sum 3\n"
+                                        "s_count 2\n",
+                                        "# TYPE s summary\ns{quantile=\"5e-1\"} 1\ns_sum 3\n"
+                                        "s_count 2\n",
+                                        NULL, NULL),
+                     PROMC_OK);
+    /* A difference names the bound as client_golang writes it. */
+    assert_int_equal(promc_text_compare("# TYPE h histogram\nh_bucket{le=\"2.50\"} 1\n"
+                                        "h_bucket{le=\"+Inf\"} 1\nh_sum 3\nh_count 1\n",
+                                        "# TYPE h histogram\nh_bucket{le=\"2.5\"} 0\n"
+                                        "h_bucket{le=\"+Inf\"} 1\nh_sum 3\nh_count 1\n",
+                                        NULL, &diff),
+                     PROMC_DIFFERENT);
+    assert_string_equal(diff, "h_bucket{le=\"2.5\"}: value 1 expected, 0 got\n");
+    promc_free(diff);
+    assert_int_equal(promc_text_compare("# TYPE g gauge\ng{le=\"1.0\"} 1\n",
+                                        "# TYPE g gauge\ng{le=\"1\"} 1\n", NULL, NULL),
+                     PROMC_DIFFERENT);
+}
+
 /* Each bad expected text, and the line the message must name. */
 static void bad_expected_text_names_the_line(void **state)
 {
@@ -410,6 +446,7 @@ int main(void)
         cmocka_unit_test(compare_lists_every_difference),
         cmocka_unit_test(compare_filters_by_family_name),
         cmocka_unit_test(compare_values_help_and_timestamps),
+        cmocka_unit_test(compare_bounds_as_numbers),
         cmocka_unit_test(bad_expected_text_names_the_line),
         cmocka_unit_test(misuse_is_refused),
         cmocka_unit_test(count_series_as_client_golang),
