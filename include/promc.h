@@ -1386,8 +1386,9 @@ PROMC_API void promc_mp_gauge_add(promc_mp_gauge *g, double v);
 /* The histogram series of name with these finite, increasing bounds (the
  * +Inf bucket is added; at least one bound) and labels ("le" is reserved),
  * as promc_mp_counter_new; all series of a name share the bounds.
- * Errors: as promc_mp_counter_new, and PROMC_EINVAL for missing or bad
- * bounds. Any thread. */
+ * Errors: as promc_mp_counter_new (but for PROMC_EIO and PROMC_ELIMIT,
+ * the samples of the series written before the failure stay in the file,
+ * at zero), and PROMC_EINVAL for missing or bad bounds. Any thread. */
 PROMC_API promc_mp_histogram *promc_mp_histogram_new(const char *name, const char *help,
                                                      const double *bounds, size_t nbounds,
                                                      const promc_label *labels, size_t nlabels);
@@ -1397,7 +1398,9 @@ PROMC_API void promc_mp_histogram_observe(promc_mp_histogram *h, double v);
 
 /* The summary series of name (count and sum; there is no way to ask for
  * quantiles in this mode) with these labels, as promc_mp_counter_new.
- * Errors: as promc_mp_counter_new. Any thread. */
+ * Errors: as promc_mp_counter_new (but for PROMC_EIO and PROMC_ELIMIT, its
+ * _count written before a failure on its _sum stays in the file, at
+ * zero). Any thread. */
 PROMC_API promc_mp_summary *promc_mp_summary_new(const char *name, const char *help,
                                                  const promc_label *labels, size_t nlabels);
 /* Adds 1 to the count and v to the sum. NULL is a no-op. Any thread. */
