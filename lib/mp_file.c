@@ -438,6 +438,10 @@ static unsigned char *map_for_reading(int fd, size_t *size, const char **reason)
         *reason = "cannot be read, or larger than 1 GiB";
         return NULL;
     }
+    if (!S_ISREG(st.st_mode)) {
+        *reason = "not a regular file";
+        return NULL;
+    }
     if (st.st_size < 8) {
         *reason = "shorter than its 8-byte header";
         return NULL;
@@ -454,7 +458,8 @@ static unsigned char *map_for_reading(int fd, size_t *size, const char **reason)
 int promc__mp_file_read(const char *path, int (*fn)(void *ctx, const struct promc__mp_entry *e),
                         void *ctx, const char **reason)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO is refused below, not waited on. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return ENOENT;

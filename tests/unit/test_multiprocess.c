@@ -898,6 +898,33 @@ static void test_compaction_refuses_bad_keys(void **state)
     remove_dir(dir);
 }
 
+/* A file that is not a regular file (a FIFO nobody writes to) is refused,
+ * not waited on: opening it for reading would block every scrape and
+ * compaction. The scrape runs in a child that an alarm would kill. */
+static void test_fifo_refused(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t p = c_writer(dir, "good", 0);
+    wait_ok(p);
+    char path[256];
+    snprintf(path, sizeof path, "%s/counter_fifo.db", dir);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    pid_t c = fork();
+    assert_true(c >= 0);
+    if (c == 0) {
+        alarm(10);
+        char *text = render(dir);
+        CHILD_CHECK(strstr(text, "file=\"counter_fifo.db\"") != NULL);
+        CHILD_CHECK(strstr(text, "jobs_total{kind=\"a\"} 3\n") != NULL);
+        promc_free(text);
+        CHILD_CHECK(promc_multiprocess_mark_process_dead(dir, "fifo") == PROMC_EIO);
+        _exit(0);
+    }
+    wait_ok(c);
+    remove_dir(dir);
+}
+
 /* A full disk, by RLIMIT_FSIZE (no root, no tmpfs needed): series creation
  * fails naming the file; what was written stays valid. */
 static void test_full_disk(void **state)
@@ -1047,6 +1074,7 @@ int main(void)
         cmocka_unit_test(test_garbage_and_truncated_files),
         cmocka_unit_test(test_unservable_keys_refused),
         cmocka_unit_test(test_compaction_refuses_bad_keys),
+        cmocka_unit_test(test_fifo_refused),
         cmocka_unit_test(test_full_disk),
         cmocka_unit_test(test_growth_stays_in_reservation),
         cmocka_unit_test(test_misuse),
