@@ -82,6 +82,31 @@ static void agg_free(struct agg *a)
     promc__free(a->refused);
 }
 
+/* A copy of a file name fit for a label value: bytes that are not UTF-8
+ * become U+FFFD (a name is any bytes; a label value must be UTF-8). */
+static char *utf8_name(const char *name)
+{
+    size_t len = strlen(name);
+    char *out = promc__malloc(3 * len + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = promc__utf8_decode((const unsigned char *)name + i, len - i, &cp);
+        if (n == 0) {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(o, name + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static void refuse(struct agg *a, const char *file, const char *reason)
 {
     struct refused *r = promc__realloc(a->refused, (a->nrefused + 1) * sizeof *r);
@@ -90,7 +115,7 @@ static void refuse(struct agg *a, const char *file, const char *reason)
         return;
     }
     a->refused = r;
-    r[a->nrefused].file = promc__strdup(file);
+    r[a->nrefused].file = utf8_name(file);
     r[a->nrefused].reason = promc__strdup(reason);
     if (!r[a->nrefused].file || !r[a->nrefused].reason) {
         promc__free(r[a->nrefused].file);
@@ -429,6 +454,10 @@ static const char *bad_item(const struct agg *a, const struct fname *fn, struct 
 static void read_file(struct agg *a, const char *dir, const char *name)
 {
     struct fname fn;
+    if (!promc__valid_utf8(name, strlen(name))) { /* a gauge's pid label would not be */
+        refuse(a, name, "its name is not UTF-8");
+        return;
+    }
     if (!parse_name(name, &fn)) {
         refuse(a, name, "not a multi-process file name (<type>_<pid>.db)");
         return;

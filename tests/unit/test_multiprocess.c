@@ -925,6 +925,34 @@ static void test_fifo_refused(void **state)
     remove_dir(dir);
 }
 
+/* A file whose name is not UTF-8 is refused under a name that is (its bad
+ * bytes as U+FFFD): a label value must be UTF-8, and one that is not would
+ * fail the whole scrape. */
+static void test_name_not_utf8_refused(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t p = c_writer(dir, "good", 0);
+    wait_ok(p);
+    put_file(dir, "counter_\xff.db", "junk", 4, 0);
+    put_file(dir, "weird\xc3.db", "junk", 4, 0);
+    /* A valid file: its pid would be a label. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/gauge_all_good.db", dir);
+    char *good = test_read_file(path);
+    assert_non_null(good);
+    put_file(dir, "gauge_all_\xfe.db", good, 65536, 0);
+    free(good);
+    char *text = render(dir);
+    assert_non_null(
+        strstr(text, "file=\"gauge_all_\xef\xbf\xbd.db\",reason=\"its name is not UTF-8\""));
+    assert_non_null(strstr(text, "file=\"counter_\xef\xbf\xbd.db\""));
+    assert_non_null(strstr(text, "file=\"weird\xef\xbf\xbd.db\""));
+    assert_non_null(strstr(text, "jobs_total{kind=\"a\"} 3\n"));
+    promc_free(text);
+    remove_dir(dir);
+}
+
 /* A full disk, by RLIMIT_FSIZE (no root, no tmpfs needed): series creation
  * fails naming the file; what was written stays valid. */
 static void test_full_disk(void **state)
@@ -1075,6 +1103,7 @@ int main(void)
         cmocka_unit_test(test_unservable_keys_refused),
         cmocka_unit_test(test_compaction_refuses_bad_keys),
         cmocka_unit_test(test_fifo_refused),
+        cmocka_unit_test(test_name_not_utf8_refused),
         cmocka_unit_test(test_full_disk),
         cmocka_unit_test(test_growth_stays_in_reservation),
         cmocka_unit_test(test_misuse),
