@@ -419,35 +419,12 @@ static void merge_item(struct agg *a, const struct fname *fn, struct item *it, c
 }
 
 /* Why an entry of a file of type fn cannot be served (NULL when it can):
- * what the emitter would refuse, which would fail the whole scrape. Sorts
- * the entry's labels. */
+ * what the emitter would refuse, which would fail the whole scrape. */
 static const char *bad_item(const struct agg *a, const struct fname *fn, struct item *it)
 {
-    struct promc__mp_parsed *k = &it->k;
-    if (!promc__valid_name(k->metric, a->utf8))
-        return "a metric name in it is not valid";
-    if (strcmp(k->metric, "promc_multiprocess_refused_files") == 0)
-        return "a metric in it is named promc_multiprocess_refused_files";
-    qsort(k->labels, k->nlabels, sizeof *k->labels, cmp_label);
-    const char *reserved =
-        fn->type == F_SUMMARY ? "quantile"
-        : fn->type == F_GAUGE && (fn->mode == PROMC_MP_ALL || fn->mode == PROMC_MP_LIVEALL) ? "pid"
-                                                                                            : NULL;
-    for (size_t i = 0; i < k->nlabels; i++) {
-        const char *ln = k->labels[i].name;
-        if (!promc__valid_label(ln, a->utf8))
-            return "a label name in it is not valid";
-        if (i && strcmp(ln, k->labels[i - 1].name) == 0)
-            return "a key in it has a label twice";
-        if (reserved && strcmp(ln, reserved) == 0)
-            return "a key in it has a label name reserved for its type";
-    }
-    bool is_count = fn->type == F_COUNTER ||
-                    (fn->type == F_HISTOGRAM && ends_with(k->sample, k->metric, "_bucket")) ||
-                    (fn->type == F_SUMMARY && ends_with(k->sample, k->metric, "_count"));
-    if (is_count && !(it->value >= 0))
-        return "a count in it is negative or NaN";
-    return NULL;
+    static const char *const types[] = {"counter", "gauge", "histogram", "summary"};
+    bool pid = fn->type == F_GAUGE && (fn->mode == PROMC_MP_ALL || fn->mode == PROMC_MP_LIVEALL);
+    return promc__mp_key_unservable(&it->k, it->value, types[fn->type], pid, a->utf8);
 }
 
 /* Reads one file into the aggregate, or refuses it whole. */

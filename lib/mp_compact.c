@@ -33,8 +33,9 @@ struct merged {
     double *vals;
     size_t n, cap;
     enum fold fold;
-    bool check;   /* check each key parses, as the collector does */
-    bool bad_key; /* one does not */
+    bool check;       /* check each key as the collector does */
+    const char *type; /* counter, gauge, histogram, summary: for the check */
+    bool bad_key;     /* one does not */
     bool oom;
 };
 
@@ -58,6 +59,8 @@ static int merge_entry(void *ctx, const struct promc__mp_entry *e)
         struct promc__mp_parsed k;
         bool oom;
         bool ok = promc__mp_parse_key(key, e->key_len, &k, &oom);
+        /* Legacy names: a collector of either kind of registry serves them. */
+        ok = ok && !promc__mp_key_unservable(&k, e->value, m->type, false, false);
         promc__free(k.block);
         if (!ok) {
             promc__free(key);
@@ -125,7 +128,7 @@ static int merge_file(struct merged *m, const char *path)
 {
     const char *reason = NULL;
     /* Validate first, then merge: a bad file adds nothing. */
-    struct merged probe = {.fold = m->fold, .check = true};
+    struct merged probe = {.fold = m->fold, .check = true, .type = m->type};
     int rc = promc__mp_file_read(path, merge_entry, &probe, &reason);
     merged_free(&probe);
     if (rc == ENOENT)
@@ -133,10 +136,12 @@ static int merge_file(struct merged *m, const char *path)
     if (rc != 0)
         return probe.oom
                    ? promc__fail(PROMC_ENOMEM, "out of memory")
-                   : promc__fail(PROMC_EIO, "cannot compact multi-process file \"%s\": %s", path,
-                                 reason          ? reason
-                                 : probe.bad_key ? "a key is not client_python's JSON"
-                                                 : "a key holds a NUL byte");
+                   : promc__fail(
+                         PROMC_EIO, "cannot compact multi-process file \"%s\": %s", path,
+                         reason ? reason
+                         : probe.bad_key
+                             ? "a key is not client_python's JSON, or no scrape could serve it"
+                             : "a key holds a NUL byte");
     rc = promc__mp_file_read(path, merge_entry, m, &reason);
     if (rc == ENOENT)
         return PROMC_OK;
@@ -238,7 +243,7 @@ static int compact(const char *dir, const char *prefix, enum fold fold, const ch
         promc__free_strings(names, n);
         return rc;
     }
-    struct merged m = {.fold = fold};
+    struct merged m = {.fold = fold, .type = strncmp(prefix, "gauge", 5) == 0 ? "gauge" : prefix};
     char path[4096];
     snprintf(path, sizeof path, "%s/%s_compacted.db", dir, prefix);
     rc = merge_file(&m, path);

@@ -314,6 +314,44 @@ bool promc__mp_parse_key(const char *s, size_t len, struct promc__mp_parsed *out
     return true;
 }
 
+static int cmp_label(const void *a, const void *b)
+{
+    return strcmp(((const promc_label *)a)->name, ((const promc_label *)b)->name);
+}
+
+static bool ends_with(const char *s, const char *base, const char *suffix)
+{
+    size_t bl = strlen(base);
+    return strncmp(s, base, bl) == 0 && strcmp(s + bl, suffix) == 0;
+}
+
+const char *promc__mp_key_unservable(struct promc__mp_parsed *k, double value, const char *type,
+                                     bool pid_reserved, bool utf8)
+{
+    if (!promc__valid_name(k->metric, utf8))
+        return "a metric name in it is not valid";
+    if (strcmp(k->metric, "promc_multiprocess_refused_files") == 0)
+        return "a metric in it is named promc_multiprocess_refused_files";
+    qsort(k->labels, k->nlabels, sizeof *k->labels, cmp_label);
+    bool counter = strcmp(type, "counter") == 0, histogram = strcmp(type, "histogram") == 0,
+         summary = strcmp(type, "summary") == 0;
+    const char *reserved = summary ? "quantile" : pid_reserved ? "pid" : NULL;
+    for (size_t i = 0; i < k->nlabels; i++) {
+        const char *ln = k->labels[i].name;
+        if (!promc__valid_label(ln, utf8))
+            return "a label name in it is not valid";
+        if (i && strcmp(ln, k->labels[i - 1].name) == 0)
+            return "a key in it has a label twice";
+        if (reserved && strcmp(ln, reserved) == 0)
+            return "a key in it has a label name reserved for its type";
+    }
+    bool is_count = counter || (histogram && ends_with(k->sample, k->metric, "_bucket")) ||
+                    (summary && ends_with(k->sample, k->metric, "_count"));
+    if (is_count && !(value >= 0))
+        return "a count in it is negative or NaN";
+    return NULL;
+}
+
 /* ===================================================================== */
 /* Float text                                                             */
 /* ===================================================================== */

@@ -886,13 +886,23 @@ static void test_compaction_refuses_bad_keys(void **state)
     assert_int_equal(promc_multiprocess_mark_process_dead(dir, "good"), PROMC_OK);
     assert_true(sample(dir, "jobs_total", &(promc_label){"kind", "a"}, 1) == 3);
     put_entry_file(dir, "counter_bad.db", "not a key!!", 1);
-    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "bad"), PROMC_EIO);
-    assert_non_null(strstr(promc_last_error(), "counter_bad.db"));
+    /* Keys that parse, but that the collector refuses. */
+    put_entry_file(dir, "counter_bad2.db", "[\"bad name\", \"bad name_total\", {}, \"H.\"]", 1);
+    put_entry_file(dir, "counter_bad3.db", "[\"c\", \"c_total\", {}, \"H.\"]", -1);
+    put_entry_file(dir, "summary_bad4.db", "[\"s\", \"s_sum\", {\"quantile\": \"1\"}, \"H.\"]", 1);
+    const char *const bad[] = {"bad", "bad2", "bad3", "bad4"};
+    const char *const files[] = {"counter_bad.db", "counter_bad2.db", "counter_bad3.db",
+                                 "summary_bad4.db"};
     char path[256];
-    snprintf(path, sizeof path, "%s/counter_bad.db", dir);
-    assert_int_equal(access(path, F_OK), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(promc_multiprocess_mark_process_dead(dir, bad[i]), PROMC_EIO);
+        assert_non_null(strstr(promc_last_error(), files[i]));
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        assert_int_equal(access(path, F_OK), 0);
+    }
     char *text = render(dir);
     assert_null(strstr(text, "file=\"counter_compacted.db\""));
+    assert_null(strstr(text, "file=\"summary_compacted.db\""));
     promc_free(text);
     assert_true(sample(dir, "jobs_total", &(promc_label){"kind", "a"}, 1) == 3);
     remove_dir(dir);
