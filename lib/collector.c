@@ -57,7 +57,7 @@ promc_metric *promc_collector_new_opts(promc_registry *reg, promc_collect_fn fn,
                                 target && promc__registry_utf8(target), opts);
     promc__free(declared);
     if (!m) {
-        promc__wrap_copy_free(copy);
+        promc__wrap_free(copy);
         return NULL;
     }
     if (copy)

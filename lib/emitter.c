@@ -80,7 +80,7 @@ static void collector_fini(struct promc_metric *m)
     if (!d)
         return;
     promc__coalesce_fini(&d->co);
-    promc__wrap_copy_free(d->wrap);
+    promc__wrap_free(d->wrap);
     if (d->free_fn)
         d->free_fn(d->userdata);
     promc__free(d);

@@ -139,12 +139,28 @@ void promc__registry_ref(promc_registry *reg)
     atomic_fetch_add_explicit(&reg->refs, 1, memory_order_relaxed);
 }
 
+void promc__wrap_free(struct promc__wrap *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nlabels; i++) {
+        promc__free((char *)w->labels[i].name);
+        promc__free((char *)w->labels[i].value);
+    }
+    promc__free(w->labels);
+    promc__free(w->prefix);
+    promc__free(w);
+}
+
 void promc__registry_unref(promc_registry *reg)
 {
     if (atomic_fetch_sub_explicit(&reg->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (reg->wrap) {
-        promc__wrap_destroy(reg);
+    if (reg->wrap) { /* a wrapper: its view, then its reference on what it wraps */
+        promc_registry *inner = reg->wrap->inner;
+        promc__wrap_free(reg->wrap);
+        promc__free(reg);
+        promc__registry_unref(inner);
         return;
     }
     promc__registry_clear(reg);

@@ -128,14 +128,22 @@ static inline const struct promc__wrap *promc__registry_wrap_of(const promc_regi
     return reg && reg != PROMC_NO_REGISTRY ? reg->wrap : NULL;
 }
 
+/* Frees a wrapper's view or a copy of one (its prefix and labels; not
+ * what it wraps). NULL is a no-op. */
+void promc__wrap_free(struct promc__wrap *w);
+
 /* ---- wrap.c ---- */
 
+/* A wrapper of inner (a registry or a wrapper; root: the registry at the
+ * end of the chain, already resolved by the caller) adding prefix and
+ * labels: promc_registry_wrap's work once its argument is resolved.
+ * Errors: NULL with PROMC_EINVAL (prefix, labels), PROMC_ENOMEM. */
+promc_registry *promc__wrap_new(promc_registry *inner, promc_registry *root, const char *prefix,
+                                const promc_label *labels, size_t nlabels);
 /* A standalone copy of a wrapper's prefix and labels (inner and root NULL),
- * for a collector created through it; NULL when out of memory. */
+ * for a collector created through it (freed with promc__wrap_free); NULL
+ * when out of memory. */
 struct promc__wrap *promc__wrap_copy(const struct promc__wrap *w);
-void promc__wrap_copy_free(struct promc__wrap *w);
-/* Releases a wrapper whose last reference went (registry.c's unref). */
-void promc__wrap_destroy(promc_registry *w);
 /* Does m (a built-in type) carry what the wrapper adds (its name starts
  * with the prefix, its constant labels include the wrapper's)? For
  * registering a metric through a wrapper. */

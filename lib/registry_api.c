@@ -81,3 +81,18 @@ int promc_registry_set_created(promc_registry *reg, int enabled)
     atomic_store(&reg->created, enabled ? 1 : 0);
     return promc__ok();
 }
+
+promc_registry *promc_registry_wrap(promc_registry *reg, const char *prefix,
+                                    const promc_label *labels, size_t nlabels)
+{
+    /* A wrapper of a wrapper keeps the registry at the end of the chain;
+     * anything else resolves as a registry argument does (NULL: the
+     * default registry; PROMC_NO_REGISTRY refused). */
+    const struct promc__wrap *w = promc__registry_wrap_of(reg);
+    if (w)
+        return promc__wrap_new(reg, w->root, prefix, labels, nlabels);
+    promc_registry *inner;
+    if (promc__registry_arg(reg, "promc_registry_wrap", &inner) != PROMC_OK)
+        return NULL;
+    return promc__wrap_new(inner, inner, prefix, labels, nlabels);
+}

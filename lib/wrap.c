@@ -15,32 +15,6 @@
 #include "internal.h"
 #include "registry.h"
 
-static void wrap_free(struct promc__wrap *w)
-{
-    if (!w)
-        return;
-    for (size_t i = 0; i < w->nlabels; i++) {
-        promc__free((char *)w->labels[i].name);
-        promc__free((char *)w->labels[i].value);
-    }
-    promc__free(w->labels);
-    promc__free(w->prefix);
-    promc__free(w);
-}
-
-void promc__wrap_copy_free(struct promc__wrap *w)
-{
-    wrap_free(w);
-}
-
-void promc__wrap_destroy(promc_registry *r)
-{
-    promc_registry *inner = r->wrap->inner;
-    wrap_free(r->wrap);
-    promc__free(r);
-    promc__registry_unref(inner);
-}
-
 /* Checks the wrapper's own labels: valid names (the root registry's
  * grammar), each once, none an inner wrapper's too; UTF-8 values. The
  * names reserved per type (le, quantile) are checked when a metric is
@@ -108,7 +82,7 @@ static struct promc__wrap *flatten(promc_registry *inner, promc_registry *root, 
     }
     return w;
 oom:
-    wrap_free(w);
+    promc__wrap_free(w);
     return NULL;
 }
 
@@ -120,30 +94,22 @@ struct promc__wrap *promc__wrap_copy(const struct promc__wrap *w)
     c->prefix = promc__strdup(w->prefix);
     c->labels = promc__calloc(w->nlabels ? w->nlabels : 1, sizeof *c->labels);
     if (!c->prefix || !c->labels) {
-        wrap_free(c);
+        promc__wrap_free(c);
         return NULL;
     }
     for (size_t i = 0; i < w->nlabels; i++) {
         c->nlabels++;
         if (copy_label(&c->labels[i], &w->labels[i]) != PROMC_OK) {
-            wrap_free(c);
+            promc__wrap_free(c);
             return NULL;
         }
     }
     return c;
 }
 
-promc_registry *promc_registry_wrap(promc_registry *reg, const char *prefix,
-                                    const promc_label *labels, size_t nlabels)
+promc_registry *promc__wrap_new(promc_registry *inner, promc_registry *root, const char *prefix,
+                                const promc_label *labels, size_t nlabels)
 {
-    promc_registry *inner = reg, *root;
-    if (reg && reg != PROMC_NO_REGISTRY && reg->wrap) {
-        root = reg->wrap->root;
-    } else {
-        if (promc__registry_arg(reg, "promc_registry_wrap", &inner) != PROMC_OK)
-            return NULL;
-        root = inner;
-    }
     if (prefix && !promc__valid_utf8(prefix, strlen(prefix)))
         return promc__fail_null(PROMC_EINVAL, "promc_registry_wrap: the prefix is not valid UTF-8");
     if (check_labels(labels, nlabels, inner->wrap, promc__registry_utf8(root)) != PROMC_OK)
