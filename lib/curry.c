@@ -20,14 +20,6 @@ const struct promc__ops promc__view_ops = {.type = PROMC_UNTYPED};
  * ones (rare) allocate for each lookup through a view. */
 #define STACK_LABELS 16
 
-static size_t label_index(const struct promc_metric *m, const char *name)
-{
-    for (size_t i = 0; i < m->nlabels; i++)
-        if (strcmp(m->label_names[i], name) == 0)
-            return i;
-    return SIZE_MAX;
-}
-
 /* Checks the new pairs against the family and the values base fixes
  * already, and puts each pair's index in idx[]. */
 static int check_fixed(const struct promc_metric *m, const char *const *base,
@@ -40,7 +32,7 @@ static int check_fixed(const struct promc_metric *m, const char *const *base,
         if (!name)
             return promc__fail(PROMC_EINVAL, "%s \"%s\": label name %zu is NULL", fn, m->desc.name,
                                i);
-        idx[i] = label_index(m, name);
+        idx[i] = promc__label_index(m, name);
         if (idx[i] == SIZE_MAX)
             return promc__fail(PROMC_EINVAL, "%s \"%s\": no label named \"%s\"", fn, m->desc.name,
                                name);

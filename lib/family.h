@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "children.h"
 #include "metric.h"
@@ -57,5 +59,15 @@ void promc__claims_free(char **claims);
 int promc__check_const_labels(const char *name, const char *const *label_names, size_t nlabels,
                               const promc_label *cl, size_t ncl, const char *reserved1,
                               const char *reserved2, bool utf8);
+
+/* The place of the variable label called name among m's label names, or
+ * SIZE_MAX when m has none of that name (constant labels are not looked at). */
+static inline size_t promc__label_index(const struct promc_metric *m, const char *name)
+{
+    for (size_t i = 0; i < m->nlabels; i++)
+        if (strcmp(m->label_names[i], name) == 0)
+            return i;
+    return SIZE_MAX;
+}
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "children.h"
+#include "family.h"
 #include "internal.h"
 #include "remove_partial.h"
 
@@ -49,14 +50,6 @@ int promc__remove_matching(struct promc_metric *m, const char *const *want, size
     return promc__family_remove_if(m, child_matches, &mt, removed);
 }
 
-static size_t label_index(const struct promc_metric *m, const char *name)
-{
-    for (size_t i = 0; i < m->nlabels; i++)
-        if (strcmp(m->label_names[i], name) == 0)
-            return i;
-    return SIZE_MAX;
-}
-
 /* Fills want[] (nlabels slots, fixed values already in) from the pairs. */
 static int fill_want(const struct promc_metric *m, const char *const *fixed,
                      const promc_label *match, size_t n, const char **want, const char *fn)
@@ -66,7 +59,7 @@ static int fill_want(const struct promc_metric *m, const char *const *fixed,
         if (!name)
             return promc__fail(PROMC_EINVAL, "%s \"%s\": label name %zu is NULL", fn, m->desc.name,
                                i);
-        size_t k = label_index(m, name);
+        size_t k = promc__label_index(m, name);
         if (k == SIZE_MAX)
             return promc__fail(PROMC_EINVAL, "%s \"%s\": no label named \"%s\"", fn, m->desc.name,
                                name);
