@@ -3,8 +3,9 @@
  * round trip through the public API. The input is a small program: create
  * metrics of every type (names, help, units, label names and values,
  * buckets, objectives, states drawn from the input), look children up,
- * update, remove and clear them, unregister and register again, change the
- * registry's defaults, and register custom collectors that emit a scripted
+ * update, remove and clear them, ask for a registered metric again (it must
+ * come back), unregister and register again, change the registry's
+ * defaults, and register custom collectors that emit a scripted
  * list of families and samples. The target keeps a model of what the API
  * accepted. The registry is then encoded in text 0.0.4 and OpenMetrics
  * 1.0.0, and a strict parser written here from docs/FORMATS.md reads each
@@ -883,6 +884,17 @@ static void create(struct input *in, enum kind k)
     }
     if (!f->metric)
         fail("no metric for a new handle", NULL);
+    /* Asked for again with the same definition: the registered metric
+     * comes back, with a reference of this caller's own to release. */
+    for (size_t i = 0; i < nfams; i++)
+        if (fams[i].metric == f->metric) {
+            if (!fams[i].registered || fams[i].kind != k)
+                fail("a constructor handed back a metric that is not registered as this type",
+                     name);
+            if (promc_metric_free(f->metric) != PROMC_OK)
+                fail("releasing a metric asked for again", promc_last_error());
+            return;
+        }
     f->base = fold(k, name);
     f->help = help;
     f->unit = *unit ? unit : NULL;
