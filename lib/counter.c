@@ -320,7 +320,7 @@ promc_counter_vec *promc_counter_vec_new(promc_registry *reg, const char *name, 
     return (promc_counter_vec *)create(reg, name, help, label_names, true, opts);
 }
 
-void promc_counter_inc(promc_counter *c)
+PROMC__HOT_ALIGN void promc_counter_inc(promc_counter *c)
 {
     if (!c)
         return;

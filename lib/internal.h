@@ -22,6 +22,16 @@
 #include "error.h"
 #include "format_number.h"
 
+/* On the definition of the hottest calls (a counter's inc): start them on a
+ * cache line of their own, so the few instructions of the common case sit
+ * in one line whatever the rest of the library's layout -- moved across a
+ * line boundary by unrelated code, an inc measured a cycle slower. */
+#if defined(__GNUC__)
+#define PROMC__HOT_ALIGN __attribute__((aligned(64)))
+#else
+#define PROMC__HOT_ALIGN
+#endif
+
 /* ===================================================================== */
 /* Validation and escaping                                                */
 /* ===================================================================== */
