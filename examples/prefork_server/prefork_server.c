@@ -9,7 +9,9 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +25,6 @@
 #include "promc_http.h"
 
 #define MAX_WORKERS 64
-
-static volatile sig_atomic_t stopping;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stopping = 1;
-}
 
 /* What every worker counts; created in the parent before fork(), so the
  * series exist at zero and the workers use the same handles. */
@@ -91,8 +85,14 @@ static void serve(int fd)
 
 static void worker(int lfd, long max_requests)
 {
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_IGN); /* the parent stops the group */
+    /* The parent blocks the stop signals for its own threads; a worker
+     * ends on SIGTERM (the parent stops the group) and ignores SIGINT. */
+    signal(SIGINT, SIG_IGN);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
     for (long served = 0; max_requests == 0 || served < max_requests; served++) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) {
@@ -192,9 +192,10 @@ int main(int argc, char **argv)
                 strerror(errno));
         return 1;
     }
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    /* Before any thread (the server's): a stop signal then waits for
+     * promc_stop_signal_wait below instead of landing on a server thread,
+     * where it would not wake this one. */
+    promc_stop_signals_block();
     pid_t pids[MAX_WORKERS];
     for (long i = 0; i < nworkers; i++)
         pids[i] = spawn(lfd, max_requests);
@@ -205,9 +206,10 @@ int main(int argc, char **argv)
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%ld", metrics_port);
     promc_http_server *srv = agg ? promc_http_server_new(reg, addr, NULL) : NULL;
+    bool stopping = false;
     if (!srv) {
         fprintf(stderr, "prefork_server: %s\n", promc_last_error());
-        stopping = 1;
+        stopping = true;
     } else {
         fprintf(stderr,
                 "prefork_server: %ld workers on 127.0.0.1:%ld, metrics on %s, files in %s\n",
@@ -215,10 +217,13 @@ int main(int argc, char **argv)
     }
     long restarts = 0;
     while (!stopping) {
+        /* A stop signal, or every 100 ms the workers that ended. */
+        if (promc_stop_signal_wait(0.1) != 0)
+            break;
         int st;
-        pid_t dead = waitpid(-1, &st, 0);
-        if (dead < 0)
-            continue; /* EINTR: a signal */
+        pid_t dead = waitpid(-1, &st, WNOHANG);
+        if (dead <= 0)
+            continue;
         char id[24];
         snprintf(id, sizeof id, "%ld", (long)dead);
         if (promc_multiprocess_mark_process_dead(dir, id) != PROMC_OK)
