@@ -43,12 +43,8 @@ static int check_fixed(const struct promc_metric *m, const char *const *base,
             if (idx[j] == idx[i])
                 return promc__fail(PROMC_EINVAL, "%s \"%s\": label \"%s\" given twice", fn,
                                    m->desc.name, name);
-        if (!value)
-            return promc__fail(PROMC_EINVAL, "%s \"%s\": value of label \"%s\" is NULL", fn,
-                               m->desc.name, name);
-        if (!promc__valid_utf8(value, strlen(value)))
-            return promc__fail(PROMC_EINVAL, "%s \"%s\": value of label \"%s\" is not valid UTF-8",
-                               fn, m->desc.name, name);
+        if (promc__check_pair_value(m, name, value, fn) != PROMC_OK)
+            return PROMC_EINVAL;
     }
     return PROMC_OK;
 }

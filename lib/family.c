@@ -69,6 +69,18 @@ static int check_label_names(const char *name, const char *const *label_names,
     return PROMC_OK;
 }
 
+int promc__check_pair_value(const struct promc_metric *m, const char *name, const char *value,
+                            const char *fn)
+{
+    if (!value)
+        return promc__fail(PROMC_EINVAL, "%s \"%s\": value of label \"%s\" is NULL", fn,
+                           m->desc.name, name);
+    if (!promc__valid_utf8(value, strlen(value)))
+        return promc__fail(PROMC_EINVAL, "%s \"%s\": value of label \"%s\" is not valid UTF-8", fn,
+                           m->desc.name, name);
+    return PROMC_OK;
+}
+
 int promc__check_const_labels(const char *name, const char *const *label_names, size_t nlabels,
                               const promc_label *cl, size_t ncl, const char *reserved1,
                               const char *reserved2, bool utf8)

@@ -60,6 +60,12 @@ int promc__check_const_labels(const char *name, const char *const *label_names, 
                               const promc_label *cl, size_t ncl, const char *reserved1,
                               const char *reserved2, bool utf8);
 
+/* The value given for label name in a pair of m (curried views, partial
+ * removal): PROMC_OK, or PROMC_EINVAL recorded for a NULL value or one that
+ * is not valid UTF-8; fn names the public call. */
+int promc__check_pair_value(const struct promc_metric *m, const char *name, const char *value,
+                            const char *fn);
+
 /* The place of the variable label called name among m's label names, or
  * SIZE_MAX when m has none of that name (constant labels are not looked at). */
 static inline size_t promc__label_index(const struct promc_metric *m, const char *name)
