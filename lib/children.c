@@ -647,10 +647,8 @@ static struct promc__child *insert(struct promc_metric *m, const char *const *va
     table_link(atomic_load_explicit(&m->table, memory_order_relaxed), c);
 out:
     pthread_rwlock_unlock(&m->lock);
-    if (old) {
-        promc__grace_wait();
+    if (old && promc__grace_wait()) /* else leaked: see promc__grace_wait */
         promc__free(old);
-    }
     if (c)
         promc__ok();
     return c;
@@ -866,8 +864,10 @@ int promc__family_reclaim(struct promc_metric *m)
     if (dead) /* entries of detached children are stale already; this is belt and braces */
         new_stamp(m);
     pthread_rwlock_unlock(&m->lock);
-    if (dead) /* probes may still stand on them */
-        promc__grace_wait();
+    /* Probes may still stand on them; if no grace period can end, they are
+     * leaked (see promc__grace_wait). */
+    if (dead && !promc__grace_wait())
+        dead = NULL;
     while (dead) {
         struct promc__child *next = dead->next;
         promc__child_free(m, dead);

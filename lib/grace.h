@@ -15,6 +15,7 @@
 #define PROMC_GRACE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "thread_state.h"
 
@@ -40,17 +41,28 @@ static inline void promc__grace_fence(_Atomic unsigned long *own)
 #endif
 }
 
+/* Whether grace periods make every thread of the process execute a full
+ * barrier (Linux's membarrier, private expedited: about a microsecond a
+ * call), so that read sections need no fence of their own. Set once, in
+ * grace.c's one-time initialisation, which every thread passes before its
+ * first section (its state is registered there first); constant after,
+ * but in the child of a fork, where the one thread left sets it again. */
+extern int promc__grace_light;
+
 /* Opens a read section. The fence orders the counter's store before the
  * reads that follow it, against promc__grace_wait's: either the waiter
  * sees the section open, or the section's reads see what the waiter
- * unlinked before it waited. (Linux's membarrier would spare readers the
- * fence, but a process registered for it ran unrelated hot loops, such
- * as a counter increment, measurably slower.) */
+ * unlinked before it waited. With light grace periods, the waiter's
+ * membarrier puts that fence into this thread for it, and the compiler
+ * only must keep the store before the reads. */
 static inline void promc__read_begin(struct promc__thread_state *ts)
 {
     unsigned long v = atomic_load_explicit(&ts->reading, memory_order_relaxed);
     atomic_store_explicit(&ts->reading, v + 1, memory_order_relaxed); /* odd: inside */
-    promc__grace_fence(&ts->reading);
+    if (promc__grace_light)
+        atomic_signal_fence(memory_order_seq_cst);
+    else
+        promc__grace_fence(&ts->reading);
 }
 
 /* Closes it: the reads before are done before a waiter sees it closed. */
@@ -60,9 +72,11 @@ static inline void promc__read_end(struct promc__thread_state *ts)
     atomic_store_explicit(&ts->reading, v + 1, memory_order_release); /* even: outside */
 }
 
-/* Waits until every read section open at the call has ended. Cannot
- * fail. */
-void promc__grace_wait(void);
+/* Waits until every read section open at the call has ended; true then.
+ * False (at once, and for every call after) only if a light grace period's
+ * membarrier failed, which a registered process's does not short of a
+ * kernel bug: the caller must then not free what it unlinked. */
+bool promc__grace_wait(void);
 
 /* Called by thread_state.c: a thread's state joins the states a grace
  * period looks at when made, and leaves when freed. */
