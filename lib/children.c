@@ -10,9 +10,11 @@
  * Lookups and removals read the hash table without a lock, inside a read
  * section (grace.h); whatever leaves the table (an old table after it grew,
  * reclaimed children) is freed only after a grace period. Creating a child,
- * bringing one back, clear and reclaim take the family's write lock, which
- * also keeps them apart from scrapes walking the creation-order list.
+ * clear and reclaim take the family's write lock, which also keeps them
+ * apart from scrapes walking the creation-order list; bringing a removed
+ * child back does not (it keeps its place in the list), see child_take.
  */
+#include <sched.h>
 #include <string.h>
 
 #include "children.h"
@@ -81,7 +83,7 @@ static int lock_family(struct promc_metric *m, bool write, const char *what)
 /* ===================================================================== */
 
 /* FNV-1a over the values, each followed by 0xFF (a byte valid UTF-8 never
- * contains), so ("ab","c") and ("a","bc") hash apart; folded to the 32 bits
+ * contains), so ("ab","c") and ("a","bc") hash apart; folded to the 30 bits
  * a child keeps. */
 static uint32_t hash_values(const char *const *values, size_t n)
 {
@@ -91,12 +93,26 @@ static uint32_t hash_values(const char *const *values, size_t n)
             h = (h ^ *p) * 1099511628211ULL;
         h = (h ^ 0xFF) * 1099511628211ULL;
     }
-    return (uint32_t)(h ^ (h >> 32)) & ~PROMC__CHILD_REMOVED; /* 31 bits */
+    return (uint32_t)(h ^ (h >> 32)) & PROMC__CHILD_HASH; /* 30 bits */
 }
 
+/* A child's state, in the two bits above its hash (metric.h):
+ *   live      neither bit    exported, found by lookups
+ *   removed   REMOVED        not exported; a lookup brings it back, a
+ *                            reclaim frees it
+ *   busy      REMOVED|BUSY   held by the one thread that won it from
+ *                            removed: a lookup bringing it back (it resets
+ *                            the child, then makes it live) or a reclaim
+ *                            (which unlinks and frees it)
+ * A removal sets REMOVED on a live child (one atomic OR: it has no effect
+ * on a removed or busy one); every other change is a compare-and-swap from
+ * the state it leaves, so exactly one thread makes it. A busy child is not
+ * live for anyone else: a removal finds nothing to remove, a scrape skips
+ * it, a lookup waits for it (bringing back) or does not find it
+ * (reclaimed: no longer in the table once the reclaim's lock is free). */
 static inline uint32_t child_hash(const struct promc__child *c)
 {
-    return atomic_load_explicit(&c->hash_removed, memory_order_relaxed) & ~PROMC__CHILD_REMOVED;
+    return atomic_load_explicit(&c->hash_removed, memory_order_relaxed) & PROMC__CHILD_HASH;
 }
 
 /* Acquire: a child seen back (bit clear) is seen reset. */
@@ -111,6 +127,16 @@ static inline bool child_mark_removed(struct promc__child *c)
     return !(
         atomic_fetch_or_explicit(&c->hash_removed, PROMC__CHILD_REMOVED, memory_order_acq_rel) &
         PROMC__CHILD_REMOVED);
+}
+
+/* Makes a removed child busy; whether this call did (false: it was live,
+ * or busy already). */
+static inline bool child_take(struct promc__child *c)
+{
+    uint32_t removed = child_hash(c) | PROMC__CHILD_REMOVED;
+    return atomic_compare_exchange_strong_explicit(&c->hash_removed, &removed,
+                                                   removed | PROMC__CHILD_BUSY,
+                                                   memory_order_acquire, memory_order_relaxed);
 }
 
 /* Bytes of a raw label value that are not copied as they are: the end, and
@@ -330,7 +356,7 @@ struct promc__child *promc__child_new(struct promc_metric *m, const char *const 
     }
     *p = '\0';
     c->rendered_len = (uint32_t)(p - start);
-    c->created = promc__now_coarse();
+    atomic_init(&c->created, promc__now_coarse());
     if (m->ops->init_child && m->ops->init_child(m, c) != PROMC_OK) {
         promc__free(c);
         promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
@@ -368,10 +394,10 @@ void promc__child_append(struct promc_metric *m, struct promc__child *c)
     else
         m->first = c;
     m->last = c;
-    atomic_fetch_add_explicit(&m->nlive, 1, memory_order_relaxed);
     m->ntotal++;
 }
 
+/* The child with these values, detached or not, under the write lock. */
 /* The child with these values, detached or not, under the write lock. */
 static struct promc__child *table_find(struct promc_metric *m, const char *const *values,
                                        uint32_t hash)
@@ -565,30 +591,58 @@ static inline void cache_put(struct promc__lookup_set *set, uint64_t stamp, stru
     set->raw[w][0] = (char)0xFF; /* copied on the first hit */
 }
 
-/* A removed child looked up again comes back as a new series would: at
- * zero, created now, last in creation order -- client_golang's behaviour
- * for a deleted child created again -- but with the same memory, so that
- * removing and recreating children (a collector that clears and refills a
- * family on every poll) does not add up, and a handle kept from before
- * counts into the series again. Called with the write lock held. The
- * count goes up before the bit clears, so a removal racing in after
- * cannot take the count below zero. */
-static void reattach(struct promc_metric *m, struct promc__child *c)
+/* Counts one more live child, unless the family is at its limit
+ * (PROMC_ELIMIT, counted as refused). The count goes up first and back
+ * down when over, so threads bringing children back side by side, without
+ * the lock, never take a family past its limit together. */
+static int reserve_live(struct promc_metric *m)
 {
+    size_t live = atomic_fetch_add_explicit(&m->nlive, 1, memory_order_relaxed);
+    if (m->max_children && live >= m->max_children) {
+        atomic_fetch_sub_explicit(&m->nlive, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->refused, 1, memory_order_relaxed);
+        return promc__fail(PROMC_ELIMIT, "metric \"%s\": child limit of %zu reached", m->desc.name,
+                           m->max_children);
+    }
+    return PROMC_OK;
+}
+
+/* A removed child looked up again comes back as a new series would: at
+ * zero, created now -- client_golang's behaviour for a deleted child
+ * created again -- but with the same memory, in its old place in the
+ * creation order, so that removing and recreating children (label churn, a
+ * collector that clears and refills a family on every poll) does not add
+ * up, and a handle kept from before counts into the series again. c is
+ * busy, taken by this thread (child_take), so no other thread resets,
+ * frees or removes it meanwhile, and it need not hold the family's lock:
+ * resetting may take the type's own locks, and may not run inside a read
+ * section (grace.h). The count goes up before the child is live, so a
+ * removal racing in after cannot take it below zero. Returns c, or NULL at
+ * the child limit (c is removed again). */
+static struct promc__child *revive(struct promc_metric *m, struct promc__child *c)
+{
+    uint32_t hash = child_hash(c);
+    if (reserve_live(m) != PROMC_OK) {
+        atomic_store_explicit(&c->hash_removed, hash | PROMC__CHILD_REMOVED, memory_order_release);
+        return NULL;
+    }
     if (m->ops->reset_child)
         m->ops->reset_child(m, c);
-    c->created = promc__now_coarse();
-    if (m->last != c) {
-        struct promc__child **pp = &m->first;
-        while (*pp != c)
-            pp = &(*pp)->next;
-        *pp = c->next;
-        c->next = NULL;
-        m->last->next = c;
-        m->last = c;
-    }
-    atomic_fetch_add_explicit(&m->nlive, 1, memory_order_relaxed);
-    atomic_fetch_and_explicit(&c->hash_removed, ~PROMC__CHILD_REMOVED, memory_order_release);
+    atomic_store_explicit(&c->created, promc__now_coarse(), memory_order_relaxed);
+    atomic_store_explicit(&c->hash_removed, hash, memory_order_release);
+    promc__ok();
+    return c;
+}
+
+/* Waits while c is busy. Called under the family's lock, where no reclaim
+ * can hold it: another thread is bringing it back, which takes a reset, a
+ * few hundred instructions; spin a little, then let that thread run. */
+static void wait_not_busy(const struct promc__child *c)
+{
+    for (unsigned spins = 0;
+         atomic_load_explicit(&c->hash_removed, memory_order_acquire) & PROMC__CHILD_BUSY; spins++)
+        if (spins >= 64)
+            sched_yield();
 }
 
 /* PROMC_EINVAL when a value is not valid UTF-8. Only values that match no
@@ -603,9 +657,10 @@ static int check_utf8(struct promc_metric *m, const char *const *values)
     return PROMC_OK;
 }
 
-/* The slow path of a lookup: creates the child, or reattaches a removed
- * one, under the write lock. seen: the removed child with these values the
- * probe found, read after the family's stamp was seen_stamp; NULL if it
+/* The slow path of a lookup, under the write lock: creates the child, or
+ * brings back a removed one the probe could not take (revive, after the
+ * lock is released). seen: the removed child with these values the probe
+ * found, read after the family's stamp was seen_stamp; NULL if it
  * found none. While the stamp is unchanged, nothing was reclaimed since
  * (reclaim gives a new stamp before it frees), so seen is still the
  * values' child and need not be looked for again (label churn brings
@@ -622,35 +677,38 @@ static struct promc__child *insert(struct promc_metric *m, const char *const *va
         seen && atomic_load_explicit(&m->gen, memory_order_relaxed) == seen_stamp
             ? seen
             : table_find(m, values, h);
-    if (c && !child_removed(c))
-        goto out;
-    if (m->max_children &&
-        atomic_load_explicit(&m->nlive, memory_order_relaxed) >= m->max_children) {
-        atomic_fetch_add_explicit(&m->refused, 1, memory_order_relaxed);
-        promc__fail(PROMC_ELIMIT, "metric \"%s\": child limit of %zu reached", m->desc.name,
-                    m->max_children);
-        c = NULL;
-        goto out;
-    }
     if (c) {
-        reattach(m, c);
+        /* Live, removed, or being brought back by another thread. */
+        for (;;) {
+            if (!child_removed(c)) {
+                promc__ok();
+                break;
+            }
+            if (child_take(c)) {
+                pthread_rwlock_unlock(&m->lock);
+                return revive(m, c);
+            }
+            wait_not_busy(c);
+        }
         goto out;
     }
-    if (table_grow(m, &old) != PROMC_OK) {
+    if (reserve_live(m) != PROMC_OK)
+        goto out;
+    if (table_grow(m, &old) != PROMC_OK)
         promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
+    else
+        c = promc__child_new(m, values, h);
+    if (!c) {
+        atomic_fetch_sub_explicit(&m->nlive, 1, memory_order_relaxed);
         goto out;
     }
-    c = promc__child_new(m, values, h);
-    if (!c)
-        goto out;
     promc__child_append(m, c);
     table_link(atomic_load_explicit(&m->table, memory_order_relaxed), c);
+    promc__ok();
 out:
     pthread_rwlock_unlock(&m->lock);
     if (old && promc__grace_wait()) /* else leaked: see promc__grace_wait */
         promc__free(old);
-    if (c)
-        promc__ok();
     return c;
 }
 
@@ -705,9 +763,16 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         if (lock)
             pthread_rwlock_unlock(&m->lock);
     }
-    struct promc__child *seen = NULL;
+    struct promc__child *seen = NULL, *taken = NULL;
     if (c && child_removed(c)) {
-        seen = c;
+        /* Removed: taken here, inside the section (a reclaim cannot free
+         * it meanwhile, and once busy it cannot take it), it is brought
+         * back after, without the family's lock. Failing that, it is
+         * busy, or live again: the lock decides. */
+        if (ts && child_take(c))
+            taken = c;
+        else
+            seen = c;
         c = NULL;
     }
     if (c && set) {
@@ -722,7 +787,7 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
         promc__ok();
         return c;
     }
-    c = insert(m, values, h, seen, stamp);
+    c = taken ? revive(m, taken) : insert(m, values, h, seen, stamp);
     /* Live since the stamp was read: remembered, for the next lookup and
      * for a removal (label churn removes what it just made). */
     if (c && set) {
@@ -839,8 +904,9 @@ int promc__family_reclaim(struct promc_metric *m)
     struct promc__child *prev = NULL, *c = m->first;
     while (c) {
         struct promc__child *next = c->next;
-        /* The bit clears only under the lock: a child seen removed stays so. */
-        if (t && child_removed(c)) {
+        /* Taken (busy), a removed child is this reclaim's: no lookup brings
+         * it back now (one that tries goes to the lock, and finds it gone). */
+        if (t && child_take(c)) {
             _Atomic(struct promc__child *) *pp = &t->slot[child_hash(c) & (t->size - 1)];
             while (atomic_load_explicit(pp, memory_order_relaxed) != c)
                 pp = &atomic_load_explicit(pp, memory_order_relaxed)->hnext;

@@ -37,7 +37,8 @@ void promc__family_collect(struct promc_metric *m, struct promc__sink *s);
 struct promc__child *promc__child_new(struct promc_metric *m, const char *const *values,
                                       uint32_t hash);
 void promc__child_free(struct promc_metric *m, struct promc__child *c);
-/* Appends a new child to the creation-order list, counting it. */
+/* Appends a new child to the creation-order list (the caller counts it
+ * live: nlive). */
 void promc__child_append(struct promc_metric *m, struct promc__child *c);
 /* Frees every child and the table. */
 void promc__children_free(struct promc_metric *m);

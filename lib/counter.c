@@ -245,7 +245,7 @@ static void fini_child(struct promc_metric *m, struct promc__child *c)
 static void child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
                          const struct promc__labels *ls)
 {
-    struct promc__series x = {.labels = ls, .created = c->created};
+    struct promc__series x = {.labels = ls, .created = promc__child_created(c)};
     struct promc__xtable *t = &cdata(m)->exemplars;
     if (!promc__xtable_used(t)) {
         x.value = counter_value((struct counter_child *)c);

@@ -251,6 +251,7 @@ struct promc_metric *promc__family_new(const struct promc__ops *ops, const char 
             return NULL;
         }
         promc__child_append(m, root);
+        atomic_store_explicit(&m->nlive, 1, memory_order_relaxed);
     }
     return m;
 

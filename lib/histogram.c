@@ -141,7 +141,7 @@ static void hist_child_series(struct promc_metric *m, struct promc__child *c, st
                                        .cumulative = d->scratch,
                                        .le_text = (const char *const *)d->le_text,
                                        .le_om = (const char *const *)d->le_om};
-    struct promc__series x = {.labels = ls, .created = c->created, .hist = &hd};
+    struct promc__series x = {.labels = ls, .created = promc__child_created(c), .hist = &hd};
     struct promc__native_data nd;
     pthread_mutex_lock(&d->snap);
     struct promc__xset *ex = atomic_load_explicit(&h->exemplars, memory_order_acquire);

@@ -27,16 +27,23 @@ struct promc__child {
      * the family's write lock. */
     _Atomic(struct promc__child *) hnext;
     struct promc__child *next; /* creation order: every child, removed ones too */
-    /* The values' hash (31 bits) and, in PROMC__CHILD_REMOVED, whether the
-     * child is removed: not exported, handle still valid. One word, so a
-     * child stays 40 bytes; a removal sets the bit without a lock, a child
-     * comes back (bit cleared) under the write lock. */
+    /* The values' hash (30 bits) and the child's state in the two bits
+     * above: PROMC__CHILD_REMOVED, not exported (handle still valid), and
+     * with it PROMC__CHILD_BUSY, held by one thread that brings the child
+     * back or frees it (children.c). One word, so a child stays 40 bytes;
+     * every change of state is one atomic operation on it, none needs the
+     * family's lock. */
     _Atomic uint32_t hash_removed;
     uint32_t rendered_len; /* the escaped label body follows the type's struct */
-    double created;
+    /* Set again when a removed child comes back, without the family's lock
+     * (children.c), while a scrape may read it: read with
+     * promc__child_created. */
+    _Atomic double created;
 };
 
 #define PROMC__CHILD_REMOVED UINT32_C(0x80000000)
+#define PROMC__CHILD_BUSY    UINT32_C(0x40000000)
+#define PROMC__CHILD_HASH    UINT32_C(0x3FFFFFFF)
 
 /* A family's hash table: chains of children by hash. Replaced (not
  * changed in place) when it grows; the old one is freed after a grace
@@ -122,6 +129,12 @@ static inline struct promc__child *promc__family_root(struct promc_metric *m)
 static inline const char *promc__child_rendered(const struct promc__child *c)
 {
     return (const char *)c + c->family->child_size;
+}
+
+/* When the child was created (or came back), for _created. */
+static inline double promc__child_created(const struct promc__child *c)
+{
+    return atomic_load_explicit(&((struct promc__child *)c)->created, memory_order_relaxed);
 }
 
 /* The labels view of a child (values NULL: read them from the rendering). */

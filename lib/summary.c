@@ -252,7 +252,7 @@ static void sum_child_series(struct promc_metric *m, struct promc__child *c, str
                                      .qvalues = d->scratch,
                                      .q_text = (const char *const *)d->q_text,
                                      .q_om = (const char *const *)d->q_om};
-    struct promc__series x = {.labels = ls, .created = c->created, .summary = &sd};
+    struct promc__series x = {.labels = ls, .created = promc__child_created(c), .summary = &sd};
     pthread_mutex_lock(&d->snap);
     promc__hotcold_snapshot(&k->hc, 1, &ignored, &sd.count, &sd.sum);
     if (k->window) {

@@ -347,7 +347,7 @@ struct child {
     const char *values[MAX_LABELS];
     void *handle;
     bool live;
-    unsigned long order; /* creation (or revival) sequence: the output order */
+    unsigned long order; /* creation sequence (a revival keeps it): the output order */
     bool exact;          /* counter: only whole increments, summed in whole */
     bool unsure;         /* counter: exact or not, depending on striping */
     uint64_t whole;
@@ -427,12 +427,13 @@ static void child_reset(struct family *f, struct child *c)
 {
     const char *values[MAX_LABELS];
     void *handle = c->handle;
+    unsigned long order = c->order; /* a revived child keeps its place */
     memcpy(values, c->values, sizeof values);
     memset(c, 0, sizeof *c);
     memcpy(c->values, values, sizeof values);
     c->handle = handle;
     c->exact = c->known = c->live = true;
-    c->order = ++order_seq;
+    c->order = order;
     (void)f;
 }
 

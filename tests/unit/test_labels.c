@@ -454,11 +454,11 @@ static void remove_drops_series_and_labels_recreates_at_zero(void **state)
     assert_non_null(again);
     assert_true(promc_counter_get(again) == 0);
     s = test_render(reg, PROMC_FORMAT_TEXT);
-    /* Recreated at 0, after the surviving child (creation order). */
+    /* Recreated at 0, in its old place in the creation order. */
     assert_string_equal(s, "# HELP c_total Help.\n"
                            "# TYPE c_total counter\n"
-                           "c_total{k=\"b\"} 7\n"
-                           "c_total{k=\"a\"} 0\n");
+                           "c_total{k=\"a\"} 0\n"
+                           "c_total{k=\"b\"} 7\n");
     promc_free(s);
     promc_registry_free(reg);
     promc_counter_vec_free(c);

@@ -375,6 +375,81 @@ static void test_each_live_child_is_removed_once(void **state)
     promc_counter_vec_free(r.vec);
 }
 
+/* Threads bring removed children back side by side, without the family's
+ * lock, against a child limit: the live count never passes the limit by
+ * more than the operations in flight (a removal counts down after marking,
+ * a refused revival counts up and back down), and once they stop, the
+ * children live are within the limit and as many as the count says. */
+#define LIMIT_VALUES 8
+#define LIMIT_MAX    3
+
+struct limited {
+    promc_counter_vec *vec;
+    atomic_ulong refused;
+};
+
+static void *limit_reviver(void *arg)
+{
+    struct limited *l = arg;
+    char v[32];
+    for (unsigned i = 0; !stopping(); i++) {
+        snprintf(v, sizeof v, "l-%u", (i * 5 + (unsigned)(uintptr_t)&v) % LIMIT_VALUES);
+        size_t live = promc_metric_children(promc_counter_vec_metric(l->vec));
+        check(live <= LIMIT_MAX + 4, "live count within the limit and the calls in flight", v);
+        promc_counter *c = promc_counter_vec_labels(l->vec, v);
+        if (c)
+            promc_counter_inc(c);
+        else {
+            check(promc_last_error_code() == PROMC_ELIMIT, "refused at the limit", v);
+            atomic_fetch_add(&l->refused, 1);
+        }
+    }
+    return NULL;
+}
+
+static void *limit_remover(void *arg)
+{
+    struct limited *l = arg;
+    char v[32];
+    for (unsigned i = 0; !stopping(); i++) {
+        snprintf(v, sizeof v, "l-%u", i % LIMIT_VALUES);
+        int rc = promc_counter_vec_remove(l->vec, v);
+        check(rc == PROMC_OK || rc == PROMC_ENOENT, "remove", v);
+    }
+    return NULL;
+}
+
+static void test_revivals_side_by_side_keep_the_child_limit(void **state)
+{
+    (void)state;
+    begin_phase();
+    promc_metric_opts opts = {.max_children = LIMIT_MAX};
+    struct limited l = {.vec = promc_counter_vec_new(PROMC_NO_REGISTRY, "limited", "Limited.",
+                                                     PROMC_LABELS("id"), &opts)};
+    assert_non_null(l.vec);
+    pthread_t t[4];
+    for (int i = 0; i < 3; i++)
+        start(&t[i], limit_reviver, &l);
+    start(&t[3], limit_remover, &l);
+    run_for(PHASE_SECONDS);
+    for (int i = 0; i < 4; i++)
+        join(t[i]);
+    end_phase();
+    assert_true(atomic_load(&l.refused) > 0);
+    assert_int_equal(promc_metric_refused(promc_counter_vec_metric(l.vec)),
+                     atomic_load(&l.refused));
+    size_t live = promc_metric_children(promc_counter_vec_metric(l.vec)), found = 0;
+    assert_true(live <= LIMIT_MAX);
+    char v[32];
+    for (int k = 0; k < LIMIT_VALUES; k++) {
+        snprintf(v, sizeof v, "l-%d", k);
+        if (promc_counter_vec_remove(l.vec, v) == PROMC_OK)
+            found++;
+    }
+    assert_int_equal(live, found);
+    promc_counter_vec_free(l.vec);
+}
+
 /* ------------------------------------------------------------------ */
 /* Families freed and made again                                       */
 /* ------------------------------------------------------------------ */
@@ -491,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_lookups_beside_remove_and_reclaim_find_their_child),
         cmocka_unit_test(test_lookups_beside_clear_and_reclaim_find_their_child),
         cmocka_unit_test(test_each_live_child_is_removed_once),
+        cmocka_unit_test(test_revivals_side_by_side_keep_the_child_limit),
         cmocka_unit_test(test_lookups_never_return_a_child_of_a_freed_family),
         cmocka_unit_test(test_a_forked_child_does_not_wait_for_lost_threads),
     };
