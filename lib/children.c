@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <string.h>
 
+#include "child_table.h"
 #include "children.h"
 #include "grace.h"
 #include "internal.h"
@@ -341,7 +342,6 @@ struct promc__child *promc__child_new(struct promc_metric *m, const char *const 
         return NULL;
     }
     c->family = m;
-    atomic_init(&c->hnext, NULL);
     atomic_init(&c->hash_removed, hash);
     char *start = (char *)c + m->child_size, *p = start;
     for (size_t i = 0; i < n; i++) {
@@ -397,81 +397,39 @@ void promc__child_append(struct promc_metric *m, struct promc__child *c)
     m->ntotal++;
 }
 
-/* The child with these values, detached or not, under the write lock. */
-/* The child with these values, detached or not, under the write lock. */
+/* The child with these values in the table, removed or not, or NULL.
+ * Under the write lock, or inside a read section without it (a probe): a
+ * table being replaced may not have a child just added (the caller then
+ * asks under the lock), but a child found is always the values' (they
+ * are compared). */
 static struct promc__child *table_find(struct promc_metric *m, const char *const *values,
                                        uint32_t hash)
 {
-    struct promc__table *t = atomic_load_explicit(&m->table, memory_order_relaxed);
+    const struct promc__table *t = atomic_load_explicit(&m->table, memory_order_acquire);
     if (!t)
         return NULL;
-    struct promc__child *c =
-        atomic_load_explicit(&t->slot[hash & (t->size - 1)], memory_order_relaxed);
-    for (; c; c = atomic_load_explicit(&c->hnext, memory_order_relaxed))
+    struct promc__probe p;
+    promc__probe_start(&p, t, hash);
+    for (struct promc__child *c; (c = promc__probe_next(&p));)
         if (child_hash(c) == hash && same_values_chain(m, c, values, m->nlabels))
             return c;
     return NULL;
 }
 
-/* Steps a probe takes before it gives up: chains average under two
- * children, and one a probe follows while the table grows may lead
- * elsewhere (even round in a circle) for a moment. */
-#define PROBE_STEPS 32
-
-/* table_find inside a read section, without the lock: the child with
- * these values, or NULL when there is none or the probe could not tell
- * (it met a table being rebuilt, or a chain too long): the caller then
- * asks table_find under the lock. A child found is always the values'
- * (they are compared). The acquire loads see a child's fields as its
- * creator wrote them before linking it. */
-static struct promc__child *table_probe(struct promc_metric *m, const char *const *values,
-                                        uint32_t hash)
-{
-    struct promc__table *t = atomic_load_explicit(&m->table, memory_order_acquire);
-    if (!t)
-        return NULL;
-    struct promc__child *c =
-        atomic_load_explicit(&t->slot[hash & (t->size - 1)], memory_order_acquire);
-    for (int steps = 0; c && steps < PROBE_STEPS;
-         steps++, c = atomic_load_explicit(&c->hnext, memory_order_acquire))
-        if (child_hash(c) == hash && same_values_chain(m, c, values, m->nlabels))
-            return c;
-    return NULL;
-}
-
-/* Links a new child at the head of its chain, published to probes by the
- * release store. Under the write lock. */
-static void table_link(struct promc__table *t, struct promc__child *c)
-{
-    _Atomic(struct promc__child *) *slot = &t->slot[child_hash(c) & (t->size - 1)];
-    atomic_store_explicit(&c->hnext, atomic_load_explicit(slot, memory_order_relaxed),
-                          memory_order_relaxed);
-    atomic_store_explicit(slot, c, memory_order_release);
-}
-
-/* Doubles the table at two children a slot on average (chains stay short;
- * a slot pointer per two children keeps memory per series low). Failing to
- * grow only lengthens chains, so it is not an error -- except for the first
- * table, without which there is nowhere to put a child. The table replaced
- * goes to *old, for the caller to free after a grace period (probes may
- * still be reading it). Under the write lock. */
-static int table_grow(struct promc_metric *m, struct promc__table **old)
+/* Puts a new child (not yet in the creation-order list) in the table; when
+ * it is full, a new table holding every child and c goes in its place, and the
+ * old one to *old, for the caller to free after a grace period (probes may
+ * still be reading it). PROMC_ENOMEM when there is no room and no memory
+ * for a new table. Under the write lock. */
+static int table_add(struct promc_metric *m, struct promc__child *c, struct promc__table **old)
 {
     struct promc__table *cur = atomic_load_explicit(&m->table, memory_order_relaxed);
     *old = NULL;
-    if (cur && m->ntotal < 2 * cur->size)
+    if (cur && promc__table_put(cur, c))
         return PROMC_OK;
-    size_t size = cur ? cur->size * 2 : 16;
-    struct promc__table *t = promc__calloc(1, sizeof *t + size * sizeof t->slot[0]);
+    struct promc__table *t = promc__table_build(m->first, c, cur ? cur->size : 0);
     if (!t)
-        return cur ? PROMC_OK : PROMC_ENOMEM;
-    t->size = size;
-    /* Relinking the chains changes the hnext of children that probes of
-     * the old table may be walking: such a probe may miss (it then asks
-     * under the lock) but never goes astray, for it compares values and
-     * counts its steps. */
-    for (struct promc__child *c = m->first; c; c = c->next)
-        table_link(t, c);
+        return PROMC_ENOMEM;
     atomic_store_explicit(&m->table, t, memory_order_release);
     *old = cur;
     return PROMC_OK;
@@ -694,16 +652,17 @@ static struct promc__child *insert(struct promc_metric *m, const char *const *va
     }
     if (reserve_live(m) != PROMC_OK)
         goto out;
-    if (table_grow(m, &old) != PROMC_OK)
+    c = promc__child_new(m, values, h);
+    if (c && table_add(m, c, &old) != PROMC_OK) {
+        promc__child_free(m, c);
+        c = NULL;
         promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
-    else
-        c = promc__child_new(m, values, h);
+    }
     if (!c) {
         atomic_fetch_sub_explicit(&m->nlive, 1, memory_order_relaxed);
         goto out;
     }
     promc__child_append(m, c);
-    table_link(atomic_load_explicit(&m->table, memory_order_relaxed), c);
     promc__ok();
 out:
     pthread_rwlock_unlock(&m->lock);
@@ -754,7 +713,7 @@ struct promc__child *promc__family_labels(struct promc_metric *m, const char *co
     struct promc__child *c;
     if (ts) {
         promc__read_begin(ts);
-        c = table_probe(m, values, h);
+        c = table_find(m, values, h);
     } else {                           /* no thread state (out of memory): under the read lock */
         bool lock = !is_collecting(m); /* a writer of its scrape holds it already */
         if (lock && lock_family(m, false, "look up a child") != PROMC_OK)
@@ -820,7 +779,7 @@ static int remove_child(struct promc_metric *m, const char *const *values, size_
         if (!c) {
             h = hash_values(values, n);
             hashed = true;
-            c = table_probe(m, values, h);
+            c = table_find(m, values, h);
         }
         removed = c && child_mark_removed(c);
         promc__read_end(ts);
@@ -907,12 +866,9 @@ int promc__family_reclaim(struct promc_metric *m)
         /* Taken (busy), a removed child is this reclaim's: no lookup brings
          * it back now (one that tries goes to the lock, and finds it gone). */
         if (t && child_take(c)) {
-            _Atomic(struct promc__child *) *pp = &t->slot[child_hash(c) & (t->size - 1)];
-            while (atomic_load_explicit(pp, memory_order_relaxed) != c)
-                pp = &atomic_load_explicit(pp, memory_order_relaxed)->hnext;
-            /* A probe standing on c still finds its way on through c. */
-            atomic_store_explicit(pp, atomic_load_explicit(&c->hnext, memory_order_relaxed),
-                                  memory_order_release);
+            /* A probe that read c's slot before still holds c, not freed
+             * until after the grace period. */
+            promc__table_drop(t, c);
             if (prev)
                 prev->next = next;
             else

@@ -23,14 +23,11 @@ struct promc__collector_stats; /* gather.h */
 
 struct promc__child {
     struct promc_metric *family;
-    /* Hash chain: read by lookups without a lock (grace.h), changed under
-     * the family's write lock. */
-    _Atomic(struct promc__child *) hnext;
     struct promc__child *next; /* creation order: every child, removed ones too */
     /* The values' hash (30 bits) and the child's state in the two bits
      * above: PROMC__CHILD_REMOVED, not exported (handle still valid), and
      * with it PROMC__CHILD_BUSY, held by one thread that brings the child
-     * back or frees it (children.c). One word, so a child stays 40 bytes;
+     * back or frees it (children.c). One word, so a child stays 32 bytes;
      * every change of state is one atomic operation on it, none needs the
      * family's lock. */
     _Atomic uint32_t hash_removed;
@@ -45,13 +42,7 @@ struct promc__child {
 #define PROMC__CHILD_BUSY    UINT32_C(0x40000000)
 #define PROMC__CHILD_HASH    UINT32_C(0x3FFFFFFF)
 
-/* A family's hash table: chains of children by hash. Replaced (not
- * changed in place) when it grows; the old one is freed after a grace
- * period. */
-struct promc__table {
-    size_t size; /* a power of two */
-    _Atomic(struct promc__child *) slot[];
-};
+struct promc__table; /* child_table.h */
 
 struct promc__ops {
     promc_type type;

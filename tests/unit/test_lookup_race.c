@@ -12,6 +12,8 @@
  */
 #include "helpers.h"
 
+#include "child_table.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -126,9 +128,8 @@ static void *grow_reader(void *arg)
     return NULL;
 }
 
-static void test_lookups_find_their_child_while_the_table_grows(void **state)
+static void grow_phase(void)
 {
-    (void)state;
     begin_phase();
     struct grow *g = calloc(1, sizeof *g);
     assert_non_null(g);
@@ -156,15 +157,31 @@ static void test_lookups_find_their_child_while_the_table_grows(void **state)
     free(g);
 }
 
+static void test_lookups_find_their_child_while_the_table_grows(void **state)
+{
+    (void)state;
+    grow_phase();
+}
+
+/* The same with tables of bare addresses (no hash bits in a slot), what a
+ * machine whose addresses pass 48 bits gets. */
+static void test_wide_tables_find_their_child_while_they_grow(void **state)
+{
+    (void)state;
+    promc__table_force_wide = true;
+    grow_phase();
+    promc__table_force_wide = false;
+}
+
 /* ------------------------------------------------------------------ */
-/* Lookups through chains whose children are removed and reclaimed     */
+/* Lookups beside children that are removed and reclaimed            */
 /* ------------------------------------------------------------------ */
 
 /* Churners each own values of their own: create, increment, remove, so a
  * handle is only used while its child is live, as reclaim requires. A
  * reclaimer frees the removed children in a loop; their memory goes back
- * to the allocator while readers probe chains that held them (the table
- * is small against the children, so chains mix steady and churned ones).
+ * to the allocator while readers probe the table that held them (their
+ * slots become tombstones among the steady children's).
  * Readers check every steady handle and count their increments. In the
  * clear variant, the family is cleared instead of reclaimed (a reclaim
  * would free steady children whose handles the readers use): lookups
@@ -299,6 +316,14 @@ static void test_lookups_beside_clear_and_reclaim_find_their_child(void **state)
 {
     (void)state;
     churn_phase(true);
+}
+
+static void test_wide_tables_beside_remove_and_reclaim_find_their_child(void **state)
+{
+    (void)state;
+    promc__table_force_wide = true;
+    churn_phase(false);
+    promc__table_force_wide = false;
 }
 
 /* ------------------------------------------------------------------ */
@@ -563,8 +588,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookups_find_their_child_while_the_table_grows),
+        cmocka_unit_test(test_wide_tables_find_their_child_while_they_grow),
         cmocka_unit_test(test_lookups_beside_remove_and_reclaim_find_their_child),
         cmocka_unit_test(test_lookups_beside_clear_and_reclaim_find_their_child),
+        cmocka_unit_test(test_wide_tables_beside_remove_and_reclaim_find_their_child),
         cmocka_unit_test(test_each_live_child_is_removed_once),
         cmocka_unit_test(test_revivals_side_by_side_keep_the_child_limit),
         cmocka_unit_test(test_lookups_never_return_a_child_of_a_freed_family),
