@@ -288,6 +288,23 @@ PROMC_API promc_registry *promc_registry_wrap(promc_registry *reg, const char *p
 /* The number of arguments, for the *_labels and *_remove macros; not for use. */
 #define PROMC__COUNT(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
+/* How the gauges of several processes combine, client_python's
+ * multiprocess_mode: ALL exposes each process's value with a "pid" label,
+ * MIN/MAX/SUM one value; the LIVE variants forget a process when
+ * promc_multiprocess_mark_process_dead is called for it. The mode of a
+ * promc_mp_gauge, and of a promc_gauge created in multi-process mode
+ * (promc_metric_opts.mp_mode); see "Multi-process mode" below. */
+typedef enum promc_mp_mode {
+    PROMC_MP_ALL,
+    PROMC_MP_LIVEALL,
+    PROMC_MP_MIN,
+    PROMC_MP_LIVEMIN,
+    PROMC_MP_MAX,
+    PROMC_MP_LIVEMAX,
+    PROMC_MP_SUM,
+    PROMC_MP_LIVESUM
+} promc_mp_mode;
+
 /* Options shared by counters, gauges, enums and infos; the histogram and
  * summary options start with the same fields. All optional: zero or NULL
  * means the default, and the opts pointer itself may be NULL. */
@@ -307,6 +324,11 @@ typedef struct promc_metric_opts {
      * keys); values valid UTF-8 ("" allowed). NULL with 0 = none. */
     const promc_label *const_labels;
     size_t nconst_labels;
+    /* Gauges created in multi-process mode (promc_multiprocess_init): how
+     * the processes' values combine (0 = PROMC_MP_ALL, client_python's
+     * default). Without the mode it is checked and otherwise unused. Other
+     * types refuse a value other than 0 (PROMC_EINVAL). */
+    promc_mp_mode mp_mode;
 } promc_metric_opts;
 
 /* ---- Operations on a metric of any type (promc_metric) ---- */
@@ -1298,25 +1320,15 @@ PROMC_API promc_metric *promc_default_process_collector(void);
 /* For pre-fork servers: metrics whose every process writes its own
  * memory-mapped files in one directory, in client_python's multi-process
  * format, and a collector that serves their aggregate from any process (or
- * a separate program). These are series types of their own (promc_mp_*),
- * not a switch of promc_counter & co.: the normal types keep their hot
- * paths and features, and a program says which metrics it shares.
- * docs/MULTIPROCESS.md has the design. */
-
-/* How the gauges of several processes combine, client_python's
- * multiprocess_mode: ALL exposes each process's value with a "pid" label,
- * MIN/MAX/SUM one value; the LIVE variants forget a process when
- * promc_multiprocess_mark_process_dead is called for it. */
-typedef enum promc_mp_mode {
-    PROMC_MP_ALL,
-    PROMC_MP_LIVEALL,
-    PROMC_MP_MIN,
-    PROMC_MP_LIVEMIN,
-    PROMC_MP_MAX,
-    PROMC_MP_LIVEMAX,
-    PROMC_MP_SUM,
-    PROMC_MP_LIVESUM
-} promc_mp_mode;
+ * a separate program). Once promc_multiprocess_init has turned the mode on,
+ * every promc_counter, promc_gauge, classic promc_histogram and
+ * promc_summary (without objectives) created -- any registry, labelled or
+ * not -- is a shared family: its series live in the files, scrapes of its
+ * registry skip it (the multi-process collector serves it), and what has no
+ * meaning across processes is refused with PROMC_EINVAL (native buckets and
+ * objectives at creation; exemplars, *_vec_remove, *_vec_clear and
+ * *_vec_remove_partial on its series). The promc_mp_* series below are the
+ * same series, named directly. docs/MULTIPROCESS.md has the design. */
 
 /* A multi-process counter series (one label set). Owned by the library:
  * valid until promc_multiprocess_shutdown. */

@@ -357,9 +357,11 @@ struct promc__child *promc__child_new(struct promc_metric *m, const char *const 
     *p = '\0';
     c->rendered_len = (uint32_t)(p - start);
     atomic_init(&c->created, promc__now_coarse());
-    if (m->ops->init_child && m->ops->init_child(m, c) != PROMC_OK) {
+    int rc = m->ops->init_child ? m->ops->init_child(m, c) : PROMC_OK;
+    if (rc != PROMC_OK) { /* other than ENOMEM, init_child recorded it */
         promc__free(c);
-        promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
+        if (rc == PROMC_ENOMEM)
+            promc__fail(rc, "metric \"%s\": out of memory for a new child", m->desc.name);
         return NULL;
     }
     return c;

@@ -9,6 +9,12 @@
  * process, are striped from creation. Exemplars live outside the children,
  * in a per-family table (exemplar.h) that stays empty until the first one:
  * a child costs the same with or without them.
+ *
+ * A counter created in multi-process mode is a shared family
+ * (mp_series.h): its children keep their value in the mode's file instead,
+ * reached through the cold path of the normal ones (see SHARED below), so
+ * promc_counter_inc of a normal counter is the same code with the mode or
+ * without it.
  */
 #include <math.h>
 #include <stdalign.h>
@@ -18,6 +24,8 @@
 #include "exemplar.h"
 #include "family.h"
 #include "internal.h"
+#include "mp.h"
+#include "mp_series.h"
 #include "stripe_owner.h"
 #include "vec.h"
 
@@ -143,10 +151,41 @@ static struct stripes *spread(struct counter_child *k)
     return sp;
 }
 
+/* The integer cell of a shared family's child (multi-process mode): no
+ * normal child's cell comes near it (they stay below SPILL plus 2^32 per
+ * thread), and a shared child never gets stripes, so every increment of it
+ * fails the SPILL checks of add_whole and arrives in add_double -- the
+ * cold path the normal children take only past 2^61 or for fractions. Its
+ * double cell then holds the mp handle, whose file cell takes the
+ * increment. No extra field in the child (64 bytes, one cache line) and no
+ * extra test on the hot path of normal counters. */
+#define SHARED UINT64_MAX
+
+static promc_mp_counter *shared_of(const struct counter_child *k)
+{
+    struct counter_child *m = (struct counter_child *)k; /* atomic loads only */
+    return (promc_mp_counter *)(uintptr_t)atomic_load_explicit(&m->frac_bits, memory_order_relaxed);
+}
+
+static bool is_shared(const struct counter_child *k)
+{
+    struct counter_child *m = (struct counter_child *)k; /* atomic loads only */
+    return atomic_load_explicit(&m->whole, memory_order_relaxed) == SHARED;
+}
+
+/* Adds v to the double cell (or a shared child's file cell). */
+static void add_double(struct counter_child *k, double v)
+{
+    if (__builtin_expect(is_shared(k), 0))
+        promc__mp_counter_add(shared_of(k), v);
+    else
+        promc__atomic_add_double(&k->frac_bits, v);
+}
+
 /* Whole increments that fit no integer cell. */
 static void add_spilled(struct counter_child *k, uint64_t n)
 {
-    promc__atomic_add_double(&k->frac_bits, (double)n);
+    add_double(k, (double)n);
 }
 
 __attribute__((noinline)) static void add_whole(struct counter_child *k, uint64_t n)
@@ -188,6 +227,8 @@ __attribute__((noinline)) static void add_whole(struct counter_child *k, uint64_
  * the reset read from it, and a cell never decreases. */
 static struct promc__value counter_value(const struct counter_child *k)
 {
+    if (is_shared(k))
+        return promc__vd(promc__mp_counter_value(shared_of(k)));
     struct counter_child *m = (struct counter_child *)k; /* atomic loads only */
     uint64_t sum = atomic_load_explicit(&m->whole, memory_order_relaxed);
     double wide = (double)sum; /* the same sum in doubles, used once it overflows */
@@ -214,6 +255,20 @@ static int init_child(struct promc_metric *m, struct promc__child *c)
 {
     if (m->nlabels == 0 && !spread((struct counter_child *)c))
         return PROMC_ENOMEM;
+    return PROMC_OK;
+}
+
+/* A shared family's child: its series in this process's file. Never
+ * striped, never reset (removal is refused), nothing to free: the mp
+ * handle is the mode's until promc_multiprocess_shutdown. */
+static int shared_init_child(struct promc_metric *m, struct promc__child *c)
+{
+    struct counter_child *k = (struct counter_child *)c;
+    promc_mp_counter *h = promc__mp_shared_counter(m, c);
+    if (!h)
+        return promc_last_error_code();
+    atomic_init(&k->whole, SHARED);
+    atomic_init(&k->frac_bits, (uint64_t)(uintptr_t)h);
     return PROMC_OK;
 }
 
@@ -278,6 +333,25 @@ static const struct promc__ops counter_ops = {
     .fini = fini,
 };
 
+/* Scrapes skip a shared family (its values are served by the
+ * multi-process collector), so it has no child_series of its own. */
+static void shared_child_series(struct promc_metric *m, struct promc__child *c,
+                                struct promc__sink *s, const struct promc__labels *ls)
+{
+    (void)m;
+    (void)c;
+    (void)s;
+    (void)ls;
+}
+
+static const struct promc__ops counter_shared_ops = {
+    .type = PROMC_COUNTER,
+    .init_child = shared_init_child,
+    .child_series = shared_child_series,
+    .fini = fini,
+    .mp_shared = true,
+};
+
 /* ===================================================================== */
 /* Public calls                                                           */
 /* ===================================================================== */
@@ -286,13 +360,18 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                    const char *const *label_names, bool vec,
                                    const promc_metric_opts *opts)
 {
+    if (opts && opts->mp_mode != PROMC_MP_ALL)
+        return promc__fail_null(PROMC_EINVAL,
+                                "counter \"%s\": mp_mode is a gauge's option (counters are summed "
+                                "over processes)",
+                                name ? name : "(null)");
     struct counter_data *d = promc__malloc(sizeof *d);
     if (!d)
         return promc__fail_null(PROMC_ENOMEM, "out of memory creating counter \"%s\"",
                                 name ? name : "(null)");
     promc__xtable_init(&d->exemplars);
     struct promc__new_args a = {.reg = reg,
-                                .ops = &counter_ops,
+                                .ops = promc__mp_active() ? &counter_shared_ops : &counter_ops,
                                 .name = name,
                                 .help = help,
                                 .label_names = label_names,
@@ -351,7 +430,7 @@ static inline void add_value(promc_counter *c, double v)
     if (v < 9223372036854775808.0 && v == (double)(uint64_t)v)
         add_whole(cc(c), (uint64_t)v);
     else
-        promc__atomic_add_double(&cc(c)->frac_bits, v);
+        add_double(cc(c), v);
 }
 
 static int refuse_value(promc_counter *c, double v)
@@ -374,6 +453,8 @@ int promc_counter_add_exemplar(promc_counter *c, double v, const promc_label *la
 {
     if (!(v >= 0)) /* also catches NaN */
         return refuse_value(c, v);
+    if (c && promc__family_of(c)->ops->mp_shared)
+        return promc__mp_refuse(promc__family_of(c), "promc_counter_add_exemplar");
     /* The increment first: a bad exemplar never costs the count. */
     if (c)
         add_value(c, v);

@@ -284,7 +284,9 @@ static int walk(promc_registry *reg, struct promc__sink *sink, const promc_scrap
             m->ops->collect(m, &sc, started ? started[i] : NULL);
             if (started)
                 started[i] = NULL;
-        } else if (promc__scrape_wants(&sc, &m->desc)) {
+        } else if (!m->ops->mp_shared && promc__scrape_wants(&sc, &m->desc)) {
+            /* A shared family's values are in the multi-process files:
+             * the multi-process collector serves them, once. */
             promc__family_collect(m, sink);
         }
     }

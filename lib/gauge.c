@@ -2,11 +2,23 @@
  * Gauges: one double kept as its bit pattern in a 64-bit atomic. set is a
  * store; inc/dec/add/sub are CAS loops (never `+=` on an _Atomic double, which
  * gcc would turn into a libatomic call).
+ *
+ * A gauge created in multi-process mode is a shared family (mp_series.h):
+ * its family has type data (the mode), and each child's bits hold the
+ * address of its cell in the mode's file instead of the value, so every
+ * call below works on that cell. A normal gauge has no type data.
  */
 #include "constructor.h"
 #include "family.h"
 #include "internal.h"
+#include "mp.h"
+#include "mp_series.h"
 #include "vec.h"
+
+/* A shared family's data. */
+struct gauge_data {
+    promc_mp_mode mode;
+};
 
 struct gauge_child {
     struct promc__child base;
@@ -15,7 +27,10 @@ struct gauge_child {
 
 static _Atomic uint64_t *cell(promc_gauge *g)
 {
-    return &((struct gauge_child *)g)->bits;
+    struct gauge_child *k = (struct gauge_child *)g;
+    if (__builtin_expect(k->base.family->type_data != NULL, 0)) /* shared */
+        return (_Atomic uint64_t *)(uintptr_t)atomic_load_explicit(&k->bits, memory_order_relaxed);
+    return &k->bits;
 }
 
 static void child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
@@ -39,12 +54,66 @@ static const struct promc__ops gauge_ops = {
     .child_series = child_series,
 };
 
+/* A shared family's child: its series in this process's file (the handle
+ * is the mode's until promc_multiprocess_shutdown; nothing to free). */
+static int shared_init_child(struct promc_metric *m, struct promc__child *c)
+{
+    const struct gauge_data *d = m->type_data;
+    promc_mp_gauge *h = promc__mp_shared_gauge(m, c, d->mode);
+    if (!h)
+        return promc_last_error_code();
+    atomic_init(&((struct gauge_child *)c)->bits, (uint64_t)(uintptr_t)promc__mp_gauge_cell(h));
+    return PROMC_OK;
+}
+
+/* Scrapes skip a shared family: the multi-process collector serves it. */
+static void shared_child_series(struct promc_metric *m, struct promc__child *c,
+                                struct promc__sink *s, const struct promc__labels *ls)
+{
+    (void)m;
+    (void)c;
+    (void)s;
+    (void)ls;
+}
+
+static void shared_fini(struct promc_metric *m)
+{
+    promc__free(m->type_data);
+}
+
+static bool shared_same(const struct promc_metric *a, const struct promc_metric *b)
+{
+    return ((const struct gauge_data *)a->type_data)->mode ==
+           ((const struct gauge_data *)b->type_data)->mode;
+}
+
+static const struct promc__ops gauge_shared_ops = {
+    .type = PROMC_GAUGE,
+    .init_child = shared_init_child,
+    .child_series = shared_child_series,
+    .fini = shared_fini,
+    .same_data = shared_same,
+    .mp_shared = true,
+};
+
 static struct promc_metric *create(promc_registry *reg, const char *name, const char *help,
                                    const char *const *label_names, bool vec,
                                    const promc_metric_opts *opts)
 {
+    promc_mp_mode mode = opts ? opts->mp_mode : PROMC_MP_ALL;
+    if (!promc__mp_mode_name(mode))
+        return promc__fail_null(PROMC_EINVAL, "gauge \"%s\": invalid mp_mode %d",
+                                name ? name : "(null)", (int)mode);
+    struct gauge_data *d = NULL;
+    if (promc__mp_active()) {
+        d = promc__malloc(sizeof *d);
+        if (!d)
+            return promc__fail_null(PROMC_ENOMEM, "out of memory creating gauge \"%s\"",
+                                    name ? name : "(null)");
+        d->mode = mode;
+    }
     struct promc__new_args a = {.reg = reg,
-                                .ops = &gauge_ops,
+                                .ops = d ? &gauge_shared_ops : &gauge_ops,
                                 .name = name,
                                 .help = help,
                                 .label_names = label_names,
@@ -53,7 +122,8 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                 .max_children = opts ? opts->max_children : 0,
                                 .const_labels = opts ? opts->const_labels : NULL,
                                 .nconst = opts ? opts->nconst_labels : 0,
-                                .child_size = sizeof(struct gauge_child)};
+                                .child_size = sizeof(struct gauge_child),
+                                .type_data = d};
     return promc__metric_create(&a);
 }
 

@@ -17,6 +17,8 @@
 #include "hist_stripes.h"
 #include "hotcold.h"
 #include "internal.h"
+#include "mp.h"
+#include "mp_series.h"
 #include "native_buckets.h"
 #include "native_histogram.h"
 #include "vec.h"
@@ -66,7 +68,8 @@ struct hist_data {
     struct promc__xcopy xcopy; /* exemplars read for a snapshot, guarded by snap */
     pthread_mutex_t snap;      /* serialises snapshots and resets of this family's children,
                                   and an owner taking in a reset (hist_stripes.h) */
-    bool native;               /* native buckets on: children are struct native_child */
+    unsigned char kind;        /* CLASSIC, NATIVE (children are struct native_child) or
+                                  SHARED (struct shared_child) */
     struct promc__native_config ncfg;
     struct promc__native_scratch nscratch; /* guarded by snap */
 };
@@ -86,6 +89,13 @@ struct hist_child {
     /* the two count sets follow */
 };
 
+/* A shared family's child (multi-process mode, mp_series.h): the series
+ * in this process's file takes every observation. */
+struct shared_child {
+    struct promc__child base;
+    promc_mp_histogram *mp; /* the mode's until promc_multiprocess_shutdown */
+};
+
 struct native_child {
     struct promc__child base;
     struct promc__xset *_Atomic exemplars; /* as in hist_child */
@@ -94,6 +104,10 @@ struct native_child {
 
 _Static_assert(offsetof(struct hist_child, exemplars) == offsetof(struct native_child, exemplars),
                "exemplars at the same place in both children");
+
+/* Kinds of histogram family. The observe paths test kind != CLASSIC once,
+ * as they tested the native flag before shared families existed. */
+enum { CLASSIC, NATIVE, SHARED };
 
 static struct hist_data *hdata(const struct promc_metric *m)
 {
@@ -118,7 +132,7 @@ static void hist_fini(struct promc_metric *m)
 
 static int hist_init_child(struct promc_metric *m, struct promc__child *c)
 {
-    if (hdata(m)->native) {
+    if (hdata(m)->kind == NATIVE) {
         promc__native_init(&((struct native_child *)c)->nh, &hdata(m)->ncfg);
         return PROMC_OK;
     }
@@ -150,7 +164,7 @@ static void hist_child_series(struct promc_metric *m, struct promc__child *c, st
      * of memory copying them: the counts go out without exemplars. */
     if (ex && promc__xset_read(ex, &d->xcopy) == PROMC_OK)
         hd.exemplars = d->xcopy.by_slot;
-    if (d->native) {
+    if (d->kind == NATIVE) {
         int rc = promc__native_snapshot(&((struct native_child *)c)->nh, &d->ncfg, &d->nscratch,
                                         d->scratch, &hd.count, &hd.sum, &nd);
         if (rc != PROMC_OK) {
@@ -175,7 +189,7 @@ static void hist_reset_child(struct promc_metric *m, struct promc__child *c)
 {
     struct hist_data *d = hdata(m);
     pthread_mutex_lock(&d->snap);
-    if (d->native)
+    if (d->kind == NATIVE)
         promc__native_reset(&((struct native_child *)c)->nh, &d->ncfg);
     else {
         struct hist_child *h = (struct hist_child *)c;
@@ -192,7 +206,7 @@ static void hist_reset_child(struct promc_metric *m, struct promc__child *c)
 static void hist_fini_child(struct promc_metric *m, struct promc__child *c)
 {
     promc__xset_free(atomic_load(&((struct hist_child *)c)->exemplars));
-    if (hdata(m)->native)
+    if (hdata(m)->kind == NATIVE)
         promc__native_fini(&((struct native_child *)c)->nh);
     else
         promc__hstripes_free(&((struct hist_child *)c)->stripes);
@@ -203,12 +217,12 @@ static void hist_fini_child(struct promc_metric *m, struct promc__child *c)
 static bool hist_same(const struct promc_metric *a, const struct promc_metric *b)
 {
     const struct hist_data *x = a->type_data, *y = b->type_data;
-    if (x->nfinite != y->nfinite || x->native != y->native)
+    if (x->nfinite != y->nfinite || x->kind != y->kind)
         return false;
     for (size_t i = 0; i < x->nfinite; i++)
         if (x->bounds[i] != y->bounds[i])
             return false;
-    if (!x->native)
+    if (x->kind != NATIVE)
         return true;
     const struct promc__native_config *p = &x->ncfg, *q = &y->ncfg;
     return p->schema == q->schema && p->zero_threshold == q->zero_threshold &&
@@ -225,6 +239,33 @@ static const struct promc__ops hist_ops = {
     .fini_child = hist_fini_child,
     .child_series = hist_child_series,
     .fini = hist_fini,
+};
+
+static int shared_init_child(struct promc_metric *m, struct promc__child *c)
+{
+    struct hist_data *d = hdata(m);
+    struct shared_child *k = (struct shared_child *)c;
+    k->mp = promc__mp_shared_histogram(m, c, d->bounds, d->nfinite);
+    return k->mp ? PROMC_OK : promc_last_error_code();
+}
+
+/* Scrapes skip a shared family: the multi-process collector serves it. */
+static void shared_child_series(struct promc_metric *m, struct promc__child *c,
+                                struct promc__sink *s, const struct promc__labels *ls)
+{
+    (void)m;
+    (void)c;
+    (void)s;
+    (void)ls;
+}
+
+static const struct promc__ops hist_shared_ops = {
+    .same_data = hist_same,
+    .type = PROMC_HISTOGRAM,
+    .init_child = shared_init_child,
+    .child_series = shared_child_series,
+    .fini = hist_fini,
+    .mp_shared = true,
 };
 
 /* Validates and copies the bounds, dropping a trailing +Inf (it is implied). */
@@ -367,12 +408,28 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
     static const double none[1];
     if (native && !bounds)
         bounds = none;
+    bool shared = promc__mp_active();
+    if (shared && native)
+        return promc__fail_null(PROMC_EINVAL,
+                                "histogram \"%s\": native buckets in multi-process mode (they have "
+                                "no format shared by processes; use classic buckets)",
+                                shown);
     struct hist_data *d = hist_data_new(name, bounds, opts && opts->buckets ? opts->nbuckets : 0);
     if (!d)
         return NULL;
+    if (shared && d->nfinite == 0) {
+        struct promc_metric tmp = {.type_data = d};
+        hist_fini(&tmp);
+        return promc__fail_null(PROMC_EINVAL,
+                                "histogram \"%s\": no finite bucket in multi-process mode", shown);
+    }
     size_t head, size;
-    if (native) {
-        d->native = true;
+    if (shared) {
+        d->kind = SHARED;
+        head = sizeof(struct shared_child);
+        size = 0;
+    } else if (native) {
+        d->kind = NATIVE;
         cfg.nclassic = d->nfinite + 1;
         d->ncfg = cfg;
         head = offsetof(struct native_child, nh);
@@ -382,7 +439,7 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
         size = promc__hotcold_size(d->nfinite + 1);
     }
     struct promc__new_args a = {.reg = reg,
-                                .ops = &hist_ops,
+                                .ops = shared ? &hist_shared_ops : &hist_ops,
                                 .name = name,
                                 .help = help,
                                 .label_names = label_names,
@@ -454,8 +511,11 @@ void promc_histogram_observe(promc_histogram *h, double v)
         return;
     struct hist_child *c = (struct hist_child *)h;
     struct hist_data *d = hdata(c->base.family);
-    if (d->native) {
-        promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, find_bucket(d, v), v);
+    if (d->kind != CLASSIC) {
+        if (d->kind == NATIVE)
+            promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, find_bucket(d, v), v);
+        else
+            promc_mp_histogram_observe(((struct shared_child *)h)->mp, v);
         return;
     }
     classic_observe(c, d, find_bucket(d, v), v);
@@ -467,11 +527,13 @@ int promc_histogram_observe_exemplar(promc_histogram *h, double v, const promc_l
     struct hist_child *c = (struct hist_child *)h;
     struct promc_metric *m = promc__family_of(h);
     size_t bucket = 0;
+    if (m && m->ops->mp_shared)
+        return promc__mp_refuse(m, "promc_histogram_observe_exemplar");
     /* The observation first: a bad exemplar never costs the count. */
     if (c) {
         struct hist_data *d = hdata(m);
         bucket = find_bucket(d, v);
-        if (d->native)
+        if (d->kind == NATIVE)
             promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, bucket, v);
         else
             classic_observe(c, d, bucket, v);
@@ -499,7 +561,7 @@ int promc_histogram_observe_exemplar(promc_histogram *h, double v, const promc_l
     /* With native buckets it is kept among their exemplars too (client_golang
      * keeps both), unless v is NaN, which is in no native bucket. */
     const struct hist_data *d = hdata(m);
-    if (d->native && v == v) {
+    if (d->kind == NATIVE && v == v) {
         int nrc = promc__native_add_exemplar(&((struct native_child *)h)->nh, &d->ncfg, &in);
         if (rc == PROMC_OK)
             rc = nrc;

@@ -76,6 +76,11 @@ struct promc__ops {
      * constructor asked for the same one (definition.c). NULL: nothing to
      * compare. */
     bool (*same_data)(const struct promc_metric *a, const struct promc_metric *b);
+    /* A shared family's ops (multi-process mode, mp_series.h): its values
+     * are in the mode's files, so scrapes of its registry skip it (the
+     * multi-process collector serves them) and its children cannot be
+     * removed. */
+    bool mp_shared;
 };
 
 struct promc_metric {

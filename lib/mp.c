@@ -201,6 +201,14 @@ void promc_multiprocess_shutdown(void)
     pthread_mutex_unlock(&mp_lock);
 }
 
+bool promc__mp_active(void)
+{
+    pthread_mutex_lock(&mp_lock);
+    bool on = mp.on;
+    pthread_mutex_unlock(&mp_lock);
+    return on;
+}
+
 long promc_multiprocess_fork_failures(void)
 {
     pthread_mutex_lock(&mp_lock);
@@ -606,4 +614,24 @@ void promc_mp_summary_observe(promc_mp_summary *s, double v)
         return;
     promc__atomic_add_double(s->count, 1.0);
     promc__atomic_add_double(s->sum, v);
+}
+
+double promc__mp_counter_value(const promc_mp_counter *c)
+{
+    return promc__bits_to_double(atomic_load_explicit(c->cell, memory_order_relaxed));
+}
+
+void promc__mp_counter_add(promc_mp_counter *c, double v)
+{
+    promc__atomic_add_double(c->cell, v);
+}
+
+double promc__mp_gauge_value(const promc_mp_gauge *g)
+{
+    return promc__bits_to_double(atomic_load_explicit(g->cell, memory_order_relaxed));
+}
+
+_Atomic uint64_t *promc__mp_gauge_cell(promc_mp_gauge *g)
+{
+    return g->cell;
 }

@@ -12,6 +12,18 @@ const char *promc__mp_mode_name(promc_mp_mode mode);
 /* A copy of the directory promc_multiprocess_init chose, or NULL (the
  * caller frees it). */
 char *promc__mp_dir(void);
+/* Whether promc_multiprocess_init turned the mode on (and no shutdown
+ * since): metrics created now are shared families (mp_series.h). */
+bool promc__mp_active(void);
+/* This process's value of a series, read from its file cell. */
+double promc__mp_counter_value(const promc_mp_counter *c);
+/* Adds v to a counter's cell without touching the error record: the
+ * shared families' hot paths (mp_series.h). */
+void promc__mp_counter_add(promc_mp_counter *c, double v);
+double promc__mp_gauge_value(const promc_mp_gauge *g);
+/* A gauge's file cell (a double's bits), for the shared families' hot
+ * paths; stable until promc_multiprocess_shutdown. */
+_Atomic uint64_t *promc__mp_gauge_cell(promc_mp_gauge *g);
 
 #endif
 

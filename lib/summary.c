@@ -10,6 +10,12 @@
  * queries, so a scrape sees every observation completed before it started.
  * Go batches the same way (500 values), under a lock. Threads without a
  * stripe count through the hot/cold sets and insert under the mutex.
+ *
+ * A summary created in multi-process mode is a shared family (mp_series.h),
+ * without objectives: its children's window is SHARED_WINDOW, a mark that
+ * sends every observation down the slow path above, and the slow path to
+ * the child's series in the mode's file. A normal summary's hot path is
+ * unchanged.
  */
 #include <stdalign.h>
 #include <math.h>
@@ -21,6 +27,8 @@
 #include "family.h"
 #include "hotcold.h"
 #include "internal.h"
+#include "mp.h"
+#include "mp_series.h"
 #include "quantile.h"
 #include "stripe_owner.h"
 #include "thread_state.h"
@@ -126,6 +134,13 @@ static int64_t coarse_lag_ns(void)
     }
     return v;
 }
+
+/* The window of a shared family's child: no window (never used as one),
+ * only a non-NULL mark. The child's mp series follows its head. */
+static char shared_mark;
+#define SHARED_WINDOW ((promc__qwindow *)(void *)&shared_mark)
+
+static promc_mp_summary **shared_series(struct sum_child *c);
 
 static struct sum_data *sdata(const struct promc_metric *m)
 {
@@ -319,6 +334,44 @@ static const struct promc__ops sum_ops = {
     .fini = sum_fini,
 };
 
+static promc_mp_summary **shared_series(struct sum_child *c)
+{
+    return (promc_mp_summary **)(void *)((char *)c + child_head());
+}
+
+/* A shared family's child: the stripes stay NULL (the child is zeroed), the
+ * window is the mark, the mp series (the mode's until
+ * promc_multiprocess_shutdown) follows the head. */
+static int shared_init_child(struct promc_metric *m, struct promc__child *c)
+{
+    struct sum_child *s = (struct sum_child *)c;
+    promc_mp_summary *h = promc__mp_shared_summary(m, c);
+    if (!h)
+        return promc_last_error_code();
+    *shared_series(s) = h;
+    s->window = SHARED_WINDOW;
+    return PROMC_OK;
+}
+
+/* Scrapes skip a shared family: the multi-process collector serves it. */
+static void shared_child_series(struct promc_metric *m, struct promc__child *c,
+                                struct promc__sink *s, const struct promc__labels *ls)
+{
+    (void)m;
+    (void)c;
+    (void)s;
+    (void)ls;
+}
+
+static const struct promc__ops sum_shared_ops = {
+    .same_data = sum_same,
+    .type = PROMC_SUMMARY,
+    .init_child = shared_init_child,
+    .child_series = shared_child_series,
+    .fini = sum_fini,
+    .mp_shared = true,
+};
+
 static struct sum_data *sum_data_new(const char *name, const promc_summary_opts *o)
 {
     const char *nm = name ? name : "(null)";
@@ -386,18 +439,28 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
     struct sum_data *d = sum_data_new(name, opts);
     if (!d)
         return NULL;
-    struct promc__new_args a = {.reg = reg,
-                                .ops = &sum_ops,
-                                .name = name,
-                                .help = help,
-                                .label_names = label_names,
-                                .vec = vec,
-                                .unit = opts ? opts->unit : NULL,
-                                .max_children = opts ? opts->max_children : 0,
-                                .const_labels = opts ? opts->const_labels : NULL,
-                                .nconst = opts ? opts->nconst_labels : 0,
-                                .child_size = child_head() + promc__hotcold_size(1),
-                                .type_data = d};
+    bool shared = promc__mp_active();
+    if (shared && d->nobj) {
+        struct promc_metric tmp = {.type_data = d};
+        sum_fini(&tmp);
+        return promc__fail_null(PROMC_EINVAL,
+                                "summary \"%s\": objectives in multi-process mode (quantiles of "
+                                "several processes cannot be merged; _count and _sum can)",
+                                name ? name : "(null)");
+    }
+    struct promc__new_args a = {
+        .reg = reg,
+        .ops = shared ? &sum_shared_ops : &sum_ops,
+        .name = name,
+        .help = help,
+        .label_names = label_names,
+        .vec = vec,
+        .unit = opts ? opts->unit : NULL,
+        .max_children = opts ? opts->max_children : 0,
+        .const_labels = opts ? opts->const_labels : NULL,
+        .nconst = opts ? opts->nconst_labels : 0,
+        .child_size = child_head() + (shared ? sizeof(promc_mp_summary *) : promc__hotcold_size(1)),
+        .type_data = d};
     return promc__metric_create(&a);
 }
 
@@ -439,6 +502,10 @@ static struct sum_stripe *stripe_new(void)
  * it over in the current epoch, and buffer v. */
 __attribute__((noinline)) static void observe_slow(struct sum_child *c, double v)
 {
+    if (c->window == SHARED_WINDOW) { /* it never gets a stripe */
+        promc_mp_summary_observe(*shared_series(c), v);
+        return;
+    }
     unsigned i = promc__stripe();
     pthread_mutex_lock(&c->lock);
     double now = mono_seconds();

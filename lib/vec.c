@@ -10,7 +10,21 @@
 #include "curry.h"
 #include "family.h"
 #include "internal.h"
+#include "mp_series.h"
 #include "remove_partial.h"
+
+/* The family behind a vec handle (a family or a view of one). */
+static struct promc_metric *family_behind(void *vec)
+{
+    return promc__is_view(vec) ? ((struct promc__view *)vec)->family : vec;
+}
+
+/* A shared family's series (multi-process mode) live in files that every
+ * process of the group reads and writes: none can be taken out. */
+static bool shared(void *vec)
+{
+    return family_behind(vec)->ops->mp_shared;
+}
 
 void *promc__vec_labels(void *vec, const char *const *values, size_t n, const char *fn)
 {
@@ -25,6 +39,8 @@ int promc__vec_remove(void *vec, const char *const *values, size_t n, const char
 {
     if (!vec)
         return promc__fail(PROMC_EINVAL, "%s: NULL family", fn);
+    if (shared(vec))
+        return promc__mp_refuse(family_behind(vec), fn);
     if (promc__is_view(vec))
         return promc__view_remove(vec, values, n, fn);
     return promc__family_remove(vec, values, n);
@@ -34,6 +50,8 @@ int promc__vec_clear(void *vec, const char *fn)
 {
     if (!vec)
         return promc__fail(PROMC_EINVAL, "%s: NULL family", fn);
+    if (shared(vec))
+        return promc__mp_refuse(family_behind(vec), fn);
     if (!promc__is_view(vec))
         return promc__family_clear(vec);
     /* A view clears the children it sees: those with its fixed values. */
@@ -72,6 +90,8 @@ int promc__vec_remove_partial(void *vec, const promc_label *match, size_t n, siz
         *removed = 0;
     if (!vec)
         return promc__fail(PROMC_EINVAL, "%s: NULL family", fn);
+    if (shared(vec))
+        return promc__mp_refuse(family_behind(vec), fn);
     if (!promc__is_view(vec))
         return promc__remove_partial(vec, NULL, match, n, removed, fn);
     struct promc__view *v = vec;
