@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "http_internal.h"
+#include "mp.h"
 
 void promc__http_self_metrics_drop(struct promc__http_self_metrics *m)
 {
@@ -35,6 +36,9 @@ void promc__http_self_metrics_drop(struct promc__http_self_metrics *m)
 void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_registry *reg)
 {
     m->registry = reg;
+    /* The metrics server's own metrics describe this process (its
+     * scrapes), also in multi-process mode: not shared. */
+    promc__mp_private(true);
     m->requests = promc_counter_vec_new(PROMC_NO_REGISTRY, "promc_http_requests",
                                         "Requests to the metrics endpoint by HTTP status code.",
                                         PROMC_LABELS("code"), NULL);
@@ -64,6 +68,7 @@ void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_regi
     m->scrape_bytes =
         promc_gauge_new(PROMC_NO_REGISTRY, "promc_http_last_scrape_bytes",
                         "Size of the last scrape's exposition in bytes, before compression.", NULL);
+    promc__mp_private(false);
     if (!m->requests || !m->scrape_errors || !m->shed || !m->exposition_bytes ||
         !m->response_bytes || !m->in_flight || !m->scrape_seconds || !m->scrape_bytes) {
         promc__http_self_metrics_drop(m);

@@ -201,8 +201,17 @@ void promc_multiprocess_shutdown(void)
     pthread_mutex_unlock(&mp_lock);
 }
 
+static _Thread_local int private_depth;
+
+void promc__mp_private(bool on)
+{
+    private_depth += on ? 1 : -1;
+}
+
 bool promc__mp_active(void)
 {
+    if (private_depth > 0)
+        return false;
     pthread_mutex_lock(&mp_lock);
     bool on = mp.on;
     pthread_mutex_unlock(&mp_lock);

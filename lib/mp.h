@@ -15,6 +15,11 @@ char *promc__mp_dir(void);
 /* Whether promc_multiprocess_init turned the mode on (and no shutdown
  * since): metrics created now are shared families (mp_series.h). */
 bool promc__mp_active(void);
+/* Between promc__mp_private(true) and promc__mp_private(false) (nested
+ * calls count), the calling thread creates normal metrics even in the
+ * mode: the library's own metrics that describe this process (the metrics
+ * server's), not the process group. */
+void promc__mp_private(bool on);
 /* This process's value of a series, read from its file cell. */
 double promc__mp_counter_value(const promc_mp_counter *c);
 /* Adds v to a counter's cell without touching the error record: the

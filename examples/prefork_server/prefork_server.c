@@ -1,8 +1,9 @@
 /*
  * A pre-fork HTTP server: the parent binds one socket and forks workers that
  * accept on it, as Apache's prefork MPM does. Each worker counts the requests
- * it answers in promc's multi-process mode -- by method and status code,
- * labels that do not depend on the worker -- and the parent serves the
+ * it answers with the ordinary metric types, which promc's multi-process
+ * mode turns into shared ones -- by method and status code, labels that do
+ * not depend on the worker -- and the parent serves the
  * aggregate of all workers, live and dead, on /metrics. A worker that exits
  * (--max-requests, like MaxRequestsPerChild, or a crash) is marked dead, its
  * files compacted, and a new one forked.
@@ -26,11 +27,12 @@
 
 #define MAX_WORKERS 64
 
-/* What every worker counts; created in the parent before fork(), so the
- * series exist at zero and the workers use the same handles. */
-static promc_mp_counter *ok_get, *not_found, *not_implemented;
-static promc_mp_histogram *duration;
-static promc_mp_gauge *busy;
+/* What every worker counts; created in the parent before fork() (after
+ * promc_multiprocess_init: shared), so the series exist at zero and the
+ * workers use the same handles. */
+static promc_counter *ok_get, *not_found, *not_implemented;
+static promc_histogram *duration;
+static promc_gauge *busy;
 
 static double now(void)
 {
@@ -66,21 +68,21 @@ static void serve(int fd)
     }
     req[got] = '\0';
     double start = now();
-    promc_mp_gauge_add(busy, 1);
+    promc_gauge_inc(busy);
     if (strncmp(req, "GET ", 4) != 0) {
         answer(fd, "501 Not Implemented", "only GET\n");
-        promc_mp_counter_inc(not_implemented);
+        promc_counter_inc(not_implemented);
     } else if (strncmp(req + 4, "/ ", 2) == 0) {
         char body[64];
         snprintf(body, sizeof body, "hello from worker %ld\n", (long)getpid());
         answer(fd, "200 OK", body);
-        promc_mp_counter_inc(ok_get);
+        promc_counter_inc(ok_get);
     } else {
         answer(fd, "404 Not Found", "not found\n");
-        promc_mp_counter_inc(not_found);
+        promc_counter_inc(not_found);
     }
-    promc_mp_gauge_add(busy, -1);
-    promc_mp_histogram_observe(duration, now() - start);
+    promc_gauge_dec(busy);
+    promc_histogram_observe(duration, now() - start);
 }
 
 static void worker(int lfd, long max_requests)
@@ -171,17 +173,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "prefork_server: %s\n", promc_last_error());
         return 1;
     }
-    promc_label get200[] = {{"method", "GET"}, {"code", "200"}};
-    promc_label get404[] = {{"method", "GET"}, {"code", "404"}};
-    promc_label other501[] = {{"method", "other"}, {"code", "501"}};
+    /* The ordinary API, in the default registry: in the mode, the series
+     * live in the directory's files, and the default registry (served by
+     * nobody here) leaves them to the multi-process collector. */
+    promc_counter_vec *requests = promc_counter_vec_new(NULL, "http_requests", "Requests answered.",
+                                                        PROMC_LABELS("method", "code"), NULL);
+    ok_get = requests ? promc_counter_vec_labels(requests, "GET", "200") : NULL;
+    not_found = requests ? promc_counter_vec_labels(requests, "GET", "404") : NULL;
+    not_implemented = requests ? promc_counter_vec_labels(requests, "other", "501") : NULL;
     const double bounds[] = {0.0001, 0.001, 0.01, 0.1, 1};
-    ok_get = promc_mp_counter_new("http_requests", "Requests answered.", get200, 2);
-    not_found = promc_mp_counter_new("http_requests", "Requests answered.", get404, 2);
-    not_implemented = promc_mp_counter_new("http_requests", "Requests answered.", other501, 2);
-    duration = promc_mp_histogram_new("http_request_duration_seconds", "Time to answer.", bounds, 5,
-                                      NULL, 0);
-    busy = promc_mp_gauge_new("http_requests_in_progress", "Requests being answered.",
-                              PROMC_MP_LIVESUM, NULL, 0);
+    promc_histogram_opts hopts = {.buckets = bounds, .nbuckets = 5};
+    duration =
+        promc_histogram_new(NULL, "http_request_duration_seconds", "Time to answer.", &hopts);
+    promc_metric_opts gopts = {.mp_mode = PROMC_MP_LIVESUM};
+    busy = promc_gauge_new(NULL, "http_requests_in_progress", "Requests being answered.", &gopts);
     if (!ok_get || !not_found || !not_implemented || !duration || !busy) {
         fprintf(stderr, "prefork_server: %s\n", promc_last_error());
         return 1;
