@@ -15,6 +15,7 @@
 #include "emitter.h"
 #include "family.h"
 #include "internal.h"
+#include "mp_series.h"
 #include "metric.h"
 #include "registry.h"
 #include "types.h"
@@ -264,6 +265,8 @@ static promc_metric *callback_new(promc_registry *reg, promc_type type, const ch
                                   promc_report_fn report_fn, void *userdata,
                                   void (*free_fn)(void *), const promc_metric_opts *opts)
 {
+    if (promc__mp_no_mode(opts, "what", name) != PROMC_OK)
+        return NULL;
     if (!name)
         return promc__fail_null(PROMC_EINVAL, "%s: the name is NULL", what);
     if (!value_fn && !report_fn)

@@ -360,11 +360,8 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                    const char *const *label_names, bool vec,
                                    const promc_metric_opts *opts)
 {
-    if (opts && opts->mp_mode != PROMC_MP_ALL)
-        return promc__fail_null(PROMC_EINVAL,
-                                "counter \"%s\": mp_mode is a gauge's option (counters are summed "
-                                "over processes)",
-                                name ? name : "(null)");
+    if (promc__mp_no_mode(opts, "counter", name) != PROMC_OK)
+        return NULL;
     struct counter_data *d = promc__malloc(sizeof *d);
     if (!d)
         return promc__fail_null(PROMC_ENOMEM, "out of memory creating counter \"%s\"",

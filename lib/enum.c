@@ -8,6 +8,7 @@
 #include "constructor.h"
 #include "family.h"
 #include "internal.h"
+#include "mp_series.h"
 #include "registry.h"
 #include "vec.h"
 
@@ -114,6 +115,8 @@ static struct promc_metric *create(promc_registry *reg, const char *name, const 
                                    const char *const *label_names, bool vec,
                                    const char *const *states, const promc_metric_opts *opts)
 {
+    if (promc__mp_no_mode(opts, "enum", name) != PROMC_OK)
+        return NULL;
     /* The state label is named after the metric, so the name must also be a
      * valid label name (no colons, unless the registry allows UTF-8). */
     promc_registry *target;

@@ -9,6 +9,7 @@
 #include "constructor.h"
 #include "family.h"
 #include "internal.h"
+#include "mp_series.h"
 #include "registry.h"
 
 #define MAX_PAIRS 64
@@ -40,6 +41,8 @@ static const struct promc__ops info_ops = {
 promc_info *promc_info_new(promc_registry *reg, const char *name, const char *help,
                            const promc_label *pairs, size_t npairs, const promc_metric_opts *opts)
 {
+    if (promc__mp_no_mode(opts, "info", name) != PROMC_OK)
+        return NULL;
     const char *nm = name ? name : "(null)";
     if (npairs && !pairs)
         return promc__fail_null(PROMC_EINVAL, "info \"%s\": pairs missing", nm);

@@ -13,6 +13,7 @@
 #include "constructor.h"
 #include "family.h"
 #include "internal.h"
+#include "mp_series.h"
 #include "registry.h"
 #include "vec.h"
 
@@ -149,6 +150,8 @@ static const struct promc__ops info_vec_ops = {
 promc_info_vec *promc_info_vec_new(promc_registry *reg, const char *name, const char *help,
                                    const char *const *label_names, const promc_metric_opts *opts)
 {
+    if (promc__mp_no_mode(opts, "info", name) != PROMC_OK)
+        return NULL;
     promc_registry *target;
     if (promc__registry_for_new(reg, &target) != PROMC_OK)
         return NULL;

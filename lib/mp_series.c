@@ -119,3 +119,12 @@ int promc__mp_refuse(const struct promc_metric *m, const char *fn)
                        "series or keep exemplars",
                        fn, m ? m->desc.name : "(null)");
 }
+
+int promc__mp_no_mode(const promc_metric_opts *opts, const char *what, const char *name)
+{
+    if (!opts || opts->mp_mode == PROMC_MP_ALL)
+        return PROMC_OK;
+    return promc__fail(PROMC_EINVAL,
+                       "%s \"%s\": mp_mode is only for promc_gauge (multi-process mode)", what,
+                       name ? name : "(null)");
+}

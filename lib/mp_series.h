@@ -25,4 +25,8 @@ promc_mp_summary *promc__mp_shared_summary(struct promc_metric *m, struct promc_
  * meaning across processes (an exemplar, removing a series). */
 int promc__mp_refuse(const struct promc_metric *m, const char *fn);
 
+/* PROMC_EINVAL when opts set mp_mode for a type that has no multi-process
+ * mode of its own (all but gauges); PROMC_OK otherwise. */
+int promc__mp_no_mode(const promc_metric_opts *opts, const char *what, const char *name);
+
 #endif

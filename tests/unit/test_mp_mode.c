@@ -246,6 +246,15 @@ static void test_counters_across_workers(void **state)
         CHILD_CHECK(promc_registry_get_sample_value(serve, "jobs_total", NULL, 0, &v) == PROMC_OK &&
                     v >= 8);
         promc_registry_free(serve);
+        /* The collector in the metrics' own registry: each family once. */
+        col = promc_multiprocess_collector_new(reg, NULL);
+        CHILD_CHECK(col);
+        promc_metric_free(col);
+        char *text = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, NULL);
+        CHILD_CHECK(text);
+        const char *first = strstr(text, "# TYPE jobs_total counter");
+        CHILD_CHECK(first && !strstr(first + 1, "# TYPE jobs_total"));
+        promc_free(text);
         promc_registry_free(reg);
         promc_multiprocess_shutdown();
         _exit(0);
@@ -413,6 +422,13 @@ static void test_histograms_and_summaries_across_workers(void **state)
 /* Refusals, and the normal mode untouched                               */
 /* ------------------------------------------------------------------ */
 
+static int value_one(void *userdata, double *value)
+{
+    (void)userdata;
+    *value = 1;
+    return PROMC_OK;
+}
+
 static bool refused_naming_mode(void)
 {
     return promc_last_error_code() == PROMC_EINVAL && strstr(promc_last_error(), "multi-process");
@@ -425,8 +441,13 @@ static void test_refusals(void **state)
     pid_t parent = fork();
     assert_true(parent >= 0);
     if (parent == 0) {
-        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        /* Created before the mode: stays per process; asked for again in
+         * the mode, it is another definition. */
         promc_registry *reg = promc_registry_new();
+        CHILD_CHECK(promc_counter_new(reg, "early", "E.", NULL));
+        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(!promc_counter_new(reg, "early", "E.", NULL));
+        CHILD_CHECK(promc_last_error_code() == PROMC_EEXIST);
         /* Native buckets: no format shared by processes. */
         promc_histogram_opts native = {.native_bucket_factor = 1.1};
         CHILD_CHECK(!promc_histogram_new(reg, "n_seconds", "N.", &native));
@@ -439,6 +460,12 @@ static void test_refusals(void **state)
         /* mp_mode is a gauge's, and must be a mode. */
         promc_metric_opts bad = {.mp_mode = PROMC_MP_SUM};
         CHILD_CHECK(!promc_counter_new(reg, "c_total", "C.", &bad));
+        CHILD_CHECK(promc_last_error_code() == PROMC_EINVAL);
+        CHILD_CHECK(!promc_enum_new(reg, "e", "E.", PROMC_LABELS("a", "b"), &bad));
+        CHILD_CHECK(promc_last_error_code() == PROMC_EINVAL);
+        CHILD_CHECK(!promc_info_new(reg, "i", "I.", &(promc_label){"v", "1"}, 1, &bad));
+        CHILD_CHECK(promc_last_error_code() == PROMC_EINVAL);
+        CHILD_CHECK(!promc_gauge_func_new(reg, "gf", "G.", value_one, NULL, NULL, &bad));
         CHILD_CHECK(promc_last_error_code() == PROMC_EINVAL);
         promc_metric_opts worse = {.mp_mode = (promc_mp_mode)99};
         CHILD_CHECK(!promc_gauge_new(reg, "g", "G.", &worse));
