@@ -282,7 +282,7 @@ sanitize:
 
 TSAN_TESTS := test_concurrency test_native test_http_server test_http_hostile test_textfile \
               test_misuse test_exemplar test_filter test_coalesce test_stripes \
-              test_testutil_threads test_remove_partial test_multiprocess test_callback \
+              test_testutil_threads test_remove_partial test_multiprocess test_mp_mode test_callback \
               test_http_request test_stop_signals test_const_labels test_lookup_race
 
 # The whole build and the unit suite with clang too: its warnings differ, and

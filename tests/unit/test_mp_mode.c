@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -419,6 +420,67 @@ static void test_histograms_and_summaries_across_workers(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Threads of one process                                               */
+/* ------------------------------------------------------------------ */
+
+#define THREADS 4
+#define PER     50000
+
+static promc_counter *t_counter, *t_child;
+static promc_gauge *t_gauge;
+static promc_histogram *t_hist;
+
+static void *thread_work(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < PER; i++) {
+        promc_counter_inc(t_counter);
+        promc_counter_add(t_child, 0.25);
+        promc_gauge_add(t_gauge, 2);
+        promc_histogram_observe(t_hist, 1);
+    }
+    return NULL;
+}
+
+/* A process's threads update the same shared series: a CAS on the cell,
+ * nothing lost. */
+static void test_threads_share_cells(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t parent = fork();
+    assert_true(parent >= 0);
+    if (parent == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        promc_registry *reg = promc_registry_new();
+        t_counter = promc_counter_new(reg, "t", "T.", NULL);
+        promc_counter_vec *v = promc_counter_vec_new(reg, "tv", "T.", PROMC_LABELS("k"), NULL);
+        t_child = v ? promc_counter_vec_labels(v, "x") : NULL;
+        t_gauge = promc_gauge_new(reg, "tg", "T.", &(promc_metric_opts){.mp_mode = PROMC_MP_SUM});
+        const double b[] = {1};
+        t_hist = promc_histogram_new(reg, "th", "T.",
+                                     &(promc_histogram_opts){.buckets = b, .nbuckets = 1});
+        CHILD_CHECK(t_counter && t_child && t_gauge && t_hist);
+        pthread_t t[THREADS];
+        for (int i = 0; i < THREADS; i++)
+            CHILD_CHECK(pthread_create(&t[i], NULL, thread_work, NULL) == 0);
+        for (int i = 0; i < THREADS; i++)
+            pthread_join(t[i], NULL);
+        CHILD_CHECK(promc_counter_get(t_counter) == (double)THREADS * PER);
+        promc_registry_free(reg);
+        promc_multiprocess_shutdown();
+        _exit(0);
+    }
+    wait_ok(parent);
+    assert_true(sample(dir, "t_total", NULL, 0) == (double)THREADS * PER);
+    assert_true(sample(dir, "tv_total", &(promc_label){"k", "x"}, 1) == 0.25 * THREADS * PER);
+    assert_true(sample(dir, "tg", NULL, 0) == 2.0 * THREADS * PER);
+    assert_true(sample(dir, "th_count", NULL, 0) == (double)THREADS * PER);
+    assert_true(sample(dir, "th_sum", NULL, 0) == (double)THREADS * PER);
+    remove_dir(dir);
+}
+
+/* ------------------------------------------------------------------ */
 /* Refusals, and the normal mode untouched                               */
 /* ------------------------------------------------------------------ */
 
@@ -567,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_counters_across_workers),
         cmocka_unit_test(test_gauge_modes_across_workers),
         cmocka_unit_test(test_histograms_and_summaries_across_workers),
+        cmocka_unit_test(test_threads_share_cells),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_normal_mode_unaffected),
     };
