@@ -505,6 +505,17 @@ classic_observe(struct hist_child *c, struct hist_data *d, size_t bucket, double
         promc__hotcold_observe(&c->hc, bucket, v);
 }
 
+/* A native or shared child's observation: out of line, so that the
+ * classic path tests the kind once, as it tested the native flag. */
+__attribute__((noinline)) static void observe_other(promc_histogram *h, struct hist_data *d,
+                                                    double v)
+{
+    if (d->kind == NATIVE)
+        promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, find_bucket(d, v), v);
+    else
+        promc_mp_histogram_observe(((struct shared_child *)h)->mp, v);
+}
+
 void promc_histogram_observe(promc_histogram *h, double v)
 {
     if (!h)
@@ -512,10 +523,7 @@ void promc_histogram_observe(promc_histogram *h, double v)
     struct hist_child *c = (struct hist_child *)h;
     struct hist_data *d = hdata(c->base.family);
     if (d->kind != CLASSIC) {
-        if (d->kind == NATIVE)
-            promc__native_observe(&((struct native_child *)h)->nh, &d->ncfg, find_bucket(d, v), v);
-        else
-            promc_mp_histogram_observe(((struct shared_child *)h)->mp, v);
+        observe_other(h, d, v);
         return;
     }
     classic_observe(c, d, find_bucket(d, v), v);
