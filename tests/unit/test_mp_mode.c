@@ -11,6 +11,7 @@
  */
 #define _DEFAULT_SOURCE /* mkdtemp, usleep */
 #include "helpers.h"
+#include "promc_http.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -583,6 +584,38 @@ static void test_refusals(void **state)
     remove_dir(dir);
 }
 
+/* The metrics server's own metrics describe the serving process: created
+ * in the mode, they stay normal metrics that its registry serves. */
+static void test_server_metrics_stay_per_process(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t parent = fork();
+    assert_true(parent >= 0);
+    if (parent == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        promc_registry *reg = promc_registry_new();
+        promc_http_server *srv = promc_http_server_new(reg, "127.0.0.1:0", NULL);
+        CHILD_CHECK(srv);
+        char *text = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, NULL);
+        CHILD_CHECK(text && strstr(text, "# TYPE promc_http_requests_in_flight gauge") &&
+                    strstr(text, "# TYPE promc_http_requests_total counter"));
+        promc_free(text);
+        CHILD_CHECK(promc_http_server_free(srv) == PROMC_OK);
+        /* A gauge the program creates next is shared again. */
+        CHILD_CHECK(promc_gauge_new(reg, "mine", "M.", NULL));
+        text = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, NULL);
+        CHILD_CHECK(text && !strstr(text, "mine"));
+        promc_free(text);
+        promc_registry_free(reg);
+        promc_multiprocess_shutdown();
+        _exit(0);
+    }
+    wait_ok(parent);
+    assert_true(isnan(sample(dir, "promc_http_requests_in_flight", NULL, 0)));
+    remove_dir(dir);
+}
+
 /* Without the mode (never turned on, or after shutdown) the same calls
  * make normal metrics: served by their registry, removable, no files. */
 static void test_normal_mode_unaffected(void **state)
@@ -631,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_histograms_and_summaries_across_workers),
         cmocka_unit_test(test_threads_share_cells),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_server_metrics_stay_per_process),
         cmocka_unit_test(test_normal_mode_unaffected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
