@@ -1341,8 +1341,10 @@ typedef struct promc_mp_histogram promc_mp_histogram;
  * several processes cannot be merged); owned as promc_mp_counter. */
 typedef struct promc_mp_summary promc_mp_summary;
 
-/* Turns multi-process mode on for this process: metrics created by the
- * promc_mp_*_new functions write to files <type>_<process_id>.db in dir.
+/* Turns multi-process mode on for this process: metrics created from now
+ * on -- by the promc_mp_*_new functions, and the counters, gauges, classic
+ * histograms and summaries without objectives of the ordinary API (shared
+ * families, see above) -- write to files <type>_<process_id>.db in dir.
  * dir NULL means the PROMETHEUS_MULTIPROC_DIR environment variable -- the
  * only place the library reads it, so a program that does not ask never
  * changes behaviour. process_id NULL means getpid(); otherwise 1..31 of
@@ -1353,11 +1355,15 @@ typedef struct promc_mp_summary promc_mp_summary;
  * handles keep working), with its values at zero.
  * Errors: PROMC_EINVAL (no dir and no variable, not a writable directory,
  * an invalid process_id), PROMC_ESTATE (already on), PROMC_ENOMEM. Any
- * thread; before the first promc_mp_*_new. */
+ * thread; before the first metric that should be shared is created. */
 PROMC_API int promc_multiprocess_init(const char *dir, const char *process_id);
 /* Unmaps this process's files (they stay, with their values), frees every
- * promc_mp_* handle and turns the mode off. Cannot fail.
- * Thread safety: NONE -- no other thread may use a promc_mp_* handle. */
+ * promc_mp_* handle and turns the mode off. Series of shared families must
+ * not be used afterwards (their cells are gone): free those families
+ * first, or never use them again. Metrics created afterwards are normal.
+ * Cannot fail.
+ * Thread safety: NONE -- no other thread may use a promc_mp_* handle or a
+ * shared family's series. */
 PROMC_API void promc_multiprocess_shutdown(void);
 /* How many times a child of fork() could not create its own files (full
  * disk, permissions) and went on writing into its parent's: counts stay in
