@@ -1331,7 +1331,7 @@ PROMC_API promc_metric *promc_default_process_collector(void);
  * same series, named directly. docs/MULTIPROCESS.md has the design. */
 
 /* A multi-process counter series (one label set). Owned by the library:
- * valid until promc_multiprocess_shutdown. */
+ * valid for the process's life (see promc_multiprocess_shutdown). */
 typedef struct promc_mp_counter promc_mp_counter;
 /* A multi-process gauge series; owned as promc_mp_counter. */
 typedef struct promc_mp_gauge promc_mp_gauge;
@@ -1357,13 +1357,14 @@ typedef struct promc_mp_summary promc_mp_summary;
  * an invalid process_id), PROMC_ESTATE (already on), PROMC_ENOMEM. Any
  * thread; before the first metric that should be shared is created. */
 PROMC_API int promc_multiprocess_init(const char *dir, const char *process_id);
-/* Unmaps this process's files (they stay, with their values), frees every
- * promc_mp_* handle and turns the mode off. Series of shared families must
- * not be used afterwards (their cells are gone): free those families
- * first, or never use them again. Metrics created afterwards are normal.
- * Cannot fail.
+/* Closes this process's files (they stay, with their values) and turns the
+ * mode off; metrics created afterwards are normal. promc_mp_* handles and
+ * shared families' series stay valid, but their updates no longer reach
+ * the files: they go to memory of this process, from zero (a library's
+ * metric used after the program shut the mode down is harmless). Cannot
+ * fail.
  * Thread safety: NONE -- no other thread may use a promc_mp_* handle or a
- * shared family's series. */
+ * shared family's series during the call. */
 PROMC_API void promc_multiprocess_shutdown(void);
 /* How many times a child of fork() could not create its own files (full
  * disk, permissions) and went on writing into its parent's: counts stay in

@@ -272,7 +272,7 @@ static int init_child(struct promc_metric *m, struct promc__child *c)
 
 /* A shared family's child: its series in this process's file. Never
  * striped, never reset (removal is refused), nothing to free: the mp
- * handle is the mode's until promc_multiprocess_shutdown. */
+ * handle lives as long as the process (mp.c). */
 static int shared_init_child(struct promc_metric *m, struct promc__child *c)
 {
     struct counter_child *k = (struct counter_child *)c;

@@ -55,7 +55,7 @@ static const struct promc__ops gauge_ops = {
 };
 
 /* A shared family's child: its series in this process's file (the handle
- * is the mode's until promc_multiprocess_shutdown; nothing to free). */
+ * lives as long as the process; nothing to free). */
 static int shared_init_child(struct promc_metric *m, struct promc__child *c)
 {
     const struct gauge_data *d = m->type_data;

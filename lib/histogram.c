@@ -93,7 +93,7 @@ struct hist_child {
  * in this process's file takes every observation. */
 struct shared_child {
     struct promc__child base;
-    promc_mp_histogram *mp; /* the mode's until promc_multiprocess_shutdown */
+    promc_mp_histogram *mp; /* lives as long as the process (mp.c) */
 };
 
 struct native_child {

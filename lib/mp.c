@@ -186,15 +186,33 @@ int promc_multiprocess_init(const char *dir, const char *process_id)
     return promc__ok();
 }
 
+/* The series handles of modes shut down: kept, and reachable from here, so
+ * that a handle (or a shared family's series) used after
+ * promc_multiprocess_shutdown writes into memory of this process instead of
+ * an unmapped file or a freed handle. A few words per series, for the
+ * process's life. */
+struct retired {
+    struct retired *next;
+    struct promc__mp_table series;
+};
+static struct retired *retired;
+
 void promc_multiprocess_shutdown(void)
 {
     pthread_mutex_lock(&mp_lock);
     for (int i = 0; i < NFILES; i++) {
-        promc__mp_file_close(mp.files[i]);
+        promc__mp_file_retire(mp.files[i]);
         mp.files[i] = NULL;
     }
     promc__mp_table_free(&mp.families, free_family);
-    promc__mp_table_free(&mp.series, promc__free);
+    struct retired *r = mp.series.n ? promc__malloc(sizeof *r) : NULL;
+    if (r) {
+        r->series = mp.series;
+        r->next = retired;
+        retired = r;
+        mp.series = (struct promc__mp_table){0};
+    }
+    promc__mp_table_free(&mp.series, promc__free); /* empty, or out of memory */
     promc__free(mp.dir);
     mp.dir = NULL;
     mp.on = false;

@@ -27,7 +27,7 @@ double promc__mp_counter_value(const promc_mp_counter *c);
 void promc__mp_counter_add(promc_mp_counter *c, double v);
 double promc__mp_gauge_value(const promc_mp_gauge *g);
 /* A gauge's file cell (a double's bits), for the shared families' hot
- * paths; stable until promc_multiprocess_shutdown. */
+ * paths; stable for the process's life. */
 _Atomic uint64_t *promc__mp_gauge_cell(promc_mp_gauge *g);
 
 #endif

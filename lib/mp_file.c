@@ -199,6 +199,19 @@ void promc__mp_file_close(struct promc__mp_file *f)
     promc__free(f);
 }
 
+void promc__mp_file_retire(struct promc__mp_file *f)
+{
+    if (f && f->base) {
+        void *p = mmap(f->base, f->cap, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (p != MAP_FAILED) {
+            munmap(f->base + f->cap, PROMC__MP_MAX_SIZE - f->cap);
+            f->base = NULL; /* the anonymous part stays mapped, for good */
+        }
+    }
+    promc__mp_file_close(f);
+}
+
 static char *concat(const char *a, const char *b, const char *c, const char *d, const char *e)
 {
     size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + strlen(e) + 1;

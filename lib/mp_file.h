@@ -41,6 +41,12 @@ struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, 
 _Atomic uint64_t *promc__mp_file_cell(struct promc__mp_file *f, const char *key, size_t len);
 /* Unmaps and closes (the file stays). */
 void promc__mp_file_close(struct promc__mp_file *f);
+/* Closes the file (it stays) but keeps its cells' addresses valid: the
+ * mapped part is replaced by private anonymous memory at the same
+ * addresses, at zero, and the rest of the reservation is unmapped. For
+ * handles that outlive the mode (promc_multiprocess_shutdown): their
+ * updates then stay in this process. Out of memory: as close. */
+void promc__mp_file_retire(struct promc__mp_file *f);
 /* In a child after fork(): writes <prefix>_<pid>.db with the same entries,
  * values zero, and maps it over the parent's at the same addresses. Only
  * async-signal-safe calls, no allocation. Returns false when the child

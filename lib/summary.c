@@ -340,8 +340,8 @@ static promc_mp_summary **shared_series(struct sum_child *c)
 }
 
 /* A shared family's child: the stripes stay NULL (the child is zeroed), the
- * window is the mark, the mp series (the mode's until
- * promc_multiprocess_shutdown) follows the head. */
+ * window is the mark, the mp series (it lives as long as the process)
+ * follows the head. */
 static int shared_init_child(struct promc_metric *m, struct promc__child *c)
 {
     struct sum_child *s = (struct sum_child *)c;

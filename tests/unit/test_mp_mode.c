@@ -616,6 +616,54 @@ static void test_server_metrics_stay_per_process(void **state)
     remove_dir(dir);
 }
 
+/* Series that outlive the mode (a library's metrics used after
+ * promc_multiprocess_shutdown) keep working: their updates stay in the
+ * process, the files keep what they had. */
+static void test_series_after_shutdown(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t parent = fork();
+    assert_true(parent >= 0);
+    if (parent == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        promc_registry *reg = promc_registry_new();
+        promc_counter *c = promc_counter_new(reg, "late", "L.", NULL);
+        promc_gauge *g = promc_gauge_new(reg, "late_g", "L.", NULL);
+        const double b[] = {1};
+        promc_histogram *h = promc_histogram_new(
+            reg, "late_h", "L.", &(promc_histogram_opts){.buckets = b, .nbuckets = 1});
+        promc_summary *su = promc_summary_new(reg, "late_s", "L.", NULL);
+        promc_mp_counter *mc = promc_mp_counter_new("late_mp", "L.", NULL, 0);
+        CHILD_CHECK(c && g && h && su && mc);
+        promc_counter_inc(c);
+        promc_multiprocess_shutdown();
+        promc_counter_inc(c);
+        promc_counter_add(c, 0.5);
+        promc_gauge_set(g, 3);
+        promc_histogram_observe(h, 0.5);
+        promc_summary_observe(su, 1);
+        promc_mp_counter_inc(mc);
+        CHILD_CHECK(promc_gauge_get(g) == 3);
+        /* The mode again, in the same directory: new series, the old
+         * handles still apart. */
+        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        promc_counter *again = promc_counter_new(promc_registry_new(), "late", "L.", NULL);
+        CHILD_CHECK(again && again != c);
+        promc_counter_add(again, 10);
+        promc_counter_inc(c);
+        promc_registry_free(reg);
+        promc_multiprocess_shutdown();
+        _exit(0);
+    }
+    wait_ok(parent);
+    assert_true(sample(dir, "late_total", NULL, 0) == 11);
+    assert_true(sample(dir, "late_mp_total", NULL, 0) == 0);
+    assert_true(sample(dir, "late_h_count", NULL, 0) == 0);
+    assert_true(sample(dir, "late_s_count", NULL, 0) == 0);
+    remove_dir(dir);
+}
+
 /* Without the mode (never turned on, or after shutdown) the same calls
  * make normal metrics: served by their registry, removable, no files. */
 static void test_normal_mode_unaffected(void **state)
@@ -665,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_threads_share_cells),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_server_metrics_stay_per_process),
+        cmocka_unit_test(test_series_after_shutdown),
         cmocka_unit_test(test_normal_mode_unaffected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
