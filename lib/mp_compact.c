@@ -198,8 +198,10 @@ static int write_compacted(struct merged *m, const char *dir, const char *prefix
     return PROMC_OK;
 }
 
-/* Is name <prefix>_<pid>.db, or <prefix>_<pid>.<n>.db (a file a child of
- * fork() moved aside when it reused the pid of a dead process)? */
+/* Is name <prefix>_<pid>.db, or <prefix>_<pid>+<n>.db (a file a child of
+ * fork() moved aside when it reused the pid of a dead process)? A '+' is
+ * in no process id: the files of process "w.3" are not taken for files of
+ * "w" kept aside, as they were when those were named <pid>.<n>. */
 static bool file_of(const char *name, const char *prefix, const char *pid)
 {
     size_t pl = strlen(prefix), il = strlen(pid);
@@ -208,7 +210,7 @@ static bool file_of(const char *name, const char *prefix, const char *pid)
     const char *rest = name + pl + 1 + il;
     if (strcmp(rest, ".db") == 0)
         return true;
-    if (*rest != '.' || !rest[1])
+    if (*rest != '+' || !(rest[1] >= '0' && rest[1] <= '9'))
         return false;
     for (rest++; *rest >= '0' && *rest <= '9'; rest++)
         ;

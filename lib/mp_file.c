@@ -412,13 +412,16 @@ bool promc__mp_file_fork_child(struct promc__mp_file *f, long pid)
         pos += (uint32_t)(4 + padded_len(len) + 8);
     }
     /* A file of a dead process that had this pid is kept, under another
-     * name, so its counts stay in the aggregate. */
+     * name, so its counts stay in the aggregate: <prefix>_<pid>+<n>.db.
+     * '+' is in no process id, so no live process's file has such a name
+     * (with a '.', "w.3"'s own file would pass for a file of "w" kept
+     * aside); client_python reads it as any other file of the type. */
     if (access(fin, F_OK) == 0) {
         char *aside = fend;
         const char *aend = aside + f->spare_size;
         for (long k = 1; k < 1000000; k++) {
             char *a = put(put(put(aside, aend, f->dir), aend, f->prefix), aend, "_");
-            a = put(put_num(put(put_num(a, aend, pid), aend, "."), aend, k), aend, ".db");
+            a = put(put_num(put(put_num(a, aend, pid), aend, "+"), aend, k), aend, ".db");
             if (access(aside, F_OK) != 0) {
                 rename(fin, aside);
                 break;

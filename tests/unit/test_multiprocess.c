@@ -650,6 +650,57 @@ static void test_restarts_and_compaction(void **state)
     remove_dir(dir);
 }
 
+/* Process ids may hold dots, and a dead process's files set aside by a
+ * child of fork() that got its pid carry a number after it: marking "w"
+ * dead must not take the files of a live process "w.3" for set-aside
+ * files of "w" (it used to compact them away under the live writer, whose
+ * later counts then went into an unlinked file). */
+static void test_dotted_id_not_taken_for_set_aside(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    gauge_writer(dir, "w", 5);
+    int go[2], ready[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(ready), 0);
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        close(go[1]); /* a parent that fails ends the wait below */
+        close(ready[0]);
+        CHILD_CHECK(promc_multiprocess_init(dir, "w.3") == PROMC_OK);
+        promc_mp_counter *c = promc_mp_counter_new("restarts", "R.", NULL, 0);
+        promc_mp_gauge *gs =
+            promc_mp_gauge_new("g_sum", "G.", PROMC_MP_SUM, &(promc_label){"x", "1"}, 1);
+        CHILD_CHECK(c && gs);
+        promc_mp_counter_add(c, 7);
+        promc_mp_gauge_set(gs, 7);
+        char b = 0;
+        CHILD_CHECK(write(ready[1], &b, 1) == 1 && read(go[0], &b, 1) == 1);
+        promc_mp_counter_inc(c); /* after "w" was marked dead */
+        promc_mp_gauge_add(gs, 1);
+        _exit(0);
+    }
+    close(go[0]);
+    close(ready[1]);
+    char b = 0;
+    assert_int_equal(read(ready[0], &b, 1), 1);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "w"), PROMC_OK);
+    char path[256];
+    snprintf(path, sizeof path, "%s/counter_w.3.db", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/gauge_sum_w.3.db", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(write(go[1], &b, 1), 1);
+    wait_ok(p);
+    close(go[1]);
+    close(ready[0]);
+    assert_true(sample(dir, "restarts_total", NULL, 0) == 13);
+    assert_true(g(dir, "sum", NULL) == 13);
+    assert_python_agrees(dir);
+    remove_dir(dir);
+}
+
 /* A child of fork() whose pid is that of a dead process with files left:
  * that file is kept aside (its counts stay), the child gets a new one.
  * Choosing the pid needs /proc/sys/kernel/ns_last_pid (root): skipped
@@ -710,7 +761,7 @@ static void test_fork_child_reuses_dead_pid(void **state)
     }
     assert_int_equal(WEXITSTATUS(st), 0);
     char path[256];
-    snprintf(path, sizeof path, "%s/counter_%ld.1.db", dir, x);
+    snprintf(path, sizeof path, "%s/counter_%ld+1.db", dir, x);
     assert_int_equal(access(path, F_OK), 0);
     assert_true(sample(dir, "reuse_total", NULL, 0) == 16);
     assert_python_agrees(dir);
@@ -1108,6 +1159,7 @@ int main(void)
         cmocka_unit_test(test_fork_after_create_and_threads),
         cmocka_unit_test(test_gauge_modes_and_mark_dead),
         cmocka_unit_test(test_restarts_and_compaction),
+        cmocka_unit_test(test_dotted_id_not_taken_for_set_aside),
         cmocka_unit_test(test_fork_child_reuses_dead_pid),
         cmocka_unit_test(test_garbage_and_truncated_files),
         cmocka_unit_test(test_unservable_keys_refused),
