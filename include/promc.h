@@ -1380,8 +1380,10 @@ PROMC_API long promc_multiprocess_fork_failures(void);
  * (invalid name, help, label name or value; a label given twice),
  * PROMC_EEXIST (the name exists with another type, help or label names),
  * PROMC_EIO (the file cannot be created, read or grown -- a full disk --
- * naming it; nothing written), PROMC_ELIMIT (the file would pass 1 GiB),
- * PROMC_ENOMEM. Any thread. */
+ * naming it; nothing written), PROMC_ELIMIT (the file would pass 1 GiB,
+ * or a sample's key -- name, labels and help as client_python's JSON --
+ * would be longer than 64 KiB; nothing written), PROMC_ENOMEM. Any
+ * thread. */
 PROMC_API promc_mp_counter *promc_mp_counter_new(const char *name, const char *help,
                                                  const promc_label *labels, size_t nlabels);
 /* Adds 1. Lock-free (a CAS on the shared cell), allocation-free; NULL is a
@@ -1431,7 +1433,8 @@ PROMC_API void promc_mp_summary_observe(promc_mp_summary *s, double v);
  * histograms and summaries summed, gauges by their mode. dir NULL: the
  * directory of promc_multiprocess_init, else PROMETHEUS_MULTIPROC_DIR. A
  * file that is not a valid multi-process file (garbage, truncated, another
- * format) is left out, whole, and shown as a sample of the gauge
+ * format, a key longer than 64 KiB) is left out, whole, and shown as a
+ * sample of the gauge
  * promc_multiprocess_refused_files{file,reason} instead; the rest is
  * served.
  * Errors: NULL with PROMC_EINVAL (no directory, not a directory),

@@ -94,6 +94,10 @@ static bool validate(const unsigned char *base, size_t size, uint32_t *used, con
             *reason = "an entry runs past the used size (truncated or not a multi-process file)";
             return false;
         }
+        if ((size_t)len > PROMC__MP_MAX_KEY) {
+            *reason = "a key is longer than 64 KiB, the limit for keys";
+            return false;
+        }
         for (size_t i = pos + 4 + (size_t)len; i < pos + 4 + padded_len((size_t)len); i++)
             if (base[i] != ' ') {
                 *reason = "an entry's key padding is not spaces (not a multi-process file)";
@@ -317,8 +321,13 @@ _Atomic uint64_t *promc__mp_file_cell(struct promc__mp_file *f, const char *key,
     uint32_t off = index_find(f, key, len);
     if (off)
         return (_Atomic uint64_t *)(void *)(f->base + off + 4 + padded_len(len));
+    if (len > PROMC__MP_MAX_KEY)
+        return promc__fail_null(PROMC_ELIMIT,
+                                "multi-process key of %zu bytes is longer than the limit of "
+                                "64 KiB (name, labels and help as JSON)",
+                                len);
     size_t need = 4 + padded_len(len) + 8;
-    if (len > INT32_MAX || need > PROMC__MP_MAX_SIZE - f->used)
+    if (need > PROMC__MP_MAX_SIZE - f->used)
         return promc__fail_null(PROMC_ELIMIT,
                                 "multi-process file \"%s\" cannot hold more than 1 GiB", f->path);
     if (f->used + need > f->cap) {

@@ -28,6 +28,12 @@
 #define PROMC__MP_INITIAL_SIZE (1u << 16)
 /* `used` is an int32: no file is larger. */
 #define PROMC__MP_MAX_SIZE (1u << 30)
+/* The longest key (its JSON text, in bytes) a writer creates and a reader
+ * accepts. client_python's keys are a name, a sample name, labels and a
+ * help text: far shorter. Without a cap a reader given a file with one
+ * huge key would allocate several times its length to parse it; a file
+ * with a longer key is refused whole, as any other bad file. */
+#define PROMC__MP_MAX_KEY (1u << 16)
 
 struct promc__mp_file; /* one file a process writes */
 
@@ -36,7 +42,9 @@ struct promc__mp_file; /* one file a process writes */
  * PROMC_ENOMEM); NULL then. */
 struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, const char *id);
 /* The value cell of key (appending a zero entry when absent), or NULL with
- * the error recorded (PROMC_EIO: the file cannot grow, naming it). The
+ * the error recorded (PROMC_EIO: the file cannot grow, naming it;
+ * PROMC_ELIMIT: the key is longer than PROMC__MP_MAX_KEY, or the file
+ * would pass PROMC__MP_MAX_SIZE). The
  * caller serialises calls for one file. */
 _Atomic uint64_t *promc__mp_file_cell(struct promc__mp_file *f, const char *key, size_t len);
 /* Unmaps and closes (the file stays). */

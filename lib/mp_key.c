@@ -280,8 +280,12 @@ bool promc__mp_parse_key(const char *s, size_t len, struct promc__mp_parsed *out
     *oom = false;
     memset(out, 0, sizeof *out);
     /* Decoded strings are never longer than their text; labels are at most
-     * one per 6 bytes ("a":"b" at the least). */
-    size_t maxlabels = len / 6 + 1;
+     * one per 6 bytes ("a":"b" at the least) and one per ':' of the text.
+     * Readers cap len (PROMC__MP_MAX_KEY), so this stays small. */
+    size_t colons = 0;
+    for (const char *c = s; (c = memchr(c, ':', len - (size_t)(c - s))); c++)
+        colons++;
+    size_t maxlabels = (colons < len / 6 ? colons : len / 6) + 1;
     char *block = promc__malloc(len + 1 + maxlabels * sizeof(promc_label) + 8);
     if (!block) {
         *oom = true;

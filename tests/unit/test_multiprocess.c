@@ -849,17 +849,110 @@ static void test_garbage_and_truncated_files(void **state)
 /* A file of one entry: key (JSON text) and value, in the layout. */
 static void put_entry_file(const char *dir, const char *name, const char *key, double value)
 {
-    unsigned char buf[512] = {0};
     int32_t len = (int32_t)strlen(key);
     size_t pad = 8 - ((size_t)len + 4) % 8;
     int32_t used = (int32_t)(8 + 4 + (size_t)len + pad + 8);
-    assert_true((size_t)used <= sizeof buf);
+    unsigned char *buf = calloc(1, (size_t)used);
+    assert_non_null(buf);
     memcpy(buf, &used, 4);
     memcpy(buf + 8, &len, 4);
     memcpy(buf + 12, key, (size_t)len);
     memset(buf + 12 + len, ' ', pad);
     memcpy(buf + 12 + (size_t)len + pad, &value, 8);
-    put_file(dir, name, buf, (size_t)used, 65536);
+    put_file(dir, name, buf, (size_t)used, (size_t)used > 65536 ? 0 : 65536);
+    free(buf);
+}
+
+#define KEY_HEAD "[\"k\", \"k_total\", {\"a\": \""
+#define KEY_TAIL "\"}, \"K.\"]"
+
+/* The value of label a that makes the key of counter k (help "K.") exactly
+ * len bytes long: KEY_HEAD value KEY_TAIL. */
+static char *value_for_key_len(size_t len)
+{
+    size_t n = len - strlen(KEY_HEAD) - strlen(KEY_TAIL);
+    char *v = malloc(n + 1);
+    assert_non_null(v);
+    memset(v, 'x', n);
+    v[n] = '\0';
+    return v;
+}
+
+static char *key_of_len(size_t len)
+{
+    char *v = value_for_key_len(len);
+    char *k = malloc(len + 1);
+    assert_non_null(k);
+    snprintf(k, len + 1, KEY_HEAD "%s" KEY_TAIL, v);
+    free(v);
+    return k;
+}
+
+static double k_total(const char *dir)
+{
+    char *v = value_for_key_len(65536);
+    double r = sample(dir, "k_total", &(promc_label){"a", v}, 1);
+    free(v);
+    return r;
+}
+
+/* Keys are capped at 64 KiB: a writer refuses a longer one (nothing
+ * written), a reader refuses a file holding one whole -- naming it in
+ * promc_multiprocess_refused_files -- and so does compaction; a key of
+ * exactly 64 KiB is fine everywhere. */
+static void test_key_length_limit(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, "w") == PROMC_OK);
+        char *big = value_for_key_len(70000); /* past 64 KiB as help too */
+        CHILD_CHECK(!promc_mp_counter_new("k", "K.", &(promc_label){"a", big}, 1));
+        CHILD_CHECK(promc_last_error_code() == PROMC_ELIMIT);
+        CHILD_CHECK(strstr(promc_last_error(), "64 KiB") != NULL);
+        CHILD_CHECK(!promc_mp_gauge_new("g", big, PROMC_MP_SUM, NULL, 0));
+        CHILD_CHECK(promc_last_error_code() == PROMC_ELIMIT);
+        CHILD_CHECK(!promc_mp_histogram_new("h", big, (double[]){1}, 1, NULL, 0));
+        CHILD_CHECK(promc_last_error_code() == PROMC_ELIMIT);
+        char *v = value_for_key_len(65536);
+        promc_mp_counter *c = promc_mp_counter_new("k", "K.", &(promc_label){"a", v}, 1);
+        CHILD_CHECK(c);
+        promc_mp_counter_add(c, 2);
+        _exit(0);
+    }
+    wait_ok(p);
+    /* The counter file holds the one 64 KiB entry and nothing else. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/counter_w.db", dir);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    int32_t used = 0;
+    assert_int_equal(read(fd, &used, 4), 4);
+    close(fd);
+    assert_int_equal(used, 8 + 4 + 65536 + 4 + 8);
+    assert_true(k_total(dir) == 2);
+
+    /* A file (written by someone else) with a key one byte longer. */
+    char *k = key_of_len(65537);
+    put_entry_file(dir, "counter_long.db", k, 1);
+    free(k);
+    char *text = render(dir);
+    assert_non_null(strstr(text, "promc_multiprocess_refused_files{file=\"counter_long.db\","
+                                 "reason=\"a key is longer than 64 KiB, the limit for keys\"} 1"));
+    promc_free(text);
+    assert_true(k_total(dir) == 2);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "long"), PROMC_EIO);
+    assert_non_null(strstr(promc_last_error(), "longer than 64 KiB"));
+    snprintf(path, sizeof path, "%s/counter_long.db", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    unlink(path);
+    /* The writer's own file, with its 64 KiB key, compacts. */
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "w"), PROMC_OK);
+    assert_true(k_total(dir) == 2);
+    assert_python_agrees(dir);
+    remove_dir(dir);
 }
 
 /* Keys that parse but that no scrape could serve (a bad name, a label
@@ -1066,15 +1159,23 @@ static void test_growth_stays_in_reservation(void **state)
     (void)state;
     char *dir = make_dir();
     const size_t size = (512u << 20) + 65536; /* doubled: past 1 GiB */
-    int32_t used = (int32_t)(size - 8), len = (int32_t)(size - 36);
+    int32_t used = (int32_t)(size - 8);
     char path[256];
     snprintf(path, sizeof path, "%s/counter_big.db", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, (off_t)size), 0);
     assert_int_equal(pwrite(fd, &used, 4, 0), 4);
-    assert_int_equal(pwrite(fd, &len, 4, 8), 4);
-    assert_int_equal(pwrite(fd, "        ", 8, 12 + (off_t)len), 8);
+    /* Entries of 64 KiB (keys are capped at 64 KiB), the last shorter;
+     * their keys are zeros, which only a reader's parse would refuse. */
+    for (off_t at = 8; at < used;) {
+        int32_t len = used - at >= 65536 ? 65520 : (int32_t)(used - at) - 16;
+        int32_t pad = 8 - (len + 4) % 8;
+        assert_int_equal(pwrite(fd, &len, 4, at), 4);
+        assert_int_equal(pwrite(fd, "        ", (size_t)pad, at + 4 + len), pad);
+        at += 4 + len + pad + 8;
+        assert_true(at <= used);
+    }
     close(fd);
     pid_t p = fork();
     assert_true(p >= 0);
@@ -1164,6 +1265,7 @@ int main(void)
         cmocka_unit_test(test_garbage_and_truncated_files),
         cmocka_unit_test(test_unservable_keys_refused),
         cmocka_unit_test(test_compaction_refuses_bad_keys),
+        cmocka_unit_test(test_key_length_limit),
         cmocka_unit_test(test_fifo_refused),
         cmocka_unit_test(test_name_not_utf8_refused),
         cmocka_unit_test(test_full_disk),
