@@ -291,7 +291,8 @@ PROMC_API promc_registry *promc_registry_wrap(promc_registry *reg, const char *p
 /* How the gauges of several processes combine, client_python's
  * multiprocess_mode: ALL exposes each process's value with a "pid" label,
  * MIN/MAX/SUM one value; the LIVE variants forget a process when
- * promc_multiprocess_mark_process_dead is called for it. The mode of a
+ * promc_multiprocess_mark_process_dead is called for it, and so does ALL
+ * (client_python's ALL keeps a dead process's series forever). The mode of a
  * promc_mp_gauge, and of a promc_gauge created in multi-process mode
  * (promc_metric_opts.mp_mode); see "Multi-process mode" below. */
 typedef enum promc_mp_mode {
@@ -1442,17 +1443,20 @@ PROMC_API void promc_mp_summary_observe(promc_mp_summary *s, double v);
 PROMC_API promc_metric *promc_multiprocess_collector_new(promc_registry *reg, const char *dir);
 
 /* For a process that exited (pid, or the process_id it was given): removes
- * its live gauge files (as client_python's mark_process_dead), then folds
- * its counter, histogram, summary and min/max/sum gauge files into
- * <type>_compacted.db files and removes them, so the directory does not
- * grow with worker restarts (its ALL-mode gauge files stay: they carry its
- * pid). Collectors of this library never see a half-done compaction (a
+ * its live gauge files (as client_python's mark_process_dead) and its
+ * ALL-mode gauge files (which client_python keeps: a series per dead pid,
+ * without bound), then folds its counter, histogram, summary and
+ * min/max/sum gauge files into <type>_compacted.db files and removes them,
+ * so neither the directory nor the scrape grows with worker restarts.
+ * Files of it that a child of fork() kept aside (<type>_<pid>+<n>.db) go
+ * the same way. Collectors of this library never see a half-done compaction (a
  * lock file); see docs/MULTIPROCESS.md for client_python readers. Call it
  * only for a process that will not write again. dir NULL as for
  * promc_multiprocess_collector_new.
  * Errors: PROMC_EINVAL (NULL or invalid pid, no directory), PROMC_EIO (a
- * file cannot be read, is refused or cannot be written, naming it: that
- * process's files are then left as they are), PROMC_ENOMEM. Any thread. */
+ * file cannot be read, is refused, cannot be written or removed, naming
+ * it: that process's files to compact are then left as they are; its
+ * gauge files may be gone already), PROMC_ENOMEM. Any thread. */
 PROMC_API int promc_multiprocess_mark_process_dead(const char *dir, const char *pid);
 
 /* ===================================================================== */

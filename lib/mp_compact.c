@@ -1,6 +1,7 @@
 /*
- * Multi-process mode, clean-up after a process exits: its live gauge files
- * go (as client_python's mark_process_dead), and its other files are
+ * Multi-process mode, clean-up after a process exits: its live and
+ * all-mode gauge files go (client_python's mark_process_dead removes the
+ * live ones only), and its other files are
  * folded into one <type>_compacted.db per file type, so that a directory
  * of a server that restarts workers for months stays small. Under the
  * directory's exclusive lock (mp_file.h), the new compacted file is written
@@ -198,16 +199,16 @@ static int write_compacted(struct merged *m, const char *dir, const char *prefix
     return PROMC_OK;
 }
 
-/* Is name <prefix>_<pid>.db, or <prefix>_<pid>+<n>.db (a file a child of
- * fork() moved aside when it reused the pid of a dead process)? A '+' is
- * in no process id: the files of process "w.3" are not taken for files of
- * "w" kept aside, as they were when those were named <pid>.<n>. */
-static bool file_of(const char *name, const char *prefix, const char *pid)
+/* Is s "<pid>.db", or "<pid>+<n>.db" (a file a child of fork() moved
+ * aside when it reused the pid of a dead process)? A '+' is in no process
+ * id: the files of process "w.3" are not taken for files of "w" kept
+ * aside, as they were when those were named <pid>.<n>. */
+static bool pid_part(const char *s, const char *pid)
 {
-    size_t pl = strlen(prefix), il = strlen(pid);
-    if (strncmp(name, prefix, pl) != 0 || name[pl] != '_' || strncmp(name + pl + 1, pid, il) != 0)
+    size_t il = strlen(pid);
+    if (strncmp(s, pid, il) != 0)
         return false;
-    const char *rest = name + pl + 1 + il;
+    const char *rest = s + il;
     if (strcmp(rest, ".db") == 0)
         return true;
     if (*rest != '+' || !(rest[1] >= '0' && rest[1] <= '9'))
@@ -217,32 +218,79 @@ static bool file_of(const char *name, const char *prefix, const char *pid)
     return strcmp(rest, ".db") == 0;
 }
 
-/* Compacts one file type of one process. */
-static int compact(const char *dir, const char *prefix, enum fold fold, const char *pid)
+/* Is name a file of type prefix of process pid? */
+static bool file_of(const char *name, const char *prefix, const char *pid)
 {
+    size_t pl = strlen(prefix);
+    return strncmp(name, prefix, pl) == 0 && name[pl] == '_' && pid_part(name + pl + 1, pid);
+}
+
+/* The names of the directory's files of process pid, of any type (the
+ * part after the last '_': a pid has none), listed once for all types. */
+struct listing {
+    char **names;
+    size_t n;
+};
+
+static int list_files_of(const char *dir, const char *pid, struct listing *l)
+{
+    l->names = NULL;
+    l->n = 0;
     DIR *d = opendir(dir);
     if (!d)
         return promc__fail(PROMC_EIO, "cannot list multi-process directory \"%s\": %s", dir,
                            strerror(errno));
-    char **names = NULL;
-    size_t n = 0;
     struct dirent *de;
     int rc = PROMC_OK;
-    while ((de = readdir(d)))
-        if (file_of(de->d_name, prefix, pid)) {
-            char **nn = promc__realloc(names, (n + 1) * sizeof *nn);
-            char *s = nn ? promc__strdup(de->d_name) : NULL;
-            if (nn)
-                names = nn;
-            if (!s) {
-                rc = promc__fail(PROMC_ENOMEM, "out of memory");
-                break;
-            }
-            names[n++] = s;
+    while ((de = readdir(d))) {
+        const char *us = strrchr(de->d_name, '_');
+        if (de->d_name[0] == '.' || !us || !pid_part(us + 1, pid))
+            continue;
+        char **nn = promc__realloc(l->names, (l->n + 1) * sizeof *nn);
+        char *s = nn ? promc__strdup(de->d_name) : NULL;
+        if (nn)
+            l->names = nn;
+        if (!s) {
+            rc = promc__fail(PROMC_ENOMEM, "out of memory");
+            break;
         }
+        l->names[l->n++] = s;
+    }
     closedir(d);
-    if (rc != PROMC_OK || n == 0) {
-        promc__free_strings(names, n);
+    return rc;
+}
+
+/* Removes the files of one type of the process (gauges whose value dies
+ * with it). */
+static int remove_files(const char *dir, const struct listing *l, const char *prefix,
+                        const char *pid)
+{
+    char path[4096];
+    for (size_t i = 0; i < l->n; i++) {
+        if (!file_of(l->names[i], prefix, pid))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, l->names[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            return promc__fail(PROMC_EIO, "cannot remove multi-process file \"%s\": %s", path,
+                               strerror(errno));
+    }
+    return PROMC_OK;
+}
+
+/* Compacts one file type of one process. */
+static int compact(const char *dir, const struct listing *l, const char *prefix, enum fold fold,
+                   const char *pid)
+{
+    const char **names = promc__malloc((l->n + 1) * sizeof *names);
+    if (!names)
+        return promc__fail(PROMC_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (file_of(l->names[i], prefix, pid))
+            names[n++] = l->names[i];
+    int rc = PROMC_OK;
+    if (n == 0) {
+        promc__free(names);
         return rc;
     }
     struct merged m = {.fold = fold, .type = strncmp(prefix, "gauge", 5) == 0 ? "gauge" : prefix};
@@ -260,7 +308,7 @@ static int compact(const char *dir, const char *prefix, enum fold fold, const ch
         unlink(path);
     }
     merged_free(&m);
-    promc__free_strings(names, n);
+    promc__free(names);
     return rc;
 }
 
@@ -288,25 +336,29 @@ int promc_multiprocess_mark_process_dead(const char *dir, const char *pid)
     }
     int lock = promc__mp_dir_lock(d, true);
     if (lock < 0) {
-        int e = errno;
+        int rc = promc__fail(PROMC_EIO, "cannot lock multi-process directory \"%s\": %s", d,
+                             strerror(errno));
         promc__free(d);
-        return promc__fail(PROMC_EIO, "cannot lock multi-process directory \"%s\": %s", dir,
-                           strerror(e));
+        return rc;
     }
-    char path[4096];
-    static const char *const live[] = {"liveall", "livemin", "livemax", "livesum"};
-    for (int i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/gauge_%s_%s.db", d, live[i], pid);
-        unlink(path);
-    }
+    /* Gauges whose value dies with the process: the live ones, as
+     * client_python's mark_process_dead, and -- unlike it -- the all-mode
+     * ones too, which it keeps forever under the dead pid: one file and
+     * one series per restart, without bound (docs/MULTIPROCESS.md). */
+    static const char *const gone[] = {"gauge_liveall", "gauge_livemin", "gauge_livemax",
+                                       "gauge_livesum", "gauge_all"};
+    struct listing l;
+    int rc = list_files_of(d, pid, &l);
+    for (size_t i = 0; i < sizeof gone / sizeof *gone && rc == PROMC_OK; i++)
+        rc = remove_files(d, &l, gone[i], pid);
     static const struct {
         const char *prefix;
         enum fold fold;
     } kinds[] = {{"counter", FOLD_SUM},   {"histogram", FOLD_SUM}, {"summary", FOLD_SUM},
                  {"gauge_sum", FOLD_SUM}, {"gauge_min", FOLD_MIN}, {"gauge_max", FOLD_MAX}};
-    int rc = PROMC_OK;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds && rc == PROMC_OK; i++)
-        rc = compact(d, kinds[i].prefix, kinds[i].fold, pid);
+        rc = compact(d, &l, kinds[i].prefix, kinds[i].fold, pid);
+    promc__free_strings(l.names, l.n);
     promc__mp_dir_unlock(lock);
     promc__free(d);
     return rc == PROMC_OK ? promc__ok() : rc;

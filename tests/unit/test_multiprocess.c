@@ -593,7 +593,9 @@ static void test_gauge_modes_and_mark_dead(void **state)
     assert_true(g(dir, "min", NULL) == 1 && g(dir, "livemin", NULL) == 1);
     assert_true(g(dir, "max", NULL) == 5 && g(dir, "livemax", NULL) == 3);
     assert_true(g(dir, "sum", NULL) == 9 && g(dir, "livesum", NULL) == 4);
-    assert_true(g(dir, "all", "w2") == 5 && isnan(g(dir, "liveall", "w2")));
+    /* A dead process's all-mode gauges go too (client_python keeps them). */
+    assert_true(isnan(g(dir, "all", "w2")) && isnan(g(dir, "liveall", "w2")));
+    assert_true(g(dir, "all", "w1") == 1 && g(dir, "liveall", "w3") == 3);
     assert_true(sample(dir, "restarts_total", NULL, 0) == 9);
     assert_python_agrees(dir);
 
@@ -605,15 +607,16 @@ static void test_gauge_modes_and_mark_dead(void **state)
     snprintf(path, sizeof path, "%s/counter_compacted.db", dir);
     assert_int_equal(access(path, F_OK), 0);
     snprintf(path, sizeof path, "%s/gauge_all_w2.db", dir);
-    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(access(path, F_OK), -1);
 
-    /* Everyone dies: only the ALL-mode gauges differ from before (w2's
-     * live ones went when it died). */
+    /* Everyone dies: counters and min/max/sum gauges are as before, the
+     * per-process gauges are gone. */
     assert_int_equal(promc_multiprocess_mark_process_dead(dir, "w1"), PROMC_OK);
     assert_int_equal(promc_multiprocess_mark_process_dead(dir, "w3"), PROMC_OK);
     assert_true(sample(dir, "restarts_total", NULL, 0) == 9);
     assert_true(g(dir, "min", NULL) == 1 && g(dir, "max", NULL) == 5 && g(dir, "sum", NULL) == 9);
     assert_true(isnan(g(dir, "livesum", NULL)));
+    assert_true(isnan(g(dir, "all", "w1")) && isnan(g(dir, "all", "w3")));
     assert_python_agrees(dir);
     promc_free(before);
     remove_dir(dir);
@@ -637,7 +640,7 @@ static void test_restarts_and_compaction(void **state)
     }
     assert_true(sample(dir, "restarts_total", NULL, 0) == 35);
     assert_true(g(dir, "sum", NULL) == 25);
-    /* counter: slot1 + compacted; no r* files but the ALL gauges. */
+    /* counter: slot1 + compacted; no r* files at all. */
     int counters = 0;
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -646,6 +649,85 @@ static void test_restarts_and_compaction(void **state)
             counters++;
     closedir(d);
     assert_int_equal(counters, 2);
+    assert_python_agrees(dir);
+    remove_dir(dir);
+}
+
+static size_t count_files(const char *dir)
+{
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void copy_file(const char *dir, const char *from, const char *to)
+{
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s/%s", dir, from);
+    snprintf(b, sizeof b, "%s/%s", dir, to);
+    int in = open(a, O_RDONLY), out = open(b, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(in >= 0 && out >= 0);
+    char buf[65536];
+    ssize_t r;
+    while ((r = read(in, buf, sizeof buf)) > 0)
+        assert_int_equal(write(out, buf, (size_t)r), r);
+    assert_int_equal(r, 0);
+    close(in);
+    close(out);
+}
+
+/* 1,000 worker restarts, each marked dead: the directory keeps one
+ * compacted file per type whatever the number of restarts (all-mode gauge
+ * files go with their process, as live ones do), and the scrape holds the
+ * counts of all 1,000 and no series of a dead process's gauge -- as
+ * client_python's reader of the same directory says too. Restarts are
+ * simulated: one worker's files copied under the ids "1".."1000", plus
+ * one file kept aside by a child of fork() that got a dead pid. */
+static void test_thousand_restarts_bounded(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    gauge_writer(dir, "tmpl", 2);
+    static const char *const prefixes[] = {"counter",       "gauge_all",     "gauge_liveall",
+                                           "gauge_min",     "gauge_livemin", "gauge_max",
+                                           "gauge_livemax", "gauge_sum",     "gauge_livesum"};
+    const size_t np = sizeof prefixes / sizeof *prefixes;
+    char from[64], to[64];
+    for (int i = 1; i <= 1000; i++)
+        for (size_t t = 0; t < np; t++) {
+            snprintf(from, sizeof from, "%s_tmpl.db", prefixes[t]);
+            snprintf(to, sizeof to, "%s_%d.db", prefixes[t], i);
+            copy_file(dir, from, to);
+        }
+    for (size_t t = 0; t < np; t++) {
+        snprintf(from, sizeof from, "%s_tmpl.db", prefixes[t]);
+        snprintf(to, sizeof to, "%s_7+1.db", prefixes[t]); /* kept aside */
+        copy_file(dir, from, to);
+    }
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "tmpl"), PROMC_OK);
+    assert_true(sample(dir, "restarts_total", NULL, 0) == 2004);
+    assert_true(g(dir, "all", "500") == 2 && g(dir, "all", "7+1") == 2);
+    for (int i = 1; i <= 1000; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "%d", i);
+        assert_int_equal(promc_multiprocess_mark_process_dead(dir, id), PROMC_OK);
+        if (i == 500) /* those of 501..1000, the compacted ones; 7+1's went with 7 */
+            assert_int_equal(count_files(dir), 500 * np + 4);
+    }
+    assert_int_equal(count_files(dir), 4); /* counter, gauge_{min,max,sum}_compacted */
+    assert_true(sample(dir, "restarts_total", NULL, 0) == 2004);
+    assert_true(g(dir, "sum", NULL) == 2004);
+    assert_true(g(dir, "min", NULL) == 2 && g(dir, "max", NULL) == 2);
+    char *text = render(dir);
+    assert_null(strstr(text, "g_all"));
+    assert_null(strstr(text, "g_live"));
+    promc_free(text);
     assert_python_agrees(dir);
     remove_dir(dir);
 }
@@ -1260,6 +1342,7 @@ int main(void)
         cmocka_unit_test(test_fork_after_create_and_threads),
         cmocka_unit_test(test_gauge_modes_and_mark_dead),
         cmocka_unit_test(test_restarts_and_compaction),
+        cmocka_unit_test(test_thousand_restarts_bounded),
         cmocka_unit_test(test_dotted_id_not_taken_for_set_aside),
         cmocka_unit_test(test_fork_child_reuses_dead_pid),
         cmocka_unit_test(test_garbage_and_truncated_files),
