@@ -42,6 +42,12 @@ ABSENT = {
     ("client_python", "H"): "no protobuf exposition",
     ("client_python", "S1"): "no summary quantiles",
     ("client_python", "S2"): "no summary quantiles",
+    ("client_golang", "MPA"): "no multi-process mode",
+    ("client_golang", "MPB"): "no multi-process mode",
+    ("client_golang", "MPE"): "no multi-process mode",
+    ("prometheus-cpp", "MPA"): "no multi-process mode",
+    ("prometheus-cpp", "MPB"): "no multi-process mode",
+    ("prometheus-cpp", "MPE"): "no multi-process mode",
 }
 
 # (workload, metric, description, lower_is_better); lower_is_better None: no
@@ -74,6 +80,10 @@ FIGURES = [
     ("E100k", "ns_per_series", "E 101.4k series: render ns/series", True),
     ("E100k", "bytes", "E 101.4k series: output bytes", None),
     ("E100k", "mem_bytes_per_series", "E 101.4k series: RSS bytes/series", True),
+    ("MPA", "ns_per_op", "MPA multi-process counter inc (a file's cell), 1 thread (ns/op)", True),
+    ("MPB", "ns_per_op", "MPB multi-process counter inc, 2 threads, one series (wall ns / total ops)", True),
+    ("MPE", "ms_per_scrape", "MPE multi-process scrape, 100 processes × 1,000 series (ms)", True),
+    ("MPE", "bytes", "MPE output bytes", None),
     ("F", "rps", "F HTTP scrape, 1k series: requests/s", False),
     ("F", "p50_ms", "F latency p50 (ms)", True),
     ("F", "p99_ms", "F latency p99 (ms)", True),
@@ -346,7 +356,11 @@ def generated(data, meta, impls, z_impls, plot_note=None):
                "\"2 threads\" are two threads pinned to the two CPUs on one series, timed as wall time / "
                "total ops; G observes 1,024 log-uniform values whose buckets exist beforehand; XA and XD cycle "
                "through 1,024 trace ids; S uses each library's default window (client_golang and promc 10 min, "
-               "prometheus-cpp 60 s; 5 age buckets). M scrapes a server of 1,000,000 counter series once "
+               "prometheus-cpp 60 s; 5 age buckets). MPA and MPB increment a multi-process counter "
+               "(promc_mp_counter; client_python's Counter with PROMETHEUS_MULTIPROC_DIR set), in a fresh "
+               "directory under /tmp; MPE renders the text of a directory that 100 forked processes filled "
+               "with 1,000 counter series each (promc: median of 11 renders; client_python's "
+               "MultiProcessCollector: of 5). M scrapes a server of 1,000,000 counter series once "
                "a round with curl, plain and gzip; peak RSS added = VmHWM after the scrape (reset through "
                "/proc/PID/clear_refs) minus VmRSS before. F, H and Fz scrape the same "
                "server of 1,000 counter series (10 families × 100 children) with `wrk -t2 -c8`, plain, with "
@@ -494,6 +508,8 @@ preceded by an untimed warm-up of 1/20 of its operations.
 | C: 2e7 × (child lookup by label values + inc), cycling over 12 (method, code) pairs | `promc_counter_inc(promc_counter_vec_labels(c, m, code))`: FNV-1a hash of the values, then a hit in the calling thread's lookup cache compared in place with the child's escaped label text (no lock); a miss takes the family's read lock and walks a hash chain | `cv.WithLabelValues(m, code).Inc()`: hash of the values, `RWMutex` read lock, compare | `family.Add({{"method", m}, {"code", code}}).Increment()`: builds a `std::map<string,string>`, hashes it, a mutex | `c.labels(m, code).inc()`: tuple key in a dict under a lock, 1e6 ops |
 | D: 5e7 × observe on a histogram with buckets .005 .01 .025 .05 .1 .25 .5 1 2.5 5 10 | `promc_histogram_observe` (branch-free bucket count, three atomics on hot/cold counts) | `h.Observe` (binary search `sort.SearchFloat64s`, then four atomics on hot/cold counts) | `h.Observe` (bucket search, then a mutex around the sum and bucket updates) | `h.observe`, 1e6 ops |
 | E: text exposition of 100 (E10k) or 1,000 (E100k) counter families × 100 children (labels route, status) plus 10 histograms × 10 children (label route), i.e. 11,400 or 101,400 series (a histogram child counts its 12 buckets, `_sum` and `_count`) | `promc_encode(reg, PROMC_FORMAT_TEXT, writer, ctx)` into a reused buffer | `reg.Gather()` + `expfmt.NewEncoder(buf, FmtText)` per family, as `promhttp` does, into a reused `bytes.Buffer` | `TextSerializer().Serialize(reg->Collect())`, as the Exposer does | `generate_latest(reg)` |
+| MPA: 5e7 × inc of an unlabelled counter in multi-process mode, one thread; MPB: 2e7 from 2 threads pinned as in B (wall time / total ops); each in a fresh directory under /tmp, removed at exit | `promc_mp_counter_inc(c)` (a CAS loop on the double in the process's mapped file) | — (no multi-process mode) | — (no multi-process mode) | `c.inc()` with `PROMETHEUS_MULTIPROC_DIR` set before the import (a lock around the float in its `mmap_dict` file), 1e6 ops |
+| MPE: text render of a multi-process directory that 100 forked processes filled with 1,000 counter series each (label `series`): 100 files, 100,000 entries, 1,000 series out; median of 11 renders (client_python: 5) | `promc_multiprocess_collector_new` on a registry, `promc_encode_buffer` text | — | — | `MultiProcessCollector(reg, path=dir)`, `generate_latest(reg)`; its writers are 100 forked Python processes |
 | E memory | RSS (`/proc/self/statm`) after creating the series minus before, / series | same, after `runtime.GC()` + `debug.FreeOSMemory()` on both sides (live memory, not creation garbage) | same | same, after `gc.collect()` |
 | F: HTTP scrapes of 1,000 counter series, `wrk -t2 -c8 --latency` on 127.0.0.1 after a 1 s warm-up; server CPU = utime + stime of the server process from `/proc/PID/stat`, before and after, / requests | `promc_http_server_new` with 2 workers (epoll loop, keep-alive), its own self-metrics included (4 at the time of the run below; 5 since `promc_http_scrape_errors_total`) | `promhttp.HandlerFor(reg, HandlerOpts{})` on `net/http`, registry without Go/process collectors | `Exposer` with civetweb options `num_threads 8` (civetweb holds a thread per open connection, so one per wrk connection) and `enable_keep_alive yes` (off by default), its 3 exposer metrics included | `start_http_server` (wsgiref, a thread per request, HTTP/1.0: a new connection per request) |
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # promc against client_golang, prometheus-cpp and client_python on the same
-# workloads (A-H, L, M, S, XA, XD, Fz, see docs/PERFORMANCE.md), and promc's gzip
+# workloads (A-H, L, M, S, XA, XD, Fz, and multi-process mode's MPA, MPB, MPE
+# against client_python's alone; see docs/PERFORMANCE.md), and promc's gzip
 # against zlib level 1 (Z), in interleaved rounds, then the table of medians
 # [min-max] and promc/peer ratios, written into docs/PERFORMANCE.md between
 # its markers (tests/bench/report.py).
@@ -42,7 +43,7 @@ OUT=$ROOT/build/bench/peers
 RESULTS=$OUT/results.txt
 META=$OUT/meta.txt
 PY=/usr/bin/python3 # Debian's, where python3-prometheus-client installs
-WORKLOADS="A B Bx C C100 C10k Dl1 Dl2 Du1 Du2 Dc1 Dc2 XA XD S1 S2 L G E10k E100k"
+WORKLOADS="A B Bx C C100 C10k Dl1 Dl2 Du1 Du2 Dc1 Dc2 XA XD S1 S2 L G E10k E100k MPA MPB MPE"
 HTTP_WORKLOADS="F H Fz"
 RUN_M=1
 RUN_Z=1
@@ -170,11 +171,14 @@ cmd_of() {
 # server compresses, Fz, is checked on its first answer instead.)
 # client_python's M (1,000,000 series) takes about 40 s a round here (16 s
 # to build, 8 s a plain scrape, 16 s a gzip one): M_PYTHON=0 leaves it out.
+# Multi-process mode (MPA, MPB, MPE): client_golang and prometheus-cpp have
+# none; client_python's MPE takes about 15 s a round (100 forked writers).
 supports() {
     case $1:$2 in
     zlib:Z) return 0 ;;
     zlib:* | promc-static:Z | client_golang:Z | prometheus-cpp:Z | client_python:Z) return 1 ;;
     prometheus-cpp:XA | prometheus-cpp:XD | prometheus-cpp:G | prometheus-cpp:H) return 1 ;;
+    client_golang:MP* | prometheus-cpp:MP*) return 1 ;;
     client_python:G | client_python:H | client_python:S1 | client_python:S2) return 1 ;;
     client_python:M) [ "${M_PYTHON:-1}" = 1 ] ;;
     esac

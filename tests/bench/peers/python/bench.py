@@ -10,7 +10,8 @@ Usage: bench.py [--quick] [--ops N] [--renders N] [WORKLOAD]...
        bench.py serve|serve1m PORT [SECONDS]
 
 Workloads, as bench_promc.c's (its comment has the shared data): A, B, Bx, C,
-C100, C10k, Dl1, Dl2, Du1, Du2, Dc1, Dc2, XA, XD, L, E10k, E100k; no summary
+C100, C10k, Dl1, Dl2, Du1, Du2, Dc1, Dc2, XA, XD, L, E10k, E100k, and in
+multi-process mode MPA, MPB, MPE (alone, not by default); no summary
 quantiles (S1, S2) or native histograms (G) in this library. serve is F's
 server (1,000 series), serve1m M's (1,000,000; slow to build, which is why
 the runner leaves it out by default). Each ns/op workload checks the value it
@@ -31,6 +32,25 @@ import threading
 import time
 
 os.environ.setdefault("PROMETHEUS_DISABLE_CREATED_SERIES", "True")
+
+# MPA, MPB and MPE run client_python in multi-process mode, which 0.16 chooses
+# at import time from PROMETHEUS_MULTIPROC_DIR: a fresh directory is set here,
+# before the import, when they are asked for (alone: the other workloads
+# measure the normal mode), and removed at exit.
+MP_WORKLOADS = ("MPA", "MPB", "MPE")
+MP_DIR = None
+if any(a in MP_WORKLOADS for a in sys.argv[1:]):
+    import atexit
+    import shutil
+    import tempfile
+
+    if any(a not in MP_WORKLOADS and not a.startswith("-") and not a.isdigit()
+           for a in sys.argv[1:]):
+        sys.exit("bench.py: MPA, MPB and MPE run alone (multi-process mode is per process)")
+    MP_DIR = tempfile.mkdtemp(prefix="bench_python_mp_")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = MP_DIR
+    _parent = os.getpid()
+    atexit.register(lambda: os.getpid() == _parent and shutil.rmtree(MP_DIR, ignore_errors=True))
 
 from prometheus_client import (  # noqa: E402
     CollectorRegistry,
@@ -370,6 +390,77 @@ def bench_e(label, nfam, renders):
     figure(label, "mem_bytes_per_series", (after - before) / series)
 
 
+def bench_mp(threads):
+    """MPA (1 thread) and MPB (2 threads, serialised by the GIL): inc of an
+    unlabelled counter in multi-process mode, a float in the process's
+    mmap'ed file under a lock (bench_promc.c's MPA and MPB)."""
+    label = "MPA" if threads == 1 else "MPB"
+    reg = CollectorRegistry()
+    c = Counter("bench_mpa" if threads == 1 else "bench_mpb", "MP.", registry=reg)
+    n = ops_for(1000000)
+    inc = c.inc
+    for _ in range(n // 20):
+        inc()
+    if threads == 1:
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            inc()
+        el = time.perf_counter_ns() - t0
+    else:
+        shares = (n // 2, n - n // 2)
+
+        def body(t):
+            for _ in range(shares[t]):
+                inc()
+
+        el = run_pinned(2, body)
+    name = "bench_mpa_total" if threads == 1 else "bench_mpb_total"
+    if reg.get_sample_value(name) != n + n // 20:
+        mismatch(label, "counter value")
+    figure(label, "ns_per_op", el / n)
+
+
+def bench_mpe():
+    """MPE: a scrape of a multi-process directory of 100 processes (10 with
+    --quick) x 1,000 counter series each, written by forked processes, read
+    by MultiProcessCollector; the median of 5 renders (3 with --quick)."""
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    import tempfile
+    d = tempfile.mkdtemp(prefix="mpe_", dir=MP_DIR)
+    procs, series = (10 if QUICK else 100), 1000
+    for w in range(procs):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.environ["PROMETHEUS_MULTIPROC_DIR"] = d
+                c = Counter("bench_mpe", "MPE.", ["series"], registry=CollectorRegistry())
+                for i in range(series):
+                    c.labels("%d" % i).inc()
+                os._exit(0)
+            except BaseException:
+                os._exit(1)
+        _, st = os.waitpid(pid, 0)
+        if st != 0:
+            sys.exit("bench.py: MPE writer failed")
+    reg = CollectorRegistry()
+    MultiProcessCollector(reg, path=d)
+    renders = RENDERS_OVERRIDE if RENDERS_OVERRIDE > 0 else (3 if QUICK else 5)
+    t = []
+    out = b""
+    for _ in range(renders):
+        t0 = time.perf_counter_ns()
+        out = generate_latest(reg)
+        t.append(time.perf_counter_ns() - t0)
+    if out.count(b"\nbench_mpe_total{") != series:
+        mismatch("MPE", "series")
+    if reg.get_sample_value("bench_mpe_total", {"series": "7"}) != procs:
+        mismatch("MPE", "counter value")
+    t.sort()
+    figure("MPE", "ms_per_scrape", t[renders // 2] / 1e6)
+    figure("MPE", "bytes", len(out))
+
+
 def build_m(reg):
     """Workload M's registry: 1,000 counter families x 1,000 children (label
     id), 1,000,000 series."""
@@ -455,6 +546,10 @@ def main(argv):
             bench_e("E10k", 100, 5 if QUICK else 21)
         elif w == "E100k":
             bench_e("E100k", 1000, 1 if QUICK else 5)
+        elif w in ("MPA", "MPB"):
+            bench_mp(1 if w == "MPA" else 2)
+        elif w == "MPE":
+            bench_mpe()
         else:
             usage()
 
