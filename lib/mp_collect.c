@@ -436,7 +436,11 @@ static void read_file(struct agg *a, const char *dir, const char *name)
         return;
     }
     if (!parse_name(name, &fn)) {
-        refuse(a, name, "not a multi-process file name (<type>_<pid>.db)");
+        bool recent = strncmp(name, "gauge_mostrecent_", 17) == 0 ||
+                      strncmp(name, "gauge_livemostrecent_", 21) == 0;
+        refuse(a, name,
+               recent ? "gauge mode mostrecent (client_python 0.18+) is not supported"
+                      : "not a multi-process file name (<type>_<pid>.db)");
         return;
     }
     size_t pl = strlen(dir) + strlen(name) + 2;

@@ -59,6 +59,27 @@ static _Atomic int32_t *used_cell(unsigned char *base)
     return (_Atomic int32_t *)(void *)base;
 }
 
+/* Why the entries up to u, each a key and value_size bytes of value, do
+ * not fit the layout (NULL when they do). */
+static const char *walk(const unsigned char *base, size_t u, size_t value_size)
+{
+    size_t pos = 8;
+    while (pos < u) {
+        if (u - pos < 4)
+            return "an entry's length runs past the used size";
+        int32_t len = load_i32(base + pos);
+        if (len <= 0 || (size_t)len > u || pos + 4 + padded_len((size_t)len) + value_size > u)
+            return "an entry runs past the used size (truncated or not a multi-process file)";
+        if ((size_t)len > PROMC__MP_MAX_KEY)
+            return "a key is longer than 64 KiB, the limit for keys";
+        for (size_t i = pos + 4 + (size_t)len; i < pos + 4 + padded_len((size_t)len); i++)
+            if (base[i] != ' ')
+                return "an entry's key padding is not spaces (not a multi-process file)";
+        pos += 4 + padded_len((size_t)len) + value_size;
+    }
+    return NULL;
+}
+
 /* Checks the entries of a mapped file of `size` bytes; on success *used
  * is where they end. reason: a static text. */
 static bool validate(const unsigned char *base, size_t size, uint32_t *used, const char **reason)
@@ -82,28 +103,18 @@ static bool validate(const unsigned char *base, size_t size, uint32_t *used, con
         *reason = "its used size is not a multiple of 8 (not a multi-process file)";
         return false;
     }
-    size_t pos = 8;
-    while (pos < (size_t)u) {
-        if ((size_t)u - pos < 4) {
-            *reason = "an entry's length runs past the used size";
-            return false;
-        }
-        int32_t len = load_i32(base + pos);
-        if (len <= 0 || (size_t)len > (size_t)u ||
-            pos + 4 + padded_len((size_t)len) + 8 > (size_t)u) {
-            *reason = "an entry runs past the used size (truncated or not a multi-process file)";
-            return false;
-        }
-        if ((size_t)len > PROMC__MP_MAX_KEY) {
-            *reason = "a key is longer than 64 KiB, the limit for keys";
-            return false;
-        }
-        for (size_t i = pos + 4 + (size_t)len; i < pos + 4 + padded_len((size_t)len); i++)
-            if (base[i] != ' ') {
-                *reason = "an entry's key padding is not spaces (not a multi-process file)";
-                return false;
-            }
-        pos += 4 + padded_len((size_t)len) + 8;
+    const char *why = walk(base, (size_t)u, 8);
+    if (why) {
+        /* client_python 0.18 and later store a timestamp after each value
+         * (16 bytes), in every file, with no version field. Real files fit
+         * one layout only: read the other way, the first entry ends at a
+         * length of zero (a timestamp of 0.0) or inside a key, and a file
+         * of one entry has `used` 8 bytes off (docs/MULTIPROCESS.md). */
+        if (!walk(base, (size_t)u, 16))
+            why = "written in client_python 0.18+'s layout (a value and a timestamp per "
+                  "entry), which promc does not read";
+        *reason = why;
+        return false;
     }
     *used = (uint32_t)u;
     return true;

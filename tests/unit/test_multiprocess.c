@@ -978,6 +978,89 @@ static double k_total(const char *dir)
     return r;
 }
 
+/* A file of entries (keys, values) in the layout, each value followed by
+ * a timestamp of ts when ts_too (client_python 0.18+'s layout). */
+static void put_entries(const char *dir, const char *name, const char *const *keys,
+                        const double *values, size_t n, bool ts_too, double ts)
+{
+    unsigned char buf[4096] = {0};
+    size_t at = 8;
+    for (size_t i = 0; i < n; i++) {
+        int32_t len = (int32_t)strlen(keys[i]);
+        size_t pad = 8 - ((size_t)len + 4) % 8;
+        assert_true(at + 4 + (size_t)len + pad + 16 <= sizeof buf);
+        memcpy(buf + at, &len, 4);
+        memcpy(buf + at + 4, keys[i], (size_t)len);
+        memset(buf + at + 4 + len, ' ', pad);
+        at += 4 + (size_t)len + pad;
+        memcpy(buf + at, &values[i], 8);
+        at += 8;
+        if (ts_too) {
+            memcpy(buf + at, &ts, 8);
+            at += 8;
+        }
+    }
+    int32_t used = (int32_t)at;
+    memcpy(buf, &used, 4);
+    put_file(dir, name, buf, at, 65536);
+}
+
+/* client_python 0.18+ files (a timestamp after every value, in every file:
+ * the mostrecent gauge modes' change) cannot be read as 0.16's: they are
+ * refused whole with a reason that says so, by the collector, writers and
+ * compaction; files of the mostrecent modes are named as such. The
+ * directory's other files are still served. */
+static void test_client_python_018_layout_refused(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t p = c_writer(dir, "good", 0);
+    wait_ok(p);
+    const char *const keys[] = {"[\"c18\", \"c18_total\", {\"a\": \"1\"}, \"C.\"]",
+                                "[\"c18\", \"c18_total\", {\"a\": \"2\"}, \"C.\"]"};
+    const double values[] = {3, 4};
+    put_entries(dir, "counter_py18.db", keys, values, 2, true, 0);
+    put_entries(dir, "counter_one18.db", keys, values, 1, true, 0);
+    const char *const gk[] = {"[\"g18\", \"g18\", {}, \"G.\"]"};
+    put_entries(dir, "gauge_mostrecent_py18.db", gk, values, 1, true, 1.7e9);
+    put_entries(dir, "gauge_livemostrecent_py18.db", gk, values, 1, true, 1.7e9);
+    /* The same entries in 0.16's layout are read. */
+    put_entries(dir, "counter_py16.db", keys, values, 2, false, 0);
+    char *text = render(dir);
+    const char *why = "reason=\"written in client_python 0.18+'s layout (a value and a timestamp "
+                      "per entry), which promc does not read\"} 1";
+    char want[512];
+    snprintf(want, sizeof want, "file=\"counter_py18.db\",%s", why);
+    assert_non_null(strstr(text, want));
+    snprintf(want, sizeof want, "file=\"counter_one18.db\",%s", why);
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(text, "file=\"gauge_mostrecent_py18.db\",reason=\"gauge mode "
+                                 "mostrecent (client_python 0.18+) is not supported\"} 1"));
+    assert_non_null(strstr(text, "file=\"gauge_livemostrecent_py18.db\""));
+    assert_null(strstr(text, "g18"));
+    promc_free(text);
+    assert_true(sample(dir, "c18_total", &(promc_label){"a", "2"}, 1) == 4); /* py16 only */
+    assert_true(sample(dir, "jobs_total", &(promc_label){"kind", "a"}, 1) == 3);
+
+    /* A writer does not continue such a file; compaction leaves it. */
+    pid_t w = fork();
+    assert_true(w >= 0);
+    if (w == 0) {
+        CHILD_CHECK(promc_multiprocess_init(dir, "py18") == PROMC_OK);
+        CHILD_CHECK(promc_mp_counter_new("x", "X.", NULL, 0) == NULL);
+        CHILD_CHECK(promc_last_error_code() == PROMC_EIO);
+        CHILD_CHECK(strstr(promc_last_error(), "client_python 0.18+") != NULL);
+        _exit(0);
+    }
+    wait_ok(w);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "py18"), PROMC_EIO);
+    assert_non_null(strstr(promc_last_error(), "client_python 0.18+"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/counter_py18.db", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    remove_dir(dir);
+}
+
 /* Keys are capped at 64 KiB: a writer refuses a longer one (nothing
  * written), a reader refuses a file holding one whole -- naming it in
  * promc_multiprocess_refused_files -- and so does compaction; a key of
@@ -1349,6 +1432,7 @@ int main(void)
         cmocka_unit_test(test_unservable_keys_refused),
         cmocka_unit_test(test_compaction_refuses_bad_keys),
         cmocka_unit_test(test_key_length_limit),
+        cmocka_unit_test(test_client_python_018_layout_refused),
         cmocka_unit_test(test_fifo_refused),
         cmocka_unit_test(test_name_not_utf8_refused),
         cmocka_unit_test(test_full_disk),
