@@ -1436,8 +1436,7 @@ PROMC_API void promc_mp_summary_observe(promc_mp_summary *s, double v);
  * file that is not a valid multi-process file (garbage, truncated, another
  * format, a key longer than 64 KiB, client_python 0.18+'s layout with a
  * timestamp per value) is left out, whole, and shown as a sample of the
- * gauge
- * promc_multiprocess_refused_files{file,reason} instead; the rest is
+ * gauge promc_multiprocess_refused_files{file,reason} instead; the rest is
  * served.
  * Errors: NULL with PROMC_EINVAL (no directory, not a directory),
  * PROMC_EEXIST, PROMC_ENOMEM. Any thread. */
