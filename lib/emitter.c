@@ -231,10 +231,12 @@ static int check_claims(const struct claim_check *cc, const char *base, promc_ty
         /* The library's names, or those of another member of the scrape
          * (the linear search runs only on a clash). A shared family
          * (multi-process mode) emits nothing itself: the multi-process
-         * collector emits its samples. */
+         * collector emits its samples. An owner is looked at only once it
+         * is known to be a member: the scrape holds those; another may be
+         * unregistered and freed while this runs. */
         if (promc__registry_claimed(cc->reg, name, &owner, owner_name, sizeof owner_name) &&
-            owner != cc->self && (!owner || !owner->ops->mp_shared) &&
-            (!owner || promc__members_has(cc->members, owner)))
+            owner != cc->self &&
+            (!owner || (promc__members_has(cc->members, owner) && !owner->ops->mp_shared)))
             rc = promc__fail(PROMC_EEXIST,
                              "collector: family \"%s\" would emit \"%s\", already emitted by "
                              "\"%s\"",
