@@ -265,7 +265,7 @@ static promc_metric *callback_new(promc_registry *reg, promc_type type, const ch
                                   promc_report_fn report_fn, void *userdata,
                                   void (*free_fn)(void *), const promc_metric_opts *opts)
 {
-    if (promc__mp_no_mode(opts, "what", name) != PROMC_OK)
+    if (promc__mp_no_mode(opts, what, name) != PROMC_OK)
         return NULL;
     if (!name)
         return promc__fail_null(PROMC_EINVAL, "%s: the name is NULL", what);

@@ -530,6 +530,7 @@ static void test_refusals(void **state)
         CHILD_CHECK(promc_last_error_code() == PROMC_EINVAL);
         CHILD_CHECK(!promc_gauge_func_new(reg, "gf", "G.", value_one, NULL, NULL, &bad));
         CHILD_CHECK(promc_last_error_code() == PROMC_EINVAL);
+        CHILD_CHECK(strstr(promc_last_error(), "gauge func \"gf\"") != NULL);
         promc_metric_opts worse = {.mp_mode = (promc_mp_mode)99};
         CHILD_CHECK(!promc_gauge_new(reg, "g", "G.", &worse));
         CHILD_CHECK(promc_last_error_code() == PROMC_EINVAL);
