@@ -345,21 +345,10 @@ static const struct promc__ops counter_ops = {
     .fini = fini,
 };
 
-/* Scrapes skip a shared family (its values are served by the
- * multi-process collector), so it has no child_series of its own. */
-static void shared_child_series(struct promc_metric *m, struct promc__child *c,
-                                struct promc__sink *s, const struct promc__labels *ls)
-{
-    (void)m;
-    (void)c;
-    (void)s;
-    (void)ls;
-}
-
 static const struct promc__ops counter_shared_ops = {
     .type = PROMC_COUNTER,
     .init_child = shared_init_child,
-    .child_series = shared_child_series,
+    .child_series = promc__mp_no_series, /* the multi-process collector serves it */
     .fini = fini,
     .mp_shared = true,
 };

@@ -66,16 +66,6 @@ static int shared_init_child(struct promc_metric *m, struct promc__child *c)
     return PROMC_OK;
 }
 
-/* Scrapes skip a shared family: the multi-process collector serves it. */
-static void shared_child_series(struct promc_metric *m, struct promc__child *c,
-                                struct promc__sink *s, const struct promc__labels *ls)
-{
-    (void)m;
-    (void)c;
-    (void)s;
-    (void)ls;
-}
-
 static void shared_fini(struct promc_metric *m)
 {
     promc__free(m->type_data);
@@ -90,7 +80,7 @@ static bool shared_same(const struct promc_metric *a, const struct promc_metric 
 static const struct promc__ops gauge_shared_ops = {
     .type = PROMC_GAUGE,
     .init_child = shared_init_child,
-    .child_series = shared_child_series,
+    .child_series = promc__mp_no_series, /* the multi-process collector serves it */
     .fini = shared_fini,
     .same_data = shared_same,
     .mp_shared = true,

@@ -128,3 +128,12 @@ int promc__mp_no_mode(const promc_metric_opts *opts, const char *what, const cha
                        "%s \"%s\": mp_mode is only for promc_gauge (multi-process mode)", what,
                        name ? name : "(null)");
 }
+
+void promc__mp_no_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
+                         const struct promc__labels *ls)
+{
+    (void)m;
+    (void)c;
+    (void)s;
+    (void)ls;
+}

@@ -25,6 +25,11 @@ promc_mp_summary *promc__mp_shared_summary(struct promc_metric *m, struct promc_
  * meaning across processes (an exemplar, removing a series). */
 int promc__mp_refuse(const struct promc_metric *m, const char *fn);
 
+/* The child_series of a shared family: nothing. Scrapes of its registry
+ * skip it (gather.c); the multi-process collector serves its series. */
+void promc__mp_no_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
+                         const struct promc__labels *ls);
+
 /* PROMC_EINVAL when opts set mp_mode for a type that has no multi-process
  * mode of its own (all but gauges); PROMC_OK otherwise. */
 int promc__mp_no_mode(const promc_metric_opts *opts, const char *what, const char *name);

@@ -353,21 +353,11 @@ static int shared_init_child(struct promc_metric *m, struct promc__child *c)
     return PROMC_OK;
 }
 
-/* Scrapes skip a shared family: the multi-process collector serves it. */
-static void shared_child_series(struct promc_metric *m, struct promc__child *c,
-                                struct promc__sink *s, const struct promc__labels *ls)
-{
-    (void)m;
-    (void)c;
-    (void)s;
-    (void)ls;
-}
-
 static const struct promc__ops sum_shared_ops = {
     .same_data = sum_same,
     .type = PROMC_SUMMARY,
     .init_child = shared_init_child,
-    .child_series = shared_child_series,
+    .child_series = promc__mp_no_series, /* the multi-process collector serves it */
     .fini = sum_fini,
     .mp_shared = true,
 };
