@@ -15,11 +15,6 @@
 
 bool promc__table_force_wide;
 
-static inline uint32_t hash_of(const struct promc__child *c)
-{
-    return atomic_load_explicit(&c->hash_removed, memory_order_relaxed) & PROMC__CHILD_HASH;
-}
-
 /* Whether c's address fits the 48 bits a narrow slot keeps for it. */
 static inline bool fits(const struct promc__child *c)
 {
@@ -30,7 +25,7 @@ static inline bool fits(const struct promc__child *c)
  * knows no child with c's values is in t). */
 static void put(struct promc__table *t, struct promc__child *c)
 {
-    uint32_t hash = hash_of(c);
+    uint32_t hash = promc__child_hash(c);
     uint64_t e = t->wide ? (uint64_t)(uintptr_t)c : promc__slot_tag(hash) | (uintptr_t)c;
     for (size_t i = hash & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
         uint64_t old = atomic_load_explicit(&t->slot[i], memory_order_relaxed);
@@ -59,7 +54,7 @@ bool promc__table_put(struct promc__table *t, struct promc__child *c)
 void promc__table_drop(struct promc__table *t, const struct promc__child *c)
 {
     uint64_t mask = t->wide ? ~UINT64_C(0) : UINT64_C(0x0000FFFFFFFFFFFF);
-    for (size_t i = hash_of(c) & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
+    for (size_t i = promc__child_hash(c) & (t->size - 1);; i = (i + 1) & (t->size - 1)) {
         uint64_t e = atomic_load_explicit(&t->slot[i], memory_order_relaxed);
         if (e != PROMC__SLOT_GONE && (e & mask) == (uint64_t)(uintptr_t)c) {
             atomic_store_explicit(&t->slot[i], PROMC__SLOT_GONE, memory_order_release);

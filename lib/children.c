@@ -110,11 +110,8 @@ static uint32_t hash_values(const char *const *values, size_t n)
  * the state it leaves, so exactly one thread makes it. A busy child is not
  * live for anyone else: a removal finds nothing to remove, a scrape skips
  * it, a lookup waits for it (bringing back) or does not find it
- * (reclaimed: no longer in the table once the reclaim's lock is free). */
-static inline uint32_t child_hash(const struct promc__child *c)
-{
-    return atomic_load_explicit(&c->hash_removed, memory_order_relaxed) & PROMC__CHILD_HASH;
-}
+ * (reclaimed: no longer in the table once the reclaim's lock is free).
+ * The hash below the bits: promc__child_hash (metric.h). */
 
 /* Acquire: a child seen back (bit clear) is seen reset. */
 static inline bool child_removed(const struct promc__child *c)
@@ -134,7 +131,7 @@ static inline bool child_mark_removed(struct promc__child *c)
  * or busy already). */
 static inline bool child_take(struct promc__child *c)
 {
-    uint32_t removed = child_hash(c) | PROMC__CHILD_REMOVED;
+    uint32_t removed = promc__child_hash(c) | PROMC__CHILD_REMOVED;
     return atomic_compare_exchange_strong_explicit(&c->hash_removed, &removed,
                                                    removed | PROMC__CHILD_BUSY,
                                                    memory_order_acquire, memory_order_relaxed);
@@ -413,7 +410,7 @@ static struct promc__child *table_find(struct promc_metric *m, const char *const
     struct promc__probe p;
     promc__probe_start(&p, t, hash);
     for (struct promc__child *c; (c = promc__probe_next(&p));)
-        if (child_hash(c) == hash && same_values_chain(m, c, values, m->nlabels))
+        if (promc__child_hash(c) == hash && same_values_chain(m, c, values, m->nlabels))
             return c;
     return NULL;
 }
@@ -583,7 +580,7 @@ static int reserve_live(struct promc_metric *m)
  * the child limit (c is removed again). */
 static struct promc__child *revive(struct promc_metric *m, struct promc__child *c)
 {
-    uint32_t hash = child_hash(c);
+    uint32_t hash = promc__child_hash(c);
     if (reserve_live(m) != PROMC_OK) {
         atomic_store_explicit(&c->hash_removed, hash | PROMC__CHILD_REMOVED, memory_order_release);
         return NULL;

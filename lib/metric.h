@@ -127,6 +127,13 @@ static inline const char *promc__child_rendered(const struct promc__child *c)
     return (const char *)c + c->family->child_size;
 }
 
+/* The child's hash, without its state bits. */
+static inline uint32_t promc__child_hash(const struct promc__child *c)
+{
+    return atomic_load_explicit(&((struct promc__child *)c)->hash_removed, memory_order_relaxed) &
+           PROMC__CHILD_HASH;
+}
+
 /* When the child was created (or came back), for _created. */
 static inline double promc__child_created(const struct promc__child *c)
 {
