@@ -229,8 +229,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(STATIC) $$(call fuzz_common_for,$
 deps:
 	$(Q)tests/deps.sh
 
+# The multi-process tests again in the other file layout (client_python
+# 0.18 and later: a timestamp after each value; see tests/unit/mp_fixture.h).
 check-unit: $(UNIT_BIN)
 	$(Q)tests/run_unit.sh $(UNIT_BIN)
+	$(Q)PROMC_TEST_MP_LAYOUT=timestamped tests/run_unit.sh \
+	    $(BUILD)/tests/test_multiprocess $(BUILD)/tests/test_mp_mode
 
 check-symbols: $(SHARED)
 	$(Q)tests/check_symbols.sh $(SHARED) include/promc.h $(wildcard include/promc_*.h)

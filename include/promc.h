@@ -290,11 +290,15 @@ PROMC_API promc_registry *promc_registry_wrap(promc_registry *reg, const char *p
 
 /* How the gauges of several processes combine, client_python's
  * multiprocess_mode: ALL exposes each process's value with a "pid" label,
- * MIN/MAX/SUM one value; the LIVE variants forget a process when
- * promc_multiprocess_mark_process_dead is called for it, and so does ALL
- * (client_python's ALL keeps a dead process's series forever). The mode of a
- * promc_mp_gauge, and of a promc_gauge created in multi-process mode
- * (promc_metric_opts.mp_mode); see "Multi-process mode" below. */
+ * MIN/MAX/SUM one value, MOSTRECENT the value set last by any process (by
+ * the wall-clock time of the set; a series no process has set or changed
+ * yet is not exposed, as in client_python); the LIVE variants forget a
+ * process when promc_multiprocess_mark_process_dead is called for it, and
+ * so does ALL (client_python's ALL keeps a dead process's series forever).
+ * The mode of a promc_mp_gauge, and of a promc_gauge created in
+ * multi-process mode (promc_metric_opts.mp_mode); see "Multi-process mode"
+ * below. MOSTRECENT and LIVEMOSTRECENT need the timestamped layout
+ * (promc_multiprocess_init_layout). */
 typedef enum promc_mp_mode {
     PROMC_MP_ALL,
     PROMC_MP_LIVEALL,
@@ -303,7 +307,9 @@ typedef enum promc_mp_mode {
     PROMC_MP_MAX,
     PROMC_MP_LIVEMAX,
     PROMC_MP_SUM,
-    PROMC_MP_LIVESUM
+    PROMC_MP_LIVESUM,
+    PROMC_MP_MOSTRECENT,
+    PROMC_MP_LIVEMOSTRECENT
 } promc_mp_mode;
 
 /* Options shared by counters, gauges, enums and infos; the histogram and
@@ -1358,6 +1364,30 @@ typedef struct promc_mp_summary promc_mp_summary;
  * an invalid process_id), PROMC_ESTATE (already on), PROMC_ENOMEM. Any
  * thread; before the first metric that should be shared is created. */
 PROMC_API int promc_multiprocess_init(const char *dir, const char *process_id);
+
+/* The layout of the files of a multi-process directory. client_python
+ * changed it in 0.18 without a version field, and each version misreads
+ * the other's files, so a directory holds one layout only:
+ * VALUE -- a value per sample, client_python 0.17 and earlier (Debian 12
+ * ships 0.16); TIMESTAMPED -- a value and a timestamp per sample,
+ * client_python 0.18 and later, and the layout the MOSTRECENT gauge modes
+ * need; AUTO -- the layout of the files already in the directory, VALUE
+ * when it has none. promc's collector and mark_process_dead read both. */
+typedef enum promc_mp_layout {
+    PROMC_MP_LAYOUT_AUTO,
+    PROMC_MP_LAYOUT_VALUE,
+    PROMC_MP_LAYOUT_TIMESTAMPED
+} promc_mp_layout;
+
+/* promc_multiprocess_init (which is this with PROMC_MP_LAYOUT_AUTO), with
+ * the layout of the files this process writes. Choose TIMESTAMPED to share
+ * a directory with client_python 0.18 or later, or for MOSTRECENT gauges.
+ * Errors: as promc_multiprocess_init, and PROMC_EINVAL for an invalid
+ * layout, or a directory that already holds files with entries in the
+ * other layout (with AUTO: in both layouts), naming one. Any thread;
+ * before the first metric that should be shared is created. */
+PROMC_API int promc_multiprocess_init_layout(const char *dir, const char *process_id,
+                                             promc_mp_layout layout);
 /* Closes this process's files (they stay, with their values) and turns the
  * mode off; metrics created afterwards are normal. promc_mp_* handles and
  * shared families' series stay valid, but their updates no longer reach
@@ -1400,9 +1430,12 @@ PROMC_API int promc_mp_counter_add(promc_mp_counter *c, double v);
  * thread. */
 PROMC_API promc_mp_gauge *promc_mp_gauge_new(const char *name, const char *help, promc_mp_mode mode,
                                              const promc_label *labels, size_t nlabels);
-/* Sets the value (one atomic store). NULL is a no-op. Any thread. */
+/* Sets the value (one atomic store; in the MOSTRECENT modes a second one,
+ * of the time). NULL is a no-op. Any thread. */
 PROMC_API void promc_mp_gauge_set(promc_mp_gauge *g, double v);
-/* Adds v (negative to subtract). Lock-free; NULL is a no-op. Any thread. */
+/* Adds v (negative to subtract) to this process's value; in the
+ * MOSTRECENT modes that value becomes the most recent (client_python
+ * refuses inc and dec there). Lock-free; NULL is a no-op. Any thread. */
 PROMC_API void promc_mp_gauge_add(promc_mp_gauge *g, double v);
 
 /* The histogram series of name with these finite, increasing bounds (the
@@ -1430,13 +1463,13 @@ PROMC_API void promc_mp_summary_observe(promc_mp_summary *s, double v);
 
 /* A collector (registered as promc_counter_new does) that reads every *.db
  * file of dir at each scrape -- files of live and dead processes, written
- * by promc or by client_python -- and emits the aggregate: counters,
- * histograms and summaries summed, gauges by their mode. dir NULL: the
- * directory of promc_multiprocess_init, else PROMETHEUS_MULTIPROC_DIR. A
- * file that is not a valid multi-process file (garbage, truncated, another
- * format, a key longer than 64 KiB, client_python 0.18+'s layout with a
- * timestamp per value) is left out, whole, and shown as a sample of the
- * gauge promc_multiprocess_refused_files{file,reason} instead; the rest is
+ * by promc or by client_python, in either layout -- and emits the
+ * aggregate: counters, histograms and summaries summed, gauges by their
+ * mode. dir NULL: the directory of promc_multiprocess_init, else
+ * PROMETHEUS_MULTIPROC_DIR. A file that is not a valid multi-process file
+ * (garbage, truncated, another format, a key longer than 64 KiB) is left
+ * out, whole, and shown as a sample of the gauge
+ * promc_multiprocess_refused_files{file,reason} instead; the rest is
  * served.
  * Errors: NULL with PROMC_EINVAL (no directory, not a directory),
  * PROMC_EEXIST, PROMC_ENOMEM. Any thread. */
@@ -1446,8 +1479,9 @@ PROMC_API promc_metric *promc_multiprocess_collector_new(promc_registry *reg, co
  * its live gauge files (as client_python's mark_process_dead) and its
  * ALL-mode gauge files (which client_python keeps: a series per dead pid,
  * without bound), then folds its counter, histogram, summary and
- * min/max/sum gauge files into <type>_compacted.db files and removes them,
- * so neither the directory nor the scrape grows with worker restarts.
+ * min/max/sum/mostrecent gauge files into <type>_compacted.db files (in
+ * the timestamped layout when any file folded is) and removes them, so
+ * neither the directory nor the scrape grows with worker restarts.
  * Files of it that a child of fork() kept aside (<type>_<pid>+<n>.db) go
  * the same way. Collectors of this library never see a half-done compaction (a
  * lock file); see docs/MULTIPROCESS.md for client_python readers. Call it

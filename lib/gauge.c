@@ -5,8 +5,9 @@
  *
  * A gauge created in multi-process mode is a shared family (mp_series.h):
  * its family has type data (the mode), and each child's bits hold the
- * address of its cell in the mode's file instead of the value, so every
- * call below works on that cell. A normal gauge has no type data.
+ * address of its series (a promc_mp_gauge) instead of the value, so every
+ * call below goes to the series' cell in the mode's file (and, in the
+ * mostrecent modes, its timestamp). A normal gauge has no type data.
  */
 #include "constructor.h"
 #include "family.h"
@@ -25,12 +26,13 @@ struct gauge_child {
     _Atomic uint64_t bits;
 };
 
-static _Atomic uint64_t *cell(promc_gauge *g)
+/* A shared family's series, or NULL for a normal gauge. */
+static promc_mp_gauge *shared(const promc_gauge *g)
 {
     struct gauge_child *k = (struct gauge_child *)g;
-    if (__builtin_expect(k->base.family->type_data != NULL, 0)) /* shared */
-        return (_Atomic uint64_t *)(uintptr_t)atomic_load_explicit(&k->bits, memory_order_relaxed);
-    return &k->bits;
+    if (__builtin_expect(k->base.family->type_data != NULL, 0))
+        return (promc_mp_gauge *)(uintptr_t)atomic_load_explicit(&k->bits, memory_order_relaxed);
+    return NULL;
 }
 
 static void child_series(struct promc_metric *m, struct promc__child *c, struct promc__sink *s,
@@ -62,7 +64,7 @@ static int shared_init_child(struct promc_metric *m, struct promc__child *c)
     promc_mp_gauge *h = promc__mp_shared_gauge(m, c, d->mode);
     if (!h)
         return promc_last_error_code();
-    atomic_init(&((struct gauge_child *)c)->bits, (uint64_t)(uintptr_t)promc__mp_gauge_cell(h));
+    atomic_init(&((struct gauge_child *)c)->bits, (uint64_t)(uintptr_t)h);
     return PROMC_OK;
 }
 
@@ -132,8 +134,13 @@ promc_gauge_vec *promc_gauge_vec_new(promc_registry *reg, const char *name, cons
 
 void promc_gauge_add(promc_gauge *g, double v)
 {
-    if (g)
-        promc__atomic_add_double(cell(g), v);
+    if (!g)
+        return;
+    promc_mp_gauge *h = shared(g);
+    if (h)
+        promc_mp_gauge_add(h, v);
+    else
+        promc__atomic_add_double(&((struct gauge_child *)g)->bits, v);
 }
 
 void promc_gauge_sub(promc_gauge *g, double v)
@@ -153,8 +160,14 @@ void promc_gauge_dec(promc_gauge *g)
 
 void promc_gauge_set(promc_gauge *g, double v)
 {
-    if (g)
-        atomic_store_explicit(cell(g), promc__double_to_bits(v), memory_order_relaxed);
+    if (!g)
+        return;
+    promc_mp_gauge *h = shared(g);
+    if (h)
+        promc_mp_gauge_set(h, v);
+    else
+        atomic_store_explicit(&((struct gauge_child *)g)->bits, promc__double_to_bits(v),
+                              memory_order_relaxed);
 }
 
 void promc_gauge_set_to_current_time(promc_gauge *g)
@@ -164,9 +177,12 @@ void promc_gauge_set_to_current_time(promc_gauge *g)
 
 double promc_gauge_get(const promc_gauge *g)
 {
-    return g ? promc__bits_to_double(
-                   atomic_load_explicit(cell((promc_gauge *)g), memory_order_relaxed))
-             : 0;
+    if (!g)
+        return 0;
+    promc_mp_gauge *h = shared(g);
+    return h ? promc__mp_gauge_value(h)
+             : promc__bits_to_double(atomic_load_explicit(&((const struct gauge_child *)g)->bits,
+                                                          memory_order_relaxed));
 }
 
 promc_gauge_timer promc_gauge_timer_start(promc_gauge *g)

@@ -6,6 +6,8 @@
  * cell with a CAS on its 64-bit pattern, so the hot paths take no lock and
  * allocate nothing.
  */
+#define _DEFAULT_SOURCE /* DT_* */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -27,6 +29,7 @@ struct promc_mp_counter {
 
 struct promc_mp_gauge {
     _Atomic uint64_t *cell;
+    _Atomic uint64_t *stamp; /* mostrecent modes: the timestamp beside the value */
 };
 
 struct promc_mp_summary {
@@ -47,7 +50,7 @@ struct family {
     char *signature; /* type, help, mode, label names, bounds as text */
 };
 
-#define NFILES 11 /* counter, histogram, summary, 8 gauge modes */
+#define NFILES 13 /* counter, histogram, summary, 10 gauge modes */
 
 static pthread_mutex_t mp_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
@@ -55,13 +58,15 @@ static struct {
     bool atfork_registered;
     char *dir;
     char id[32];
+    unsigned layout; /* PROMC__MP_VALUE or PROMC__MP_STAMPED */
     struct promc__mp_file *files[NFILES];
     struct promc__mp_table families, series;
     long fork_failures; /* children that kept writing into their parent's files */
 } mp;
 
-static const char *const mode_names[] = {"all", "liveall", "min", "livemin",
-                                         "max", "livemax", "sum", "livesum"};
+static const char *const mode_names[] = {"all",        "liveall",       "min", "livemin",
+                                         "max",        "livemax",       "sum", "livesum",
+                                         "mostrecent", "livemostrecent"};
 
 const char *promc__mp_mode_name(promc_mp_mode mode)
 {
@@ -139,8 +144,65 @@ static bool valid_id(const char *id)
     return strcmp(id, "compacted") != 0;
 }
 
+/* Refuses (stops the read of) a file whose keys are not JSON lists:
+ * garbage does not decide a directory's layout. */
+static int key_shaped(void *ctx, const struct promc__mp_entry *e)
+{
+    (void)ctx;
+    return e->key_len >= 2 && e->key[0] == '[' && e->key[e->key_len - 1] == ']' ? 0 : -1;
+}
+
+/* The layout of the valid files already in dir: PROMC__MP_VALUE or
+ * PROMC__MP_STAMPED, 0 when no file has entries, or -1 with the error
+ * recorded when files of both layouts are there (no reader of
+ * client_python reads such a directory). */
+static int layout_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return promc__fail(PROMC_EINVAL, "cannot list multi-process directory \"%s\": %s", dir,
+                           strerror(errno));
+    char *first[2] = {NULL, NULL}; /* a file of each layout */
+    struct dirent *de;
+    char path[4096];
+    while ((de = readdir(d)) && !(first[0] && first[1])) {
+        size_t n = strlen(de->d_name);
+        if (de->d_name[0] == '.' || n < 4 || strcmp(de->d_name + n - 3, ".db") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        unsigned got = 0;
+        const char *reason;
+        if (promc__mp_file_read(path, key_shaped, NULL, &got, &reason) == 0 && got) {
+            int i = got == PROMC__MP_STAMPED;
+            if (!first[i] && !(first[i] = promc__strdup(de->d_name))) {
+                closedir(d);
+                promc__free(first[1 - i]);
+                return promc__fail(PROMC_ENOMEM, "out of memory");
+            }
+        }
+    }
+    closedir(d);
+    int rc = first[1] ? PROMC__MP_STAMPED : first[0] ? PROMC__MP_VALUE : 0;
+    if (first[0] && first[1])
+        rc = promc__fail(PROMC_EINVAL,
+                         "multi-process directory \"%s\" holds files of both layouts (\"%s\": a "
+                         "value per entry, client_python before 0.18; \"%s\": a value and a "
+                         "timestamp, 0.18 and later), which no client_python reads; empty it",
+                         dir, first[0], first[1]);
+    promc__free(first[0]);
+    promc__free(first[1]);
+    return rc;
+}
+
 int promc_multiprocess_init(const char *dir, const char *process_id)
 {
+    return promc_multiprocess_init_layout(dir, process_id, PROMC_MP_LAYOUT_AUTO);
+}
+
+int promc_multiprocess_init_layout(const char *dir, const char *process_id, promc_mp_layout layout)
+{
+    if ((unsigned)layout > PROMC_MP_LAYOUT_TIMESTAMPED)
+        return promc__fail(PROMC_EINVAL, "invalid multi-process layout %d", (int)layout);
     const char *source = "the directory argument";
     if (!dir) {
         dir = getenv("PROMETHEUS_MULTIPROC_DIR");
@@ -158,6 +220,21 @@ int promc_multiprocess_init(const char *dir, const char *process_id)
         return promc__fail(PROMC_EINVAL,
                            "invalid process id \"%s\": 1 to 31 of [A-Za-z0-9.-], not \"compacted\"",
                            process_id);
+    int found = layout_in(dir);
+    if (found < 0)
+        return promc_last_error_code();
+    unsigned want = layout == PROMC_MP_LAYOUT_VALUE         ? PROMC__MP_VALUE
+                    : layout == PROMC_MP_LAYOUT_TIMESTAMPED ? PROMC__MP_STAMPED
+                    : found                                 ? (unsigned)found
+                                                            : PROMC__MP_VALUE;
+    if (found && (unsigned)found != want)
+        return promc__fail(PROMC_EINVAL,
+                           "multi-process directory \"%s\" holds files in %s layout, not the one "
+                           "asked for: readers of client_python cannot read a directory of both",
+                           dir,
+                           found == PROMC__MP_STAMPED
+                               ? "the timestamped (client_python 0.18 and later)"
+                               : "the value (client_python before 0.18)");
     char *copy = promc__strdup(dir);
     if (!copy)
         return promc__fail(PROMC_ENOMEM, "out of memory");
@@ -177,6 +254,7 @@ int promc_multiprocess_init(const char *dir, const char *process_id)
         mp.atfork_registered = true;
     }
     mp.dir = copy;
+    mp.layout = want;
     if (process_id)
         snprintf(mp.id, sizeof mp.id, "%s", process_id);
     else
@@ -266,7 +344,7 @@ static struct promc__mp_file *file_for(enum kind k, promc_mp_mode mode)
             snprintf(prefix, sizeof prefix, "gauge_%s", mode_names[mode]);
         else
             snprintf(prefix, sizeof prefix, "%s", kind_names[k]);
-        mp.files[slot] = promc__mp_file_open(mp.dir, prefix, mp.id);
+        mp.files[slot] = promc__mp_file_open(mp.dir, prefix, mp.id, mp.layout);
     }
     return mp.files[slot];
 }
@@ -438,6 +516,11 @@ static _Atomic uint64_t *cell_of(struct promc__mp_file *f, const char *metric, c
     return cell;
 }
 
+static bool recent(promc_mp_mode mode)
+{
+    return mode == PROMC_MP_MOSTRECENT || mode == PROMC_MP_LIVEMOSTRECENT;
+}
+
 /* Creates (or finds) a series; mp_lock held. */
 static void *create(const struct request *r, const promc_label *sorted, const char *metric)
 {
@@ -476,6 +559,8 @@ static void *create(const struct request *r, const promc_label *sorted, const ch
         struct promc_mp_gauge *g = h = promc__calloc(1, sizeof *g);
         ok = g && !sample.oom &&
              (g->cell = cell_of(f, metric, metric, sorted, r->nlabels, NULL, r->help));
+        if (ok && recent(r->mode))
+            g->stamp = g->cell + 1; /* the stamped layout: checked in series_new */
         break;
     }
     case K_SUMMARY: {
@@ -549,6 +634,12 @@ static void *series_new(const struct request *r)
         promc__fail(PROMC_ESTATE,
                     "%s \"%s\": multi-process mode is off (call promc_multiprocess_init first)",
                     r->what, r->name);
+    else if (r->kind == K_GAUGE && recent(r->mode) && mp.layout != PROMC__MP_STAMPED)
+        promc__fail(PROMC_EINVAL,
+                    "gauge \"%s\": mode %s needs a timestamp per value, which the directory's "
+                    "layout (client_python before 0.18) has not: turn the mode on with "
+                    "promc_multiprocess_init_layout(..., PROMC_MP_LAYOUT_TIMESTAMPED)",
+                    r->name, mode_names[r->mode]);
     else if (family_check(r, metric, sorted) == PROMC_OK)
         h = create(r, sorted, metric);
     pthread_mutex_unlock(&mp_lock);
@@ -607,16 +698,29 @@ int promc_mp_counter_add(promc_mp_counter *c, double v)
     return promc__ok();
 }
 
+/* A mostrecent gauge's value was just changed: its timestamp follows,
+ * with release, so a reader that loads the timestamp first (acquire)
+ * never pairs it with an older value (mp_file.c). */
+static void stamp(promc_mp_gauge *g)
+{
+    if (g->stamp)
+        atomic_store_explicit(g->stamp, promc__double_to_bits(promc__now()), memory_order_release);
+}
+
 void promc_mp_gauge_set(promc_mp_gauge *g, double v)
 {
-    if (g)
-        atomic_store_explicit(g->cell, promc__double_to_bits(v), memory_order_relaxed);
+    if (!g)
+        return;
+    atomic_store_explicit(g->cell, promc__double_to_bits(v), memory_order_relaxed);
+    stamp(g);
 }
 
 void promc_mp_gauge_add(promc_mp_gauge *g, double v)
 {
-    if (g)
-        promc__atomic_add_double(g->cell, v);
+    if (!g)
+        return;
+    promc__atomic_add_double(g->cell, v);
+    stamp(g);
 }
 
 void promc_mp_histogram_observe(promc_mp_histogram *h, double v)
@@ -656,9 +760,4 @@ void promc__mp_counter_add(promc_mp_counter *c, double v)
 double promc__mp_gauge_value(const promc_mp_gauge *g)
 {
     return promc__bits_to_double(atomic_load_explicit(g->cell, memory_order_relaxed));
-}
-
-_Atomic uint64_t *promc__mp_gauge_cell(promc_mp_gauge *g)
-{
-    return g->cell;
 }

@@ -7,7 +7,8 @@
 
 #include "promc.h"
 
-/* "all", "liveall", ... for a valid mode; NULL otherwise. */
+/* "all", "liveall", ... "livemostrecent" for a valid mode; NULL
+ * otherwise. */
 const char *promc__mp_mode_name(promc_mp_mode mode);
 /* A copy of the directory promc_multiprocess_init chose, or NULL (the
  * caller frees it). */
@@ -26,9 +27,6 @@ double promc__mp_counter_value(const promc_mp_counter *c);
  * shared families' hot paths (mp_series.h). */
 void promc__mp_counter_add(promc_mp_counter *c, double v);
 double promc__mp_gauge_value(const promc_mp_gauge *g);
-/* A gauge's file cell (a double's bits), for the shared families' hot
- * paths; stable for the process's life. */
-_Atomic uint64_t *promc__mp_gauge_cell(promc_mp_gauge *g);
 
 #endif
 

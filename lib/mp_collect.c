@@ -29,7 +29,8 @@ struct series {
     promc_label *labels; /* sorted by name, le left out for histograms */
     void *block;         /* the strings of labels */
     double value;        /* counter, gauge: the value; histogram, summary: the sum */
-    double count;        /* summary */
+    double count;        /* summary; gauges: 1 once seen */
+    double stamp;        /* mostrecent gauges: the timestamp of value */
     size_t nb;           /* histogram buckets: bound, non-cumulative count */
     double *bounds, *counts;
 };
@@ -137,8 +138,6 @@ struct fname {
 
 static bool parse_name(const char *name, struct fname *fn)
 {
-    static const char *const modes[] = {"all", "liveall", "min", "livemin",
-                                        "max", "livemax", "sum", "livesum"};
     const char *us = strchr(name, '_');
     size_t tl = us ? (size_t)(us - name) : strlen(name);
     static const char *const types[] = {"counter", "gauge", "histogram", "summary"};
@@ -158,9 +157,11 @@ static bool parse_name(const char *name, struct fname *fn)
     if (!us2)
         return false;
     fn->mode = -1;
-    for (int i = 0; i < 8; i++)
-        if (strlen(modes[i]) == (size_t)(us2 - m) && strncmp(m, modes[i], (size_t)(us2 - m)) == 0)
+    for (int i = 0; promc__mp_mode_name((promc_mp_mode)i); i++) {
+        const char *mode = promc__mp_mode_name((promc_mp_mode)i);
+        if (strlen(mode) == (size_t)(us2 - m) && strncmp(m, mode, (size_t)(us2 - m)) == 0)
             fn->mode = i;
+    }
     if (fn->mode < 0)
         return false;
     const char *p = us2 + 1;
@@ -187,7 +188,7 @@ static int cmp_label(const void *a, const void *b)
 /* One entry of a file, parsed. */
 struct item {
     struct promc__mp_parsed k;
-    double value;
+    double value, timestamp;
 };
 
 struct file_read {
@@ -215,6 +216,7 @@ static int collect_entry(void *ctx, const struct promc__mp_entry *e)
         fr->bad_key = !oom;
         return -1;
     }
+    fr->items[fr->n].timestamp = e->timestamp;
     fr->items[fr->n++].value = e->value;
     return 0;
 }
@@ -375,7 +377,12 @@ static void merge_item(struct agg *a, const struct fname *fn, struct item *it, c
     }
     case F_GAUGE: {
         bool keep_pid = f->mode == PROMC_MP_ALL || f->mode == PROMC_MP_LIVEALL;
+        bool recent = f->mode == PROMC_MP_MOSTRECENT || f->mode == PROMC_MP_LIVEMOSTRECENT;
         bool fresh = false;
+        /* As client_python: a value never set (timestamp 0, or a file in
+         * the value layout) is no candidate for the most recent. */
+        if (recent && !(it->timestamp > 0))
+            return;
         struct series *s = series_for(a, f, k->sample, ls, n, keep_pid ? fn->pid : NULL);
         if (!s)
             return;
@@ -394,6 +401,13 @@ static void merge_item(struct agg *a, const struct fname *fn, struct item *it, c
         case PROMC_MP_SUM:
         case PROMC_MP_LIVESUM:
             s->value += v;
+            break;
+        case PROMC_MP_MOSTRECENT:
+        case PROMC_MP_LIVEMOSTRECENT:
+            if (fresh || it->timestamp > s->stamp) {
+                s->value = v;
+                s->stamp = it->timestamp;
+            }
             break;
         default:
             s->value = v;
@@ -436,11 +450,7 @@ static void read_file(struct agg *a, const char *dir, const char *name)
         return;
     }
     if (!parse_name(name, &fn)) {
-        bool recent = strncmp(name, "gauge_mostrecent_", 17) == 0 ||
-                      strncmp(name, "gauge_livemostrecent_", 21) == 0;
-        refuse(a, name,
-               recent ? "gauge mode mostrecent (client_python 0.18+) is not supported"
-                      : "not a multi-process file name (<type>_<pid>.db)");
+        refuse(a, name, "not a multi-process file name (<type>_<pid>.db)");
         return;
     }
     size_t pl = strlen(dir) + strlen(name) + 2;
@@ -452,7 +462,7 @@ static void read_file(struct agg *a, const char *dir, const char *name)
     snprintf(path, pl, "%s/%s", dir, name);
     struct file_read fr = {0};
     const char *reason = NULL;
-    int rc = promc__mp_file_read(path, collect_entry, &fr, &reason);
+    int rc = promc__mp_file_read(path, collect_entry, &fr, NULL, &reason);
     promc__free(path);
     if (rc == 0) {
         const char *bad = NULL;

@@ -25,14 +25,16 @@
 #include "mp_key.h"
 #include "mp_table.h"
 
-/* How the values of one key from several files combine. */
-enum fold { FOLD_SUM, FOLD_MIN, FOLD_MAX };
+/* How the values of one key from several files combine (RECENT: the one
+ * with the latest timestamp). */
+enum fold { FOLD_SUM, FOLD_MIN, FOLD_MAX, FOLD_RECENT };
 
 struct merged {
     struct promc__mp_table values; /* key -> index into keys/vals */
     char **keys;
-    double *vals;
+    double *vals, *stamps;
     size_t n, cap;
+    unsigned layout; /* PROMC__MP_STAMPED once any file read is */
     enum fold fold;
     bool check;       /* check each key as the collector does */
     const char *type; /* counter, gauge, histogram, summary: for the check */
@@ -83,6 +85,12 @@ static int merge_entry(void *ctx, const struct promc__mp_entry *e)
         case FOLD_MAX:
             *v = e->value > *v ? e->value : *v;
             break;
+        case FOLD_RECENT:
+            if (e->timestamp > m->stamps[*at]) {
+                *v = e->value;
+                m->stamps[*at] = e->timestamp;
+            }
+            break;
         }
         promc__free(key);
         return 0;
@@ -95,7 +103,10 @@ static int merge_entry(void *ctx, const struct promc__mp_entry *e)
         double *v = k ? promc__realloc(m->vals, cap * sizeof *v) : NULL;
         if (v)
             m->vals = v;
-        if (!k || !v) {
+        double *t = v ? promc__realloc(m->stamps, cap * sizeof *t) : NULL;
+        if (t)
+            m->stamps = t;
+        if (!k || !v || !t) {
             promc__free(key);
             m->oom = true;
             return -1;
@@ -113,6 +124,7 @@ static int merge_entry(void *ctx, const struct promc__mp_entry *e)
     }
     *idx = m->n;
     m->keys[m->n] = key;
+    m->stamps[m->n] = e->timestamp;
     m->vals[m->n++] = e->value;
     return 0;
 }
@@ -122,6 +134,7 @@ static void merged_free(struct merged *m)
     promc__mp_table_free(&m->values, promc__free);
     promc__free_strings(m->keys, m->n);
     promc__free(m->vals);
+    promc__free(m->stamps);
 }
 
 /* Reads path into m (a missing file is nothing). PROMC_OK or the error. */
@@ -130,7 +143,8 @@ static int merge_file(struct merged *m, const char *path)
     const char *reason = NULL;
     /* Validate first, then merge: a bad file adds nothing. */
     struct merged probe = {.fold = m->fold, .check = true, .type = m->type};
-    int rc = promc__mp_file_read(path, merge_entry, &probe, &reason);
+    unsigned layout = 0;
+    int rc = promc__mp_file_read(path, merge_entry, &probe, &layout, &reason);
     merged_free(&probe);
     if (rc == ENOENT)
         return PROMC_OK;
@@ -143,9 +157,11 @@ static int merge_file(struct merged *m, const char *path)
                          : probe.bad_key
                              ? "a key is not client_python's JSON, or no scrape could serve it"
                              : "a key holds a NUL byte");
-    rc = promc__mp_file_read(path, merge_entry, m, &reason);
+    rc = promc__mp_file_read(path, merge_entry, m, NULL, &reason);
     if (rc == ENOENT)
         return PROMC_OK;
+    if (layout == PROMC__MP_STAMPED)
+        m->layout = PROMC__MP_STAMPED;
     if (rc != 0 || m->oom)
         return m->oom
                    ? promc__fail(PROMC_ENOMEM, "out of memory")
@@ -159,7 +175,8 @@ static int write_compacted(struct merged *m, const char *dir, const char *prefix
     struct promc__buf b = {0};
     promc__buf_put(&b, "\0\0\0\0\0\0\0\0", 8);
     for (size_t i = 0; i < m->n; i++)
-        promc__mp_buf_entry(&b, m->keys[i], strlen(m->keys[i]), m->vals[i]);
+        promc__mp_buf_entry(&b, m->layout, m->keys[i], strlen(m->keys[i]), m->vals[i],
+                            m->stamps[i]);
     if (b.oom || b.len > PROMC__MP_MAX_SIZE) {
         promc__free(b.p);
         return b.oom ? promc__fail(PROMC_ENOMEM, "out of memory")
@@ -293,7 +310,9 @@ static int compact(const char *dir, const struct listing *l, const char *prefix,
         promc__free(names);
         return rc;
     }
-    struct merged m = {.fold = fold, .type = strncmp(prefix, "gauge", 5) == 0 ? "gauge" : prefix};
+    struct merged m = {.fold = fold,
+                       .layout = PROMC__MP_VALUE,
+                       .type = strncmp(prefix, "gauge", 5) == 0 ? "gauge" : prefix};
     char path[4096];
     snprintf(path, sizeof path, "%s/%s_compacted.db", dir, prefix);
     rc = merge_file(&m, path);
@@ -345,8 +364,8 @@ int promc_multiprocess_mark_process_dead(const char *dir, const char *pid)
      * client_python's mark_process_dead, and -- unlike it -- the all-mode
      * ones too, which it keeps forever under the dead pid: one file and
      * one series per restart, without bound (docs/MULTIPROCESS.md). */
-    static const char *const gone[] = {"gauge_liveall", "gauge_livemin", "gauge_livemax",
-                                       "gauge_livesum", "gauge_all"};
+    static const char *const gone[] = {"gauge_liveall", "gauge_livemin",        "gauge_livemax",
+                                       "gauge_livesum", "gauge_livemostrecent", "gauge_all"};
     struct listing l;
     int rc = list_files_of(d, pid, &l);
     for (size_t i = 0; i < sizeof gone / sizeof *gone && rc == PROMC_OK; i++)
@@ -354,8 +373,13 @@ int promc_multiprocess_mark_process_dead(const char *dir, const char *pid)
     static const struct {
         const char *prefix;
         enum fold fold;
-    } kinds[] = {{"counter", FOLD_SUM},   {"histogram", FOLD_SUM}, {"summary", FOLD_SUM},
-                 {"gauge_sum", FOLD_SUM}, {"gauge_min", FOLD_MIN}, {"gauge_max", FOLD_MAX}};
+    } kinds[] = {{"counter", FOLD_SUM},
+                 {"histogram", FOLD_SUM},
+                 {"summary", FOLD_SUM},
+                 {"gauge_sum", FOLD_SUM},
+                 {"gauge_min", FOLD_MIN},
+                 {"gauge_max", FOLD_MAX},
+                 {"gauge_mostrecent", FOLD_RECENT}};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds && rc == PROMC_OK; i++)
         rc = compact(d, &l, kinds[i].prefix, kinds[i].fold, pid);
     promc__free_strings(l.names, l.n);

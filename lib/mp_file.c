@@ -25,6 +25,7 @@ struct promc__mp_file {
     unsigned char *base; /* PROMC__MP_MAX_SIZE bytes reserved; the file's first cap mapped */
     size_t cap;          /* the file's size */
     uint32_t used;       /* bytes of entries + header (also in the file's header) */
+    unsigned layout;     /* PROMC__MP_VALUE or PROMC__MP_STAMPED: bytes after a key */
     uint32_t *index;     /* open addressing: entry offsets, 0 = empty */
     size_t index_size, nentries;
 };
@@ -80,10 +81,48 @@ static const char *walk(const unsigned char *base, size_t u, size_t value_size)
     return NULL;
 }
 
-/* Checks the entries of a mapped file of `size` bytes; on success *used
- * is where they end. reason: a static text. */
-static bool validate(const unsigned char *base, size_t size, uint32_t *used, const char **reason)
+/* Whether every key up to u, read in a layout, looks like client_python's
+ * JSON list: "[...]". */
+static bool bracketed(const unsigned char *base, size_t u, size_t value_size)
 {
+    for (size_t pos = 8; pos < u;) {
+        size_t len = (size_t)load_i32(base + pos);
+        if (base[pos + 4] != '[' || base[pos + 4 + len - 1] != ']')
+            return false;
+        pos += 4 + padded_len(len) + value_size;
+    }
+    return true;
+}
+
+/* Which layout the entries up to u fit (NULL, *layout set), or why they
+ * fit neither. client_python 0.18 and later store a timestamp after each
+ * value, in every file, with no version field. Real files fit one layout
+ * only: read the other way, the first entry ends at a length of zero (a
+ * timestamp of 0.0) or inside a key, and a file of one entry has `used` 8
+ * bytes off (docs/MULTIPROCESS.md). Should a file ever fit both, its keys'
+ * brackets decide, then the layout the caller expects (hint). */
+static const char *layout_of(const unsigned char *base, size_t u, unsigned hint, unsigned *layout)
+{
+    const char *value = walk(base, u, PROMC__MP_VALUE);
+    const char *stamped = walk(base, u, PROMC__MP_STAMPED);
+    if (value && stamped)
+        return value;
+    if (!value && !stamped) {
+        bool v = bracketed(base, u, PROMC__MP_VALUE), st = bracketed(base, u, PROMC__MP_STAMPED);
+        *layout = v != st ? (v ? PROMC__MP_VALUE : PROMC__MP_STAMPED) : hint;
+    } else {
+        *layout = value ? PROMC__MP_STAMPED : PROMC__MP_VALUE;
+    }
+    return NULL;
+}
+
+/* Checks the entries of a mapped file of `size` bytes; on success *used
+ * is where they end and *layout their layout (0 when there are none; hint
+ * as for layout_of). reason: a static text. */
+static bool validate(const unsigned char *base, size_t size, unsigned hint, uint32_t *used,
+                     unsigned *layout, const char **reason)
+{
+    *layout = 0;
     if (size < 8) {
         *reason = "shorter than its 8-byte header";
         return false;
@@ -103,18 +142,12 @@ static bool validate(const unsigned char *base, size_t size, uint32_t *used, con
         *reason = "its used size is not a multiple of 8 (not a multi-process file)";
         return false;
     }
-    const char *why = walk(base, (size_t)u, 8);
-    if (why) {
-        /* client_python 0.18 and later store a timestamp after each value
-         * (16 bytes), in every file, with no version field. Real files fit
-         * one layout only: read the other way, the first entry ends at a
-         * length of zero (a timestamp of 0.0) or inside a key, and a file
-         * of one entry has `used` 8 bytes off (docs/MULTIPROCESS.md). */
-        if (!walk(base, (size_t)u, 16))
-            why = "written in client_python 0.18+'s layout (a value and a timestamp per "
-                  "entry), which promc does not read";
-        *reason = why;
-        return false;
+    if (u > 8) {
+        const char *why = layout_of(base, (size_t)u, hint, layout);
+        if (why) {
+            *reason = why;
+            return false;
+        }
     }
     *used = (uint32_t)u;
     return true;
@@ -236,12 +269,23 @@ static char *concat(const char *a, const char *b, const char *c, const char *d, 
     return s;
 }
 
-struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, const char *id)
+/* What a layout is called in messages. */
+static const char *layout_name(unsigned layout)
+{
+    return layout == PROMC__MP_STAMPED ? "client_python 0.18+'s layout (a value and a timestamp "
+                                         "per entry)"
+                                       : "client_python 0.17's and earlier layout (a value per "
+                                         "entry)";
+}
+
+struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, const char *id,
+                                           unsigned layout)
 {
     struct promc__mp_file *f = promc__calloc(1, sizeof *f);
     if (!f)
         return promc__fail_null(PROMC_ENOMEM, "out of memory");
     f->fd = -1;
+    f->layout = layout;
     f->dir = concat(dir, "/", "", "", "");
     f->prefix = promc__strdup(prefix);
     f->path = concat(dir, "/", prefix, "_", id);
@@ -288,7 +332,8 @@ struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, 
         const char *reason = NULL;
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, f->fd, 0);
         uint32_t u;
-        if (p == MAP_FAILED || !validate(p, (size_t)st.st_size, &u, &reason) || u > 8)
+        unsigned got;
+        if (p == MAP_FAILED || !validate(p, (size_t)st.st_size, layout, &u, &got, &reason) || u > 8)
             reason = reason ? reason : "shorter than 64 KiB";
         if (p != MAP_FAILED)
             munmap(p, (size_t)st.st_size);
@@ -305,9 +350,17 @@ struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, 
     }
     const char *reason = NULL;
     uint32_t used;
-    if (!validate(f->base, f->cap, &used, &reason)) {
+    unsigned got;
+    if (!validate(f->base, f->cap, layout, &used, &got, &reason)) {
         void *err =
             promc__fail_null(PROMC_EIO, "refusing multi-process file \"%s\": %s", f->path, reason);
+        promc__mp_file_close(f);
+        return err;
+    }
+    if (got && got != layout) {
+        void *err = promc__fail_null(
+            PROMC_EIO, "refusing to continue multi-process file \"%s\": it is in %s, not in %s",
+            f->path, layout_name(got), layout_name(layout));
         promc__mp_file_close(f);
         return err;
     }
@@ -322,7 +375,7 @@ struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, 
             promc__mp_file_close(f);
             return promc__fail_null(PROMC_ENOMEM, "out of memory");
         }
-        pos += (uint32_t)(4 + padded_len(len) + 8);
+        pos += (uint32_t)(4 + padded_len(len) + layout);
     }
     return f;
 }
@@ -337,7 +390,7 @@ _Atomic uint64_t *promc__mp_file_cell(struct promc__mp_file *f, const char *key,
                                 "multi-process key of %zu bytes is longer than the limit of "
                                 "64 KiB (name, labels and help as JSON)",
                                 len);
-    size_t need = 4 + padded_len(len) + 8;
+    size_t need = 4 + padded_len(len) + f->layout;
     if (need > PROMC__MP_MAX_SIZE - f->used)
         return promc__fail_null(PROMC_ELIMIT,
                                 "multi-process file \"%s\" cannot hold more than 1 GiB", f->path);
@@ -359,6 +412,8 @@ _Atomic uint64_t *promc__mp_file_cell(struct promc__mp_file *f, const char *key,
     memset(e + 4 + len, ' ', padded_len(len) - len);
     _Atomic uint64_t *cell = (_Atomic uint64_t *)(void *)(e + 4 + padded_len(len));
     atomic_store_explicit(cell, 0, memory_order_relaxed);
+    if (f->layout == PROMC__MP_STAMPED)
+        atomic_store_explicit(cell + 1, 0, memory_order_relaxed);
     off = f->used;
     f->used += (uint32_t)need;
     /* The entry is complete before it becomes visible. */
@@ -429,7 +484,9 @@ bool promc__mp_file_fork_child(struct promc__mp_file *f, long pid)
         size_t len = (size_t)load_i32(f->base + pos);
         _Atomic uint64_t *cell = (_Atomic uint64_t *)(void *)(f->base + pos + 4 + padded_len(len));
         atomic_store_explicit(cell, 0, memory_order_relaxed);
-        pos += (uint32_t)(4 + padded_len(len) + 8);
+        if (f->layout == PROMC__MP_STAMPED)
+            atomic_store_explicit(cell + 1, 0, memory_order_relaxed);
+        pos += (uint32_t)(4 + padded_len(len) + f->layout);
     }
     /* A file of a dead process that had this pid is kept, under another
      * name, so its counts stay in the aggregate: <prefix>_<pid>+<n>.db.
@@ -492,8 +549,11 @@ static unsigned char *map_for_reading(int fd, size_t *size, const char **reason)
 }
 
 int promc__mp_file_read(const char *path, int (*fn)(void *ctx, const struct promc__mp_entry *e),
-                        void *ctx, const char **reason)
+                        void *ctx, unsigned *layout, const char **reason)
 {
+    unsigned got = 0;
+    if (layout)
+        *layout = 0;
     /* O_NONBLOCK: a FIFO is refused below, not waited on. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -515,7 +575,7 @@ int promc__mp_file_read(const char *path, int (*fn)(void *ctx, const struct prom
         base = map_for_reading(fd, &size, reason);
         if (!base)
             break;
-        valid = validate(base, size, &used, reason);
+        valid = validate(base, size, PROMC__MP_VALUE, &used, &got, reason);
         if (!valid && (size_t)atomic_load_explicit(used_cell(base), memory_order_acquire) <= size)
             break; /* bad for another reason than growth */
     }
@@ -523,20 +583,28 @@ int promc__mp_file_read(const char *path, int (*fn)(void *ctx, const struct prom
     if (!base)
         return -1;
     int rc = valid ? 0 : -1;
-    for (uint32_t pos = 8; valid && pos < used && rc == 0;) {
+    if (valid && layout)
+        *layout = got;
+    for (uint32_t pos = 8; valid && fn && pos < used && rc == 0;) {
         size_t len = (size_t)load_i32(base + pos);
         _Atomic uint64_t *cell = (_Atomic uint64_t *)(void *)(base + pos + 4 + padded_len(len));
-        struct promc__mp_entry e = {
-            (const char *)base + pos + 4, len,
-            promc__bits_to_double(atomic_load_explicit(cell, memory_order_relaxed))};
+        struct promc__mp_entry e = {(const char *)base + pos + 4, len, 0, 0};
+        if (got == PROMC__MP_STAMPED) {
+            /* The timestamp first: a writer stores it after the value, with
+             * release, so a value is never older than its timestamp. */
+            e.timestamp =
+                promc__bits_to_double(atomic_load_explicit(cell + 1, memory_order_acquire));
+        }
+        e.value = promc__bits_to_double(atomic_load_explicit(cell, memory_order_relaxed));
         rc = fn(ctx, &e);
-        pos += (uint32_t)(4 + padded_len(len) + 8);
+        pos += (uint32_t)(4 + padded_len(len) + got);
     }
     munmap(base, size);
     return rc;
 }
 
-void promc__mp_buf_entry(struct promc__buf *b, const char *key, size_t len, double value)
+void promc__mp_buf_entry(struct promc__buf *b, unsigned layout, const char *key, size_t len,
+                         double value, double timestamp)
 {
     int32_t l32 = (int32_t)len;
     promc__buf_put(b, (const char *)&l32, 4);
@@ -544,6 +612,10 @@ void promc__mp_buf_entry(struct promc__buf *b, const char *key, size_t len, doub
     promc__buf_put(b, "        ", padded_len(len) - len);
     uint64_t bits = promc__double_to_bits(value);
     promc__buf_put(b, (const char *)&bits, 8);
+    if (layout == PROMC__MP_STAMPED) {
+        bits = promc__double_to_bits(timestamp);
+        promc__buf_put(b, (const char *)&bits, 8);
+    }
 }
 
 int promc__mp_dir_lock(const char *dir, bool exclusive)

@@ -2,7 +2,11 @@
  * The files of multi-process mode (mp_file.c), in client_python's mmap_dict
  * layout: an int32 `used` at offset 0, 4 bytes of padding, then entries of
  * an int32 key length, the UTF-8 key padded with spaces to 8-byte alignment
- * (always 1..8 bytes of padding, after the length), and an 8-byte double.
+ * (always 1..8 bytes of padding, after the length), and an 8-byte double
+ * -- or, in the layout of client_python 0.18 and later, two doubles: the
+ * value and a Unix timestamp (0 unless a mostrecent gauge was set). A file
+ * has no version field: a file's layout is the one its entries fit (real
+ * files fit one only; see validate in mp_file.c).
  *
  * A writer (one per file and process) reserves address space for the
  * largest file up front and maps the file into it with MAP_FIXED as it
@@ -35,13 +39,20 @@
  * with a longer key is refused whole, as any other bad file. */
 #define PROMC__MP_MAX_KEY (1u << 16)
 
+/* The two layouts, as the bytes after an entry's key. */
+#define PROMC__MP_VALUE   8  /* a value: client_python before 0.18 */
+#define PROMC__MP_STAMPED 16 /* a value and a timestamp: 0.18 and later */
+
 struct promc__mp_file; /* one file a process writes */
 
 /* Opens (creating it, or continuing it when it exists and is valid) the
- * file dir/<prefix>_<id>.db. Errors recorded (PROMC_EIO naming the file,
- * PROMC_ENOMEM); NULL then. */
-struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, const char *id);
-/* The value cell of key (appending a zero entry when absent), or NULL with
+ * file dir/<prefix>_<id>.db in a layout (PROMC__MP_VALUE or
+ * PROMC__MP_STAMPED). Errors recorded (PROMC_EIO naming the file, also
+ * when it holds entries in the other layout; PROMC_ENOMEM); NULL then. */
+struct promc__mp_file *promc__mp_file_open(const char *dir, const char *prefix, const char *id,
+                                           unsigned layout);
+/* The value cell of key (appending a zero entry when absent; in the
+ * stamped layout the timestamp cell is the next word), or NULL with
  * the error recorded (PROMC_EIO: the file cannot grow, naming it;
  * PROMC_ELIMIT: the key is longer than PROMC__MP_MAX_KEY, or the file
  * would pass PROMC__MP_MAX_SIZE). The
@@ -68,19 +79,24 @@ struct promc__mp_entry {
     const char *key;
     size_t key_len;
     double value;
+    double timestamp; /* 0 in the value layout */
 };
 
 /* Calls fn for every entry of the file at path, mapped read-only, after
- * validating the whole file first (nothing is reported from a bad file).
+ * validating the whole file first (nothing is reported from a bad file;
+ * fn NULL only validates).
+ * *layout (when not NULL) is set to the file's layout: PROMC__MP_VALUE or
+ * PROMC__MP_STAMPED, or 0 for a file without entries (either).
  * Returns 0, ENOENT when the file vanished (a live gauge file removed by
  * mark_process_dead), or -1 with why in reason (a static text). */
 int promc__mp_file_read(const char *path, int (*fn)(void *ctx, const struct promc__mp_entry *e),
-                        void *ctx, const char **reason);
+                        void *ctx, unsigned *layout, const char **reason);
 
-/* Appends an entry to a buffer being built into a new file (compaction);
- * buf starts with the 8-byte header. */
+/* Appends an entry in a layout to a buffer being built into a new file
+ * (compaction); buf starts with the 8-byte header. */
 struct promc__buf;
-void promc__mp_buf_entry(struct promc__buf *b, const char *key, size_t len, double value);
+void promc__mp_buf_entry(struct promc__buf *b, unsigned layout, const char *key, size_t len,
+                         double value, double timestamp);
 
 #endif
 

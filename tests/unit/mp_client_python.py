@@ -29,6 +29,14 @@ def keys():
 MODES = ['all', 'liveall', 'min', 'livemin', 'max', 'livemax', 'sum', 'livesum']
 
 
+def modes():
+    """The gauge modes of the client_python installed: 0.18 and later add
+    the mostrecent ones (and write timestamps)."""
+    from prometheus_client import Gauge
+    extra = ['mostrecent', 'livemostrecent']
+    return MODES + [m for m in extra if m in getattr(Gauge, '_MULTIPROC_MODES', ())]
+
+
 def write(d, n):
     os.environ['PROMETHEUS_MULTIPROC_DIR'] = d
     pids = []
@@ -39,7 +47,7 @@ def write(d, n):
             c = Counter('jobs', 'Jobs done.', ['kind'])
             c.labels('a').inc(3)
             c.labels('b').inc(1.5)
-            for m in MODES:
+            for m in modes():
                 Gauge('temp_' + m, 'Temperature.', multiprocess_mode=m).set(10 * (i + 1))
             h = Histogram('latency_seconds', 'Latency.', ['path'], buckets=[0.005, 0.1, 1, 2.5])
             for v in (0.003, 0.5, 7):

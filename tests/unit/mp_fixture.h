@@ -1,9 +1,16 @@
 /*
  * What the multi-process tests (test_multiprocess.c, test_mp_mode.c) share:
- * a temporary directory for the files, promc's aggregate of a directory
- * (as text, or one sample), the comparison with client_python's
- * MultiProcessCollector reading the same directory, and checks for forked
- * workers. Include after helpers.h.
+ * a temporary directory for the files, the layout the tests write, promc's
+ * aggregate of a directory (as text, or one sample), the comparison with
+ * client_python's MultiProcessCollector reading the same directory, and
+ * checks for forked workers. Include after helpers.h.
+ *
+ * The layout: PROMC_TEST_MP_LAYOUT=value or =timestamped in the
+ * environment (check-unit runs both programs in each), else the layout of
+ * the client_python that /usr/bin/python3 imports (Debian 12's 0.16:
+ * value; with PYTHONPATH at a checkout of client_python 0.18 or later:
+ * timestamped). client_python's reader is compared only when it reads the
+ * layout written.
  */
 #ifndef PROMC_TEST_MP_FIXTURE_H
 #define PROMC_TEST_MP_FIXTURE_H
@@ -49,6 +56,50 @@ static bool have_client_python(void)
     return have;
 }
 
+/* The layout of the client_python installed (0.18 and later write a
+ * timestamp after each value); VALUE without one. */
+static promc_mp_layout python_layout(void)
+{
+    static int layout = -1;
+    if (layout < 0)
+        layout = have_client_python() &&
+                         system(PY " -c 'import sys, prometheus_client.mmap_dict as m; "
+                                   "sys.exit(0 if hasattr(m, \"_pack_two_doubles\") else 1)' "
+                                   "2>/dev/null") == 0
+                     ? PROMC_MP_LAYOUT_TIMESTAMPED
+                     : PROMC_MP_LAYOUT_VALUE;
+    return (promc_mp_layout)layout;
+}
+
+/* The layout the tests write (see the top of this file). */
+static promc_mp_layout test_layout(void)
+{
+    const char *e = getenv("PROMC_TEST_MP_LAYOUT");
+    if (e && strcmp(e, "timestamped") == 0)
+        return PROMC_MP_LAYOUT_TIMESTAMPED;
+    if (e && strcmp(e, "value") == 0)
+        return PROMC_MP_LAYOUT_VALUE;
+    return python_layout();
+}
+
+/* Whether the mostrecent gauge modes are written (they need timestamps). */
+static inline bool test_recent(void)
+{
+    return test_layout() == PROMC_MP_LAYOUT_TIMESTAMPED;
+}
+
+/* client_python is installed and reads the layout the tests write. */
+static inline bool python_reads(void)
+{
+    return have_client_python() && python_layout() == test_layout();
+}
+
+/* promc_multiprocess_init in the tests' layout. */
+static int mp_init(const char *dir, const char *id)
+{
+    return promc_multiprocess_init_layout(dir, id, test_layout());
+}
+
 /* The aggregate of dir as text. */
 static char *render(const char *dir)
 {
@@ -76,12 +127,13 @@ static double sample(const char *dir, const char *name, const promc_label *l, si
     return v;
 }
 
-/* client_python's MultiProcessCollector on dir agrees with promc's
- * aggregate (skipped without client_python). */
-static void assert_python_agrees(const char *dir)
+/* client_python's MultiProcessCollector on dir, written in layout,
+ * agrees with promc's aggregate (skipped without a client_python that
+ * reads the layout). */
+static void assert_python_agrees_in(const char *dir, promc_mp_layout layout)
 {
-    if (!have_client_python()) {
-        fprintf(stderr, "  (client_python not installed: comparison skipped)\n");
+    if (!have_client_python() || python_layout() != layout) {
+        fprintf(stderr, "  (no client_python for this layout: comparison skipped)\n");
         return;
     }
     char *text = render(dir);
@@ -99,6 +151,12 @@ static void assert_python_agrees(const char *dir)
     promc_free(text);
     unlink(out);
     assert_int_equal(rc, 0);
+}
+
+/* The same for a directory written in the tests' layout. */
+static void assert_python_agrees(const char *dir)
+{
+    assert_python_agrees_in(dir, test_layout());
 }
 
 static void wait_ok(pid_t pid)

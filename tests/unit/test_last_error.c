@@ -1359,6 +1359,24 @@ static struct outcome ok_promc_multiprocess_init(void)
     return o;
 }
 
+static struct outcome fail_promc_multiprocess_init_layout(void)
+{
+    return seen(promc_multiprocess_init_layout("/tmp", NULL, (promc_mp_layout)9));
+}
+static struct outcome ok_promc_multiprocess_init_layout(void)
+{
+    char *d = strdup("/tmp/promc_le_XXXXXX");
+    assert_non_null(mkdtemp(d));
+    dirty();
+    struct outcome o = seen(promc_multiprocess_init_layout(d, NULL, PROMC_MP_LAYOUT_TIMESTAMPED));
+    promc_multiprocess_shutdown();
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    assert_int_equal(system(cmd), 0);
+    free(d);
+    return o;
+}
+
 static struct outcome fail_promc_mp_counter_new(void)
 {
     return seen_ptr(promc_mp_counter_new("c", "C.", NULL, 0)); /* mode off */
@@ -1555,6 +1573,7 @@ static const struct row {
     ROW(promc_reporter_add_n),
     ROW(promc_process_collector_new),
     ROW(promc_multiprocess_init),
+    ROW(promc_multiprocess_init_layout),
     ROW(promc_mp_counter_new),
     ROW(promc_mp_counter_add),
     ROW(promc_mp_gauge_new),

@@ -129,7 +129,7 @@ static void test_counters_across_workers(void **state)
     pid_t parent = fork();
     assert_true(parent >= 0);
     if (parent == 0) {
-        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(mp_init(dir, NULL) == PROMC_OK);
         promc_registry *reg = promc_registry_new();
         g_jobs = promc_counter_new(reg, "jobs_total", "Jobs done.", NULL);
         g_reqs = promc_counter_vec_new(reg, "reqs", "Requests.", PROMC_LABELS("code"), NULL);
@@ -192,16 +192,23 @@ static void test_counters_across_workers(void **state)
 /* Gauges                                                               */
 /* ------------------------------------------------------------------ */
 
-static const char *const mode_names[] = {"all", "liveall", "min", "livemin",
-                                         "max", "livemax", "sum", "livesum"};
-static promc_gauge *g_gauges[8];
+static const char *const mode_names[] = {"all",        "liveall",       "min", "livemin",
+                                         "max",        "livemax",       "sum", "livesum",
+                                         "mostrecent", "livemostrecent"};
+static promc_gauge *g_gauges[10];
+
+/* The gauge modes of the tests' layout (mp_fixture.h). */
+static int nmodes(void)
+{
+    return test_recent() ? 10 : 8;
+}
 static promc_gauge_vec *g_busy;
 
 static void gauge_work(int w, long limit, struct progress *pr)
 {
     promc_gauge *busy = promc_gauge_vec_labels(g_busy, "pool");
     CHILD_CHECK(busy);
-    for (int m = 0; m < 8; m++)
+    for (int m = 0; m < nmodes(); m++)
         promc_gauge_set(g_gauges[m], 10.0 * (w + 1));
     for (long i = 0; i < limit; i++) {
         atomic_store(&pr[w].attempt, i + 1);
@@ -218,9 +225,9 @@ static void test_gauge_modes_across_workers(void **state)
     pid_t parent = fork();
     assert_true(parent >= 0);
     if (parent == 0) {
-        CHILD_CHECK(promc_multiprocess_init(dir, "parent") == PROMC_OK);
+        CHILD_CHECK(mp_init(dir, "parent") == PROMC_OK);
         promc_registry *reg = promc_registry_new();
-        for (int m = 0; m < 8; m++) {
+        for (int m = 0; m < nmodes(); m++) {
             char name[32];
             snprintf(name, sizeof name, "temp_%s", mode_names[m]);
             promc_metric_opts o = {.mp_mode = (promc_mp_mode)m};
@@ -261,6 +268,98 @@ static void test_gauge_modes_across_workers(void **state)
     remove_dir(dir);
 }
 
+/* One worker of the mostrecent test: sets (or adds to) its series of
+ * version and term, in its own files; returns its pid. */
+static pid_t recent_worker(const char *dir, double version, double term, bool add)
+{
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        CHILD_CHECK(promc_multiprocess_init_layout(dir, NULL, PROMC_MP_LAYOUT_TIMESTAMPED) ==
+                    PROMC_OK);
+        promc_registry *reg = promc_registry_new();
+        promc_metric_opts recent = {.mp_mode = PROMC_MP_MOSTRECENT};
+        promc_metric_opts live = {.mp_mode = PROMC_MP_LIVEMOSTRECENT};
+        promc_gauge_vec *v =
+            promc_gauge_vec_new(reg, "config_version", "Version.", PROMC_LABELS("app"), &recent);
+        promc_gauge *t = promc_gauge_new(reg, "leader_term", "Term.", &live);
+        promc_gauge *web = v ? promc_gauge_vec_labels(v, "web") : NULL;
+        CHILD_CHECK(web && t && promc_gauge_vec_labels(v, "never")); /* never set */
+        if (add) {
+            promc_gauge_add(web, version);
+            promc_gauge_add(t, term);
+        } else {
+            promc_gauge_set(web, version);
+            promc_gauge_set(t, term);
+        }
+        CHILD_CHECK(promc_gauge_get(web) == version);
+        check_registry_silent(reg, "config_version");
+        promc_registry_free(reg);
+        _exit(0);
+    }
+    wait_ok(p);
+    return p;
+}
+
+/* The mostrecent modes: the value set last by any process, dead ones
+ * included (mostrecent) or only live ones (livemostrecent); an add makes
+ * the process's own value the latest; a series never set is not served;
+ * client_python 0.18+ agrees where installed. */
+static void test_mostrecent_across_workers(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    recent_worker(dir, 10, 1, false);
+    pid_t second = recent_worker(dir, 20, 2, false);
+    usleep(2000); /* timestamps: wall-clock seconds as doubles */
+    pid_t third = recent_worker(dir, 30, 3, false);
+    promc_label web = {"app", "web"};
+    assert_true(sample(dir, "config_version", &web, 1) == 30);
+    assert_true(sample(dir, "leader_term", NULL, 0) == 3);
+    assert_true(isnan(sample(dir, "config_version", &(promc_label){"app", "never"}, 1)));
+    assert_python_agrees_in(dir, PROMC_MP_LAYOUT_TIMESTAMPED);
+    /* An add: 0 + 5 in a new process, now the latest. */
+    pid_t fourth = recent_worker(dir, 5, 4, true);
+    assert_true(sample(dir, "config_version", &web, 1) == 5);
+    assert_true(sample(dir, "leader_term", NULL, 0) == 4);
+    /* The latest dies: mostrecent keeps its value, livemostrecent falls
+     * back to the latest of the others. */
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)fourth);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, pid), PROMC_OK);
+    assert_true(sample(dir, "config_version", &web, 1) == 5);
+    assert_true(sample(dir, "leader_term", NULL, 0) == 3);
+    snprintf(pid, sizeof pid, "%d", (int)third);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, pid), PROMC_OK);
+    snprintf(pid, sizeof pid, "%d", (int)second);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, pid), PROMC_OK);
+    assert_true(sample(dir, "config_version", &web, 1) == 5);
+    assert_true(sample(dir, "leader_term", NULL, 0) == 1);
+    assert_python_agrees_in(dir, PROMC_MP_LAYOUT_TIMESTAMPED);
+    /* The directory is timestamped now: a writer asking for the other
+     * layout is refused; the mode needs the timestamped layout. */
+    pid_t p = fork();
+    assert_true(p >= 0);
+    if (p == 0) {
+        CHILD_CHECK(promc_multiprocess_init_layout(dir, NULL, PROMC_MP_LAYOUT_VALUE) ==
+                    PROMC_EINVAL);
+        CHILD_CHECK(promc_multiprocess_init_layout(dir, NULL, (promc_mp_layout)7) == PROMC_EINVAL);
+        char *other = make_dir();
+        CHILD_CHECK(promc_multiprocess_init(other, NULL) == PROMC_OK); /* empty: value */
+        promc_metric_opts recent = {.mp_mode = PROMC_MP_MOSTRECENT};
+        CHILD_CHECK(!promc_gauge_new(promc_registry_new(), "v", "V.", &recent));
+        CHILD_CHECK(promc_last_error_code() == PROMC_EINVAL);
+        CHILD_CHECK(strstr(promc_last_error(), "PROMC_MP_LAYOUT_TIMESTAMPED") != NULL);
+        CHILD_CHECK(!promc_mp_gauge_new("v", "V.", PROMC_MP_LIVEMOSTRECENT, NULL, 0));
+        CHILD_CHECK(promc_last_error_code() == PROMC_EINVAL);
+        promc_multiprocess_shutdown();
+        remove_dir(other);
+        _exit(0);
+    }
+    wait_ok(p);
+    remove_dir(dir);
+}
+
 /* ------------------------------------------------------------------ */
 /* Histograms and summaries                                             */
 /* ------------------------------------------------------------------ */
@@ -288,7 +387,7 @@ static void test_histograms_and_summaries_across_workers(void **state)
     pid_t parent = fork();
     assert_true(parent >= 0);
     if (parent == 0) {
-        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(mp_init(dir, NULL) == PROMC_OK);
         promc_registry *reg = promc_registry_new();
         const double bounds[] = {0.5, 1, 2.5};
         promc_histogram_opts ho = {.buckets = bounds, .nbuckets = 3};
@@ -357,7 +456,7 @@ static void test_threads_share_cells(void **state)
     pid_t parent = fork();
     assert_true(parent >= 0);
     if (parent == 0) {
-        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(mp_init(dir, NULL) == PROMC_OK);
         promc_registry *reg = promc_registry_new();
         t_counter = promc_counter_new(reg, "t", "T.", NULL);
         promc_counter_vec *v = promc_counter_vec_new(reg, "tv", "T.", PROMC_LABELS("k"), NULL);
@@ -413,7 +512,7 @@ static void test_refusals(void **state)
          * the mode, it is another definition. */
         promc_registry *reg = promc_registry_new();
         CHILD_CHECK(promc_counter_new(reg, "early", "E.", NULL));
-        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(mp_init(dir, NULL) == PROMC_OK);
         CHILD_CHECK(!promc_counter_new(reg, "early", "E.", NULL));
         CHILD_CHECK(promc_last_error_code() == PROMC_EEXIST);
         /* Native buckets: no format shared by processes. */
@@ -499,7 +598,7 @@ static void test_server_metrics_stay_per_process(void **state)
     pid_t parent = fork();
     assert_true(parent >= 0);
     if (parent == 0) {
-        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(mp_init(dir, NULL) == PROMC_OK);
         promc_registry *reg = promc_registry_new();
         promc_http_server *srv = promc_http_server_new(reg, "127.0.0.1:0", NULL);
         CHILD_CHECK(srv);
@@ -532,7 +631,7 @@ static void test_series_after_shutdown(void **state)
     pid_t parent = fork();
     assert_true(parent >= 0);
     if (parent == 0) {
-        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(mp_init(dir, NULL) == PROMC_OK);
         promc_registry *reg = promc_registry_new();
         promc_counter *c = promc_counter_new(reg, "late", "L.", NULL);
         promc_gauge *g = promc_gauge_new(reg, "late_g", "L.", NULL);
@@ -553,7 +652,7 @@ static void test_series_after_shutdown(void **state)
         CHILD_CHECK(promc_gauge_get(g) == 3);
         /* The mode again, in the same directory: new series, the old
          * handles still apart. */
-        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(mp_init(dir, NULL) == PROMC_OK);
         promc_counter *again = promc_counter_new(promc_registry_new(), "late", "L.", NULL);
         CHILD_CHECK(again && again != c);
         promc_counter_add(again, 10);
@@ -579,7 +678,7 @@ static void test_normal_mode_unaffected(void **state)
     pid_t parent = fork();
     assert_true(parent >= 0);
     if (parent == 0) {
-        CHILD_CHECK(promc_multiprocess_init(dir, NULL) == PROMC_OK);
+        CHILD_CHECK(mp_init(dir, NULL) == PROMC_OK);
         promc_multiprocess_shutdown();
         promc_registry *reg = promc_registry_new();
         promc_counter_vec *cv = promc_counter_vec_new(reg, "c", "C.", PROMC_LABELS("k"), NULL);
@@ -615,6 +714,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counters_across_workers),
         cmocka_unit_test(test_gauge_modes_across_workers),
+        cmocka_unit_test(test_mostrecent_across_workers),
         cmocka_unit_test(test_histograms_and_summaries_across_workers),
         cmocka_unit_test(test_threads_share_cells),
         cmocka_unit_test(test_refusals),
