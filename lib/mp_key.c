@@ -339,6 +339,11 @@ const char *promc__mp_key_unservable(struct promc__mp_parsed *k, double value, c
     qsort(k->labels, k->nlabels, sizeof *k->labels, cmp_label);
     bool counter = strcmp(type, "counter") == 0, histogram = strcmp(type, "histogram") == 0,
          summary = strcmp(type, "summary") == 0;
+    /* client_python names a gauge's one sample as the metric; the
+     * collector keeps a gauge's samples apart by name but serves them under
+     * the metric's, so another name could repeat a label set. */
+    if (strcmp(type, "gauge") == 0 && strcmp(k->sample, k->metric) != 0)
+        return "a gauge's sample in it is not named as its metric";
     const char *reserved = summary ? "quantile" : pid_reserved ? "pid" : NULL;
     for (size_t i = 0; i < k->nlabels; i++) {
         const char *ln = k->labels[i].name;

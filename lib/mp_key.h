@@ -37,8 +37,9 @@ bool promc__mp_parse_key(const char *s, size_t len, struct promc__mp_parsed *out
  * "histogram", "summary"; pid_reserved for an all/liveall gauge file),
  * with its value, cannot be served by a collector (NULL when it can): an
  * invalid metric or label name (UTF-8 names when utf8), a label twice or
- * reserved for the type, a negative or NaN count, the name of the
- * collector's own refused-files gauge. Sorts the key's labels by name. */
+ * reserved for the type, a gauge sample not named as its metric, a
+ * negative or NaN count, the name of the collector's own refused-files
+ * gauge. Sorts the key's labels by name. */
 const char *promc__mp_key_unservable(struct promc__mp_parsed *k, double value, const char *type,
                                      bool pid_reserved, bool utf8);
 

@@ -1091,13 +1091,20 @@ static void test_unservable_keys_refused(void **state)
                    "[\"promc_multiprocess_refused_files\", "
                    "\"promc_multiprocess_refused_files_total\", {}, \"H.\"]",
                    1);
+    /* A gauge's sample is named as its metric (client_python's); another
+     * sample name with the same labels would make the family hold one
+     * label set twice, and the scrape fail. */
+    const char *const two[] = {"[\"g2\", \"g2)\", {\"x\": \"1\"}, \"G.\"]",
+                               "[\"g2\", \"g2\", {\"x\": \"1\"}, \"G.\"]"};
+    put_entries(dir, "gauge_max_s.db", two, (const double[]){-2, 5}, 2, false, 0);
     /* A count too large for a uint64_t is served, clamped. */
     put_entry_file(dir, "histogram_huge.db",
                    "[\"big\", \"big_bucket\", {\"le\": \"+Inf\"}, \"H.\"]", 1e300);
     const char *refused[] = {"counter_n1.db",  "counter_n2.db",    "counter_l1.db",
                              "counter_l2.db",  "counter_l3.db",    "gauge_all_7.db",
                              "summary_q.db",   "histogram_le.db",  "counter_neg.db",
-                             "counter_nan.db", "histogram_neg.db", "counter_own.db"};
+                             "counter_nan.db", "histogram_neg.db", "counter_own.db",
+                             "gauge_max_s.db"};
     promc_registry *reg = promc_registry_new();
     assert_non_null(reg);
     promc_metric *m = promc_multiprocess_collector_new(reg, dir);
