@@ -523,7 +523,8 @@ static bool read_dir(struct agg *a, const char *dir)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n) /* names is NULL for a directory without files */
+        qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n && !a->oom; i++)
         read_file(a, dir, names[i]);
     promc__mp_dir_unlock(lock);

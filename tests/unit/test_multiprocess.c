@@ -1068,6 +1068,18 @@ static void test_key_length_limit(void **state)
 /* Keys that parse but that no scrape could serve (a bad name, a label
  * twice or reserved, a negative count) are refused with their file: the
  * rest of the directory is still served, the scrape does not fail. */
+/* A directory without files (a group that has not written yet) is served
+ * as nothing, not refused. */
+static void test_empty_directory(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    char *text = render(dir);
+    assert_string_equal(text, "");
+    promc_free(text);
+    remove_dir(dir);
+}
+
 static void test_unservable_keys_refused(void **state)
 {
     (void)state;
@@ -1382,6 +1394,7 @@ int main(void)
         cmocka_unit_test(test_dotted_id_not_taken_for_set_aside),
         cmocka_unit_test(test_fork_child_reuses_dead_pid),
         cmocka_unit_test(test_garbage_and_truncated_files),
+        cmocka_unit_test(test_empty_directory),
         cmocka_unit_test(test_unservable_keys_refused),
         cmocka_unit_test(test_compaction_refuses_bad_keys),
         cmocka_unit_test(test_key_length_limit),
