@@ -1345,18 +1345,26 @@ static struct outcome fail_promc_multiprocess_init(void)
 {
     return seen(promc_multiprocess_init("/nonexistent/promc", NULL));
 }
-static struct outcome ok_promc_multiprocess_init(void)
+/* Turns the mode on in a fresh directory with a layout (-1: through
+ * promc_multiprocess_init), then off again; the outcome of turning it on. */
+static struct outcome init_in_fresh_dir(int layout)
 {
     char *d = strdup("/tmp/promc_le_XXXXXX");
     assert_non_null(mkdtemp(d));
     dirty();
-    struct outcome o = seen(promc_multiprocess_init(d, NULL));
+    struct outcome o =
+        seen(layout < 0 ? promc_multiprocess_init(d, NULL)
+                        : promc_multiprocess_init_layout(d, NULL, (promc_mp_layout)layout));
     promc_multiprocess_shutdown();
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", d);
     assert_int_equal(system(cmd), 0);
     free(d);
     return o;
+}
+static struct outcome ok_promc_multiprocess_init(void)
+{
+    return init_in_fresh_dir(-1);
 }
 
 static struct outcome fail_promc_multiprocess_init_layout(void)
@@ -1365,16 +1373,7 @@ static struct outcome fail_promc_multiprocess_init_layout(void)
 }
 static struct outcome ok_promc_multiprocess_init_layout(void)
 {
-    char *d = strdup("/tmp/promc_le_XXXXXX");
-    assert_non_null(mkdtemp(d));
-    dirty();
-    struct outcome o = seen(promc_multiprocess_init_layout(d, NULL, PROMC_MP_LAYOUT_TIMESTAMPED));
-    promc_multiprocess_shutdown();
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
-    assert_int_equal(system(cmd), 0);
-    free(d);
-    return o;
+    return init_in_fresh_dir(PROMC_MP_LAYOUT_TIMESTAMPED);
 }
 
 static struct outcome fail_promc_mp_counter_new(void)
