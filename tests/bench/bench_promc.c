@@ -37,7 +37,9 @@
  *   L      label churn: counter_vec{id} child for "id-<k>" (k cycling over
  *          1,024), inc, remove, every operation
  *   E10k   text render of 100 counter families x 100 children plus 10
- *          histograms x 10 children; E100k the same with 1,000 families
+ *          histograms x 10 children; E100k the same with 1,000 families.
+ *          Memory per series: RSS, and heap in use (mallinfo2), after
+ *          building minus before
  *   MPA    multi-process mode (promc_mp_counter_inc on a file in a
  *          directory under /tmp), one thread; MPB the same from 2 threads.
  *          Against A: the cost of a cell shared through a file (a CAS on
@@ -89,6 +91,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* mallinfo2: E's heap in use */
+#endif
 
 #include "gzip.h" /* internal: workload Z times the compressor alone */
 #include "promc.h"
@@ -201,6 +206,20 @@ static long rss_bytes(void)
         resident = 0;
     fclose(f);
     return resident * sysconf(_SC_PAGESIZE);
+}
+
+/* Bytes of the heap in use (glibc's mallinfo2: chunks in use in every
+ * arena, their headers included, and mmapped ones), or -1 without it. Not
+ * what the allocator keeps around: beside RSS, a figure that does not move
+ * with it. */
+static long heap_bytes(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    return (long)(mi.uordblks + mi.hblkhd);
+#else
+    return -1;
+#endif
 }
 
 /* ------------------------------------------------------------------ A */
@@ -756,10 +775,10 @@ static void bench_e(const char *label, int nfam, int renders)
 {
     if (renders_override > 0)
         renders = renders_override;
-    long before = rss_bytes();
+    long before = rss_bytes(), heap_before = heap_bytes();
     promc_registry *reg = promc_registry_new();
     long series = build_registry(reg, nfam, 1);
-    long after = rss_bytes();
+    long after = rss_bytes(), heap_after = heap_bytes();
 
     struct out o = {0};
     double *t = malloc((size_t)renders * sizeof *t);
@@ -780,6 +799,8 @@ static void bench_e(const char *label, int nfam, int renders)
     figure(label, "bytes", (double)o.len);
     figure(label, "series", (double)series);
     figure(label, "mem_bytes_per_series", (double)(after - before) / (double)series);
+    if (heap_before >= 0)
+        figure(label, "heap_bytes_per_series", (double)(heap_after - heap_before) / (double)series);
     free(t);
     free(o.p);
     promc_registry_free(reg);

@@ -76,10 +76,12 @@ FIGURES = [
     ("E10k", "ns_per_series", "E 11.4k series: render ns/series", True),
     ("E10k", "bytes", "E 11.4k series: output bytes", None),
     ("E10k", "mem_bytes_per_series", "E 11.4k series: RSS bytes/series", True),
+    ("E10k", "heap_bytes_per_series", "E 11.4k series: heap in use bytes/series (mallinfo2)", True),
     ("E100k", "render_ms", "E 101.4k series: text render (ms)", True),
     ("E100k", "ns_per_series", "E 101.4k series: render ns/series", True),
     ("E100k", "bytes", "E 101.4k series: output bytes", None),
     ("E100k", "mem_bytes_per_series", "E 101.4k series: RSS bytes/series", True),
+    ("E100k", "heap_bytes_per_series", "E 101.4k series: heap in use bytes/series (mallinfo2)", True),
     ("MPA", "ns_per_op", "MPA multi-process counter inc (a file's cell), 1 thread (ns/op)", True),
     ("MPB", "ns_per_op", "MPB multi-process counter inc, 2 threads, one series (wall ns / total ops)", True),
     ("MPE", "ms_per_scrape", "MPE multi-process scrape, 100 processes × 1,000 series (ms)", True),
@@ -360,7 +362,11 @@ def generated(data, meta, impls, z_impls, plot_note=None):
                "(promc_mp_counter; client_python's Counter with PROMETHEUS_MULTIPROC_DIR set), in a fresh "
                "directory under /tmp; MPE renders the text of a directory that 100 forked processes filled "
                "with 1,000 counter series each (promc: median of 11 renders; client_python's "
-               "MultiProcessCollector: of 5). M scrapes a server of 1,000,000 counter series once "
+               "MultiProcessCollector: of 5). E's memory per series is RSS (`/proc/self/statm`) after "
+               "building the registry minus before, and for promc and prometheus-cpp, both on glibc's "
+               "malloc, the heap in use (`mallinfo2`: `uordblks` + `hblkhd`) after minus before, which "
+               "leaves out what the allocator keeps around (free chunks, the top of the heap, pages "
+               "not yet touched). M scrapes a server of 1,000,000 counter series once "
                "a round with curl, plain and gzip; peak RSS added = VmHWM after the scrape (reset through "
                "/proc/PID/clear_refs) minus VmRSS before. F, H and Fz scrape the same "
                "server of 1,000 counter series (10 families × 100 children) with `wrk -t2 -c8`, plain, with "
@@ -510,7 +516,7 @@ preceded by an untimed warm-up of 1/20 of its operations.
 | E: text exposition of 100 (E10k) or 1,000 (E100k) counter families × 100 children (labels route, status) plus 10 histograms × 10 children (label route), i.e. 11,400 or 101,400 series (a histogram child counts its 12 buckets, `_sum` and `_count`) | `promc_encode(reg, PROMC_FORMAT_TEXT, writer, ctx)` into a reused buffer | `reg.Gather()` + `expfmt.NewEncoder(buf, FmtText)` per family, as `promhttp` does, into a reused `bytes.Buffer` | `TextSerializer().Serialize(reg->Collect())`, as the Exposer does | `generate_latest(reg)` |
 | MPA: 5e7 × inc of an unlabelled counter in multi-process mode, one thread; MPB: 2e7 from 2 threads pinned as in B (wall time / total ops); each in a fresh directory under /tmp, removed at exit | `promc_mp_counter_inc(c)` (a CAS loop on the double in the process's mapped file) | — (no multi-process mode) | — (no multi-process mode) | `c.inc()` with `PROMETHEUS_MULTIPROC_DIR` set before the import (a lock around the float in its `mmap_dict` file), 1e6 ops |
 | MPE: text render of a multi-process directory that 100 forked processes filled with 1,000 counter series each (label `series`): 100 files, 100,000 entries, 1,000 series out; median of 11 renders (client_python: 5) | `promc_multiprocess_collector_new` on a registry, `promc_encode_buffer` text | — | — | `MultiProcessCollector(reg, path=dir)`, `generate_latest(reg)`; its writers are 100 forked Python processes |
-| E memory | RSS (`/proc/self/statm`) after creating the series minus before, / series | same, after `runtime.GC()` + `debug.FreeOSMemory()` on both sides (live memory, not creation garbage) | same | same, after `gc.collect()` |
+| E memory | RSS (`/proc/self/statm`) after creating the series minus before, / series; and heap in use (glibc's `mallinfo2`, `uordblks` + `hblkhd`: chunks in use, their headers included) after minus before, / series | RSS as promc, after `runtime.GC()` + `debug.FreeOSMemory()` on both sides (live memory, not creation garbage); no heap figure (Go's own allocator) | both as promc (the same glibc malloc under `new`) | RSS as promc, after `gc.collect()`; no heap figure (Python's own allocator) |
 | F: HTTP scrapes of 1,000 counter series, `wrk -t2 -c8 --latency` on 127.0.0.1 after a 1 s warm-up; server CPU = utime + stime of the server process from `/proc/PID/stat`, before and after, / requests | `promc_http_server_new` with 2 workers (epoll loop, keep-alive), its own self-metrics included (4 at the time of the run below; 5 since `promc_http_scrape_errors_total`) | `promhttp.HandlerFor(reg, HandlerOpts{})` on `net/http`, registry without Go/process collectors | `Exposer` with civetweb options `num_threads 8` (civetweb holds a thread per open connection, so one per wrk connection) and `enable_keep_alive yes` (off by default), its 3 exposer metrics included | `start_http_server` (wsgiref, a thread per request, HTTP/1.0: a new connection per request) |
 
 Render times are the median of 51 (E10k) or 11 (E100k) renders (client_python:

@@ -24,6 +24,7 @@
 #include <prometheus/summary.h>
 #include <prometheus/text_serializer.h>
 
+#include <malloc.h> // mallinfo2: E's heap in use
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -143,6 +144,14 @@ static long rss_bytes()
         resident = 0;
     std::fclose(f);
     return resident * sysconf(_SC_PAGESIZE);
+}
+
+// Bytes of the heap in use (glibc's mallinfo2: chunks in use in every arena,
+// their headers included, and mmapped ones), as bench_promc.c counts them.
+static long heap_bytes()
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (long)(mi.uordblks + mi.hblkhd);
 }
 
 static void bench_a()
@@ -415,10 +424,10 @@ static void bench_e(const char *label, int nfam, int renders)
 {
     if (renders_override > 0)
         renders = renders_override;
-    long before = rss_bytes();
+    long before = rss_bytes(), heap_before = heap_bytes();
     auto reg = std::make_shared<Registry>();
     long series = build_registry(*reg, nfam, true);
-    long after = rss_bytes();
+    long after = rss_bytes(), heap_after = heap_bytes();
 
     // What the Exposer does per scrape: Collect, then serialise to a string.
     const TextSerializer serializer;
@@ -436,6 +445,7 @@ static void bench_e(const char *label, int nfam, int renders)
     figure(label, "bytes", (double)out.size());
     figure(label, "series", (double)series);
     figure(label, "mem_bytes_per_series", (double)(after - before) / (double)series);
+    figure(label, "heap_bytes_per_series", (double)(heap_after - heap_before) / (double)series);
 }
 
 static volatile std::sig_atomic_t stop_flag;
