@@ -46,15 +46,45 @@ struct stripe {
 
 struct stripes {
     struct stripe cell[STRIPES];
-    void *raw; /* what promc__malloc returned, before alignment */
+    _Atomic uint64_t frac_bits; /* the child's double cell, moved here (below) */
+    void *raw;                  /* what promc__malloc returned, before alignment */
 };
 
+/* One word holds the double cell's bits until the child has stripes, then
+ * STRIPED and the stripes' address, and the double cell lives in the
+ * stripes (its value carried over by the same CAS that publishes them).
+ * A counter's double cell only ever holds a sum of values >= 0 (+0, never
+ * -0), so its sign bit is free to say which; the address, 64-aligned, is
+ * kept shifted right by one, so it fits below the tag whatever bits a
+ * platform sets in its pointers. 16 bytes of cells, not 24: with the
+ * 32-byte header and a typical label text (route="/api/v1/orders",
+ * status="200"), a child is a 96-byte chunk of malloc, not 112. */
 struct counter_child {
     struct promc__child base;
     _Atomic uint64_t whole;
-    _Atomic uint64_t frac_bits;
-    struct stripes *_Atomic spread; /* NULL until contention is seen */
+    _Atomic uint64_t frac; /* double bits, or STRIPED | stripes >> 1 */
 };
+
+#define STRIPED (UINT64_C(1) << 63)
+
+static inline uint64_t striped_word(const struct stripes *sp)
+{
+    return STRIPED | ((uint64_t)(uintptr_t)sp >> 1);
+}
+
+/* The stripes of a word with STRIPED set. */
+static inline struct stripes *stripes_in(uint64_t w)
+{
+    return (struct stripes *)(uintptr_t)(w << 1);
+}
+
+/* The child's stripes, or NULL; acquire pairs with spread's publishing
+ * CAS, so the stripes' initial contents are seen. */
+static inline struct stripes *stripes_of(struct counter_child *k)
+{
+    uint64_t w = atomic_load_explicit(&k->frac, memory_order_acquire);
+    return (w & STRIPED) ? stripes_in(w) : NULL;
+}
 
 /* The family's data: the exemplars of its children. */
 struct counter_data {
@@ -129,8 +159,11 @@ static bool stripe_add(struct stripes *sp, uint64_t n)
 
 /* Allocates a child's stripes: at creation for an unlabelled counter, else
  * the first time an increment loses a race, when concurrent first-timers
- * agree through a CAS and the loser frees its block. Out of memory leaves
- * the child on its single cell. */
+ * agree through a CAS and the loser frees its block. The CAS moves the
+ * double cell's value into the stripes as it publishes them; a concurrent
+ * fractional add either lands before (and is carried over, or makes the
+ * CAS fail and retry with it) or finds the word striped. Out of memory
+ * leaves the child on its single cell. */
 static struct stripes *spread(struct counter_child *k)
 {
     void *raw = promc__malloc(sizeof(struct stripes) + 63);
@@ -141,13 +174,17 @@ static struct stripes *spread(struct counter_child *k)
         atomic_init(&sp->cell[i].n, 0);
         atomic_init(&sp->cell[i].base, 0);
     }
+    atomic_init(&sp->frac_bits, 0);
     sp->raw = raw;
-    struct stripes *expected = NULL;
-    if (!atomic_compare_exchange_strong_explicit(&k->spread, &expected, sp, memory_order_acq_rel,
-                                                 memory_order_acquire)) {
-        promc__free(raw);
-        return expected;
-    }
+    uint64_t w = atomic_load_explicit(&k->frac, memory_order_acquire);
+    do {
+        if (w & STRIPED) { /* another thread's came first */
+            promc__free(raw);
+            return stripes_in(w);
+        }
+        atomic_store_explicit(&sp->frac_bits, w, memory_order_relaxed); /* not yet published */
+    } while (!atomic_compare_exchange_weak_explicit(&k->frac, &w, striped_word(sp),
+                                                    memory_order_acq_rel, memory_order_acquire));
     return sp;
 }
 
@@ -156,15 +193,17 @@ static struct stripes *spread(struct counter_child *k)
  * thread), and a shared child never gets stripes, so every increment of it
  * fails the SPILL checks of add_whole and arrives in add_double -- the
  * cold path the normal children take only past 2^61 or for fractions. Its
- * double cell then holds the mp handle, whose file cell takes the
- * increment. No extra field in the child (64 bytes, one cache line) and no
- * extra test on the hot path of normal counters. */
+ * double cell then holds the mp handle (shifted right by one, as stripes
+ * are, so STRIPED stays clear), whose file cell takes the increment. No
+ * extra field in the child and no extra test on the hot path of normal
+ * counters. */
 #define SHARED UINT64_MAX
 
 static promc_mp_counter *shared_of(const struct counter_child *k)
 {
     struct counter_child *m = (struct counter_child *)k; /* atomic loads only */
-    return (promc_mp_counter *)(uintptr_t)atomic_load_explicit(&m->frac_bits, memory_order_relaxed);
+    return (promc_mp_counter *)(uintptr_t)(atomic_load_explicit(&m->frac, memory_order_relaxed)
+                                           << 1);
 }
 
 static bool is_shared(const struct counter_child *k)
@@ -173,13 +212,28 @@ static bool is_shared(const struct counter_child *k)
     return atomic_load_explicit(&m->whole, memory_order_relaxed) == SHARED;
 }
 
+/* Adds v (>= 0) to the double cell: the child's word until it has
+ * stripes, then theirs. */
+static void add_frac(struct counter_child *k, double v)
+{
+    uint64_t w = atomic_load_explicit(&k->frac, memory_order_acquire);
+    do
+        if (w & STRIPED) {
+            promc__atomic_add_double(&stripes_in(w)->frac_bits, v);
+            return;
+        }
+    while (!atomic_compare_exchange_weak_explicit(
+        &k->frac, &w, promc__double_to_bits(promc__bits_to_double(w) + v), memory_order_acquire,
+        memory_order_acquire));
+}
+
 /* Adds v to the double cell (or a shared child's file cell). */
 static void add_double(struct counter_child *k, double v)
 {
     if (__builtin_expect(is_shared(k), 0))
         promc__mp_counter_add(shared_of(k), v);
     else
-        promc__atomic_add_double(&k->frac_bits, v);
+        add_frac(k, v);
 }
 
 /* A shared child's whole increment. Out of line: inlined into add_whole,
@@ -197,7 +251,7 @@ static void add_spilled(struct counter_child *k, uint64_t n)
         shared_add_spilled(k, n);
         return;
     }
-    promc__atomic_add_double(&k->frac_bits, (double)n);
+    add_frac(k, (double)n);
 }
 
 __attribute__((noinline)) static void add_whole(struct counter_child *k, uint64_t n)
@@ -206,7 +260,7 @@ __attribute__((noinline)) static void add_whole(struct counter_child *k, uint64_
         add_spilled(k, n);
         return;
     }
-    struct stripes *sp = atomic_load_explicit(&k->spread, memory_order_acquire);
+    struct stripes *sp = stripes_of(k);
     if (!sp) {
         /* One atomic add, except that every 64th increment of a thread is a
          * CAS instead: a failed CAS is how contention shows itself, and a CAS
@@ -245,7 +299,8 @@ static struct promc__value counter_value(const struct counter_child *k)
     uint64_t sum = atomic_load_explicit(&m->whole, memory_order_relaxed);
     double wide = (double)sum; /* the same sum in doubles, used once it overflows */
     bool fits = true;
-    struct stripes *sp = atomic_load_explicit(&m->spread, memory_order_acquire);
+    uint64_t w = atomic_load_explicit(&m->frac, memory_order_acquire);
+    struct stripes *sp = (w & STRIPED) ? stripes_in(w) : NULL;
     if (sp)
         for (int i = 0; i < STRIPES; i++) {
             uint64_t base = atomic_load_explicit(&sp->cell[i].base, memory_order_acquire);
@@ -254,7 +309,8 @@ static struct promc__value counter_value(const struct counter_child *k)
             sum += c;
             wide += (double)c;
         }
-    double frac = promc__bits_to_double(atomic_load_explicit(&m->frac_bits, memory_order_relaxed));
+    double frac =
+        promc__bits_to_double(sp ? atomic_load_explicit(&sp->frac_bits, memory_order_relaxed) : w);
     if (!fits)
         return promc__vd(wide + frac);
     return frac == 0 ? promc__vu(sum) : promc__vd((double)sum + frac);
@@ -280,7 +336,7 @@ static int shared_init_child(struct promc_metric *m, struct promc__child *c)
     if (!h)
         return promc_last_error_code();
     atomic_init(&k->whole, SHARED);
-    atomic_init(&k->frac_bits, (uint64_t)(uintptr_t)h);
+    atomic_init(&k->frac, (uint64_t)(uintptr_t)h >> 1); /* aligned: bit 0 is clear */
     return PROMC_OK;
 }
 
@@ -289,22 +345,29 @@ static void reset_child(struct promc_metric *m, struct promc__child *c)
     promc__xtable_drop(&cdata(m)->exemplars, c);
     struct counter_child *k = (struct counter_child *)c;
     atomic_store_explicit(&k->whole, 0, memory_order_relaxed);
-    atomic_store_explicit(&k->frac_bits, 0, memory_order_relaxed);
     /* The integer and double cells take atomic read-modify-writes only, so
      * zero holds there; the stripes get a base (struct stripe). Increments
-     * that race with the reset count or not, as with any reset. */
-    struct stripes *sp = atomic_load_explicit(&k->spread, memory_order_acquire);
-    if (sp)
+     * that race with the reset count or not, as with any reset. The
+     * child's double cell is zeroed by a CAS, never a store, which could
+     * overwrite the stripes' address a concurrent spread just put there. */
+    uint64_t w = atomic_load_explicit(&k->frac, memory_order_acquire);
+    while (!(w & STRIPED) && !atomic_compare_exchange_weak_explicit(
+                                 &k->frac, &w, 0, memory_order_acquire, memory_order_acquire))
+        ;
+    if (w & STRIPED) {
+        struct stripes *sp = stripes_in(w);
+        atomic_store_explicit(&sp->frac_bits, 0, memory_order_relaxed);
         for (int i = 0; i < STRIPES; i++) {
             uint64_t n = atomic_load_explicit(&sp->cell[i].n, memory_order_relaxed);
             atomic_store_explicit(&sp->cell[i].base, n, memory_order_release);
         }
+    }
 }
 
 static void fini_child(struct promc_metric *m, struct promc__child *c)
 {
     promc__xtable_drop(&cdata(m)->exemplars, c);
-    struct stripes *sp = atomic_load(&((struct counter_child *)c)->spread);
+    struct stripes *sp = stripes_of((struct counter_child *)c);
     if (sp)
         promc__free(sp->raw);
 }
@@ -403,9 +466,10 @@ PROMC__HOT_ALIGN void promc_counter_inc(promc_counter *c)
         return;
     /* The common case flattened: a striped counter and a thread that owns a
      * stripe update it with a plain load and store. */
-    struct stripes *sp = atomic_load_explicit(&cc(c)->spread, memory_order_acquire);
+    uint64_t w = atomic_load_explicit(&cc(c)->frac, memory_order_acquire);
     unsigned i = promc__stripe_mine;
-    if (sp && i) {
+    if ((w & STRIPED) && i) {
+        struct stripes *sp = stripes_in(w);
         /* +1 on an owned stripe: the cell cannot come near SPILL (below). */
         _Atomic uint64_t *cell = &sp->cell[i].n;
         atomic_store_explicit(cell, atomic_load_explicit(cell, memory_order_relaxed) + 1,

@@ -147,6 +147,56 @@ static void test_counter_reset_beside_an_owner_holds(void **state)
     promc_registry_free(r);
 }
 
+/* A labelled child keeps its fractional part in its own word until it
+ * spreads, then in its stripes: the part made before carries over, and
+ * fractional adds racing with the spreading are neither lost nor counted
+ * twice. Two threads colliding spread the child; each adds halves between
+ * its increments, so some land while the other thread spreads it. */
+#define FRAC_INCS 200000
+
+static void *contend_with_halves(void *p)
+{
+    for (int i = 0; i < FRAC_INCS; i++) {
+        promc_counter_inc(p);
+        if (i % 100 == 0)
+            promc_counter_add(p, 0.5);
+    }
+    return NULL;
+}
+
+static void test_counter_fraction_carries_over_when_it_spreads(void **state)
+{
+    (void)state;
+    promc_registry *r = promc_registry_new();
+    promc_counter_vec *v = promc_counter_vec_new(r, "f_total", "F.", PROMC_LABELS("k"), NULL);
+    for (int round = 0; round < 20; round++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", round);
+        promc_counter *c = promc_counter_vec_labels(v, key);
+        assert_non_null(c);
+        assert_int_equal(promc_counter_add(c, 0.25), PROMC_OK);
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(pthread_create(&th[i], NULL, contend_with_halves, c), 0);
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(pthread_join(th[i], NULL), 0);
+        /* Every term a multiple of 1/4 far below 2^52: the sum is exact. */
+        double want = 2.0 * FRAC_INCS + 0.25 + 2 * (FRAC_INCS / 100) * 0.5;
+        assert_true(promc_counter_get(c) == want);
+        const promc_label l = {"k", key};
+        assert_true(test_value(r, "f_total", &l, 1) == want);
+        /* Removed and looked up again: zero, fraction included, and the
+         * fraction counts again from there. */
+        assert_int_equal(promc_counter_vec_remove(v, key), PROMC_OK);
+        assert_ptr_equal(promc_counter_vec_labels(v, key), c);
+        assert_true(promc_counter_get(c) == 0);
+        assert_int_equal(promc_counter_add(c, 1.5), PROMC_OK);
+        assert_true(promc_counter_get(c) == 1.5);
+    }
+    promc_counter_vec_free(v);
+    promc_registry_free(r);
+}
+
 /* ===================================================================== */
 /* Striped histograms                                                     */
 /* ===================================================================== */
@@ -497,6 +547,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stripes_go_back_when_threads_exit),
         cmocka_unit_test(test_counter_reset_beside_an_owner_holds),
+        cmocka_unit_test(test_counter_fraction_carries_over_when_it_spreads),
         cmocka_unit_test(test_striped_histogram_is_exact_and_scrapes_consistent),
         cmocka_unit_test(test_striped_histogram_resets_beside_owners),
         cmocka_unit_test(test_sum_after_a_reset_is_exact),
