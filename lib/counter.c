@@ -349,10 +349,13 @@ static void reset_child(struct promc_metric *m, struct promc__child *c)
      * zero holds there; the stripes get a base (struct stripe). Increments
      * that race with the reset count or not, as with any reset. The
      * child's double cell is zeroed by a CAS, never a store, which could
-     * overwrite the stripes' address a concurrent spread just put there. */
+     * overwrite the stripes' address a concurrent spread just put there;
+     * and not at all while it reads zero (no fraction was ever added, the
+     * common case): no locked instruction more on a removal and return. */
     uint64_t w = atomic_load_explicit(&k->frac, memory_order_acquire);
-    while (!(w & STRIPED) && !atomic_compare_exchange_weak_explicit(
-                                 &k->frac, &w, 0, memory_order_acquire, memory_order_acquire))
+    while (w != 0 && !(w & STRIPED) &&
+           !atomic_compare_exchange_weak_explicit(&k->frac, &w, 0, memory_order_acquire,
+                                                  memory_order_acquire))
         ;
     if (w & STRIPED) {
         struct stripes *sp = stripes_in(w);

@@ -169,6 +169,14 @@ static void test_counter_fraction_carries_over_when_it_spreads(void **state)
     (void)state;
     promc_registry *r = promc_registry_new();
     promc_counter_vec *v = promc_counter_vec_new(r, "f_total", "F.", PROMC_LABELS("k"), NULL);
+    /* One thread, no stripes: a reset zeroes the fraction in the child. */
+    promc_counter *q = promc_counter_vec_labels(v, "quiet");
+    assert_int_equal(promc_counter_add(q, 2.5), PROMC_OK);
+    assert_int_equal(promc_counter_vec_remove(v, "quiet"), PROMC_OK);
+    assert_ptr_equal(promc_counter_vec_labels(v, "quiet"), q);
+    assert_true(promc_counter_get(q) == 0);
+    assert_int_equal(promc_counter_add(q, 0.25), PROMC_OK);
+    assert_true(promc_counter_get(q) == 0.25);
     for (int round = 0; round < 20; round++) {
         char key[16];
         snprintf(key, sizeof key, "k%d", round);
