@@ -1112,11 +1112,10 @@ static void test_unservable_keys_refused(void **state)
     /* A count too large for a uint64_t is served, clamped. */
     put_entry_file(dir, "histogram_huge.db",
                    "[\"big\", \"big_bucket\", {\"le\": \"+Inf\"}, \"H.\"]", 1e300);
-    const char *refused[] = {"counter_n1.db",  "counter_n2.db",    "counter_l1.db",
-                             "counter_l2.db",  "counter_l3.db",    "gauge_all_7.db",
-                             "summary_q.db",   "histogram_le.db",  "counter_neg.db",
-                             "counter_nan.db", "histogram_neg.db", "counter_own.db",
-                             "gauge_max_s.db"};
+    const char *refused[] = {
+        "counter_n1.db",    "counter_n2.db",  "counter_l1.db",   "counter_l2.db",  "counter_l3.db",
+        "gauge_all_7.db",   "summary_q.db",   "histogram_le.db", "counter_neg.db", "counter_nan.db",
+        "histogram_neg.db", "counter_own.db", "gauge_max_s.db"};
     promc_registry *reg = promc_registry_new();
     assert_non_null(reg);
     promc_metric *m = promc_multiprocess_collector_new(reg, dir);
