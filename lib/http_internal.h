@@ -223,6 +223,12 @@ struct promc__http_reply {
     bool gzip;                 /* Content-Encoding: gzip (the body is compressed) */
     bool vary_encoding;        /* Vary: Accept-Encoding (the body depends on it) */
     const char *extra_headers; /* formatted lines to add, or NULL */
+    /* Called once with the status being sent (503 when there was no room
+     * for the reply) just before its first byte goes out -- so that what it
+     * counts is counted when the client has the answer -- or when nothing
+     * can be sent (a head too long); NULL: nothing to call. */
+    void (*sending)(void *ctx, int status);
+    void *sending_ctx;
 };
 
 /* The reason phrase of a status code (its class for unknown codes). */

@@ -357,9 +357,13 @@ static bool refuse(promc_http_server *s, struct promc__http_conn *c, struct prom
                                     .body = body,
                                     .body_len = sizeof body - 1,
                                     .head_only = r->head_only,
-                                    .extra_headers = s->extra_headers};
+                                    .extra_headers = s->extra_headers,
+                                    .sending = r->sending,
+                                    .sending_ctx = r->sending_ctx};
     char head[HEAD_MAX];
     size_t hlen = format_head(head, sizeof head, r);
+    if (r->sending)
+        r->sending(r->sending_ctx, r->status);
     if (!hlen)
         return false;
     size_t blen = r->head_only ? 0 : r->body_len;
@@ -386,8 +390,11 @@ bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
         promc__chain_clear(chain); /* nothing of it is sent */
     if (chain)
         promc__chain_seal(chain); /* complete: its last block's unused pages go back */
-    if (!hlen)
+    if (!hlen) {
+        if (r->sending)
+            r->sending(r->sending_ctx, r->status);
         return false;
+    }
     size_t blen = with_body && !chain ? r->body_len : 0;
     size_t total = hlen + (with_body ? r->body_len : 0);
     if (!reserve(s, total)) {
@@ -395,6 +402,8 @@ bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
             promc__chain_clear(chain);
         return refuse(s, c, r);
     }
+    if (r->sending)
+        r->sending(r->sending_ctx, r->status);
     return send_reserved(s, c, head, hlen, r->body, blen, with_body ? chain : NULL, total);
 }
 

@@ -154,6 +154,12 @@ static bool respond(const struct route *rt, struct promc__http_reply *r)
 
 /* An error with its status line as the body (counted on the metrics path,
  * as sent). */
+/* Counts a reply's status in the server's own metrics as it is sent. */
+static void count_sent(void *self, int status)
+{
+    promc__http_self_count(self, status);
+}
+
 static bool answer_error(const struct route *rt, int status, const char *body)
 {
     struct promc__http_reply r = base_reply(rt);
@@ -162,10 +168,11 @@ static bool answer_error(const struct route *rt, int status, const char *body)
     r.body_len = strlen(body);
     r.auth_challenge = status == 401;
     r.allow = status == 405 ? "GET, HEAD" : NULL;
-    bool keep = respond(rt, &r);
-    if (rt->metrics)
-        promc__http_self_count(&rt->s->self, r.status);
-    return keep;
+    if (rt->metrics) {
+        r.sending = count_sent;
+        r.sending_ctx = &rt->s->self;
+    }
+    return respond(rt, &r);
 }
 
 /* The span p[0..len) of the request head in c->buf, NUL-terminated in
@@ -344,6 +351,25 @@ static bool scrape_timeout(const promc_http_server *s, const struct promc__http_
     return true;
 }
 
+/* What a scrape counts when its reply goes out. */
+struct scrape_sent {
+    promc_http_server *s;
+    bool serving;
+    double seconds;
+    size_t exposition_bytes, body_bytes;
+};
+
+/* Counts a scrape in the server's own metrics as its reply is sent: a
+ * 503 instead when there was no room for the body. */
+static void scrape_sending(void *ctx, int status)
+{
+    struct scrape_sent *x = ctx;
+    if (x->serving && status == 200)
+        promc__http_self_scrape_encoded(&x->s->self, x->seconds, x->exposition_bytes,
+                                        x->body_bytes);
+    promc__http_self_scrape_finished(&x->s->self, status);
+}
+
 static bool answer_metrics(const struct route *rt)
 {
     promc_http_server *s = rt->s;
@@ -399,12 +425,10 @@ static bool answer_metrics(const struct route *rt)
         r.body = wb->p;
         r.body_len = wb->len;
     }
-    size_t body_bytes = r.body_len;
+    struct scrape_sent sent = {s, serving, seconds, exposition_bytes, r.body_len};
+    r.sending = scrape_sending;
+    r.sending_ctx = &sent;
     bool ok = promc__http_deliver(s, rt->c, &r);
-    /* What was sent: a 503 instead when there was no room for the body. */
-    if (serving && r.status == 200)
-        promc__http_self_scrape_encoded(&s->self, seconds, exposition_bytes, body_bytes);
-    promc__http_self_scrape_finished(&s->self, r.status);
     return ok && r.keep_alive;
 }
 
