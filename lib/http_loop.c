@@ -168,9 +168,10 @@ static bool dispatch(promc_http_server *s, struct promc__http_conn *c)
     epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     c->state = PROMC__CONN_BUSY;
     if (!promc__http_enqueue(s, c)) {
-        promc__http_send_error_now(c->fd, 503);
+        /* Counted first, as every reply is (http_reply.c). */
         if (promc__http_is_metrics(s, &c->req))
             promc__http_self_count(&s->self, 503);
+        promc__http_send_error_now(c->fd, 503);
         conn_close(s, c);
         return false;
     }
