@@ -354,7 +354,11 @@ PROMC_API int promc_metric_free(promc_metric *m);
  * Valid while the metric lives. Cannot fail; any thread. */
 PROMC_API const char *promc_metric_name(const promc_metric *m);
 /* Number of live children: 1 for an unlabelled metric, those not removed
- * for a labelled one; 0 for NULL. Cannot fail; any thread. */
+ * for a labelled one; 0 for NULL. A labelled family with a child limit
+ * (max_children) keeps the count; one without counts its children one by
+ * one (removed ones not yet reclaimed too), so the call takes time in
+ * proportion to them. Cannot fail, never waits for the family's lock;
+ * any thread, also inside a writer or collector callback. */
 PROMC_API size_t promc_metric_children(const promc_metric *m);
 /* Label sets refused so far because of the child limit (0 for NULL). Cannot
  * fail; any thread. */

@@ -68,7 +68,8 @@ struct promc__table *promc__table_build(const struct promc__child *first,
 {
     size_t n = extra ? 1 : 0;
     bool wide = promc__table_force_wide || (extra && !fits(extra));
-    for (const struct promc__child *c = first; c; c = c->next) {
+    for (struct promc__child *c = (struct promc__child *)first; c;
+         c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
         n++;
         wide |= !fits(c);
     }
@@ -80,8 +81,9 @@ struct promc__table *promc__table_build(const struct promc__child *first,
         return NULL;
     t->size = size;
     t->wide = wide;
-    for (const struct promc__child *c = first; c; c = c->next)
-        put(t, (struct promc__child *)c);
+    for (struct promc__child *c = (struct promc__child *)first; c;
+         c = atomic_load_explicit(&c->next, memory_order_relaxed))
+        put(t, c);
     if (extra)
         put(t, extra);
     return t;

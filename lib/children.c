@@ -373,13 +373,14 @@ void promc__child_free(struct promc_metric *m, struct promc__child *c)
 
 void promc__children_free(struct promc_metric *m)
 {
-    struct promc__child *c = m->first;
+    struct promc__child *c = atomic_load_explicit(&m->first, memory_order_relaxed);
     while (c) {
-        struct promc__child *next = c->next;
+        struct promc__child *next = atomic_load_explicit(&c->next, memory_order_relaxed);
         promc__child_free(m, c);
         c = next;
     }
-    m->first = m->last = NULL;
+    atomic_store_explicit(&m->first, NULL, memory_order_relaxed);
+    m->last = NULL;
     /* The family is going: nobody can be looking it up. */
     promc__free(atomic_load_explicit(&m->table, memory_order_relaxed));
     atomic_store_explicit(&m->table, NULL, memory_order_relaxed);
@@ -387,11 +388,12 @@ void promc__children_free(struct promc_metric *m)
 
 void promc__child_append(struct promc_metric *m, struct promc__child *c)
 {
-    c->next = NULL;
+    /* Release: a count walking the list sees c as it was made. */
+    atomic_init(&c->next, NULL);
     if (m->last)
-        m->last->next = c;
+        atomic_store_explicit(&m->last->next, c, memory_order_release);
     else
-        m->first = c;
+        atomic_store_explicit(&m->first, c, memory_order_release);
     m->last = c;
     m->ntotal++;
 }
@@ -426,7 +428,8 @@ static int table_add(struct promc_metric *m, struct promc__child *c, struct prom
     *old = NULL;
     if (cur && promc__table_put(cur, c))
         return PROMC_OK;
-    struct promc__table *t = promc__table_build(m->first, c, cur ? cur->size : 0);
+    struct promc__table *t = promc__table_build(
+        atomic_load_explicit(&m->first, memory_order_relaxed), c, cur ? cur->size : 0);
     if (!t)
         return PROMC_ENOMEM;
     atomic_store_explicit(&m->table, t, memory_order_release);
@@ -553,11 +556,16 @@ static inline void cache_put(struct promc__lookup_set *set, uint64_t stamp, stru
 /* Counts one more live child, unless the family is at its limit
  * (PROMC_ELIMIT, counted as refused). The count goes up first and back
  * down when over, so threads bringing children back side by side, without
- * the lock, never take a family past its limit together. */
+ * the lock, never take a family past its limit together. Only a family
+ * with a limit keeps the count (metric.h): for the others, label churn
+ * saves two atomic read-modify-writes a cycle, and promc__family_live
+ * counts by walking. */
 static int reserve_live(struct promc_metric *m)
 {
+    if (!m->max_children)
+        return PROMC_OK;
     size_t live = atomic_fetch_add_explicit(&m->nlive, 1, memory_order_relaxed);
-    if (m->max_children && live >= m->max_children) {
+    if (live >= m->max_children) {
         atomic_fetch_sub_explicit(&m->nlive, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&m->refused, 1, memory_order_relaxed);
         return promc__fail(PROMC_ELIMIT, "metric \"%s\": child limit of %zu reached", m->desc.name,
@@ -578,6 +586,13 @@ static int reserve_live(struct promc_metric *m)
  * section (grace.h). The count goes up before the child is live, so a
  * removal racing in after cannot take it below zero. Returns c, or NULL at
  * the child limit (c is removed again). */
+/* Counts n children fewer live (removed, or never made live). */
+static void unreserve_live(struct promc_metric *m, size_t n)
+{
+    if (m->max_children)
+        atomic_fetch_sub_explicit(&m->nlive, n, memory_order_relaxed);
+}
+
 static struct promc__child *revive(struct promc_metric *m, struct promc__child *c)
 {
     uint32_t hash = promc__child_hash(c);
@@ -660,7 +675,7 @@ static struct promc__child *insert(struct promc_metric *m, const char *const *va
         promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
     }
     if (!c) {
-        atomic_fetch_sub_explicit(&m->nlive, 1, memory_order_relaxed);
+        unreserve_live(m, 1);
         goto out;
     }
     promc__child_append(m, c);
@@ -796,7 +811,7 @@ static int remove_child(struct promc_metric *m, const char *const *values, size_
         pthread_rwlock_unlock(&m->lock);
     }
     if (removed) {
-        atomic_fetch_sub_explicit(&m->nlive, 1, memory_order_relaxed);
+        unreserve_live(m, 1);
         new_stamp(m);
         return promc__ok();
     }
@@ -823,11 +838,12 @@ int promc__family_clear(struct promc_metric *m)
     if (rc != PROMC_OK)
         return rc;
     size_t removed = 0;
-    for (struct promc__child *c = m->first; c; c = c->next)
+    for (struct promc__child *c = atomic_load_explicit(&m->first, memory_order_relaxed); c;
+         c = atomic_load_explicit(&c->next, memory_order_relaxed))
         if (child_mark_removed(c))
             removed++;
     if (removed) {
-        atomic_fetch_sub_explicit(&m->nlive, removed, memory_order_relaxed);
+        unreserve_live(m, removed);
         new_stamp(m);
     }
     pthread_rwlock_unlock(&m->lock);
@@ -842,11 +858,12 @@ int promc__family_remove_if(struct promc_metric *m, promc__child_match_fn match,
     if (rc != PROMC_OK)
         return rc;
     size_t n = 0;
-    for (struct promc__child *c = m->first; c; c = c->next)
+    for (struct promc__child *c = atomic_load_explicit(&m->first, memory_order_relaxed); c;
+         c = atomic_load_explicit(&c->next, memory_order_relaxed))
         if (!child_removed(c) && match(m, c, ctx) && child_mark_removed(c))
             n++;
     if (n) {
-        atomic_fetch_sub_explicit(&m->nlive, n, memory_order_relaxed);
+        unreserve_live(m, n);
         new_stamp(m);
     }
     pthread_rwlock_unlock(&m->lock);
@@ -860,10 +877,15 @@ int promc__family_reclaim(struct promc_metric *m)
     if (rc != PROMC_OK)
         return rc;
     struct promc__table *t = atomic_load_explicit(&m->table, memory_order_relaxed);
+    /* The unlinked children are kept on a list through their family
+     * pointer, not next: a count walking the list without the lock may
+     * stand on one, and goes on from there through its next (the child
+     * after it, whether or not it is unlinked too). Nothing else reads the
+     * family pointer of a child with no handle in use. */
     struct promc__child *dead = NULL;
-    struct promc__child *prev = NULL, *c = m->first;
+    struct promc__child *prev = NULL, *c = atomic_load_explicit(&m->first, memory_order_relaxed);
     while (c) {
-        struct promc__child *next = c->next;
+        struct promc__child *next = atomic_load_explicit(&c->next, memory_order_relaxed);
         /* Taken (busy), a removed child is this reclaim's: no lookup brings
          * it back now (one that tries goes to the lock, and finds it gone). */
         if (t && child_take(c)) {
@@ -871,13 +893,13 @@ int promc__family_reclaim(struct promc_metric *m)
              * until after the grace period. */
             promc__table_drop(t, c);
             if (prev)
-                prev->next = next;
+                atomic_store_explicit(&prev->next, next, memory_order_release);
             else
-                m->first = next;
+                atomic_store_explicit(&m->first, next, memory_order_release);
             if (m->last == c)
                 m->last = prev;
             m->ntotal--;
-            c->next = dead;
+            c->family = (struct promc_metric *)dead;
             dead = c;
         } else {
             prev = c;
@@ -892,17 +914,45 @@ int promc__family_reclaim(struct promc_metric *m)
     if (dead && !promc__grace_wait())
         dead = NULL;
     while (dead) {
-        struct promc__child *next = dead->next;
+        struct promc__child *next = (struct promc__child *)dead->family;
+        dead->family = m;
         promc__child_free(m, dead);
         dead = next;
     }
     return promc__ok();
 }
 
+/* The children not removed, one by one (a busy child is removed). */
+static size_t count_live(struct promc_metric *m)
+{
+    size_t n = 0;
+    for (struct promc__child *c = atomic_load_explicit(&m->first, memory_order_acquire); c;
+         c = atomic_load_explicit(&c->next, memory_order_acquire))
+        n += !child_removed(c);
+    return n;
+}
+
 size_t promc__family_live(const struct promc_metric *m)
 {
-    /* Written under the write lock, read without one: never waits. */
-    return atomic_load_explicit(&m->nlive, memory_order_relaxed);
+    /* Never waits: the count is read without a lock, or the children are
+     * walked inside a read section (reclaim frees what it unlinks after a
+     * grace period; a thread writing a family out holds its read lock, and
+     * could not take it again). */
+    if (m->max_children || !m->nlabels)
+        return atomic_load_explicit(&m->nlive, memory_order_relaxed);
+    struct promc_metric *fm = (struct promc_metric *)m;
+    struct promc__thread_state *ts = promc__thread_state();
+    size_t n;
+    if (ts) {
+        promc__read_begin(ts);
+        n = count_live(fm);
+        promc__read_end(ts);
+    } else {
+        promc__read_begin_spare();
+        n = count_live(fm);
+        promc__read_end_spare();
+    }
+    return n;
 }
 
 /* ===================================================================== */
@@ -922,7 +972,8 @@ void promc__family_collect(struct promc_metric *m, struct promc__sink *s)
     bool pushed = ncollecting < MAX_COLLECTING;
     if (pushed)
         collecting[ncollecting++] = m;
-    for (struct promc__child *c = m->first; c && !s->error; c = c->next) {
+    for (struct promc__child *c = atomic_load_explicit(&m->first, memory_order_relaxed);
+         c && !s->error; c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
         if (child_removed(c))
             continue;
         struct promc__labels ls = promc__child_labels(c);

@@ -23,6 +23,10 @@ static pthread_mutex_t states_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct promc__thread_state *states; /* linked through grace_next */
 static _Atomic unsigned long waiter_fence; /* see promc__grace_fence */
 
+/* The section of threads without a state (promc__read_begin_spare). */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic unsigned long spare_reading;
+
 int promc__grace_light;
 static atomic_bool broken; /* a light barrier failed: no grace period ends */
 
@@ -61,6 +65,11 @@ static bool light_barrier(void)
 static void after_fork_child(void)
 {
     pthread_mutex_init(&states_lock, NULL);
+    /* A thread gone with the fork may have been inside the spare section. */
+    pthread_mutex_init(&spare_lock, NULL);
+    unsigned long v = atomic_load_explicit(&spare_reading, memory_order_relaxed);
+    if (v & 1)
+        atomic_store_explicit(&spare_reading, v + 1, memory_order_relaxed);
     states = promc__tls_state;
     if (states)
         states->grace_prev = states->grace_next = NULL;
@@ -101,6 +110,35 @@ void promc__grace_unregister(struct promc__thread_state *ts)
     pthread_mutex_unlock(&states_lock);
 }
 
+void promc__read_begin_spare(void)
+{
+    pthread_once(&grace_once, grace_init);
+    pthread_mutex_lock(&spare_lock);
+    unsigned long v = atomic_load_explicit(&spare_reading, memory_order_relaxed);
+    atomic_store_explicit(&spare_reading, v + 1, memory_order_relaxed); /* odd: inside */
+    promc__grace_fence(&spare_reading);
+}
+
+void promc__read_end_spare(void)
+{
+    unsigned long v = atomic_load_explicit(&spare_reading, memory_order_relaxed);
+    atomic_store_explicit(&spare_reading, v + 1, memory_order_release); /* even: outside */
+    pthread_mutex_unlock(&spare_lock);
+}
+
+/* Waits while the section whose counter is at reading is open. */
+static void wait_section(_Atomic unsigned long *reading)
+{
+    unsigned long v = atomic_load_explicit(reading, memory_order_acquire);
+    if (!(v & 1))
+        return;
+    /* A section is a few hundred instructions: spin a little, then let the
+     * reader's thread run (it may be waiting for this CPU). */
+    for (unsigned spins = 0; atomic_load_explicit(reading, memory_order_acquire) == v; spins++)
+        if (spins >= 64)
+            sched_yield();
+}
+
 bool promc__grace_wait(void)
 {
     /* Pairs with the fence of promc__read_begin (grace.h). */
@@ -121,17 +159,9 @@ bool promc__grace_wait(void)
         promc__grace_fence(&waiter_fence);
     }
     pthread_mutex_lock(&states_lock);
-    for (struct promc__thread_state *s = states; s; s = s->grace_next) {
-        unsigned long v = atomic_load_explicit(&s->reading, memory_order_acquire);
-        if (!(v & 1))
-            continue;
-        /* A section is a few hundred instructions: spin a little, then
-         * let the reader's thread run (it may be waiting for this CPU). */
-        for (unsigned spins = 0; atomic_load_explicit(&s->reading, memory_order_acquire) == v;
-             spins++)
-            if (spins >= 64)
-                sched_yield();
-    }
+    for (struct promc__thread_state *s = states; s; s = s->grace_next)
+        wait_section(&s->reading);
     pthread_mutex_unlock(&states_lock);
+    wait_section(&spare_reading);
     return true;
 }

@@ -72,6 +72,14 @@ static inline void promc__read_end(struct promc__thread_state *ts)
     atomic_store_explicit(&ts->reading, v + 1, memory_order_release); /* even: outside */
 }
 
+/* A read section for a thread without a state (thread_state.h: out of
+ * memory), for readers that cannot go to a lock instead: one such section
+ * at a time in the process (a mutex held only for the section, so it waits
+ * only for another section), on a counter of grace.c's own, with a fence
+ * always. The same rules as above. */
+void promc__read_begin_spare(void);
+void promc__read_end_spare(void);
+
 /* Waits until every read section open at the call has ended; true then.
  * False (at once, and for every call after) only if a light grace period's
  * membarrier failed, which a registered process's does not short of a

@@ -27,9 +27,11 @@ static void info_child_series(struct promc_metric *m, struct promc__child *c, st
  * (the keys, as label names, are compared before). */
 static bool info_same(const struct promc_metric *a, const struct promc_metric *b)
 {
-    if (!a->first || !b->first)
-        return !a->first && !b->first;
-    return strcmp(promc__child_rendered(a->first), promc__child_rendered(b->first)) == 0;
+    const struct promc__child *x = promc__family_root((struct promc_metric *)a),
+                              *y = promc__family_root((struct promc_metric *)b);
+    if (!x || !y)
+        return !x && !y;
+    return strcmp(promc__child_rendered(x), promc__child_rendered(y)) == 0;
 }
 
 static const struct promc__ops info_ops = {

@@ -23,7 +23,11 @@ struct promc__collector_stats; /* gather.h */
 
 struct promc__child {
     struct promc_metric *family;
-    struct promc__child *next; /* creation order: every child, removed ones too */
+    /* Creation order: every child, removed ones too. Written under the
+     * family's write lock; read without it, inside a read section (grace.h),
+     * by promc__family_live's count, so a child a reclaim unlinks keeps it
+     * until it is freed. */
+    _Atomic(struct promc__child *) next;
     /* The values' hash (30 bits) and the child's state in the two bits
      * above: PROMC__CHILD_REMOVED, not exported (handle still valid), and
      * with it PROMC__CHILD_BUSY, held by one thread that brings the child
@@ -101,9 +105,13 @@ struct promc_metric {
     _Atomic uint64_t gen;                 /* stamp, new at every removal (lookup caches); unique */
     pthread_rwlock_t lock;                /* writers of the table and list; scrapes read the list */
     _Atomic(struct promc__table *) table; /* read by lookups without the lock */
-    atomic_size_t nlive;                  /* children not removed */
+    /* Children not removed, counted only where it costs nothing or is
+     * needed: an unlabelled family (its one series) and a family with a
+     * child limit. Others are counted by walking them (children.c). */
+    atomic_size_t nlive;
     size_t ntotal;                        /* children in the table, removed ones included */
-    struct promc__child *first, *last;
+    _Atomic(struct promc__child *) first; /* see next; last: writers only */
+    struct promc__child *last;
     size_t max_children;
     atomic_uint_fast64_t refused;
 
@@ -118,7 +126,7 @@ struct promc_metric {
 /* The single series of an unlabelled family. */
 static inline struct promc__child *promc__family_root(struct promc_metric *m)
 {
-    return m->first;
+    return atomic_load_explicit(&m->first, memory_order_relaxed);
 }
 
 /* A child's rendered label body: name="escaped",... (NUL-terminated). */

@@ -255,6 +255,23 @@ static void *steady_reader(void *arg)
     return NULL;
 }
 
+/* Counts the family's children over and over: a family without a child
+ * limit is counted by walking its children, without a lock, while the
+ * reclaimer unlinks and frees them. Each churner has at most one child
+ * live at a time (a cleared steady child may be away). */
+static void *child_counter(void *arg)
+{
+    struct churn *c = arg;
+    promc_metric *m = promc_counter_vec_metric(c->vec);
+    char n[32];
+    while (!stopping()) {
+        size_t live = promc_metric_children(m);
+        snprintf(n, sizeof n, "%zu", live);
+        check(live <= CHURN_STEADY + 2 && (c->clear || live >= CHURN_STEADY), "live count", n);
+    }
+    return NULL;
+}
+
 static void churn_phase(bool clear)
 {
     begin_phase();
@@ -273,14 +290,15 @@ static void churn_phase(bool clear)
     }
     struct churner ch[2] = {{c, 0, 0}, {c, 1, 0}};
     r[0].c = r[1].c = c;
-    pthread_t t[5];
+    pthread_t t[6];
     start(&t[0], churner_main, &ch[0]);
     start(&t[1], churner_main, &ch[1]);
     start(&t[2], reclaimer_main, c);
     start(&t[3], steady_reader, &r[0]);
     start(&t[4], steady_reader, &r[1]);
+    start(&t[5], child_counter, c);
     run_for(PHASE_SECONDS);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         join(t[i]);
     end_phase();
     assert_true(ch[0].cycles > 0 && ch[1].cycles > 0);
@@ -476,6 +494,70 @@ static void test_revivals_side_by_side_keep_the_child_limit(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Counting children from inside a writer                              */
+/* ------------------------------------------------------------------ */
+
+/* A scrape's writer runs while the scrape holds the family's read lock;
+ * another thread then waits for the write lock to add a child. The
+ * family's locks prefer writers, so a count that took the read lock again
+ * would wait behind that thread, which waits for the scrape: the count
+ * must take no lock. */
+#define WRITTEN_CHILDREN 2000
+
+struct counting_writer {
+    promc_counter_vec *vec;
+    pthread_t adder;
+    bool started;
+    size_t counted;
+};
+
+static void *add_child(void *arg)
+{
+    struct counting_writer *w = arg;
+    check(promc_counter_vec_labels(w->vec, "added") != NULL, "added child", NULL);
+    return NULL;
+}
+
+static int count_in_writer(void *ctx, const char *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    struct counting_writer *w = ctx;
+    if (w->started)
+        return 0;
+    w->started = true;
+    start(&w->adder, add_child, w);
+    struct timespec ts = {0, 50 * 1000 * 1000}; /* long enough for it to wait */
+    nanosleep(&ts, NULL);
+    w->counted = promc_metric_children(promc_counter_vec_metric(w->vec));
+    return 0;
+}
+
+static void test_a_writer_counts_children_while_a_new_child_waits(void **state)
+{
+    (void)state;
+    begin_phase();
+    promc_registry *reg = promc_registry_new();
+    struct counting_writer w = {0};
+    w.vec = promc_counter_vec_new(reg, "written", "Written.", PROMC_LABELS("id"), NULL);
+    assert_non_null(w.vec);
+    char v[32];
+    for (int k = 0; k < WRITTEN_CHILDREN; k++) {
+        snprintf(v, sizeof v, "w-%d", k);
+        assert_non_null(promc_counter_vec_labels(w.vec, v));
+    }
+    assert_int_equal(promc_encode(reg, PROMC_FORMAT_TEXT, count_in_writer, &w), PROMC_OK);
+    assert_true(w.started);
+    join(w.adder);
+    end_phase();
+    /* The new child came after the count, or (no wait at all) before. */
+    assert_true(w.counted == WRITTEN_CHILDREN || w.counted == WRITTEN_CHILDREN + 1);
+    assert_int_equal(promc_metric_children(promc_counter_vec_metric(w.vec)), WRITTEN_CHILDREN + 1);
+    promc_counter_vec_free(w.vec);
+    promc_registry_free(reg);
+}
+
+/* ------------------------------------------------------------------ */
 /* Families freed and made again                                       */
 /* ------------------------------------------------------------------ */
 
@@ -594,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_wide_tables_beside_remove_and_reclaim_find_their_child),
         cmocka_unit_test(test_each_live_child_is_removed_once),
         cmocka_unit_test(test_revivals_side_by_side_keep_the_child_limit),
+        cmocka_unit_test(test_a_writer_counts_children_while_a_new_child_waits),
         cmocka_unit_test(test_lookups_never_return_a_child_of_a_freed_family),
         cmocka_unit_test(test_a_forked_child_does_not_wait_for_lost_threads),
     };

@@ -5,14 +5,15 @@
  * it hit a collector's callback), the live-block count must return to its
  * start after cleanup, and what was left behind must stay usable -- the failed
  * call retried succeeds and the final exposition is byte-identical to a clean
- * run. Scenarios: every type, 40 children, a second registry, scrapes, and the
- * default registry.
+ * run. Scenarios: every type, 40 children, a second registry, scrapes, the
+ * default registry, and a thread whose own state cannot be allocated.
  */
 #include "helpers.h"
 
 #include "failalloc.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 static long alloc_surfaced; /* injected failures a call reported */
@@ -728,6 +729,54 @@ static void test_oom_in_the_default_registry_is_an_error_not_a_leak(void **state
     assert_true(runs > 5);
 }
 
+/* ------------------------------------------------------------------ */
+/* (g) a thread without its state                                      */
+/* ------------------------------------------------------------------ */
+
+/* promc_metric_children cannot fail: in a thread whose per-thread state
+ * cannot be allocated, it still counts the children of a family without a
+ * child limit (walking them without a lock, in the one read section kept
+ * for such threads), and a reclaim's grace period after it ends. */
+struct stateless_count {
+    promc_metric *m;
+    size_t counted;
+    bool injected;
+};
+
+static void *count_without_state(void *arg)
+{
+    struct stateless_count *a = arg;
+    arm(1); /* the thread's state, its first allocation */
+    a->counted = promc_metric_children(a->m);
+    a->injected = alloc_injected;
+    disarm();
+    return NULL;
+}
+
+static void test_oom_for_a_thread_state_still_counts_children(void **state)
+{
+    (void)state;
+    promc_counter_vec *v =
+        promc_counter_vec_new(PROMC_NO_REGISTRY, "stateless", "S.", PROMC_LABELS("k"), NULL);
+    assert_non_null(v);
+    char k[16];
+    for (int i = 0; i < 10; i++) {
+        snprintf(k, sizeof k, "k%d", i);
+        assert_non_null(promc_counter_vec_labels(v, k));
+    }
+    assert_int_equal(promc_counter_vec_remove(v, "k3"), PROMC_OK);
+    assert_int_equal(promc_counter_vec_remove(v, "k7"), PROMC_OK);
+    struct stateless_count a = {.m = promc_counter_vec_metric(v)};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, count_without_state, &a), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_true(a.injected);
+    assert_int_equal(a.counted, 8);
+    assert_int_equal(promc_metric_reclaim_removed(a.m), PROMC_OK);
+    assert_int_equal(promc_metric_children(a.m), 8);
+    promc_counter_vec_free(v);
+}
+
 int main(void)
 {
     /* Before any other promc call, as promc_set_allocator requires. */
@@ -745,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_oom_in_native_exemplars_loses_no_count_and_no_memory),
         cmocka_unit_test(test_oom_creating_the_default_registry_is_not_permanent),
         cmocka_unit_test(test_oom_in_the_default_registry_is_an_error_not_a_leak),
+        cmocka_unit_test(test_oom_for_a_thread_state_still_counts_children),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
