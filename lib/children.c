@@ -404,9 +404,10 @@ void promc__child_append(struct promc_metric *m, struct promc__child *c)
  * Under the write lock, or inside a read section without it (a probe): a
  * table being replaced may not have a child just added (the caller then
  * asks under the lock), but a child found is always the values' (they
- * are compared). */
-static struct promc__child *table_find(struct promc_metric *m, const char *const *values,
-                                       uint32_t hash)
+ * are compared). Inlined by force: a lookup that misses its cache (label
+ * churn, large families) saves the call and its saved registers. */
+static inline __attribute__((always_inline)) struct promc__child *
+table_find(struct promc_metric *m, const char *const *values, uint32_t hash)
 {
     const struct promc__table *t = atomic_load_explicit(&m->table, memory_order_acquire);
     if (!t)
@@ -599,6 +600,13 @@ static int reserve_live(struct promc_metric *m)
     return PROMC_OK;
 }
 
+/* Counts n children fewer live (removed, or never made live). */
+static void unreserve_live(struct promc_metric *m, size_t n)
+{
+    if (m->max_children)
+        atomic_fetch_sub_explicit(&m->nlive, n, memory_order_relaxed);
+}
+
 /* A removed child looked up again comes back as a new series would: at
  * zero, created now -- client_golang's behaviour for a deleted child
  * created again -- but with the same memory, in its old place in the
@@ -610,15 +618,11 @@ static int reserve_live(struct promc_metric *m)
  * resetting may take the type's own locks, and may not run inside a read
  * section (grace.h). The count goes up before the child is live, so a
  * removal racing in after cannot take it below zero. Returns c, or NULL at
- * the child limit (c is removed again). */
-/* Counts n children fewer live (removed, or never made live). */
-static void unreserve_live(struct promc_metric *m, size_t n)
-{
-    if (m->max_children)
-        atomic_fetch_sub_explicit(&m->nlive, n, memory_order_relaxed);
-}
-
-static struct promc__child *revive(struct promc_metric *m, struct promc__child *c)
+ * the child limit (c is removed again). Inlined by force, as table_find:
+ * label churn takes both on every cycle (with both calls, 1.5 ns more of
+ * 51). */
+static inline __attribute__((always_inline)) struct promc__child *revive(struct promc_metric *m,
+                                                                         struct promc__child *c)
 {
     uint32_t hash = promc__child_hash(c);
     if (reserve_live(m) != PROMC_OK) {
