@@ -1363,10 +1363,13 @@ typedef struct promc_mp_summary promc_mp_summary;
  * files across restarts. A child of fork() writes files named after its
  * own pid from the first instruction after fork() returns (a
  * pthread_atfork handler maps them at the same addresses: the parent's
- * handles keep working), with its values at zero.
+ * handles keep working), with its values at zero. The files are in the
+ * layout of the files already in dir, client_python 0.17's when there are
+ * none (see promc_multiprocess_init_layout).
  * Errors: PROMC_EINVAL (no dir and no variable, not a writable directory,
- * an invalid process_id), PROMC_ESTATE (already on), PROMC_ENOMEM. Any
- * thread; before the first metric that should be shared is created. */
+ * an invalid process_id, a directory holding files of both layouts),
+ * PROMC_ESTATE (already on), PROMC_ENOMEM. Any thread; before the first
+ * metric that should be shared is created. */
 PROMC_API int promc_multiprocess_init(const char *dir, const char *process_id);
 
 /* The layout of the files of a multi-process directory. client_python
