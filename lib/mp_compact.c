@@ -124,7 +124,10 @@ static int merge_entry(void *ctx, const struct promc__mp_entry *e)
     }
     *idx = m->n;
     m->keys[m->n] = key;
-    m->stamps[m->n] = e->timestamp;
+    /* As the collector: only a timestamp > 0 makes a value a candidate for
+     * the most recent; any other (0, negative, NaN) counts as 0, so that a
+     * later candidate replaces it (NaN would compare false for good). */
+    m->stamps[m->n] = e->timestamp > 0 ? e->timestamp : 0;
     m->vals[m->n++] = e->value;
     return 0;
 }

@@ -1006,6 +1006,22 @@ static void test_client_python_018_layout_read(void **state)
     remove_dir(dir);
 }
 
+/* Compaction keeps what the collector serves for a mostrecent gauge: an
+ * entry whose timestamp is no candidate (NaN, 0) does not hide a later
+ * one that is. */
+static void test_compaction_keeps_most_recent(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    const char *const key[] = {"[\"v\", \"v\", {}, \"V.\"]"};
+    put_entries(dir, "gauge_mostrecent_compacted.db", key, (const double[]){1}, 1, true, NAN);
+    put_entries(dir, "gauge_mostrecent_d.db", key, (const double[]){2}, 1, true, 1.7e9);
+    assert_true(sample(dir, "v", NULL, 0) == 2);
+    assert_int_equal(promc_multiprocess_mark_process_dead(dir, "d"), PROMC_OK);
+    assert_true(sample(dir, "v", NULL, 0) == 2);
+    remove_dir(dir);
+}
+
 /* Keys are capped at 64 KiB: a writer refuses a longer one (nothing
  * written), a reader refuses a file holding one whole -- naming it in
  * promc_multiprocess_refused_files -- and so does compaction; a key of
@@ -1398,6 +1414,7 @@ int main(void)
         cmocka_unit_test(test_compaction_refuses_bad_keys),
         cmocka_unit_test(test_key_length_limit),
         cmocka_unit_test(test_client_python_018_layout_read),
+        cmocka_unit_test(test_compaction_keeps_most_recent),
         cmocka_unit_test(test_fifo_refused),
         cmocka_unit_test(test_name_not_utf8_refused),
         cmocka_unit_test(test_full_disk),
