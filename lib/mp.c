@@ -75,6 +75,11 @@ const char *promc__mp_mode_name(promc_mp_mode mode)
     return mode_names[mode];
 }
 
+bool promc__mp_mode_recent(promc_mp_mode mode)
+{
+    return mode == PROMC_MP_MOSTRECENT || mode == PROMC_MP_LIVEMOSTRECENT;
+}
+
 char *promc__mp_dir(void)
 {
     pthread_mutex_lock(&mp_lock);
@@ -516,11 +521,6 @@ static _Atomic uint64_t *cell_of(struct promc__mp_file *f, const char *metric, c
     return cell;
 }
 
-static bool recent(promc_mp_mode mode)
-{
-    return mode == PROMC_MP_MOSTRECENT || mode == PROMC_MP_LIVEMOSTRECENT;
-}
-
 /* Creates (or finds) a series; mp_lock held. */
 static void *create(const struct request *r, const promc_label *sorted, const char *metric)
 {
@@ -559,7 +559,7 @@ static void *create(const struct request *r, const promc_label *sorted, const ch
         struct promc_mp_gauge *g = h = promc__calloc(1, sizeof *g);
         ok = g && !sample.oom &&
              (g->cell = cell_of(f, metric, metric, sorted, r->nlabels, NULL, r->help));
-        if (ok && recent(r->mode))
+        if (ok && promc__mp_mode_recent(r->mode))
             g->stamp = g->cell + 1; /* the stamped layout: checked in series_new */
         break;
     }
@@ -634,7 +634,7 @@ static void *series_new(const struct request *r)
         promc__fail(PROMC_ESTATE,
                     "%s \"%s\": multi-process mode is off (call promc_multiprocess_init first)",
                     r->what, r->name);
-    else if (r->kind == K_GAUGE && recent(r->mode) && mp.layout != PROMC__MP_STAMPED)
+    else if (r->kind == K_GAUGE && promc__mp_mode_recent(r->mode) && mp.layout != PROMC__MP_STAMPED)
         promc__fail(PROMC_EINVAL,
                     "gauge \"%s\": mode %s needs a timestamp per value, which the directory's "
                     "layout (client_python before 0.18) has not: turn the mode on with "

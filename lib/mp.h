@@ -10,6 +10,9 @@
 /* "all", "liveall", ... "livemostrecent" for a valid mode; NULL
  * otherwise. */
 const char *promc__mp_mode_name(promc_mp_mode mode);
+/* Whether a gauge mode takes the value set last (MOSTRECENT and its LIVE
+ * variant): the modes that need a timestamp per value. */
+bool promc__mp_mode_recent(promc_mp_mode mode);
 /* A copy of the directory promc_multiprocess_init chose, or NULL (the
  * caller frees it). */
 char *promc__mp_dir(void);

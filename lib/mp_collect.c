@@ -377,7 +377,7 @@ static void merge_item(struct agg *a, const struct fname *fn, struct item *it, c
     }
     case F_GAUGE: {
         bool keep_pid = f->mode == PROMC_MP_ALL || f->mode == PROMC_MP_LIVEALL;
-        bool recent = f->mode == PROMC_MP_MOSTRECENT || f->mode == PROMC_MP_LIVEMOSTRECENT;
+        bool recent = promc__mp_mode_recent((promc_mp_mode)f->mode);
         bool fresh = false;
         /* As client_python: a value never set (timestamp 0, or a file in
          * the value layout) is no candidate for the most recent. */
