@@ -357,8 +357,12 @@ PROMC_API const char *promc_metric_name(const promc_metric *m);
  * for a labelled one; 0 for NULL. A labelled family with a child limit
  * (max_children) keeps the count; one without counts its children one by
  * one (removed ones not yet reclaimed too), so the call takes time in
- * proportion to them. Cannot fail, never waits for the family's lock;
- * any thread, also inside a writer or collector callback. */
+ * proportion to them. While other threads create and remove children of
+ * such a family, the count is not of one instant: it counts every child
+ * live throughout the call and only children live at some moment of it,
+ * so a child removed and another created meanwhile may both be counted.
+ * Cannot fail, never waits for the family's lock; any thread, also inside
+ * a writer or collector callback. */
 PROMC_API size_t promc_metric_children(const promc_metric *m);
 /* Label sets refused so far because of the child limit (0 for NULL). Cannot
  * fail; any thread. */
