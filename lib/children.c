@@ -1,6 +1,6 @@
 /*
  * The children of a family: one allocation each (the type's struct, then the
- * rendered label body), found by label values through a hash table and a
+ * label values, escaped), found by label values through a hash table and a
  * per-thread cache, and walked in creation order by scrapes. Removing a child
  * only detaches it -- no longer exported, its handle still valid and working
  * -- so a handle held anywhere can never dangle; the same values looked up
@@ -221,8 +221,9 @@ static inline bool same_plain(const char *p, const char *raw, size_t len)
     return a == b && !(bad | has_byte(a, '"') | has_byte(a, '\\'));
 }
 
-/* A child keeps only its rendered label body (name="escaped",...), so the
- * values are compared against their escaped form, without a copy: label
+/* A child keeps only its values text (each value escaped, closed by a
+ * quote), so the values are compared against their escaped form, without
+ * a copy: label
  * values are short and rarely need escaping. A table chain compares byte
  * by byte (same_values_chain); a cache hit, where the values nearly always
  * match, like this: a value without a backslash or quote whose
@@ -234,10 +235,9 @@ static inline bool same_plain(const char *p, const char *raw, size_t len)
 static bool same_values_hit(const struct promc_metric *m, const struct promc__child *c,
                             const char *const *values, size_t n)
 {
-    const char *p = (const char *)c + m->child_size; /* its rendered labels */
+    const char *p = (const char *)c + m->child_size; /* its values text */
     const char *end = p + c->rendered_len;
     for (size_t i = 0; i < n; i++) {
-        p += m->label_name_len[i] + 2 + (i > 0); /* [,]name=" */
         size_t len = strlen(values[i]);
         if ((size_t)(end - p) > len && p[len] == '"' && same_plain(p, values[i], len)) {
             p += len + 1;
@@ -250,12 +250,6 @@ static bool same_values_hit(const struct promc_metric *m, const struct promc__ch
     return true;
 }
 
-/* The value of label i of a new child: a looked-up value, or a constant. */
-static const char *label_value(const struct promc_metric *m, const char *const *values, size_t i)
-{
-    return i < m->nlabels ? values[i] : m->const_values[i - m->nlabels];
-}
-
 /* The values compared with a child's rendering byte by byte, cheaper than
  * same_values_hit's strlen for the short values ids and routes have. */
 static inline __attribute__((always_inline)) bool same_values_chain(const struct promc_metric *m,
@@ -263,9 +257,9 @@ static inline __attribute__((always_inline)) bool same_values_chain(const struct
                                                                     const char *const *values,
                                                                     size_t n)
 {
-    const char *p = (const char *)c + m->child_size; /* its rendered labels */
+    const char *p = (const char *)c + m->child_size; /* its values text */
     for (size_t i = 0; i < n && p; i++)
-        p = match_escaped(p + m->label_name_len[i] + 2 + (i > 0), values[i]); /* [,]name=" */
+        p = match_escaped(p, values[i]);
     return p != NULL;
 }
 
@@ -320,22 +314,22 @@ static void copy_values_raw(char *raw, const char *const *values, size_t n)
     }
 }
 
-/* One allocation per child: the type's struct (child_size), then the
- * rendered label body. Nothing else per series, to keep memory per series
- * small: the raw values are not kept (lookups compare the escaped form). */
+/* One allocation per child: the type's struct (child_size), then its
+ * values text. Nothing else per series, to keep memory per series small:
+ * neither the raw values (lookups compare the escaped form) nor the label
+ * names and constant labels (the family's; a scrape adds them). */
 struct promc__child *promc__child_new(struct promc_metric *m, const char *const *values,
                                       uint32_t hash)
 {
-    size_t n = m->nlabels + m->nconst; /* the constant labels follow the variable ones */
-    size_t rendered = 0;
-    for (size_t i = 0; i < n; i++)
-        rendered += m->label_name_len[i] + 3 + promc__escaped_len(label_value(m, values, i), true);
-    rendered += n ? n - 1 : 0;      /* commas */
-    if (rendered > INT32_MAX - 1) { /* rendered_len stays below 2^31, as it always has */
+    size_t text = 0;
+    for (size_t i = 0; i < m->nlabels; i++)
+        text += promc__escaped_len(values[i], true) + 1; /* the value, its closing quote */
+    /* rendered_len, and a label body, stay below 2^31, as they always have */
+    if (text + m->labels_extra > INT32_MAX - 1) {
         promc__fail(PROMC_EINVAL, "metric \"%s\": label values too long", m->desc.name);
         return NULL;
     }
-    struct promc__child *c = promc__calloc(1, m->child_size + rendered + 1);
+    struct promc__child *c = promc__calloc(1, m->child_size + text + 1);
     if (!c) {
         promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a new child", m->desc.name);
         return NULL;
@@ -343,14 +337,8 @@ struct promc__child *promc__child_new(struct promc_metric *m, const char *const 
     c->family = m;
     atomic_init(&c->hash_removed, hash);
     char *start = (char *)c + m->child_size, *p = start;
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *p++ = ',';
-        memcpy(p, m->label_names[i], m->label_name_len[i]);
-        p += m->label_name_len[i];
-        *p++ = '=';
-        *p++ = '"';
-        p += promc__escape(p, label_value(m, values, i), true);
+    for (size_t i = 0; i < m->nlabels; i++) {
+        p += promc__escape(p, values[i], true);
         *p++ = '"';
     }
     *p = '\0';
@@ -988,6 +976,116 @@ size_t promc__family_live(const struct promc_metric *m)
 /* Scrape                                                                 */
 /* ===================================================================== */
 
+/* Copies n bytes (short label values and pieces, mostly) without a call:
+ * overlapping words for up to 16 bytes, memcpy beyond. */
+static inline void copy_short(char *dst, const char *src, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a = load64(src), b = load64(src + n - 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a = (uint32_t)load32(src), b = (uint32_t)load32(src + n - 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t j = 0; j < n; j++)
+            dst[j] = src[j];
+    } else {
+        memcpy(dst, src, n);
+    }
+}
+
+/* The first quote at or after q, which comes before end or is at it: a
+ * word at a time while a whole word is left (the classic byte test finds
+ * the lowest match exactly, so on a little-endian machine), then byte by
+ * byte. */
+static inline const char *find_quote(const char *q, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; end - q >= 8; q += 8) {
+        uint64_t hit = has_byte(load64(q), '"');
+        if (hit)
+            return q + (__builtin_ctzll(hit) >> 3);
+    }
+#endif
+    while (*q != '"')
+        q++;
+    return q;
+}
+
+/* The closing quote of the escaped value at p, not the last value of its
+ * values text (whose quote is at end - 1): the first quote after an even
+ * number of backslashes. */
+static inline const char *value_end(const char *p, const char *end)
+{
+    for (const char *q = p;; q++) {
+        q = find_quote(q, end);
+        size_t bs = 0;
+        while (q - bs > p && q[-1 - (ptrdiff_t)bs] == '\\')
+            bs++;
+        if (!(bs & 1))
+            return q;
+    }
+}
+
+/* The labels view of a family's children, their label body aside: for an
+ * unlabelled family the constant labels, which are its body. */
+static struct promc__labels family_labels(const struct promc_metric *m)
+{
+    struct promc__labels ls = {m->const_rendered,
+                               m->const_rendered_len,
+                               m->nlabels + m->nconst,
+                               (const char *const *)m->label_names,
+                               NULL,
+                               m->utf8_labels};
+    return ls;
+}
+
+/* Writes the label body of c, a child of a labelled family, to buf (room
+ * for promc__child_labels_size(c) bytes) and returns its length. Inlined
+ * into the scrape's walk. */
+static inline __attribute__((always_inline)) size_t
+child_body(const struct promc_metric *m, const struct promc__child *c, char *buf)
+{
+    const char *v = promc__child_values(c), *end = v + c->rendered_len;
+    char *p = buf;
+    size_t last = m->nlabels - 1;
+    for (size_t i = 0; i < last; i++) {
+        size_t piece = m->piece_off[i + 1] - m->piece_off[i];
+        copy_short(p, m->pieces + m->piece_off[i], piece);
+        p += piece;
+        size_t len = (size_t)(value_end(v, end) - v) + 1; /* with its quote */
+        copy_short(p, v, len);
+        p += len;
+        v += len;
+    }
+    /* The last value runs to the end of the values text. */
+    size_t piece = m->piece_off[last + 1] - m->piece_off[last];
+    copy_short(p, m->pieces + m->piece_off[last], piece);
+    p += piece;
+    copy_short(p, v, (size_t)(end - v));
+    p += end - v;
+    size_t tail = m->labels_extra - m->piece_off[last + 1];
+    if (tail) {
+        copy_short(p, m->pieces + m->piece_off[last + 1], tail);
+        p += tail;
+    }
+    *p = '\0';
+    return (size_t)(p - buf);
+}
+
+struct promc__labels promc__child_labels(const struct promc__child *c, char *buf)
+{
+    const struct promc_metric *m = c->family;
+    struct promc__labels ls = family_labels(m);
+    if (m->nlabels) {
+        ls.rendered_len = child_body(m, c, buf);
+        ls.rendered = buf;
+    }
+    return ls;
+}
+
 void promc__family_collect(struct promc_metric *m, struct promc__sink *s)
 {
     promc__sink_family(s, &m->desc);
@@ -1001,13 +1099,36 @@ void promc__family_collect(struct promc_metric *m, struct promc__sink *s)
     bool pushed = ncollecting < MAX_COLLECTING;
     if (pushed)
         collecting[ncollecting++] = m;
+    /* Each child's label body is put together here, in a buffer that grows
+     * to the longest. */
+    char small[512], *buf = small;
+    size_t cap = sizeof small;
+    struct promc__labels ls = family_labels(m);
     for (struct promc__child *c = atomic_load_explicit(&m->first, memory_order_relaxed);
          c && !s->error; c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
         if (child_removed(c))
             continue;
-        struct promc__labels ls = promc__child_labels(c);
+        size_t need = promc__child_labels_size(c);
+        if (m->nlabels && need > cap) {
+            char *bigger = promc__malloc(need);
+            if (!bigger) {
+                s->error = promc__fail(
+                    PROMC_ENOMEM, "metric \"%s\": out of memory for a label body", m->desc.name);
+                break;
+            }
+            if (buf != small)
+                promc__free(buf);
+            buf = bigger;
+            cap = need;
+        }
+        if (m->nlabels) {
+            ls.rendered_len = child_body(m, c, buf);
+            ls.rendered = buf;
+        }
         m->ops->child_series(m, c, s, &ls);
     }
+    if (buf != small)
+        promc__free(buf);
     if (pushed)
         ncollecting--;
     if (lock)

@@ -19,7 +19,7 @@ int promc__family_remove(struct promc_metric *m, const char *const *values, size
 /* Detaches every child. */
 int promc__family_clear(struct promc_metric *m);
 /* Whether a live child is one to remove (called under the write lock: it
- * may read the child's rendered labels, and must call no promc function). */
+ * may read the child's values text, and must call no promc function). */
 typedef bool (*promc__child_match_fn)(const struct promc_metric *m, const struct promc__child *c,
                                       void *ctx);
 /* Detaches every live child match accepts, as promc__family_remove does
@@ -30,6 +30,12 @@ int promc__family_remove_if(struct promc_metric *m, promc__child_match_fn match,
 int promc__family_reclaim(struct promc_metric *m);
 /* The number of live children. */
 size_t promc__family_live(const struct promc_metric *m);
+/* The labels view of a child for a sink: its label body (name="escaped",
+ * ..., the constant labels last) written to buf, which has room for
+ * promc__child_labels_size(c) bytes (metric.h), or the family's own text
+ * when the child has no values. values NULL: sinks read them from the
+ * body. */
+struct promc__labels promc__child_labels(const struct promc__child *c, char *buf);
 /* Writes the family header and every live child to the sink. */
 void promc__family_collect(struct promc_metric *m, struct promc__sink *s);
 /* A new child (not yet in the table or list) for these values (NULL for an

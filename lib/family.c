@@ -138,6 +138,8 @@ static void family_destroy(struct promc_metric *m)
         promc__free(m->label_names);
     }
     promc__free_strings(m->const_values, m->nconst);
+    promc__free(m->pieces);
+    promc__free(m->piece_off);
     promc__free(m->label_name_len);
     promc__free(m->name);
     promc__free(m->help);
@@ -185,6 +187,56 @@ static struct promc_metric *metric_alloc(const struct promc__ops *ops, const cha
     return m;
 }
 
+/* The family's share of every child's label body, made once: before each
+ * variable value its piece ([,]name="), after the last its tail (the
+ * constant labels, name="escaped",..., with a comma when both kinds are
+ * there). A body is then piece, value, piece, value, ..., tail. */
+static int render_pieces(struct promc_metric *m)
+{
+    size_t n = m->nlabels + m->nconst, len = 0;
+    for (size_t i = 0; i < m->nlabels; i++)
+        len += (i > 0) + m->label_name_len[i] + 2;
+    size_t consts = 0;
+    for (size_t i = m->nlabels; i < n; i++)
+        consts += (i > m->nlabels) + m->label_name_len[i] + 3 +
+                  promc__escaped_len(m->const_values[i - m->nlabels], true);
+    size_t comma = m->nlabels && m->nconst;
+    if (len + comma + consts > INT32_MAX - 1) /* a body's length stays below 2^31 */
+        return promc__fail(PROMC_EINVAL, "metric \"%s\": label names and constant labels too long",
+                           m->desc.name);
+    char *p = m->pieces = promc__malloc(len + comma + consts + 1);
+    m->piece_off = promc__malloc((m->nlabels + 1) * sizeof *m->piece_off);
+    if (!p || !m->piece_off)
+        return PROMC_ENOMEM;
+    for (size_t i = 0; i < m->nlabels; i++) {
+        m->piece_off[i] = (uint32_t)(p - m->pieces);
+        if (i)
+            *p++ = ',';
+        memcpy(p, m->label_names[i], m->label_name_len[i]);
+        p += m->label_name_len[i];
+        *p++ = '=';
+        *p++ = '"';
+    }
+    m->piece_off[m->nlabels] = (uint32_t)(p - m->pieces);
+    if (comma)
+        *p++ = ',';
+    m->const_rendered = p;
+    for (size_t i = m->nlabels; i < n; i++) {
+        if (i > m->nlabels)
+            *p++ = ',';
+        memcpy(p, m->label_names[i], m->label_name_len[i]);
+        p += m->label_name_len[i];
+        *p++ = '=';
+        *p++ = '"';
+        p += promc__escape(p, m->const_values[i - m->nlabels], true);
+        *p++ = '"';
+    }
+    *p = '\0';
+    m->const_rendered_len = consts;
+    m->labels_extra = (size_t)(p - m->pieces);
+    return PROMC_OK;
+}
+
 struct promc_metric *promc__family_new(const struct promc__ops *ops, const char *name,
                                        const char *help, const char *const *label_names,
                                        const char *unit, size_t max_children, size_t child_size,
@@ -204,7 +256,7 @@ struct promc_metric *promc__family_new(const struct promc__ops *ops, const char 
     struct promc_metric *m = metric_alloc(ops, name, help, unit, ti->claims, name, type_data);
     if (!m)
         return promc__fail_null(PROMC_ENOMEM, "out of memory creating metric \"%s\"", name);
-    /* Children keep their rendered labels right after the type's struct. */
+    /* Children keep their values text right after the type's struct. */
     m->child_size = round_up8(child_size);
     m->max_children = max_children;
     for (size_t i = 0; i < nlabels; i++)
@@ -242,6 +294,13 @@ struct promc_metric *promc__family_new(const struct promc__ops *ops, const char 
             }
             m->label_name_len[i] = strlen(m->label_names[i]);
         }
+    }
+    int rc = render_pieces(m);
+    if (rc == PROMC_ENOMEM)
+        goto oom_destroy;
+    if (rc != PROMC_OK) {
+        family_destroy(m);
+        return NULL;
     }
     if (!nlabels) {
         /* The one series of an unlabelled family, exported from now on. */

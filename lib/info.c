@@ -23,15 +23,15 @@ static void info_child_series(struct promc_metric *m, struct promc__child *c, st
     promc__sink_series(s, &x);
 }
 
-/* The pairs are the one child's labels: the same rendering, the same pairs
- * (the keys, as label names, are compared before). */
+/* The pairs are the one child's labels: the same values text, the same
+ * pairs (the keys, as label names, are compared before). */
 static bool info_same(const struct promc_metric *a, const struct promc_metric *b)
 {
     const struct promc__child *x = promc__family_root((struct promc_metric *)a),
                               *y = promc__family_root((struct promc_metric *)b);
     if (!x || !y)
         return !x && !y;
-    return strcmp(promc__child_rendered(x), promc__child_rendered(y)) == 0;
+    return strcmp(promc__child_values(x), promc__child_values(y)) == 0;
 }
 
 static const struct promc__ops info_ops = {

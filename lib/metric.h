@@ -1,7 +1,7 @@
 /*
  * The layout every metric type builds on: a family (struct promc_metric)
  * with its name, help, unit, label names and children, a child (struct
- * promc__child) with its rendered labels, and the operations a type file
+ * promc__child) with its label values, and the operations a type file
  * (counter.c, ...) provides. Only structures and small inline accessors are
  * here; family.c creates and destroys families, children.c manages their
  * children.
@@ -35,7 +35,7 @@ struct promc__child {
      * every change of state is one atomic operation on it, none needs the
      * family's lock. */
     _Atomic uint32_t hash_removed;
-    uint32_t rendered_len; /* the escaped label body follows the type's struct */
+    uint32_t rendered_len; /* of the values text that follows the type's struct */
     /* Set again when a removed child comes back, without the family's lock
      * (children.c), while a scrape may read it: read with
      * promc__child_created. */
@@ -99,7 +99,16 @@ struct promc_metric {
     char **label_names;       /* nlabels variable names, then nconst constant ones */
     size_t *label_name_len;   /* the same nlabels + nconst */
     char **const_values;      /* the nconst constant values, raw */
-    size_t child_size;        /* bytes of a child of this type, a multiple of 8 */
+    /* A child's label body is pieces[piece_off[i]..piece_off[i + 1]) ([,]name=")
+     * before each value i, then the tail from piece_off[nlabels] (a comma
+     * when needed, then const_rendered: the constant labels, name="escaped",
+     * ...); labels_extra is all of it, what a body adds to the values. */
+    char *pieces;
+    uint32_t *piece_off;
+    const char *const_rendered; /* inside pieces; "" if none */
+    size_t const_rendered_len;
+    size_t labels_extra;
+    size_t child_size; /* bytes of a child of this type, a multiple of 8 */
 
     uint64_t id;                          /* unique for the process, never reused */
     _Atomic uint64_t gen;                 /* stamp, new at every removal (lookup caches); unique */
@@ -129,8 +138,11 @@ static inline struct promc__child *promc__family_root(struct promc_metric *m)
     return atomic_load_explicit(&m->first, memory_order_relaxed);
 }
 
-/* A child's rendered label body: name="escaped",... (NUL-terminated). */
-static inline const char *promc__child_rendered(const struct promc__child *c)
+/* A child's values text: each variable label's value escaped and closed by
+ * a quote, NUL-terminated ("" for an unlabelled family). Label names and
+ * constant labels are the family's, not repeated in every child; a scrape
+ * puts the label body together (promc__child_labels). */
+static inline const char *promc__child_values(const struct promc__child *c)
 {
     return (const char *)c + c->family->child_size;
 }
@@ -148,16 +160,10 @@ static inline double promc__child_created(const struct promc__child *c)
     return atomic_load_explicit(&((struct promc__child *)c)->created, memory_order_relaxed);
 }
 
-/* The labels view of a child (values NULL: read them from the rendering). */
-static inline struct promc__labels promc__child_labels(const struct promc__child *c)
+/* The bytes promc__child_labels needs for c's label body, its NUL included. */
+static inline size_t promc__child_labels_size(const struct promc__child *c)
 {
-    struct promc__labels ls = {promc__child_rendered(c),
-                               c->rendered_len,
-                               c->family->nlabels + c->family->nconst,
-                               (const char *const *)c->family->label_names,
-                               NULL,
-                               c->family->utf8_labels};
-    return ls;
+    return c->rendered_len + c->family->labels_extra + 1;
 }
 
 /* The family of a series handle (children point at their family). */

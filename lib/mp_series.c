@@ -12,26 +12,24 @@
 #include "internal.h"
 #include "mp_series.h"
 
-/* The child's labels, raw: variable ones, then constant ones, each value
- * unescaped from the rendering (name="escaped",...) into one block that
- * *block owns. */
+/* The child's labels, raw: variable ones, unescaped from its values text
+ * into one block that *block owns, then the family's constant ones. */
 static promc_label *child_labels(struct promc_metric *m, struct promc__child *c, size_t *n,
                                  char **block)
 {
     *n = m->nlabels + m->nconst;
     *block = NULL;
     promc_label *ls = promc__malloc((*n ? *n : 1) * sizeof *ls);
-    /* The unescaped values are never longer than the rendering. */
+    /* The unescaped values are never longer than the values text. */
     char *out = promc__malloc(c->rendered_len + 1);
     if (!ls || !out) {
         promc__free(ls);
         promc__free(out);
         return promc__fail_null(PROMC_ENOMEM, "metric \"%s\": out of memory", m->desc.name);
     }
-    const char *p = promc__child_rendered(c);
+    const char *p = promc__child_values(c);
     char *o = out;
-    for (size_t i = 0; i < *n; i++) {
-        p += m->label_name_len[i] + 2; /* name=" */
+    for (size_t i = 0; i < m->nlabels; i++) {
         ls[i].name = m->label_names[i];
         ls[i].value = o;
         for (; *p != '"'; p++) {
@@ -43,7 +41,11 @@ static promc_label *child_labels(struct promc_metric *m, struct promc__child *c,
             }
         }
         *o++ = '\0';
-        p += 2; /* the closing quote and the comma (or the final NUL's place) */
+        p++; /* the closing quote */
+    }
+    for (size_t i = 0; i < m->nconst; i++) {
+        ls[m->nlabels + i].name = m->label_names[m->nlabels + i];
+        ls[m->nlabels + i].value = m->const_values[i];
     }
     *block = out;
     return ls;

@@ -18,8 +18,8 @@ struct match {
     size_t last;             /* the last label with a wanted value */
 };
 
-/* Past the escaped value at p (just after its opening quote) and its
- * closing quote: inside a rendered value a quote is always escaped. */
+/* Past the escaped value at p and its closing quote: inside an escaped
+ * value a quote is always escaped. */
 static const char *skip_value(const char *p)
 {
     while (*p != '"')
@@ -30,9 +30,9 @@ static const char *skip_value(const char *p)
 static bool child_matches(const struct promc_metric *m, const struct promc__child *c, void *ctx)
 {
     const struct match *mt = ctx;
-    const char *p = promc__child_rendered(c);
+    (void)m;
+    const char *p = promc__child_values(c);
     for (size_t i = 0; i <= mt->last; i++) {
-        p += m->label_name_len[i] + 2 + (i > 0); /* [,]name=" */
         if (!mt->want[i])
             p = skip_value(p);
         else if (!promc__escaped_equal(&p, mt->want[i]))

@@ -1047,6 +1047,73 @@ static void several_labels_render_in_declared_order(void **state)
     promc_counter_vec_free(c);
 }
 
+/* A child keeps only its values; a scrape puts each label body together
+ * from them, the family's label names and its constant labels, whatever
+ * the escapes (a value ending in a backslash, quotes after backslashes)
+ * and however long (past any fixed buffer). */
+static void label_bodies_join_values_names_and_constants(void **state)
+{
+    (void)state;
+    char big[1500];
+    memset(big, 'v', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    big[700] = '"';
+    promc_registry *reg = promc_registry_new();
+    promc_label consts[] = {{"zone", "eu\\\"1"}, {"tier", ""}};
+    promc_metric_opts o = {.const_labels = consts, .nconst_labels = 2};
+    promc_counter_vec *c = promc_counter_vec_new(reg, "c", "Help.", PROMC_LABELS("a", "bb"), &o);
+    promc_counter_inc(promc_counter_vec_labels(c, "end\\", "\\\"\\"));
+    promc_counter_add_int(promc_counter_vec_labels(c, big, "x"), 2);
+    promc_counter_add_int(promc_counter_vec_labels(c, "", ""), 3);
+    promc_gauge *g = promc_gauge_new(reg, "g", "Help.", &o);
+    promc_gauge_set(g, 4);
+
+    char *want = malloc(4096);
+    char *bigq = malloc(2048);
+    snprintf(bigq, 2048, "%.*s\\\"%s", 700, big, big + 701);
+    snprintf(want, 4096,
+             "# HELP c_total Help.\n"
+             "# TYPE c_total counter\n"
+             "c_total{a=\"end\\\\\",bb=\"\\\\\\\"\\\\\",zone=\"eu\\\\\\\"1\",tier=\"\"} 1\n"
+             "c_total{a=\"%s\",bb=\"x\",zone=\"eu\\\\\\\"1\",tier=\"\"} 2\n"
+             "c_total{a=\"\",bb=\"\",zone=\"eu\\\\\\\"1\",tier=\"\"} 3\n"
+             "# HELP g Help.\n"
+             "# TYPE g gauge\n"
+             "g{zone=\"eu\\\\\\\"1\",tier=\"\"} 4\n",
+             bigq);
+    char *s = test_render(reg, PROMC_FORMAT_TEXT);
+    assert_string_equal(s, want);
+    promc_free(s);
+    /* The values read back from the bodies (the protobuf encoder and
+     * sample lookups parse them). */
+    promc_label q[] = {{"a", big}, {"bb", "x"}, {"zone", "eu\\\"1"}, {"tier", ""}};
+    assert_true(test_value(reg, "c_total", q, 4) == 2);
+    promc_label q2[] = {{"a", "end\\"}, {"bb", "\\\"\\"}, {"zone", "eu\\\"1"}, {"tier", ""}};
+    assert_true(test_value(reg, "c_total", q2, 4) == 1);
+    /* Lookups and removals compare against the values text. */
+    assert_ptr_equal(promc_counter_vec_labels(c, "end\\", "\\\"\\"),
+                     promc_counter_vec_labels(c, "end\\", "\\\"\\"));
+    promc_counter *near = promc_counter_vec_labels(c, "end\\", "\\\"");
+    assert_non_null(near);
+    assert_ptr_not_equal(near, promc_counter_vec_labels(c, "end\\", "\\\"\\"));
+    assert_int_equal(promc_counter_vec_remove(c, "end\\", "\\\""), PROMC_OK);
+    size_t removed = 0;
+    assert_int_equal(promc_counter_vec_remove_partial(c, &(promc_label){"bb", "x"}, 1, &removed),
+                     PROMC_OK);
+    assert_int_equal(removed, 1);
+    assert_int_equal(promc_counter_vec_remove(c, "end\\", "\\\"\\"), PROMC_OK);
+    s = test_render(reg, PROMC_FORMAT_OPENMETRICS);
+    assert_non_null(strstr(s, "\nc_total{a=\"\",bb=\"\",zone=\"eu\\\\\\\"1\",tier=\"\"} 3\n"));
+    assert_null(strstr(s, "bb=\"x\""));
+    assert_null(strstr(s, "a=\"end"));
+    promc_free(s);
+    free(want);
+    free(bigq);
+    promc_registry_free(reg);
+    promc_counter_vec_free(c);
+    promc_gauge_free(g);
+}
+
 int main(void)
 {
     default_clock = promc__clock;
@@ -1086,6 +1153,7 @@ int main(void)
         cmocka_unit_test(hot_path_calls_on_null_are_noops),
         cmocka_unit_test(label_values_escape_backslash_quote_newline_only),
         cmocka_unit_test(several_labels_render_in_declared_order),
+        cmocka_unit_test(label_bodies_join_values_names_and_constants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -669,6 +669,36 @@ static void test_series_after_shutdown(void **state)
     remove_dir(dir);
 }
 
+/* A shared series gets its labels from the child's values text and the
+ * family's constant labels: escapes undone, constants last. */
+static void test_labels_and_constants_reach_the_files(void **state)
+{
+    (void)state;
+    char *dir = make_dir();
+    pid_t parent = fork();
+    assert_true(parent >= 0);
+    if (parent == 0) {
+        CHILD_CHECK(mp_init(dir, NULL) == PROMC_OK);
+        promc_registry *reg = promc_registry_new();
+        promc_metric_opts o = {.const_labels = &(promc_label){"zone", "eu \"1\""},
+                               .nconst_labels = 1};
+        promc_counter_vec *cv = promc_counter_vec_new(reg, "lab", "L.", PROMC_LABELS("a", "b"), &o);
+        CHILD_CHECK(cv);
+        promc_counter_add(promc_counter_vec_labels(cv, "x\\", "q\"\n"), 2);
+        promc_counter_add(promc_counter_vec_labels(cv, "", "\\\""), 3);
+        promc_registry_free(reg);
+        promc_counter_vec_free(cv);
+        _exit(0);
+    }
+    wait_ok(parent);
+    promc_label l1[] = {{"a", "x\\"}, {"b", "q\"\n"}, {"zone", "eu \"1\""}};
+    promc_label l2[] = {{"a", ""}, {"b", "\\\""}, {"zone", "eu \"1\""}};
+    assert_true(sample(dir, "lab_total", l1, 3) == 2);
+    assert_true(sample(dir, "lab_total", l2, 3) == 3);
+    assert_python_agrees(dir);
+    remove_dir(dir);
+}
+
 /* Without the mode (never turned on, or after shutdown) the same calls
  * make normal metrics: served by their registry, removable, no files. */
 static void test_normal_mode_unaffected(void **state)
@@ -718,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_histograms_and_summaries_across_workers),
         cmocka_unit_test(test_threads_share_cells),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_labels_and_constants_reach_the_files),
         cmocka_unit_test(test_server_metrics_stay_per_process),
         cmocka_unit_test(test_series_after_shutdown),
         cmocka_unit_test(test_normal_mode_unaffected),

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "children.h"
 #include "metric.h"
 #include "sink.h"
 
@@ -130,7 +131,9 @@ static void take(promc_histogram *h, struct snap *out)
     struct promc__child *c = (struct promc__child *)h;
     struct promc_metric *m = c->family;
     struct keep_sink s = {.base = {.ops = &keep_ops, .desc = &m->desc}, .out = out};
-    struct promc__labels ls = promc__child_labels(c);
+    char body[256];
+    assert_true(promc__child_labels_size(c) <= sizeof body);
+    struct promc__labels ls = promc__child_labels(c, body);
     m->ops->child_series(m, c, &s.base, &ls);
     assert_int_equal(s.base.error, PROMC_OK);
 }

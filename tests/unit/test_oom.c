@@ -152,6 +152,14 @@ static void build_all(struct all *a)
                                           PROMC_LABELS("method", "code"), NULL));
     NEW(a->child, promc_counter_vec_labels(a->counter, "GET", "200"));
     promc_counter_add_int(a->child, 7);
+    /* A label body longer than a scrape's buffer on the stack: the scrape
+     * allocates one. */
+    char wide[600];
+    memset(wide, 'w', sizeof wide - 1);
+    wide[sizeof wide - 1] = '\0';
+    promc_counter *wide_child;
+    NEW(wide_child, promc_counter_vec_labels(a->counter, wide, "500"));
+    promc_counter_inc(wide_child);
     NEW(a->gauge, promc_gauge_new(a->reg, "oom_temperature_celsius", "Temperature.", &gopts));
     promc_gauge_set(a->gauge, 21.5);
     NEW(a->hist, promc_histogram_new(a->reg, "oom_latency_seconds", "Latency.", &hopts));
