@@ -518,18 +518,26 @@ cache_find(struct promc_metric *m, struct promc__lookup_set *set, const char *co
            size_t n, uint32_t key, bool *reused)
 {
     uint64_t stamp = atomic_load_explicit(&m->gen, memory_order_acquire);
-    for (int w = 0; w < PROMC__LOOKUP_WAYS; w++)
-        if (set->e[w].hash == key && set->e[w].stamp == stamp) {
-            if ((unsigned char)set->raw[w][0] != 0xFF) {
-                if (same_values_raw(set->raw[w], values, n))
-                    return set->e[w].child;
-            } else if (same_values_hit(m, set->e[w].child, values, n)) {
-                copy_values_raw(set->raw[w], values, n); /* for the next hit */
+    /* The ways whose key matches, found without a branch: which way holds
+     * a child is as random as the lookups' order, and a search that
+     * stopped at it mispredicted most hits of a family of 100 children. */
+    _Static_assert(PROMC__LOOKUP_WAYS == 4, "the ways compared below");
+    unsigned ways = (unsigned)(set->key[0] == key) | (unsigned)(set->key[1] == key) << 1 |
+                    (unsigned)(set->key[2] == key) << 2 | (unsigned)(set->key[3] == key) << 3;
+    for (; ways; ways &= ways - 1) {
+        unsigned w = (unsigned)__builtin_ctz(ways);
+        if (set->e[w].stamp != stamp)
+            continue;
+        if ((unsigned char)set->raw[w][0] != 0xFF) {
+            if (same_values_raw(set->raw[w], values, n))
                 return set->e[w].child;
-            }
-            if (reused)
-                *reused = true;
+        } else if (same_values_hit(m, set->e[w].child, values, n)) {
+            copy_values_raw(set->raw[w], values, n); /* for the next hit */
+            return set->e[w].child;
         }
+        if (reused)
+            *reused = true;
+    }
     return NULL;
 }
 
@@ -549,7 +557,7 @@ static struct promc__child *cache_find_removal(struct promc_metric *m,
     uint64_t stamp = atomic_load_explicit(&m->gen, memory_order_acquire);
     for (unsigned i = 1; i <= PROMC__LOOKUP_WAYS; i++) {
         unsigned w = (set->next - i) % PROMC__LOOKUP_WAYS;
-        if (set->e[w].hash == key && set->e[w].stamp == stamp &&
+        if (set->key[w] == key && set->e[w].stamp == stamp &&
             ((unsigned char)set->raw[w][0] != 0xFF
                  ? same_values_raw(set->raw[w], values, n)
                  : same_values_chain(m, set->e[w].child, values, n)))
@@ -563,7 +571,8 @@ static inline void cache_put(struct promc__lookup_set *set, uint64_t stamp, stru
                              uint32_t h)
 {
     unsigned w = set->next++ % PROMC__LOOKUP_WAYS;
-    set->e[w] = (struct promc__lookup_entry){stamp, c, h};
+    set->key[w] = h;
+    set->e[w] = (struct promc__lookup_entry){stamp, c};
     set->raw[w][0] = (char)0xFF; /* copied on the first hit */
 }
 

@@ -22,12 +22,11 @@ struct promc__child;
 
 /* One remembered lookup: its family's stamp then (the family's removal
  * generation, drawn from a process-wide counter, so it also names the
- * family), its key (the values' hash, or one made from their addresses)
- * and the child found. */
+ * family) and the child found; its key (the values' hash, or one made from
+ * their addresses) is in the set's key[], beside the other ways' keys. */
 struct promc__lookup_entry {
     uint64_t stamp;
     struct promc__child *child;
-    uint32_t hash;
 };
 
 /* Set-associative: a lookup searches the 4 entries of the set its hash
@@ -45,6 +44,8 @@ struct promc__lookup_entry {
 #define PROMC__LOOKUP_RAW 32
 
 struct promc__lookup_set {
+    /* e[w]'s key: a lookup compares all four at once, without a branch. */
+    uint32_t key[PROMC__LOOKUP_WAYS];
     struct promc__lookup_entry e[PROMC__LOOKUP_WAYS];
     char raw[PROMC__LOOKUP_WAYS][PROMC__LOOKUP_RAW]; /* e[w]'s values */
     unsigned next;                                   /* the way replaced next */
