@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "children.h"
 #include "metric.h"
 #include "promc.h"
 #include "sink.h"
@@ -109,7 +110,10 @@ static void scrape(promc_histogram *h, const char *name, int idx)
     struct promc_metric *m = (struct promc_metric *)promc_histogram_metric(h);
     struct promc__child *c = (struct promc__child *)h;
     struct dump_sink s = {.base = {.ops = &dump_ops, .desc = &m->desc}, .name = name, .idx = idx};
-    struct promc__labels ls = promc__child_labels(c);
+    char body[256];
+    if (promc__child_labels_size(c) > sizeof body)
+        fprintf(stderr, "native_dump: labels too long\n"), exit(1);
+    struct promc__labels ls = promc__child_labels(c, body);
     m->ops->child_series(m, c, &s.base, &ls);
     if (s.base.error)
         fprintf(stderr, "native_dump: scrape failed: %s\n", promc_last_error()), exit(1);
