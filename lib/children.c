@@ -223,15 +223,14 @@ static inline bool same_plain(const char *p, const char *raw, size_t len)
 
 /* A child keeps only its values text (each value escaped, closed by a
  * quote), so the values are compared against their escaped form, without
- * a copy: label
- * values are short and rarely need escaping. A table chain compares byte
- * by byte (same_values_chain); a cache hit, where the values nearly always
- * match, like this: a value without a backslash or quote whose
- * bytes the rendering repeats, followed by the closing quote, is equal (a
- * quote after a byte that is not a backslash closes the value). strlen
- * and a compare a word at a time beat going byte by byte for values of a
- * dozen bytes, not for mismatches. Other values (a newline escapes to the
- * same bytes plus a backslash, so it cannot pass) go byte by byte. */
+ * a copy: label values are short and rarely need escaping. A table chain
+ * compares byte by byte (same_values_chain); a cache hit, where the values
+ * nearly always match, like this: a value without a backslash or quote
+ * whose bytes the values text repeats, followed by the closing quote, is
+ * equal (a quote after a byte that is not a backslash closes the value).
+ * strlen and a compare a word at a time beat going byte by byte for values
+ * of a dozen bytes, not for mismatches. Other values (a newline escapes to
+ * the same bytes plus a backslash, so it cannot pass) go byte by byte. */
 static bool same_values_hit(const struct promc_metric *m, const struct promc__child *c,
                             const char *const *values, size_t n)
 {
@@ -250,7 +249,7 @@ static bool same_values_hit(const struct promc_metric *m, const struct promc__ch
     return true;
 }
 
-/* The values compared with a child's rendering byte by byte, cheaper than
+/* The values compared with a child's values text byte by byte, cheaper than
  * same_values_hit's strlen for the short values ids and routes have. */
 static inline __attribute__((always_inline)) bool same_values_chain(const struct promc_metric *m,
                                                                     const struct promc__child *c,
@@ -1023,9 +1022,8 @@ static inline const char *find_quote(const char *q, const char *end)
     return q;
 }
 
-/* The closing quote of the escaped value at p, not the last value of its
- * values text (whose quote is at end - 1): the first quote after an even
- * number of backslashes. */
+/* The closing quote of the escaped value at p, whose values text ends at
+ * end: the first quote after an even number of backslashes. */
 static inline const char *value_end(const char *p, const char *end)
 {
     for (const char *q = p;; q++) {
@@ -1036,6 +1034,11 @@ static inline const char *value_end(const char *p, const char *end)
         if (!(bs & 1))
             return q;
     }
+}
+
+const char *promc__value_end(const char *p, const char *end)
+{
+    return value_end(p, end);
 }
 
 /* The labels view of a family's children, their label body aside: for an
@@ -1117,20 +1120,21 @@ void promc__family_collect(struct promc_metric *m, struct promc__sink *s)
          c && !s->error; c = atomic_load_explicit(&c->next, memory_order_relaxed)) {
         if (child_removed(c))
             continue;
-        size_t need = promc__child_labels_size(c);
-        if (m->nlabels && need > cap) {
-            char *bigger = promc__malloc(need);
-            if (!bigger) {
-                s->error = promc__fail(
-                    PROMC_ENOMEM, "metric \"%s\": out of memory for a label body", m->desc.name);
-                break;
-            }
-            if (buf != small)
-                promc__free(buf);
-            buf = bigger;
-            cap = need;
-        }
         if (m->nlabels) {
+            size_t need = promc__child_labels_size(c);
+            if (need > cap) {
+                char *bigger = promc__malloc(need);
+                if (!bigger) {
+                    s->error =
+                        promc__fail(PROMC_ENOMEM, "metric \"%s\": out of memory for a label body",
+                                    m->desc.name);
+                    break;
+                }
+                if (buf != small)
+                    promc__free(buf);
+                buf = bigger;
+                cap = need;
+            }
             ls.rendered_len = child_body(m, c, buf);
             ls.rendered = buf;
         }

@@ -49,8 +49,13 @@ void promc__child_append(struct promc_metric *m, struct promc__child *c);
 /* Frees every child and the table. */
 void promc__children_free(struct promc_metric *m);
 
+/* The closing quote of the escaped label value at p, in a values text
+ * that ends at end (promc__child_values, rendered_len bytes). */
+const char *promc__value_end(const char *p, const char *end);
+
 /* Compares raw with the escaped label value at *pp (just after its opening
- * quote); when equal, advances *pp past the closing quote. */
+ * quote, or in a values text); when equal, advances *pp past the closing
+ * quote. */
 bool promc__escaped_equal(const char **pp, const char *raw);
 
 /* A new family id (families of collectors too). */

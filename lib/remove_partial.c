@@ -1,7 +1,7 @@
 /*
  * Partial-match removal: every live child whose labels include the given
  * values is detached, as *_vec_remove detaches one (handles stay valid).
- * The values are matched against each child's rendered labels under the
+ * The values are matched against each child's escaped values under the
  * family's write lock, in one walk of its children: work proportional to
  * the family's size, taken by an exporter when something upstream goes
  * away, not on a warm path.
@@ -18,23 +18,14 @@ struct match {
     size_t last;             /* the last label with a wanted value */
 };
 
-/* Past the escaped value at p and its closing quote: inside an escaped
- * value a quote is always escaped. */
-static const char *skip_value(const char *p)
-{
-    while (*p != '"')
-        p += *p == '\\' ? 2 : 1;
-    return p + 1;
-}
-
 static bool child_matches(const struct promc_metric *m, const struct promc__child *c, void *ctx)
 {
     const struct match *mt = ctx;
     (void)m;
-    const char *p = promc__child_values(c);
+    const char *p = promc__child_values(c), *end = p + c->rendered_len;
     for (size_t i = 0; i <= mt->last; i++) {
         if (!mt->want[i])
-            p = skip_value(p);
+            p = promc__value_end(p, end) + 1; /* past its closing quote */
         else if (!promc__escaped_equal(&p, mt->want[i]))
             return false;
     }
