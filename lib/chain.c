@@ -5,6 +5,8 @@
  * chain.h); taking from the front advances the first block's start and
  * frees it once empty.
  */
+#include <stdalign.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -18,10 +20,17 @@ struct promc__chain_block {
     size_t size;       /* bytes of the block from its start, header included */
     size_t unmapped;   /* mapped: pages of [page, unmapped) already given back */
     bool mapped;       /* a mapping of its own (alloc.h), else promc__malloc'd */
-    char data[];
+    alignas(8) char data[];
 };
 
-#define HEAD sizeof(struct promc__chain_block)
+/* Where a block's data starts. Every offset into a block counts from here:
+ * pages given back by rounding an offset down must end before the first
+ * byte still queued. data is aligned so that this is also the block's
+ * sizeof: unaligned, it started 7 bytes before it (41 against 48 on LP64),
+ * and a page holding unsent bytes could go back. */
+#define HEAD offsetof(struct promc__chain_block, data)
+_Static_assert(offsetof(struct promc__chain_block, data) == sizeof(struct promc__chain_block),
+               "a block's data starts at its sizeof");
 
 static void block_free(struct promc__chain_block *b)
 {

@@ -274,6 +274,38 @@ static void test_mapped_blocks_give_pages_back(void **state)
     promc__chain_clear(&c);
 }
 
+/* Whatever byte a slow reader stops at, the page holding the next one stays
+ * mapped: here the first unsent byte sits 1 to 16 bytes before a page
+ * boundary of a huge block, where rounding by the header's size instead of
+ * the data's offset gave its page back while it still held the bytes (a
+ * send then failed with EFAULT and the response was cut short). */
+static void test_pages_given_back_end_before_the_next_byte(void **state)
+{
+    (void)state;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t total = PROMC__CHAIN_HUGE + PROMC__CHAIN_HUGE / 2;
+    struct promc__chain c = {0};
+    put_range(&c, 0, total, 4096);
+    struct iovec iov[64];
+    int n = promc__chain_iov(&c, iov, 64);
+    const char *data = iov[n - 1].iov_base; /* the huge block's first byte */
+    size_t before = total - iov[n - 1].iov_len, taken = 0;
+    uintptr_t first_page = ((uintptr_t)data + page - 1) / page * page;
+    for (size_t k = 1; k <= 16; k++) {
+        /* The first unsent byte: k bytes before the end of page k. */
+        uintptr_t at = first_page + k * page - k;
+        size_t to = before + (size_t)(at - (uintptr_t)data);
+        promc__chain_consume(&c, to - taken);
+        taken = to;
+        assert_int_equal(promc__chain_iov(&c, iov, 1), 1);
+        assert_ptr_equal(iov[0].iov_base, (const void *)at);
+        assert_true(page_mapped(iov[0].iov_base));
+        assert_int_equal(*(const unsigned char *)iov[0].iov_base, pattern(taken));
+    }
+    take_all(&c, taken, 1 << 20, 8);
+    promc__chain_clear(&c);
+}
+
 /* An allocated head block with a small remainder left moves it into a block
  * of its exact size (one allocation), in order; puts of an exact size take
  * one allocation each. */
@@ -283,7 +315,10 @@ static void test_small_remainders_are_kept_exactly(void **state)
     long live = alloc_live;
     struct promc__chain c = {0};
     put_range(&c, 0, 3 * PROMC__CHAIN_BLOCK, 4096);
-    size_t first = PROMC__CHAIN_BLOCK - 6 * sizeof(size_t);
+    struct iovec head[1];
+    assert_int_equal(promc__chain_iov(&c, head, 1), 1);
+    size_t first = head[0].iov_len; /* the first block's bytes */
+    assert_true(first < PROMC__CHAIN_BLOCK && first > PROMC__CHAIN_BLOCK - 64);
     arm(1000);
     promc__chain_consume(&c, first - 100);
     assert_int_equal(alloc_seen, 1);
@@ -306,6 +341,7 @@ int main(void)
     const struct CMUnitTest libc_tests[] = {
         cmocka_unit_test(test_large_chain_grows_in_huge_blocks),
         cmocka_unit_test(test_mapped_blocks_give_pages_back),
+        cmocka_unit_test(test_pages_given_back_end_before_the_next_byte),
     };
     int failed = cmocka_run_group_tests(libc_tests, NULL, NULL);
     failalloc_install();
