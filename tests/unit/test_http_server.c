@@ -2464,6 +2464,43 @@ static void test_slow_reader_does_not_hold_a_worker(void **state)
     promc_registry_free(reg);
 }
 
+/* A response larger than the size where its blocks become mappings of
+ * their own (2 MiB), taken by clients with small receive windows, goes out
+ * in hundreds of partial writes, the loop giving back each block's pages
+ * as the client takes them: every byte must arrive, in order, as the
+ * exposition has them. (Where a partial write ends is the kernel's choice;
+ * a write ending in a page's last bytes, where the pages given back once
+ * went one too far, has its own exact test in test_chain.c.) */
+static void test_large_response_in_small_pieces(void **state)
+{
+    (void)state;
+    promc_gauge_vec *g;
+    promc_registry *reg = padded_registry(60000, &g); /* about 3.6 MB */
+    size_t want_len;
+    char *want = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &want_len);
+    assert_non_null(want);
+    assert_true(want_len > (size_t)3 << 20);
+    promc_http_opts o = {.workers = 1, .disable_self_metrics = 1};
+    promc_http_server *s = serve(reg, &o);
+    int port = promc_http_server_port(s);
+    for (int round = 0; round < 6; round++) {
+        client c = cli_open_rcvbuf(port, 2048 << (round % 3));
+        cli_send_str(&c, GET("/metrics"));
+        response r;
+        if (!cli_response(&c, &r, false, 60000))
+            fail_msg("round %d: no whole response (%zu bytes received)", round, c.len);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(r.body_len, want_len);
+        assert_memory_equal(r.body, want, want_len);
+        resp_free(&r);
+        cli_close(&c);
+    }
+    promc_free(want);
+    promc_http_server_free(s);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+}
+
 /* Reads one byte of c's response into its buffer. */
 static void read_one_byte(client *c)
 {
@@ -2966,6 +3003,7 @@ int main(void)
         cmocka_unit_test(test_free_from_own_callback),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
+        cmocka_unit_test(test_large_response_in_small_pieces),
         cmocka_unit_test(test_slow_gzip_reader_holds_no_worker_nor_lock),
         cmocka_unit_test(test_slow_readers_are_shed_not_the_scrape),
         cmocka_unit_test(test_response_larger_than_the_budget_is_503),
