@@ -70,7 +70,7 @@ COMMON_LIB     := $(BUILD)/libexcommon.a
 # not, so they never depend on the examples' code.
 COMMON_USERS   := test_json test_cli test_systemd test_manpage fuzz_json test_webconfig
 
-.PHONY: all lib examples test check-unit check-symbols check-install check-format check-docs docs check-contract check-dlopen \
+.PHONY: all lib examples test units check-unit check-symbols check-install check-format check-docs docs check-contract check-dlopen \
         sanitize check-clang tsan valgrind check-protobuf interop native-interop integration examples-test bench bench-peers bench-build soak fuzz-build fuzz-smoke fuzz run demo install \
         uninstall format clean deps
 
@@ -229,6 +229,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_MAIN) $(STATIC) $$(call fuzz_common_for,$
 deps:
 	$(Q)tests/deps.sh
 
+# The unit test programs, built only (make test builds them two at a time,
+# then runs them one after the other).
+units: $(UNIT_BIN)
+
 # The multi-process tests again in the other file layout (client_python
 # 0.18 and later: a timestamp after each value; see tests/unit/mp_fixture.h).
 check-unit: $(UNIT_BIN)
@@ -279,10 +283,14 @@ check-docs: $(BUILD)/examples/custom_collector $(BUILD)/examples/ci_jobs
 	    if cmp -s $$tmp docs/EXPORTERS.md; then rm -f $$tmp; echo "docs: EXPORTERS.md up to date"; \
 	    else rm -f $$tmp; echo "docs/EXPORTERS.md is stale: run make docs" >&2; exit 1; fi
 
+# Each configuration's programs are built with -j2 first (compiling is all
+# this machine's two CPUs can share), then the tests run one at a time.
+ASAN_VARS = BUILD=build/asan OPT="-O1 -g" \
+            SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 sanitize:
 	@echo "== AddressSanitizer + UndefinedBehaviorSanitizer: unit suite"
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check-unit
+	$(Q)$(MAKE) --no-print-directory -j2 $(ASAN_VARS) units
+	$(Q)$(MAKE) --no-print-directory $(ASAN_VARS) check-unit
 
 TSAN_TESTS := test_concurrency test_native test_http_server test_http_hostile test_textfile \
               test_misuse test_exemplar test_filter test_coalesce test_stripes \
@@ -292,14 +300,15 @@ TSAN_TESTS := test_concurrency test_native test_http_server test_http_hostile te
 # The whole build and the unit suite with clang too: its warnings differ, and
 # its UndefinedBehaviorSanitizer checks more than gcc's (arithmetic on a NULL
 # pointer, for one). Recovery off: any undefined behaviour fails the run.
+CLANG_VARS = CC=clang BUILD=build/clang OPT="-O1 -g" SAN="-fsanitize=undefined -fno-sanitize-recover=all"
 check-clang:
 	@echo "== clang: build and unit suite, UndefinedBehaviorSanitizer"
-	$(Q)$(MAKE) --no-print-directory CC=clang BUILD=build/clang OPT="-O1 -g" \
-	    SAN="-fsanitize=undefined -fno-sanitize-recover=all" all check-unit
+	$(Q)$(MAKE) --no-print-directory -j2 $(CLANG_VARS) all units
+	$(Q)$(MAKE) --no-print-directory $(CLANG_VARS) all check-unit
 
 tsan:
 	@echo "== ThreadSanitizer: the multi-threaded tests"
-	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
+	$(Q)$(MAKE) --no-print-directory -j2 BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
 	    $(TSAN_TESTS:%=build/tsan/tests/%)
 	$(Q)TSAN_OPTIONS="halt_on_error=1" tests/run_unit.sh $(TSAN_TESTS:%=build/tsan/tests/%)
 
@@ -442,7 +451,7 @@ bench-peers:
 	$(Q)tests/bench/run_peers.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -j2 all units
 	$(Q)$(MAKE) --no-print-directory check-format check-docs
 	$(Q)$(MAKE) --no-print-directory check-unit check-protobuf
 	$(Q)$(MAKE) --no-print-directory check-symbols check-contract
@@ -458,8 +467,9 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory integration
 	$(Q)$(MAKE) --no-print-directory check-rules
 	$(Q)$(MAKE) --no-print-directory examples-test
+	$(Q)$(MAKE) --no-print-directory -j2 fuzz-build
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke
-	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)$(MAKE) --no-print-directory -j2 bench-build
 	@echo "make test: all checks passed"
 
 # ---------------------------------------------------------------- run
@@ -574,7 +584,7 @@ check-exporter-install: $(INSTALLED_EXPORTERS:%=$(BUILD)/examples/%)
 # make STATIC=1: the exporters linked fully static (in their own build
 # tree), answering --version and a scrape.
 check-static:
-	$(Q)$(MAKE) --no-print-directory -s STATIC=1 BUILD=$(BUILD)/static \
+	$(Q)$(MAKE) --no-print-directory -s -j2 STATIC=1 BUILD=$(BUILD)/static \
 	    $(INSTALLED_EXPORTERS:%=$(BUILD)/static/examples/%)
 	$(Q)tests/check_static.sh $(BUILD)/static $(INSTALLED_EXPORTERS)
 
