@@ -315,8 +315,22 @@ typedef struct promc_http_opts {
      * waited longest for their readers are closed to make room (counted in
      * promc_http_slow_readers_shed_total); if there is still none within a
      * second, the request gets a 503 and nothing else. A response larger
-     * than this is always a 503: set it above the largest exposition. */
+     * than this is always a 503. A streamed scrape (stream_threshold)
+     * reserves, once rendered, only what its reader has not taken yet;
+     * without room for that, its connection is closed before the end of
+     * the body and counted in the same counter. */
     size_t max_pending_bytes;
+    /* Bytes of a scrape's body (compressed, when it is) past which it is
+     * sent while it is rendered, in chunks (Transfer-Encoding: chunked), as
+     * client_golang does: the client reads while the server renders, and
+     * the server never holds the whole body. Default 1 MiB; SIZE_MAX:
+     * never (every body whole, with a Content-Length). Below it, and for
+     * HEAD and HTTP/1.0 requests, the body is rendered whole first. Once a
+     * body is streamed its status (200) is sent: when the scrape then fails
+     * (a collector, unless serve_partial_on_error, or memory), the
+     * connection is closed before the end of the body instead of a 500,
+     * which clients, Prometheus included, report as a failed scrape. */
+    size_t stream_threshold;
 
     /* --- Authentication ---------------------------------------------- */
     /* HTTP Basic authentication for everything but /-/healthy and

@@ -15,7 +15,10 @@
  * reserves room for a whole response before sending any of it; when there
  * is none, the loop closes the slow readers whose responses have waited
  * longest until there is, and the worker waits for that a short while,
- * else answers 503. So a response is never cut short for want of room.
+ * else answers 503. So a response is never cut short for want of room --
+ * except a scrape past stream_threshold, sent while it is rendered
+ * (chunked), which reserves only what its reader has not taken when the
+ * render ends, and is cut short when even that finds no room.
  *
  * Which file does which job; each calls only the ones listed after it:
  *   http_server.c        public start and stop, options and their defaults
@@ -24,6 +27,7 @@
  *   http_routes.c        what each path answers, authentication
  *   http_request.c       the request a request handler reads
  *   http_instrument.c    the handler's request metrics (opts.instrument)
+ *   http_stream.c        a large scrape sent while it is rendered (chunked)
  *   http_reply.c         response heads, sending, the pending-output budget
  *   http_self_metrics.c  the server's own metrics
  *   http_listen.c        listen addresses and binding, or a socket given
@@ -216,7 +220,10 @@ struct promc__http_reply {
      * sending what the socket takes and handing the rest to the connection
      * without a copy; the chain is empty afterwards, whatever happened. */
     struct promc__chain *chain;
-    bool head_only;            /* HEAD: Content-Length of the body, no body */
+    bool head_only; /* HEAD: Content-Length of the body, no body */
+    /* Transfer-Encoding: chunked instead of a Content-Length: the body
+     * follows in chunks (http_stream.c sends them; body_len is unused). */
+    bool chunked;
     bool keep_alive;           /* Connection: keep-alive, else close */
     const char *allow;         /* an Allow header, or NULL */
     bool auth_challenge;       /* a WWW-Authenticate header for Basic */
@@ -231,6 +238,18 @@ struct promc__http_reply {
     void *sending_ctx;
 };
 
+/* Bytes a response head takes at most: its fixed lines, the two values a
+ * handler chooses and the server's extra header lines. */
+#define PROMC__HTTP_HEAD_MAX                                                                       \
+    (320 + 2 * PROMC__HTTP_HEADER_VALUE_MAX + PROMC__HTTP_EXTRA_HEADERS_MAX)
+
+/* Formats r's head (the extra header lines it points at included) into
+ * h[0..cap); returns its length, or 0 when it does not fit. */
+size_t promc__http_format_head(char *h, size_t cap, const struct promc__http_reply *r);
+/* Takes n bytes of the pending-output budget, asking the loop to shed slow
+ * readers when they do not fit and waiting for that at most a second;
+ * false when there is still no room. Worker threads only. */
+bool promc__http_reserve(promc_http_server *s, size_t n);
 /* The reason phrase of a status code (its class for unknown codes). */
 const char *promc__http_reason(int status);
 /* The status answering a promc__http_parse_request error. */
@@ -264,6 +283,45 @@ bool promc__http_send_now(int fd, const struct promc__http_reply *r);
 /* From the loop thread: one non-blocking attempt to send an error page
  * (the caller closes the connection right after). */
 void promc__http_send_error_now(int fd, int status);
+
+/* ===================================================================== */
+/* A large scrape sent while it is rendered (http_stream.c)               */
+/* ===================================================================== */
+
+struct promc__http_stream {
+    promc_http_server *s;
+    struct promc__http_conn *c; /* its output holds what is not sent yet */
+    struct promc__chain *body;  /* rendered, not yet a chunk */
+    struct promc__http_reply *r;
+    size_t threshold;  /* body bytes that start streaming; SIZE_MAX: never */
+    size_t body_bytes; /* body bytes made into chunks so far */
+    size_t chunks;
+    bool started; /* the head went out: the reply is chunked */
+    bool gone;    /* a write failed: the client is gone */
+};
+
+/* Prepares st to render a scrape of reply r into body (empty) for c:
+ * streamed once body holds threshold bytes (0: never), else kept whole.
+ * r is borrowed until promc__http_stream_end returns; its head must not
+ * be bodiless or a HEAD's. */
+void promc__http_stream_init(struct promc__http_stream *st, promc_http_server *s,
+                             struct promc__http_conn *c, struct promc__chain *body,
+                             struct promc__http_reply *r, size_t threshold);
+/* The promc_write_fn the scrape renders into (ctx: the stream). Below the
+ * threshold it appends to the body (non-zero when memory ran out); past it
+ * the head goes out (r->chunked set, r->extra_headers the server's), and
+ * each further FLUSH bytes become a chunk written as far as the socket
+ * takes at once. Non-zero, stopping the render, when memory ran out or the
+ * client is gone. */
+int promc__http_stream_write(void *ctx, const char *data, size_t len);
+/* After the render, once st->started: ends the body when whole (the last
+ * chunk and the zero-size one), calls r->sending with r->status, sends
+ * what the socket takes and reserves the rest in the budget for the loop.
+ * Not whole, or nothing can be kept (out of memory, the client gone, no
+ * room within a second: counted as a slow reader shed), the output is
+ * dropped before the end of the body. Returns false when the connection
+ * must close, the response cut short. */
+bool promc__http_stream_end(struct promc__http_stream *st, bool whole);
 
 /* ===================================================================== */
 /* Event loop (http_loop.c)                                               */

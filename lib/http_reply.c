@@ -137,14 +137,16 @@ bool promc__http_safe_header_value(const char *v)
     return true;
 }
 
-/* Bytes of a response head. Its own lines take at most 278: the status line
- * with the longest reason (46), Date (37), Content-Length with 20 digits
- * (38), Connection (24), WWW-Authenticate (58), Content-Encoding (24), Vary
- * (23), the Content-Type and Allow names (25) and the final CRLF; the two values a handler chooses
- * are at most PROMC__HTTP_HEADER_VALUE_MAX each, the server's extra header lines at most
- * PROMC__HTTP_EXTRA_HEADERS_MAX together. Were it ever too small, format_head would refuse
- * (the connection closes), never truncate. */
-#define HEAD_MAX (320 + 2 * PROMC__HTTP_HEADER_VALUE_MAX + PROMC__HTTP_EXTRA_HEADERS_MAX)
+/* PROMC__HTTP_HEAD_MAX, the bytes of a response head: its own lines take at
+ * most 278 -- the status line with the longest reason (46), Date (37),
+ * Content-Length with 20 digits (38, or Transfer-Encoding: chunked, 28),
+ * Connection (24), WWW-Authenticate (58), Content-Encoding (24), Vary (23),
+ * the Content-Type and Allow names (25) and the final CRLF; the two values
+ * a handler chooses are at most PROMC__HTTP_HEADER_VALUE_MAX each, the
+ * server's extra header lines at most PROMC__HTTP_EXTRA_HEADERS_MAX
+ * together. Were it ever too small, the head would be refused (the
+ * connection closes), never truncated. */
+#define HEAD_MAX PROMC__HTTP_HEAD_MAX
 
 /* 1xx, 204 and 304 carry no body and no Content-Length. */
 static bool bodiless(int status)
@@ -152,14 +154,14 @@ static bool bodiless(int status)
     return status < 200 || status == 204 || status == 304;
 }
 
-/* Formats the response head into h[0..cap); returns its length, or 0 when
- * it did not fit. */
-static size_t format_head(char *h, size_t cap, const struct promc__http_reply *r)
+size_t promc__http_format_head(char *h, size_t cap, const struct promc__http_reply *r)
 {
     char date[DATE_SIZE];
     http_date(date);
     char length[48] = ""; /* "Content-Length: " + 20 digits + CRLF */
-    if (!bodiless(r->status))
+    if (!bodiless(r->status) && r->chunked)
+        snprintf(length, sizeof length, "Transfer-Encoding: chunked\r\n");
+    else if (!bodiless(r->status))
         snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->body_len);
     int n = snprintf(h, cap,
                      "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n%s%s%s"
@@ -235,12 +237,12 @@ static void release(promc_http_server *s, size_t n)
     }
 }
 
-/* Takes n bytes of the budget, asking the event loop, which owns the
- * connections, to shed slow readers when they do not fit, and waiting for
- * that at most ROOM_WAIT_NS. False when there is still no room, when n is
- * more than the whole budget (shedding could not help), or when the server
- * is stopping (nothing is shed any more). */
-static bool reserve(promc_http_server *s, size_t n)
+/* Asks the event loop, which owns the connections, to shed slow readers
+ * when n does not fit, and waits for that at most ROOM_WAIT_NS. False when
+ * there is still no room, when n is more than the whole budget (shedding
+ * could not help), or when the server is stopping (nothing is shed any
+ * more). */
+bool promc__http_reserve(promc_http_server *s, size_t n)
 {
     if (try_reserve(s, n))
         return true;
@@ -361,7 +363,7 @@ static bool refuse(promc_http_server *s, struct promc__http_conn *c, struct prom
                                     .sending = r->sending,
                                     .sending_ctx = r->sending_ctx};
     char head[HEAD_MAX];
-    size_t hlen = format_head(head, sizeof head, r);
+    size_t hlen = promc__http_format_head(head, sizeof head, r);
     if (r->sending)
         r->sending(r->sending_ctx, r->status);
     if (!hlen)
@@ -384,7 +386,7 @@ bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
     if (chain)
         r->body_len = chain->len;
     char head[HEAD_MAX];
-    size_t hlen = format_head(head, sizeof head, r);
+    size_t hlen = promc__http_format_head(head, sizeof head, r);
     bool with_body = hlen && !r->head_only && !bodiless(r->status) && r->body_len;
     if (chain && !with_body)
         promc__chain_clear(chain); /* nothing of it is sent */
@@ -397,7 +399,7 @@ bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
     }
     size_t blen = with_body && !chain ? r->body_len : 0;
     size_t total = hlen + (with_body ? r->body_len : 0);
-    if (!reserve(s, total)) {
+    if (!promc__http_reserve(s, total)) {
         if (chain)
             promc__chain_clear(chain);
         return refuse(s, c, r);
@@ -436,7 +438,7 @@ void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c)
 bool promc__http_send_now(int fd, const struct promc__http_reply *r)
 {
     char head[HEAD_MAX];
-    size_t hlen = format_head(head, sizeof head, r);
+    size_t hlen = promc__http_format_head(head, sizeof head, r);
     if (!hlen)
         return false;
     struct iovec iov[2] = {{head, hlen}, {(void *)r->body, r->body_len}};

@@ -207,31 +207,36 @@ static int gzip_writer(void *ctx, const char *data, size_t len)
     return promc__gzip_write(ctx, data, len);
 }
 
-/* Encodes the exposition into w->scrape, compressed through w->gz when gzip
- * is set (and the compressor could be made: without it, the scrape goes out
- * uncompressed). The encoder hands its text over in chunks of its fixed
+/* Whether the worker has its compressor (made on its first compressed
+ * scrape; without one, scrapes go out uncompressed). */
+static bool gzip_ready(struct promc__http_scratch *w)
+{
+    if (!w->gz)
+        w->gz = promc__gzip_new();
+    return w->gz != NULL;
+}
+
+/* Encodes the exposition into the stream st (the worker's scrape chain,
+ * sent while it is rendered once it is large), compressed through w->gz
+ * when gzip is set. The encoder hands its text over in chunks of its fixed
  * buffer, which go straight into the compressor: only the compressed body
  * is kept, never the whole text beside it. Returns the encoder's code;
- * *gzip says whether the body is compressed and *exposition_bytes its size
- * before compression. */
+ * *exposition_bytes is the exposition's size before compression. */
 static int encode_body(promc_http_server *s, struct promc__http_scratch *w, promc_format f,
-                       const promc_scrape_opts *so, bool *gzip, size_t *exposition_bytes)
+                       const promc_scrape_opts *so, bool gzip, size_t *exposition_bytes,
+                       struct promc__http_stream *st)
 {
-    struct promc__chain *out = &w->scrape;
-    if (*gzip && !w->gz)
-        w->gz = promc__gzip_new();
-    *gzip = *gzip && w->gz;
-    if (!*gzip) {
-        int rc = promc_encode_ex(s->registry, f, promc__chain_writer, out, so);
-        *exposition_bytes = out->len;
+    if (!gzip) {
+        int rc = promc_encode_ex(s->registry, f, promc__http_stream_write, st, so);
+        *exposition_bytes = st->body_bytes + st->body->len;
         return rc;
     }
-    promc__gzip_start(w->gz, promc__chain_writer, out);
+    promc__gzip_start(w->gz, promc__http_stream_write, st);
     int rc = promc_encode_ex(s->registry, f, gzip_writer, w->gz, so);
     /* The stream is ended whatever the encoder said, so that a partial
      * exposition served on error is still a whole gzip member; a failed
-     * compressor write can only be the body running out of memory, which
-     * out->oom shows. */
+     * compressor write can only be the body running out of memory or the
+     * client gone, which the body and the stream show. */
     promc__gzip_finish(w->gz);
     *exposition_bytes = (size_t)promc__gzip_in_bytes(w->gz);
     return rc;
@@ -391,22 +396,40 @@ static bool answer_metrics(const struct route *rt)
                              ? terminate(rt->c, req->accept, req->accept_len)
                              : NULL;
     promc_format f = promc_negotiate_escaping(accept, &so.escaping, &r.content_type);
-    bool gzip = !s->opts.disable_gzip && wants_gzip(req);
+    bool gzip = !s->opts.disable_gzip && wants_gzip(req) && gzip_ready(rt->w);
+    r.gzip = gzip;
+    r.vary_encoding = !s->opts.disable_gzip;
+    /* What is counted as the reply goes out; filled in once encoded. */
+    struct scrape_sent sent = {s, false, 0, 0, 0};
+    r.sending = scrape_sending;
+    r.sending_ctx = &sent;
     size_t exposition_bytes = 0;
     struct promc__chain *body = &rt->w->scrape;
     promc__chain_clear(body);
+    /* A HEAD has no body to stream, HTTP/1.0 no chunked bodies. */
+    struct promc__http_stream st;
+    promc__http_stream_init(&st, s, rt->c, body, &r,
+                            rt->head || req->minor_version == 0 ? 0 : s->opts.stream_threshold);
     int64_t t0 = promc__mono_ns();
     const void *outer = enter_callbacks(s);
-    int rc = encode_body(s, rt->w, f, &so, &gzip, &exposition_bytes);
+    int rc = encode_body(s, rt->w, f, &so, gzip, &exposition_bytes, &st);
     leave_callbacks(outer);
-    r.vary_encoding = !s->opts.disable_gzip;
     /* Partial output is served only when it is what the encoder meant to
      * write: not when memory ran out, in it or in the body buffer. */
     bool partial_ok = s->opts.serve_partial_on_error && rc != PROMC_ENOMEM && !body->oom;
     double seconds = (double)(promc__mono_ns() - t0) / 1e9;
     bool serving = rc == PROMC_OK || partial_ok;
+    if (rc != PROMC_OK && !st.gone)
+        promc__http_self_scrape_failed(&s->self);
+    sent.serving = serving;
+    sent.seconds = seconds;
+    sent.exposition_bytes = exposition_bytes;
+    if (st.started) {
+        sent.body_bytes = st.body_bytes + body->len;
+        return promc__http_stream_end(&st, serving) && r.keep_alive;
+    }
     if (!serving) {
-        gzip = false;
+        r.gzip = false;
         r.status = 500;
         r.content_type = NULL;
         promc__chain_clear(body);
@@ -415,9 +438,6 @@ static bool answer_metrics(const struct route *rt)
         promc__buf_str(wb, promc_last_error());
         promc__buf_str(wb, "\n");
     }
-    if (rc != PROMC_OK)
-        promc__http_self_scrape_failed(&s->self);
-    r.gzip = gzip;
     if (serving) {
         r.chain = body;
         r.body_len = body->len;
@@ -425,9 +445,7 @@ static bool answer_metrics(const struct route *rt)
         r.body = wb->p;
         r.body_len = wb->len;
     }
-    struct scrape_sent sent = {s, serving, seconds, exposition_bytes, r.body_len};
-    r.sending = scrape_sending;
-    r.sending_ctx = &sent;
+    sent.body_bytes = r.body_len;
     bool ok = promc__http_deliver(s, rt->c, &r);
     return ok && r.keep_alive;
 }

@@ -63,6 +63,10 @@ static void server_free(promc_http_server *s)
 /* 64 MiB holds a few large expositions (100,000 series are ~10 MB) behind
  * slow readers, yet bounds what many stalled readers can pin. */
 #define DEFAULT_MAX_PENDING ((size_t)64 << 20)
+/* Past 1 MiB a body is streamed: the size where rendering it whole before
+ * sending starts to show in the time to its last byte (a few ms here), and
+ * far above what most exporters serve, which keep their Content-Length. */
+#define DEFAULT_STREAM_THRESHOLD ((size_t)1 << 20)
 
 /* A request handler's body: 1 MiB is far more than a form or a JSON
  * request of an exporter's web app; 16 MiB of them at once bounds what
@@ -125,6 +129,8 @@ static void apply_defaults(promc_http_opts *o)
         o->write_timeout = DEFAULT_WRITE_TIMEOUT;
     if (!o->max_pending_bytes)
         o->max_pending_bytes = DEFAULT_MAX_PENDING;
+    if (!o->stream_threshold)
+        o->stream_threshold = DEFAULT_STREAM_THRESHOLD;
     if (!o->max_body)
         o->max_body = DEFAULT_MAX_BODY;
     if (!o->max_body_total)

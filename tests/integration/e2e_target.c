@@ -2,12 +2,15 @@
  * A small program on promc for the end-to-end test: a counter, a gauge, a
  * labelled histogram, a native-only histogram and an info with known
  * values, exemplars on the counter and on both histograms, served over HTTP
- * until SIGTERM. usage: e2e_target PORT [text]  ("text" disables
- * OpenMetrics). tests/integration/prometheus_e2e.sh knows every value.
+ * until SIGTERM. usage: e2e_target PORT [text|stream]  ("text" disables
+ * OpenMetrics; "stream" sends every scrape while it is rendered, chunked,
+ * which the library does by default only past 1 MiB).
+ * tests/integration/prometheus_e2e.sh knows every value.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "promc_http.h"
@@ -23,7 +26,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s PORT [text]\n", argv[0]);
+        fprintf(stderr, "usage: %s PORT [text|stream]\n", argv[0]);
         return 2;
     }
     promc_registry *r = promc_registry_new();
@@ -68,7 +71,9 @@ int main(int argc, char **argv)
 
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%s", argv[1]);
-    promc_http_opts opts = {.disable_openmetrics = argc > 2};
+    const char *mode = argc > 2 ? argv[2] : "";
+    promc_http_opts opts = {.disable_openmetrics = strcmp(mode, "text") == 0,
+                            .stream_threshold = strcmp(mode, "stream") == 0 ? 1 : 0};
     promc_http_server *srv = promc_http_server_new(r, addr, &opts);
     if (!srv) {
         fprintf(stderr, "e2e_target: %s\n", promc_last_error());

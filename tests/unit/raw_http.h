@@ -142,6 +142,7 @@ typedef struct response {
      * that came whole (else 0), and the body bytes that came. */
     int cut_status;
     size_t cut_body_len;
+    bool chunked; /* Transfer-Encoding: chunked (body: the chunks' data) */
 } response;
 
 static inline int connect_ip(int family, const char *ip, int port)
@@ -296,6 +297,91 @@ static inline char *find_crlfcrlf(const char *p, size_t len)
     return NULL;
 }
 
+static inline char *find_crlf(const char *p, size_t len)
+{
+    for (size_t i = 0; i + 2 <= len; i++)
+        if (p[i] == '\r' && p[i + 1] == '\n')
+            return (char *)p + i;
+    return NULL;
+}
+
+/* Reads until c holds at least need bytes; false when the connection
+ * ended or the deadline passed first. */
+static inline bool cli_wait(client *c, size_t need, int64_t deadline)
+{
+    while (c->len < need)
+        if (cli_fill(c, deadline) != 1)
+            return false;
+    return true;
+}
+
+/* The body of a chunked response whose head takes c->buf[0..head_len):
+ * chunks of lowercase hex size, CRLF, data, CRLF, then a zero-size chunk
+ * and the final CRLF -- nothing else (no extensions, no trailers: the
+ * server sends none), or the test fails. Returns false with cut_status and
+ * cut_body_len (the data that came, of the last chunk too) set when the
+ * connection ended before the end of the body. */
+static inline bool cli_chunked_body(client *c, response *r, int status, size_t head_len,
+                                    int64_t deadline)
+{
+    size_t pos = head_len, cap = 4096, len = 0;
+    char *body = malloc(cap);
+    assert_non_null(body);
+    r->chunked = true;
+    for (;;) {
+        char *eol;
+        while (!(eol = find_crlf(c->buf + pos, c->len - pos))) {
+            if (c->len - pos > 18)
+                fail_msg("chunk size line of over 16 hex digits");
+            if (!cli_wait(c, c->len + 1, deadline))
+                goto cut;
+        }
+        size_t size = 0, digits = (size_t)(eol - (c->buf + pos));
+        if (!digits || digits > 16)
+            fail_msg("malformed chunk size line (%zu bytes)", digits);
+        for (size_t i = 0; i < digits; i++) {
+            char d = c->buf[pos + i];
+            if (!((d >= '0' && d <= '9') || (d >= 'a' && d <= 'f')))
+                fail_msg("malformed chunk size '%.*s'", (int)digits, c->buf + pos);
+            size = size * 16 + (size_t)(d <= '9' ? d - '0' : d - 'a' + 10);
+        }
+        if (size == 0 && digits != 1)
+            fail_msg("zero chunk size written with %zu digits", digits);
+        pos += digits + 2;
+        if (!cli_wait(c, pos + size + 2, deadline)) {
+            len += c->len - pos < size ? c->len - pos : size;
+            goto cut;
+        }
+        if (memcmp(c->buf + pos + size, "\r\n", 2) != 0)
+            fail_msg("chunk of %zu bytes not followed by CRLF", size);
+        if (size == 0)
+            break;
+        if (len + size + 1 > cap) {
+            while (len + size + 1 > cap)
+                cap *= 2;
+            body = realloc(body, cap);
+            assert_non_null(body);
+        }
+        memcpy(body + len, c->buf + pos, size);
+        len += size;
+        pos += size + 2;
+    }
+    pos += 2;
+    body[len] = '\0';
+    r->body = body;
+    r->body_len = len;
+    r->content_length = (long)len;
+    memmove(c->buf, c->buf + pos, c->len - pos);
+    c->len -= pos;
+    r->status = status;
+    return true;
+cut:
+    free(body);
+    r->cut_status = status;
+    r->cut_body_len = len;
+    return false;
+}
+
 /* Parses the next response off the connection (head_only: a HEAD's, with no
  * body whatever its Content-Length). Fails the test on a malformed one;
  * returns false (status -1) on EOF, reset or timeout before it is complete. */
@@ -335,7 +421,13 @@ static inline bool cli_response(client *c, response *r, bool head_only, int time
     }
     free(head);
     const char *cl = hdr(r, "Content-Length");
+    const char *te = hdr(r, "Transfer-Encoding");
     bool bodiless = status < 200 || status == 204 || status == 304;
+    if (te && (strcmp(te, "chunked") != 0 || cl || bodiless || head_only))
+        fail_msg("response %d with Transfer-Encoding \"%s\" (Content-Length %s)", status, te,
+                 cl ? cl : "none");
+    if (te)
+        return cli_chunked_body(c, r, status, head_len, deadline);
     if (!cl && !bodiless)
         fail_msg("response %d without Content-Length", status);
     if (cl && bodiless)

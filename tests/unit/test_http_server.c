@@ -2411,14 +2411,16 @@ static promc_registry *padded_registry(int n, promc_gauge_vec **g)
  * could answer the scrape only once the reader's write_timeout (30 s)
  * ended; the bound is half of it, which a loaded machine encoding 9 MB
  * under ThreadSanitizer (1-3 s a scrape) always meets. */
-static void test_slow_reader_does_not_hold_a_worker(void **state)
+static void slow_reader_does_not_hold_a_worker(size_t stream_threshold)
 {
-    (void)state;
     enum { WRITE_TIMEOUT_S = 30, BOUND_MS = WRITE_TIMEOUT_S * 1000 / 2 };
     promc_gauge_vec *g;
     /* Bigger than the socket buffers on both sides can hold (~8 MB). */
     promc_registry *reg = padded_registry(150000, &g);
-    promc_http_opts o = {.workers = 1, .write_timeout = WRITE_TIMEOUT_S, .disable_self_metrics = 1};
+    promc_http_opts o = {.workers = 1,
+                         .write_timeout = WRITE_TIMEOUT_S,
+                         .disable_self_metrics = 1,
+                         .stream_threshold = stream_threshold};
     promc_http_server *s = serve(reg, &o);
     int port = promc_http_server_port(s);
 
@@ -2462,6 +2464,19 @@ static void test_slow_reader_does_not_hold_a_worker(void **state)
     promc_http_server_free(s);
     promc_gauge_vec_free(g);
     promc_registry_free(reg);
+}
+
+/* Whether the response is streamed (the default at this size) or not. */
+static void test_slow_reader_does_not_hold_a_worker(void **state)
+{
+    (void)state;
+    slow_reader_does_not_hold_a_worker(0);
+}
+
+static void test_slow_reader_does_not_hold_a_worker_unstreamed(void **state)
+{
+    (void)state;
+    slow_reader_does_not_hold_a_worker(SIZE_MAX);
 }
 
 /* A response larger than the size where its blocks become mappings of
@@ -2612,8 +2627,11 @@ static void test_slow_readers_are_shed_not_the_scrape(void **state)
     promc_free(text);
     size_t budget = 8u << 20;
     size_t holders = budget / exposition; /* slow readers the budget holds */
-    /* write_timeout far off: only shedding closes the slow readers here. */
-    promc_http_opts o = {.max_pending_bytes = budget, .write_timeout = 120};
+    /* write_timeout far off: only shedding closes the slow readers here.
+     * Not streamed: each response reserves its whole size (a streamed
+     * one, what the sockets did not take; see the streamed tests). */
+    promc_http_opts o = {
+        .max_pending_bytes = budget, .write_timeout = 120, .stream_threshold = SIZE_MAX};
     promc_http_server *s = serve(reg, &o);
     int port = promc_http_server_port(s);
     int fds_before = count_fds();
@@ -2966,6 +2984,221 @@ static void test_max_connections(void **state)
     fixture_free(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* Streamed scrapes                                                    */
+/* ------------------------------------------------------------------ */
+
+#define GET_10(path) "GET " path " HTTP/1.0\r\n" HOST_HDR "\r\n"
+
+/* Expects r to be the whole exposition want, in chunks or not. */
+static void expect_exposition(const response *r, bool chunked, const char *want, size_t want_len)
+{
+    assert_int_equal(r->status, 200);
+    assert_int_equal(r->chunked, chunked);
+    assert_int_equal(hdr(r, "Content-Length") == NULL, chunked);
+    char *body = decoded_body(r);
+    assert_int_equal(strlen(body), want_len);
+    assert_memory_equal(body, want, want_len);
+    free(body);
+}
+
+/* A scrape past stream_threshold goes out while it is rendered, in chunks:
+ * the same bytes as the exposition rendered whole, plain and gzip, and the
+ * connection goes on after it (pipelined requests included). Below the
+ * threshold, for HEAD and HTTP/1.0, and with streaming off, the body comes
+ * whole with its Content-Length. */
+static void test_large_scrape_is_streamed(void **state)
+{
+    (void)state;
+    promc_gauge_vec *g;
+    promc_registry *reg = padded_registry(60000, &g); /* about 3.6 MB */
+    size_t want_len;
+    char *want = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &want_len);
+    assert_non_null(want);
+    assert_true(want_len > (size_t)3 << 20);
+    /* 64 KiB: the gzipped body (~300 KB) streams too. */
+    promc_http_opts o = {.workers = 1, .disable_self_metrics = 1, .stream_threshold = 64 << 10};
+    promc_http_server *s = serve(reg, &o);
+    int port = promc_http_server_port(s);
+
+    client c = cli_open(port);
+    cli_send_str(&c, GET("/metrics") GET_ENC("/metrics", "gzip") GET("/-/healthy"));
+    response r;
+    expect_response(&c, &r, false);
+    expect_exposition(&r, true, want, want_len);
+    assert_null(hdr(&r, "Content-Encoding"));
+    resp_free(&r);
+    expect_response(&c, &r, false);
+    assert_string_equal(hdr(&r, "Content-Encoding"), "gzip");
+    expect_exposition(&r, true, want, want_len);
+    resp_free(&r);
+    expect_response(&c, &r, false);
+    assert_false(r.chunked);
+    assert_string_equal(r.body, "OK\n");
+    resp_free(&r);
+    cli_close(&c);
+
+    /* A HEAD tells the whole length; HTTP/1.0 has no chunks. */
+    request(port, HEAD("/metrics"), &r);
+    assert_int_equal(r.status, 200);
+    assert_false(r.chunked);
+    assert_int_equal(r.content_length, (long)want_len);
+    resp_free(&r);
+    request(port, GET_10("/metrics"), &r);
+    expect_exposition(&r, false, want, want_len);
+    resp_free(&r);
+    promc_http_server_free(s);
+
+    /* Streaming off: whole. */
+    o.stream_threshold = SIZE_MAX;
+    s = serve(reg, &o);
+    port = promc_http_server_port(s);
+    request(port, GET("/metrics"), &r);
+    expect_exposition(&r, false, want, want_len);
+    resp_free(&r);
+    promc_http_server_free(s);
+    promc_free(want);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+
+    /* A small exposition is whole by default, streamed past a threshold
+     * of one byte. */
+    reg = padded_registry(100, &g); /* about 6 KB */
+    want = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &want_len);
+    assert_non_null(want);
+    for (int streamed = 0; streamed < 2; streamed++) {
+        o.stream_threshold = streamed ? 1 : 0;
+        s = serve(reg, &o);
+        request(promc_http_server_port(s), GET("/metrics"), &r);
+        expect_exposition(&r, streamed, want, want_len);
+        resp_free(&r);
+        promc_http_server_free(s);
+    }
+    promc_free(want);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+}
+
+/* Once a streamed scrape's head is out, a collector failing after it
+ * cannot make it a 500: the connection closes before the end of the body,
+ * which every client reports as an incomplete response. With
+ * serve_partial_on_error the body ends as rendered. Both are scrape
+ * errors, and the status counted is the 200 that was sent. */
+static void test_streamed_scrape_error_is_cut_short(void **state)
+{
+    (void)state;
+    promc_gauge_vec *padding;
+    promc_metric *col;
+    promc_registry *reg = failing_registry(&padding, &col); /* ~40 KB, then the collector */
+    for (int partial = 0; partial < 2; partial++) {
+        atomic_store(&collector_fails, 1);
+        promc_http_opts o = {.workers = 1, .stream_threshold = 4096};
+        o.serve_partial_on_error = partial;
+        promc_http_server *s = serve(reg, &o);
+        int port = promc_http_server_port(s);
+        client c = cli_open(port);
+        cli_send_str(&c, GET("/metrics"));
+        response r;
+        if (partial) {
+            expect_response(&c, &r, false);
+            assert_int_equal(r.status, 200);
+            assert_true(r.chunked);
+            assert_int_equal(strncmp(r.body, "# HELP padding Comes first.\n", 28), 0);
+            assert_null(strstr(r.body, "sometimes_failing"));
+            assert_int_equal(r.body[r.body_len - 1], '\n');
+            resp_free(&r);
+        } else {
+            assert_false(cli_response(&c, &r, false, WAIT_MS));
+            assert_int_equal(r.cut_status, 200);
+            assert_true(r.cut_body_len >= 4096);
+            c.len = 0; /* what came of the body */
+            assert_true(cli_closed(&c, WAIT_MS));
+        }
+        cli_close(&c);
+        atomic_store(&collector_fails, 0); /* so that the registry can be read */
+        await_value(reg, "promc_http_scrape_errors_total", NULL, 0, 1);
+        await_value(reg, "promc_http_requests_total", &(promc_label){"code", "200"}, 1, 1);
+        assert_true(
+            test_value(reg, "promc_http_requests_total", &(promc_label){"code", "500"}, 1) == 0);
+        promc_http_server_free(s);
+    }
+    promc_metric_free(col);
+    promc_gauge_vec_free(padding);
+    promc_registry_free(reg);
+}
+
+/* What a streamed scrape keeps for its reader when the render ends must
+ * fit in max_pending_bytes: a reader that keeps up gets a body larger than
+ * the whole budget (which unstreamed would be a 503), and one that takes
+ * nothing is cut short, its connection closed and counted as shed. */
+static void test_streamed_scrape_within_the_budget(void **state)
+{
+    (void)state;
+    promc_gauge_vec *g;
+    promc_registry *reg = padded_registry(60000, &g); /* about 3.6 MB */
+    promc_http_opts o = {.workers = 1, .max_pending_bytes = 3u << 20};
+    promc_http_server *s = serve(reg, &o);
+    response r;
+    request(promc_http_server_port(s), GET("/metrics"), &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.chunked);
+    assert_true(r.body_len > (size_t)o.max_pending_bytes);
+    assert_int_equal(count_lines(r.body, "padding{"), 60000);
+    resp_free(&r);
+    promc_http_server_free(s);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+
+    /* Nothing read until the server has given up on it: about 9 MB, of
+     * which the sockets hold one or two, and room for 3. */
+    reg = padded_registry(150000, &g);
+    s = serve(reg, &o);
+    client slow = slow_reader_open(promc_http_server_port(s), GET("/metrics"));
+    await_value(reg, "promc_http_slow_readers_shed_total", NULL, 0, 1);
+    long got = cli_drain(&slow, WAIT_MS);
+    if (got < 0)
+        fail_msg("a streamed reader that took nothing is still open");
+    print_message("  streamed to a reader that took nothing: %ld bytes, then closed\n", got);
+    assert_true((size_t)got < (size_t)6 << 20);
+    cli_close(&slow);
+    await_value(reg, "promc_http_requests_total", &(promc_label){"code", "200"}, 1, 1);
+    promc_http_server_free(s);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+}
+
+/* A client that goes away while its scrape streams stops the render (its
+ * writes fail) and costs nothing more: no scrape error, and the next
+ * scrape is whole. */
+static void test_streamed_scrape_client_gone(void **state)
+{
+    (void)state;
+    promc_gauge_vec *g;
+    promc_registry *reg = padded_registry(60000, &g); /* about 3.6 MB */
+    promc_http_server *s = serve(reg, &(promc_http_opts){.workers = 1});
+    int port = promc_http_server_port(s);
+    for (int i = 0; i < 3; i++) {
+        client c = cli_open_rcvbuf(port, 4096);
+        cli_send_str(&c, GET("/metrics"));
+        struct pollfd p = {.fd = c.fd, .events = POLLIN};
+        assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+        /* A reset, not a polite close: the next write fails at once. */
+        struct linger l = {.l_onoff = 1, .l_linger = 0};
+        assert_int_equal(setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &l, sizeof l), 0);
+        cli_close(&c);
+    }
+    response r;
+    request(port, GET("/metrics"), &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.chunked);
+    assert_int_equal(count_lines(r.body, "padding{"), 60000);
+    resp_free(&r);
+    assert_true(test_value(reg, "promc_http_scrape_errors_total", NULL, 0) == 0);
+    promc_http_server_free(s);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -3003,9 +3236,14 @@ int main(void)
         cmocka_unit_test(test_free_from_own_callback),
         cmocka_unit_test(test_addresses),
         cmocka_unit_test(test_slow_reader_does_not_hold_a_worker),
+        cmocka_unit_test(test_slow_reader_does_not_hold_a_worker_unstreamed),
         cmocka_unit_test(test_large_response_in_small_pieces),
         cmocka_unit_test(test_slow_gzip_reader_holds_no_worker_nor_lock),
         cmocka_unit_test(test_slow_readers_are_shed_not_the_scrape),
+        cmocka_unit_test(test_large_scrape_is_streamed),
+        cmocka_unit_test(test_streamed_scrape_error_is_cut_short),
+        cmocka_unit_test(test_streamed_scrape_within_the_budget),
+        cmocka_unit_test(test_streamed_scrape_client_gone),
         cmocka_unit_test(test_response_larger_than_the_budget_is_503),
         cmocka_unit_test(test_healthy_while_workers_are_busy),
         cmocka_unit_test(test_stop),
