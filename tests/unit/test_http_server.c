@@ -2436,8 +2436,8 @@ static void slow_reader_does_not_hold_a_worker(size_t stream_threshold)
     cli_close(&c);
 
     /* The slow reader: a tiny receive window, and it reads nothing. Its
-     * first bytes arrive once the worker has encoded the scrape and is
-     * writing as far as the socket takes. */
+     * first bytes arrive once the worker writes as far as the socket takes:
+     * after the render, or during it when the response is streamed. */
     client slow = slow_reader_open(port, GET("/metrics"));
     struct pollfd p = {.fd = slow.fd, .events = POLLIN};
     assert_int_equal(poll(&p, 1, BOUND_MS), 1);
