@@ -270,6 +270,10 @@ ssize_t promc__http_write_now(int fd, struct iovec *iov, int n);
  * client is gone, or out of memory). Worker threads only (c is theirs). */
 bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
                          struct promc__http_reply *r);
+/* Writes what the socket takes now of out, without waiting, and drops
+ * those bytes from it, *written of them; false when the connection failed
+ * (after *written bytes). */
+bool promc__http_write_chain(int fd, struct promc__chain *out, size_t *written);
 /* Writes what the socket takes now of c's pending output and gives those
  * bytes back to the budget; false when the connection failed. */
 bool promc__http_write_out(promc_http_server *s, struct promc__http_conn *c);

@@ -409,23 +409,32 @@ bool promc__http_deliver(promc_http_server *s, struct promc__http_conn *c,
     return send_reserved(s, c, head, hlen, r->body, blen, with_body ? chain : NULL, total);
 }
 
-bool promc__http_write_out(promc_http_server *s, struct promc__http_conn *c)
+bool promc__http_write_chain(int fd, struct promc__chain *out, size_t *written)
 {
-    while (c->out.len) {
+    *written = 0;
+    while (out->len) {
         struct iovec iov[SEND_BLOCKS];
-        int n = promc__chain_iov(&c->out, iov, SEND_BLOCKS);
+        int n = promc__chain_iov(out, iov, SEND_BLOCKS);
         size_t want = 0;
         for (int i = 0; i < n; i++)
             want += iov[i].iov_len;
-        ssize_t w = promc__http_write_now(c->fd, iov, n);
+        ssize_t w = promc__http_write_now(fd, iov, n);
         if (w < 0)
             return false;
-        promc__chain_consume(&c->out, (size_t)w);
-        release(s, (size_t)w);
+        promc__chain_consume(out, (size_t)w);
+        *written += (size_t)w;
         if ((size_t)w < want)
             break;
     }
     return true;
+}
+
+bool promc__http_write_out(promc_http_server *s, struct promc__http_conn *c)
+{
+    size_t written;
+    bool ok = promc__http_write_chain(c->fd, &c->out, &written);
+    release(s, written);
+    return ok;
 }
 
 void promc__http_drop_out(promc_http_server *s, struct promc__http_conn *c)

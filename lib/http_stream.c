@@ -32,10 +32,6 @@
  * one write, and the partly filled block a chunk ends on wastes little. */
 #define FLUSH (256u * 1024)
 
-/* The blocks one write takes at most: 4 MiB, more than a socket buffer
- * holds. */
-#define SEND_BLOCKS 64
-
 void promc__http_stream_init(struct promc__http_stream *st, promc_http_server *s,
                              struct promc__http_conn *c, struct promc__chain *body,
                              struct promc__http_reply *r, size_t threshold)
@@ -49,21 +45,8 @@ void promc__http_stream_init(struct promc__http_stream *st, promc_http_server *s
  * connection failed. */
 static bool send_some(struct promc__http_stream *st)
 {
-    struct promc__chain *out = &st->c->out;
-    while (out->len) {
-        struct iovec iov[SEND_BLOCKS];
-        int n = promc__chain_iov(out, iov, SEND_BLOCKS);
-        size_t want = 0;
-        for (int i = 0; i < n; i++)
-            want += iov[i].iov_len;
-        ssize_t w = promc__http_write_now(st->c->fd, iov, n);
-        if (w < 0)
-            return false;
-        promc__chain_consume(out, (size_t)w);
-        if ((size_t)w < want)
-            break;
-    }
-    return true;
+    size_t written;
+    return promc__http_write_chain(st->c->fd, &st->c->out, &written);
 }
 
 /* Moves what is rendered to the output as one chunk: its size line (after
