@@ -105,7 +105,8 @@ void promc__http_self_scrape_failed(struct promc__http_self_metrics *m);
 void promc__http_self_scrape_encoded(struct promc__http_self_metrics *m, double seconds,
                                      size_t exposition_bytes, size_t body_bytes);
 void promc__http_self_scrape_finished(struct promc__http_self_metrics *m, int status);
-/* A slow reader was closed before its response was whole, to make room. */
+/* A slow reader was closed before its response was whole, to make room, or
+ * a streamed scrape because its unsent end found none. */
 void promc__http_self_slow_reader_shed(struct promc__http_self_metrics *m);
 
 /* ===================================================================== */

@@ -49,8 +49,9 @@ void promc__http_self_metrics_add(struct promc__http_self_metrics *m, promc_regi
         NULL);
     m->shed = promc_counter_new(
         PROMC_NO_REGISTRY, "promc_http_slow_readers_shed",
-        "Connections closed before their response was whole, to make room for another "
-        "response within max_pending_bytes: the slow readers that had waited longest.",
+        "Connections closed before their response was whole for want of room within "
+        "max_pending_bytes: the slow readers that had waited longest, to make room for "
+        "another response, and streamed scrapes whose unsent end found none.",
         NULL);
     m->exposition_bytes = promc_counter_new(
         PROMC_NO_REGISTRY, "promc_http_scrape_exposition_bytes",
