@@ -3199,6 +3199,100 @@ static void test_streamed_scrape_client_gone(void **state)
     promc_registry_free(reg);
 }
 
+/* One client of test_streamed_scrapes_side_by_side: four scrapes, every
+ * other one read whole and checked, the others reset after their first
+ * bytes. Counts what each got (the main thread asserts). */
+struct stream_client {
+    int port, id;
+    const char *want;
+    size_t want_len;
+    int whole, cut, reset, bad;
+};
+
+static void *streamed_scrapes(void *arg)
+{
+    struct stream_client *a = arg;
+    for (int i = 0; i < 4; i++) {
+        /* A small window: most of a response is still to send when its
+         * render ends, kept within the budget and written by the loop. */
+        client c = cli_open_rcvbuf(a->port, 16384);
+        cli_send_str(&c, GET("/metrics"));
+        if ((a->id + i) % 2) {
+            struct pollfd p = {.fd = c.fd, .events = POLLIN};
+            (void)poll(&p, 1, WAIT_MS);
+            struct linger l = {.l_onoff = 1, .l_linger = 0};
+            (void)setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+            a->reset++;
+        } else {
+            response r;
+            if (cli_response(&c, &r, false, 60000)) {
+                bool same = r.status == 200 && r.chunked && r.body_len == a->want_len &&
+                            memcmp(r.body, a->want, a->want_len) == 0;
+                *(same ? &a->whole : &a->bad) += 1;
+                resp_free(&r);
+            } else {
+                *(r.cut_status == 200 ? &a->cut : &a->bad) += 1;
+            }
+        }
+        cli_close(&c);
+    }
+    return NULL;
+}
+
+/* Streamed scrapes side by side on two workers, within a budget of one
+ * exposition: every response is the exposition byte for byte or cut short
+ * after its 200 (no room for its unsent end beside the others), never
+ * anything else; clients resetting mid-body cost nothing; and once all are
+ * gone every byte kept for them is back in the budget -- an unstreamed
+ * response (HTTP/1.0) of the whole exposition fits again. */
+static void test_streamed_scrapes_side_by_side(void **state)
+{
+    (void)state;
+    enum { NCLIENTS = 6 };
+    promc_gauge_vec *g;
+    promc_registry *reg = padded_registry(60000, &g); /* about 3.6 MB */
+    size_t want_len;
+    char *want = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &want_len);
+    assert_non_null(want);
+    promc_http_opts o = {
+        .workers = 2, .disable_self_metrics = 1, .max_pending_bytes = want_len + 4096};
+    promc_http_server *s = serve(reg, &o);
+    int port = promc_http_server_port(s);
+
+    pthread_t t[NCLIENTS];
+    struct stream_client a[NCLIENTS];
+    for (int i = 0; i < NCLIENTS; i++) {
+        a[i] = (struct stream_client){.port = port, .id = i, .want = want, .want_len = want_len};
+        assert_int_equal(pthread_create(&t[i], NULL, streamed_scrapes, &a[i]), 0);
+    }
+    int whole = 0, cut = 0, reset = 0, bad = 0;
+    for (int i = 0; i < NCLIENTS; i++) {
+        pthread_join(t[i], NULL);
+        whole += a[i].whole;
+        cut += a[i].cut;
+        reset += a[i].reset;
+        bad += a[i].bad;
+    }
+    print_message("  %d whole, %d cut short for want of room, %d reset by their clients\n", whole,
+                  cut, reset);
+    assert_int_equal(bad, 0);
+    assert_int_equal(whole + cut, NCLIENTS * 2);
+    assert_true(whole > 0);
+
+    int64_t deadline = mono_ms() + WAIT_MS;
+    while (server_conns(port) > 0 && mono_ms() < deadline)
+        sleep_ms(10);
+    assert_int_equal(server_conns(port), 0);
+    response r;
+    request(port, GET_10("/metrics"), &r);
+    expect_exposition(&r, false, want, want_len);
+    resp_free(&r);
+    promc_http_server_free(s);
+    promc_free(want);
+    promc_gauge_vec_free(g);
+    promc_registry_free(reg);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -3244,6 +3338,7 @@ int main(void)
         cmocka_unit_test(test_streamed_scrape_error_is_cut_short),
         cmocka_unit_test(test_streamed_scrape_within_the_budget),
         cmocka_unit_test(test_streamed_scrape_client_gone),
+        cmocka_unit_test(test_streamed_scrapes_side_by_side),
         cmocka_unit_test(test_response_larger_than_the_budget_is_503),
         cmocka_unit_test(test_healthy_while_workers_are_busy),
         cmocka_unit_test(test_stop),
