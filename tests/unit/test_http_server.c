@@ -2404,6 +2404,18 @@ static promc_registry *padded_registry(int n, promc_gauge_vec **g)
     return reg;
 }
 
+/* padded_registry's 60,000 series (about 3.6 MB of text, past the default
+ * stream_threshold and the size where the chain's blocks become mappings)
+ * and their text exposition, *len bytes, to compare responses with. */
+static char *padded_exposition(promc_registry **reg, promc_gauge_vec **g, size_t *len)
+{
+    *reg = padded_registry(60000, g);
+    char *want = promc_encode_buffer(*reg, PROMC_FORMAT_TEXT, len);
+    assert_non_null(want);
+    assert_true(*len > (size_t)3 << 20);
+    return want;
+}
+
 /* A client that asks for a large exposition and does not read it must not
  * hold a worker: with one worker, another scrape is answered while the slow
  * reader reads nothing, and the slow reader still gets its whole response
@@ -2490,11 +2502,9 @@ static void test_large_response_in_small_pieces(void **state)
 {
     (void)state;
     promc_gauge_vec *g;
-    promc_registry *reg = padded_registry(60000, &g); /* about 3.6 MB */
+    promc_registry *reg;
     size_t want_len;
-    char *want = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &want_len);
-    assert_non_null(want);
-    assert_true(want_len > (size_t)3 << 20);
+    char *want = padded_exposition(&reg, &g, &want_len);
     promc_http_opts o = {.workers = 1, .disable_self_metrics = 1};
     promc_http_server *s = serve(reg, &o);
     int port = promc_http_server_port(s);
@@ -3011,11 +3021,9 @@ static void test_large_scrape_is_streamed(void **state)
 {
     (void)state;
     promc_gauge_vec *g;
-    promc_registry *reg = padded_registry(60000, &g); /* about 3.6 MB */
+    promc_registry *reg;
     size_t want_len;
-    char *want = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &want_len);
-    assert_non_null(want);
-    assert_true(want_len > (size_t)3 << 20);
+    char *want = padded_exposition(&reg, &g, &want_len);
     /* 64 KiB: the gzipped body (~300 KB) streams too. */
     promc_http_opts o = {.workers = 1, .disable_self_metrics = 1, .stream_threshold = 64 << 10};
     promc_http_server *s = serve(reg, &o);
@@ -3250,10 +3258,9 @@ static void test_streamed_scrapes_side_by_side(void **state)
     (void)state;
     enum { NCLIENTS = 6 };
     promc_gauge_vec *g;
-    promc_registry *reg = padded_registry(60000, &g); /* about 3.6 MB */
+    promc_registry *reg;
     size_t want_len;
-    char *want = promc_encode_buffer(reg, PROMC_FORMAT_TEXT, &want_len);
-    assert_non_null(want);
+    char *want = padded_exposition(&reg, &g, &want_len);
     promc_http_opts o = {
         .workers = 2, .disable_self_metrics = 1, .max_pending_bytes = want_len + 4096};
     promc_http_server *s = serve(reg, &o);
