@@ -390,9 +390,10 @@ typedef struct promc_http_opts {
      * and discarded as before. */
     size_t max_body;
     /* Bytes of request bodies held at once, all connections together,
-     * being received or waiting for a worker; default 16 MiB, and at least
-     * max_body (refused otherwise). A body that does not fit is answered
-     * 503 at once and the connection closed. */
+     * being received, waiting for a worker or read by the handler (a body
+     * is back in the budget before its answer goes out); default 16 MiB,
+     * and at least max_body (refused otherwise). A body that does not fit
+     * is answered 503 at once and the connection closed. */
     size_t max_body_total;
     /* Counts the handler's requests (see promc_http_instrument_new); NULL:
      * not counted. Borrowed until promc_http_server_free returns. */

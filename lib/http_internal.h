@@ -137,10 +137,13 @@ struct promc__http_conn {
     uint64_t skip; /* request-body bytes still to discard */
     /* The body a request handler gets (NULL: none), body_len bytes and a
      * NUL, body_have of them received so far; reserved in the server's
-     * body budget (body_held) while it is held. body_taken: the request's
-     * body bytes are here, not in buf (nothing to skip after it). */
+     * body budget (body_held) while body_counted: from when it is taken
+     * until its answer goes out (the memory lives until the request is
+     * done). body_taken: the request's body bytes are here, not in buf
+     * (nothing to skip after it). */
     char *body;
     size_t body_len, body_have;
+    bool body_counted;
     bool body_taken;
     /* The client's address, from accept(). */
     struct sockaddr_storage peer;
@@ -356,8 +359,11 @@ void promc__http_conn_skip_body(struct promc__http_conn *c);
 /* Drops the answered request from c->buf: its head, and as much of its body
  * as has arrived; the rest of the body is left in c->skip. */
 void promc__http_conn_next(struct promc__http_conn *c);
+/* Gives the bytes of the request body c holds back to the body budget,
+ * once; the body itself stays until promc__http_conn_drop_body. */
+void promc__http_conn_uncount_body(promc_http_server *s, struct promc__http_conn *c);
 /* Frees the request body c holds, if any, and gives its bytes back to the
- * body budget. */
+ * body budget if they are still counted. */
 void promc__http_conn_drop_body(promc_http_server *s, struct promc__http_conn *c);
 /* Queues c, whose complete request head is in c->buf[0..head_len), for a
  * worker; false when the queue is full. */

@@ -201,6 +201,7 @@ static int take_body(promc_http_server *s, struct promc__http_conn *c)
         return 503;
     }
     c->body_len = n;
+    c->body_counted = true;
     c->body[n] = '\0';
     size_t after = c->len - c->head_len;
     size_t have = after < n ? after : n;

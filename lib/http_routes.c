@@ -559,6 +559,11 @@ static bool answer_handler(const struct route *rt)
     else
         s->opts.handler(s->opts.handler_data, request.method, request.path, &resp);
     leave_callbacks(outer);
+    /* The body's bytes go back to the budget before the answer goes out, so
+     * a client that sends its next body once it has the answer finds room;
+     * its memory lives until the request is done (the response may point
+     * into it, however briefly the contract allows). */
+    promc__http_conn_uncount_body(s, rt->c);
     struct promc__http_reply r = base_reply(rt);
     if (valid_response(&resp)) {
         r.status = resp.status ? resp.status : 200;
@@ -608,7 +613,12 @@ bool promc__http_answer(promc_http_server *s, struct promc__http_conn *c,
     bool healthy = !handler && path_is_health(req);
     bool index = !handler && path_is(req, "/");
 
-    if (!healthy && !authorized(s, req))
+    bool authed = healthy || authorized(s, req);
+    /* Only a handler reads a body: for any other answer, its bytes go back
+     * to the budget before the answer goes out. */
+    if (!(authed && handler && !rt.metrics))
+        promc__http_conn_uncount_body(s, c);
+    if (!authed)
         return answer_error(&rt, 401, "401 Unauthorized\n");
     if ((rt.metrics || healthy || index) && !rt.get && !rt.head)
         return answer_error(&rt, 405, "405 Method Not Allowed\n");

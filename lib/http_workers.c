@@ -38,11 +38,19 @@ void promc__http_conn_next(struct promc__http_conn *c)
     promc__http_conn_skip_body(c);
 }
 
+void promc__http_conn_uncount_body(promc_http_server *s, struct promc__http_conn *c)
+{
+    if (!c->body || !c->body_counted)
+        return;
+    atomic_fetch_sub(&s->body_held, c->body_len);
+    c->body_counted = false;
+}
+
 void promc__http_conn_drop_body(promc_http_server *s, struct promc__http_conn *c)
 {
     if (!c->body)
         return;
-    atomic_fetch_sub(&s->body_held, c->body_len);
+    promc__http_conn_uncount_body(s, c);
     promc__free(c->body);
     c->body = NULL;
     c->body_len = c->body_have = 0;

@@ -365,6 +365,39 @@ static void test_body_limits(void **state)
     promc_http_server_free(s);
 }
 
+/* free_context, a while after the answer went out: the worker is still
+ * busy with the request when its client has the answer. */
+static void slow_free_context(void *ud, const char *method, const char *path,
+                              const promc_http_response *resp, int written_ok)
+{
+    sleep_ms(300);
+    free_context(ud, method, path, resp, written_ok);
+}
+
+/* A body's bytes are back in max_body_total by the time its answer goes
+ * out: a client that sends its next body as soon as it has the answer is
+ * never refused for the one before, however long the worker takes to
+ * finish the request (here on_sent, which runs after the answer is sent,
+ * sleeps). The test suite once saw that 503 on a loaded machine. */
+static void test_body_back_in_budget_when_answered(void **state)
+{
+    (void)state;
+    promc_http_opts o = echo_opts();
+    o.on_sent = slow_free_context;
+    o.max_body = 10;
+    o.max_body_total = 15;
+    o.workers = 2;
+    promc_http_server *s = serve(NULL, &o);
+    int port = promc_http_server_port(s);
+    for (int i = 0; i < 3; i++) {
+        client c = cli_open(port);
+        cli_send_str(&c, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789");
+        expect_body(&c, "0123456789", 10);
+        cli_close(&c);
+    }
+    promc_http_server_free(s);
+}
+
 /* "Expect: 100-continue": the interim answer once the body is accepted,
  * none when it is refused (the client then sends no body), none for an
  * HTTP/1.0 client. */
@@ -738,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_client),
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_body_limits),
+        cmocka_unit_test(test_body_back_in_budget_when_answered),
         cmocka_unit_test(test_slow_bodies_hold_no_worker),
         cmocka_unit_test(test_expect_continue),
         cmocka_unit_test(test_bodies_not_kept),
