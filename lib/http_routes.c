@@ -216,29 +216,32 @@ static bool gzip_ready(struct promc__http_scratch *w)
     return w->gz != NULL;
 }
 
-/* Encodes the exposition into the stream st (the worker's scrape chain,
- * sent while it is rendered once it is large), compressed through w->gz
- * when gzip is set. The encoder hands its text over in chunks of its fixed
- * buffer, which go straight into the compressor: only the compressed body
- * is kept, never the whole text beside it. Returns the encoder's code;
- * *exposition_bytes is the exposition's size before compression. */
-static int encode_body(promc_http_server *s, struct promc__http_scratch *w, promc_format f,
-                       const promc_scrape_opts *so, bool gzip, size_t *exposition_bytes,
-                       struct promc__http_stream *st)
+/* Counts the bytes of a HEAD's body (ctx: a size_t), which is not sent:
+ * its Content-Length without keeping it. */
+static int count_writer(void *ctx, const char *data, size_t len)
 {
-    if (!gzip) {
-        int rc = promc_encode_ex(s->registry, f, promc__http_stream_write, st, so);
-        *exposition_bytes = st->body_bytes + st->body->len;
-        return rc;
-    }
-    promc__gzip_start(w->gz, promc__http_stream_write, st);
+    (void)data;
+    *(size_t *)ctx += len;
+    return 0;
+}
+
+/* Encodes the exposition into out(ctx) -- the stream of a GET, the
+ * counter of a HEAD -- compressed through w->gz when gzip is set. The
+ * encoder hands its text over in chunks of its fixed buffer, which go
+ * straight into the compressor: only the compressed body is kept, never
+ * the whole text beside it. Returns the encoder's code. */
+static int encode_body(promc_http_server *s, struct promc__http_scratch *w, promc_format f,
+                       const promc_scrape_opts *so, bool gzip, promc_write_fn out, void *ctx)
+{
+    if (!gzip)
+        return promc_encode_ex(s->registry, f, out, ctx, so);
+    promc__gzip_start(w->gz, out, ctx);
     int rc = promc_encode_ex(s->registry, f, gzip_writer, w->gz, so);
     /* The stream is ended whatever the encoder said, so that a partial
      * exposition served on error is still a whole gzip member; a failed
      * compressor write can only be the body running out of memory or the
      * client gone, which the body and the stream show. */
     promc__gzip_finish(w->gz);
-    *exposition_bytes = (size_t)promc__gzip_in_bytes(w->gz);
     return rc;
 }
 
@@ -403,7 +406,6 @@ static bool answer_metrics(const struct route *rt)
     struct scrape_sent sent = {s, false, 0, 0, 0};
     r.sending = scrape_sending;
     r.sending_ctx = &sent;
-    size_t exposition_bytes = 0;
     struct promc__chain *body = &rt->w->scrape;
     promc__chain_clear(body);
     /* A HEAD has no body to stream, HTTP/1.0 no chunked bodies. */
@@ -412,8 +414,12 @@ static bool answer_metrics(const struct route *rt)
                             rt->head || req->minor_version == 0 ? 0 : s->opts.stream_threshold);
     int64_t t0 = promc__mono_ns();
     const void *outer = enter_callbacks(s);
-    int rc = encode_body(s, rt->w, f, &so, gzip, &exposition_bytes, &st);
+    size_t head_bytes = 0; /* a HEAD's body: counted, not kept */
+    int rc = rt->head ? encode_body(s, rt->w, f, &so, gzip, count_writer, &head_bytes)
+                      : encode_body(s, rt->w, f, &so, gzip, promc__http_stream_write, &st);
     leave_callbacks(outer);
+    size_t body_bytes = rt->head ? head_bytes : st.body_bytes + body->len;
+    size_t exposition_bytes = gzip ? (size_t)promc__gzip_in_bytes(rt->w->gz) : body_bytes;
     /* Partial output is served only when it is what the encoder meant to
      * write: not when memory ran out, in it or in the body buffer. */
     bool partial_ok = s->opts.serve_partial_on_error && rc != PROMC_ENOMEM && !body->oom;
@@ -425,7 +431,7 @@ static bool answer_metrics(const struct route *rt)
     sent.seconds = seconds;
     sent.exposition_bytes = exposition_bytes;
     if (st.started) {
-        sent.body_bytes = st.body_bytes + body->len;
+        sent.body_bytes = body_bytes;
         return promc__http_stream_end(&st, serving) && r.keep_alive;
     }
     if (!serving) {
@@ -439,8 +445,8 @@ static bool answer_metrics(const struct route *rt)
         promc__buf_str(wb, "\n");
     }
     if (serving) {
-        r.chain = body;
-        r.body_len = body->len;
+        r.chain = rt->head ? NULL : body;
+        r.body_len = body_bytes;
     } else {
         r.body = wb->p;
         r.body_len = wb->len;

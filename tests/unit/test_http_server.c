@@ -3039,6 +3039,7 @@ static void test_large_scrape_is_streamed(void **state)
     expect_response(&c, &r, false);
     assert_string_equal(hdr(&r, "Content-Encoding"), "gzip");
     expect_exposition(&r, true, want, want_len);
+    size_t gz_len = r.body_len;
     resp_free(&r);
     expect_response(&c, &r, false);
     assert_false(r.chunked);
@@ -3046,11 +3047,17 @@ static void test_large_scrape_is_streamed(void **state)
     resp_free(&r);
     cli_close(&c);
 
-    /* A HEAD tells the whole length; HTTP/1.0 has no chunks. */
+    /* A HEAD tells the whole length (counted, not kept), compressed too;
+     * HTTP/1.0 has no chunks. */
     request(port, HEAD("/metrics"), &r);
     assert_int_equal(r.status, 200);
     assert_false(r.chunked);
     assert_int_equal(r.content_length, (long)want_len);
+    resp_free(&r);
+    request(port, "HEAD /metrics HTTP/1.1\r\n" HOST_HDR "Accept-Encoding: gzip\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(hdr(&r, "Content-Encoding"), "gzip");
+    assert_int_equal(r.content_length, (long)gz_len);
     resp_free(&r);
     request(port, GET_10("/metrics"), &r);
     expect_exposition(&r, false, want, want_len);
