@@ -325,7 +325,8 @@ typedef struct promc_http_opts {
      * client_golang does: the client reads while the server renders, and
      * the server never holds the whole body. Default 1 MiB; SIZE_MAX:
      * never (every body whole, with a Content-Length). Below it, and for
-     * HEAD and HTTP/1.0 requests, the body is rendered whole first. Once a
+     * HTTP/1.0 requests, the body is rendered whole first; a HEAD only
+     * counts the bytes of its Content-Length, keeping none. Once a
      * body is streamed its status (200) is sent: when the scrape then fails
      * (a collector, unless serve_partial_on_error, or memory), the
      * connection is closed before the end of the body instead of a 500,

@@ -237,11 +237,11 @@ static void release(promc_http_server *s, size_t n)
     }
 }
 
-/* Asks the event loop, which owns the connections, to shed slow readers
- * when n does not fit, and waits for that at most ROOM_WAIT_NS. False when
- * there is still no room, when n is more than the whole budget (shedding
- * could not help), or when the server is stopping (nothing is shed any
- * more). */
+/* Takes n bytes of the budget, asking the event loop, which owns the
+ * connections, to shed slow readers when they do not fit, and waiting for
+ * that at most ROOM_WAIT_NS. False when there is still no room, when n is
+ * more than the whole budget (shedding could not help), or when the server
+ * is stopping (nothing is shed any more). */
 bool promc__http_reserve(promc_http_server *s, size_t n)
 {
     if (try_reserve(s, n))
