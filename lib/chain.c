@@ -105,13 +105,6 @@ void promc__chain_put(struct promc__chain *c, const void *p, size_t n)
     }
 }
 
-int promc__chain_writer(void *ctx, const char *data, size_t len)
-{
-    struct promc__chain *c = ctx;
-    promc__chain_put(c, data, len);
-    return c->oom ? -1 : 0;
-}
-
 int promc__chain_iov(const struct promc__chain *c, struct iovec *iov, int max)
 {
     int n = 0;

@@ -39,8 +39,6 @@ struct promc__chain {
 
 /* Appends n bytes. */
 void promc__chain_put(struct promc__chain *c, const void *p, size_t n);
-/* A promc_write_fn appending to a struct promc__chain (ctx). */
-int promc__chain_writer(void *ctx, const char *data, size_t len);
 /* Points iov[0..max) at the queued bytes from the front, one entry a block;
  * returns how many it filled (0 when empty). */
 int promc__chain_iov(const struct promc__chain *c, struct iovec *iov, int max);
