@@ -302,10 +302,9 @@ struct promc__http_stream {
     struct promc__chain *body;  /* rendered, not yet a chunk */
     struct promc__http_reply *r;
     size_t threshold;  /* body bytes that start streaming; SIZE_MAX: never */
-    size_t body_bytes; /* body bytes made into chunks so far */
-    size_t chunks;
-    bool started; /* the head went out: the reply is chunked */
-    bool gone;    /* a write failed: the client is gone */
+    size_t body_bytes; /* body bytes made into chunks so far (0: none yet) */
+    bool started;      /* the head went out: the reply is chunked */
+    bool gone;         /* a write failed: the client is gone */
 };
 
 /* Prepares st to render a scrape of reply r into body (empty) for c:

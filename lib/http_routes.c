@@ -434,7 +434,10 @@ static bool answer_metrics(const struct route *rt)
         sent.body_bytes = body_bytes;
         return promc__http_stream_end(&st, serving) && r.keep_alive;
     }
-    if (!serving) {
+    if (serving) {
+        r.chain = rt->head ? NULL : body;
+        r.body_len = body_bytes;
+    } else {
         r.gzip = false;
         r.status = 500;
         r.content_type = NULL;
@@ -443,11 +446,6 @@ static bool answer_metrics(const struct route *rt)
         promc__buf_str(wb, "500 exposition failed: ");
         promc__buf_str(wb, promc_last_error());
         promc__buf_str(wb, "\n");
-    }
-    if (serving) {
-        r.chain = rt->head ? NULL : body;
-        r.body_len = body_bytes;
-    } else {
         r.body = wb->p;
         r.body_len = wb->len;
     }

@@ -57,11 +57,10 @@ static void add_chunk(struct promc__http_stream *st)
     if (!n)
         return;
     char line[2 + 16 + 2 + 1];
-    int k = snprintf(line, sizeof line, "%s%zx\r\n", st->chunks ? "\r\n" : "", n);
+    int k = snprintf(line, sizeof line, "%s%zx\r\n", st->body_bytes ? "\r\n" : "", n);
     promc__chain_put_exact(&st->c->out, line, (size_t)k);
     promc__chain_splice(&st->c->out, st->body);
     st->body_bytes += n;
-    st->chunks++;
 }
 
 /* Sends the head, once the body is large enough to stream; false (and the
